@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both install first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint check benchmarks clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv if absent and install bankml with its needs
+
+demo: install  ## the end-to-end demo on embedded defaults
+	$(BIN)/bankml demo
+
+test: install  ## every test: unit, integration (SQLite, PostgreSQL), e2e
+	$(BIN)/python -m pytest
+
+lint: install  ## ruff, mypy --strict, import-linter
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: lint test  ## what CI runs
+
+clean:
+	rm -rf $(VENV) .bankml .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The `bankml` command line: thin commands over the platform's services."""

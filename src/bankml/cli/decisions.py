@@ -1,0 +1,43 @@
+"""`bankml decisions`: look up and replay logged decisions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from bankml.cli.app import console, errors, new_group
+from bankml.cli.context import HomeOption, open_platform
+
+app = new_group("Logged decisions.")
+DecisionId = Annotated[str, typer.Argument(help="The decision's id.")]
+
+
+@app.command("show")
+def show(decision_id: DecisionId, home: HomeOption = None) -> None:
+    """The decision record as logged."""
+    with open_platform(home) as platform:
+        record = platform.decisions.get(decision_id)
+    console.print_json(json.dumps({
+        "decision_id": record.decision_id, "decided_at": record.decided_at,
+        "customer_pseudo_id": record.customer_pseudo_id,
+        "model": f"{record.model_name}@{record.model_version}",
+        "artifact_sha256": record.artifact_sha256, "score": record.score,
+        "outcome": str(record.outcome), "policy": json.loads(record.policy_json),
+        "inputs": json.loads(record.inputs_json), "inputs_sha256": record.inputs_sha256,
+        "record_sha256": record.record_sha256,
+    }))
+
+
+@app.command("replay")
+def replay(decision_id: DecisionId, home: HomeOption = None) -> None:
+    """Score the decision again from its recorded artifact and inputs; exit 1 if it differs."""
+    with open_platform(home) as platform:
+        result = platform.decisions.replay(decision_id)
+    line = (f"logged {result.record.score!r} ({result.record.outcome}), replayed "
+            f"{result.score!r} ({result.outcome}), |delta| {result.delta:.1e}")
+    if not result.is_identical:
+        errors.print(f"[bold red]Different:[/] {line}")
+        raise typer.Exit(1)
+    console.print(f"[green]Identical:[/] {line}")

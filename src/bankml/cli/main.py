@@ -1,0 +1,35 @@
+"""The `bankml` entry point."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bankml import __version__
+from bankml.cli import audit, decisions, models
+from bankml.cli.app import console, new_group
+from bankml.cli.demo import demo
+from bankml.cli.init import init
+
+app = new_group("bankml: the operating loop for a bank's production models.")
+app.command()(init)
+app.command()(demo)
+app.add_typer(audit.app, name="audit")
+app.add_typer(models.app, name="models")
+app.add_typer(decisions.app, name="decisions")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"bankml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version,
+                                          is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """bankml: the operating loop for a bank's production models."""

@@ -1,0 +1,1 @@
+"""Plain domain objects and rules: no I/O, no frameworks."""

@@ -1,0 +1,162 @@
+"""The audit trail's rules: how an event is hashed into the chain and how a chain is checked.
+
+Each event's hash is ``sha256(previous hash || canonical JSON of the event)``, so editing,
+deleting or reordering any event breaks every link after it. The store keeps a head
+(last sequence and hash) beside the events, which catches a deleted tail as well.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bankml.core.canonical import canonical_json, sha256_hex, utc_timestamp
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """One recorded state change, linked to the one before it."""
+
+    sequence: int
+    recorded_at: str  # UTC, as written by `utc_timestamp`; kept as text so it hashes alike
+    actor: str
+    action: str
+    subject: str
+    payload_json: str  # canonical JSON, stored verbatim so its hash never depends on a driver
+    prev_hash: str
+    hash: str
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.payload_json)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainHead:
+    """The last event of the chain as the store last wrote it."""
+
+    sequence: int
+    hash: str
+
+
+EMPTY_HEAD = ChainHead(sequence=0, hash=GENESIS_HASH)
+
+
+def event_hash(
+    *, sequence: int, recorded_at: str, actor: str, action: str, subject: str,
+    payload_json: str, prev_hash: str,
+) -> str:
+    """The hash that links an event to its predecessor."""
+    body = canonical_json({
+        "sequence": sequence, "recorded_at": recorded_at, "actor": actor, "action": action,
+        "subject": subject, "payload": payload_json,
+    })
+    return sha256_hex(prev_hash + body)
+
+
+def next_event(
+    head: ChainHead, *, moment: datetime, actor: str, action: str, subject: str,
+    payload: Mapping[str, Any],
+) -> AuditEvent:
+    """The event that follows `head`, with its hash computed."""
+    for name, value in (("actor", actor), ("action", action), ("subject", subject)):
+        if not value or not value.strip():
+            raise ValueError(f"audit event {name} must not be empty")
+    fields = {
+        "sequence": head.sequence + 1, "recorded_at": utc_timestamp(moment), "actor": actor,
+        "action": action, "subject": subject, "payload_json": canonical_json(dict(payload)),
+        "prev_hash": head.hash,
+    }
+    return AuditEvent(**fields, hash=event_hash(**fields))  # type: ignore[arg-type]
+
+
+class BreakKind(StrEnum):
+    EDITED = "edited"
+    DELETED = "deleted"
+    REORDERED = "reordered"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainBreak:
+    """The first place where the chain no longer holds."""
+
+    sequence: int
+    kind: BreakKind
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainReport:
+    """The outcome of re-computing the chain."""
+
+    events_checked: int
+    head: ChainHead
+    breaks: list[ChainBreak] = field(default_factory=list)
+
+    @property
+    def is_intact(self) -> bool:
+        return not self.breaks
+
+
+def verify_chain(events: Iterable[AuditEvent], head: ChainHead) -> ChainReport:
+    """Re-compute every link, in sequence order, and name the first event that breaks.
+
+    `events` must come ordered by sequence. Checking stops at the first break: after it,
+    every later link is suspect and reporting them all would bury the cause.
+    """
+    expected_sequence, expected_prev, checked = 1, GENESIS_HASH, 0
+    last = EMPTY_HEAD
+    for event in events:
+        found = _first_break(event, expected_sequence, expected_prev)
+        if found is not None:
+            return ChainReport(events_checked=checked, head=head, breaks=[found])
+        checked += 1
+        last = ChainHead(sequence=event.sequence, hash=event.hash)
+        expected_sequence, expected_prev = event.sequence + 1, event.hash
+    if last != head:
+        return ChainReport(events_checked=checked, head=head, breaks=[_tail_break(last, head)])
+    return ChainReport(events_checked=checked, head=head)
+
+
+def _first_break(event: AuditEvent, sequence: int, prev_hash: str) -> ChainBreak | None:
+    if event.sequence > sequence:
+        missing = (f"event {sequence}" if event.sequence == sequence + 1
+                   else f"events {sequence} to {event.sequence - 1}")
+        return ChainBreak(sequence=sequence, kind=BreakKind.DELETED,
+                          detail=f"{missing} missing: the chain jumps to event {event.sequence}")
+    if event.sequence < sequence:
+        return ChainBreak(sequence=event.sequence, kind=BreakKind.REORDERED,
+                          detail=f"event {event.sequence} appears again after event "
+                                 f"{sequence - 1}")
+    if event.prev_hash != prev_hash:
+        return ChainBreak(sequence=event.sequence, kind=BreakKind.REORDERED,
+                          detail=f"event {event.sequence} does not link to event "
+                                 f"{event.sequence - 1}: it was moved, or its predecessor "
+                                 f"was replaced")
+    recomputed = event_hash(
+        sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
+        action=event.action, subject=event.subject, payload_json=event.payload_json,
+        prev_hash=event.prev_hash,
+    )
+    if recomputed != event.hash:
+        return ChainBreak(sequence=event.sequence, kind=BreakKind.EDITED,
+                          detail=f"event {event.sequence} ({event.action} on {event.subject}) "
+                                 f"was edited: its content no longer matches its hash")
+    return None
+
+
+def _tail_break(last: ChainHead, head: ChainHead) -> ChainBreak:
+    if last.sequence < head.sequence:
+        return ChainBreak(sequence=last.sequence + 1, kind=BreakKind.DELETED,
+                          detail=f"the head records {head.sequence} events but the chain "
+                                 f"ends at event {last.sequence}: the last events were deleted")
+    return ChainBreak(sequence=last.sequence, kind=BreakKind.EDITED,
+                      detail=f"the chain ends at event {last.sequence} but the head records "
+                             f"event {head.sequence} with another hash: the head or the last "
+                             f"event was altered")

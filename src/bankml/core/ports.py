@@ -1,0 +1,91 @@
+"""What services need from outside, as Protocols; adapters in `bankml.stores` implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from bankml.core.audit import AuditEvent, ChainHead
+from bankml.core.decisions import DecisionRecord
+from bankml.core.registry import ModelVersion
+
+
+class ArtifactStore(Protocol):
+    """Immutable blobs addressed by the sha256 of their bytes."""
+
+    def put(self, data: bytes | BinaryIO | Path) -> str:
+        """Store the bytes (or a file's content) and return their sha256."""
+
+    def get(self, digest: str) -> bytes:
+        """The bytes stored under `digest`, verified.
+
+        Raises NotFoundError, or ArtifactIntegrityError when the bytes do not hash to
+        `digest`.
+        """
+
+    def exists(self, digest: str) -> bool: ...
+
+    def location(self, digest: str) -> str:
+        """Where the artifact lives, for people and reports."""
+
+
+class AuditLog(Protocol):
+    """The hash-chained event log, as seen from inside one transaction."""
+
+    def record(self, actor: str, action: str, subject: str,
+               payload: Mapping[str, Any]) -> AuditEvent:
+        """Append an event; it commits or rolls back with the transaction."""
+
+    def events(self, *, subject: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, limit: int | None = None,
+               newest_first: bool = False) -> Iterator[AuditEvent]: ...
+
+    def head(self) -> ChainHead: ...
+
+
+class ModelVersions(Protocol):
+    def next_number(self, name: str) -> int: ...
+
+    def add(self, version: ModelVersion) -> None:
+        """Raises DuplicateError when the name and number exist."""
+
+    def get(self, name: str, number: int) -> ModelVersion:
+        """Raises NotFoundError."""
+
+    def latest(self, name: str) -> ModelVersion:
+        """Raises NotFoundError when the model has no version."""
+
+    def save_stage(self, version: ModelVersion) -> None: ...
+
+    def all(self) -> list[ModelVersion]: ...
+
+
+class DecisionLog(Protocol):
+    def add(self, record: DecisionRecord) -> None: ...
+
+    def get(self, decision_id: str) -> DecisionRecord:
+        """Raises NotFoundError."""
+
+    def count(self) -> int: ...
+
+
+class Transaction(Protocol):
+    """One unit of work: every repository in it commits or rolls back together."""
+
+    audit: AuditLog
+    models: ModelVersions
+    decisions: DecisionLog
+
+
+class MetadataStore(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction; changes and their audit events commit together."""
+
+    def reading(self) -> AbstractContextManager[Transaction]:
+        """A read-only view; writing through it is an error."""
+
+    def describe(self) -> str:
+        """The store's location with any password hidden."""

@@ -1,0 +1,5 @@
+"""Example data per domain: the real public sets when given, else seeded synthetic twins."""
+
+from bankml.datasets.german_credit import ExampleData, load_german_credit, synthesize_german_credit
+
+__all__ = ["ExampleData", "load_german_credit", "synthesize_german_credit"]

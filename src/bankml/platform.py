@@ -1,0 +1,70 @@
+"""The composition root: the only place that picks concrete adapters."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from bankml.audit import AuditTrail
+from bankml.registry import Registry
+from bankml.serving import DecisionService
+from bankml.settings import Settings, load_settings
+from bankml.stores.artifacts import FsspecArtifactStore
+from bankml.stores.sql import SqlMetadataStore
+
+KEY_BYTES = 32
+
+
+class Platform:
+    """Settings wired to stores and services. Open one per process and share it."""
+
+    def __init__(self, settings: Settings, metadata: SqlMetadataStore,
+                 artifacts: FsspecArtifactStore, pseudonym_key: bytes) -> None:
+        self.settings = settings
+        self.metadata = metadata
+        self.artifacts = artifacts
+        self.audit = AuditTrail(metadata)
+        self.registry = Registry(metadata, artifacts)
+        self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Self:
+        """Open the stores the settings name, creating the embedded home when needed."""
+        settings = settings or load_settings()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        metadata = SqlMetadataStore(settings.resolved_metadata_url)
+        if settings.auto_migrate:
+            metadata.migrate()
+        artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
+        return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path))
+
+    @classmethod
+    def open(cls, home: Path | str, **overrides: Any) -> Self:
+        """A platform on `home` (tests, notebooks); other settings from `overrides`."""
+        return cls.from_settings(load_settings(home=Path(home), **overrides))
+
+    def close(self) -> None:
+        self.metadata.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def _pseudonym_key(path: Path) -> bytes:
+    """The HMAC key for customer ids: created once, readable by its owner alone."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(KEY_BYTES))
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES:
+        raise ValueError(f"{path} holds a key shorter than {KEY_BYTES} bytes")
+    return key

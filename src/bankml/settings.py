@@ -1,0 +1,130 @@
+"""Settings from `BANKML_*` environment variables and an optional `bankml.yaml`.
+
+Precedence, highest first: arguments, environment, the YAML file (`BANKML_CONFIG`, else
+`./bankml.yaml` when present), embedded defaults under `BANKML_HOME` (default `./.bankml`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from bankml.core.errors import SettingsError
+
+ENV_PREFIX = "BANKML_"
+# Variables that share the prefix but are not settings of a running platform.
+NOT_SETTINGS = ("BANKML_CONFIG", "BANKML_TEST_")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class Settings(BaseSettings):
+    """Where bankml keeps things and how it behaves."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    home: Path = Field(Path(".bankml"), description="Folder of the embedded stores.")
+    metadata_url: str | None = Field(
+        None, description="SQLAlchemy URL of the metadata database; default SQLite in home.")
+    artifacts_uri: str | None = Field(
+        None, description="Folder or fsspec URI of the artifact store; default in home.")
+    datasets: Path | None = Field(
+        None, description="Folder of the public datasets (german_credit/ ...); when unset "
+        "the seeded synthetic data shipped with bankml is used.")
+    actor: str = Field(
+        default_factory=lambda: os.environ.get("USER") or "local-user",
+        description="Who the CLI acts as until tokens identify people.")
+    auto_migrate: bool = Field(
+        True, description="Apply pending metadata migrations when the platform opens.")
+
+    @field_validator("metadata_url")
+    @classmethod
+    def _known_database(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(SUPPORTED_DATABASES):
+            raise ValueError(f"{url!r} is not a supported database URL; use sqlite:///PATH "
+                             "or postgresql+psycopg://USER@HOST:PORT/DB")
+        return url
+
+    @field_validator("actor")
+    @classmethod
+    def _named_actor(cls, actor: str) -> str:
+        if not actor.strip():
+            raise ValueError("must name a person or service")
+        return actor
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        config_file = _config_file()
+        if config_file is not None:
+            sources += (YamlConfigSettingsSource(settings_cls, yaml_file=config_file),)
+        return sources
+
+    @property
+    def resolved_metadata_url(self) -> str:
+        return self.metadata_url or f"sqlite:///{(self.home / 'metadata.db').resolve()}"
+
+    @property
+    def resolved_artifacts_uri(self) -> str:
+        return self.artifacts_uri or str((self.home / "artifacts").resolve())
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        return self.home / "secrets" / "pseudonym.key"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source, or a SettingsError that names each wrong setting."""
+    problems = _unknown_variables()
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems += [(_setting_name(error["loc"]), error["msg"]) for error in exc.errors()]
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("BANKML_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise SettingsError([("BANKML_CONFIG", f"{path} does not exist")])
+        return path
+    local = Path("bankml.yaml")
+    return local if local.is_file() else None
+
+
+def _unknown_variables() -> list[tuple[str, str]]:
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    problems = []
+    for variable in sorted(os.environ):
+        if not variable.startswith(ENV_PREFIX) or variable in known:
+            continue
+        if variable.startswith(NOT_SETTINGS):
+            continue
+        guess = difflib.get_close_matches(variable, known, n=1)
+        hint = f"; did you mean {guess[0]}?" if guess else f"; known: {', '.join(sorted(known))}"
+        problems.append((variable, f"is not a bankml setting{hint}"))
+    return problems
+
+
+def _setting_name(location: tuple[int | str, ...]) -> str:
+    field = str(location[0]) if location else "settings"
+    if field in Settings.model_fields:
+        return f"{ENV_PREFIX}{field.upper()} ({field} in bankml.yaml)"
+    return f"{field} (in bankml.yaml: not a bankml setting)"

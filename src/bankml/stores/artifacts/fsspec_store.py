@@ -1,0 +1,97 @@
+"""Artifacts stored under the sha256 of their bytes, on a local folder or any fsspec URI.
+
+Writes go to a temporary name and are moved into place, so a crash never leaves a
+half-written artifact under a real digest. Reads re-hash the bytes before handing them on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from fsspec.core import url_to_fs
+
+from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
+
+CHUNK_BYTES = 1 << 20
+DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+class FsspecArtifactStore:
+    """`put` returns the sha256 of what was stored; `get` refuses bytes that do not match it."""
+
+    def __init__(self, uri: str) -> None:
+        self._fs, root = url_to_fs(uri)
+        self._uri = uri
+        self._root = root.rstrip("/")
+        self._fs.makedirs(f"{self._root}/tmp", exist_ok=True)
+
+    def put(self, data: bytes | BinaryIO | Path) -> str:
+        if isinstance(data, bytes):
+            return self._write(io.BytesIO(data))
+        if isinstance(data, Path):
+            with data.open("rb") as stream:
+                return self._write(stream)
+        return self._write(data)
+
+    def get(self, digest: str) -> bytes:
+        path = self._path(digest)
+        try:
+            content = self._fs.cat_file(path)
+        except FileNotFoundError as exc:
+            raise NotFoundError("artifact", digest, f"Looked in {self._uri}.") from exc
+        actual = hashlib.sha256(content).hexdigest()
+        if actual != digest:
+            raise ArtifactIntegrityError(digest, actual, self.location(digest))
+        return bytes(content)
+
+    def exists(self, digest: str) -> bool:
+        return bool(self._fs.exists(self._path(digest)))
+
+    def location(self, digest: str) -> str:
+        path = self._path(digest)
+        return path if _is_local(self._fs.protocol) else str(self._fs.unstrip_protocol(path))
+
+    def _path(self, digest: str) -> str:
+        if not DIGEST_PATTERN.fullmatch(digest):
+            raise InvalidInputError("digest", f"{digest!r} is not a sha256 (64 lowercase hex "
+                                    "digits)", rule="artifact.digest_format")
+        return f"{self._root}/sha256/{digest[:2]}/{digest}"
+
+    def _write(self, stream: BinaryIO) -> str:
+        hasher = hashlib.sha256()
+        temporary = f"{self._root}/tmp/{uuid.uuid4().hex}"
+        try:
+            with self._fs.open(temporary, "wb") as target:
+                while chunk := stream.read(CHUNK_BYTES):
+                    hasher.update(chunk)
+                    target.write(chunk)
+                _sync(target)
+            digest = hasher.hexdigest()
+            final = self._path(digest)
+            if self._fs.exists(final):  # same bytes stored before: keep the first copy
+                return digest
+            self._fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+            self._fs.mv(temporary, final)
+            return digest
+        finally:
+            if self._fs.exists(temporary):
+                self._fs.rm(temporary)
+
+
+def _is_local(protocol: str | tuple[str, ...]) -> bool:
+    protocols = (protocol,) if isinstance(protocol, str) else protocol
+    return "file" in protocols
+
+
+def _sync(target: BinaryIO) -> None:
+    """Flush a local file to disk before it is renamed into place; remote stores need not."""
+    target.flush()
+    with contextlib.suppress(AttributeError, OSError, io.UnsupportedOperation):
+        os.fsync(target.fileno())

@@ -1,0 +1,70 @@
+"""The audit log in SQL: appends serialised on the head row, reads streamed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from bankml.core.audit import AuditEvent, ChainHead, next_event
+from bankml.core.canonical import utc_timestamp
+from bankml.core.errors import BankmlError
+from bankml.stores.sql.tables import audit_events, audit_head
+
+STREAM_BATCH = 1_000
+
+
+class ReadOnlyError(BankmlError):
+    rule = "metadata.read_only"
+
+
+class SqlAuditLog:
+    def __init__(self, connection: Connection, clock: Callable[[], datetime],
+                 *, writable: bool) -> None:
+        self._connection, self._clock, self._writable = connection, clock, writable
+
+    def record(self, actor: str, action: str, subject: str,
+               payload: Mapping[str, Any]) -> AuditEvent:
+        if not self._writable:
+            raise ReadOnlyError("audit events are recorded inside a write transaction")
+        # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
+        # already holds the database's single write lock.
+        row = self._connection.execute(
+            select(audit_head.c.sequence, audit_head.c.hash)
+            .where(audit_head.c.id == 1).with_for_update()
+        ).one()
+        event = next_event(ChainHead(sequence=row.sequence, hash=row.hash),
+                           moment=self._clock(), actor=actor, action=action,
+                           subject=subject, payload=payload)
+        self._connection.execute(insert(audit_events).values(
+            sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
+            action=event.action, subject=event.subject, payload_json=event.payload_json,
+            prev_hash=event.prev_hash, hash=event.hash,
+        ))
+        self._connection.execute(update(audit_head).where(audit_head.c.id == 1)
+                                 .values(sequence=event.sequence, hash=event.hash))
+        return event
+
+    def events(self, *, subject: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, limit: int | None = None,
+               newest_first: bool = False) -> Iterator[AuditEvent]:
+        query = select(audit_events)
+        if subject is not None:
+            query = query.where(audit_events.c.subject == subject)
+        if since is not None:
+            query = query.where(audit_events.c.recorded_at >= utc_timestamp(since))
+        if until is not None:
+            query = query.where(audit_events.c.recorded_at < utc_timestamp(until))
+        order = audit_events.c.sequence.desc() if newest_first else audit_events.c.sequence
+        query = query.order_by(order).limit(limit)
+        result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
+        for row in result:
+            yield AuditEvent(**row._asdict())
+
+    def head(self) -> ChainHead:
+        row = self._connection.execute(
+            select(audit_head.c.sequence, audit_head.c.hash).where(audit_head.c.id == 1)
+        ).one()
+        return ChainHead(sequence=row.sequence, hash=row.hash)

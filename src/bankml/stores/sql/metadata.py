@@ -1,0 +1,78 @@
+"""The metadata store: one SQLAlchemy engine, transactions that carry every repository."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
+
+from bankml.core.errors import StoreUnavailableError
+from bankml.stores.sql.audit import SqlAuditLog
+from bankml.stores.sql.decisions import SqlDecisionLog
+from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
+from bankml.stores.sql.migrations import upgrade_to_head
+from bankml.stores.sql.models import SqlModelVersions
+
+
+@dataclass(slots=True)
+class SqlTransaction:
+    audit: SqlAuditLog
+    models: SqlModelVersions
+    decisions: SqlDecisionLog
+
+    @classmethod
+    def on(cls, connection: Connection, clock: Callable[[], datetime],
+           *, writable: bool) -> SqlTransaction:
+        return cls(audit=SqlAuditLog(connection, clock, writable=writable),
+                   models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqlMetadataStore:
+    """SQLite or PostgreSQL behind the same repositories."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._engine = create_metadata_engine(url)
+        self._clock = clock
+
+    def describe(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def migrate(self) -> str:
+        """Bring the schema to the newest migration; returns the revision now in force."""
+        with self._connect() as connection:
+            return upgrade_to_head(connection)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self._connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield SqlTransaction.on(connection, self._clock, writable=True)
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlTransaction]:
+        with self._connect() as connection, connection.begin():
+            yield SqlTransaction.on(connection, self._clock, writable=False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            connection = self._engine.connect()
+        except OperationalError as exc:
+            reason = " ".join(str(exc.orig).split())
+            raise StoreUnavailableError(
+                f"Cannot reach the metadata store {self.describe()} ({reason}). Check "
+                "BANKML_METADATA_URL and that the server is running.") from exc
+        with connection:
+            yield connection

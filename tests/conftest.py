@@ -1,0 +1,85 @@
+"""Markers by folder, and the servers integration tests talk to."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bankml import Platform
+
+POSTGRES_URL = os.environ.get("BANKML_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TESTS = Path(__file__).parent
+# Read before tests clear the environment: tests on the real public data run when it is set.
+REAL_DATASETS = os.environ.get("BANKML_DATASETS")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(str(item.fspath)).relative_to(TESTS).parts[0]
+        if folder in ("integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, folder))
+
+
+def unavailable(service: str, reason: object) -> None:
+    """Absent servers skip a local run and fail under CI, where they must be there."""
+    message = f"{service} is not reachable: {reason}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    engine = create_engine(POSTGRES_URL)
+    schema = f"bankml_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        engine.dispose()
+        unavailable("PostgreSQL", exc.orig)
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each metadata test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'metadata.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def platform(tmp_path: Path, metadata_url: str) -> Iterator[Platform]:
+    with Platform.open(tmp_path / "home", metadata_url=metadata_url) as opened:
+        yield opened
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's BANKML_* settings or a bankml.yaml in the cwd."""
+    for variable in list(os.environ):
+        if variable.startswith("BANKML_") and not variable.startswith("BANKML_TEST_"):
+            monkeypatch.delenv(variable)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def real_datasets() -> Path:
+    """The folder of public datasets; tests that need it skip when BANKML_DATASETS is unset."""
+    if not REAL_DATASETS:
+        pytest.skip("BANKML_DATASETS is not set; the real public datasets are optional")
+    return Path(REAL_DATASETS)

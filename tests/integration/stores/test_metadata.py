@@ -1,0 +1,105 @@
+"""The metadata store on SQLite and PostgreSQL: migrations, transactions, append-only guards."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from bankml import Platform
+from bankml.core.errors import StoreUnavailableError
+from bankml.stores.sql import SqlMetadataStore
+from bankml.stores.sql.audit import ReadOnlyError
+from bankml.stores.sql.migrations import current_revision, downgrade_to_base, head_revision
+
+
+def test_migrations_create_the_schema(platform: Platform, metadata_url: str) -> None:
+    """Opening a platform brings the database to the newest migration."""
+    engine = create_engine(metadata_url)
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+        tables = set(inspect(connection).get_table_names())
+    engine.dispose()
+
+    assert {"audit_events", "audit_head", "model_versions", "decisions"} <= tables
+
+
+def test_migrations_run_down_and_up_again(platform: Platform, metadata_url: str) -> None:
+    """Every migration can be undone and re-applied."""
+    engine = create_engine(metadata_url)
+    with engine.connect() as connection:
+        downgrade_to_base(connection)
+        assert "audit_events" not in inspect(connection).get_table_names()
+    engine.dispose()
+
+    store = SqlMetadataStore(metadata_url)
+    assert store.migrate() == head_revision()
+    store.close()
+
+
+def test_reopening_is_idempotent(platform: Platform, metadata_url: str) -> None:
+    """Migrating an up-to-date database changes nothing and loses nothing."""
+    with platform.metadata.transaction() as tx:
+        tx.audit.record("alice", "test.done", "thing:1", {})
+
+    again = SqlMetadataStore(metadata_url)
+    again.migrate()
+
+    with again.reading() as tx:
+        assert tx.audit.head().sequence == 1
+    again.close()
+
+
+def test_event_and_change_commit_together(platform: Platform) -> None:
+    """An error inside a transaction leaves neither the change nor its audit event."""
+    with pytest.raises(RuntimeError, match="boom"), platform.metadata.transaction() as tx:
+        tx.audit.record("alice", "test.done", "thing:1", {"n": 1})
+        raise RuntimeError("boom")
+
+    with platform.metadata.reading() as tx:
+        assert list(tx.audit.events()) == []
+        assert tx.audit.head().sequence == 0
+
+
+def test_reading_view_cannot_record(platform: Platform) -> None:
+    """Audit events are only written inside a write transaction."""
+    with pytest.raises(ReadOnlyError), platform.metadata.reading() as tx:
+        tx.audit.record("alice", "test.done", "thing:1", {})
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET actor = 'mallory'",
+    "DELETE FROM audit_events",
+])
+def test_audit_rows_are_append_only(platform: Platform, metadata_url: str,
+                                    statement: str) -> None:
+    """The database itself refuses to update or delete audit events."""
+    with platform.metadata.transaction() as tx:
+        tx.audit.record("alice", "test.done", "thing:1", {})
+    engine = create_engine(metadata_url)
+
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def test_events_filter_by_subject_and_limit(platform: Platform) -> None:
+    """Listing can narrow to one subject and to the newest events."""
+    with platform.metadata.transaction() as tx:
+        for index in range(5):
+            tx.audit.record("alice", "test.done", f"thing:{index % 2}", {"i": index})
+
+    about_one = platform.audit.events(subject="thing:1")
+    newest = platform.audit.events(limit=2, newest_first=True)
+
+    assert [e.payload["i"] for e in about_one] == [1, 3]
+    assert [e.sequence for e in newest] == [5, 4]
+
+
+def test_unreachable_server_is_named() -> None:
+    """A database that cannot be reached gives an error naming the setting, password hidden."""
+    store = SqlMetadataStore("postgresql+psycopg://bank:secret@127.0.0.1:1/nowhere")
+
+    with pytest.raises(StoreUnavailableError, match=r"bank:\*\*\*@127.0.0.1:1.*BANKML_METADATA_URL"):
+        store.migrate()
+    store.close()

@@ -1,0 +1,49 @@
+"""Cut-off policies, decision records and pseudonyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome, pseudonymise
+from bankml.core.errors import InvalidInputError
+
+POLICY = CutoffPolicy(version="p1", approve_below=0.1, decline_from=0.4)
+
+
+@pytest.mark.parametrize(("score", "outcome"), [
+    (0.0, Outcome.APPROVE), (0.0999, Outcome.APPROVE), (0.1, Outcome.REFER),
+    (0.3999, Outcome.REFER), (0.4, Outcome.DECLINE), (1.0, Outcome.DECLINE),
+])
+def test_cutoffs_decide(score: float, outcome: Outcome) -> None:
+    """Approve below the lower cut-off, decline from the upper, refer between."""
+    assert POLICY.decide(score) == outcome
+
+
+def test_crossed_cutoffs_are_refused() -> None:
+    """A policy whose approve cut-off lies above its decline cut-off is an error."""
+    with pytest.raises(InvalidInputError, match=r"approve_below \(0.5\) <= decline_from \(0.2\)"):
+        CutoffPolicy(version="bad", approve_below=0.5, decline_from=0.2)
+
+
+def test_pseudonym_is_rfc4231_hmac_sha256() -> None:
+    """The pseudonym is HMAC-SHA256, checked against RFC 4231 test case 1."""
+    digest = pseudonymise("Hi There", b"\x0b" * 20)
+
+    assert digest == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+
+
+def test_record_digest_covers_every_field() -> None:
+    """Changing any field of a decision record changes its digest."""
+    record = DecisionRecord(
+        decision_id="d1", decided_at="2026-03-03T09:00:00.000000Z", customer_pseudo_id="c",
+        model_name="pd", model_version=1, artifact_sha256="a" * 64, inputs_json='{"x":1}',
+        score=0.2, outcome=Outcome.REFER, policy_json="{}",
+    )
+    changed = [
+        DecisionRecord(**{**{f: getattr(record, f) for f in record.__slots__},  # type: ignore[attr-defined]
+                          field: value})
+        for field, value in [("score", 0.2000001), ("inputs_json", '{"x":2}'),
+                             ("outcome", Outcome.DECLINE), ("model_version", 2)]
+    ]
+
+    assert len({record.record_sha256, *(c.record_sha256 for c in changed)}) == 5
