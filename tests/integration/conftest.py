@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 
 
-
 @pytest.fixture
 def dba(metadata_url: str) -> Iterator[Connection]:
     """A raw connection to the metadata database with the append-only guards removed.

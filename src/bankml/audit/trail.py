@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime
 
 from bankml.core.audit import AuditEvent, ChainReport, verify_chain
@@ -21,5 +22,5 @@ class AuditTrail:
 
     def verify(self) -> ChainReport:
         """Re-compute the whole chain, streaming, against the head the store keeps."""
-        with self._metadata.reading() as tx:
-            return verify_chain(tx.audit.events(), tx.audit.head())
+        with self._metadata.reading() as tx, closing(tx.audit.events()) as events:
+            return verify_chain(events, tx.audit.head())

@@ -48,7 +48,8 @@ def demo(home: HomeOption = None) -> None:
 
         console.rule("[bold]4. Decide on applicants")
         applicants = trained.holdout.head(APPLICANTS).rename(columns={"row_id": CUSTOMER_ID})
-        records = platform.decisions.decide(version.ref, applicants, POLICY, actor="scoring-service")
+        records = platform.decisions.decide(version.ref, applicants, POLICY,
+                                            actor="scoring-service")
         outcomes = Counter(record.outcome for record in records)
         console.print(f"{len(records)} decisions under policy {POLICY.version} (approve below "
                       f"PD {POLICY.approve_below:.0%}, decline from {POLICY.decline_from:.0%}), "

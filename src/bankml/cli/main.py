@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from bankml import __version__
 from bankml.cli import audit, decisions, models
-from bankml.cli.app import console, new_group
+from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
+from bankml.core.errors import BankmlError
 
 app = new_group("bankml: the operating loop for a bank's production models.")
 app.command()(init)
@@ -18,6 +20,7 @@ app.command()(demo)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
+show_tracebacks = False
 
 
 def _print_version(value: bool) -> None:
@@ -33,3 +36,14 @@ def main(
                                           is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """bankml: the operating loop for a bank's production models."""
+    global show_tracebacks  # noqa: PLW0603 - one flag for the process, read by run()
+    show_tracebacks = debug
+
+
+def run() -> None:
+    """The console entry point: a BankmlError prints its message and rule, exit code 1."""
+    try:
+        app()
+    except BankmlError as error:
+        report(error, debug=show_tracebacks)
+        sys.exit(1)

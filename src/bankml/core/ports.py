@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +41,8 @@ class AuditLog(Protocol):
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,
-               newest_first: bool = False) -> Iterator[AuditEvent]: ...
+               newest_first: bool = False) -> Generator[AuditEvent, None, None]:
+        """Events in sequence order, streamed; close the generator if you stop early."""
 
     def head(self) -> ChainHead: ...
 
@@ -75,9 +76,14 @@ class DecisionLog(Protocol):
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
-    audit: AuditLog
-    models: ModelVersions
-    decisions: DecisionLog
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def models(self) -> ModelVersions: ...
+
+    @property
+    def decisions(self) -> DecisionLog: ...
 
 
 class MetadataStore(Protocol):

@@ -121,9 +121,8 @@ def synthesize_german_credit(rows: int = 1_000, *, seed: int = 7) -> pd.DataFram
         rates = np.array(bad_rates)[picks]
         logit += EFFECT_SHRINK * (np.log(rates / (1 - rates)) - base_odds)
     for column, counts_by_value in ORDINALS.items():
-        values = np.array(list(counts_by_value))
         weights = np.array(list(counts_by_value.values()), dtype=float)
-        frame[column] = rng.choice(values, size=rows, p=weights / weights.sum())
+        frame[column] = rng.choice(list(counts_by_value), size=rows, p=weights / weights.sum())
     duration = np.clip(np.round(rng.lognormal(np.log(18), 0.55, rows)), 4, 72).astype(int)
     amount = np.exp(np.log(150 * duration) + rng.normal(0.0, 0.5, rows))
     frame["duration_months"] = duration

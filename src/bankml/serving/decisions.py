@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -113,7 +113,7 @@ def _require_columns(frame: pd.DataFrame, columns: list[str]) -> None:
                                 "model needs these inputs", rule="decision.inputs_complete")
 
 
-def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
+def _plain_row(row: Mapping[Hashable, Any]) -> dict[str, Any]:
     """JSON-ready values: numpy scalars unwrapped, missing numbers as null."""
     plain = {}
     for key, value in row.items():

@@ -100,6 +100,7 @@ def test_unreachable_server_is_named() -> None:
     """A database that cannot be reached gives an error naming the setting, password hidden."""
     store = SqlMetadataStore("postgresql+psycopg://bank:secret@127.0.0.1:1/nowhere")
 
-    with pytest.raises(StoreUnavailableError, match=r"bank:\*\*\*@127.0.0.1:1.*BANKML_METADATA_URL"):
+    with pytest.raises(StoreUnavailableError,
+                       match=r"bank:\*\*\*@127.0.0.1:1.*BANKML_METADATA_URL"):
         store.migrate()
     store.close()

@@ -159,5 +159,5 @@ def test_empty_actor_is_refused() -> None:
 def test_naive_time_is_refused() -> None:
     """Audit times are UTC and timezone-aware."""
     with pytest.raises(ValueError, match="timezone-aware"):
-        next_event(EMPTY_HEAD, moment=datetime(2026, 1, 1), actor="a", action="a",  # noqa: DTZ001
+        next_event(EMPTY_HEAD, moment=datetime(2026, 1, 1), actor="a", action="a",
                    subject="s", payload={})

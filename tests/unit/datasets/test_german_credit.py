@@ -13,7 +13,8 @@ from bankml.datasets import german_credit, load_german_credit, synthesize_german
 
 def test_twin_is_seeded() -> None:
     """The same seed gives the same frame; another seed another frame."""
-    pd.testing.assert_frame_equal(synthesize_german_credit(seed=3), synthesize_german_credit(seed=3))
+    pd.testing.assert_frame_equal(synthesize_german_credit(seed=3),
+                                  synthesize_german_credit(seed=3))
     assert not synthesize_german_credit(seed=3).equals(synthesize_german_credit(seed=4))
 
 

@@ -30,7 +30,7 @@ class FsspecArtifactStore:
         self._fs, root = url_to_fs(uri)
         self._uri = uri
         self._root = root.rstrip("/")
-        self._fs.makedirs(f"{self._root}/tmp", exist_ok=True)
+        self._fs.makedirs(f"{self._root}/incoming", exist_ok=True)
 
     def put(self, data: bytes | BinaryIO | Path) -> str:
         if isinstance(data, bytes):
@@ -66,7 +66,7 @@ class FsspecArtifactStore:
 
     def _write(self, stream: BinaryIO) -> str:
         hasher = hashlib.sha256()
-        temporary = f"{self._root}/tmp/{uuid.uuid4().hex}"
+        temporary = f"{self._root}/incoming/{uuid.uuid4().hex}"
         try:
             with self._fs.open(temporary, "wb") as target:
                 while chunk := stream.read(CHUNK_BYTES):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,7 @@ class SqlAuditLog:
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,
-               newest_first: bool = False) -> Iterator[AuditEvent]:
+               newest_first: bool = False) -> Generator[AuditEvent, None, None]:
         query = select(audit_events)
         if subject is not None:
             query = query.where(audit_events.c.subject == subject)
@@ -60,8 +60,11 @@ class SqlAuditLog:
         order = audit_events.c.sequence.desc() if newest_first else audit_events.c.sequence
         query = query.order_by(order).limit(limit)
         result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
-        for row in result:
-            yield AuditEvent(**row._asdict())
+        try:
+            for row in result:
+                yield AuditEvent(**row._asdict())
+        finally:  # a reader that stops early must not leave a server-side cursor open
+            result.close()
 
     def head(self) -> ChainHead:
         row = self._connection.execute(

@@ -23,7 +23,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None, "the migrations folder has no revision"
+    if head is None:
+        raise RuntimeError(f"{HERE} holds no migration")
     return head
 
 

@@ -1,0 +1,5 @@
+"""`python -m bankml` runs the CLI."""
+
+from bankml.cli.main import run
+
+run()

@@ -1,0 +1,121 @@
+"""The CLI as a user runs it: a real process, real exit codes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def bankml(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
+    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
+                          text=True, env={**clean, "COLUMNS": "200", **(env or {})},
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One demo run shared by the tests that read its results."""
+    home = tmp_path_factory.mktemp("demo") / ".bankml"
+    result = bankml("demo", "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    return home, result.stdout
+
+
+def test_init_says_what_is_where(tmp_path: Path) -> None:
+    """`bankml init` creates the home and prints each store's location."""
+    home = tmp_path / "home"
+    result = bankml("init", "--home", str(home))
+
+    assert result.returncode == 0, result.stderr
+    assert (home / "metadata.db").is_file()
+    assert (home / "secrets" / "pseudonym.key").stat().st_mode & 0o777 == 0o600
+    for label in ("metadata", "artifacts", "pseudonym key", "datasets"):
+        assert label in result.stdout
+
+
+def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
+    """The demo trains, registers, decides, replays and verifies, then summarises."""
+    _, output = demo_home
+
+    assert "bankml demo: summary" in output
+    assert "Made 100 logged decisions and replayed one: identical." in output
+    assert "Audit trail: 101 events, intact." in output
+
+
+def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -> None:
+    """Verification of the demo's trail succeeds with exit code 0."""
+    result = bankml("audit", "verify", "--home", str(demo_home[0]))
+
+    assert result.returncode == 0, result.stderr
+    assert "Audit trail intact: 101 events" in result.stdout
+
+
+def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
+    """`audit log --subject` lists the events about one subject, as JSON lines on request."""
+    result = bankml("audit", "log", "--home", str(demo_home[0]),
+                    "--subject", "model:german-credit-pd@1", "--json")
+
+    [event] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["action"] == "model.registered"
+    assert event["sequence"] == 1
+
+
+def test_models_list_shows_the_version(demo_home: tuple[Path, str]) -> None:
+    """The registered demo model is listed with its stage."""
+    result = bankml("models", "list", "--home", str(demo_home[0]))
+
+    assert "german-credit-pd@1" in result.stdout
+    assert "dev" in result.stdout
+
+
+def test_replay_from_the_command_line(demo_home: tuple[Path, str]) -> None:
+    """The decision the demo points to replays identically."""
+    home, output = demo_home
+    decision_id = re.search(r"decisions replay ([0-9a-f]{32})", output)
+    assert decision_id is not None
+
+    result = bankml("decisions", "replay", decision_id.group(1), "--home", str(home))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Identical")
+
+
+def test_tampering_makes_verify_fail(tmp_path: Path) -> None:
+    """An edited audit row makes `bankml audit verify` exit 1 and name the event."""
+    home = tmp_path / "home"
+    assert bankml("demo", "--home", str(home)).returncode == 0
+    with sqlite3.connect(home / "metadata.db") as database:
+        database.execute("DROP TRIGGER audit_events_no_update")
+        database.execute("UPDATE audit_events SET actor = 'mallory' WHERE sequence = 7")
+
+    result = bankml("audit", "verify", "--home", str(home))
+
+    assert result.returncode == 1
+    assert "broken at event 7 (edited)" in " ".join(result.stderr.split())
+
+
+def test_wrong_setting_is_named(tmp_path: Path) -> None:
+    """A bad BANKML_ variable stops the command with its name, the rule and exit code 1."""
+    result = bankml("init", "--home", str(tmp_path), env={"BANKML_AUTO_MIGRATE": "perhaps"})
+
+    assert result.returncode == 1
+    assert "BANKML_AUTO_MIGRATE" in result.stderr
+    assert "rule: settings.valid" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    """--debug adds the traceback for whoever must dig deeper."""
+    result = bankml("--debug", "decisions", "show", "nope", "--home", str(tmp_path))
+
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert "No decision 'nope'" in result.stderr

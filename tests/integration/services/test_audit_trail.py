@@ -1,0 +1,80 @@
+"""Tampering with the stored trail is caught on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from sqlalchemy import Connection, text
+
+from bankml import Platform
+from bankml.core.audit import BreakKind
+
+EVENTS = 6
+
+
+@pytest.fixture
+def recorded(platform: Platform) -> Platform:
+    with platform.metadata.transaction() as tx:
+        for index in range(1, EVENTS + 1):
+            tx.audit.record("alice", "model.registered", f"model:pd@{index}", {"n": index})
+    return platform
+
+
+def test_untouched_trail_verifies(recorded: Platform) -> None:
+    """A trail no one touched verifies in full."""
+    report = recorded.audit.verify()
+
+    assert report.is_intact
+    assert report.events_checked == EVENTS
+
+
+def test_edited_row_is_named(recorded: Platform, dba: Connection) -> None:
+    """Editing one row's payload in the database names that event."""
+    dba.execute(text("UPDATE audit_events SET payload_json = :edited WHERE sequence = 3"),
+                {"edited": '{"n":99}'})
+    dba.commit()
+
+    [found] = recorded.audit.verify().breaks
+
+    assert (found.sequence, found.kind) == (3, BreakKind.EDITED)
+
+
+def test_deleted_row_is_named(recorded: Platform, dba: Connection) -> None:
+    """Deleting one row names the missing event."""
+    dba.execute(text("DELETE FROM audit_events WHERE sequence = 4"))
+    dba.commit()
+
+    [found] = recorded.audit.verify().breaks
+
+    assert (found.sequence, found.kind) == (4, BreakKind.DELETED)
+
+
+def test_deleted_newest_row_is_named(recorded: Platform, dba: Connection) -> None:
+    """Deleting the newest row is caught against the stored head."""
+    dba.execute(text(f"DELETE FROM audit_events WHERE sequence = {EVENTS}"))
+    dba.commit()
+
+    [found] = recorded.audit.verify().breaks
+
+    assert (found.sequence, found.kind) == (EVENTS, BreakKind.DELETED)
+
+
+def test_swapped_rows_are_named(recorded: Platform, dba: Connection) -> None:
+    """Swapping two rows' places in the sequence names the first of them."""
+    for old, new in ((2, -2), (3, 2), (-2, 3)):
+        dba.execute(text(f"UPDATE audit_events SET sequence = {new} WHERE sequence = {old}"))
+    dba.commit()
+
+    [found] = recorded.audit.verify().breaks
+
+    assert (found.sequence, found.kind) == (2, BreakKind.REORDERED)
+
+
+def test_events_keep_their_order_and_hashes_across_reads(recorded: Platform) -> None:
+    """What is read back is exactly what was chained: same text, same hashes."""
+    first, second = recorded.audit.events(), recorded.audit.events()
+
+    assert first == second
+    assert [e.sequence for e in first] == list(range(1, EVENTS + 1))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(first))
