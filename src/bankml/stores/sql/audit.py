@@ -24,20 +24,23 @@ class SqlAuditLog:
     def __init__(self, connection: Connection, clock: Callable[[], datetime],
                  *, writable: bool) -> None:
         self._connection, self._clock, self._writable = connection, clock, writable
+        self._locked_head: ChainHead | None = None  # known once this transaction holds the lock
 
     def record(self, actor: str, action: str, subject: str,
                payload: Mapping[str, Any]) -> AuditEvent:
         if not self._writable:
             raise ReadOnlyError("audit events are recorded inside a write transaction")
-        # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
-        # already holds the database's single write lock.
-        row = self._connection.execute(
-            select(audit_head.c.sequence, audit_head.c.hash)
-            .where(audit_head.c.id == 1).with_for_update()
-        ).one()
-        event = next_event(ChainHead(sequence=row.sequence, hash=row.hash),
-                           moment=self._clock(), actor=actor, action=action,
-                           subject=subject, payload=payload)
+        if self._locked_head is None:
+            # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
+            # already holds the database's single write lock. Either way the head cannot
+            # move under us until commit, so later appends in this transaction reuse it.
+            row = self._connection.execute(
+                select(audit_head.c.sequence, audit_head.c.hash)
+                .where(audit_head.c.id == 1).with_for_update()
+            ).one()
+            self._locked_head = ChainHead(sequence=row.sequence, hash=row.hash)
+        event = next_event(self._locked_head, moment=self._clock(), actor=actor,
+                           action=action, subject=subject, payload=payload)
         self._connection.execute(insert(audit_events).values(
             sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
             action=event.action, subject=event.subject, payload_json=event.payload_json,
@@ -45,6 +48,7 @@ class SqlAuditLog:
         ))
         self._connection.execute(update(audit_head).where(audit_head.c.id == 1)
                                  .values(sequence=event.sequence, hash=event.hash))
+        self._locked_head = ChainHead(sequence=event.sequence, hash=event.hash)
         return event
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
