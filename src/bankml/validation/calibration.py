@@ -120,7 +120,8 @@ def binomial_p_value(pd_: float, n: int, defaults: int) -> float:
 def jeffreys_test(grades: npt.ArrayLike, pds: npt.ArrayLike, defaults: npt.ArrayLike, *,
                   exposures: npt.ArrayLike | None = None) -> GradeTests:
     """Jeffreys test per grade and for the portfolio, from one row per obligor."""
-    return _grade_tests("jeffreys", jeffreys_p_value, grades, pds, defaults, exposures)
+    return _grade_tests("jeffreys", jeffreys_p_value, grades, pds, defaults,
+                        exposures=exposures)
 
 
 def binomial_test(grades: npt.ArrayLike, pds: npt.ArrayLike, defaults: npt.ArrayLike, *,
@@ -130,11 +131,12 @@ def binomial_test(grades: npt.ArrayLike, pds: npt.ArrayLike, defaults: npt.Array
     Assumes independent defaults: under default correlation it rejects too often
     (BCBS WP14), so read it as an early warning.
     """
-    return _grade_tests("binomial", binomial_p_value, grades, pds, defaults, exposures)
+    return _grade_tests("binomial", binomial_p_value, grades, pds, defaults,
+                        exposures=exposures)
 
 
 def _grade_tests(method: str, p_value_of: _PValue, grades: npt.ArrayLike,
-                 pds: npt.ArrayLike, defaults: npt.ArrayLike,
+                 pds: npt.ArrayLike, defaults: npt.ArrayLike, *,
                  exposures: npt.ArrayLike | None) -> GradeTests:
     events = binary_labels("defaults", defaults, both_classes=False)
     pd_values = probabilities("pds", pds, size=events.size)

@@ -6,6 +6,7 @@ Herfindahl concentration test (PD-12).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,8 +139,7 @@ def _bin(expected: pd.Series, actual: pd.Series, bins: int,
         else:
             cuts = np.unique(np.asarray(edges, dtype=np.float64))
         bounds = [-np.inf, *cuts, np.inf]
-        labels = [f"[{lo:.6g}, {hi:.6g})" for lo, hi in zip(bounds[:-1], bounds[1:],
-                                                             strict=True)]
+        labels = [f"[{lo:.6g}, {hi:.6g})" for lo, hi in itertools.pairwise(bounds)]
         missing_code = len(labels)
 
         def codes(values: FloatArray) -> npt.NDArray[np.intp]:
