@@ -182,11 +182,11 @@ def migration_matrix(start: npt.ArrayLike, end: npt.ArrayLike, *,
         raise InvalidInputError("end", f"has {end_values.size} ratings but start has "
                                 f"{start_values.size}", rule="validation.same_length")
     names = [str(g) for g in grades]
-    unknown = sorted(set(start_values) - set(names))
+    unknown = sorted({str(v) for v in start_values} - set(names))
     if unknown:
         raise InvalidInputError("start", f"grades {unknown} are not among {names}",
                                 rule="validation.known_grade")
-    exits = sorted(set(end_values) - set(names))
+    exits = sorted({str(v) for v in end_values} - set(names))
     counts = pd.crosstab(pd.Categorical(start_values, categories=names),
                          pd.Categorical(end_values, categories=[*names, *exits]),
                          dropna=False)
