@@ -230,10 +230,11 @@ def fairness_by_group(decisions: npt.ArrayLike, outcomes: npt.ArrayLike,
             impact_ratio_ci=cis[0], statistical_parity_difference_ci=cis[1],
             equal_opportunity_difference_ci=cis[2], average_odds_difference_ci=cis[3]))
     compared = sr[large] if large.any() else sr
+    top = float(compared.max())
     return FairnessReport(
         attribute=" & ".join(str(c) for c in frame.columns), reference=labels[ref],
         reference_rule=rule, groups=tuple(rows),
-        min_max_ratio=float(compared.min() / compared.max()),
+        min_max_ratio=float(compared.min()) / top if top > 0 else float("nan"),
         max_min_difference=float(compared.max() - compared.min()),
         min_group_size=min_group_size, bootstrap_samples=bootstrap_samples,
         confidence=confidence, seed=seed)
