@@ -39,8 +39,12 @@ class Platform:
             metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Self:
-        """Open the stores the settings name, creating the embedded home when needed."""
+    def from_settings(cls, settings: Settings | None = None, *,
+                      online: OnlineStore | None = None) -> Self:
+        """Open the stores the settings name, creating the embedded home when needed.
+
+        `online` replaces the online store the settings name (tests keep Redis keys apart).
+        """
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
         metadata = SqlMetadataStore(settings.resolved_metadata_url)
@@ -48,12 +52,13 @@ class Platform:
             metadata.migrate()
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
         return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path),
-                   open_online_store(settings.resolved_online_url))
+                   online or open_online_store(settings.resolved_online_url))
 
     @classmethod
-    def open(cls, home: Path | str, **overrides: Any) -> Self:
+    def open(cls, home: Path | str, *, online: OnlineStore | None = None,
+             **overrides: Any) -> Self:
         """A platform on `home` (tests, notebooks); other settings from `overrides`."""
-        return cls.from_settings(load_settings(home=Path(home), **overrides))
+        return cls.from_settings(load_settings(home=Path(home), **overrides), online=online)
 
     def close(self) -> None:
         self.online.close()
