@@ -50,7 +50,7 @@ def profile_column(column: pd.Series, *, bins: int = QUANTILE_BINS) -> dict[str,
         return summary
     # right-closed bins: index of the first edge >= value, the minimum joining bin 1
     index = np.clip(np.searchsorted(edges, values, side="left"), 1, edges.size - 1)
-    counts = np.bincount(index - 1, minlength=edges.size - 1)
+    per_bin = np.bincount(index - 1, minlength=edges.size - 1)
     summary["bin_edges"] = [float(e) for e in edges]
-    summary["bin_counts"] = [int(c) for c in counts]
+    summary["bin_counts"] = [int(c) for c in per_bin]
     return summary

@@ -363,7 +363,7 @@ class FeatureStore:
                 computed = _run_on_demand(on_demand, frame)
                 for name in on_demand.feature_names:
                     frame[name] = computed[name]
-            rows = [{k: _python(v) for k, v in row.items()}
+            rows = [{str(k): _python(v) for k, v in row.items()}
                     for row in frame.to_dict(orient="records")]
         for row in rows:
             for name in plan.hidden:
@@ -608,7 +608,8 @@ class FeatureStore:
             event = Event(epoch_us(record[source.timestamp_field].to_pydatetime()),
                           epoch_us(record[created].to_pydatetime()),
                           tuple(_python(record[c]) for c in columns))
-            by_key.setdefault(entity_key(view, record), []).append(event)
+            by_key.setdefault(entity_key(view, {str(k): v for k, v in record.items()}),
+                              []).append(event)
         keys = list(by_key)
         current = self._online.read(namespace, keys)
         updates = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,9 +31,9 @@ def transactions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pd.DataFram
 
 @pytest.fixture
 def applied(features_platform: Platform, transactions: pd.DataFrame,
-            tmp_path: Path) -> Iterator[Platform]:
+            tmp_path: Path) -> Platform:
     features_platform.features.apply(tmp_path / "definitions.py", actor="test")
-    yield features_platform
+    return features_platform
 
 
 def offline_and_online(platform: Platform, cards: list[str], at: pd.Timestamp,

@@ -60,7 +60,7 @@ def write_rows(path: Path, rows: list[tuple[int, int, int]]) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=feature_rows, entities=entity_rows, ttl_s=st.sampled_from([None, 0, 3, 8]),
        late_corrections=st.booleans())
-def test_matches_brute_force(sqlite_platform: Platform, tmp_path: Path,
+def test_matches_brute_force(sqlite_platform: Platform, tmp_path: Path, *,
                              rows: list[tuple[int, int, int]],
                              entities: list[tuple[int, int]], ttl_s: int | None,
                              late_corrections: bool) -> None:

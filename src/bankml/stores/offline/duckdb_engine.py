@@ -240,8 +240,9 @@ class DuckDbOfflineEngine:
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         spill = self._folder / ".spill"
         # No extension is installed at run time: the machine may have no network.
-        config = {"memory_limit": self._memory_limit, "autoinstall_known_extensions": "false",
-                  "temp_directory": str(spill)}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": self._memory_limit, "autoinstall_known_extensions": "false",
+            "temp_directory": str(spill)}
         if self._threads:
             config["threads"] = str(self._threads)
         try:

@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 from bankml.core.errors import StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
-from bankml.stores.sql.features import SqlFeatureViews
 from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
+from bankml.stores.sql.features import SqlFeatureViews
 from bankml.stores.sql.migrations import upgrade_to_head
 from bankml.stores.sql.models import SqlModelVersions
 
