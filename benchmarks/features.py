@@ -95,11 +95,11 @@ def run_once(kind: str, folder: Path) -> dict[str, float]:
 def pit(folder: Path) -> None:
     results: dict[str, list[dict[str, float]]] = {"bare": [], "bankml": []}
     for _ in range(REPEATS):
-        for kind in results:
+        for kind, runs in results.items():
             output = subprocess.run(  # noqa: S603 - this very script, fixed arguments
                 [sys.executable, __file__, "--child", kind, "--folder", str(folder)],
                 capture_output=True, text=True, check=True).stdout
-            results[kind].append(json.loads(output.strip().splitlines()[-1]))
+            runs.append(json.loads(output.strip().splitlines()[-1]))
     summary = {kind: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
                for kind, runs in results.items()}
     for kind, figures in summary.items():

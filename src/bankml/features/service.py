@@ -137,6 +137,8 @@ class FeatureStore:
         self._artifacts, self._clock = artifacts, clock
         self._loaded: dict[tuple[str, int], _Loaded] = {}
         self._latest: dict[str, int] = {}
+        # plans of recent feature lists: lookups repeat the same list on every request
+        self._plans: dict[tuple[str, ...], _Plan] = {}
 
     @property
     def online_store(self) -> str:
@@ -190,7 +192,7 @@ class FeatureStore:
                 planned[definition.name] = version
                 results.append(ApplyResult(name=version.name, number=version.number,
                                            digest=digest, created=True))
-        self._latest.clear()
+        self.refresh()
         return results
 
     def versions(self, name: str | None = None) -> list[FeatureViewVersion]:
@@ -328,8 +330,10 @@ class FeatureStore:
         are aggregated at `at` (default now), TTLs are checked against it.
         """
         at_us = epoch_us(at or self._clock())
-        resolved = self.resolve(features)
-        plan = self._plan(resolved)
+        plan = self._plans.get(tuple(features))
+        if plan is None:
+            plan = self._plan(self.resolve(features))
+            self._plans[tuple(features)] = plan
         rows: list[dict[str, Any]] = [dict(row) for row in entity_rows]
         found: list[dict[str, bool]] = [{} for _ in rows]
         for view, names in plan.stored:
@@ -423,6 +427,7 @@ class FeatureStore:
     def refresh(self) -> None:
         """Forget which version is latest; the next reference re-reads it."""
         self._latest.clear()
+        self._plans.clear()
 
     # -- internals ----------------------------------------------------------------------
 
