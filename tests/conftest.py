@@ -16,6 +16,7 @@ from bankml import Platform
 
 POSTGRES_URL = os.environ.get("BANKML_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BANKML_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TESTS = Path(__file__).parent
 # Read before tests clear the environment: tests on the real public data run when it is set.
 REAL_DATASETS = os.environ.get("BANKML_DATASETS")
@@ -52,6 +53,35 @@ def postgres_url() -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis URL; the test's keys live under `redis_prefix` and are deleted after."""
+    import redis  # noqa: PLC0415 - only Redis tests need the client
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        unavailable("Redis", exc)
+    yield REDIS_URL
+    client.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test alone; every key under it is deleted afterwards."""
+    import redis  # noqa: PLC0415 - only Redis tests need the client
+
+    prefix = f"bankml_test_{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,6 +2,21 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from bankml.core.features import (
+    Aggregation,
+    AggregationFunction,
+    Bool,
+    DuckDbQuerySource,
+    Entity,
+    FeatureView,
+    Field,
+    FileSource,
+    Float64,
+    Int64,
+    OnDemandFeatureView,
+    SqlTableSource,
+    String,
+)
 from bankml.platform import Platform
 from bankml.settings import Settings, load_settings
 
@@ -10,4 +25,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-__all__ = ["Platform", "Settings", "__version__", "load_settings"]
+__all__ = [
+    "Aggregation", "AggregationFunction", "Bool", "DuckDbQuerySource", "Entity", "FeatureView",
+    "Field", "FileSource", "Float64", "Int64", "OnDemandFeatureView", "Platform", "Settings",
+    "SqlTableSource", "String", "__version__", "load_settings",
+]

@@ -9,10 +9,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from bankml.audit import AuditTrail
+from bankml.core.ports import OnlineStore
+from bankml.features import FeatureStore
 from bankml.registry import Registry
 from bankml.serving import DecisionService
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
+from bankml.stores.offline import DuckDbOfflineEngine
+from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
 
 KEY_BYTES = 32
@@ -22,31 +26,42 @@ class Platform:
     """Settings wired to stores and services. Open one per process and share it."""
 
     def __init__(self, settings: Settings, metadata: SqlMetadataStore,
-                 artifacts: FsspecArtifactStore, pseudonym_key: bytes) -> None:
+                 artifacts: FsspecArtifactStore, pseudonym_key: bytes,
+                 online: OnlineStore) -> None:
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
         self.audit = AuditTrail(metadata)
         self.registry = Registry(metadata, artifacts)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
+        self.online = online
+        self.features = FeatureStore(
+            metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Self:
-        """Open the stores the settings name, creating the embedded home when needed."""
+    def from_settings(cls, settings: Settings | None = None, *,
+                      online: OnlineStore | None = None) -> Self:
+        """Open the stores the settings name, creating the embedded home when needed.
+
+        `online` replaces the online store the settings name (tests keep Redis keys apart).
+        """
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
         metadata = SqlMetadataStore(settings.resolved_metadata_url)
         if settings.auto_migrate:
             metadata.migrate()
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
-        return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path))
+        return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path),
+                   online or open_online_store(settings.resolved_online_url))
 
     @classmethod
-    def open(cls, home: Path | str, **overrides: Any) -> Self:
+    def open(cls, home: Path | str, *, online: OnlineStore | None = None,
+             **overrides: Any) -> Self:
         """A platform on `home` (tests, notebooks); other settings from `overrides`."""
-        return cls.from_settings(load_settings(home=Path(home), **overrides))
+        return cls.from_settings(load_settings(home=Path(home), **overrides), online=online)
 
     def close(self) -> None:
+        self.online.close()
         self.metadata.close()
 
     def __enter__(self) -> Self:
@@ -55,6 +70,13 @@ class Platform:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:
+    """SQLite for `sqlite:///PATH`, Redis for `redis://...`; keys under `prefix` on Redis."""
+    if url.startswith("sqlite:///"):
+        return SqliteOnlineStore(Path(url.removeprefix("sqlite:///")))
+    return RedisOnlineStore(url, prefix=prefix)
 
 
 def _pseudonym_key(path: Path) -> bytes:

@@ -25,6 +25,7 @@ ENV_PREFIX = "BANKML_"
 # Variables that share the prefix but are not settings of a running platform.
 NOT_SETTINGS = ("BANKML_CONFIG", "BANKML_TEST_")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+SUPPORTED_ONLINE_STORES = ("sqlite:///", "redis://", "rediss://")
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the metadata database; default SQLite in home.")
     artifacts_uri: str | None = Field(
         None, description="Folder or fsspec URI of the artifact store; default in home.")
+    online_url: str | None = Field(
+        None, description="Online feature store: sqlite:///PATH or redis://HOST:PORT/DB; "
+        "default SQLite in home.")
+    offline_uri: Path | None = Field(
+        None, description="Folder of offline feature data (pushed events); default in home.")
     datasets: Path | None = Field(
         None, description="Folder of the public datasets (german_credit/ ...); when unset "
         "the seeded synthetic data shipped with bankml is used.")
@@ -52,6 +58,14 @@ class Settings(BaseSettings):
         if url is not None and not url.startswith(SUPPORTED_DATABASES):
             raise ValueError(f"{url!r} is not a supported database URL; use sqlite:///PATH "
                              "or postgresql+psycopg://USER@HOST:PORT/DB")
+        return url
+
+    @field_validator("online_url")
+    @classmethod
+    def _known_online_store(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(SUPPORTED_ONLINE_STORES):
+            raise ValueError(f"{url!r} is not a supported online store URL; use "
+                             "sqlite:///PATH or redis://HOST:PORT/DB")
         return url
 
     @field_validator("actor")
@@ -80,6 +94,14 @@ class Settings(BaseSettings):
     @property
     def resolved_artifacts_uri(self) -> str:
         return self.artifacts_uri or str((self.home / "artifacts").resolve())
+
+    @property
+    def resolved_online_url(self) -> str:
+        return self.online_url or f"sqlite:///{(self.home / 'online.db').resolve()}"
+
+    @property
+    def resolved_offline_folder(self) -> Path:
+        return (self.offline_uri or self.home / "offline").resolve()
 
     @property
     def pseudonym_key_path(self) -> Path:

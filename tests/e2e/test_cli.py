@@ -47,7 +47,7 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
 
     assert "bankml demo: summary" in output
     assert "Made 100 logged decisions and replayed one: identical." in output
-    assert "Audit trail: 101 events, intact." in output
+    assert "Audit trail: 103 events, intact." in output
 
 
 def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -> None:
@@ -55,7 +55,7 @@ def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -
     result = bankml("audit", "verify", "--home", str(demo_home[0]))
 
     assert result.returncode == 0, result.stderr
-    assert "Audit trail intact: 101 events" in result.stdout
+    assert "Audit trail intact: 103 events" in result.stdout
 
 
 def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
@@ -66,6 +66,44 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
     [event] = [json.loads(line) for line in result.stdout.splitlines()]
     assert event["action"] == "model.registered"
     assert event["sequence"] == 1
+
+
+def test_demo_features_agree(demo_home: tuple[Path, str]) -> None:
+    """The demo's feature step ends with a skew check of zero mismatches."""
+    assert "Feature skew check: 0 mismatches between offline and online." in demo_home[1]
+
+
+def test_features_cli_applies_materializes_and_checks(tmp_path: Path) -> None:
+    """apply, materialize, get and skew-check work from the command line on one home."""
+    home = str(tmp_path / "home")
+    definitions = tmp_path / "features.py"
+    data = tmp_path / "balances.csv"
+    data.write_text("customer_id,event_timestamp,balance\n1,2020-01-01T00:00:00Z,5.5\n")
+    definitions.write_text(
+        "from bankml import Entity, FeatureView, Field, FileSource, Float64, Int64\n"
+        "balances = FeatureView(name='balances', entities=(Entity(name='customer', "
+        "join_keys=('customer_id',), dtype=Int64),), source=FileSource(path="
+        f"{str(data)!r}, file_format='csv'), schema=(Field(name='balance', dtype=Float64),))\n")
+
+    applied = bankml("features", "apply", str(definitions), "--home", home)
+    loaded = bankml("features", "materialize", "--incremental", "--home", home)
+    looked_up = bankml("features", "get", "--entity", "customer_id=1", "--feature",
+                       "balances:balance", "--home", home)
+    checked = bankml("features", "skew-check", "balances", "--home", home)
+
+    assert "balances@1" in applied.stdout, applied.stderr
+    assert "1 entities" in loaded.stdout, loaded.stderr
+    assert "5.5" in looked_up.stdout, looked_up.stderr
+    assert checked.returncode == 0, checked.stderr
+    assert "0 mismatches." in checked.stdout
+
+
+def test_unknown_feature_version_is_an_error(tmp_path: Path) -> None:
+    """`features show` of a version that does not exist exits 1 with the rule."""
+    result = bankml("features", "show", "nothing@2", "--home", str(tmp_path))
+
+    assert result.returncode == 1
+    assert "rule: reference.exists" in result.stderr
 
 
 def test_models_list_shows_the_version(demo_home: tuple[Path, str]) -> None:

@@ -67,3 +67,13 @@ def test_audit_doc_catches_an_edit(home_with_events: Path) -> None:
 
     assert result.returncode == 1
     assert "event 2 was edited" in result.stderr
+
+
+def test_features_doc_definitions_run(tmp_path: Path) -> None:
+    """The feature definitions in docs/features.md are valid as written."""
+    definitions = python_blocks("docs/features.md")[0]
+
+    result = run(definitions + "\nprint(card_activity.feature_names)\n", tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "amount_sum_24h" in result.stdout

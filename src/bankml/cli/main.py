@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bankml import __version__
-from bankml.cli import audit, decisions, models
+from bankml.cli import audit, decisions, features, models
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
@@ -20,6 +20,7 @@ app.command()(demo)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
+app.add_typer(features.app, name="features")
 show_tracebacks = False
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
+from bankml.core.features import FeatureView, FeatureViewVersion
 from bankml.core.registry import ModelVersion
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class ArtifactStore(Protocol):
@@ -85,6 +89,9 @@ class Transaction(Protocol):
     @property
     def decisions(self) -> DecisionLog: ...
 
+    @property
+    def features(self) -> FeatureViews: ...
+
 
 class MetadataStore(Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]:
@@ -95,3 +102,76 @@ class MetadataStore(Protocol):
 
     def describe(self) -> str:
         """The store's location with any password hidden."""
+
+
+class FeatureViews(Protocol):
+    """Applied feature view definitions, one row per version, and online watermarks."""
+
+    def next_number(self, name: str) -> int: ...
+
+    def add(self, version: FeatureViewVersion) -> None:
+        """Raises DuplicateError when the name and number exist."""
+
+    def get(self, name: str, number: int) -> FeatureViewVersion:
+        """Raises NotFoundError naming the known versions."""
+
+    def latest(self, name: str) -> FeatureViewVersion:
+        """Raises NotFoundError naming the known views."""
+
+    def all(self) -> list[FeatureViewVersion]: ...
+
+    def watermark(self, view_ref: str) -> str | None:
+        """The end of the last materialisation of `name@number`, or None."""
+
+    def save_watermark(self, view_ref: str, watermark: str) -> None: ...
+
+
+class OnlineStore(Protocol):
+    """The latest feature payloads by entity key, in namespaces (one per view version).
+
+    Payloads are opaque text to the store; the feature service encodes and decodes them.
+    """
+
+    def write(self, namespace: str, items: Iterable[tuple[str, str]]) -> int:
+        """Store (entity key, payload) pairs, replacing older payloads; returns the count."""
+
+    def read(self, namespace: str, keys: Sequence[str]) -> list[str | None]:
+        """The payload of each key in order; None for a key never written."""
+
+    def describe(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class OfflineEngine(Protocol):
+    """Feature rows over time: point-in-time joins, event ranges, latest values."""
+
+    def describe(self) -> str: ...
+
+    def check_source(self, view: FeatureView) -> None:
+        """Raises InvalidInputError naming each column missing or of the wrong type."""
+
+    def append(self, view: str, table: pa.Table) -> Path:
+        """Keep pushed rows of a view; retrieval reads them with the source."""
+
+    def point_in_time(self, entity: pa.Table,
+                      joins: Sequence[tuple[FeatureView, Sequence[str]]], *,
+                      late_corrections: bool, batch_rows: int = ...,
+                      ) -> Iterator[pa.RecordBatch]:
+        """Entity rows (`_entity_row`, `_t` in epoch us, join keys) with plain features."""
+
+    def events_for_rows(self, entity: pa.Table, view: FeatureView, *,
+                        late_corrections: bool) -> pa.Table:
+        """`_entity_row`, `_e`, `_c` and columns of the events in each row's longest window."""
+
+    def latest_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
+                        batch_rows: int = ...) -> Iterator[list[tuple[str, str]]]:
+        """(entity key, [event_us, values...]) as known at `end_us`, for touched entities."""
+
+    def event_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
+                       batch_rows: int = ...) -> Iterator[list[tuple[str, str]]]:
+        """(entity key, [[event_us, created_us, columns...], ...]) for touched entities."""
+
+    def data_bounds(self, view: FeatureView) -> tuple[int, int] | None: ...
+
+    def sample_keys(self, view: FeatureView, sample: int, seed: int) -> pa.Table: ...

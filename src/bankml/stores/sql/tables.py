@@ -59,3 +59,23 @@ decisions = Table(
 )
 
 APPEND_ONLY_TABLES = ("audit_events", "decisions")
+
+feature_view_versions = Table(
+    "feature_view_versions", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("labels_json", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Index("ix_feature_view_versions_digest", "name", "digest"),
+)
+
+# How far each view version has been loaded into the online store.
+feature_watermarks = Table(
+    "feature_watermarks", metadata,
+    Column("view_ref", String(220), primary_key=True),
+    Column("watermark", String(32), nullable=False),
+)

@@ -1,0 +1,333 @@
+"""The offline store on DuckDB: sources read in place, pushed events kept as Parquet.
+
+Every source is normalised to the same relation: join keys, `_e` (event time in epoch
+microseconds), `_c` (recorded time; the event time when the source does not record it),
+`_k` = greatest(_e, _c) (when the row became knowable), `_r` (source order, the last
+tie-break) and the view's columns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import create_engine
+
+from bankml.core.errors import InvalidInputError, StoreUnavailableError
+from bankml.core.features import (
+    Dtype,
+    DuckDbQuerySource,
+    FeatureView,
+    FileSource,
+    SqlTableSource,
+)
+
+MICROS_PER_SECOND = 1_000_000
+ENTITY_ROW = "_entity_row"
+ENTITY_TIME = "_t"
+COMPATIBLE_TYPES: dict[Dtype, tuple[str, ...]] = {
+    Dtype.INT64: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT",
+                  "UTINYINT", "HUGEINT"),
+    Dtype.FLOAT64: ("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "SMALLINT"),
+    Dtype.STRING: ("VARCHAR",),
+    Dtype.BOOL: ("BOOLEAN",),
+}
+TIMESTAMP_TYPES = ("TIMESTAMP", "DATE")
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDbOfflineEngine:
+    """Point-in-time joins, event ranges and latest values over a view's rows."""
+
+    def __init__(self, folder: Path, *, memory_limit: str = "4GB", threads: int = 0) -> None:
+        self._folder = folder
+        self._memory_limit = memory_limit
+        self._threads = threads
+
+    def describe(self) -> str:
+        return f"DuckDB over {self._folder}"
+
+    # -- sources ------------------------------------------------------------------------
+
+    def check_source(self, view: FeatureView) -> None:
+        """Raise InvalidInputError naming each column the source lacks or types wrongly."""
+        with self._connection() as connection:
+            try:
+                relation = self._source_sql(connection, view, include_pushed=False)
+                rows = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+            except duckdb.Error as exc:
+                raise InvalidInputError(f"feature view {view.name}", "its source cannot be "
+                                        f"read: {_first_line(exc)}",
+                                        rule="features.source") from exc
+        types = {str(row[0]): str(row[1]).upper() for row in rows}
+        problems = []
+        for key in view.join_keys:
+            if key not in types:
+                problems.append(f"join key {key!r} is missing")
+        source = view.source
+        for column in (source.timestamp_field, source.created_timestamp_column):
+            if column is None:
+                continue
+            if column not in types:
+                problems.append(f"timestamp column {column!r} is missing")
+            elif not types[column].startswith(TIMESTAMP_TYPES):
+                problems.append(f"timestamp column {column!r} is {types[column]}, "
+                                "not a timestamp")
+        for field in view.schema:
+            actual = types.get(field.name)
+            if actual is None:
+                problems.append(f"column {field.name!r} ({field.dtype}) is missing")
+            elif not actual.startswith(COMPATIBLE_TYPES[field.dtype]):
+                problems.append(f"column {field.name!r} is {actual} in the source but "
+                                f"{field.dtype} in the schema")
+        if problems:
+            raise InvalidInputError(
+                f"feature view {view.name}", f"the source does not match the schema: "
+                f"{'; '.join(problems)}. Source columns: "
+                f"{', '.join(f'{n} {t}' for n, t in types.items())}",
+                rule="features.schema_matches_source")
+
+    def append(self, view: str, table: pa.Table) -> Path:
+        """Keep pushed rows of `view` as a new Parquet file; retrieval reads them too."""
+        folder = self._pushed_folder(view)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.parquet"
+        partial = path.with_suffix(".partial")
+        pq.write_table(table, partial)
+        partial.rename(path)  # readers never see half a file
+        return path
+
+    # -- retrieval ----------------------------------------------------------------------
+
+    def point_in_time(self, entity: pa.Table,
+                      joins: Sequence[tuple[FeatureView, Sequence[str]]], *,
+                      late_corrections: bool, batch_rows: int = 100_000,
+                      ) -> Iterator[pa.RecordBatch]:
+        """The entity rows in order, each with the latest feature values known at its time.
+
+        `entity` holds `_entity_row`, `_t` (epoch microseconds) and the join keys; each
+        join names a plain view and the features asked of it.
+        """
+        with self._connection() as connection:
+            connection.register("entity_input", entity)
+            ctes = ["entity AS (SELECT * FROM entity_input)"]
+            joins_sql, selects = [], []
+            for index, (view, features) in enumerate(joins):
+                rows = self._normalised(connection, view, f"s{index}")
+                keys = view.join_keys
+                on_keys = " AND ".join(f"e.{quoted(k)} = b{index}.{quoted(k)}" for k in keys)
+                key_list = ", ".join(quoted(k) for k in keys)
+                bitemporal = (view.source.created_timestamp_column is not None
+                              and not late_corrections)
+                if bitemporal:
+                    # The best row known by time k is a running max over rows in the order
+                    # they became knowable; an ASOF join on k then finds it for each entity row.
+                    ctes.append(f"f{index} AS MATERIALIZED ({rows})")
+                    ctes.append(f"""b{index} AS (
+                        SELECT {key_list}, _k, max({{'e': _e, 'c': _c, 'r': _r}}) OVER (
+                            PARTITION BY {key_list} ORDER BY _k, _r
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _b
+                        FROM f{index}
+                        QUALIFY row_number() OVER (
+                            PARTITION BY {key_list}, _k ORDER BY _r DESC) = 1)""")
+                    joins_sql.append(
+                        f"ASOF LEFT JOIN b{index} ON {on_keys} AND e.{ENTITY_TIME} >= b{index}._k "
+                        f"LEFT JOIN f{index} v{index} ON v{index}._r = b{index}._b.r")
+                    event = f"b{index}._b.e"
+                else:
+                    ctes.append(f"""b{index} AS (SELECT * FROM ({rows}) QUALIFY row_number()
+                        OVER (PARTITION BY {key_list}, _e ORDER BY _c DESC, _r DESC) = 1)""")
+                    joins_sql.append(f"ASOF LEFT JOIN b{index} ON {on_keys} "
+                                     f"AND e.{ENTITY_TIME} >= b{index}._e")
+                    event = f"b{index}._e"
+                source_alias = f"v{index}" if bitemporal else f"b{index}"
+                fresh = (f"{event} IS NOT NULL" if view.ttl is None else
+                         f"{event} >= e.{ENTITY_TIME} - "
+                         f"{int(view.ttl.total_seconds()) * MICROS_PER_SECOND}")
+                selects += [f"CASE WHEN {fresh} THEN {source_alias}.{quoted(f)} END "
+                            f"AS {quoted(f)}" for f in features]
+            columns = ", ".join(["e.*", *selects])
+            sql = (f"WITH {', '.join(ctes)} SELECT {columns} FROM entity e "
+                   f"{' '.join(joins_sql)} ORDER BY e.{ENTITY_ROW}")
+            reader = connection.sql(sql).to_arrow_reader(batch_rows)
+            yield from reader
+
+    def events_for_rows(self, entity: pa.Table, view: FeatureView, *,
+                        late_corrections: bool) -> pa.Table:
+        """Each entity row's events within the view's longest window, known by its time."""
+        window_us = int(view.max_window.total_seconds()) * MICROS_PER_SECOND
+        on_keys = " AND ".join(f"e.{quoted(k)} = f.{quoted(k)}" for k in view.join_keys)
+        known = "" if late_corrections else f"AND f._c <= e.{ENTITY_TIME}"
+        columns = ", ".join(f"f.{quoted(c.name)}" for c in view.schema)
+        with self._connection() as connection:
+            connection.register("entity_input", entity)
+            rows = self._normalised(connection, view, "s")
+            sql = (f"SELECT e.{ENTITY_ROW}, f._e, f._c{', ' if columns else ''}{columns} "
+                   f"FROM entity_input e JOIN ({rows}) f ON {on_keys} "
+                   f"AND f._e <= e.{ENTITY_TIME} AND f._e > e.{ENTITY_TIME} - {window_us} "
+                   f"{known} ORDER BY e.{ENTITY_ROW}, f._e, f._c, f._r")
+            return connection.sql(sql).to_arrow_table()
+
+    def latest_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
+                        batch_rows: int = 200_000) -> Iterator[list[tuple[str, str]]]:
+        """(entity key, payload) of each entity with rows known in (start, end].
+
+        The payload is the JSON array [event_us, value, ...]: the latest row as known at
+        `end_us`, the same row offline retrieval at that time picks.
+        """
+        keys = ", ".join(quoted(k) for k in view.join_keys)
+        values = ", ".join(["_e", *(quoted(f.name) for f in view.schema)])
+        with self._connection() as connection:
+            rows = self._normalised(connection, view, "s")
+            touched = _touched(keys, start_us, end_us)
+            sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
+                   f"json_array({values}) AS payload FROM f WHERE _k <= {end_us} {touched} "
+                   f"QUALIFY row_number() OVER (PARTITION BY {keys} "
+                   "ORDER BY _e DESC, _c DESC, _r DESC) = 1")
+            yield from _batches(connection.execute(sql), batch_rows)
+
+    def event_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
+                       batch_rows: int = 200_000) -> Iterator[list[tuple[str, str]]]:
+        """(entity key, JSON list of [event_us, created_us, column ...]) per entity.
+
+        The events known at `end_us` within the view's longest window before it, for each
+        entity with rows known in (start, end].
+        """
+        window_us = int(view.max_window.total_seconds()) * MICROS_PER_SECOND
+        keys = ", ".join(quoted(k) for k in view.join_keys)
+        values = ", ".join(["_e", "_c", *(quoted(f.name) for f in view.schema)])
+        with self._connection() as connection:
+            rows = self._normalised(connection, view, "s")
+            touched = _touched(keys, start_us, end_us)
+            sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
+                   f"'[' || string_agg(CAST(json_array({values}) AS VARCHAR), ',' "
+                   f"ORDER BY _e, _c, _r) || ']' AS payload FROM f WHERE _k <= {end_us} "
+                   f"AND _e > {end_us - window_us} {touched} GROUP BY {keys}")
+            yield from _batches(connection.execute(sql), batch_rows)
+
+    def data_bounds(self, view: FeatureView) -> tuple[int, int] | None:
+        """The earliest and latest knowable time of the view's rows, epoch microseconds."""
+        with self._connection() as connection:
+            rows = self._normalised(connection, view, "s")
+            low, high = connection.execute(f"SELECT min(_k), max(_k) FROM ({rows})").fetchone() \
+                or (None, None)
+        return None if low is None else (int(low), int(high))
+
+    def sample_keys(self, view: FeatureView, sample: int, seed: int) -> pa.Table:
+        """Up to `sample` distinct entity keys of the view, the same ones for the same seed."""
+        keys = ", ".join(quoted(k) for k in view.join_keys)
+        with self._connection() as connection:
+            rows = self._normalised(connection, view, "s")
+            sql = (f"SELECT DISTINCT {keys} FROM ({rows}) ORDER BY hash({keys}, {int(seed)}), "
+                   f"{keys} LIMIT {int(sample)}")
+            return connection.sql(sql).to_arrow_table()
+
+    # -- internals ----------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        spill = self._folder / ".spill"
+        # No extension is installed at run time: the machine may have no network.
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": self._memory_limit, "autoinstall_known_extensions": "false",
+            "temp_directory": str(spill)}
+        if self._threads:
+            config["threads"] = str(self._threads)
+        try:
+            connection = duckdb.connect(config=config)
+        except duckdb.Error as exc:
+            raise StoreUnavailableError(f"DuckDB cannot start: {exc}") from exc
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def _pushed_folder(self, view: str) -> Path:
+        return self._folder / "pushed" / view
+
+    def _source_sql(self, connection: duckdb.DuckDBPyConnection, view: FeatureView,
+                    *, include_pushed: bool, alias: str = "s") -> str:
+        source = view.source
+        if isinstance(source, FileSource):
+            reader = "read_parquet" if source.file_format == "parquet" else "read_csv"
+            options = ", union_by_name = true" if source.file_format == "parquet" else ""
+            relation = f"{reader}({literal(source.path)}{options})"
+        elif isinstance(source, DuckDbQuerySource):
+            relation = f"({source.query})"
+        else:
+            name = f"sql_{alias}"
+            connection.register(name, _read_sql_table(source))
+            relation = name
+        pushed = self._pushed_folder(view.name)
+        if include_pushed and pushed.is_dir() and any(pushed.glob("*.parquet")):
+            glob = literal(str(pushed / "*.parquet"))
+            relation = (f"(SELECT * FROM {relation} UNION ALL BY NAME "
+                        f"SELECT * FROM read_parquet({glob}, union_by_name = true))")
+        return relation
+
+    def _normalised(self, connection: duckdb.DuckDBPyConnection, view: FeatureView,
+                    alias: str) -> str:
+        source = view.source
+        relation = self._source_sql(connection, view, include_pushed=True, alias=alias)
+        event = f"epoch_us(CAST({quoted(source.timestamp_field)} AS TIMESTAMP))"
+        created = (event if source.created_timestamp_column is None else
+                   f"epoch_us(CAST({quoted(source.created_timestamp_column)} AS TIMESTAMP))")
+        columns = ", ".join([*(quoted(k) for k in view.join_keys),
+                             *(f"CAST({quoted(f.name)} AS {_sql_type(f.dtype)}) "
+                               f"AS {quoted(f.name)}" for f in view.schema)])
+        return (f"SELECT {columns}, {event} AS _e, {created} AS _c, "
+                f"greatest({event}, {created}) AS _k, row_number() OVER () AS _r "
+                f"FROM {relation}")
+
+
+def _sql_type(dtype: Dtype) -> str:
+    return {Dtype.INT64: "BIGINT", Dtype.FLOAT64: "DOUBLE", Dtype.STRING: "VARCHAR",
+            Dtype.BOOL: "BOOLEAN"}[dtype]
+
+
+def _touched(keys: str, start_us: int | None, end_us: int) -> str:
+    if start_us is None:
+        return ""
+    return (f"AND ({keys}) IN (SELECT ({keys}) FROM f WHERE _k > {start_us} "
+            f"AND _k <= {end_us})")
+
+
+def _batches(result: duckdb.DuckDBPyConnection,
+             size: int) -> Iterator[list[tuple[str, str]]]:
+    while True:
+        rows = result.fetchmany(size)
+        if not rows:
+            return
+        yield [(str(key), str(payload)) for key, payload in rows]
+
+
+def _read_sql_table(source: SqlTableSource) -> pa.Table:
+    import pandas as pd  # noqa: PLC0415 - only SQL sources need it
+
+    engine = create_engine(source.url)
+    try:
+        with engine.connect() as connection:
+            frame = pd.read_sql_table(source.table, connection)
+    except Exception as exc:
+        raise InvalidInputError(f"source {source.table}", f"cannot be read from "
+                                f"{engine.url.render_as_string(hide_password=True)}: "
+                                f"{_first_line(exc)}", rule="features.source") from exc
+    finally:
+        engine.dispose()
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
