@@ -111,9 +111,9 @@ def load_catalogue(text: str, *, inputs: Sequence[str]) -> ReasonCatalogue:
         raise InvalidInputError("catalogue", f"is not valid YAML: {exc}",
                                 rule="reasons.schema") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _entry_name(first["loc"], text)
-        raise InvalidInputError(where, f"{first['msg']}", rule="reasons.schema") from exc
+        problems = "; ".join(f"{_entry_name(e['loc'], text)}: {e['msg']}"
+                             for e in exc.errors())
+        raise InvalidInputError("catalogue", problems, rule="reasons.schema") from exc
     reasons = tuple(Reason(code=r.code, text=r.text.strip(), features=tuple(r.features),
                            direction=r.direction) for r in spec.reasons)
     _check_entries(reasons, tuple(inputs))
@@ -199,12 +199,13 @@ def _check_entries(reasons: tuple[Reason, ...], inputs: tuple[str, ...]) -> None
 
 
 def _check_coverage(reasons: tuple[Reason, ...], inputs: tuple[str, ...]) -> None:
+    covered = {f for r in reasons for f in r.features}
+    missing = [f for f in inputs if f not in covered]
+    if missing:
+        raise InvalidInputError("catalogue", f"model input {missing[0]!r} has no reason; "
+                                "add an entry that covers it", rule="reasons.covers_inputs")
     for feature in inputs:
         covering = [r for r in reasons if feature in r.features]
-        if not covering:
-            raise InvalidInputError("catalogue", f"model input {feature!r} has no reason; "
-                                    "add an entry that covers it",
-                                    rule="reasons.covers_inputs")
         for direction in DIRECTIONS:
             matching = [r.code for r in covering if r.direction in (None, direction)]
             if len(matching) != 1:
