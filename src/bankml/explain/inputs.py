@@ -68,14 +68,18 @@ def split_model(model: Any, features: Sequence[str]) -> tuple[Preparation, Any]:
 
 def _transformer(prepare: Pipeline | None,
                  names: tuple[str, ...]) -> Callable[[pd.DataFrame], FloatArray]:
+    ordered = list(names)
+
     def transform(frame: pd.DataFrame) -> FloatArray:
-        missing = [n for n in names if n not in frame.columns]
-        if missing:
-            raise InvalidInputError("frame", f"lacks the model inputs {missing}",
-                                    rule="explain.inputs_present")
+        if frame.columns.tolist() != ordered:  # the common case skips a column selection
+            missing = [n for n in names if n not in frame.columns]
+            if missing:
+                raise InvalidInputError("frame", f"lacks the model inputs {missing}",
+                                        rule="explain.inputs_present")
+            frame = frame[ordered]
         if prepare is None:
-            return _dense(frame[list(names)])
-        return _dense(prepare.transform(frame[list(names)]))
+            return _dense(frame)
+        return _dense(prepare.transform(frame))
     return transform
 
 
@@ -83,6 +87,8 @@ def _dense(values: Any) -> FloatArray:
     if hasattr(values, "toarray"):  # one-hot encoders may return a sparse matrix
         values = values.toarray()
     try:
+        if isinstance(values, pd.DataFrame):
+            return values.to_numpy(dtype=np.float64)
         return np.ascontiguousarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError("frame", "the model's inputs are not all numeric and it has "
