@@ -67,3 +67,15 @@ def test_audit_doc_catches_an_edit(home_with_events: Path) -> None:
 
     assert result.returncode == 1
     assert "event 2 was edited" in result.stderr
+
+
+def test_explanations_doc_example_runs(tmp_path: Path) -> None:
+    """The explanations guide's example prints the top input and up to four reasons."""
+    [block] = python_blocks("docs/explanations.md")
+
+    result = run(block, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("FeatureImportance(")
+    assert 1 <= len(lines) - 1 <= 4
