@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -113,7 +113,7 @@ class Explainer:
                            explainer_version=self.explainer_version)
 
 
-def explainer_for(model: Any, background: Background, *, features: list[str] | None = None,
+def explainer_for(model: Any, background: Background, *, features: Sequence[str] | None = None,
                   method: Method | str | None = None, seed: int = 0,
                   lime_samples: int = 5_000) -> Explainer:
     """Bind `model` (an estimator or a fitted Pipeline) to `background`.
@@ -128,7 +128,7 @@ def explainer_for(model: Any, background: Background, *, features: list[str] | N
         seed: used by LIME (and recorded for every method).
         lime_samples: perturbed rows LIME draws per explained row.
     """
-    names = features or [str(c) for c in getattr(model, "feature_names_in_",
+    names = list(features) if features else [str(c) for c in getattr(model, "feature_names_in_",
                                                  background.frame.columns)]
     preparation, estimator = split_model(model, names)
     chosen = Method(method) if method is not None else _default_method(estimator)
@@ -190,13 +190,15 @@ def _space(estimator: Any) -> str:
         else "probability"
 
 
-def _event_column(values: Any, expected: Any) -> tuple[FloatArray, float]:
+def _event(values: Any) -> FloatArray:
     """shap gives one slice per class for some classifiers: keep the event class (1)."""
     array = np.asarray(values, dtype=np.float64)
-    base = np.asarray(expected, dtype=np.float64).reshape(-1)
-    if array.ndim == 3:
-        return np.ascontiguousarray(array[:, :, 1]), float(base[1])
-    return array, float(base[-1])
+    return np.ascontiguousarray(array[:, :, 1]) if array.ndim == 3 else array
+
+
+def _event_base(expected: Any) -> float:
+    base = np.ravel(np.asarray(expected, dtype=np.float64))
+    return float(base[1] if base.size == 2 else base[0])
 
 
 def _tree(estimator: Any, rows: FloatArray, seed: int, samples: int) -> _Built:
@@ -207,12 +209,11 @@ def _tree(estimator: Any, rows: FloatArray, seed: int, samples: int) -> _Built:
     masker = shap.maskers.Independent(rows, max_samples=len(rows))
     explainer = shap.TreeExplainer(estimator, masker, feature_perturbation="interventional",
                                    model_output="raw")
-    _, expected = _event_column(np.zeros((1, rows.shape[1])), explainer.expected_value)
 
     def contributions(columns: FloatArray) -> FloatArray:
-        explained = explainer(columns, check_additivity=False)
-        return _event_column(explained.values, explained.base_values[:1])[0]
-    return _space(estimator), expected, contributions, _version("shap")
+        return _event(explainer(columns, check_additivity=False).values)
+    return (_space(estimator), _event_base(explainer.expected_value), contributions,
+            _version("shap"))
 
 
 def _lightgbm(estimator: Any, rows: FloatArray, seed: int, samples: int) -> _Built:
@@ -238,11 +239,11 @@ def _linear(estimator: Any, rows: FloatArray, seed: int, samples: int) -> _Built
     shap = _shap()
     masker = shap.maskers.Independent(rows, max_samples=len(rows))
     explainer = shap.LinearExplainer(estimator, masker)
-    expected = float(np.asarray(explainer.expected_value, dtype=np.float64).reshape(-1)[-1])
 
     def contributions(columns: FloatArray) -> FloatArray:
         return np.asarray(explainer.shap_values(columns), dtype=np.float64)
-    return _space(estimator), expected, contributions, _version("shap")
+    return (_space(estimator), _event_base(explainer.expected_value), contributions,
+            _version("shap"))
 
 
 def _lime(estimator: Any, rows: FloatArray, seed: int, samples: int) -> _Built:

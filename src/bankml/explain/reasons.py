@@ -84,7 +84,7 @@ class ReasonCatalogue:
             if feature in reason.features and reason.direction in (None, direction):
                 return reason
         if feature not in self.inputs:
-            raise InvalidInputError("contributions", f"{feature!r} is not an input the "
+            raise InvalidInputError("feature", f"{feature!r} is not an input the "
                                     f"catalogue {self.name} covers",
                                     rule="reasons.known_feature")
         raise InvalidInputError("directions", f"{feature!r} has reasons by direction; give "
@@ -147,6 +147,11 @@ def adverse_reasons(contributions: Mapping[str, float], catalogue: ReasonCatalog
     if missing:
         raise InvalidInputError("contributions", f"lack the model inputs {missing}; every "
                                 "scored input must be weighed", rule="reasons.all_inputs")
+    extra = sorted(set(contributions) - set(catalogue.inputs))
+    if extra:
+        raise InvalidInputError("contributions", f"{extra[0]!r} is not an input the "
+                                f"catalogue {catalogue.name} covers",
+                                rule="reasons.known_feature")
     sums: dict[str, float] = {}
     members: dict[str, list[str]] = {}
     for feature in catalogue.inputs:
@@ -154,9 +159,6 @@ def adverse_reasons(contributions: Mapping[str, float], catalogue: ReasonCatalog
         reason = catalogue.reason_for(feature, direction)
         sums[reason.code] = sums.get(reason.code, 0.0) + float(contributions[feature])
         members.setdefault(reason.code, []).append(feature)
-    extra = sorted(set(contributions) - set(catalogue.inputs))
-    if extra:
-        catalogue.reason_for(extra[0], None)  # raises: not a catalogue input
     texts = {r.code: r.text for r in catalogue.reasons}
     adverse = sorted((code for code, total in sums.items() if total > 0),
                      key=lambda code: (-sums[code], code))
