@@ -50,6 +50,15 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
     assert "Audit trail: 103 events, intact." in output
 
 
+def test_demo_gives_the_declined_applicants_reasons(demo_home: tuple[Path, str]) -> None:
+    """The replayed decline is explained with up to four catalogue reason codes."""
+    _, output = demo_home
+    reasons = re.findall(r"^  R\d\d  ", output, flags=re.MULTILINE)
+
+    assert "catalogue german-credit-pd-reasons" in output
+    assert 1 <= len(reasons) <= 4
+
+
 def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -> None:
     """Verification of the demo's trail succeeds with exit code 0."""
     result = bankml("audit", "verify", "--home", str(demo_home[0]))

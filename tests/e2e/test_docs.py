@@ -77,3 +77,13 @@ def test_features_doc_definitions_run(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "amount_sum_24h" in result.stdout
+def test_explanations_doc_example_runs(tmp_path: Path) -> None:
+    """The explanations guide's example prints the top input and up to four reasons."""
+    [block] = python_blocks("docs/explanations.md")
+
+    result = run(block, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("FeatureImportance(")
+    assert 1 <= len(lines) - 1 <= 4

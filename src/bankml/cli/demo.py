@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from datetime import timedelta
@@ -24,6 +25,13 @@ from bankml.core.features import (
     String,
 )
 from bankml.datasets import german_credit, load_german_credit, synthesize_card_transactions
+from bankml.explain import (
+    adverse_reasons,
+    example_catalogue_text,
+    explainer_for,
+    load_catalogue,
+    sample_background,
+)
 from bankml.platform import Platform
 from bankml.serving.decisions import CUSTOMER_ID
 from bankml.training import train_pd_model
@@ -79,10 +87,26 @@ def demo(home: HomeOption = None) -> None:
                       f"({declined.outcome}); replayed from the registry: {replay.score:.6f} "
                       f"({replay.outcome}) -> {verdict} (|delta| {replay.delta:.1e}).")
 
-        console.rule("[bold]6. Card features, the same offline and online")
+        console.rule("[bold]6. Why it was declined")
+        training = data.frame[~data.frame["row_id"].isin(trained.holdout["row_id"])]
+        background = sample_background(training[trained.inputs], rows=200, seed=0)
+        explainer = explainer_for(trained.pipeline, background)
+        logged = pd.DataFrame([json.loads(declined.inputs_json)], columns=trained.inputs)
+        explanation = explainer.explain(logged)  # the exact inputs the decision logged
+        catalogue = load_catalogue(example_catalogue_text(), inputs=trained.inputs)
+        reasons = adverse_reasons(explanation.contributions(0), catalogue,
+                                  directions=explanation.directions(0))
+        console.print(f"SHAP ({explanation.method}, {explanation.explainer_version}) against "
+                      f"the mean log-odds {explanation.expected_value:.3f} of a {background.rows}"
+                      f"-row training background (sha256 {background.sha256[:12]}...); "
+                      f"catalogue {catalogue.name} (sha256 {catalogue.sha256[:12]}...):")
+        for reason in reasons:
+            console.print(f"  {reason.code}  {reason.text}  (+{reason.contribution:.2f})")
+
+        console.rule("[bold]7. Card features, the same offline and online")
         skew = _feature_step(platform, actor)
 
-        console.rule("[bold]7. The audit trail")
+        console.rule("[bold]8. The audit trail")
         report = platform.audit.verify()
         table = Table(show_header=True)
         for column in ("#", "actor", "action", "subject", "hash"):
