@@ -14,6 +14,7 @@ from bankml.serving import DecisionService
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.sql import SqlMetadataStore
+from bankml.training import Trainer
 
 KEY_BYTES = 32
 
@@ -28,6 +29,9 @@ class Platform:
         self.artifacts = artifacts
         self.audit = AuditTrail(metadata)
         self.registry = Registry(metadata, artifacts)
+        # The feature store is wired here once it exists; until then specs list source
+        # columns under `inputs:` and a spec with `features:` says none is wired.
+        self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
 
     @classmethod

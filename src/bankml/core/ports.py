@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any, BinaryIO, Protocol
 
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
-from bankml.core.registry import ModelVersion
+from bankml.core.registry import Model, ModelVersion, StageChange
 
 
 class ArtifactStore(Protocol):
@@ -48,6 +48,17 @@ class AuditLog(Protocol):
 
 
 class ModelVersions(Protocol):
+    """Models, their versions, aliases and stage history."""
+
+    def add_model(self, model: Model) -> None:
+        """Raises DuplicateError when the name exists."""
+
+    def update_model(self, model: Model) -> None: ...
+
+    def find_model(self, name: str) -> Model | None: ...
+
+    def models(self) -> list[Model]: ...
+
     def next_number(self, name: str) -> int: ...
 
     def add(self, version: ModelVersion) -> None:
@@ -59,9 +70,32 @@ class ModelVersions(Protocol):
     def latest(self, name: str) -> ModelVersion:
         """Raises NotFoundError when the model has no version."""
 
+    def by_alias(self, name: str, alias: str) -> ModelVersion:
+        """Raises NotFoundError when the model has no such alias."""
+
     def save_stage(self, version: ModelVersion) -> None: ...
 
-    def all(self) -> list[ModelVersion]: ...
+    def all(self, name: str | None = None) -> list[ModelVersion]: ...
+
+    def in_stage(self, name: str, stage: str) -> list[ModelVersion]: ...
+
+    def set_alias(self, name: str, alias: str, number: int, *, set_at: str,
+                  set_by: str) -> None: ...
+
+    def remove_alias(self, name: str, alias: str) -> None: ...
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """alias -> version number, for one model."""
+
+    def add_stage_change(self, change: StageChange) -> None: ...
+
+    def stage_changes(self, name: str, *, until: str | None = None) -> list[StageChange]:
+        """The model's stage history in order, up to `until` (canonical UTC text) if given."""
+
+    def using_feature_view(self, view: str, version: int | None) -> list[ModelVersion]:
+        """Versions trained on `view@version` (any version of `view` when None)."""
+
+    def trained_on_dataset(self, dataset_sha256: str) -> list[ModelVersion]: ...
 
 
 class DecisionLog(Protocol):
@@ -95,3 +129,18 @@ class MetadataStore(Protocol):
 
     def describe(self) -> str:
         """The store's location with any password hidden."""
+
+
+class HistoricalFeatures(Protocol):
+    """What training needs from a feature store: point-in-time retrieval and exact versions.
+
+    Frames are pandas DataFrames; core stays free of pandas, hence `Any`.
+    """
+
+    def get_historical_features(self, entity_df: Any, refs: Sequence[str]) -> Any:
+        """`entity_df` holds the join keys and an `event_timestamp` column; refs are
+        `view:feature` or `view@3:feature`. Returns `entity_df` with one column per feature,
+        named as the feature, each value as known at the row's `event_timestamp`."""
+
+    def resolve_feature_refs(self, refs: Sequence[str]) -> dict[str, str]:
+        """Each ref -> the exact `view@version` it reads. Raises NotFoundError."""

@@ -32,8 +32,8 @@ def test_model_refs_parse(ref: str, parsed: tuple[str, int | None]) -> None:
     assert parse_model_ref(ref) == parsed
 
 
-@pytest.mark.parametrize("ref", ["@3", "pd@0", "pd@x", "pd@-1"])
+@pytest.mark.parametrize("ref", ["@3", "pd@0", "pd@X", "pd@-1"])
 def test_bad_model_refs_are_refused(ref: str) -> None:
-    """A reference without a name or with a non-positive version is an error."""
+    """A reference without a name, or with neither a positive version nor an alias, is an error."""
     with pytest.raises(InvalidInputError, match="model"):
         parse_model_ref(ref)
