@@ -28,6 +28,7 @@ from bankml.core.registry import (
     parse_model_ref,
     production_version_at,
 )
+from bankml.registry.card import ModelCard
 from bankml.registry.flavours import SKLEARN, dump_sklearn, load_model
 
 
@@ -226,6 +227,16 @@ class Registry:
                        feature_views=version.feature_views,
                        spec_sha256=version.manifest.get("spec_sha256"),
                        siblings_on_dataset=[v.ref for v in same_data if v.ref != version.ref])
+
+    def card(self, ref: str) -> ModelCard:
+        """The version's model card (`.markdown()`, `.html()`)."""
+        version = self.get(ref)
+        with self._metadata.reading() as tx:
+            aliases = sorted(a for a, n in tx.models.aliases(version.name).items()
+                             if n == version.number)
+            history = tx.models.stage_changes(version.name)
+        return ModelCard(model=self.model(version.name), version=version, aliases=aliases,
+                         history=history)
 
     # --- inside a transaction ------------------------------------------------------------
 
