@@ -164,7 +164,7 @@ def _ids_in(node: Any) -> Iterator[str]:
 
 def _renumber(node: Any, renumbered: dict[str, str]) -> Any:
     if isinstance(node, dict):
-        result = {}
+        result: dict[str, Any] = {}
         for key, value in node.items():
             if key == "__id__":
                 result[key] = int(renumbered[str(value)])

@@ -190,8 +190,8 @@ class Registry:
                 check_alias_target(tx.models.get(name, number), alias)
                 tx.models.set_alias(name, alias, number, set_at=utc_timestamp(self._clock()),
                                     set_by=actor)
-            tx.audit.record(actor, "model.alias_set" if number is not None else "model.alias_removed",
-                            f"model:{name}", {"alias": alias, "version": number,
+            action = "model.alias_removed" if number is None else "model.alias_set"
+            tx.audit.record(actor, action, f"model:{name}", {"alias": alias, "version": number,
                                               "previous": before, "reason": reason})
         return before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ import pandas as pd
 from bankml.datasets import load_german_credit
 from bankml.training.spec import LoadedSpec
 
-READERS = {".parquet": pd.read_parquet, ".csv": pd.read_csv}
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    ".parquet": pd.read_parquet, ".csv": pd.read_csv}
 
 
 @dataclass(frozen=True, slots=True)

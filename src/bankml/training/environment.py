@@ -8,8 +8,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import bankml
-
 DEPENDENCIES = ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "lightgbm", "skops",
                 "threadpoolctl")
 GIT_TIMEOUT_S = 5
@@ -17,7 +15,11 @@ GIT_TIMEOUT_S = 5
 
 def code_version() -> dict[str, Any]:
     """bankml's version and, when it runs from a git checkout, the commit."""
-    return {"bankml": bankml.__version__, "git_commit": _git_commit()}
+    try:
+        installed = version("bankml")
+    except PackageNotFoundError:  # a source tree that was not installed
+        installed = "0.0.0"
+    return {"bankml": installed, "git_commit": _git_commit()}
 
 
 def dependency_versions() -> dict[str, str]:
@@ -37,7 +39,7 @@ def platform_description() -> dict[str, str]:
 
 
 def _git_commit() -> str | None:
-    folder = Path(bankml.__file__).resolve().parent
+    folder = Path(__file__).resolve().parent
     try:
         result = subprocess.run(["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH
                                 cwd=folder, capture_output=True, text=True,

@@ -35,13 +35,13 @@ def build_preprocessing(declared: Preprocessing, frame: pd.DataFrame) -> ColumnT
         ("impute", SimpleImputer(strategy=strategy, fill_value=fill))]
     if declared.numeric.scale:
         numeric_steps.append(("scale", StandardScaler()))
-    strategy, fill = CATEGORY_FILL[declared.categorical.impute]
+    category_strategy, category_fill = CATEGORY_FILL[declared.categorical.impute]
     encoder = (OneHotEncoder(handle_unknown="ignore", sparse_output=False)
                if declared.categorical.encode == "one_hot"
                else OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
     return ColumnTransformer([
         ("numeric", Pipeline(numeric_steps), numeric),
-        ("categorical", Pipeline([("impute", SimpleImputer(strategy=strategy,
-                                                             fill_value=fill)),
+        ("categorical", Pipeline([("impute", SimpleImputer(strategy=category_strategy,
+                                                             fill_value=category_fill)),
                                   ("encode", encoder)]), categorical),
     ], sparse_threshold=0.0)

@@ -64,5 +64,5 @@ class WoeEncoder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         table = pd.crosstab(pd.Series(bins, name="bin"), pd.Series(labels, name="label"))
         goods = table.get(0, pd.Series(0, index=table.index)).astype(float) + self.smoothing
         bads = table.get(1, pd.Series(0, index=table.index)).astype(float) + self.smoothing
-        woe = np.log((goods / goods.sum()) / (bads / bads.sum()))
-        return {str(label): float(value) for label, value in woe.items()}
+        woe = np.log(((goods / goods.sum()) / (bads / bads.sum())).to_numpy())
+        return {str(label): float(value) for label, value in zip(table.index, woe, strict=True)}
