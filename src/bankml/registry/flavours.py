@@ -36,10 +36,11 @@ BUNDLE = "bankml-bundle"
 FLAVOURS = (SKLEARN, BUNDLE)
 
 # Types beyond skops' own defaults that bankml vouches for: numpy's dtype objects (the
-# encoders' `dtype` parameter) and our own transformer, which holds only numbers and
-# strings. A bank extends this only after review.
+# encoders' `dtype` parameter), scikit-learn's fitted tree structure (node arrays, rebuilt
+# from numbers) and our own transformer, which holds only numbers and strings. A bank
+# extends this only after review.
 TRUSTED_EXTRA_TYPES: frozenset[str] = frozenset({
-    "numpy.dtype", "bankml.training.woe.WoeEncoder"})
+    "numpy.dtype", "sklearn.tree._tree.Tree", "bankml.training.woe.WoeEncoder"})
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 OBJECT_ID = re.compile(r"^(\d+)\.npy$")
@@ -100,6 +101,16 @@ def dump_bundle(model: ScoringModel) -> bytes:
               "parts": sorted(parts)}
     parts["bundle.json"] = json.dumps(header, sort_keys=True).encode("utf-8")
     return _stable_zip(sorted(parts.items()))
+
+
+def untrusted_types(bundle: bytes) -> list[str]:
+    """Types in a bundle's skops parts that loading would refuse (checked before registering)."""
+    found: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        for name in archive.namelist():
+            if name.endswith(".skops"):
+                found |= set(sio.get_untrusted_types(data=archive.read(name)))
+    return sorted(found - TRUSTED_EXTRA_TYPES)
 
 
 def load_bundle(content: bytes, digest: str) -> ScoringModel:

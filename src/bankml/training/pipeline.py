@@ -23,7 +23,7 @@ from bankml.core.errors import NotFoundError
 from bankml.core.ports import ArtifactStore, HistoricalFeatures
 from bankml.core.registry import Domain, InputField, ModelVersion, Signature
 from bankml.registry import Registry
-from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle
+from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
 from bankml.registry.service import NewVersion
 from bankml.training.data import SourceData, dataset_digest, read_source
 from bankml.training.environment import code_version, dependency_versions, platform_description
@@ -157,6 +157,12 @@ class Trainer:
             predictions = model.predict_proba(dataset)[:, 1]
         progress("serialising the artifact")
         artifact = dump_bundle(model)
+        refused = untrusted_types(artifact)
+        if refused:  # caught before registering: a version nobody could load is useless
+            raise loaded.error(("estimator",), "the fitted model holds types outside the "
+                               f"trusted allowlist ({', '.join(refused)}); choose another "
+                               "estimator or have the type reviewed and allowed",
+                               rule="artifact.trusted_types")
         manifest = {
             "spec": spec.described(), "spec_sha256": spec.digest(), "data_source":
             source.described, "dataset_sha256": digest, "dataset_rows": len(dataset),
