@@ -166,11 +166,12 @@ class Registry:
         with self._metadata.transaction() as tx:
             version = self._resolve(tx, ref)
             moved = version.moved_to(stage)
+            moment = utc_timestamp(self._clock())  # one instant: no gap between the two moves
             if stage == Stage.PROD:
                 for previous in tx.models.in_stage(version.name, str(Stage.PROD)):
-                    self._move(tx, previous, Stage.ARCHIVED, actor,
+                    self._move(tx, previous, Stage.ARCHIVED, actor, moment,
                                f"replaced in prod by {version.ref}")
-            self._move(tx, version, stage, actor, reason)
+            self._move(tx, version, stage, actor, moment, reason)
         return moved
 
     def set_alias(self, name: str, alias: str, number: int | None, *, actor: str,
@@ -266,12 +267,12 @@ class Registry:
         return tx.models.by_alias(name, selector)
 
     def _move(self, tx: Transaction, version: ModelVersion, target: Stage, actor: str,
-              reason: str) -> None:
+              moment: str, reason: str) -> None:
         moved = version.moved_to(target)
         tx.models.save_stage(moved)
         tx.models.add_stage_change(StageChange(
             name=version.name, number=version.number, source=version.stage, target=target,
-            changed_at=utc_timestamp(self._clock()), actor=actor, reason=reason))
+            changed_at=moment, actor=actor, reason=reason))
         dropped = []
         if target == Stage.ARCHIVED:
             for alias, number in sorted(tx.models.aliases(version.name).items()):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from bankml.core.errors import (
     UntrustedArtifactError,
 )
 from bankml.core.registry import NEXT_STAGES, Domain, Model, Signature, Stage
-from bankml.registry import NewVersion
+from bankml.registry import NewVersion, Registry
 
 PD = Model(name="pd", domain=Domain.CREDIT, risk_tier=1, owner="risk", developer="dev",
            protected_attributes=("age",))
@@ -127,19 +127,21 @@ def test_promotion_to_prod_archives_the_previous_prod(platform: Platform) -> Non
 
 def test_production_version_at_a_time(platform: Platform) -> None:
     """The registry says which version was in prod at any past moment."""
-    first, second = register(platform), register(platform)
-    before = datetime.now(UTC)
-    platform.registry.transition(first, Stage.STAGING, actor="ops")
-    platform.registry.transition(first, Stage.PROD, actor="ops")
-    first_in_prod = datetime.now(UTC)
-    platform.registry.transition(second, Stage.STAGING, actor="ops")
-    platform.registry.transition(second, Stage.PROD, actor="ops")
+    clock = iter(datetime(2026, 3, day, tzinfo=UTC) for day in range(1, 28))
+    registry = Registry(platform.metadata, platform.artifacts, clock=lambda: next(clock))
+    for _ in range(2):  # registered on the 1st and 2nd
+        registry.register(PD, NewVersion(artifact=b"a", flavour="sklearn-skops",
+                                         signature=Signature.of_names(["income"])), actor="dev")
+    for ref in ("pd@1", "pd@2"):  # pd@1 in prod on the 4th, pd@2 replaces it on the 6th
+        registry.transition(ref, Stage.STAGING, actor="ops")
+        registry.transition(ref, Stage.PROD, actor="ops")
 
-    assert platform.registry.in_production_at("pd", before) is None
-    at_first = platform.registry.in_production_at("pd", first_in_prod)
-    assert at_first is not None and at_first.ref == first
-    now = platform.registry.in_production_at("pd", datetime.now(UTC) + timedelta(seconds=1))
-    assert now is not None and now.ref == second
+    def in_prod(day: int, hour: int = 0) -> str | None:
+        found = registry.in_production_at("pd", datetime(2026, 3, day, hour, tzinfo=UTC))
+        return None if found is None else found.ref
+
+    assert [in_prod(3), in_prod(4), in_prod(5, 12), in_prod(6), in_prod(20)] == [
+        None, "pd@1", "pd@1", "pd@2", "pd@2"]
 
 
 def test_alias_resolves_moves_and_is_removed(platform: Platform) -> None:
