@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from functools import lru_cache
+
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bankml.core.canonical import canonical_json
@@ -18,6 +20,16 @@ from bankml.stores.sql.tables import (
     model_versions,
     models,
 )
+
+
+# Built once: lookups by alias and number sit on the scoring path, and building a statement
+# costs more than running it on SQLite.
+BY_NUMBER = select(model_versions).where(model_versions.c.name == bindparam("name"),
+                                         model_versions.c.number == bindparam("number"))
+BY_ALIAS = select(model_versions).join(model_aliases, (
+    model_aliases.c.name == model_versions.c.name)
+    & (model_aliases.c.number == model_versions.c.number)).where(
+    model_aliases.c.name == bindparam("name"), model_aliases.c.alias == bindparam("alias"))
 
 
 class SqlModelVersions:
@@ -73,8 +85,8 @@ class SqlModelVersions:
                  "view_version": view_version} for view, view_version in views])
 
     def get(self, name: str, number: int) -> ModelVersion:
-        row = self._connection.execute(_versions().where(
-            model_versions.c.name == name, model_versions.c.number == number)).one_or_none()
+        row = self._connection.execute(BY_NUMBER, {"name": name, "number": number}
+                                       ).one_or_none()
         if row is None:
             raise NotFoundError("model version", f"{name}@{number}",
                                 "List versions with `bankml models list`.")
@@ -87,11 +99,7 @@ class SqlModelVersions:
         return self.get(name, number)
 
     def by_alias(self, name: str, alias: str) -> ModelVersion:
-        # One indexed join: alias lookups sit on the scoring path.
-        row = self._connection.execute(_versions().join(model_aliases, (
-            model_aliases.c.name == model_versions.c.name)
-            & (model_aliases.c.number == model_versions.c.number)).where(
-            model_aliases.c.name == name, model_aliases.c.alias == alias)).one_or_none()
+        row = self._connection.execute(BY_ALIAS, {"name": name, "alias": alias}).one_or_none()
         if row is None:
             known = ", ".join(sorted(self.aliases(name))) or "none"
             raise NotFoundError("alias", f"{name}@{alias}", f"Aliases of {name}: {known}.")
@@ -183,13 +191,19 @@ def _model_from_row(row: dict[str, Any]) -> Model:
                  protected_attributes=tuple(json.loads(row["protected_attributes_json"])))
 
 
+@lru_cache(maxsize=1024)
+def _signature(text: str) -> Signature:
+    """Signatures are immutable and shared by many reads: parse each text once."""
+    return Signature.from_description(json.loads(text))
+
+
 def _version_from_row(row: dict[str, Any]) -> ModelVersion:
     manifest = json.loads(row["manifest_json"])
     return ModelVersion(
         name=row["name"], number=row["number"], artifact_sha256=row["artifact_sha256"],
         flavour=row["flavour"], created_at=row["created_at"], created_by=row["created_by"],
         stage=Stage(row["stage"]), metrics=json.loads(row["metrics_json"]),
-        signature=Signature.from_description(json.loads(row["signature_json"])),
+        signature=_signature(row["signature_json"]),
         feature_views=tuple(manifest.get("feature_views", ())),
         dataset_sha256=row["dataset_sha256"], manifest=manifest,
         tags=json.loads(row["tags_json"]),
