@@ -169,9 +169,9 @@ class Registry:
             moment = utc_timestamp(self._clock())  # one instant: no gap between the two moves
             if stage == Stage.PROD:
                 for previous in tx.models.in_stage(version.name, str(Stage.PROD)):
-                    self._move(tx, previous, Stage.ARCHIVED, actor, moment,
-                               f"replaced in prod by {version.ref}")
-            self._move(tx, version, stage, actor, moment, reason)
+                    self._move(tx, previous, Stage.ARCHIVED, actor=actor, moment=moment,
+                               reason=f"replaced in prod by {version.ref}")
+            self._move(tx, version, stage, actor=actor, moment=moment, reason=reason)
         return moved
 
     def set_alias(self, name: str, alias: str, number: int | None, *, actor: str,
@@ -266,7 +266,7 @@ class Registry:
             return tx.models.get(name, selector)
         return tx.models.by_alias(name, selector)
 
-    def _move(self, tx: Transaction, version: ModelVersion, target: Stage, actor: str,
+    def _move(self, tx: Transaction, version: ModelVersion, target: Stage, *, actor: str,
               moment: str, reason: str) -> None:
         moved = version.moved_to(target)
         tx.models.save_stage(moved)

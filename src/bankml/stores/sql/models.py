@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,6 @@ from bankml.stores.sql.tables import (
     model_versions,
     models,
 )
-
 
 # Built once: lookups by alias and number sit on the scoring path, and building a statement
 # costs more than running it on SQLite.
