@@ -25,7 +25,7 @@ def run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_example_runs(tmp_path: Path) -> None:
-    """The README's Python tour trains, decides, replays and verifies."""
+    """The README's Python tour trains, reproduces, promotes, decides, replays and verifies."""
     [block] = python_blocks("README.md")
 
     result = run(block, tmp_path)
@@ -67,3 +67,13 @@ def test_audit_doc_catches_an_edit(home_with_events: Path) -> None:
 
     assert result.returncode == 1
     assert "event 2 was edited" in result.stderr
+
+
+def test_registry_doc_example_runs(tmp_path: Path) -> None:
+    """The registry doc's example trains, aliases, promotes and reproduces."""
+    [block] = python_blocks("docs/registry.md")
+
+    result = run(block, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["staging", "identical"]
