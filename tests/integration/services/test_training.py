@@ -247,3 +247,12 @@ def test_feature_refs_record_their_view_versions(bankml: Platform, tmp_path: Pat
     assert version.feature_views == ("application@3", "bureau@1")
     assert [v.ref for v in bankml.registry.using_feature_view("bureau@1")] == [version.ref]
     assert trainer.reproduce(version.ref).is_identical
+
+
+def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) -> None:
+    """With BANKML_DATASETS set, the example trains on the UCI file and rebuilds identically."""
+    with Platform.open(tmp_path / "home", datasets=real_datasets) as platform:
+        version = platform.training.train(LOGISTIC, actor="dev")
+
+        assert version.manifest["data_source"]["origin"] == "real"
+        assert platform.training.reproduce(version.ref).is_identical
