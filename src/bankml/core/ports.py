@@ -131,16 +131,33 @@ class MetadataStore(Protocol):
         """The store's location with any password hidden."""
 
 
+class PinnedFeature(Protocol):
+    """A feature ref pinned to the exact view version it reads."""
+
+    @property
+    def view(self) -> str: ...
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def feature(self) -> str: ...
+
+    @property
+    def pinned(self) -> str:
+        """`view@number:feature`."""
+
+
 class HistoricalFeatures(Protocol):
-    """What training needs from a feature store: point-in-time retrieval and exact versions.
+    """What training needs from a feature store: exact versions and point-in-time retrieval.
 
     Frames are pandas DataFrames; core stays free of pandas, hence `Any`.
     """
 
-    def get_historical_features(self, entity_df: Any, refs: Sequence[str]) -> Any:
-        """`entity_df` holds the join keys and an `event_timestamp` column; refs are
-        `view:feature` or `view@3:feature`. Returns `entity_df` with one column per feature,
-        named as the feature, each value as known at the row's `event_timestamp`."""
+    def resolve(self, refs: Sequence[str]) -> Sequence[PinnedFeature]:
+        """Pin each `view:feature` or `view@3:feature`. Raises NotFoundError."""
 
-    def resolve_feature_refs(self, refs: Sequence[str]) -> dict[str, str]:
-        """Each ref -> the exact `view@version` it reads. Raises NotFoundError."""
+    def get_historical_features(self, entity_df: Any, features: Sequence[str]) -> Any:
+        """`entity_df` (join keys and an `event_timestamp` column) with one column per
+        feature, named as the feature, each value as known at the row's `event_timestamp`,
+        rows in `entity_df`'s order."""

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import NotFoundError
-from bankml.core.ports import ArtifactStore, HistoricalFeatures
+from bankml.core.ports import ArtifactStore, HistoricalFeatures, PinnedFeature
 from bankml.core.registry import Domain, InputField, ModelVersion, Signature
 from bankml.registry import Registry
 from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
@@ -188,10 +188,10 @@ class Trainer:
             raise loaded.error(("features",), "these are feature store refs, but no feature "
                                "store is wired into this platform; list source columns "
                                "under `inputs:` instead", rule="pipeline.feature_store")
-        refs: dict[str, str] = {}
+        pinned: list[PinnedFeature] = []
         for index, ref in enumerate(spec.features):
             try:
-                refs.update(self._features.resolve_feature_refs([ref]))
+                pinned += self._features.resolve([ref])
             except NotFoundError as exc:
                 raise loaded.error(("features", index), str(exc),
                                    rule="pipeline.feature_known") from None
@@ -199,12 +199,15 @@ class Trainer:
         _require(loaded, source.frame, keys, ("source",))
         entities = source.frame[keys].rename(
             columns={spec.source.event_timestamp: EVENT_TIMESTAMP})
-        joined = self._features.get_historical_features(entities, list(spec.features))
-        names = [ref.split(":", 1)[1] for ref in spec.features]
+        # The pinned refs, so the rows come from exactly the versions recorded below.
+        joined = self._features.get_historical_features(entities, [p.pinned for p in pinned])
+        names = [p.feature for p in pinned]
         frame = source.frame.copy()
         for name in names:
             frame[name] = joined[name].to_numpy()
-        return names, frame, tuple(sorted(set(refs.values()))), refs
+        views = tuple(sorted({f"{p.view}@{p.number}" for p in pinned}))
+        return names, frame, views, {ref: p.pinned for ref, p in zip(spec.features, pinned,
+                                                                      strict=True)}
 
 
 def _require(loaded: LoadedSpec, frame: pd.DataFrame, columns: list[str],

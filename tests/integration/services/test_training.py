@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -216,18 +217,31 @@ def test_label_that_is_not_binary_is_refused(bankml: Platform, tmp_path: Path) -
     refused(bankml, on_csv(tmp_path, frame), "'default' must hold 0 and 1 only")
 
 
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    view: str
+    number: int
+    feature: str
+
+    @property
+    def pinned(self) -> str:
+        return f"{self.view}@{self.number}:{self.feature}"
+
+
 class ColumnFeatures:
-    """A stand-in feature store over a frame: what the feature-store branch will provide."""
+    """A stand-in feature store over a frame, shaped as the feature store's service."""
 
     def __init__(self, frame: pd.DataFrame, versions: dict[str, int]) -> None:
         self._frame, self._versions = frame, versions
+        self.asked: list[str] = []
 
-    def resolve_feature_refs(self, refs: Sequence[str]) -> dict[str, str]:
-        return {ref: f"{ref.split(':')[0]}@{self._versions[ref.split(':')[0]]}"
-                for ref in refs}
+    def resolve(self, refs: Sequence[str]) -> list[Pinned]:
+        views = [(ref.split(":")[0], ref.split(":")[1]) for ref in refs]
+        return [Pinned(view, self._versions[view], feature) for view, feature in views]
 
-    def get_historical_features(self, entity_df: pd.DataFrame, refs: Sequence[str]) -> Any:
-        names = [ref.split(":", 1)[1] for ref in refs]
+    def get_historical_features(self, entity_df: pd.DataFrame, features: Sequence[str]) -> Any:
+        self.asked += features
+        names = [ref.split(":", 1)[1] for ref in features]
         return entity_df.merge(self._frame[["row_id", *names]], on="row_id", how="left")
 
 
@@ -245,6 +259,8 @@ def test_feature_refs_record_their_view_versions(bankml: Platform, tmp_path: Pat
     version = trainer.train(spec, actor="dev")
 
     assert version.feature_views == ("application@3", "bureau@1")
+    assert features.asked[:3] == ["application@3:duration_months",
+                                  "application@3:credit_amount", "bureau@1:checking_status"]
     assert [v.ref for v in bankml.registry.using_feature_view("bureau@1")] == [version.ref]
     assert trainer.reproduce(version.ref).is_identical
 
