@@ -125,7 +125,8 @@ def alias(
         before = platform.registry.set_alias(name, alias_name, version,
                                              actor=platform.settings.actor)
     was = f" (was {name}@{before})" if before is not None else ""
-    now = f"{name}@{alias_name} -> {name}@{version}" if version else f"{name}@{alias_name} removed"
+    now = (f"{name}@{alias_name} removed" if version is None
+           else f"{name}@{alias_name} -> {name}@{version}")
     console.print(now + was)
 
 

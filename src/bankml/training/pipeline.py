@@ -129,7 +129,8 @@ class Trainer:
             raise NotFoundError("manifest", version.ref, "Only versions built by `bankml "
                                 "train` can be rebuilt.")
         loaded = (load_spec(spec) if spec is not None
-                  else spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}"))
+                  else spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
+                                          folder=Path(recorded["spec_folder"])))
         built = self.build(loaded, progress)
         progress("comparing with the registered version")
         stored = self._registry.load(version)
@@ -164,7 +165,8 @@ class Trainer:
                                "estimator or have the type reviewed and allowed",
                                rule="artifact.trusted_types")
         manifest = {
-            "spec": spec.described(), "spec_sha256": spec.digest(), "data_source":
+            "spec": spec.described(), "spec_sha256": spec.digest(),
+            "spec_folder": str(loaded.folder.resolve()), "data_source":
             source.described, "dataset_sha256": digest, "dataset_rows": len(dataset),
             "feature_refs": refs, "feature_views": list(feature_views),
             "code": code_version(), "dependencies": dependency_versions(),

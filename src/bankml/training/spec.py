@@ -245,9 +245,11 @@ def parse_spec(text: str, *, source: str, folder: Path) -> LoadedSpec:
     return loaded
 
 
-def spec_from_manifest(described: dict[str, Any], *, source: str) -> LoadedSpec:
-    """The spec a version was built from, as its manifest recorded it."""
-    return LoadedSpec(PipelineSpec.model_validate(described), source, Path(), {})
+def spec_from_manifest(described: dict[str, Any], *, source: str,
+                       folder: Path) -> LoadedSpec:
+    """The spec a version was built from, as its manifest recorded it; relative data paths
+    are read from `folder`, where the spec file was."""
+    return LoadedSpec(PipelineSpec.model_validate(described), source, folder, {})
 
 
 def _check_consistency(loaded: LoadedSpec) -> None:
@@ -259,7 +261,7 @@ def _check_consistency(loaded: LoadedSpec) -> None:
         raise loaded.error(("model", "name"), str(exc)) from None
     names = [column.name for column in spec.input_columns]
     if bool(names) == bool(spec.features):
-        raise loaded.error(("inputs",) if names else ("split",),
+        raise loaded.error(("inputs",),
                            "give the model's inputs either as `inputs:` (columns of the "
                            "source) or as `features:` (feature store refs), exactly one")
     for index, name in enumerate(names):

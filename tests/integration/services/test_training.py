@@ -77,9 +77,11 @@ def test_lightgbm_example_is_deterministic(bankml: Platform) -> None:
 def test_changed_data_is_named(bankml: Platform, tmp_path: Path) -> None:
     """One changed value in the source makes reproduce name the dataset."""
     frame = synthesize_german_credit()
-    version = bankml.training.train(on_csv(tmp_path, frame), actor="dev")
+    project = tmp_path / "project"  # not the working directory: paths resolve from the spec
+    project.mkdir()
+    version = bankml.training.train(on_csv(project, frame), actor="dev")
     frame.loc[3, "credit_amount"] += 1
-    frame.to_csv(tmp_path / "applications.csv", index=False)
+    frame.to_csv(project / "applications.csv", index=False)
 
     result = bankml.training.reproduce(version.ref)
 
