@@ -131,7 +131,8 @@ class Trainer:
         loaded = (load_spec(spec) if spec is not None
                   else spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
                                           folder=Path(recorded["spec_folder"])))
-        built = self.build(loaded, progress)
+        # Feature refs read the view versions recorded, not whatever is newest today.
+        built = self.build(loaded, progress, pins=recorded.get("feature_refs", {}))
         progress("comparing with the registered version")
         stored = self._registry.load(version)
         with threadpool_limits(limits=loaded.spec.threads):
@@ -140,12 +141,14 @@ class Trainer:
                             predictions_equal=bool(np.array_equal(before, built.predictions)),
                             differences=_differences(recorded, built.manifest))
 
-    def build(self, loaded: LoadedSpec, progress: Progress = _silent) -> Build:
-        """Everything `train` does except registering."""
+    def build(self, loaded: LoadedSpec, progress: Progress = _silent, *,
+              pins: dict[str, str] | None = None) -> Build:
+        """Everything `train` does except registering; `pins` maps feature refs to the
+        pinned refs to read instead (`view:f` -> `view@3:f`)."""
         spec = loaded.spec
         progress("reading the source")
         source = read_source(loaded, self._datasets_dir)
-        inputs, frame, feature_views, refs = self._inputs(loaded, source)
+        inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
         progress("checking columns, labels and timestamps")
         dataset = _dataset(loaded, frame, inputs)
         digest = dataset_digest(dataset)
@@ -180,7 +183,7 @@ class Trainer:
                      dataset=dataset, dataset_sha256=digest, feature_views=feature_views,
                      manifest=manifest, predictions=predictions)
 
-    def _inputs(self, loaded: LoadedSpec, source: SourceData
+    def _inputs(self, loaded: LoadedSpec, source: SourceData, pins: dict[str, str]
                 ) -> tuple[list[str], pd.DataFrame, tuple[str, ...], dict[str, str]]:
         """Input names and the frame holding them; feature refs are joined point in time."""
         spec = loaded.spec
@@ -193,7 +196,7 @@ class Trainer:
         pinned: list[PinnedFeature] = []
         for index, ref in enumerate(spec.features):
             try:
-                pinned += self._features.resolve([ref])
+                pinned += self._features.resolve([pins.get(ref, ref)])
             except NotFoundError as exc:
                 raise loaded.error(("features", index), str(exc),
                                    rule="pipeline.feature_known") from None

@@ -238,8 +238,12 @@ class ColumnFeatures:
         self.asked: list[str] = []
 
     def resolve(self, refs: Sequence[str]) -> list[Pinned]:
-        views = [(ref.split(":")[0], ref.split(":")[1]) for ref in refs]
-        return [Pinned(view, self._versions[view], feature) for view, feature in views]
+        pinned = []
+        for ref in refs:
+            view, feature = ref.split(":")
+            name, _, number = view.partition("@")
+            pinned.append(Pinned(name, int(number or self._versions[name]), feature))
+        return pinned
 
     def get_historical_features(self, entity_df: pd.DataFrame, features: Sequence[str]) -> Any:
         self.asked += features
@@ -264,6 +268,21 @@ def test_feature_refs_record_their_view_versions(bankml: Platform, tmp_path: Pat
     assert features.asked[:3] == ["application@3:duration_months",
                                   "application@3:credit_amount", "bureau@1:checking_status"]
     assert [v.ref for v in bankml.registry.using_feature_view("bureau@1")] == [version.ref]
+
+
+def test_reproduce_reads_the_recorded_view_versions(bankml: Platform, tmp_path: Path) -> None:
+    """A newer view version since training does not change what the rebuild reads."""
+    frame = synthesize_german_credit()
+    versions = {"application": 3}
+    features = ColumnFeatures(frame, versions)
+    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None, features=features)
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
+                    "  - application:credit_amount\n\n" + text[text.index("split:"):])
+    version = trainer.train(spec, actor="dev")
+    versions["application"] = 4
+
     assert trainer.reproduce(version.ref).is_identical
 
 
