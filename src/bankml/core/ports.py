@@ -59,7 +59,9 @@ class ModelVersions(Protocol):
 
     def models(self) -> list[Model]: ...
 
-    def next_number(self, name: str) -> int: ...
+    def next_number(self, name: str) -> int:
+        """The number the model's next version takes; holds the model against concurrent
+        numbering until the transaction ends."""
 
     def add(self, version: ModelVersion) -> None:
         """Raises DuplicateError when the name and number exist."""

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bankml.core.canonical import utc_timestamp
-from bankml.core.errors import InvalidInputError, NotFoundError
+from bankml.core.errors import DuplicateError, InvalidInputError, NotFoundError
 from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
 from bankml.core.registry import (
     Domain,
@@ -30,6 +30,8 @@ from bankml.core.registry import (
 )
 from bankml.registry.card import ModelCard
 from bankml.registry.flavours import SKLEARN, dump_sklearn, load_model
+
+REGISTER_ATTEMPTS = 5  # concurrent registrations of one model retry on a taken number
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +98,17 @@ class Registry:
                 "attribute, kept for fairness testing only; remove it from the inputs",
                 rule="registry.protected_not_input")
         digest = self._artifacts.put(new.artifact)
+        for attempt in range(1, REGISTER_ATTEMPTS + 1):
+            try:
+                return self._record(model, new, digest, actor)
+            except DuplicateError:
+                # Another writer defined the model first (numbers are taken under a lock
+                # once it exists): count again.
+                if attempt == REGISTER_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, model: Model, new: NewVersion, digest: str, actor: str) -> ModelVersion:
         manifest = {**new.manifest, "feature_views": list(new.feature_views)}
         with self._metadata.transaction() as tx:
             self._define(tx, model, actor)

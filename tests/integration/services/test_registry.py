@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
@@ -259,3 +260,12 @@ def test_duplicate_model_is_refused_by_the_store(platform: Platform) -> None:
     with pytest.raises(DuplicateError, match="exists already"), \
             platform.metadata.transaction() as tx:
         tx.models.add_model(PD)
+
+
+def test_concurrent_registrations_get_distinct_numbers(platform: Platform) -> None:
+    """Writers registering one model at once each get their own number; none fails."""
+    with ThreadPoolExecutor(4) as pool:
+        refs = list(pool.map(lambda _: register(platform), range(12)))
+
+    assert sorted(refs, key=lambda ref: int(ref.split("@")[1])) == [
+        f"pd@{n}" for n in range(1, 13)]

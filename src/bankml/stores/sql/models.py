@@ -55,6 +55,10 @@ class SqlModelVersions:
         return [_model_from_row(row._asdict()) for row in rows]
 
     def next_number(self, name: str) -> int:
+        # Lock the model's row: concurrent registrations of one model take numbers in turn
+        # (PostgreSQL; SQLite's write transaction holds the database lock already).
+        self._connection.execute(select(models.c.name).where(models.c.name == name)
+                                 .with_for_update())
         current = self._connection.execute(
             select(func.max(model_versions.c.number)).where(model_versions.c.name == name)
         ).scalar_one()
