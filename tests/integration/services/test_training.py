@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from bankml import Platform
-from bankml.core.errors import SpecError
+from bankml.core.errors import NotFoundError, SpecError
 from bankml.datasets import synthesize_german_credit
 from bankml.training import Trainer
 
@@ -242,6 +242,8 @@ class ColumnFeatures:
         for ref in refs:
             view, feature = ref.split(":")
             name, _, number = view.partition("@")
+            if name not in self._versions:
+                raise NotFoundError("feature view", name)
             pinned.append(Pinned(name, int(number or self._versions[name]), feature))
         return pinned
 
@@ -293,3 +295,18 @@ def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) ->
 
         assert version.manifest["data_source"]["origin"] == "real"
         assert platform.training.reproduce(version.ref).is_identical
+
+
+def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path: Path) -> None:
+    """A ref the feature store does not know is named with the spec line; nothing registered."""
+    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None,
+                      features=ColumnFeatures(synthesize_german_credit(), {"application": 1}))
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
+                    "  - bureeau:checking_status\n\n" + text[text.index("split:"):])
+    line = spec.read_text().splitlines().index("  - bureeau:checking_status") + 1
+
+    with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
+        trainer.train(spec, actor="dev")
+    assert bankml.registry.versions() == []
