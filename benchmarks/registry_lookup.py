@@ -93,16 +93,25 @@ def measure(url: str | None, versions: int) -> dict[str, float]:
                 median, p99 = register_ms(bankml)
                 medians.append(median)
                 p99s.append(p99)
+    if url:
+        _drop_schema(url)
     return {"alias lookup p99 (ms)": statistics.median(lookups),
             "register median (ms)": statistics.median(medians),
             "register p99 (ms)": statistics.median(p99s)}
 
 
 def _fresh_schema(url: str) -> None:
+    _drop_schema(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+    engine.dispose()
+
+
+def _drop_schema(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
     engine.dispose()
 
 
