@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,9 @@ class Build:
     metrics: dict[str, float]
     dataset: pd.DataFrame
     dataset_sha256: str
+    snapshot: bytes  # the dataset as Parquet, for the artifact store
     feature_views: tuple[str, ...]
     manifest: dict[str, Any]
-    predictions: np.ndarray  # on every dataset row, for bit-for-bit comparison
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,10 +111,8 @@ class Trainer:
         loaded = load_spec(spec) if isinstance(spec, Path) else spec
         built = self.build(loaded, progress)
         progress("registering the version")
-        snapshot = io.BytesIO()
-        built.dataset.to_parquet(snapshot, index=False)
         manifest = {**built.manifest,
-                    "dataset_snapshot_sha256": self._artifacts.put(snapshot.getvalue())}
+                    "dataset_snapshot_sha256": self._artifacts.put(built.snapshot)}
         return self._registry.register(loaded.spec.model.to_model(), NewVersion(
             artifact=built.artifact, flavour=BUNDLE, signature=built.signature,
             metrics=built.metrics, feature_views=built.feature_views,
@@ -135,10 +134,11 @@ class Trainer:
         built = self.build(loaded, progress, pins=recorded.get("feature_refs", {}))
         progress("comparing with the registered version")
         stored = self._registry.load(version)
-        with threadpool_limits(limits=loaded.spec.threads):
+        with threadpool_limits(limits=loaded.spec.threads):  # every row, both models
             before = stored.predict_proba(built.dataset)[:, 1]
+            after = built.model.predict_proba(built.dataset)[:, 1]
         return Reproduction(version=version, rebuilt_sha256=sha256_hex(built.artifact),
-                            predictions_equal=bool(np.array_equal(before, built.predictions)),
+                            predictions_equal=bool(np.array_equal(before, after)),
                             differences=_differences(recorded, built.manifest))
 
     def build(self, loaded: LoadedSpec, progress: Progress = _silent, *,
@@ -155,10 +155,12 @@ class Trainer:
         progress("splitting out of time and holding out")
         sets = _split(loaded, dataset)
         progress(f"fitting {spec.estimator.kind} on {len(sets['train']):,} rows")
-        with threadpool_limits(limits=spec.threads):
+        # The Parquet snapshot is written meanwhile: pyarrow works outside the GIL, on a
+        # core the declared threads leave free.
+        with ThreadPoolExecutor(1) as background, threadpool_limits(limits=spec.threads):
+            snapshot = background.submit(_parquet, dataset)
             model = _fit(loaded, inputs, sets)
             metrics = _metrics(spec, model, sets)
-            predictions = model.predict_proba(dataset)[:, 1]
         progress("serialising the artifact")
         artifact = dump_bundle(model)
         refused = untrusted_types(artifact)
@@ -176,12 +178,12 @@ class Trainer:
             "seeds": {"seed": spec.seed}, "threads": {"threads": spec.threads},
             "platform": platform_description(),
             "splits": {name: len(rows) for name, rows in sets.items()},
-            "predictions_sha256": sha256_hex(predictions.astype("<f8").tobytes()),
         }
         return Build(model=model, artifact=artifact,
                      signature=_signature(spec, sets["train"], inputs), metrics=metrics,
-                     dataset=dataset, dataset_sha256=digest, feature_views=feature_views,
-                     manifest=manifest, predictions=predictions)
+                     dataset=dataset, dataset_sha256=digest, snapshot=snapshot.result(),
+                     feature_views=feature_views,
+                     manifest=manifest)
 
     def _inputs(self, loaded: LoadedSpec, source: SourceData, pins: dict[str, str]
                 ) -> tuple[list[str], pd.DataFrame, tuple[str, ...], dict[str, str]]:
@@ -213,6 +215,12 @@ class Trainer:
         views = tuple(sorted({f"{p.view}@{p.number}" for p in pinned}))
         return names, frame, views, {ref: p.pinned for ref, p in zip(spec.features, pinned,
                                                                       strict=True)}
+
+
+def _parquet(dataset: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    dataset.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _require(loaded: LoadedSpec, frame: pd.DataFrame, columns: list[str],

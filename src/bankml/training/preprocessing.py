@@ -30,9 +30,10 @@ def build_preprocessing(declared: Preprocessing, frame: pd.DataFrame) -> ColumnT
                                    list(frame.columns))])
     numeric = numeric_columns(frame)
     categorical = [str(c) for c in frame.columns if c not in numeric]
-    strategy, fill = NUMERIC_FILL[declared.numeric.impute]
-    numeric_steps: list[tuple[str, object]] = [
-        ("impute", SimpleImputer(strategy=strategy, fill_value=fill))]
+    numeric_steps: list[tuple[str, object]] = []
+    if declared.numeric.impute != "none":
+        strategy, fill = NUMERIC_FILL[declared.numeric.impute]
+        numeric_steps.append(("impute", SimpleImputer(strategy=strategy, fill_value=fill)))
     if declared.numeric.scale:
         numeric_steps.append(("scale", StandardScaler()))
     category_strategy, category_fill = CATEGORY_FILL[declared.categorical.impute]
@@ -40,7 +41,7 @@ def build_preprocessing(declared: Preprocessing, frame: pd.DataFrame) -> ColumnT
                if declared.categorical.encode == "one_hot"
                else OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
     return ColumnTransformer([
-        ("numeric", Pipeline(numeric_steps), numeric),
+        ("numeric", Pipeline(numeric_steps) if numeric_steps else "passthrough", numeric),
         ("categorical", Pipeline([("impute", SimpleImputer(strategy=category_strategy,
                                                              fill_value=category_fill)),
                                   ("encode", encoder)]), categorical),

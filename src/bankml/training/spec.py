@@ -91,7 +91,8 @@ class Split(_Block):
 
 
 class NumericPreprocessing(_Block):
-    impute: Literal["median", "mean", "zero"] = "median"
+    # none: gaps stay gaps (LightGBM handles them natively; other estimators may not)
+    impute: Literal["median", "mean", "zero", "none"] = "median"
     scale: bool = True
 
 
