@@ -18,6 +18,7 @@ from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.offline import DuckDbOfflineEngine
 from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
+from bankml.training import Trainer
 
 KEY_BYTES = 32
 
@@ -33,6 +34,9 @@ class Platform:
         self.artifacts = artifacts
         self.audit = AuditTrail(metadata)
         self.registry = Registry(metadata, artifacts)
+        # The feature store is wired here once it exists; until then specs list source
+        # columns under `inputs:` and a spec with `features:` says none is wired.
+        self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
         self.online = online
         self.features = FeatureStore(

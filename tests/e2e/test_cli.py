@@ -42,12 +42,13 @@ def test_init_says_what_is_where(tmp_path: Path) -> None:
 
 
 def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
-    """The demo trains, registers, decides, replays and verifies, then summarises."""
+    """The demo trains, registers, reproduces, decides, replays and verifies, then summarises."""
     _, output = demo_home
 
     assert "bankml demo: summary" in output
+    assert "rebuilt: identical." in output
     assert "Made 100 logged decisions and replayed one: identical." in output
-    assert "Audit trail: 103 events, intact." in output
+    assert "Audit trail: 105 events, intact." in output
 
 
 def test_demo_gives_the_declined_applicants_reasons(demo_home: tuple[Path, str]) -> None:
@@ -64,7 +65,7 @@ def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -
     result = bankml("audit", "verify", "--home", str(demo_home[0]))
 
     assert result.returncode == 0, result.stderr
-    assert "Audit trail intact: 103 events" in result.stdout
+    assert "Audit trail intact: 105 events" in result.stdout
 
 
 def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
@@ -72,9 +73,9 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
     result = bankml("audit", "log", "--home", str(demo_home[0]),
                     "--subject", "model:german-credit-pd@1", "--json")
 
-    [event] = [json.loads(line) for line in result.stdout.splitlines()]
-    assert event["action"] == "model.registered"
-    assert event["sequence"] == 1
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [event["action"] for event in events] == ["model.registered"]
+    assert events[0]["sequence"] == 2  # after model.defined
 
 
 def test_demo_features_agree(demo_home: tuple[Path, str]) -> None:
@@ -116,11 +117,12 @@ def test_unknown_feature_version_is_an_error(tmp_path: Path) -> None:
 
 
 def test_models_list_shows_the_version(demo_home: tuple[Path, str]) -> None:
-    """The registered demo model is listed with its stage."""
+    """The registered demo model is listed with its stage and alias."""
     result = bankml("models", "list", "--home", str(demo_home[0]))
 
     assert "german-credit-pd@1" in result.stdout
     assert "dev" in result.stdout
+    assert "champion" in result.stdout
 
 
 def test_replay_from_the_command_line(demo_home: tuple[Path, str]) -> None:

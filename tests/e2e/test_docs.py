@@ -25,7 +25,7 @@ def run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_example_runs(tmp_path: Path) -> None:
-    """The README's Python tour trains, decides, replays and verifies."""
+    """The README's Python tour trains, reproduces, promotes, decides, replays and verifies."""
     [block] = python_blocks("README.md")
 
     result = run(block, tmp_path)
@@ -77,6 +77,8 @@ def test_features_doc_definitions_run(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "amount_sum_24h" in result.stdout
+
+
 def test_explanations_doc_example_runs(tmp_path: Path) -> None:
     """The explanations guide's example prints the top input and up to four reasons."""
     [block] = python_blocks("docs/explanations.md")
@@ -87,3 +89,13 @@ def test_explanations_doc_example_runs(tmp_path: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("FeatureImportance(")
     assert 1 <= len(lines) - 1 <= 4
+
+
+def test_registry_doc_example_runs(tmp_path: Path) -> None:
+    """The registry doc's example trains, aliases, promotes and reproduces."""
+    [block] = python_blocks("docs/registry.md")
+
+    result = run(block, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["staging", "identical"]

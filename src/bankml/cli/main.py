@@ -12,11 +12,13 @@ from bankml.cli import audit, decisions, features, models
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
+from bankml.cli.train import train
 from bankml.core.errors import BankmlError
 
 app = new_group("bankml: the operating loop for a bank's production models.")
 app.command()(init)
 app.command()(demo)
+app.command()(train)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")

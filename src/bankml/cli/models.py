@@ -1,26 +1,186 @@
-"""`bankml models`: what the registry holds."""
+"""`bankml models`: what the registry holds, and the moves it allows."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from rich.table import Table
 
-from bankml.cli.app import console, new_group
+from bankml.cli.app import console, errors, new_group
 from bankml.cli.context import HomeOption, open_platform
+from bankml.core.registry import ModelVersion
 
 app = new_group("The model registry.")
+Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME (the latest).")]
 
 
 @app.command("list")
-def list_versions(home: HomeOption = None) -> None:
-    """Every model version with its stage, artifact and headline metrics."""
+def list_versions(
+    name: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Every model version with its stage, aliases, artifact and headline metric."""
     with open_platform(home) as platform:
-        versions = platform.registry.versions()
+        versions = platform.registry.versions(name)
+        aliases = {model: platform.registry.aliases(model) for model in
+                   {version.name for version in versions}}
     table = Table(title="Model versions")
-    for column in ("model", "stage", "created (UTC)", "by", "artifact sha256", "AUC"):
+    for column in ("model", "stage", "aliases", "created (UTC)", "by", "artifact sha256",
+                   "AUC"):
         table.add_column(column)
     for version in versions:
-        auc = version.metrics.get("auc")
-        table.add_row(version.ref, str(version.stage), version.created_at[:19].replace("T", " "),
-                      version.created_by, version.artifact_sha256[:16],
-                      f"{auc:.3f}" if auc is not None else "")
+        auc = version.metrics.get("test.auc", version.metrics.get("auc"))
+        held = ", ".join(sorted(a for a, n in aliases[version.name].items()
+                                if n == version.number))
+        table.add_row(version.ref, str(version.stage), held,
+                      version.created_at[:19].replace("T", " "), version.created_by,
+                      version.artifact_sha256[:16], f"{auc:.3f}" if auc is not None else "")
     console.print(table)
+
+
+@app.command("show")
+def show(
+    ref: Ref,
+    home: HomeOption = None,
+    in_prod_at: Annotated[datetime | None, typer.Option(
+        "--in-prod-at", help="Show instead the version in prod at this UTC time.")] = None,
+) -> None:
+    """A version's record: model, signature, metrics, lineage, manifest (JSON)."""
+    with open_platform(home) as platform:
+        if in_prod_at is not None:
+            name = ref.partition("@")[0]
+            found = platform.registry.in_production_at(name, _utc(in_prod_at))
+            if found is None:
+                errors.print(f"No version of {name} was in prod at {_utc(in_prod_at)}.")
+                raise typer.Exit(1)
+            version = found
+        else:
+            version = platform.registry.get(ref)
+        model = platform.registry.model(version.name)
+        aliases = platform.registry.aliases(version.name)
+    console.print_json(json.dumps({
+        "ref": version.ref, "stage": str(version.stage),
+        "aliases": sorted(a for a, n in aliases.items() if n == version.number),
+        "model": {"name": model.name, **model.describe()},
+        "artifact_sha256": version.artifact_sha256, "flavour": version.flavour,
+        "created_at": version.created_at, "created_by": version.created_by,
+        "signature": version.signature.describe(), "metrics": version.metrics,
+        "feature_views": list(version.feature_views),
+        "dataset_sha256": version.dataset_sha256, "tags": version.tags,
+        "manifest": version.manifest,
+    }))
+
+
+@app.command("card")
+def card(
+    ref: Ref,
+    home: HomeOption = None,
+    output: Annotated[Path | None, typer.Option(
+        help="Write here (.md or .html); default: cards/NAME@V.{md,html} in the home.")] = None,
+) -> None:
+    """Write the version's model card, Markdown and HTML, and print where."""
+    with open_platform(home) as platform:
+        found = platform.registry.card(ref)
+        folder = platform.settings.home / "cards"
+    targets = ([output] if output is not None else
+               [folder / f"{found.version.ref}.md", folder / f"{found.version.ref}.html"])
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(found.html() if target.suffix == ".html" else found.markdown(),
+                          encoding="utf-8")
+        console.print(f"Model card of {found.version.ref}: {target}")
+
+
+@app.command("transition")
+def transition(
+    ref: Ref,
+    stage: Annotated[str, typer.Argument(help="dev, staging, prod or archived.")],
+    reason: Annotated[str, typer.Option(help="Why; recorded on the audit trail.")] = "",
+    home: HomeOption = None,
+) -> None:
+    """Move a version through the lifecycle dev -> staging -> prod -> archived."""
+    with open_platform(home) as platform:
+        moved = platform.registry.transition(ref, stage, actor=platform.settings.actor,
+                                             reason=reason)
+    console.print(f"{moved.ref} is now {moved.stage}.")
+
+
+@app.command("alias")
+def alias(
+    name: Annotated[str, typer.Argument(help="The model.")],
+    alias_name: Annotated[str, typer.Argument(metavar="ALIAS", help="e.g. champion.")],
+    version: Annotated[int | None, typer.Argument(help="The version it points at.")] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the alias.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Point an alias (champion, challenger, ...) at a version, or remove it."""
+    if (version is None) != remove:
+        errors.print("Give a VERSION to point the alias at, or --remove (not both).")
+        raise typer.Exit(2)
+    with open_platform(home) as platform:
+        before = platform.registry.set_alias(name, alias_name, version,
+                                             actor=platform.settings.actor)
+    was = f" (was {name}@{before})" if before is not None else ""
+    now = (f"{name}@{alias_name} removed" if version is None
+           else f"{name}@{alias_name} -> {name}@{version}")
+    console.print(now + was)
+
+
+@app.command("reproduce")
+def reproduce(
+    ref: Ref,
+    spec: Annotated[Path | None, typer.Option(
+        help="Rebuild from this spec instead of the recorded one (to test a change).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Rebuild a version from its manifest; say "identical" or which input differs (exit 1)."""
+    with open_platform(home) as platform, console.status("rebuilding") as status:
+        result = platform.training.reproduce(ref, spec=spec, progress=status.update)
+    if result.is_identical:
+        console.print(f"{result.version.ref}: [green]{result.verdict}[/]")
+        return
+    errors.print(f"{result.version.ref}: [bold red]{result.verdict}[/]", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("lineage")
+def lineage(
+    ref: Annotated[str | None, typer.Argument(help="NAME@V: what made this version.")] = None,
+    feature_view: Annotated[str | None, typer.Option(
+        help="VIEW or VIEW@V: which versions were trained on it.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """What made a version (dataset, feature views, spec), or what uses a feature view."""
+    if (ref is None) == (feature_view is None):
+        errors.print("Give a version (NAME@V) or --feature-view VIEW[@V], one of them.")
+        raise typer.Exit(2)
+    with open_platform(home) as platform:
+        if feature_view is not None:
+            _print_versions(f"Versions trained on {feature_view}",
+                            platform.registry.using_feature_view(feature_view))
+            return
+        found = platform.registry.lineage(str(ref))
+    console.print_json(json.dumps({
+        "version": found.version.ref, "dataset_sha256": found.dataset_sha256,
+        "data_source": found.data_source, "feature_views": list(found.feature_views),
+        "spec_sha256": found.spec_sha256,
+        "dataset_snapshot_sha256": found.version.manifest.get("dataset_snapshot_sha256"),
+        "other_versions_on_this_dataset": found.siblings_on_dataset,
+    }))
+
+
+def _print_versions(title: str, versions: list[ModelVersion]) -> None:
+    table = Table(title=title)
+    for column in ("model", "stage", "feature views"):
+        table.add_column(column)
+    for version in versions:
+        table.add_row(version.ref, str(version.stage), ", ".join(version.feature_views))
+    console.print(table)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

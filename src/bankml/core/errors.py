@@ -75,6 +75,25 @@ class IllegalTransitionError(BankmlError):
     rule = "lifecycle.transition"
 
 
+class AliasTargetError(BankmlError):
+    """An alias may point only at a live (not archived) version."""
+
+    rule = "registry.alias_live"
+
+
+class SpecError(BankmlError):
+    """A pipeline spec that cannot run: each problem names its line and field."""
+
+    rule = "pipeline.spec"
+
+    def __init__(self, source: str, problems: list[str], *, rule: str | None = None) -> None:
+        self.source, self.problems = source, problems
+        if rule is not None:
+            self.rule = rule
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{source} cannot be used as a pipeline spec:\n{listed}")
+
+
 class StoreUnavailableError(BankmlError):
     """A configured store cannot be reached."""
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
 from bankml.core.features import FeatureView, FeatureViewVersion
-from bankml.core.registry import ModelVersion
+from bankml.core.registry import Model, ModelVersion, StageChange
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,7 +52,20 @@ class AuditLog(Protocol):
 
 
 class ModelVersions(Protocol):
-    def next_number(self, name: str) -> int: ...
+    """Models, their versions, aliases and stage history."""
+
+    def add_model(self, model: Model) -> None:
+        """Raises DuplicateError when the name exists."""
+
+    def update_model(self, model: Model) -> None: ...
+
+    def find_model(self, name: str) -> Model | None: ...
+
+    def models(self) -> list[Model]: ...
+
+    def next_number(self, name: str) -> int:
+        """The number the model's next version takes; holds the model against concurrent
+        numbering until the transaction ends."""
 
     def add(self, version: ModelVersion) -> None:
         """Raises DuplicateError when the name and number exist."""
@@ -63,9 +76,32 @@ class ModelVersions(Protocol):
     def latest(self, name: str) -> ModelVersion:
         """Raises NotFoundError when the model has no version."""
 
+    def by_alias(self, name: str, alias: str) -> ModelVersion:
+        """Raises NotFoundError when the model has no such alias."""
+
     def save_stage(self, version: ModelVersion) -> None: ...
 
-    def all(self) -> list[ModelVersion]: ...
+    def all(self, name: str | None = None) -> list[ModelVersion]: ...
+
+    def in_stage(self, name: str, stage: str) -> list[ModelVersion]: ...
+
+    def set_alias(self, name: str, alias: str, number: int, *, set_at: str,
+                  set_by: str) -> None: ...
+
+    def remove_alias(self, name: str, alias: str) -> None: ...
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """alias -> version number, for one model."""
+
+    def add_stage_change(self, change: StageChange) -> None: ...
+
+    def stage_changes(self, name: str, *, until: str | None = None) -> list[StageChange]:
+        """The model's stage history in order, up to `until` (canonical UTC text) if given."""
+
+    def using_feature_view(self, view: str, version: int | None) -> list[ModelVersion]:
+        """Versions trained on `view@version` (any version of `view` when None)."""
+
+    def trained_on_dataset(self, dataset_sha256: str) -> list[ModelVersion]: ...
 
 
 class DecisionLog(Protocol):
@@ -175,3 +211,35 @@ class OfflineEngine(Protocol):
     def data_bounds(self, view: FeatureView) -> tuple[int, int] | None: ...
 
     def sample_keys(self, view: FeatureView, sample: int, seed: int) -> pa.Table: ...
+
+
+class PinnedFeature(Protocol):
+    """A feature ref pinned to the exact view version it reads."""
+
+    @property
+    def view(self) -> str: ...
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def feature(self) -> str: ...
+
+    @property
+    def pinned(self) -> str:
+        """`view@number:feature`."""
+
+
+class HistoricalFeatures(Protocol):
+    """What training needs from a feature store: exact versions and point-in-time retrieval.
+
+    Frames are pandas DataFrames; core stays free of pandas, hence `Any`.
+    """
+
+    def resolve(self, refs: Sequence[str]) -> Sequence[PinnedFeature]:
+        """Pin each `view:feature` or `view@3:feature`. Raises NotFoundError."""
+
+    def get_historical_features(self, entity_df: Any, features: Sequence[str]) -> Any:
+        """`entity_df` (join keys and an `event_timestamp` column) with one column per
+        feature, named as the feature, each value as known at the row's `event_timestamp`,
+        rows in `entity_df`'s order."""

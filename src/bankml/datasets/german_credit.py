@@ -5,7 +5,9 @@ Each category is drawn with its real frequency, numbers follow the real means an
 and `default` follows a logistic model whose per-category effects are the real bad rates,
 with the intercept set so that 30 % default as in the real data. It is for demos and tests:
 its relationships are simpler than the real data's, so its metrics are not the real ones.
-See docs/datasets.md.
+
+Neither file has a time column, but out-of-time validation needs one: `application_date`
+is added to both, synthetic in both cases (see `application_dates`). See docs/datasets.md.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from bankml.core.errors import InvalidInputError
 FOLDER, FILE = "german_credit", "german_credit.csv"
 TARGET = "default"
 PROTECTED = ("age_years", "sex", "personal_status_sex", "foreign_worker")
+DATE = "application_date"
 DEFAULT_RATE = 0.30
+# Applications are dated over these two years (synthetic dates, for out-of-time splits).
+FIRST_DATE, DAYS = pd.Timestamp("2023-01-01", tz="UTC"), 731
 EFFECT_SHRINK = 0.8  # categories are drawn independently; full effects would overstate skill
 
 # column -> (value, count among 1,000, default rate in that group), from the real file
@@ -73,7 +78,7 @@ ORDINALS: dict[str, dict[int, int]] = {
     "num_dependents": {1: 845, 2: 155},
 }
 COLUMNS = [
-    "row_id", "checking_status", "duration_months", "credit_history", "purpose",
+    "row_id", DATE, "checking_status", "duration_months", "credit_history", "purpose",
     "credit_amount", "savings_status", "employment_since", "installment_rate_pct",
     "personal_status_sex", "sex", "other_debtors", "residence_since", "property", "age_years",
     "other_installment_plans", "housing", "existing_credits", "job", "num_dependents",
@@ -101,6 +106,7 @@ def load_german_credit(datasets_dir: Path | None, *, seed: int = 7) -> ExampleDa
                                 "point it at the folder that holds the public datasets, or "
                                 "unset it to use the synthetic data", rule="datasets.present")
     frame = pd.read_csv(path)
+    frame[DATE] = application_dates(len(frame), seed=seed)
     missing = sorted(set(COLUMNS) - set(frame.columns))
     if missing:
         raise InvalidInputError(str(path), f"missing columns {', '.join(missing)}",
@@ -136,7 +142,18 @@ def synthesize_german_credit(rows: int = 1_000, *, seed: int = 7) -> pd.DataFram
     for column in CATEGORIES:
         frame[column] = frame[column].astype("str")
     frame["sex"] = frame["sex"].astype("str")
+    frame[DATE] = application_dates(rows, seed=seed)
     return frame[COLUMNS]
+
+
+def application_dates(rows: int, *, seed: int) -> pd.Series:
+    """Seeded application dates (UTC midnights) spread evenly at random over 2023-2024.
+
+    Drawn from their own random stream, so adding them left every other column as it was.
+    They carry no signal: an out-of-time split on them tests the mechanics, not drift.
+    """
+    days = np.random.default_rng([seed, 1]).integers(0, DAYS, size=rows)
+    return pd.Series(FIRST_DATE + pd.to_timedelta(days, unit="D"), name=DATE)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -53,6 +53,10 @@ class Preparation:
 def split_model(model: Any, features: Sequence[str]) -> tuple[Preparation, Any]:
     """Split `model` into the preparation of `features` and the estimator to explain."""
     names = tuple(features)
+    if hasattr(model, "preprocess") and hasattr(model, "estimator"):
+        # A registry model: its preprocessing and estimator form a pipeline. A calibration
+        # after them is monotone, so the raw score it maps explains the ranking alike.
+        model = Pipeline([("prepare", model.preprocess), ("model", model.estimator)])
     if isinstance(model, Pipeline):
         steps = [step for _, step in model.steps[:-1] if step not in (None, "passthrough")]
         estimator = model.steps[-1][1]

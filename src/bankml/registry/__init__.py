@@ -1,5 +1,6 @@
-"""The model registry: versions, their artifacts and lifecycle."""
+"""The model registry: models, versions, lifecycle, aliases, lineage, cards and artifacts."""
 
-from bankml.registry.service import Registry
+from bankml.registry.card import ModelCard
+from bankml.registry.service import Lineage, NewVersion, Registry
 
-__all__ = ["Registry"]
+__all__ = ["Lineage", "ModelCard", "NewVersion", "Registry"]

@@ -1,31 +1,200 @@
 """Turning fitted models into bytes and back, without letting an artifact run code.
 
-scikit-learn models are stored with skops, which rebuilds only types it has been told to
-trust; anything outside skops' defaults and our allowlist is refused before loading.
+Two flavours:
+
+- `sklearn-skops`: one scikit-learn object stored with skops, which rebuilds only types it
+  has been told to trust; anything outside skops' defaults and our allowlist is refused
+  before loading.
+- `bankml-bundle`: what `bankml train` builds. A zip of parts: the preprocessing (skops),
+  the estimator (skops, or LightGBM's own text format for LightGBM), the optional
+  calibrator (skops) and `bundle.json` naming them. No part can run code on load.
+
+Every archive is written byte-reproducibly: skops names its arrays after Python object ids
+and stamps zip entries with the current time, so both are replaced by stable values. The
+same fitted model therefore always has the same sha256.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
 import skops.io as sio
 
-from bankml.core.errors import UntrustedArtifactError
+from bankml.core.errors import InvalidInputError, UntrustedArtifactError
 
 SKLEARN = "sklearn-skops"
+BUNDLE = "bankml-bundle"
+FLAVOURS = (SKLEARN, BUNDLE)
 
-# Types beyond skops' own defaults that bankml vouches for. Empty today: every estimator
-# the platform trains is trusted by skops already. A bank extends this only after review.
-TRUSTED_EXTRA_TYPES: frozenset[str] = frozenset()
+# Types beyond skops' own defaults that bankml vouches for: numpy's dtype objects (the
+# encoders' `dtype` parameter), scikit-learn's fitted tree structure (node arrays, rebuilt
+# from numbers) and our own transformer, which holds only numbers and strings. A bank
+# extends this only after review.
+TRUSTED_EXTRA_TYPES: frozenset[str] = frozenset({
+    "numpy.dtype", "sklearn.tree._tree.Tree", "bankml.training.woe.WoeEncoder"})
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+OBJECT_ID = re.compile(r"^(\d+)\.npy$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoringModel:
+    """A fitted pipeline: preprocess, estimate, optionally calibrate; scores rows of a frame."""
+
+    inputs: list[str]
+    preprocess: Any
+    estimator: Any  # a scikit-learn classifier or a lightgbm.Booster
+    calibration: str | None = None  # "sigmoid" or "isotonic"
+    calibrator: Any = None
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Columns: probability of the negative and of the positive class, as scikit-learn."""
+        positive = self.calibrate(self.raw_scores(frame))
+        return np.column_stack([1.0 - positive, positive])
+
+    def raw_scores(self, frame: pd.DataFrame) -> np.ndarray:
+        prepared = self.preprocess.transform(frame[self.inputs])
+        if isinstance(self.estimator, lgb.Booster):
+            return np.asarray(self.estimator.predict(prepared), dtype=float)
+        return np.asarray(self.estimator.predict_proba(prepared)[:, 1], dtype=float)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        if self.calibration is None:
+            return raw
+        if self.calibration == "sigmoid":
+            return np.asarray(self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1])
+        return np.asarray(self.calibrator.predict(raw), dtype=float)
 
 
 def dump_sklearn(model: Any) -> bytes:
-    return bytes(sio.dumps(model))
+    """skops bytes of `model`, identical for identical models."""
+    return _stable_skops(bytes(sio.dumps(model)))
 
 
 def load_sklearn(content: bytes, digest: str) -> Any:
     """Rebuild a model from verified bytes; refuse it if it names an untrusted type."""
-    untrusted = sorted(set(sio.get_untrusted_types(data=content)) - TRUSTED_EXTRA_TYPES)
+    named = set(sio.get_untrusted_types(data=content))
+    untrusted = sorted(named - TRUSTED_EXTRA_TYPES)
     if untrusted:
         raise UntrustedArtifactError(digest, untrusted)
-    return sio.loads(content, trusted=sorted(TRUSTED_EXTRA_TYPES) or None)
+    return sio.loads(content, trusted=sorted(named) or None)
+
+
+def dump_bundle(model: ScoringModel) -> bytes:
+    parts: dict[str, bytes] = {"preprocess.skops": dump_sklearn(model.preprocess)}
+    if isinstance(model.estimator, lgb.Booster):
+        parts["estimator.lgbm.txt"] = model.estimator.model_to_string().encode("utf-8")
+    else:
+        parts["estimator.skops"] = dump_sklearn(model.estimator)
+    if model.calibration is not None:
+        parts["calibrator.skops"] = dump_sklearn(model.calibrator)
+    header = {"format": 1, "inputs": model.inputs, "calibration": model.calibration,
+              "parts": sorted(parts)}
+    parts["bundle.json"] = json.dumps(header, sort_keys=True).encode("utf-8")
+    return _stable_zip(sorted(parts.items()))
+
+
+def untrusted_types(bundle: bytes) -> list[str]:
+    """Types in a bundle's skops parts that loading would refuse (checked before registering)."""
+    found: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        for name in archive.namelist():
+            if name.endswith(".skops"):
+                found |= set(sio.get_untrusted_types(data=archive.read(name)))
+    return sorted(found - TRUSTED_EXTRA_TYPES)
+
+
+def load_bundle(content: bytes, digest: str) -> ScoringModel:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        header = json.loads(archive.read("bundle.json"))
+        names = set(archive.namelist())
+        preprocess = load_sklearn(archive.read("preprocess.skops"), digest)
+        if "estimator.lgbm.txt" in names:
+            estimator: Any = lgb.Booster(
+                model_str=archive.read("estimator.lgbm.txt").decode("utf-8"))
+        else:
+            estimator = load_sklearn(archive.read("estimator.skops"), digest)
+        calibrator = (load_sklearn(archive.read("calibrator.skops"), digest)
+                      if "calibrator.skops" in names else None)
+    return ScoringModel(inputs=list(header["inputs"]), preprocess=preprocess,
+                        estimator=estimator, calibration=header["calibration"],
+                        calibrator=calibrator)
+
+
+def load_model(flavour: str, content: bytes, digest: str) -> Any:
+    """The fitted model in `content` (already checked against `digest`) by its flavour."""
+    if flavour == SKLEARN:
+        return load_sklearn(content, digest)
+    if flavour == BUNDLE:
+        return load_bundle(content, digest)
+    raise InvalidInputError("flavour", f"{flavour!r} is not a known model flavour "
+                            f"({', '.join(FLAVOURS)})", rule="artifact.flavour")
+
+
+def _stable_skops(content: bytes) -> bytes:
+    """The same skops archive with object ids renumbered in order and fixed entry times."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+        renumbered: dict[str, str] = {}
+        for value in _ids_in(schema):
+            renumbered.setdefault(value, str(len(renumbered) + 1))
+        parts = [("schema.json", json.dumps(_renumber(schema, renumbered), sort_keys=True,
+                                            indent=1).encode("utf-8"))]
+        for info in archive.infolist():
+            match = OBJECT_ID.match(info.filename)
+            if match:
+                parts.append((f"{renumbered[match.group(1)]}.npy", archive.read(info)))
+            elif info.filename != "schema.json":
+                parts.append((info.filename, archive.read(info)))
+    return _stable_zip(sorted(parts))
+
+
+def _ids_in(node: Any) -> Iterator[str]:
+    """Object ids as skops writes them (`__id__` and `file` fields), in document order."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "__id__":
+                yield str(value)
+            elif key == "file" and isinstance(value, str) and OBJECT_ID.match(value):
+                yield value.removesuffix(".npy")
+            else:
+                yield from _ids_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _ids_in(item)
+
+
+def _renumber(node: Any, renumbered: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "__id__":
+                result[key] = int(renumbered[str(value)])
+            elif key == "file" and isinstance(value, str) and OBJECT_ID.match(value):
+                result[key] = f"{renumbered[value.removesuffix('.npy')]}.npy"
+            else:
+                result[key] = _renumber(value, renumbered)
+        return result
+    if isinstance(node, list):
+        return [_renumber(item, renumbered) for item in node]
+    return node
+
+
+def _stable_zip(parts: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, compresslevel=6)
+    return buffer.getvalue()

@@ -1,53 +1,307 @@
-"""Registering model versions and loading them back, verified."""
+"""The registry's use cases: define models, register versions, move them, alias, trace, load.
+
+Every change goes through one function per kind, so governance can put its gates in front:
+`transition` for the lifecycle and `set_alias` for aliases. Each change and its audit
+event commit in one transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bankml.core.canonical import utc_timestamp
-from bankml.core.errors import InvalidInputError
-from bankml.core.ports import ArtifactStore, MetadataStore
-from bankml.core.registry import ModelVersion, parse_model_ref
-from bankml.registry.flavours import SKLEARN, dump_sklearn, load_sklearn
+from bankml.core.errors import DuplicateError, InvalidInputError, NotFoundError
+from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
+from bankml.core.registry import (
+    Domain,
+    Model,
+    ModelVersion,
+    Signature,
+    Stage,
+    StageChange,
+    check_alias,
+    check_alias_target,
+    check_model_name,
+    parse_model_ref,
+    production_version_at,
+)
+from bankml.registry.card import ModelCard
+from bankml.registry.flavours import SKLEARN, dump_sklearn, load_model
+
+REGISTER_ATTEMPTS = 5  # concurrent registrations of one model retry on a taken number
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewVersion:
+    """What a caller knows about a build before the registry numbers it."""
+
+    artifact: bytes
+    flavour: str
+    signature: Signature
+    metrics: dict[str, float] = field(default_factory=dict)
+    feature_views: tuple[str, ...] = ()
+    dataset_sha256: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lineage:
+    """Where a version came from: its data, features and the spec that built it."""
+
+    version: ModelVersion
+    dataset_sha256: str
+    data_source: dict[str, Any]
+    feature_views: tuple[str, ...]
+    spec_sha256: str | None
+    siblings_on_dataset: list[str]  # other versions trained on the same dataset
 
 
 class Registry:
-    """Model versions: each an immutable artifact plus what is known about it."""
+    """Models and their versions: each version an immutable artifact plus what is known of it."""
 
     def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._metadata, self._artifacts, self._clock = metadata, artifacts, clock
 
-    def register_sklearn(self, name: str, model: Any, *, inputs: list[str],
-                         metrics: dict[str, float], actor: str) -> ModelVersion:
-        """Store a fitted scikit-learn model and record it as the model's next version."""
-        if not name or "@" in name:
-            raise InvalidInputError("name", f"{name!r} is not a model name: it must be "
-                                    "non-empty and free of '@'")
-        digest = self._artifacts.put(dump_sklearn(model))
+    # --- models --------------------------------------------------------------------------
+
+    def define_model(self, model: Model, *, actor: str) -> Model:
+        """Record a model, or update what is said about it; unchanged definitions are no-ops."""
         with self._metadata.transaction() as tx:
+            self._define(tx, model, actor)
+        return model
+
+    def model(self, name: str) -> Model:
+        with self._metadata.reading() as tx:
+            found = tx.models.find_model(name)
+        if found is None:
+            raise NotFoundError("model", name, "Define it in a pipeline spec's `model:` block "
+                                "and run `bankml train`.")
+        return found
+
+    def models(self) -> list[Model]:
+        with self._metadata.reading() as tx:
+            return tx.models.models()
+
+    # --- versions ------------------------------------------------------------------------
+
+    def register(self, model: Model, new: NewVersion, *, actor: str) -> ModelVersion:
+        """Store the artifact and record it, with its model, as the model's next version."""
+        protected = sorted(set(new.signature.input_names) & set(model.protected_attributes))
+        if protected:
+            raise InvalidInputError(
+                "inputs", f"{', '.join(protected)} of model {model.name!r} is a protected "
+                "attribute, kept for fairness testing only; remove it from the inputs",
+                rule="registry.protected_not_input")
+        digest = self._artifacts.put(new.artifact)
+        for attempt in range(1, REGISTER_ATTEMPTS + 1):
+            try:
+                return self._record(model, new, digest, actor)
+            except DuplicateError:
+                # Another writer defined the model first (numbers are taken under a lock
+                # once it exists): count again.
+                if attempt == REGISTER_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, model: Model, new: NewVersion, digest: str, actor: str) -> ModelVersion:
+        manifest = {**new.manifest, "feature_views": list(new.feature_views)}
+        with self._metadata.transaction() as tx:
+            self._define(tx, model, actor)
             version = ModelVersion(
-                name=name, number=tx.models.next_number(name), artifact_sha256=digest,
-                flavour=SKLEARN, created_at=utc_timestamp(self._clock()), created_by=actor,
-                metrics=metrics, inputs=inputs,
+                name=model.name, number=tx.models.next_number(model.name),
+                artifact_sha256=digest, flavour=new.flavour,
+                created_at=utc_timestamp(self._clock()), created_by=actor,
+                metrics=new.metrics, signature=new.signature,
+                feature_views=new.feature_views, dataset_sha256=new.dataset_sha256,
+                manifest=manifest, tags=new.tags,
             )
             tx.models.add(version)
+            tx.models.add_stage_change(StageChange(
+                name=version.name, number=version.number, source=None, target=Stage.DEV,
+                changed_at=version.created_at, actor=actor, reason="registered"))
             tx.audit.record(actor, "model.registered", f"model:{version.ref}",
                             version.describe())
         return version
 
-    def get(self, ref: str) -> ModelVersion:
-        name, number = parse_model_ref(ref)
-        with self._metadata.reading() as tx:
-            return tx.models.latest(name) if number is None else tx.models.get(name, number)
+    def register_sklearn(self, name: str, model: Any, *, inputs: list[str],
+                         metrics: dict[str, float], actor: str) -> ModelVersion:
+        """Register a fitted scikit-learn model built outside a pipeline spec.
 
-    def versions(self) -> list[ModelVersion]:
+        A model not defined before is defined with domain `other`, risk tier 3 and `actor`
+        as owner and developer; correct it with `define_model`.
+        """
+        check_model_name(name)
+        known = self._find_model(name)
+        definition = known or Model(name=name, domain=Domain.OTHER, risk_tier=3, owner=actor,
+                                    developer=actor)
+        return self.register(definition, NewVersion(
+            artifact=dump_sklearn(model), flavour=SKLEARN,
+            signature=Signature.of_names(inputs), metrics=metrics), actor=actor)
+
+    def get(self, ref: str) -> ModelVersion:
+        """`NAME@3`, `NAME@champion` (an alias) or `NAME` (the latest version)."""
+        name, selector = parse_model_ref(ref)
         with self._metadata.reading() as tx:
-            return tx.models.all()
+            if selector is None:
+                return tx.models.latest(name)
+            if isinstance(selector, int):
+                return tx.models.get(name, selector)
+            return tx.models.by_alias(name, selector)
+
+    def versions(self, name: str | None = None) -> list[ModelVersion]:
+        with self._metadata.reading() as tx:
+            return tx.models.all(name)
+
+    def aliases(self, name: str) -> dict[str, int]:
+        with self._metadata.reading() as tx:
+            return tx.models.aliases(name)
 
     def load(self, version: ModelVersion) -> Any:
         """The fitted model, only after its bytes matched the registered digest."""
         content = self._artifacts.get(version.artifact_sha256)
-        return load_sklearn(content, version.artifact_sha256)
+        return load_model(version.flavour, content, version.artifact_sha256)
+
+    # --- lifecycle and aliases: the one door each ----------------------------------------
+
+    def transition(self, ref: str, target: Stage | str, *, actor: str,
+                   reason: str = "") -> ModelVersion:
+        """Move a version through the lifecycle; the only way a stage ever changes.
+
+        Promoting to prod archives the version in prod before it (one prod version per
+        model), and archiving removes the version's aliases; all in one transaction.
+        """
+        stage = _stage(target)
+        with self._metadata.transaction() as tx:
+            version = self._resolve(tx, ref)
+            moved = version.moved_to(stage)
+            moment = utc_timestamp(self._clock())  # one instant: no gap between the two moves
+            if stage == Stage.PROD:
+                for previous in tx.models.in_stage(version.name, str(Stage.PROD)):
+                    self._move(tx, previous, Stage.ARCHIVED, actor=actor, moment=moment,
+                               reason=f"replaced in prod by {version.ref}")
+            self._move(tx, version, stage, actor=actor, moment=moment, reason=reason)
+        return moved
+
+    def set_alias(self, name: str, alias: str, number: int | None, *, actor: str,
+                  reason: str = "") -> int | None:
+        """Point `alias` at version `number`, or remove it when `number` is None.
+
+        The only way an alias changes. Returns the version it pointed at before, if any.
+        """
+        check_alias(alias)
+        with self._metadata.transaction() as tx:
+            before = tx.models.aliases(name).get(alias)
+            if number is None:
+                if before is None:
+                    raise NotFoundError("alias", f"{name}@{alias}", "Nothing to remove.")
+                tx.models.remove_alias(name, alias)
+            else:
+                check_alias_target(tx.models.get(name, number), alias)
+                tx.models.set_alias(name, alias, number, set_at=utc_timestamp(self._clock()),
+                                    set_by=actor)
+            action = "model.alias_removed" if number is None else "model.alias_set"
+            tx.audit.record(actor, action, f"model:{name}", {"alias": alias, "version": number,
+                                              "previous": before, "reason": reason})
+        return before
+
+    # --- history and lineage -------------------------------------------------------------
+
+    def history(self, name: str) -> list[StageChange]:
+        with self._metadata.reading() as tx:
+            return tx.models.stage_changes(name)
+
+    def in_production_at(self, name: str, moment: datetime) -> ModelVersion | None:
+        """The version that was in prod at `moment`, from the registry's own history."""
+        until = utc_timestamp(moment)
+        with self._metadata.reading() as tx:
+            number = production_version_at(tx.models.stage_changes(name, until=until), until)
+            return None if number is None else tx.models.get(name, number)
+
+    def using_feature_view(self, view_ref: str) -> list[ModelVersion]:
+        """Versions trained on `view@3`, or on any version of `view`."""
+        view, _, number = view_ref.partition("@")
+        if not view or (number and not number.isdigit()):
+            raise InvalidInputError("feature_view", f"{view_ref!r}: write VIEW or VIEW@VERSION")
+        with self._metadata.reading() as tx:
+            return tx.models.using_feature_view(view, int(number) if number else None)
+
+    def lineage(self, ref: str) -> Lineage:
+        """The dataset, feature views and spec behind a version."""
+        version = self.get(ref)
+        with self._metadata.reading() as tx:
+            same_data = (tx.models.trained_on_dataset(version.dataset_sha256)
+                         if version.dataset_sha256 else [])
+        return Lineage(version=version, dataset_sha256=version.dataset_sha256,
+                       data_source=dict(version.manifest.get("data_source", {})),
+                       feature_views=version.feature_views,
+                       spec_sha256=version.manifest.get("spec_sha256"),
+                       siblings_on_dataset=[v.ref for v in same_data if v.ref != version.ref])
+
+    def card(self, ref: str) -> ModelCard:
+        """The version's model card (`.markdown()`, `.html()`)."""
+        version = self.get(ref)
+        with self._metadata.reading() as tx:
+            aliases = sorted(a for a, n in tx.models.aliases(version.name).items()
+                             if n == version.number)
+            history = tx.models.stage_changes(version.name)
+        return ModelCard(model=self.model(version.name), version=version, aliases=aliases,
+                         history=history)
+
+    # --- inside a transaction ------------------------------------------------------------
+
+    def _find_model(self, name: str) -> Model | None:
+        with self._metadata.reading() as tx:
+            return tx.models.find_model(name)
+
+    def _define(self, tx: Transaction, model: Model, actor: str) -> None:
+        known = tx.models.find_model(model.name)
+        if known == model:
+            return
+        if known is None:
+            tx.models.add_model(model)
+            tx.audit.record(actor, "model.defined", f"model:{model.name}", model.describe())
+        else:
+            tx.models.update_model(model)
+            tx.audit.record(actor, "model.updated", f"model:{model.name}",
+                            {"before": known.describe(), "after": model.describe()})
+
+    def _resolve(self, tx: Transaction, ref: str) -> ModelVersion:
+        name, selector = parse_model_ref(ref)
+        if selector is None:
+            raise InvalidInputError("model", f"{ref!r}: name the version to move "
+                                    "(NAME@VERSION or NAME@ALIAS)")
+        if isinstance(selector, int):
+            return tx.models.get(name, selector)
+        return tx.models.by_alias(name, selector)
+
+    def _move(self, tx: Transaction, version: ModelVersion, target: Stage, *, actor: str,
+              moment: str, reason: str) -> None:
+        moved = version.moved_to(target)
+        tx.models.save_stage(moved)
+        tx.models.add_stage_change(StageChange(
+            name=version.name, number=version.number, source=version.stage, target=target,
+            changed_at=moment, actor=actor, reason=reason))
+        dropped = []
+        if target == Stage.ARCHIVED:
+            for alias, number in sorted(tx.models.aliases(version.name).items()):
+                if number == version.number:
+                    tx.models.remove_alias(version.name, alias)
+                    dropped.append(alias)
+        tx.audit.record(actor, "model.transitioned", f"model:{version.ref}", {
+            "from": str(version.stage), "to": str(target), "reason": reason,
+            "aliases_removed": dropped})
+
+
+def _stage(target: Stage | str) -> Stage:
+    try:
+        return Stage(target)
+    except ValueError:
+        names = ", ".join(stage.value for stage in Stage)
+        raise InvalidInputError("stage", f"{target!r} is not a stage; use one of {names}",
+                                rule="lifecycle.stage") from None
+

@@ -1,6 +1,7 @@
 """A probability-of-default model: one-hot categories, scaled numbers, logistic regression.
 
-This is the first, fixed slice of training; declared pipeline specs replace it.
+A quick baseline without a spec, for tests and notebooks; `bankml train` runs declared,
+reproducible pipeline specs (see `bankml.training.pipeline`).
 Protected attributes are never inputs: they are kept for fairness testing only.
 """
 
@@ -36,7 +37,8 @@ def train_pd_model(frame: pd.DataFrame, *, target: str, exclude: tuple[str, ...]
     labels = frame[target]
     if set(labels.unique()) != {0, 1}:
         raise InvalidInputError(target, "the target must hold both 0 and 1 and nothing else")
-    inputs = [c for c in frame.columns if c != target and c not in exclude]
+    inputs = [c for c in frame.columns if c != target and c not in exclude
+              and not pd.api.types.is_datetime64_any_dtype(frame[c])]  # dates are not inputs
     train, holdout = train_test_split(frame, test_size=holdout_share, random_state=seed,
                                       stratify=labels)
     pipeline = _pipeline(train[inputs], seed).fit(train[inputs], train[target])

@@ -29,6 +29,18 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+models = Table(
+    "models", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("domain", String(20), nullable=False),
+    Column("risk_tier", Integer, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("developer", String(200), nullable=False),
+    Column("intended_use", Text, nullable=False),
+    Column("limitations", Text, nullable=False),
+    Column("protected_attributes_json", Text, nullable=False),
+)
+
 model_versions = Table(
     "model_versions", metadata,
     Column("name", String(200), primary_key=True),
@@ -40,6 +52,43 @@ model_versions = Table(
     Column("stage", String(20), nullable=False),
     Column("metrics_json", Text, nullable=False),
     Column("inputs_json", Text, nullable=False),
+    Column("signature_json", Text, nullable=False),
+    Column("dataset_sha256", String(64), nullable=False),
+    Column("manifest_json", Text, nullable=False),
+    Column("tags_json", Text, nullable=False),
+    Index("ix_model_versions_dataset", "dataset_sha256"),
+)
+
+# Lineage: one row per feature view version a model version was trained on.
+model_version_features = Table(
+    "model_version_features", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("feature_view", String(200), primary_key=True),
+    Column("view_version", Integer, primary_key=True, autoincrement=False),
+    Index("ix_model_version_features_view", "feature_view", "view_version"),
+)
+
+model_aliases = Table(
+    "model_aliases", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("alias", String(50), primary_key=True),
+    Column("number", Integer, nullable=False),
+    Column("set_at", String(32), nullable=False),
+    Column("set_by", String(200), nullable=False),
+)
+
+model_stage_changes = Table(
+    "model_stage_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("source", String(20), nullable=True),
+    Column("target", String(20), nullable=False),
+    Column("changed_at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_model_stage_changes_model", "name", "changed_at"),
 )
 
 decisions = Table(
@@ -58,7 +107,7 @@ decisions = Table(
     Index("ix_decisions_model", "model_name", "model_version"),
 )
 
-APPEND_ONLY_TABLES = ("audit_events", "decisions")
+APPEND_ONLY_TABLES = ("audit_events", "decisions", "model_stage_changes")
 
 feature_view_versions = Table(
     "feature_view_versions", metadata,

@@ -34,10 +34,15 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade_to_head(connection: Connection) -> str:
     """Apply every pending migration in one transaction; returns the head revision."""
-    command.upgrade(_config(connection), "head")
+    upgrade_to(connection, "head")
+    return head_revision()
+
+
+def upgrade_to(connection: Connection, revision: str) -> None:
+    """Apply the migrations up to `revision` (used by migration tests)."""
+    command.upgrade(_config(connection), revision)
     if connection.in_transaction():
         connection.commit()
-    return head_revision()
 
 
 def downgrade_to_base(connection: Connection) -> None:

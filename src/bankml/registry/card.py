@@ -1,0 +1,150 @@
+"""The model card of a version, in Markdown and self-contained HTML, from the registry's data."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from bankml.core.registry import Model, ModelVersion, StageChange
+
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+         "padding:0 1rem;color:#222}table{border-collapse:collapse;margin:1rem 0}"
+         "td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
+         "code{background:#f4f4f4;padding:0 .2rem}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelCard:
+    """What a reader needs to judge one version: purpose, data, features, metrics, limits."""
+
+    model: Model
+    version: ModelVersion
+    aliases: list[str]
+    history: list[StageChange]
+
+    def markdown(self) -> str:
+        model, version = self.model, self.version
+        manifest = version.manifest
+        sections = [
+            f"# Model card: {version.ref}",
+            _table(["", ""], [
+                ["Model", model.name], ["Version", str(version.number)],
+                ["Stage", str(version.stage)], ["Aliases", ", ".join(self.aliases) or "none"],
+                ["Domain", str(model.domain)], ["Risk tier", str(model.risk_tier)],
+                ["Owner", model.owner], ["Developer", model.developer],
+                ["Registered", f"{version.created_at} by {version.created_by}"],
+                ["Artifact sha256", f"`{version.artifact_sha256}` ({version.flavour})"],
+                ["Tags", ", ".join(f"{k}={v}" for k, v in sorted(version.tags.items()))
+                 or "none"]]),
+            "## Purpose", model.intended_use or "_Not stated._",
+            "## Limitations", model.limitations or "_Not stated._",
+            "## Data", _data(version, manifest),
+            "## Features", _features(version),
+            "## Metrics", _metrics(version.metrics),
+            "## Decision policy", _policy(manifest),
+            "## Fairness", _fairness(model, version),
+            "## Reproducibility", _reproducibility(version),
+            "## Lifecycle", _table(["when (UTC)", "from", "to", "by", "reason"], [
+                [c.changed_at, str(c.source or "-"), str(c.target), c.actor, c.reason]
+                for c in self.history if c.number == version.number]),
+        ]
+        return "\n\n".join(sections) + "\n"
+
+    def html(self) -> str:
+        # Raw HTML in descriptions is shown as text, never rendered: cards are shared.
+        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(
+            self.markdown())
+        title = html.escape(f"Model card: {self.version.ref}")
+        return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<title>{title}</title><style>{STYLE}</style></head>\n<body>\n{body}"
+                "</body></html>\n")
+
+
+def _data(version: ModelVersion, manifest: dict[str, Any]) -> str:
+    source = manifest.get("data_source", {})
+    spec = manifest.get("spec", {})
+    split = spec.get("split", {})
+    rows = manifest.get("splits", {})
+    lines = [
+        f"- Source: {source.get('description', 'not recorded')}",
+        f"- Training dataset sha256: `{version.dataset_sha256 or 'not recorded'}` "
+        f"({manifest.get('dataset_rows', '?')} rows)",
+        f"- Feature views: {', '.join(version.feature_views) or 'none (source columns)'}",
+    ]
+    if split:
+        lines.append(f"- Split: out of time from {split['out_of_time']['test_from']} "
+                     f"(test), holdout {split['holdout']['share']:.0%} of the earlier rows; "
+                     + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+    return "\n".join(lines)
+
+
+def _features(version: ModelVersion) -> str:
+    rows = []
+    for item in version.signature.inputs:
+        if item.categories is not None:
+            allowed = ", ".join(item.categories)
+        elif item.minimum is not None or item.maximum is not None:
+            allowed = f"{item.minimum:g} to {item.maximum:g}"
+        else:
+            allowed = "not recorded"
+        rows.append([item.name, item.dtype, allowed])
+    output = version.signature
+    return (_table(["input", "dtype", "allowed values (seen in training)"], rows)
+            + f"\n\nOutput: `{output.output}` ({output.output_dtype}).")
+
+
+def _metrics(metrics: dict[str, float]) -> str:
+    if not metrics:
+        return "_None recorded._"
+    return _table(["metric", "value"], [[name, f"{value:.4f}"]
+                                        for name, value in sorted(metrics.items())])
+
+
+def _policy(manifest: dict[str, Any]) -> str:
+    policy = manifest.get("spec", {}).get("decision_policy")
+    if not policy:
+        return "_None recorded._"
+    cutoffs = ", ".join(f"{k} {v}" for k, v in policy.items() if k != "kind" and v is not None)
+    return f"{policy['kind']}: {cutoffs}"
+
+
+def _fairness(model: Model, version: ModelVersion) -> str:
+    attributes = ", ".join(model.protected_attributes) or "none declared"
+    found = {k: v for k, v in version.metrics.items() if k.startswith("fairness.")}
+    summary = (_table(["measure", "value"], [[k, f"{v:.4f}"] for k, v in sorted(found.items())])
+               if found else "No fairness test is recorded for this version yet.")
+    return (f"Protected attributes (for testing only, never inputs): {attributes}.\n\n"
+            f"{summary}")
+
+
+def _reproducibility(version: ModelVersion) -> str:
+    manifest = version.manifest
+    if "spec_sha256" not in manifest:
+        return "_Registered by hand: no manifest to rebuild from._"
+    code = manifest.get("code", {})
+    dependencies = ", ".join(f"{k} {v}" for k, v in sorted(manifest["dependencies"].items()))
+    platform = manifest.get("platform", {})
+    return "\n".join([
+        f"- Spec sha256: `{manifest['spec_sha256']}`",
+        f"- Code: bankml {code.get('bankml')}, commit {code.get('git_commit') or 'unknown'}",
+        f"- Dependencies: {dependencies}",
+        f"- Seed {manifest['seeds']['seed']}, threads {manifest['threads']['threads']}, "
+        f"Python {platform.get('python')} on {platform.get('system')} "
+        f"{platform.get('machine')}",
+        f"- Rebuild: `bankml models reproduce {version.ref}`",
+    ])
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    if not rows:
+        return "_None._"
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""The entity-and-label source of a spec, read into a frame, and the digest of a dataset."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bankml.datasets import load_german_credit
+from bankml.training.spec import LoadedSpec
+
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    ".parquet": pd.read_parquet, ".csv": pd.read_csv}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceData:
+    frame: pd.DataFrame
+    described: dict[str, Any]  # recorded in the manifest: where the rows came from
+
+
+def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
+    """The rows the spec names: a built-in example or a Parquet/CSV file."""
+    source = loaded.spec.source
+    if source.dataset is not None:
+        example = load_german_credit(datasets_dir)
+        return SourceData(example.frame, {"dataset": source.dataset, "origin": example.source,
+                                          "description": example.description})
+    path = Path(str(source.path))
+    path = path if path.is_absolute() else (loaded.folder / path).resolve()
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise loaded.error(("source", "path"), f"{path.name}: read Parquet (.parquet) or CSV "
+                           "(.csv) files")
+    if not path.is_file():
+        raise loaded.error(("source", "path"), f"{path} does not exist")
+    frame = reader(path)
+    timestamp = source.event_timestamp
+    if timestamp in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[timestamp]):
+        frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
+    return SourceData(frame, {"path": str(path), "origin": "file",
+                              "description": f"{path.name} ({len(frame):,} rows)"})
+
+
+def dataset_digest(frame: pd.DataFrame) -> str:
+    """sha256 over the column names, dtypes and every value, independent of file format."""
+    hasher = hashlib.sha256()
+    for column in frame.columns:
+        hasher.update(f"{column}\x1f{frame[column].dtype}\x1e".encode())
+    hasher.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return hasher.hexdigest()

@@ -1,0 +1,50 @@
+"""What a build ran on: code version, dependency versions, platform, thread settings."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+DEPENDENCIES = ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "lightgbm", "skops",
+                "threadpoolctl")
+GIT_TIMEOUT_S = 5
+
+
+def code_version() -> dict[str, Any]:
+    """bankml's version and, when it runs from a git checkout, the commit."""
+    try:
+        installed = version("bankml")
+    except PackageNotFoundError:  # a source tree that was not installed
+        installed = "0.0.0"
+    return {"bankml": installed, "git_commit": _git_commit()}
+
+
+def dependency_versions() -> dict[str, str]:
+    found = {}
+    for name in DEPENDENCIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def platform_description() -> dict[str, str]:
+    return {"python": platform.python_version(), "implementation":
+            platform.python_implementation(), "system": platform.system(),
+            "machine": platform.machine()}
+
+
+def _git_commit() -> str | None:
+    folder = Path(__file__).resolve().parent
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH
+                                cwd=folder, capture_output=True, text=True,
+                                timeout=GIT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and len(commit) == 40 else None

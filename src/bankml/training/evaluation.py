@@ -1,0 +1,61 @@
+"""Evaluation metrics by domain and the decision policy's outcome shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+    roc_curve,
+)
+
+from bankml.training.spec import DecisionPolicy
+
+
+def ks_statistic(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Kolmogorov-Smirnov: the largest gap between the score distributions of bads and goods."""
+    false_positive, true_positive, _ = roc_curve(labels, scores)
+    return float(np.max(true_positive - false_positive))
+
+
+METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "auc": lambda y, s: float(roc_auc_score(y, s)),
+    "gini": lambda y, s: float(2 * roc_auc_score(y, s) - 1),
+    "ks": ks_statistic,
+    "brier": lambda y, s: float(brier_score_loss(y, s)),
+    "log_loss": lambda y, s: float(log_loss(y, s, labels=[0, 1])),
+    "average_precision": lambda y, s: float(average_precision_score(y, s)),
+    "default_rate": lambda y, s: float(np.mean(y)),
+}
+
+
+def evaluate(names: tuple[str, ...], labels: np.ndarray, scores: np.ndarray,
+             *, prefix: str) -> dict[str, float]:
+    return {f"{prefix}.{name}": METRIC_FUNCTIONS[name](labels, scores) for name in names}
+
+
+def decide(policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
+    """The outcome per score, as the policy's words (approve/refer/decline, ...)."""
+    cutoffs = policy.cutoffs()
+    if policy.kind == "approve_refer_decline":
+        return np.where(scores < cutoffs["approve_below"], "approve",
+                        np.where(scores >= cutoffs["decline_from"], "decline", "refer"))
+    if policy.kind == "block_allow":
+        return np.where(scores >= cutoffs["block_from"], "block", "allow")
+    return np.where(scores >= cutoffs["alert_from"], "alert", "no_alert")
+
+
+OUTCOMES = {"approve_refer_decline": ("approve", "refer", "decline"),
+            "block_allow": ("block", "allow"), "alert": ("alert", "no_alert")}
+
+
+def outcome_shares(policy: DecisionPolicy, scores: np.ndarray, *,
+                   prefix: str) -> dict[str, float]:
+    """Share of each outcome, e.g. `test.share.decline`."""
+    outcomes = decide(policy, scores)
+    return {f"{prefix}.share.{name}": float(np.mean(outcomes == name))
+            for name in OUTCOMES[policy.kind]}

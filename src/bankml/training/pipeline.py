@@ -1,0 +1,392 @@
+"""Running a pipeline spec: data, split, fit, evaluate, register; and rebuilding a version.
+
+A build is a pure function of the spec, the dataset, the code and its dependencies, the
+thread settings and the platform: the manifest records each, so `reproduce` can rebuild a
+version and say "identical" or name the input that differs.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from bankml.core.canonical import sha256_hex
+from bankml.core.errors import NotFoundError
+from bankml.core.ports import ArtifactStore, HistoricalFeatures, PinnedFeature
+from bankml.core.registry import Domain, InputField, ModelVersion, Signature
+from bankml.registry import Registry
+from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
+from bankml.registry.service import NewVersion
+from bankml.training.data import SourceData, dataset_digest, read_source
+from bankml.training.environment import code_version, dependency_versions, platform_description
+from bankml.training.estimators import EstimatorError, fit_calibrator, fit_estimator
+from bankml.training.evaluation import evaluate, outcome_shares
+from bankml.training.preprocessing import build_preprocessing, numeric_columns
+from bankml.training.spec import LoadedSpec, PipelineSpec, load_spec, spec_from_manifest
+
+Progress = Callable[[str], None]
+EVENT_TIMESTAMP = "event_timestamp"  # the column name the feature store joins on
+OUTPUTS = {Domain.CREDIT: "probability_of_default", Domain.FRAUD: "fraud_probability",
+           Domain.AML: "suspicion_score", Domain.PROPENSITY: "propensity",
+           Domain.OTHER: "score"}
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Build:
+    """A model built from a spec, not yet registered."""
+
+    model: ScoringModel
+    artifact: bytes
+    signature: Signature
+    metrics: dict[str, float]
+    dataset: pd.DataFrame
+    dataset_sha256: str
+    snapshot: bytes  # the dataset as Parquet, for the artifact store
+    feature_views: tuple[str, ...]
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Difference:
+    """One recorded input of a build that is not what it is now."""
+
+    input: str
+    recorded: Any
+    now: Any
+
+    def __str__(self) -> str:
+        return f"{self.input}: recorded {self.recorded!r}, now {self.now!r}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reproduction:
+    """A version rebuilt from its manifest and compared with what the registry holds."""
+
+    version: ModelVersion
+    rebuilt_sha256: str
+    predictions_equal: bool
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def is_identical(self) -> bool:
+        """Same artifact bytes and bit-equal predictions."""
+        return self.rebuilt_sha256 == self.version.artifact_sha256 and self.predictions_equal
+
+    @property
+    def verdict(self) -> str:
+        if self.is_identical:
+            notes = "; ".join(str(d) for d in self.differences)
+            return "identical" + (f" (inputs that differ without effect: {notes})"
+                                  if notes else "")
+        if not self.differences:
+            return ("different, though no recorded input differs: artifact "
+                    f"{self.rebuilt_sha256[:16]} vs {self.version.artifact_sha256[:16]}")
+        return "different: " + "; ".join(str(d) for d in self.differences)
+
+
+class Trainer:
+    """Builds versions from specs and rebuilds them from their manifests."""
+
+    def __init__(self, registry: Registry, artifacts: ArtifactStore, *,
+                 datasets_dir: Path | None, features: HistoricalFeatures | None = None) -> None:
+        self._registry, self._artifacts = registry, artifacts
+        self._datasets_dir, self._features = datasets_dir, features
+
+    def train(self, spec: Path | LoadedSpec, *, actor: str,
+              progress: Progress = _silent) -> ModelVersion:
+        """Run the spec and register the result as the model's next version."""
+        loaded = load_spec(spec) if isinstance(spec, Path) else spec
+        built = self.build(loaded, progress)
+        progress("registering the version")
+        manifest = {**built.manifest,
+                    "dataset_snapshot_sha256": self._artifacts.put(built.snapshot)}
+        return self._registry.register(loaded.spec.model.to_model(), NewVersion(
+            artifact=built.artifact, flavour=BUNDLE, signature=built.signature,
+            metrics=built.metrics, feature_views=built.feature_views,
+            dataset_sha256=built.dataset_sha256, manifest=manifest,
+            tags=dict(loaded.spec.tags)), actor=actor)
+
+    def reproduce(self, ref: str, *, spec: Path | None = None,
+                  progress: Progress = _silent) -> Reproduction:
+        """Rebuild `ref` from its manifest (or from `spec`, to test a change) and compare."""
+        version = self._registry.get(ref)
+        recorded = version.manifest
+        if "spec" not in recorded:
+            raise NotFoundError("manifest", version.ref, "Only versions built by `bankml "
+                                "train` can be rebuilt.")
+        loaded = (load_spec(spec) if spec is not None
+                  else spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
+                                          folder=Path(recorded["spec_folder"])))
+        # Feature refs read the view versions recorded, not whatever is newest today.
+        built = self.build(loaded, progress, pins=recorded.get("feature_refs", {}))
+        progress("comparing with the registered version")
+        stored = self._registry.load(version)
+        with threadpool_limits(limits=loaded.spec.threads):  # every row, both models
+            before = stored.predict_proba(built.dataset)[:, 1]
+            after = built.model.predict_proba(built.dataset)[:, 1]
+        return Reproduction(version=version, rebuilt_sha256=sha256_hex(built.artifact),
+                            predictions_equal=bool(np.array_equal(before, after)),
+                            differences=_differences(recorded, built.manifest))
+
+    def build(self, loaded: LoadedSpec, progress: Progress = _silent, *,
+              pins: dict[str, str] | None = None) -> Build:
+        """Everything `train` does except registering; `pins` maps feature refs to the
+        pinned refs to read instead (`view:f` -> `view@3:f`)."""
+        spec = loaded.spec
+        progress("reading the source")
+        source = read_source(loaded, self._datasets_dir)
+        inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
+        progress("checking columns, labels and timestamps")
+        dataset = _dataset(loaded, frame, inputs)
+        digest = dataset_digest(dataset)
+        progress("splitting out of time and holding out")
+        sets = _split(loaded, dataset)
+        progress(f"fitting {spec.estimator.kind} on {len(sets['train']):,} rows")
+        # The Parquet snapshot is written meanwhile: pyarrow works outside the GIL, on a
+        # core the declared threads leave free.
+        with ThreadPoolExecutor(1) as background, threadpool_limits(limits=spec.threads):
+            snapshot = background.submit(_parquet, dataset)
+            model = _fit(loaded, inputs, sets)
+            metrics = _metrics(spec, model, sets)
+        progress("serialising the artifact")
+        artifact = dump_bundle(model)
+        refused = untrusted_types(artifact)
+        if refused:  # caught before registering: a version nobody could load is useless
+            raise loaded.error(("estimator",), "the fitted model holds types outside the "
+                               f"trusted allowlist ({', '.join(refused)}); choose another "
+                               "estimator or have the type reviewed and allowed",
+                               rule="artifact.trusted_types")
+        manifest = {
+            "spec": spec.described(), "spec_sha256": spec.digest(),
+            "spec_folder": str(loaded.folder.resolve()), "data_source":
+            source.described, "dataset_sha256": digest, "dataset_rows": len(dataset),
+            "feature_refs": refs, "feature_views": list(feature_views),
+            "code": code_version(), "dependencies": dependency_versions(),
+            "seeds": {"seed": spec.seed}, "threads": {"threads": spec.threads},
+            "platform": platform_description(),
+            "splits": {name: len(rows) for name, rows in sets.items()},
+        }
+        return Build(model=model, artifact=artifact,
+                     signature=_signature(spec, sets["train"], inputs), metrics=metrics,
+                     dataset=dataset, dataset_sha256=digest, snapshot=snapshot.result(),
+                     feature_views=feature_views,
+                     manifest=manifest)
+
+    def _inputs(self, loaded: LoadedSpec, source: SourceData, pins: dict[str, str]
+                ) -> tuple[list[str], pd.DataFrame, tuple[str, ...], dict[str, str]]:
+        """Input names and the frame holding them; feature refs are joined point in time."""
+        spec = loaded.spec
+        if not spec.features:
+            return [c.name for c in spec.input_columns], source.frame, (), {}
+        if self._features is None:
+            raise loaded.error(("features",), "these are feature store refs, but no feature "
+                               "store is wired into this platform; list source columns "
+                               "under `inputs:` instead", rule="pipeline.feature_store")
+        pinned: list[PinnedFeature] = []
+        for index, ref in enumerate(spec.features):
+            try:
+                pinned += self._features.resolve([pins.get(ref, ref)])
+            except NotFoundError as exc:
+                raise loaded.error(("features", index), str(exc),
+                                   rule="pipeline.feature_known") from None
+        keys = [*spec.source.entity, spec.source.event_timestamp]
+        _require(loaded, source.frame, keys, ("source",))
+        entities = source.frame[keys].rename(
+            columns={spec.source.event_timestamp: EVENT_TIMESTAMP})
+        # The pinned refs, so the rows come from exactly the versions recorded below.
+        joined = self._features.get_historical_features(entities, [p.pinned for p in pinned])
+        names = [p.feature for p in pinned]
+        frame = source.frame.copy()
+        for name in names:
+            frame[name] = joined[name].to_numpy()
+        views = tuple(sorted({f"{p.view}@{p.number}" for p in pinned}))
+        return names, frame, views, {ref: p.pinned for ref, p in zip(spec.features, pinned,
+                                                                      strict=True)}
+
+
+def _parquet(dataset: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    dataset.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _require(loaded: LoadedSpec, frame: pd.DataFrame, columns: list[str],
+             location: tuple[str | int, ...]) -> None:
+    for column in columns:
+        if column not in frame.columns:
+            raise loaded.error(location, f"column {column!r} is not in the source; it has "
+                               f"{', '.join(map(str, frame.columns))}",
+                               rule="pipeline.column_known")
+
+
+def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
+    """The training dataset: keys, event time, split date, inputs, as-of columns, label."""
+    spec = loaded.spec
+    for key in ("entity", "event_timestamp", "label"):
+        value = getattr(spec.source, key)
+        _require(loaded, frame, value if isinstance(value, list) else [value], ("source", key))
+    _require(loaded, frame, [spec.date_column], ("split", "out_of_time"))
+    for index, column in enumerate(spec.input_columns):
+        _require(loaded, frame, [column.name], ("inputs", index))
+        if column.as_of is not None:
+            _require(loaded, frame, [column.as_of], ("inputs", index, "as_of"))
+    for index, name in enumerate(inputs):
+        if pd.api.types.is_datetime64_any_dtype(frame[name]):
+            raise loaded.error(("inputs", index), f"{name!r} is a timestamp; derive a number "
+                               "from it (e.g. days since) instead")
+    labels = frame[spec.source.label]
+    if not set(labels.dropna().unique()) <= {0, 1} or labels.isna().any():
+        raise loaded.error(("source", "label"), f"{spec.source.label!r} must hold 0 and 1 "
+                           "only, without gaps", rule="pipeline.label_binary")
+    _check_no_leak(loaded, frame)
+    extra = [c.as_of for c in spec.input_columns if c.as_of is not None]
+    columns = list(dict.fromkeys([*spec.source.entity, spec.source.event_timestamp,
+                                  spec.date_column, *inputs, *extra, spec.source.label]))
+    return frame[columns].reset_index(drop=True)
+
+
+def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
+    """A value observed after the event time would carry knowledge of the label period."""
+    spec = loaded.spec
+    event_time = pd.to_datetime(frame[spec.source.event_timestamp], utc=True)
+    for index, column in enumerate(spec.input_columns):
+        if column.as_of is None:
+            continue
+        observed = pd.to_datetime(frame[column.as_of], utc=True)
+        late = observed > event_time
+        if late.any():
+            first = int(np.argmax(late.to_numpy()))
+            raise loaded.error(("inputs", index), (
+                f"{column.name!r} was observed after {spec.source.event_timestamp} on "
+                f"{int(late.sum())} rows (first: row {first}, {column.as_of} "
+                f"{observed.iloc[first]} > {event_time.iloc[first]}); it would leak the label "
+                "period. Use values known at the event time."), rule="pipeline.label_leak")
+
+
+def _split(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Out of time: test from the date on; before it, a seeded stratified holdout."""
+    spec = loaded.spec
+    label, cut = spec.source.label, spec.split.out_of_time.test_from
+    dates = pd.to_datetime(dataset[spec.date_column], utc=True)
+    is_test = (dates >= pd.Timestamp(cut, tz="UTC")).to_numpy()
+    test, pool = dataset[is_test], dataset[~is_test]
+    where = ("split", "out_of_time", "test_from")
+    if test.empty:
+        raise loaded.error(where, f"{cut} leaves the out-of-time test set empty: the latest "
+                           f"{spec.date_column} is {dates.max()}", rule="pipeline.split_nonempty")
+    if pool.empty:
+        raise loaded.error(where, f"{cut} leaves no rows before it to train on: the earliest "
+                           f"{spec.date_column} is {dates.min()}", rule="pipeline.split_nonempty")
+    train, holdout = _share(loaded, pool, spec.split.holdout.share, spec.seed,
+                            ("split", "holdout", "share"))
+    sets = {"train": train, "holdout": holdout, "test": test}
+    if spec.calibration is not None:
+        sets["train"], sets["calibration"] = _share(loaded, train, spec.calibration.share,
+                                                    spec.seed + 1, ("calibration", "share"))
+    for name, rows in sets.items():
+        if rows[label].nunique() < 2:
+            raise loaded.error(where if name == "test" else ("split", "holdout"),
+                               f"the {name} set ({len(rows)} rows) holds only one label "
+                               "value; it cannot be fitted or evaluated",
+                               rule="pipeline.split_nonempty")
+    return sets
+
+
+def _share(loaded: LoadedSpec, rows: pd.DataFrame, share: float, seed: int,
+           where: tuple[str | int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    label = rows[loaded.spec.source.label]
+    stratify = label if label.value_counts().min() >= 2 and label.nunique() == 2 else None
+    try:
+        kept, taken = train_test_split(rows, test_size=share, random_state=seed,
+                                       stratify=stratify)
+    except ValueError as exc:
+        raise loaded.error(where, f"{share} of {len(rows)} rows leaves a set empty ({exc})",
+                           rule="pipeline.split_nonempty") from None
+    return kept, taken
+
+
+def _fit(loaded: LoadedSpec, inputs: list[str], sets: dict[str, pd.DataFrame]) -> ScoringModel:
+    spec = loaded.spec
+    train, label = sets["train"], spec.source.label
+    preprocess = build_preprocessing(spec.preprocessing, train[inputs])
+    features = preprocess.fit_transform(train[inputs], train[label])
+    categorical: list[int] = []
+    if (spec.estimator.kind == "lightgbm" and spec.preprocessing.woe_binning is None
+            and spec.preprocessing.categorical.encode == "ordinal"):
+        first = len(numeric_columns(train[inputs]))
+        categorical = list(range(first, len(inputs)))
+    try:
+        estimator = fit_estimator(spec.estimator, features, train[label].to_numpy(),
+                                  seed=spec.seed, threads=spec.threads, categorical=categorical)
+    except EstimatorError as exc:
+        raise loaded.error(("estimator",), str(exc), rule="pipeline.estimator") from None
+    model = ScoringModel(inputs=inputs, preprocess=preprocess, estimator=estimator)
+    if spec.calibration is None:
+        return model
+    calibration = sets["calibration"]
+    calibrator = fit_calibrator(spec.calibration, model.raw_scores(calibration),
+                                calibration[label].to_numpy())
+    return ScoringModel(inputs=inputs, preprocess=preprocess, estimator=estimator,
+                        calibration=spec.calibration.method, calibrator=calibrator)
+
+
+def _metrics(spec: PipelineSpec, model: ScoringModel,
+             sets: dict[str, pd.DataFrame]) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for name in ("holdout", "test"):
+        rows = sets[name]
+        scores = model.predict_proba(rows)[:, 1]
+        labels = rows[spec.source.label].to_numpy()
+        metrics |= evaluate(spec.metrics, labels, scores, prefix=name)
+        metrics |= outcome_shares(spec.decision_policy, scores, prefix=name)
+    metrics |= {f"rows.{name}": float(len(rows)) for name, rows in sets.items()}
+    return metrics
+
+
+def _signature(spec: PipelineSpec, train: pd.DataFrame, inputs: list[str]) -> Signature:
+    fields = []
+    for name in inputs:
+        values = train[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            fields.append(InputField(name=name, dtype=str(values.dtype),
+                                     minimum=_plain(values.min()), maximum=_plain(values.max())))
+        else:
+            fields.append(InputField(name=name, dtype="category", categories=tuple(
+                sorted(str(v) for v in values.dropna().unique()))))
+    return Signature(inputs=tuple(fields), output=OUTPUTS[spec.model.domain])
+
+
+def _plain(value: Any) -> float | None:
+    number = float(value)
+    return None if np.isnan(number) else number
+
+
+def _differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[Difference]:
+    """Every recorded input whose value is not the same now, named by its path."""
+    keys = ("spec", "dataset_sha256", "feature_views", "code", "dependencies", "seeds",
+            "threads", "platform")
+    found: list[Difference] = []
+    for key in keys:
+        found += _diff(key, recorded.get(key), now.get(key))
+    return found
+
+
+def _diff(path: str, recorded: Any, now: Any) -> list[Difference]:
+    if isinstance(recorded, dict) and isinstance(now, dict):
+        return [difference for key in sorted(set(recorded) | set(now))
+                for difference in _diff(f"{path}.{key}", recorded.get(key), now.get(key))]
+    return [] if recorded == now else [Difference(input=path, recorded=recorded, now=now)]
+

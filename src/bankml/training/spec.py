@@ -1,0 +1,330 @@
+"""The pipeline spec: a YAML file, validated with pydantic; each error names its line and field.
+
+See docs/pipelines.md for every field. A spec is identified by the sha256 of its canonical
+JSON form, so comments and formatting do not change its digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bankml.core.canonical import canonical_json, sha256_hex
+from bankml.core.errors import SpecError
+from bankml.core.registry import Domain, Model, check_model_name
+
+EXAMPLE_DATASETS = ("german_credit",)
+POLICY_KINDS_BY_DOMAIN = {
+    Domain.CREDIT: "approve_refer_decline", Domain.FRAUD: "block_allow", Domain.AML: "alert"}
+METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate")
+METRICS_BY_DOMAIN: dict[Domain, tuple[str, ...]] = {
+    Domain.CREDIT: ("auc", "gini", "ks", "brier"),
+    Domain.FRAUD: ("auc", "average_precision", "brier"),
+    Domain.AML: ("auc", "average_precision"),
+    Domain.PROPENSITY: ("auc", "gini", "brier"),
+    Domain.OTHER: ("auc", "brier"),
+}
+MetricName = Literal["auc", "gini", "ks", "brier", "log_loss", "average_precision",
+                     "default_rate"]
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelBlock(_Block):
+    name: str
+    domain: Domain
+    risk_tier: int = Field(ge=1, le=3)
+    owner: str = Field(min_length=1)
+    developer: str = Field(min_length=1)
+    intended_use: str = ""
+    limitations: str = ""
+    protected_attributes: list[str] = []
+
+    def to_model(self) -> Model:
+        return Model(name=self.name, domain=self.domain, risk_tier=self.risk_tier,
+                     owner=self.owner, developer=self.developer,
+                     intended_use=self.intended_use.strip(),
+                     limitations=self.limitations.strip(),
+                     protected_attributes=tuple(self.protected_attributes))
+
+
+class SourceBlock(_Block):
+    dataset: Literal["german_credit"] | None = None
+    path: str | None = None
+    entity: list[str] = Field(min_length=1)
+    event_timestamp: str
+    label: str
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> SourceBlock:
+        if (self.dataset is None) == (self.path is None):
+            raise ValueError("give exactly one of `dataset` (a built-in example: "
+                             f"{', '.join(EXAMPLE_DATASETS)}) or `path` (a Parquet or CSV file)")
+        return self
+
+
+class InputColumn(_Block):
+    name: str
+    # A column holding when the value was observed; it must not be after the event time.
+    as_of: str | None = None
+
+
+class OutOfTime(_Block):
+    date_column: str | None = None  # default: the source's event_timestamp
+    test_from: date
+
+
+class Holdout(_Block):
+    share: float = Field(gt=0, lt=1)
+
+
+class Split(_Block):
+    out_of_time: OutOfTime
+    holdout: Holdout
+
+
+class NumericPreprocessing(_Block):
+    # none: gaps stay gaps (LightGBM handles them natively; other estimators may not)
+    impute: Literal["median", "mean", "zero", "none"] = "median"
+    scale: bool = True
+
+
+class CategoricalPreprocessing(_Block):
+    impute: Literal["most_frequent", "missing"] = "missing"
+    encode: Literal["one_hot", "ordinal"] = "one_hot"
+
+
+class WoeBinning(_Block):
+    bins: int = Field(5, ge=2, le=20)
+
+
+class Preprocessing(_Block):
+    numeric: NumericPreprocessing = NumericPreprocessing()
+    categorical: CategoricalPreprocessing = CategoricalPreprocessing()
+    woe_binning: WoeBinning | None = None
+
+
+class Estimator(_Block):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["logistic_regression", "lightgbm", "sklearn"]
+    class_path: str | None = Field(None, alias="class")
+    params: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _class_for_sklearn(self) -> Estimator:
+        if (self.kind == "sklearn") != (self.class_path is not None):
+            raise ValueError("`class` (an import path such as "
+                             "sklearn.ensemble.RandomForestClassifier) goes with kind "
+                             "`sklearn`, and only with it")
+        return self
+
+
+class Calibration(_Block):
+    method: Literal["sigmoid", "isotonic"]
+    share: float = Field(0.25, gt=0, lt=1)
+
+
+class Evaluation(_Block):
+    metrics: list[MetricName] | None = None
+
+
+class DecisionPolicy(_Block):
+    kind: Literal["approve_refer_decline", "block_allow", "alert"]
+    approve_below: float | None = Field(None, ge=0, le=1)
+    decline_from: float | None = Field(None, ge=0, le=1)
+    block_from: float | None = Field(None, ge=0, le=1)
+    alert_from: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _cutoffs_of_kind(self) -> DecisionPolicy:
+        needed = {"approve_refer_decline": ("approve_below", "decline_from"),
+                  "block_allow": ("block_from",), "alert": ("alert_from",)}[self.kind]
+        given = {name for name in ("approve_below", "decline_from", "block_from", "alert_from")
+                 if getattr(self, name) is not None}
+        if given != set(needed):
+            raise ValueError(f"kind {self.kind} takes exactly {', '.join(needed)}")
+        if self.kind == "approve_refer_decline" and self.approve_below > self.decline_from:  # type: ignore[operator]
+            raise ValueError("approve_below must not exceed decline_from")
+        return self
+
+    def cutoffs(self) -> dict[str, float]:
+        return {name: value for name in ("approve_below", "decline_from", "block_from",
+                                         "alert_from")
+                if (value := getattr(self, name)) is not None}
+
+
+class PipelineSpec(_Block):
+    model: ModelBlock
+    source: SourceBlock
+    inputs: list[str | InputColumn] = []
+    features: list[str] = []
+    split: Split
+    preprocessing: Preprocessing = Preprocessing()
+    estimator: Estimator
+    calibration: Calibration | None = None
+    evaluation: Evaluation = Evaluation()
+    decision_policy: DecisionPolicy
+    seed: int = 7
+    threads: int = Field(1, ge=1, le=256)
+    tags: dict[str, str] = {}
+
+    @property
+    def input_columns(self) -> list[InputColumn]:
+        return [InputColumn(name=item) if isinstance(item, str) else item
+                for item in self.inputs]
+
+    @property
+    def date_column(self) -> str:
+        return self.split.out_of_time.date_column or self.source.event_timestamp
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        if self.evaluation.metrics is not None:
+            return tuple(self.evaluation.metrics)
+        return METRICS_BY_DOMAIN[self.model.domain]
+
+    def digest(self) -> str:
+        return sha256_hex(canonical_json(self.described()))
+
+    def described(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSpec:
+    """A validated spec, where it came from, and the line of every field for later errors."""
+
+    spec: PipelineSpec
+    source: str  # the file name, or "manifest of NAME@V"
+    folder: Path  # relative data paths are read from here
+    lines: dict[tuple[str | int, ...], int]
+
+    def error(self, location: tuple[str | int, ...], message: str, *,
+              rule: str = "pipeline.spec") -> SpecError:
+        """A SpecError pointing at `location`'s line (or its nearest parent's)."""
+        return SpecError(self.source, [f"{_where(self.lines, location)}: {message}"],
+                         rule=rule)
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Read and validate a spec file; a SpecError lists every problem with line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(str(path), [f"cannot be read: {exc.strerror}"]) from exc
+    return parse_spec(text, source=str(path), folder=path.parent)
+
+
+def parse_spec(text: str, *, source: str, folder: Path) -> LoadedSpec:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "the file"
+        raise SpecError(source, [f"{where}: not valid YAML ({exc})"]) from exc
+    lines: dict[tuple[str | int, ...], int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    if not isinstance(data, dict):
+        raise SpecError(source, ["the spec must be a YAML mapping with model:, source:, ..."])
+    try:
+        spec = PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(source, [f"{_where(lines, tuple(e['loc']))}: {_message(e)}"
+                                 for e in exc.errors()]) from None
+    loaded = LoadedSpec(spec, source, folder, lines)
+    _check_consistency(loaded)
+    return loaded
+
+
+def spec_from_manifest(described: dict[str, Any], *, source: str,
+                       folder: Path) -> LoadedSpec:
+    """The spec a version was built from, as its manifest recorded it; relative data paths
+    are read from `folder`, where the spec file was."""
+    return LoadedSpec(PipelineSpec.model_validate(described), source, folder, {})
+
+
+def _check_consistency(loaded: LoadedSpec) -> None:
+    """Rules that span fields; the data-dependent ones are checked when the data is read."""
+    spec = loaded.spec
+    try:
+        check_model_name(spec.model.name)
+    except Exception as exc:
+        raise loaded.error(("model", "name"), str(exc)) from None
+    names = [column.name for column in spec.input_columns]
+    if bool(names) == bool(spec.features):
+        raise loaded.error(("inputs",),
+                           "give the model's inputs either as `inputs:` (columns of the "
+                           "source) or as `features:` (feature store refs), exactly one")
+    for index, name in enumerate(names):
+        if name == spec.source.label:
+            raise loaded.error(("inputs", index), f"{name!r} is the label; a model cannot "
+                               "take its own target as an input", rule="pipeline.label_leak")
+        if name in spec.model.protected_attributes:
+            raise loaded.error(("inputs", index), f"{name!r} is a protected attribute, kept "
+                               "for fairness testing only; remove it from the inputs",
+                               rule="registry.protected_not_input")
+        if name in spec.source.entity:
+            raise loaded.error(("inputs", index), f"{name!r} is an entity key, not a "
+                               "feature")
+    if len(set(names)) != len(names):
+        raise loaded.error(("inputs",), "an input is listed twice")
+    for index, ref in enumerate(spec.features):
+        if ":" not in ref or ref.split(":", 1)[1].strip() == "":
+            raise loaded.error(("features", index), f"{ref!r} is not a feature ref; write "
+                               "view:feature or view@3:feature")
+        if ref.split(":", 1)[1] == spec.source.label:
+            raise loaded.error(("features", index), f"{ref!r} is the label; a model cannot "
+                               "take its own target as an input", rule="pipeline.label_leak")
+    expected = POLICY_KINDS_BY_DOMAIN.get(spec.model.domain)
+    if expected is not None and spec.decision_policy.kind != expected:
+        raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "
+                           f"with kind {expected}, not {spec.decision_policy.kind}")
+
+
+def _index_lines(node: yaml.Node, path: tuple[str | int, ...],
+                 lines: dict[tuple[str | int, ...], int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, str(key.value))
+            _index_lines(value, child, lines)
+            lines[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, index), lines)
+
+
+def _where(lines: dict[tuple[str | int, ...], int], location: tuple[Any, ...]) -> str:
+    """`line 12, estimator.params`: the deepest part of `location` the file has a line for."""
+    fields = [part for part in location if isinstance(part, int) or part in _known(lines)]
+    name = ".".join(str(part) for part in fields) or "(top level)"
+    for cut in range(len(fields), -1, -1):
+        line = lines.get(tuple(fields[:cut]))
+        if line is not None:
+            return f"line {line}, {name}"
+    return name
+
+
+def _known(lines: dict[tuple[str | int, ...], int]) -> set[str]:
+    """Names that can be fields: pydantic also puts type tags (`str`, ...) in locations."""
+    fields = {alias or name for block in _Block.__subclasses__()
+              for name, info in block.model_fields.items() for alias in (info.alias, None)}
+    return {str(part) for path in lines for part in path} | fields
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "is not a field here (misspelt?)"
+    if error["type"] == "missing":
+        return "is required"
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -1,0 +1,79 @@
+"""`bankml train` and `bankml models` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SPEC = Path(__file__).parents[2] / "examples" / "german_credit_pd.yaml"
+
+
+def bankml(*args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
+    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
+                          text=True, env={**clean, "COLUMNS": "200"}, check=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("registry") / ".bankml"
+    result = bankml("train", str(SPEC), "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    assert "Registered german-credit-pd@1 (dev)" in result.stdout
+    return home
+
+
+def test_reproduce_says_identical(trained: Path) -> None:
+    """`models reproduce` rebuilds the version and says identical, exit 0."""
+    result = bankml("models", "reproduce", "german-credit-pd@1", "--home", str(trained))
+
+    assert result.returncode == 0, result.stderr
+    assert "german-credit-pd@1: identical" in result.stdout
+
+
+def test_reproduce_names_a_changed_input(trained: Path, tmp_path: Path) -> None:
+    """Reproducing from a changed spec exits 1 and names the field that changed."""
+    changed = tmp_path / "spec.yaml"
+    changed.write_text(SPEC.read_text().replace("seed: 7", "seed: 8"))
+
+    result = bankml("models", "reproduce", "german-credit-pd@1", "--spec", str(changed),
+                    "--home", str(trained))
+
+    assert result.returncode == 1
+    assert "spec.seed: recorded 7, now 8" in result.stderr
+
+
+def test_forbidden_transition_names_the_rule(trained: Path) -> None:
+    """dev -> prod is refused with the allowed moves and the rule."""
+    result = bankml("models", "transition", "german-credit-pd@1", "prod", "--home",
+                    str(trained))
+
+    assert result.returncode == 1
+    assert "cannot move from dev to prod. Allowed next: archived, staging." in result.stderr
+    assert "rule: lifecycle.transition" in result.stderr
+
+
+def test_card_is_written_as_markdown_and_html(trained: Path) -> None:
+    """`models card` writes both forms into the home and prints where."""
+    result = bankml("models", "card", "german-credit-pd@1", "--home", str(trained))
+
+    assert result.returncode == 0, result.stderr
+    markdown = (trained / "cards" / "german-credit-pd@1.md").read_text()
+    assert "## Limitations" in markdown
+    assert "<table>" in (trained / "cards" / "german-credit-pd@1.html").read_text()
+
+
+def test_bad_spec_names_line_and_field(tmp_path: Path) -> None:
+    """A misspelt field stops `bankml train` with its line, field and rule."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.read_text().replace("risk_tier: 2", "risk_teir: 2"))
+
+    result = bankml("train", str(spec), "--home", str(tmp_path / "home"))
+
+    assert result.returncode == 1
+    assert "line 7, model.risk_teir: is not a field here (misspelt?)" in result.stderr
+    assert "rule: pipeline.spec" in result.stderr

@@ -1,0 +1,311 @@
+"""Training from specs: deterministic artifacts, reproduction, lineage, and refused input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from bankml import Platform
+from bankml.core.errors import NotFoundError, SpecError
+from bankml.datasets import synthesize_german_credit
+from bankml.training import Trainer
+
+EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
+LOGISTIC = EXAMPLES / "german_credit_pd.yaml"
+LIGHTGBM = EXAMPLES / "german_credit_pd_lightgbm.yaml"
+
+
+@pytest.fixture
+def bankml(tmp_path: Path) -> Iterator[Platform]:
+    """Training is the same on any metadata store; the registry tests cover PostgreSQL."""
+    with Platform.open(tmp_path / "home") as opened:
+        yield opened
+
+
+def variant(tmp_path: Path, *replacements: tuple[str, str], base: Path = LOGISTIC,
+            name: str = "spec.yaml") -> Path:
+    text = base.read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def on_csv(tmp_path: Path, frame: pd.DataFrame | None = None) -> Path:
+    """The example spec reading the synthetic data from a CSV file beside it."""
+    (frame if frame is not None else synthesize_german_credit()).to_csv(
+        tmp_path / "applications.csv", index=False)
+    return variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "))
+
+
+def test_training_twice_gives_the_same_artifact(tmp_path: Path) -> None:
+    """Two homes, one spec: the same artifact digest and predictions digest."""
+    built = []
+    for home in ("one", "two"):
+        with Platform.open(tmp_path / home) as platform:
+            built.append(platform.training.train(LOGISTIC, actor="dev"))
+
+    assert built[0].artifact_sha256 == built[1].artifact_sha256
+
+
+def test_reproduce_says_identical(bankml: Platform) -> None:
+    """A version rebuilt from its manifest has the same bytes and bit-equal predictions."""
+    version = bankml.training.train(LOGISTIC, actor="dev")
+
+    result = bankml.training.reproduce(version.ref)
+
+    assert result.is_identical
+    assert result.verdict == "identical"
+
+
+def test_lightgbm_example_is_deterministic(bankml: Platform) -> None:
+    """The calibrated LightGBM example rebuilds to the same bytes, stored as LightGBM text."""
+    version = bankml.training.train(LIGHTGBM, actor="dev")
+
+    assert bankml.training.reproduce(version.ref).is_identical
+    assert "calibration" in version.manifest["splits"]
+
+
+def test_changed_data_is_named(bankml: Platform, tmp_path: Path) -> None:
+    """One changed value in the source makes reproduce name the dataset."""
+    frame = synthesize_german_credit()
+    project = tmp_path / "project"  # not the working directory: paths resolve from the spec
+    project.mkdir()
+    version = bankml.training.train(on_csv(project, frame), actor="dev")
+    frame.loc[3, "credit_amount"] += 1
+    frame.to_csv(project / "applications.csv", index=False)
+
+    result = bankml.training.reproduce(version.ref)
+
+    assert not result.is_identical
+    assert [d.input for d in result.differences] == ["dataset_sha256"]
+    assert result.verdict.startswith("different: dataset_sha256: recorded")
+
+
+def test_changed_spec_is_named(bankml: Platform, tmp_path: Path) -> None:
+    """Reproducing from a spec with another seed names that field of the spec."""
+    version = bankml.training.train(LOGISTIC, actor="dev")
+    changed = variant(tmp_path, ("params: {C: 0.5,", "params: {C: 0.2,"))
+
+    result = bankml.training.reproduce(version.ref, spec=changed)
+
+    assert not result.is_identical
+    assert [str(d) for d in result.differences] == [
+        "spec.estimator.params.C: recorded 0.5, now 0.2"]
+
+
+def test_manifest_holds_what_a_rebuild_needs(bankml: Platform) -> None:
+    """Spec, data, code, dependencies, seeds, threads and platform are recorded."""
+    version = bankml.training.train(LOGISTIC, actor="dev")
+
+    manifest = version.manifest
+    assert {"spec", "spec_sha256", "dataset_sha256", "feature_views", "code", "dependencies",
+            "seeds", "threads", "platform", "dataset_snapshot_sha256"} <= set(manifest)
+    assert manifest["dependencies"]["lightgbm"] != "absent"
+    assert bankml.artifacts.exists(manifest["dataset_snapshot_sha256"])
+    assert version.dataset_sha256 == manifest["dataset_sha256"]
+
+
+def test_signature_records_types_ranges_and_categories(bankml: Platform) -> None:
+    """Each input carries its dtype and the values seen in training; the output is named."""
+    version = bankml.training.train(LOGISTIC, actor="dev")
+
+    fields = {item.name: item for item in version.signature.inputs}
+    assert fields["duration_months"].dtype == "int64"
+    assert fields["duration_months"].minimum is not None
+    assert fields["housing"].categories == ("for free", "own", "rent")
+    assert version.signature.output == "probability_of_default"
+
+
+def test_registered_model_scores_as_trained(bankml: Platform) -> None:
+    """The loaded artifact scores the source rows as the training run did."""
+    version = bankml.training.train(LIGHTGBM, actor="dev")
+    model = bankml.registry.load(version)
+
+    scores = model.predict_proba(synthesize_german_credit())[:, 1]
+
+    assert scores.min() >= 0.0
+    assert scores.max() <= 1.0
+
+
+@pytest.mark.parametrize("replacements", [
+    [("preprocessing:\n  numeric: {impute: median, scale: true}",
+      "preprocessing:\n  woe_binning: {bins: 4}\n  numeric: {impute: median, scale: true}")],
+    [("kind: logistic_regression\n  params: {C: 0.5, max_iter: 1000}",
+      "kind: sklearn\n  class: sklearn.ensemble.RandomForestClassifier\n"
+      "  params: {n_estimators: 20, max_depth: 4}")],
+    [("seed: 7", "calibration: {method: sigmoid, share: 0.3}\nseed: 7")],
+], ids=["woe-scorecard", "sklearn-by-import-path", "sigmoid-calibration"])
+def test_declared_variants_train_and_reproduce(bankml: Platform, tmp_path: Path,
+                                               replacements: list[tuple[str, str]]) -> None:
+    """WoE binning, an estimator by import path and Platt scaling each rebuild identically."""
+    version = bankml.training.train(variant(tmp_path, *replacements), actor="dev")
+
+    assert bankml.training.reproduce(version.ref).is_identical
+
+
+def refused(bankml: Platform, spec: Path, message: str) -> SpecError:
+    with pytest.raises(SpecError, match=message) as caught:
+        bankml.training.train(spec, actor="dev")
+    assert bankml.registry.versions() == []
+    assert bankml.audit.events() == []
+    return caught.value
+
+
+def test_unknown_column_is_refused(bankml: Platform, tmp_path: Path) -> None:
+    """An input the source does not have is named with its line; nothing is registered."""
+    spec = variant(tmp_path, ("  - telephone\n", "  - telephone\n  - salary\n"))
+    line = spec.read_text().splitlines().index("  - salary") + 1
+
+    refused(bankml, spec, rf"line {line}, inputs.17: column 'salary' is not in the source")
+
+
+def test_split_leaving_test_empty_is_refused(bankml: Platform, tmp_path: Path) -> None:
+    """An out-of-time date after the last row leaves the test set empty."""
+    spec = variant(tmp_path, ("test_from: 2024-07-01", "test_from: 2031-01-01"))
+
+    error = refused(bankml, spec, r"split.out_of_time.test_from: 2031-01-01 leaves the "
+                                  "out-of-time test set empty")
+    assert error.rule == "pipeline.split_nonempty"
+
+
+def test_split_leaving_training_empty_is_refused(bankml: Platform, tmp_path: Path) -> None:
+    """An out-of-time date before the first row leaves nothing to train on."""
+    spec = variant(tmp_path, ("test_from: 2024-07-01", "test_from: 2020-01-01"))
+
+    refused(bankml, spec, "leaves no rows before it to train on")
+
+
+def test_feature_observed_after_the_event_is_refused(bankml: Platform,
+                                                     tmp_path: Path) -> None:
+    """A value known only after the application date would leak the label period."""
+    frame = synthesize_german_credit()
+    frame["amount_known_at"] = frame["application_date"]
+    frame.loc[5, "amount_known_at"] += pd.Timedelta(days=30)
+    frame.to_csv(tmp_path / "applications.csv", index=False)
+    spec = variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "),
+                   ("  - credit_amount\n", "  - {name: credit_amount, as_of: amount_known_at}\n"))
+
+    error = refused(bankml, spec, r"inputs.4: 'credit_amount' was observed after "
+                                  r"application_date on 1 rows .*leak the label period")
+    assert error.rule == "pipeline.label_leak"
+
+
+def test_feature_refs_without_a_feature_store_are_refused(bankml: Platform,
+                                                          tmp_path: Path) -> None:
+    """Specs with feature refs say that no feature store is wired."""
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features: [customer:income]\n\n"
+                    + text[text.index("split:"):])
+
+    error = refused(bankml, spec, "no feature store is wired into this platform")
+    assert error.rule == "pipeline.feature_store"
+
+
+def test_label_that_is_not_binary_is_refused(bankml: Platform, tmp_path: Path) -> None:
+    """The label must hold 0 and 1 only."""
+    frame = synthesize_german_credit()
+    frame.loc[0, "default"] = 2
+
+    refused(bankml, on_csv(tmp_path, frame), "'default' must hold 0 and 1 only")
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    view: str
+    number: int
+    feature: str
+
+    @property
+    def pinned(self) -> str:
+        return f"{self.view}@{self.number}:{self.feature}"
+
+
+class ColumnFeatures:
+    """A stand-in feature store over a frame, shaped as the feature store's service."""
+
+    def __init__(self, frame: pd.DataFrame, versions: dict[str, int]) -> None:
+        self._frame, self._versions = frame, versions
+        self.asked: list[str] = []
+
+    def resolve(self, refs: Sequence[str]) -> list[Pinned]:
+        pinned = []
+        for ref in refs:
+            view, feature = ref.split(":")
+            name, _, number = view.partition("@")
+            if name not in self._versions:
+                raise NotFoundError("feature view", name)
+            pinned.append(Pinned(name, int(number or self._versions[name]), feature))
+        return pinned
+
+    def get_historical_features(self, entity_df: pd.DataFrame, features: Sequence[str]) -> Any:
+        self.asked += features
+        names = [ref.split(":", 1)[1] for ref in features]
+        return entity_df.merge(self._frame[["row_id", *names]], on="row_id", how="left")
+
+
+def test_feature_refs_record_their_view_versions(bankml: Platform, tmp_path: Path) -> None:
+    """With a feature store, the exact view versions go on the version and into lineage."""
+    frame = synthesize_german_credit()
+    features = ColumnFeatures(frame, {"application": 3, "bureau": 1})
+    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None, features=features)
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
+                    "  - application:credit_amount\n  - bureau:checking_status\n\n"
+                    + text[text.index("split:"):])
+
+    version = trainer.train(spec, actor="dev")
+
+    assert version.feature_views == ("application@3", "bureau@1")
+    assert features.asked[:3] == ["application@3:duration_months",
+                                  "application@3:credit_amount", "bureau@1:checking_status"]
+    assert [v.ref for v in bankml.registry.using_feature_view("bureau@1")] == [version.ref]
+
+
+def test_reproduce_reads_the_recorded_view_versions(bankml: Platform, tmp_path: Path) -> None:
+    """A newer view version since training does not change what the rebuild reads."""
+    frame = synthesize_german_credit()
+    versions = {"application": 3}
+    features = ColumnFeatures(frame, versions)
+    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None, features=features)
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
+                    "  - application:credit_amount\n\n" + text[text.index("split:"):])
+    version = trainer.train(spec, actor="dev")
+    versions["application"] = 4
+
+    assert trainer.reproduce(version.ref).is_identical
+
+
+def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) -> None:
+    """With BANKML_DATASETS set, the example trains on the UCI file and rebuilds identically."""
+    with Platform.open(tmp_path / "home", datasets=real_datasets) as platform:
+        version = platform.training.train(LOGISTIC, actor="dev")
+
+        assert version.manifest["data_source"]["origin"] == "real"
+        assert platform.training.reproduce(version.ref).is_identical
+
+
+def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path: Path) -> None:
+    """A ref the feature store does not know is named with the spec line; nothing registered."""
+    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None,
+                      features=ColumnFeatures(synthesize_german_credit(), {"application": 1}))
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
+                    "  - bureeau:checking_status\n\n" + text[text.index("split:"):])
+    line = spec.read_text().splitlines().index("  - bureeau:checking_status") + 1
+
+    with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
+        trainer.train(spec, actor="dev")
+    assert bankml.registry.versions() == []

@@ -1,0 +1,142 @@
+"""The pipeline spec: valid examples load; every mistake is named with its line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bankml.core.errors import SpecError
+from bankml.training.spec import load_spec, parse_spec
+
+EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
+BASE = (EXAMPLES / "german_credit_pd.yaml").read_text()
+
+
+def parse(text: str) -> object:
+    return parse_spec(text, source="spec.yaml", folder=Path())
+
+
+def line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+@pytest.mark.parametrize("name", ["german_credit_pd.yaml", "german_credit_pd_lightgbm.yaml"])
+def test_examples_are_valid(name: str) -> None:
+    """The shipped example specs load."""
+    assert load_spec(EXAMPLES / name).spec.model.name.startswith("german-credit-pd")
+
+
+def test_digest_ignores_comments_and_layout() -> None:
+    """Two texts of the same spec share one digest."""
+    reformatted = BASE.replace("# or path:", "# another comment:").replace("seed: 7",
+                                                                          "seed:    7")
+
+    assert parse(reformatted).spec.digest() == parse(BASE).spec.digest()  # type: ignore[attr-defined]
+
+
+def test_misspelt_field_is_named_with_its_line() -> None:
+    """An unknown key names its line and path."""
+    text = BASE.replace("  params: {C: 0.5", "  parms: {C: 0.5")
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, 'parms')}, estimator.parms: "
+                                        r"is not a field here"):
+        parse(text)
+
+
+def test_missing_field_is_named() -> None:
+    """A required field that is absent is named under its parent's line."""
+    text = BASE.replace("  label: default\n", "")
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, 'source:')}, source.label: "
+                                        "is required"):
+        parse(text)
+
+
+def test_wrong_value_is_named_with_its_line() -> None:
+    """A value of the wrong kind names its line, field and the rule."""
+    text = BASE.replace("risk_tier: 2", "risk_tier: 5")
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, 'risk_tier')}, "
+                                        r"model.risk_tier: .*less than or equal to 3"):
+        parse(text)
+
+
+def test_label_among_the_inputs_is_refused() -> None:
+    """The label listed as an input is named as a leak."""
+    text = BASE.replace("  - telephone\n", "  - telephone\n  - default\n")
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, '  - default')}, inputs.17: "
+                                        "'default' is the label") as caught:
+        parse(text)
+    assert caught.value.rule == "pipeline.label_leak"
+
+
+def test_protected_attribute_among_the_inputs_is_refused() -> None:
+    """A protected attribute may be tested for fairness, never used as an input."""
+    text = BASE.replace("  - telephone\n", "  - telephone\n  - age_years\n")
+
+    with pytest.raises(SpecError, match="'age_years' is a protected attribute"):
+        parse(text)
+
+
+def test_inputs_and_features_together_are_refused() -> None:
+    """A spec takes its inputs from the source or from the feature store, not both."""
+    text = BASE.replace("split:\n", "features: [customer:income]\n\nsplit:\n")
+
+    with pytest.raises(SpecError, match="either as `inputs:`.*or as `features:`"):
+        parse(text)
+
+
+def test_bad_feature_ref_is_named() -> None:
+    """A feature ref without view:feature is named with its line."""
+    start = BASE.index("inputs:")
+    end = BASE.index("split:")
+    text = BASE[:start] + "features:\n  - customer_income\n\n" + BASE[end:]
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, 'customer_income')}, "
+                                        r"features.0: 'customer_income' is not a feature ref"):
+        parse(text)
+
+
+def test_sklearn_estimator_needs_its_class() -> None:
+    """kind sklearn without an import path is refused."""
+    text = BASE.replace("kind: logistic_regression", "kind: sklearn")
+
+    with pytest.raises(SpecError, match=r"estimator: `class` .* goes with kind `sklearn`"):
+        parse(text)
+
+
+def test_policy_must_fit_the_domain() -> None:
+    """A credit model decides approve/refer/decline, not block/allow."""
+    text = BASE.replace("kind: approve_refer_decline\n  approve_below: 0.15\n  "
+                        "decline_from: 0.45", "kind: block_allow\n  block_from: 0.5")
+
+    with pytest.raises(SpecError, match=r"decision_policy.kind: a credit model decides with "
+                                        "kind approve_refer_decline"):
+        parse(text)
+
+
+def test_policy_cutoffs_must_be_ordered() -> None:
+    """approve_below above decline_from is refused."""
+    text = BASE.replace("approve_below: 0.15", "approve_below: 0.6")
+
+    with pytest.raises(SpecError, match="approve_below must not exceed decline_from"):
+        parse(text)
+
+
+def test_broken_yaml_names_its_line() -> None:
+    """YAML that does not parse names the line where it breaks."""
+    text = BASE.replace("  label: default", "  label: [default")
+
+    with pytest.raises(SpecError, match="line [0-9]+: not valid YAML"):
+        parse(text)
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    """Several mistakes are reported together, one per line of the message."""
+    text = BASE.replace("risk_tier: 2", "risk_tier: 0").replace("share: 0.2", "share: 2")
+
+    with pytest.raises(SpecError) as caught:
+        parse(text)
+    assert len(caught.value.problems) == 2
