@@ -34,13 +34,12 @@ class Platform:
         self.artifacts = artifacts
         self.audit = AuditTrail(metadata)
         self.registry = Registry(metadata, artifacts)
-        # The feature store is wired here once it exists; until then specs list source
-        # columns under `inputs:` and a spec with `features:` says none is wired.
-        self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets)
-        self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
         self.online = online
         self.features = FeatureStore(
             metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
+        self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets,
+                                features=self.features)
+        self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 
 from bankml import Platform
-from bankml.core.errors import NotFoundError, SpecError
-from bankml.datasets import synthesize_german_credit
+from bankml.core.errors import SpecError
+from bankml.core.features import Entity, FeatureView, Field, FileSource, Int64, String
+from bankml.datasets import german_credit, synthesize_german_credit
 from bankml.training import Trainer
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
@@ -200,14 +200,14 @@ def test_feature_observed_after_the_event_is_refused(bankml: Platform,
 
 def test_feature_refs_without_a_feature_store_are_refused(bankml: Platform,
                                                           tmp_path: Path) -> None:
-    """Specs with feature refs say that no feature store is wired."""
-    text = LOGISTIC.read_text()
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(text[:text.index("inputs:")] + "features: [customer:income]\n\n"
-                    + text[text.index("split:"):])
+    """A trainer built without a feature store says so for specs with feature refs."""
+    alone = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None)
+    spec = spec_with_features(tmp_path, ["customer:income"])
 
-    error = refused(bankml, spec, "no feature store is wired into this platform")
-    assert error.rule == "pipeline.feature_store"
+    with pytest.raises(SpecError, match="no feature store is wired") as caught:
+        alone.train(spec, actor="dev")
+    assert caught.value.rule == "pipeline.feature_store"
+    assert bankml.registry.versions() == []
 
 
 def test_label_that_is_not_binary_is_refused(bankml: Platform, tmp_path: Path) -> None:
@@ -218,73 +218,56 @@ def test_label_that_is_not_binary_is_refused(bankml: Platform, tmp_path: Path) -
     refused(bankml, on_csv(tmp_path, frame), "'default' must hold 0 and 1 only")
 
 
-@dataclass(frozen=True, slots=True)
-class Pinned:
-    view: str
-    number: int
-    feature: str
+def apply_application_view(bankml: Platform, tmp_path: Path, *, ttl_days: int = 3650) -> None:
+    """German credit applications as a feature view, each value known a day before applying."""
+    frame = synthesize_german_credit()
+    rows = frame[["row_id", "duration_months", "credit_amount", "checking_status"]].copy()
+    rows["event_timestamp"] = (pd.to_datetime(frame[german_credit.DATE], utc=True)
+                               - pd.Timedelta(days=1))
+    rows.to_parquet(tmp_path / "applications.parquet")
+    view = FeatureView(
+        name="application", entities=(Entity(name="applicant", join_keys=("row_id",),
+                                             dtype=Int64),),
+        source=FileSource(path=str(tmp_path / "applications.parquet")),
+        schema=(Field(name="duration_months", dtype=Int64),
+                Field(name="credit_amount", dtype=Int64),
+                Field(name="checking_status", dtype=String)),
+        ttl=timedelta(days=ttl_days))
+    bankml.features.apply([view], actor="dev")
 
-    @property
-    def pinned(self) -> str:
-        return f"{self.view}@{self.number}:{self.feature}"
 
-
-class ColumnFeatures:
-    """A stand-in feature store over a frame, shaped as the feature store's service."""
-
-    def __init__(self, frame: pd.DataFrame, versions: dict[str, int]) -> None:
-        self._frame, self._versions = frame, versions
-        self.asked: list[str] = []
-
-    def resolve(self, refs: Sequence[str]) -> list[Pinned]:
-        pinned = []
-        for ref in refs:
-            view, feature = ref.split(":")
-            name, _, number = view.partition("@")
-            if name not in self._versions:
-                raise NotFoundError("feature view", name)
-            pinned.append(Pinned(name, int(number or self._versions[name]), feature))
-        return pinned
-
-    def get_historical_features(self, entity_df: pd.DataFrame, features: Sequence[str]) -> Any:
-        self.asked += features
-        names = [ref.split(":", 1)[1] for ref in features]
-        return entity_df.merge(self._frame[["row_id", *names]], on="row_id", how="left")
+def spec_with_features(tmp_path: Path, refs: list[str]) -> Path:
+    text = LOGISTIC.read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:text.index("inputs:")] + "features:\n"
+                    + "".join(f"  - {ref}\n" for ref in refs) + "\n"
+                    + text[text.index("split:"):])
+    return spec
 
 
 def test_feature_refs_record_their_view_versions(bankml: Platform, tmp_path: Path) -> None:
-    """With a feature store, the exact view versions go on the version and into lineage."""
-    frame = synthesize_german_credit()
-    features = ColumnFeatures(frame, {"application": 3, "bureau": 1})
-    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None, features=features)
-    text = LOGISTIC.read_text()
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
-                    "  - application:credit_amount\n  - bureau:checking_status\n\n"
-                    + text[text.index("split:"):])
+    """Training through the feature store records the view versions; lineage finds them."""
+    apply_application_view(bankml, tmp_path)
+    spec = spec_with_features(tmp_path, ["application:duration_months",
+                                         "application:credit_amount",
+                                         "application:checking_status"])
 
-    version = trainer.train(spec, actor="dev")
+    version = bankml.training.train(spec, actor="dev")
 
-    assert version.feature_views == ("application@3", "bureau@1")
-    assert features.asked[:3] == ["application@3:duration_months",
-                                  "application@3:credit_amount", "bureau@1:checking_status"]
-    assert [v.ref for v in bankml.registry.using_feature_view("bureau@1")] == [version.ref]
+    assert version.feature_views == ("application@1",)
+    assert [v.ref for v in bankml.registry.using_feature_view("application@1")] == [version.ref]
 
 
 def test_reproduce_reads_the_recorded_view_versions(bankml: Platform, tmp_path: Path) -> None:
-    """A newer view version since training does not change what the rebuild reads."""
-    frame = synthesize_german_credit()
-    versions = {"application": 3}
-    features = ColumnFeatures(frame, versions)
-    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None, features=features)
-    text = LOGISTIC.read_text()
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
-                    "  - application:credit_amount\n\n" + text[text.index("split:"):])
-    version = trainer.train(spec, actor="dev")
-    versions["application"] = 4
+    """A newer view version applied since training does not change what the rebuild reads."""
+    apply_application_view(bankml, tmp_path)
+    spec = spec_with_features(tmp_path, ["application:duration_months",
+                                         "application:credit_amount"])
+    version = bankml.training.train(spec, actor="dev")
+    apply_application_view(bankml, tmp_path, ttl_days=1)  # a changed definition: version 2
 
-    assert trainer.reproduce(version.ref).is_identical
+    assert bankml.features.version("application").number == 2
+    assert bankml.training.reproduce(version.ref).is_identical
 
 
 def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) -> None:
@@ -298,14 +281,11 @@ def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) ->
 
 def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path: Path) -> None:
     """A ref the feature store does not know is named with the spec line; nothing registered."""
-    trainer = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None,
-                      features=ColumnFeatures(synthesize_german_credit(), {"application": 1}))
-    text = LOGISTIC.read_text()
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(text[:text.index("inputs:")] + "features:\n  - application:duration_months\n"
-                    "  - bureeau:checking_status\n\n" + text[text.index("split:"):])
+    apply_application_view(bankml, tmp_path)
+    spec = spec_with_features(tmp_path, ["application:duration_months",
+                                         "bureeau:checking_status"])
     line = spec.read_text().splitlines().index("  - bureeau:checking_status") + 1
 
     with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
-        trainer.train(spec, actor="dev")
+        bankml.training.train(spec, actor="dev")
     assert bankml.registry.versions() == []
