@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from bankml.audit import AuditTrail
+from bankml.governance import Identity
 from bankml.registry import Registry
 from bankml.serving import DecisionService
 from bankml.settings import Settings, load_settings
@@ -26,7 +27,8 @@ class Platform:
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
-        self.audit = AuditTrail(metadata)
+        self.identity = Identity(metadata)
+        self.audit = AuditTrail(metadata, self.identity)
         self.registry = Registry(metadata, artifacts)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
 

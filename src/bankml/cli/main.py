@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bankml import __version__
-from bankml.cli import audit, decisions, models
+from bankml.cli import audit, decisions, models, users
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
@@ -20,6 +20,8 @@ app.command()(demo)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
 show_tracebacks = False
 
 

@@ -10,6 +10,7 @@ from typing import Any, BinaryIO, Protocol
 
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
+from bankml.core.identity import ApiToken, User
 from bankml.core.registry import ModelVersion
 
 
@@ -73,6 +74,31 @@ class DecisionLog(Protocol):
     def count(self) -> int: ...
 
 
+class Users(Protocol):
+    def add(self, user: User, created_at: str) -> None:
+        """Raises DuplicateError when the username is taken."""
+
+    def get(self, username: str) -> User:
+        """Raises NotFoundError."""
+
+    def save(self, user: User) -> None: ...
+
+    def all(self) -> list[User]: ...
+
+    def count(self) -> int: ...
+
+
+class Tokens(Protocol):
+    def add(self, token: ApiToken) -> None: ...
+
+    def get(self, token_id: str) -> ApiToken:
+        """Raises NotFoundError."""
+
+    def revoke(self, token_id: str, revoked_at: str) -> None: ...
+
+    def of(self, username: str) -> list[ApiToken]: ...
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -84,6 +110,12 @@ class Transaction(Protocol):
 
     @property
     def decisions(self) -> DecisionLog: ...
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def tokens(self) -> Tokens: ...
 
 
 class MetadataStore(Protocol):

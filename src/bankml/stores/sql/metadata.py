@@ -14,6 +14,7 @@ from bankml.core.errors import StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
 from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
+from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import upgrade_to_head
 from bankml.stores.sql.models import SqlModelVersions
 
@@ -23,12 +24,15 @@ class SqlTransaction:
     audit: SqlAuditLog
     models: SqlModelVersions
     decisions: SqlDecisionLog
+    users: SqlUsers
+    tokens: SqlTokens
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
            *, writable: bool) -> SqlTransaction:
         return cls(audit=SqlAuditLog(connection, clock, writable=writable),
-                   models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection))
+                   models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection),
+                   users=SqlUsers(connection), tokens=SqlTokens(connection))
 
 
 def _utc_now() -> datetime:

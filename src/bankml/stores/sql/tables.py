@@ -59,3 +59,23 @@ decisions = Table(
 )
 
 APPEND_ONLY_TABLES = ("audit_events", "decisions")
+
+users = Table(
+    "users", metadata,
+    Column("username", String(63), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("roles_json", Text, nullable=False),
+    Column("active", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("token_id", String(16), primary_key=True),
+    Column("username", String(63), nullable=False, index=True),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+    Column("description", String(200), nullable=False),
+)
