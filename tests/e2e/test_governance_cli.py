@@ -53,7 +53,8 @@ def test_admin_adds_a_person_who_then_acts_with_their_token(
     listed = bankml("users", "list", "--home", home, token=vera_token)
 
     assert added.returncode == minted.returncode == listed.returncode == 0, listed.stderr
-    assert "vera" in listed.stdout and "validator" in listed.stdout
+    assert "vera" in listed.stdout
+    assert "validator" in listed.stdout
 
 
 def test_no_token_is_refused_with_the_rule(home_and_admin_token: tuple[str, str]) -> None:
