@@ -44,6 +44,7 @@ class Permission(StrEnum):
     FINDING_RECORD = "finding.record"
     FINDING_CLOSE = "finding.close"
     EXCEPTION_GRANT = "exception.grant"
+    ALERT_MANAGE = "alert.manage"
     DECISION_MAKE = "decision.make"
     AUDIT_EXPORT = "audit.export"
 
@@ -62,6 +63,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.FINDING_RECORD: frozenset({Role.VALIDATOR, Role.MODEL_RISK}),
     Permission.FINDING_CLOSE: frozenset({Role.VALIDATOR, Role.MODEL_RISK}),
     Permission.EXCEPTION_GRANT: frozenset({Role.MODEL_RISK}),
+    Permission.ALERT_MANAGE: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
     Permission.DECISION_MAKE: frozenset({Role.ML_ENGINEER}),
     Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
 }

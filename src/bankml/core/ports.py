@@ -11,6 +11,14 @@ from typing import Any, BinaryIO, Protocol
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
 from bankml.core.identity import ApiToken, User
+from bankml.core.oversight import (
+    Approval,
+    Finding,
+    PolicyException,
+    RequestStatus,
+    TransitionRequest,
+    ValidationSignoff,
+)
 from bankml.core.registry import ModelVersion
 
 
@@ -99,6 +107,48 @@ class Tokens(Protocol):
     def of(self, username: str) -> list[ApiToken]: ...
 
 
+class OversightRecords(Protocol):
+    """Governance evidence: sign-offs, findings, exceptions, requests, approvals, alerts."""
+
+    def add_signoff(self, signoff: ValidationSignoff) -> None: ...
+
+    def signoffs(self, model: str, version: int | None = None) -> list[ValidationSignoff]: ...
+
+    def add_finding(self, finding: Finding) -> int: ...
+
+    def get_finding(self, finding_id: int) -> Finding:
+        """Raises NotFoundError."""
+
+    def close_finding(self, finding_id: int, closed_by: str, closed_at: str) -> None: ...
+
+    def findings(self, *, model: str | None = None, version: int | None = None,
+                 open_only: bool = False) -> list[Finding]: ...
+
+    def add_exception(self, exception: PolicyException) -> None: ...
+
+    def exceptions(self, model: str, version: int, *, now: str) -> list[PolicyException]: ...
+
+    def add_request(self, request: TransitionRequest) -> int: ...
+
+    def get_request(self, request_id: int) -> TransitionRequest:
+        """Raises NotFoundError."""
+
+    def requests(self, *, model: str | None = None,
+                 status: RequestStatus | None = None) -> list[TransitionRequest]: ...
+
+    def set_request_status(self, request_id: int, status: RequestStatus) -> None: ...
+
+    def add_approval(self, request_id: int, approval: Approval) -> None:
+        """Raises DuplicateError when the approver has already spoken on the request."""
+
+    def open_alert(self, model: str, severity: str, title: str, opened_by: str,
+                   opened_at: str) -> int: ...
+
+    def close_alert(self, alert_id: int, closed_by: str, closed_at: str) -> None: ...
+
+    def open_red_alerts(self, model: str) -> int: ...
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -116,6 +166,9 @@ class Transaction(Protocol):
 
     @property
     def tokens(self) -> Tokens: ...
+
+    @property
+    def oversight(self) -> OversightRecords: ...
 
 
 class MetadataStore(Protocol):

@@ -17,6 +17,7 @@ from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
 from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import upgrade_to_head
 from bankml.stores.sql.models import SqlModelVersions
+from bankml.stores.sql.oversight import SqlOversight
 
 
 @dataclass(slots=True)
@@ -26,13 +27,15 @@ class SqlTransaction:
     decisions: SqlDecisionLog
     users: SqlUsers
     tokens: SqlTokens
+    oversight: SqlOversight
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
            *, writable: bool) -> SqlTransaction:
         return cls(audit=SqlAuditLog(connection, clock, writable=writable),
                    models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection),
-                   users=SqlUsers(connection), tokens=SqlTokens(connection))
+                   users=SqlUsers(connection), tokens=SqlTokens(connection),
+                   oversight=SqlOversight(connection))
 
 
 def _utc_now() -> datetime:
