@@ -11,6 +11,8 @@ from typing import Any, Self
 from bankml.audit import AuditTrail
 from bankml.core.ports import OnlineStore
 from bankml.features import FeatureStore
+from bankml.governance import Identity, Oversight
+from bankml.governance.policy_files import load_policies
 from bankml.registry import Registry
 from bankml.serving import DecisionService
 from bankml.settings import Settings, load_settings
@@ -32,7 +34,8 @@ class Platform:
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
-        self.audit = AuditTrail(metadata)
+        self.identity = Identity(metadata)
+        self.audit = AuditTrail(metadata, self.identity)
         self.registry = Registry(metadata, artifacts)
         self.online = online
         self.features = FeatureStore(
@@ -40,6 +43,8 @@ class Platform:
         self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets,
                                 features=self.features)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
+        self.oversight = Oversight(metadata, self.identity, self.registry,
+                                   load_policies(settings.policies))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,

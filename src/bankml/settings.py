@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -48,7 +48,13 @@ class Settings(BaseSettings):
         "the seeded synthetic data shipped with bankml is used.")
     actor: str = Field(
         default_factory=lambda: os.environ.get("USER") or "local-user",
-        description="Who the CLI acts as until tokens identify people.")
+        description="The first admin's name at `bankml init`, and the demo's actor.")
+    policies: Path | None = Field(
+        None, description="Folder of the bank's tier policies (tier-1.yaml ... tier-3.yaml); "
+        "default: the policies shipped with bankml.")
+    token: SecretStr | None = Field(
+        None, description="The API token the CLI acts with (BANKML_TOKEN); shown once when "
+        "created, never stored by bankml in plain text.")
     auto_migrate: bool = Field(
         True, description="Apply pending metadata migrations when the platform opens.")
 

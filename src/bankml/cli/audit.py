@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from bankml.cli.app import console, errors, new_group
-from bankml.cli.context import HomeOption, open_platform
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
+from bankml.core.errors import InvalidInputError
 
 app = new_group("Read and verify the audit trail.")
 
@@ -55,3 +58,33 @@ def verify(home: HomeOption = None) -> None:
     errors.print(f"[bold red]Audit trail broken at event {found.sequence} ({found.kind}):[/] "
                  f"{found.detail}. {report.events_checked} events before it verified.")
     raise typer.Exit(1)
+
+
+def _utc(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInputError(option, f"{text!r} is not an ISO 8601 time such as "
+                                "2026-03-01 or 2026-03-01T09:30:00+00:00") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command("export")
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (JSON lines).")],
+    since: Annotated[str | None, typer.Option("--from", help="From this UTC time (ISO 8601), "
+                                                             "inclusive.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Up to this UTC time, "
+                                                           "exclusive.")] = None,
+    home: HomeOption = None, token: TokenOption = None,
+) -> None:
+    """Write events with their chain hashes, for verification outside bankml (docs/audit.md)."""
+    with open_platform(home) as platform:
+        by = acting_user(platform, token)
+        lines = platform.audit.export(by, since=_utc(since, "--from"),
+                                      until=_utc(until, "--to"))
+        with output.open("w", encoding="utf-8") as target:
+            count = sum(1 for line in lines if target.write(line + "\n")) - 1
+    console.print(f"Wrote {count} events to {output}.")

@@ -1,4 +1,4 @@
-"""Opening the platform for a command, from the settings or a --home given on the line."""
+"""Opening the platform for a command, and who the command acts as."""
 
 from __future__ import annotations
 
@@ -7,13 +7,32 @@ from typing import Annotated
 
 import typer
 
+from bankml.core.identity import Permission, User
 from bankml.platform import Platform
 from bankml.settings import load_settings
 
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="bankml home folder (default: BANKML_HOME).")]
+TokenOption = Annotated[
+    str | None, typer.Option("--token", help="API token to act with (default: BANKML_TOKEN).",
+                             show_default=False)]
 
 
 def open_platform(home: Path | None) -> Platform:
     overrides = {"home": home} if home is not None else {}
     return Platform.from_settings(load_settings(**overrides))
+
+
+def authorized(platform: Platform, token: str | None, permission: Permission,
+               subject: str) -> User:
+    """The token's user, once their roles grant `permission` (refusals are audited)."""
+    user = acting_user(platform, token)
+    platform.identity.guard(user, permission, subject)
+    return user
+
+
+def acting_user(platform: Platform, token: str | None) -> User:
+    """The user behind `--token`, else behind BANKML_TOKEN; AuthenticationError if none."""
+    configured = platform.settings.token
+    plaintext = token or (configured.get_secret_value() if configured else None)
+    return platform.identity.authenticate(plaintext)

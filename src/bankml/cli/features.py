@@ -14,8 +14,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from bankml.cli.app import console, new_group
-from bankml.cli.context import HomeOption, open_platform
+from bankml.cli.context import HomeOption, TokenOption, authorized, open_platform
 from bankml.core.errors import InvalidInputError
+from bankml.core.identity import Permission
 from bankml.features.service import Progress as ProgressCallback
 
 app = new_group("The feature store: definitions, versions, online values.")
@@ -23,10 +24,11 @@ app = new_group("The feature store: definitions, versions, online values.")
 
 @app.command()
 def apply(file: Annotated[Path, typer.Argument(help="Python file of definitions.")],
-          home: HomeOption = None) -> None:
+          home: HomeOption = None, token: TokenOption = None) -> None:
     """Record each definition in FILE; a changed one becomes a new version."""
     with open_platform(home) as platform:
-        results = platform.features.apply(file, actor=platform.settings.actor)
+        by = authorized(platform, token, Permission.FEATURES_APPLY, f"file:{file.name}")
+        results = platform.features.apply(file, actor=by.username)
     for result in results:
         state = "[green]new version[/]" if result.created else "unchanged"
         console.print(f"{result.ref:<30} {state}  {result.digest[:16]}")
@@ -67,11 +69,12 @@ def materialize(
     start: Annotated[datetime | None, typer.Option(help="Rows recorded after (UTC).")] = None,
     end: Annotated[datetime | None, typer.Option(help="Up to (UTC); default now.")] = None,
     view: Annotated[list[str] | None, typer.Option(help="Only this view (repeatable).")] = None,
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Load the latest values of every view (or --view) into the online store."""
     with open_platform(home) as platform, _progress("materialising") as progress:
-        actor = platform.settings.actor
+        actor = authorized(platform, token, Permission.FEATURES_MATERIALIZE,
+                           "feature_views").username
         if incremental:
             results = platform.features.materialize_incremental(
                 _utc(end), views=view, actor=actor, progress=progress)

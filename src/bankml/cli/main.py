@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bankml import __version__
-from bankml.cli import audit, decisions, features, models
+from bankml.cli import audit, decisions, features, governance, models, users
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
@@ -23,6 +23,10 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(features.app, name="features")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
+app.add_typer(governance.app, name="governance")
+app.add_typer(governance.findings_app, name="findings")
 show_tracebacks = False
 
 

@@ -11,8 +11,17 @@ import typer
 from rich.table import Table
 
 from bankml.cli.app import console, errors, new_group
-from bankml.cli.context import HomeOption, open_platform
-from bankml.core.registry import ModelVersion
+from bankml.cli.context import (
+    HomeOption,
+    TokenOption,
+    acting_user,
+    authorized,
+    open_platform,
+)
+from bankml.cli.governance import print_gates, print_request
+from bankml.core.identity import Permission
+from bankml.core.oversight import RequestStatus
+from bankml.core.registry import ModelVersion, Stage
 
 app = new_group("The model registry.")
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME (the latest).")]
@@ -98,15 +107,18 @@ def card(
 @app.command("transition")
 def transition(
     ref: Ref,
-    stage: Annotated[str, typer.Argument(help="dev, staging, prod or archived.")],
+    stage: Annotated[Stage, typer.Argument(help="The target stage.")],
     reason: Annotated[str, typer.Option(help="Why; recorded on the audit trail.")] = "",
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
-    """Move a version through the lifecycle dev -> staging -> prod -> archived."""
+    """Request a move dev -> staging -> prod -> archived; it happens once its gates hold."""
     with open_platform(home) as platform:
-        moved = platform.registry.transition(ref, stage, actor=platform.settings.actor,
-                                             reason=reason)
-    console.print(f"{moved.ref} is now {moved.stage}.")
+        request = platform.oversight.request_transition(
+            acting_user(platform, token), ref, stage, reason=reason)
+        gates = platform.oversight.gates(request.ref, request.target, request)
+    print_request(request)
+    if request.status == RequestStatus.OPEN:
+        print_gates(gates, "Still needed")
 
 
 @app.command("alias")
@@ -115,15 +127,15 @@ def alias(
     alias_name: Annotated[str, typer.Argument(metavar="ALIAS", help="e.g. champion.")],
     version: Annotated[int | None, typer.Argument(help="The version it points at.")] = None,
     remove: Annotated[bool, typer.Option("--remove", help="Remove the alias.")] = False,
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Point an alias (champion, challenger, ...) at a version, or remove it."""
     if (version is None) != remove:
         errors.print("Give a VERSION to point the alias at, or --remove (not both).")
         raise typer.Exit(2)
     with open_platform(home) as platform:
-        before = platform.registry.set_alias(name, alias_name, version,
-                                             actor=platform.settings.actor)
+        by = authorized(platform, token, Permission.MODEL_ALIAS, f"model:{name}")
+        before = platform.registry.set_alias(name, alias_name, version, actor=by.username)
     was = f" (was {name}@{before})" if before is not None else ""
     now = (f"{name}@{alias_name} removed" if version is None
            else f"{name}@{alias_name} -> {name}@{version}")

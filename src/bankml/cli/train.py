@@ -9,22 +9,24 @@ from typing import Annotated
 import typer
 
 from bankml.cli.app import console
-from bankml.cli.context import HomeOption, open_platform
+from bankml.cli.context import HomeOption, TokenOption, authorized, open_platform
+from bankml.core.identity import Permission
 
 
 def train(
     spec: Annotated[Path, typer.Argument(help="The pipeline spec (YAML).")],
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Train a model from a pipeline spec and register it as the model's next version."""
     started = time.perf_counter()
     with open_platform(home) as platform, console.status("starting") as status:
+        by = authorized(platform, token, Permission.MODEL_REGISTER, f"spec:{spec}")
 
         def progress(step: str) -> None:
             console.log(step)
             status.update(step)
 
-        version = platform.training.train(spec, actor=platform.settings.actor,
+        version = platform.training.train(spec, actor=by.username,
                                           progress=progress)
     headline = ", ".join(f"{name} {value:.3f}" for name, value in version.metrics.items()
                          if name.startswith("test.") and ".share." not in name)

@@ -36,6 +36,12 @@ class AuditEvent:
     def payload(self) -> Any:
         return json.loads(self.payload_json)
 
+    @property
+    def hashed_text(self) -> str:
+        return hashed_text(sequence=self.sequence, recorded_at=self.recorded_at,
+                           actor=self.actor, action=self.action, subject=self.subject,
+                           payload_json=self.payload_json)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChainHead:
@@ -48,16 +54,25 @@ class ChainHead:
 EMPTY_HEAD = ChainHead(sequence=0, hash=GENESIS_HASH)
 
 
+def hashed_text(
+    *, sequence: int, recorded_at: str, actor: str, action: str, subject: str,
+    payload_json: str,
+) -> str:
+    """The canonical JSON of an event that, after the previous hash, goes into its hash."""
+    return canonical_json({
+        "sequence": sequence, "recorded_at": recorded_at, "actor": actor, "action": action,
+        "subject": subject, "payload": payload_json,
+    })
+
+
 def event_hash(
     *, sequence: int, recorded_at: str, actor: str, action: str, subject: str,
     payload_json: str, prev_hash: str,
 ) -> str:
     """The hash that links an event to its predecessor."""
-    body = canonical_json({
-        "sequence": sequence, "recorded_at": recorded_at, "actor": actor, "action": action,
-        "subject": subject, "payload": payload_json,
-    })
-    return sha256_hex(prev_hash + body)
+    return sha256_hex(prev_hash + hashed_text(
+        sequence=sequence, recorded_at=recorded_at, actor=actor, action=action,
+        subject=subject, payload_json=payload_json))
 
 
 def next_event(
@@ -139,11 +154,7 @@ def _first_break(event: AuditEvent, sequence: int, prev_hash: str) -> ChainBreak
                           detail=f"event {event.sequence} does not link to event "
                                  f"{event.sequence - 1}: it was moved, or its predecessor "
                                  f"was replaced")
-    recomputed = event_hash(
-        sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
-        action=event.action, subject=event.subject, payload_json=event.payload_json,
-        prev_hash=event.prev_hash,
-    )
+    recomputed = sha256_hex(event.prev_hash + event.hashed_text)
     if recomputed != event.hash:
         return ChainBreak(sequence=event.sequence, kind=BreakKind.EDITED,
                           detail=f"event {event.sequence} ({event.action} on {event.subject}) "

@@ -11,6 +11,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
 from bankml.core.features import FeatureView, FeatureViewVersion
+from bankml.core.identity import ApiToken, User
+from bankml.core.oversight import (
+    Approval,
+    Finding,
+    PolicyException,
+    RequestStatus,
+    TransitionRequest,
+    ValidationSignoff,
+)
 from bankml.core.registry import Model, ModelVersion, StageChange
 
 if TYPE_CHECKING:
@@ -113,6 +122,74 @@ class DecisionLog(Protocol):
     def count(self) -> int: ...
 
 
+class Users(Protocol):
+    def add(self, user: User, created_at: str) -> None:
+        """Raises DuplicateError when the username is taken."""
+
+    def get(self, username: str) -> User:
+        """Raises NotFoundError."""
+
+    def save(self, user: User) -> None: ...
+
+    def all(self) -> list[User]: ...
+
+    def count(self) -> int: ...
+
+
+class Tokens(Protocol):
+    def add(self, token: ApiToken) -> None: ...
+
+    def get(self, token_id: str) -> ApiToken:
+        """Raises NotFoundError."""
+
+    def revoke(self, token_id: str, revoked_at: str) -> None: ...
+
+    def of(self, username: str) -> list[ApiToken]: ...
+
+
+class OversightRecords(Protocol):
+    """Governance evidence: sign-offs, findings, exceptions, requests, approvals, alerts."""
+
+    def add_signoff(self, signoff: ValidationSignoff) -> None: ...
+
+    def signoffs(self, model: str, version: int | None = None) -> list[ValidationSignoff]: ...
+
+    def add_finding(self, finding: Finding) -> int: ...
+
+    def get_finding(self, finding_id: int) -> Finding:
+        """Raises NotFoundError."""
+
+    def close_finding(self, finding_id: int, closed_by: str, closed_at: str) -> None: ...
+
+    def findings(self, *, model: str | None = None, version: int | None = None,
+                 open_only: bool = False) -> list[Finding]: ...
+
+    def add_exception(self, exception: PolicyException) -> None: ...
+
+    def exceptions(self, model: str, version: int, *, now: str) -> list[PolicyException]: ...
+
+    def add_request(self, request: TransitionRequest) -> int: ...
+
+    def get_request(self, request_id: int) -> TransitionRequest:
+        """Raises NotFoundError."""
+
+    def requests(self, *, model: str | None = None,
+                 status: RequestStatus | None = None) -> list[TransitionRequest]: ...
+
+    def set_request_status(self, request_id: int, status: RequestStatus) -> None: ...
+
+    def add_approval(self, request_id: int, approval: Approval) -> None:
+        """Raises DuplicateError when the approver has already spoken on the request."""
+
+    def open_alert(self, model: str, severity: str, title: str, opened_by: str,
+                   opened_at: str) -> int: ...
+
+    def close_alert(self, alert_id: int, closed_by: str, closed_at: str) -> str:
+        """Close an open alert; returns its model. Raises NotFoundError."""
+
+    def open_red_alerts(self, model: str) -> int: ...
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -127,6 +204,15 @@ class Transaction(Protocol):
 
     @property
     def features(self) -> FeatureViews: ...
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def tokens(self) -> Tokens: ...
+
+    @property
+    def oversight(self) -> OversightRecords: ...
 
 
 class MetadataStore(Protocol):

@@ -15,8 +15,10 @@ from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
 from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
 from bankml.stores.sql.features import SqlFeatureViews
+from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import upgrade_to_head
 from bankml.stores.sql.models import SqlModelVersions
+from bankml.stores.sql.oversight import SqlOversight
 
 
 @dataclass(slots=True)
@@ -25,13 +27,18 @@ class SqlTransaction:
     models: SqlModelVersions
     decisions: SqlDecisionLog
     features: SqlFeatureViews
+    users: SqlUsers
+    tokens: SqlTokens
+    oversight: SqlOversight
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
            *, writable: bool) -> SqlTransaction:
         return cls(audit=SqlAuditLog(connection, clock, writable=writable),
                    models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection),
-                   features=SqlFeatureViews(connection))
+                   features=SqlFeatureViews(connection),
+                   users=SqlUsers(connection), tokens=SqlTokens(connection),
+                   oversight=SqlOversight(connection))
 
 
 def _utc_now() -> datetime:

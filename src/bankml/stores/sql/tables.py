@@ -128,3 +128,96 @@ feature_watermarks = Table(
     Column("view_ref", String(220), primary_key=True),
     Column("watermark", String(32), nullable=False),
 )
+
+users = Table(
+    "users", metadata,
+    Column("username", String(63), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("roles_json", Text, nullable=False),
+    Column("active", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("token_id", String(16), primary_key=True),
+    Column("username", String(63), nullable=False, index=True),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+    Column("description", String(200), nullable=False),
+)
+
+validation_signoffs = Table(
+    "validation_signoffs", metadata,
+    Column("signoff_id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("validator", String(63), nullable=False),
+    Column("passed", Integer, nullable=False),
+    Column("fairness_passed", Integer, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("finding_id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("version", Integer, nullable=True),
+    Column("severity", String(10), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("owner", String(63), nullable=False),
+    Column("due_date", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("raised_by", String(63), nullable=False),
+    Column("raised_at", String(32), nullable=False),
+    Column("closed_by", String(63), nullable=True),
+    Column("closed_at", String(32), nullable=True),
+)
+
+policy_exceptions = Table(
+    "policy_exceptions", metadata,
+    Column("exception_id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("gate", String(100), nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("granted_by", String(63), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+
+transition_requests = Table(
+    "transition_requests", metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("target", String(20), nullable=False),
+    Column("requested_by", String(63), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("request_id", Integer, primary_key=True),
+    Column("approver", String(63), primary_key=True),  # one voice per person per request
+    Column("role", String(30), nullable=False),
+    Column("approved", Integer, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("alert_id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("severity", String(10), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("opened_by", String(63), nullable=False),
+    Column("opened_at", String(32), nullable=False),
+    Column("closed_by", String(63), nullable=True),
+    Column("closed_at", String(32), nullable=True),
+)

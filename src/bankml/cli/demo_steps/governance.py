@@ -1,0 +1,65 @@
+"""Demo step: people, a validation sign-off and four-eyes approval take a model to prod."""
+
+from __future__ import annotations
+
+from bankml.cli.app import console
+from bankml.core.errors import BankmlError
+from bankml.core.identity import Role, User
+from bankml.core.oversight import TransitionRequest
+from bankml.core.registry import ModelVersion, Stage
+from bankml.platform import Platform
+
+# (username, display name, roles): a small bank's model-risk cast
+PEOPLE = (
+    ("dana", "Dana Developer", (Role.DATA_SCIENTIST,)),
+    ("vera", "Vera Validator", (Role.VALIDATOR, Role.MODEL_RISK)),
+    ("mira", "Mira Model-Risk", (Role.MODEL_RISK,)),
+)
+
+
+def promote(platform: Platform, version: ModelVersion, actor: str) -> ModelVersion:
+    """Staging after an independent validation, prod after a model-risk approval."""
+    people = _cast(platform, actor)
+    dana, vera, mira = (people[name] for name, _, _ in PEOPLE)
+    oversight = platform.oversight
+    tier = platform.registry.model(version.name).risk_tier
+    console.print(f"{version.name} is tier {tier}; its policy sets the gates "
+                  f"(bankml governance status {version.ref} prod).")
+
+    to_staging = oversight.request_transition(dana, version.ref, Stage.STAGING,
+                                              reason="ready for validation")
+    _show(f"dana requests {version.ref} -> staging", to_staging)
+    oversight.record_validation(vera, version.ref, passed=True, fairness_passed=True,
+                                summary="Battery passed on the out-of-time sample.")
+    _show("vera (validator) signs off the validation", oversight.request(to_staging.request_id))
+
+    to_prod = oversight.request_transition(dana, version.ref, Stage.PROD,
+                                           reason="validated; replaces manual scorecard")
+    _show(f"dana requests {version.ref} -> prod", to_prod)
+    try:
+        oversight.approve(vera, to_prod.request_id, role=Role.MODEL_RISK)
+    except BankmlError as refused:
+        console.print(f"  vera tries to approve as model_risk: [red]refused[/] ({refused.rule}): "
+                      f"{refused}")
+    approved = oversight.approve(mira, to_prod.request_id, role=Role.MODEL_RISK,
+                                 comment="Within appetite.")
+    _show("mira (model risk) approves", approved)
+    return platform.registry.get(version.ref)
+
+
+def _cast(platform: Platform, actor: str) -> dict[str, User]:
+    """The demo's people, added by the first admin when they are not there yet."""
+    identity = platform.identity
+    identity.bootstrap_admin(actor.lower())
+    admin = next(u for u in identity.users() if Role.ADMIN in u.roles and u.active)
+    known = {user.username: user for user in identity.users()}
+    for username, name, roles in PEOPLE:
+        if username not in known:
+            known[username] = identity.add_user(admin, username, roles=frozenset(roles),
+                                                display_name=name)
+    return known
+
+
+def _show(step: str, request: TransitionRequest) -> None:
+    colour = {"executed": "green", "open": "yellow"}.get(str(request.status), "red")
+    console.print(f"  {step}: request #{request.request_id} [{colour}]{request.status}[/]")

@@ -1,0 +1,92 @@
+"""Reading tier policies from YAML: the defaults shipped with bankml, or a bank's own folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bankml.core.canonical import sha256_hex
+from bankml.core.errors import InvalidInputError
+from bankml.core.identity import GRANTS, Permission, Role
+from bankml.core.oversight import Severity
+from bankml.core.policy import FairnessRule, StepRequirements, TierPolicy
+from bankml.core.registry import Stage
+
+DEFAULTS = Path(__file__).parent / "policies"
+TIERS = (1, 2, 3)
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    validation: bool = False
+    independent_validator: bool = True
+    approvals: list[Role] = Field(default_factory=list)
+    fairness: FairnessRule = FairnessRule.NOT_REQUIRED
+    blocking_findings: list[Severity] = Field(default_factory=list)
+    no_open_red_alerts: bool = False
+
+    @field_validator("approvals")
+    @classmethod
+    def _approvers_only(cls, roles: list[Role]) -> list[Role]:
+        approvers = GRANTS[Permission.TRANSITION_APPROVE]
+        wrong = [str(role) for role in roles if role not in approvers]
+        if wrong:
+            raise ValueError(f"{', '.join(wrong)} cannot approve; approvers are "
+                             f"{', '.join(sorted(approvers))}")
+        if len(set(roles)) != len(roles):
+            raise ValueError("each role may be listed once")
+        return roles
+
+
+class _PolicyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tier: int = Field(ge=1, le=3)
+    version: str = Field(min_length=1)
+    review_months: int = Field(gt=0, le=60)
+    steps: dict[Stage, _Step]
+
+
+def load_policy(path: Path) -> TierPolicy:
+    """One tier's policy; an error names the file and the field."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        parsed = _PolicyFile.model_validate(yaml.safe_load(text))
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(str(path), f"is not valid YAML: {exc}",
+                                rule="policy.file_valid") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise InvalidInputError(str(path), problems, rule="policy.file_valid") from exc
+    return TierPolicy(
+        tier=parsed.tier, version=f"{parsed.version}+{sha256_hex(text)[:12]}",
+        review_months=parsed.review_months,
+        steps={stage: StepRequirements(
+            validation=step.validation, independent_validator=step.independent_validator,
+            approvals=tuple(step.approvals), fairness=step.fairness,
+            blocking_findings=frozenset(step.blocking_findings),
+            no_open_red_alerts=step.no_open_red_alerts,
+        ) for stage, step in parsed.steps.items()},
+    )
+
+
+def load_policies(folder: Path | None = None) -> dict[int, TierPolicy]:
+    """The policy of every tier, from `folder` (tier-1.yaml ...) or the shipped defaults."""
+    source = folder or DEFAULTS
+    policies = {}
+    for tier in TIERS:
+        path = source / f"tier-{tier}.yaml"
+        if not path.is_file():
+            raise InvalidInputError("BANKML_POLICIES", f"{source} has no tier-{tier}.yaml; a "
+                                    "policy folder needs one file per tier",
+                                    rule="policy.every_tier")
+        policy = load_policy(path)
+        if policy.tier != tier:
+            raise InvalidInputError(str(path), f"declares tier {policy.tier}",
+                                    rule="policy.file_valid")
+        policies[tier] = policy
+    return policies

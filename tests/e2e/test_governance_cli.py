@@ -1,0 +1,118 @@
+"""People, tokens and the audit export from the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def bankml(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
+    if token:
+        env["BANKML_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
+                          text=True, env={**env, "COLUMNS": "200"}, check=False)
+
+
+@pytest.fixture
+def home_and_admin_token(tmp_path: Path) -> tuple[str, str]:
+    home = str(tmp_path / "home")
+    result = bankml("init", "--home", home, "--admin", "ada")
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"BANKML_TOKEN=(bml_\S+)", result.stdout)
+    assert match is not None, result.stdout
+    return home, match.group(1)
+
+
+def test_init_prints_the_first_admin_token_once(home_and_admin_token: tuple[str, str]) -> None:
+    """A second init creates no second admin and shows no token."""
+    home, _ = home_and_admin_token
+
+    again = bankml("init", "--home", home)
+
+    assert "BANKML_TOKEN=" not in again.stdout
+    assert "users" in again.stdout
+
+
+def test_admin_adds_a_person_who_then_acts_with_their_token(
+        home_and_admin_token: tuple[str, str]) -> None:
+    """The admin adds a validator and mints their token; the validator can list people."""
+    home, admin_token = home_and_admin_token
+    added = bankml("users", "add", "vera", "--role", "validator", "--home", home,
+                   token=admin_token)
+    minted = bankml("tokens", "create", "--user", "vera", "--home", home, token=admin_token)
+    vera_token = minted.stdout.strip().splitlines()[-1]
+
+    listed = bankml("users", "list", "--home", home, token=vera_token)
+
+    assert added.returncode == minted.returncode == listed.returncode == 0, listed.stderr
+    assert "vera" in listed.stdout
+    assert "validator" in listed.stdout
+
+
+def test_no_token_is_refused_with_the_rule(home_and_admin_token: tuple[str, str]) -> None:
+    """A mutating command without a token exits 1 and names the rule."""
+    home, _ = home_and_admin_token
+
+    result = bankml("users", "add", "vera", "--role", "validator", "--home", home)
+
+    assert result.returncode == 1
+    assert "No token given" in result.stderr
+    assert "rule: auth.token_valid" in result.stderr
+
+
+def test_missing_role_is_refused_with_the_rule(home_and_admin_token: tuple[str, str]) -> None:
+    """A person without the role gets exit 1 and the permission they lack."""
+    home, admin_token = home_and_admin_token
+    bankml("users", "add", "dana", "--role", "data_scientist", "--home", home, token=admin_token)
+    dana_token = bankml("tokens", "create", "--user", "dana", "--home", home,
+                        token=admin_token).stdout.strip().splitlines()[-1]
+
+    result = bankml("users", "add", "xavier", "--role", "admin", "--home", home,
+                    token=dana_token)
+
+    assert result.returncode == 1
+    assert "may not users.manage" in " ".join(result.stderr.split())
+    assert "rule: auth.role_grants" in result.stderr
+
+
+def test_revoked_token_stops_working(home_and_admin_token: tuple[str, str]) -> None:
+    """After `tokens revoke`, the token is refused."""
+    home, admin_token = home_and_admin_token
+    minted = bankml("tokens", "create", "--home", home, token=admin_token)
+    second = minted.stdout.strip().splitlines()[-1]
+    token_id = second.split("_")[1]
+
+    bankml("tokens", "revoke", token_id, "--home", home, token=admin_token)
+    result = bankml("users", "list", "--home", home, token=second)
+
+    assert result.returncode == 1
+    assert "revoked" in result.stderr
+
+
+def test_export_verifies_with_sha256_alone(home_and_admin_token: tuple[str, str],
+                                           tmp_path: Path) -> None:
+    """Every exported event's hash is sha256(prev_hash + hashed_text), linked line to line."""
+    home, admin_token = home_and_admin_token
+    bankml("users", "add", "aud", "--role", "auditor", "--home", home, token=admin_token)
+    output = tmp_path / "audit.jsonl"
+
+    result = bankml("audit", "export", "-o", str(output), "--home", home, token=admin_token)
+
+    assert result.returncode == 0, result.stderr
+    header, *events = [json.loads(line) for line in output.read_text().splitlines()]
+    assert header["format"] == "bankml-audit-export/1"
+    previous = "0" * 64
+    for event in events:
+        assert event["prev_hash"] == previous
+        digest = hashlib.sha256((previous + event["hashed_text"]).encode()).hexdigest()
+        assert digest == event["hash"]
+        previous = event["hash"]
+    assert len(events) >= 4
