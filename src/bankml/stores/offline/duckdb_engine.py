@@ -179,18 +179,23 @@ class DuckDbOfflineEngine:
         """(entity key, payload) of each entity with rows known in (start, end].
 
         The payload is the JSON array [event_us, value, ...]: the latest row as known at
-        `end_us`, the same row offline retrieval at that time picks.
+        `end_us`, the same row offline retrieval at that time picks. As in the point-in-time
+        join, the latest row is picked over keys and times only and its values fetched by
+        row number.
         """
         keys = ", ".join(quoted(k) for k in view.join_keys)
         values = ", ".join(["_e", *(quoted(f.name) for f in view.schema)])
         with self._connection() as connection:
-            rows = self._normalised(connection, view, "s")
-            touched = _touched(keys, start_us, end_us)
-            sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
-                   f"json_array({values}) AS payload FROM f WHERE _k <= {end_us} {touched} "
-                   f"QUALIFY row_number() OVER (PARTITION BY {keys} "
-                   "ORDER BY _e DESC, _c DESC, _r DESC) = 1")
-            yield from _batches(connection.execute(sql), batch_rows)
+            ctes: list[str] = []
+            rows = self._stable_rows(connection, view, "s", ctes)
+            touched = _touched(keys, rows, start_us, end_us)
+            ctes.append(f"latest AS (SELECT _r FROM {rows} WHERE _k <= {end_us} {touched} "
+                        f"QUALIFY row_number() OVER (PARTITION BY {keys} "
+                        "ORDER BY _e DESC, _c DESC, _r DESC) = 1)")
+            sql = (f"WITH {', '.join(ctes)} SELECT json_array({keys}) AS key, "
+                   f"json_array({values}) AS payload FROM {rows} f "
+                   "SEMI JOIN latest ON f._r = latest._r")
+            yield from _batches(connection.sql(sql), batch_rows)
 
     def event_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
                        batch_rows: int = 200_000) -> Iterator[list[tuple[str, str]]]:
@@ -204,12 +209,12 @@ class DuckDbOfflineEngine:
         values = ", ".join(["_e", "_c", *(quoted(f.name) for f in view.schema)])
         with self._connection() as connection:
             rows = self._normalised(connection, view, "s")
-            touched = _touched(keys, start_us, end_us)
+            touched = _touched(keys, "f", start_us, end_us)
             sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
                    f"'[' || string_agg(CAST(json_array({values}) AS VARCHAR), ',' "
                    f"ORDER BY _e, _c, _r) || ']' AS payload FROM f WHERE _k <= {end_us} "
                    f"AND _e > {end_us - window_us} {touched} GROUP BY {keys}")
-            yield from _batches(connection.execute(sql), batch_rows)
+            yield from _batches(connection.sql(sql), batch_rows)
 
     def data_bounds(self, view: FeatureView) -> tuple[int, int] | None:
         """The earliest and latest knowable time of the view's rows, epoch microseconds."""
@@ -364,20 +369,19 @@ def _in_entity_order(entity: pa.Table, found: pa.Table) -> pa.Table:
     return entity
 
 
-def _touched(keys: str, start_us: int | None, end_us: int) -> str:
+def _touched(keys: str, rows: str, start_us: int | None, end_us: int) -> str:
     if start_us is None:
         return ""
-    return (f"AND ({keys}) IN (SELECT ({keys}) FROM f WHERE _k > {start_us} "
+    return (f"AND ({keys}) IN (SELECT ({keys}) FROM {rows} WHERE _k > {start_us} "
             f"AND _k <= {end_us})")
 
 
-def _batches(result: duckdb.DuckDBPyConnection,
+def _batches(result: duckdb.DuckDBPyRelation,
              size: int) -> Iterator[list[tuple[str, str]]]:
-    while True:
-        rows = result.fetchmany(size)
-        if not rows:
-            return
-        yield [(str(key), str(payload)) for key, payload in rows]
+    """(key, payload) pairs in lists of up to `size`, through Arrow: no row tuples."""
+    for batch in result.to_arrow_reader(size):
+        keys, payloads = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        yield list(zip(keys, payloads, strict=True))
 
 
 def _read_sql_table(source: SqlTableSource) -> pa.Table:
