@@ -210,3 +210,22 @@ def test_csv_source_matches_brute_force(sqlite_platform: Platform, tmp_path: Pat
 
     expected = [brute_force(rows, k, t, None, late_corrections) for k, t in entities]
     assert [None if pd.isna(v) else v for v in result["balance"]] == expected
+
+
+def test_row_without_event_time_is_served_by_neither_path(sqlite_platform: Platform,
+                                                          tmp_path: Path) -> None:
+    """A row whose event time is missing is never joined offline nor materialised online."""
+    path = tmp_path / "rows.parquet"
+    pd.DataFrame({"customer_id": [1, 1], "balance": [1.0, 2.0],
+                  "event_timestamp": pd.to_datetime([BASE, None], utc=True)}).to_parquet(path)
+    sqlite_platform.features.apply([view_over(path, None, created=False)], actor="test")
+    at = BASE + timedelta(seconds=5)
+    sqlite_platform.features.materialize(end=at, actor="test")
+
+    offline = sqlite_platform.features.get_historical_features(
+        pd.DataFrame({"customer_id": [1], "event_timestamp": [at]}), ["balances:balance"])
+    online = sqlite_platform.features.get_online_features([{"customer_id": 1}],
+                                                          ["balances:balance"], at=at)
+
+    assert offline["balance"].tolist() == [1.0]
+    assert online.rows[0]["balance"] == 1.0

@@ -33,6 +33,7 @@ ENTITY_ROW = "_entity_row"
 ENTITY_TIME = "_t"
 # `_r` of a Parquet row: file index times this plus the row's position in its file
 ROWS_PER_FILE = 1 << 40
+INT64_MIN = -(1 << 63)
 COMPATIBLE_TYPES: dict[Dtype, tuple[str, ...]] = {
     Dtype.INT64: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT",
                   "UTINYINT", "HUGEINT"),
@@ -189,9 +190,14 @@ class DuckDbOfflineEngine:
             ctes: list[str] = []
             rows = self._stable_rows(connection, view, "s", ctes)
             touched = _touched(keys, rows, start_us, end_us)
-            ctes.append(f"latest AS (SELECT _r FROM {rows} WHERE _k <= {end_us} {touched} "
-                        f"QUALIFY row_number() OVER (PARTITION BY {keys} "
-                        "ORDER BY _e DESC, _c DESC, _r DESC) = 1)")
+            # A hash aggregate, no sort: the struct orders by event, recorded time, source
+            # order (a missing recorded time first, as it sorts last in the descending
+            # order of the join). A row without an event time is never joined offline, so
+            # it is not served either.
+            ctes.append(f"latest AS (SELECT max({{'e': _e, 'c': coalesce(_c, {INT64_MIN}), "
+                        "'r': _r}).r AS _r "
+                        f"FROM {rows} WHERE _k <= {end_us} AND _e IS NOT NULL {touched} "
+                        f"GROUP BY {keys})")
             sql = (f"WITH {', '.join(ctes)} SELECT json_array({keys}) AS key, "
                    f"json_array({values}) AS payload FROM {rows} f "
                    "SEMI JOIN latest ON f._r = latest._r")
