@@ -7,7 +7,7 @@ Targets (issue 3): the point-in-time join of 500,000 entity rows against 2,000,0
 20 floats within 1.2x of a bare DuckDB ASOF JOIN on the same Parquet and under 1 GiB peak;
 materialising 100,000 entities x 20 features into SQLite under 1 s; online lookups of 20
 features on SQLite p99 under 100 us for one entity and 1.5 ms for 100. Medians of 3.
-Each point-in-time run is a fresh process so that its peak RSS is its own.
+Each point-in-time run is a fresh process so that its peak RSS (VmHWM) is its own.
 """
 
 from __future__ import annotations
@@ -70,26 +70,39 @@ def run_once(kind: str, folder: Path) -> dict[str, float]:
         columns = ", ".join(f"CASE WHEN epoch_us(f.event_timestamp) >= "
                             f"epoch_us(e.event_timestamp) - {ttl_us} THEN f.f{i} END AS f{i}"
                             for i in range(FEATURES))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         connection = duckdb.connect()
         table = connection.sql(
             f"SELECT e.*, {columns} FROM read_parquet('{folder}/entities.parquet') e "
             f"ASOF LEFT JOIN read_parquet('{folder}/features.parquet') f "
             "ON e.customer_id = f.customer_id AND e.event_timestamp >= f.event_timestamp"
         ).to_arrow_table()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         nulls = table.column("f0").null_count / table.num_rows
     else:
         with Platform.open(folder / "home") as platform:
             platform.features.apply([view(folder)], actor="bench")
             entity_df = pd.read_parquet(folder / "entities.parquet")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             table = platform.features.get_historical_features(
                 entity_df, [f"wide:f{i}" for i in range(FEATURES)], output="arrow")
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             nulls = table.column("f0").null_count / table.num_rows
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": elapsed, "peak_mib": peak_mib, "null_share": nulls}
+    return {"seconds": elapsed, "cpu_seconds": cpu, "peak_mib": peak_mib(), "null_share": nulls}
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory.
+
+    On Linux ru_maxrss survives exec: a child would report the parent's peak (the data
+    generation) instead of its own. VmHWM belongs to the process image, so it is used.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pit(folder: Path) -> None:
@@ -103,10 +116,13 @@ def pit(folder: Path) -> None:
     summary = {kind: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
                for kind, runs in results.items()}
     for kind, figures in summary.items():
-        print(f"  {kind:<7} {figures['seconds']:.2f} s  peak {figures['peak_mib']:.0f} MiB  "
+        print(f"  {kind:<7} {figures['seconds']:.2f} s (CPU {figures['cpu_seconds']:.2f} s)  "
+              f"peak {figures['peak_mib']:.0f} MiB  "
               f"null share {figures['null_share']:.1%}")
     ratio = summary["bankml"]["seconds"] / summary["bare"]["seconds"]
-    print(f"  bankml / bare DuckDB ASOF: {ratio:.2f}x (target <= 1.2x; peak target < 1024 MiB)")
+    cpu_ratio = summary["bankml"]["cpu_seconds"] / summary["bare"]["cpu_seconds"]
+    print(f"  bankml / bare DuckDB ASOF: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU "
+          "(target <= 1.2x; peak target < 1024 MiB)")
 
 
 def online(folder: Path, redis_url: str | None) -> None:

@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,3 +135,97 @@ def test_rows_keep_their_order_and_columns(sqlite_platform: Platform, tmp_path: 
     frame = result if isinstance(result, pd.DataFrame) else result.to_pandas()
     assert frame["label"].tolist() == ["a", "b", "c"]
     assert frame["balance"].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_large_frame_matches_merge_asof_in_order(sqlite_platform: Platform,
+                                                 tmp_path: Path) -> None:
+    """Thousands of shuffled entity rows get pandas' merge_asof answer, in their own order."""
+    rng = np.random.default_rng(7)
+    rows = pd.DataFrame({
+        "customer_id": rng.integers(0, 300, 20_000),
+        "event_timestamp": pd.to_datetime(BASE) + pd.to_timedelta(
+            rng.choice(2_000_000, 20_000, replace=False), unit="s"),  # no ties: one answer
+        "balance": rng.random(20_000)})
+    rows.to_parquet(tmp_path / "rows.parquet")
+    sqlite_platform.features.apply([view_over(tmp_path / "rows.parquet", 86_400,
+                                              created=False)], actor="test")
+    entity_df = pd.DataFrame({
+        "customer_id": rng.integers(0, 320, 30_000),
+        "event_timestamp": pd.to_datetime(BASE) + pd.to_timedelta(
+            rng.integers(0, 2_100_000, 30_000), unit="s"),
+        "row": np.arange(30_000)})
+
+    result = sqlite_platform.features.get_historical_features(
+        entity_df, ["balances:balance"], output="arrow")
+
+    expected = pd.merge_asof(
+        entity_df.sort_values("event_timestamp"),
+        rows.rename(columns={"event_timestamp": "feature_time"}).sort_values("feature_time"),
+        left_on="event_timestamp", right_on="feature_time", by="customer_id",
+        tolerance=pd.Timedelta(days=1)).sort_values("row")
+    assert isinstance(result, pa.Table)
+    assert result.column("row").to_pylist() == list(range(30_000))
+    assert result.column("balance").to_pylist() == [
+        None if pd.isna(v) else v for v in expected["balance"]]
+
+
+def test_same_time_rows_in_later_files_win(sqlite_platform: Platform,
+                                           tmp_path: Path) -> None:
+    """Rows of one event time across the files of a glob: the later file, then row, wins."""
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    for name, balances in (("b.parquet", [3.0, 4.0]), ("a.parquet", [1.0, 2.0])):
+        pd.DataFrame({"customer_id": [1, 1], "balance": balances,
+                      "event_timestamp": pd.to_datetime([BASE, BASE], utc=True),
+                      }).to_parquet(folder / name)
+    sqlite_platform.features.apply([view_over(folder / "*.parquet", None, created=False)],
+                                   actor="test")
+    entity_df = pd.DataFrame({"customer_id": [1], "event_timestamp": [BASE]})
+
+    result = sqlite_platform.features.get_historical_features(entity_df, ["balances:balance"])
+
+    assert result["balance"].tolist() == [4.0]
+
+
+@pytest.mark.parametrize("late_corrections", [False, True])
+def test_csv_source_matches_brute_force(sqlite_platform: Platform, tmp_path: Path, *,
+                                        late_corrections: bool) -> None:
+    """A CSV source, numbered once per query, picks the rows a brute-force search picks."""
+    rows = [(1, 0, 0), (1, 0, 2), (1, 0, 2), (2, 3, 0), (1, 5, 9), (2, 3, 1), (1, 5, 0)]
+    write_rows(tmp_path / "rows.parquet", rows)
+    pd.read_parquet(tmp_path / "rows.parquet").to_csv(tmp_path / "rows.csv", index=False)
+    view = view_over(tmp_path / "rows.parquet", None)
+    source = FileSource(path=str(tmp_path / "rows.csv"), file_format="csv",
+                        created_timestamp_column="recorded_at")
+    sqlite_platform.features.apply([FeatureView(
+        name=view.name, entities=view.entities, source=source, schema=view.schema)],
+        actor="test")
+    entities = [(k, t) for k in (1, 2, 3) for t in range(16)]
+    entity_df = pd.DataFrame({"customer_id": [k for k, _ in entities],
+                              "event_timestamp": [BASE + timedelta(seconds=t)
+                                                  for _, t in entities]})
+
+    result = sqlite_platform.features.get_historical_features(
+        entity_df, ["balances:balance"], late_corrections=late_corrections)
+
+    expected = [brute_force(rows, k, t, None, late_corrections) for k, t in entities]
+    assert [None if pd.isna(v) else v for v in result["balance"]] == expected
+
+
+def test_row_without_event_time_is_served_by_neither_path(sqlite_platform: Platform,
+                                                          tmp_path: Path) -> None:
+    """A row whose event time is missing is never joined offline nor materialised online."""
+    path = tmp_path / "rows.parquet"
+    pd.DataFrame({"customer_id": [1, 1], "balance": [1.0, 2.0],
+                  "event_timestamp": pd.to_datetime([BASE, None], utc=True)}).to_parquet(path)
+    sqlite_platform.features.apply([view_over(path, None, created=False)], actor="test")
+    at = BASE + timedelta(seconds=5)
+    sqlite_platform.features.materialize(end=at, actor="test")
+
+    offline = sqlite_platform.features.get_historical_features(
+        pd.DataFrame({"customer_id": [1], "event_timestamp": [at]}), ["balances:balance"])
+    online = sqlite_platform.features.get_online_features([{"customer_id": 1}],
+                                                          ["balances:balance"], at=at)
+
+    assert offline["balance"].tolist() == [1.0]
+    assert online.rows[0]["balance"] == 1.0

@@ -35,6 +35,12 @@ class OnlineStoreContract:
 
         assert store.read("view@1", ["[1]"]) == ["new"]
 
+    def test_last_of_a_repeated_key_in_one_write_wins(self, store: OnlineStore) -> None:
+        """Within one write a key given twice keeps the later payload, whatever the order."""
+        store.write("view@1", [("[2]", "b"), ("[1]", "new"), ("[0]", "a"), ("[1]", "old")])
+
+        assert store.read("view@1", ["[0]", "[1]", "[2]"]) == ["a", "old", "b"]
+
     def test_namespaces_are_apart(self, store: OnlineStore) -> None:
         """Two versions of a view never see each other's values."""
         store.write("view@1", [("[1]", "one")])

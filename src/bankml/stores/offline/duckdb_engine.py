@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import create_engine
@@ -30,6 +31,9 @@ from bankml.core.features import (
 MICROS_PER_SECOND = 1_000_000
 ENTITY_ROW = "_entity_row"
 ENTITY_TIME = "_t"
+# `_r` of a Parquet row: file index times this plus the row's position in its file
+ROWS_PER_FILE = 1 << 40
+INT64_MIN = -(1 << 63)
 COMPATIBLE_TYPES: dict[Dtype, tuple[str, ...]] = {
     Dtype.INT64: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT",
                   "UTINYINT", "HUGEINT"),
@@ -117,52 +121,43 @@ class DuckDbOfflineEngine:
                       ) -> Iterator[pa.RecordBatch]:
         """The entity rows in order, each with the latest feature values known at its time.
 
-        `entity` holds `_entity_row`, `_t` (epoch microseconds) and the join keys; each
-        join names a plain view and the features asked of it.
+        `entity` holds `_entity_row` (0, 1, ... in order), `_t` (epoch microseconds) and
+        the join keys; each join names a plain view and the features asked of it.
+
+        Two passes per view, so that the wide feature rows never enter a sort: an ASOF
+        join over the narrow rows (keys, times, row number `_r`) picks the row each entity
+        row gets, then one hash join streams the source once to fetch the picked rows'
+        values. Rows come back in any order and a positional gather restores the entity
+        order.
         """
+        keys = list(dict.fromkeys(k for view, _ in joins for k in view.join_keys))
         with self._connection() as connection:
-            connection.register("entity_input", entity)
-            ctes = ["entity AS (SELECT * FROM entity_input)"]
-            joins_sql, selects = [], []
+            connection.register("entity_input",
+                                entity.select([ENTITY_ROW, ENTITY_TIME, *keys]))
+            ctes: list[str] = []
+            asofs, matches, fetches, values = [], [], [], []
             for index, (view, features) in enumerate(joins):
-                rows = self._normalised(connection, view, f"s{index}")
-                keys = view.join_keys
-                on_keys = " AND ".join(f"e.{quoted(k)} = b{index}.{quoted(k)}" for k in keys)
-                key_list = ", ".join(quoted(k) for k in keys)
-                bitemporal = (view.source.created_timestamp_column is not None
-                              and not late_corrections)
-                if bitemporal:
-                    # The best row known by time k is a running max over rows in the order
-                    # they became knowable; an ASOF join on k then finds it for each entity row.
-                    ctes.append(f"f{index} AS MATERIALIZED ({rows})")
-                    ctes.append(f"""b{index} AS (
-                        SELECT {key_list}, _k, max({{'e': _e, 'c': _c, 'r': _r}}) OVER (
-                            PARTITION BY {key_list} ORDER BY _k, _r
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _b
-                        FROM f{index}
-                        QUALIFY row_number() OVER (
-                            PARTITION BY {key_list}, _k ORDER BY _r DESC) = 1)""")
-                    joins_sql.append(
-                        f"ASOF LEFT JOIN b{index} ON {on_keys} AND e.{ENTITY_TIME} >= b{index}._k "
-                        f"LEFT JOIN f{index} v{index} ON v{index}._r = b{index}._b.r")
-                    event = f"b{index}._b.e"
-                else:
-                    ctes.append(f"""b{index} AS (SELECT * FROM ({rows}) QUALIFY row_number()
-                        OVER (PARTITION BY {key_list}, _e ORDER BY _c DESC, _r DESC) = 1)""")
-                    joins_sql.append(f"ASOF LEFT JOIN b{index} ON {on_keys} "
-                                     f"AND e.{ENTITY_TIME} >= b{index}._e")
-                    event = f"b{index}._e"
-                source_alias = f"v{index}" if bitemporal else f"b{index}"
-                fresh = (f"{event} IS NOT NULL" if view.ttl is None else
-                         f"{event} >= e.{ENTITY_TIME} - "
+                rows = self._stable_rows(connection, view, f"s{index}", ctes)
+                best = f"b{index}"
+                ctes.append(f"{best} AS ({_best_known_sql(view, rows, late_corrections)})")
+                on_keys = " AND ".join(f"e.{quoted(k)} = {best}.{quoted(k)}"
+                                       for k in view.join_keys)
+                asofs.append(f"ASOF LEFT JOIN {best} ON {on_keys} "
+                             f"AND e.{ENTITY_TIME} >= {best}._k")
+                fresh = (f"{best}._e IS NOT NULL" if view.ttl is None else
+                         f"{best}._e >= e.{ENTITY_TIME} - "
                          f"{int(view.ttl.total_seconds()) * MICROS_PER_SECOND}")
-                selects += [f"CASE WHEN {fresh} THEN {source_alias}.{quoted(f)} END "
-                            f"AS {quoted(f)}" for f in features]
-            columns = ", ".join(["e.*", *selects])
-            sql = (f"WITH {', '.join(ctes)} SELECT {columns} FROM entity e "
-                   f"{' '.join(joins_sql)} ORDER BY e.{ENTITY_ROW}")
-            reader = connection.sql(sql).to_arrow_reader(batch_rows)
-            yield from reader
+                matches.append(f"CASE WHEN {fresh} THEN {best}._r END AS _m{index}")
+                columns = ", ".join(["_r", *(quoted(f) for f in features)])
+                fetches.append(f"LEFT JOIN (SELECT {columns} FROM {rows}) v{index} "
+                               f"ON v{index}._r = m._m{index}")
+                values += [f"v{index}.{quoted(f)}" for f in features]
+            ctes.append(f"m AS (SELECT e.{ENTITY_ROW}, {', '.join(matches)} "
+                        f"FROM entity_input e {' '.join(asofs)})")
+            sql = (f"WITH {', '.join(ctes)} SELECT m.{ENTITY_ROW}, {', '.join(values)} "
+                   f"FROM m {' '.join(fetches)}")
+            found = connection.sql(sql).to_arrow_table()
+        yield from _in_entity_order(entity, found).to_batches(max_chunksize=batch_rows)
 
     def events_for_rows(self, entity: pa.Table, view: FeatureView, *,
                         late_corrections: bool) -> pa.Table:
@@ -185,18 +180,28 @@ class DuckDbOfflineEngine:
         """(entity key, payload) of each entity with rows known in (start, end].
 
         The payload is the JSON array [event_us, value, ...]: the latest row as known at
-        `end_us`, the same row offline retrieval at that time picks.
+        `end_us`, the same row offline retrieval at that time picks. As in the point-in-time
+        join, the latest row is picked over keys and times only and its values fetched by
+        row number.
         """
         keys = ", ".join(quoted(k) for k in view.join_keys)
         values = ", ".join(["_e", *(quoted(f.name) for f in view.schema)])
         with self._connection() as connection:
-            rows = self._normalised(connection, view, "s")
-            touched = _touched(keys, start_us, end_us)
-            sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
-                   f"json_array({values}) AS payload FROM f WHERE _k <= {end_us} {touched} "
-                   f"QUALIFY row_number() OVER (PARTITION BY {keys} "
-                   "ORDER BY _e DESC, _c DESC, _r DESC) = 1")
-            yield from _batches(connection.execute(sql), batch_rows)
+            ctes: list[str] = []
+            rows = self._stable_rows(connection, view, "s", ctes)
+            touched = _touched(keys, rows, start_us, end_us)
+            # A hash aggregate, no sort: the struct orders by event, recorded time, source
+            # order (a missing recorded time first, as it sorts last in the descending
+            # order of the join). A row without an event time is never joined offline, so
+            # it is not served either.
+            ctes.append(f"latest AS (SELECT max({{'e': _e, 'c': coalesce(_c, {INT64_MIN}), "
+                        "'r': _r}).r AS _r "
+                        f"FROM {rows} WHERE _k <= {end_us} AND _e IS NOT NULL {touched} "
+                        f"GROUP BY {keys})")
+            sql = (f"WITH {', '.join(ctes)} SELECT json_array({keys}) AS key, "
+                   f"json_array({values}) AS payload FROM {rows} f "
+                   "SEMI JOIN latest ON f._r = latest._r")
+            yield from _batches(connection.sql(sql), batch_rows)
 
     def event_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
                        batch_rows: int = 200_000) -> Iterator[list[tuple[str, str]]]:
@@ -210,12 +215,12 @@ class DuckDbOfflineEngine:
         values = ", ".join(["_e", "_c", *(quoted(f.name) for f in view.schema)])
         with self._connection() as connection:
             rows = self._normalised(connection, view, "s")
-            touched = _touched(keys, start_us, end_us)
+            touched = _touched(keys, "f", start_us, end_us)
             sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
                    f"'[' || string_agg(CAST(json_array({values}) AS VARCHAR), ',' "
                    f"ORDER BY _e, _c, _r) || ']' AS payload FROM f WHERE _k <= {end_us} "
                    f"AND _e > {end_us - window_us} {touched} GROUP BY {keys}")
-            yield from _batches(connection.execute(sql), batch_rows)
+            yield from _batches(connection.sql(sql), batch_rows)
 
     def data_bounds(self, view: FeatureView) -> tuple[int, int] | None:
         """The earliest and latest knowable time of the view's rows, epoch microseconds."""
@@ -280,16 +285,56 @@ class DuckDbOfflineEngine:
     def _normalised(self, connection: duckdb.DuckDBPyConnection, view: FeatureView,
                     alias: str) -> str:
         source = view.source
-        relation = self._source_sql(connection, view, include_pushed=True, alias=alias)
-        event = f"epoch_us(CAST({quoted(source.timestamp_field)} AS TIMESTAMP))"
+        files = self._parquet_files(connection, view)
+        if files is None:
+            relation = self._source_sql(connection, view, include_pushed=True, alias=alias)
+            order = "row_number() OVER ()"
+        else:
+            # Numbered by position (file, row): the same numbers on every scan, and no
+            # single-threaded window over the whole source.
+            relation = (f"read_parquet([{', '.join(literal(f) for f in files)}], "
+                        "union_by_name = true)")
+            order = f"file_index * {ROWS_PER_FILE} + file_row_number"
+        # epoch_us of the column itself: the instant of a TIMESTAMPTZ, and UTC for a naive
+        # TIMESTAMP or DATE. A cast to TIMESTAMP would convert through the session's time
+        # zone (costly per row, and shifted when the machine is not on UTC).
+        event = f"epoch_us({quoted(source.timestamp_field)})"
         created = (event if source.created_timestamp_column is None else
-                   f"epoch_us(CAST({quoted(source.created_timestamp_column)} AS TIMESTAMP))")
+                   f"epoch_us({quoted(source.created_timestamp_column)})")
         columns = ", ".join([*(quoted(k) for k in view.join_keys),
                              *(f"CAST({quoted(f.name)} AS {_sql_type(f.dtype)}) "
                                f"AS {quoted(f.name)}" for f in view.schema)])
         return (f"SELECT {columns}, {event} AS _e, {created} AS _c, "
-                f"greatest({event}, {created}) AS _k, row_number() OVER () AS _r "
-                f"FROM {relation}")
+                f"greatest({event}, {created}) AS _k, {order} AS _r FROM {relation}")
+
+    def _stable_rows(self, connection: duckdb.DuckDBPyConnection, view: FeatureView,
+                     alias: str, ctes: list[str]) -> str:
+        """The view's rows as a relation whose `_r` is the same each time it is scanned.
+
+        Parquet rows are numbered by position, so the files can be read twice; any other
+        source is numbered once and kept (a CTE added to `ctes`).
+        """
+        rows = self._normalised(connection, view, alias)
+        if self._parquet_files(connection, view) is not None:
+            return f"({rows})"
+        ctes.append(f"{alias} AS MATERIALIZED ({rows})")
+        return alias
+
+    def _parquet_files(self, connection: duckdb.DuckDBPyConnection,
+                       view: FeatureView) -> list[str] | None:
+        """The Parquet files of a Parquet source, then its pushed files; None otherwise.
+
+        Listing them once fixes the set and order every scan of one query reads.
+        """
+        source = view.source
+        if not isinstance(source, FileSource) or source.file_format != "parquet":
+            return None
+        files = sorted(str(row[0]) for row in connection.execute(
+            "SELECT file FROM glob(?)", [source.path]).fetchall())
+        if not files:
+            return None  # the plain read reports the missing files
+        pushed = self._pushed_folder(view.name)
+        return [*files, *sorted(str(p) for p in pushed.glob("*.parquet"))]
 
 
 def _sql_type(dtype: Dtype) -> str:
@@ -297,20 +342,52 @@ def _sql_type(dtype: Dtype) -> str:
             Dtype.BOOL: "BOOLEAN"}[dtype]
 
 
-def _touched(keys: str, start_us: int | None, end_us: int) -> str:
+def _best_known_sql(view: FeatureView, rows: str, late_corrections: bool) -> str:
+    """Per entity, from each time `_k` on: the best row `_r` known, and its event time `_e`.
+
+    The best row is the latest by (event time, recorded time, source order). Only keys and
+    times pass through the sorts here; the feature values are fetched by `_r` afterwards.
+    """
+    keys = ", ".join(quoted(k) for k in view.join_keys)
+    if view.source.created_timestamp_column is None or late_corrections:
+        # A row counts from its event time; among rows of one event time the last wins.
+        return (f"SELECT {keys}, _e AS _k, _e, _r FROM {rows} QUALIFY row_number() OVER ("
+                f"PARTITION BY {keys}, _e ORDER BY _c DESC, _r DESC) = 1")
+    # A row counts once it is knowable (_k): the best row known by k is a running max over
+    # rows in the order they became knowable.
+    return (f"SELECT {keys}, _k, _b.e AS _e, _b.r AS _r FROM ("
+            f"SELECT {keys}, _k, max({{'e': _e, 'c': _c, 'r': _r}}) OVER (PARTITION BY {keys} "
+            f"ORDER BY _k, _r ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _b "
+            f"FROM {rows} QUALIFY row_number() OVER (PARTITION BY {keys}, _k "
+            "ORDER BY _r DESC) = 1)")
+
+
+def _in_entity_order(entity: pa.Table, found: pa.Table) -> pa.Table:
+    """The entity table with the feature columns of `found`, gathered into entity order."""
+    if found.num_rows != entity.num_rows:
+        raise StoreUnavailableError(f"the point-in-time join returned {found.num_rows} rows "
+                                    f"for {entity.num_rows} entity rows; please report this")
+    position = np.empty(found.num_rows, dtype=np.int64)
+    position[found.column(ENTITY_ROW).to_numpy()] = np.arange(found.num_rows)
+    features = found.drop_columns([ENTITY_ROW]).take(pa.array(position))
+    for name, column in zip(features.column_names, features.columns, strict=True):
+        entity = entity.append_column(name, column)
+    return entity
+
+
+def _touched(keys: str, rows: str, start_us: int | None, end_us: int) -> str:
     if start_us is None:
         return ""
-    return (f"AND ({keys}) IN (SELECT ({keys}) FROM f WHERE _k > {start_us} "
+    return (f"AND ({keys}) IN (SELECT ({keys}) FROM {rows} WHERE _k > {start_us} "
             f"AND _k <= {end_us})")
 
 
-def _batches(result: duckdb.DuckDBPyConnection,
+def _batches(result: duckdb.DuckDBPyRelation,
              size: int) -> Iterator[list[tuple[str, str]]]:
-    while True:
-        rows = result.fetchmany(size)
-        if not rows:
-            return
-        yield [(str(key), str(payload)) for key, payload in rows]
+    """(key, payload) pairs in lists of up to `size`, through Arrow: no row tuples."""
+    for batch in result.to_arrow_reader(size):
+        keys, payloads = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        yield list(zip(keys, payloads, strict=True))
 
 
 def _read_sql_table(source: SqlTableSource) -> pa.Table:
