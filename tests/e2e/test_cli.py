@@ -8,9 +8,14 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from bankml.core.identity import Role
+
+TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
 
 
 def bankml(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -48,7 +53,7 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
     assert "bankml demo: summary" in output
     assert "rebuilt: identical." in output
     assert "Made 100 logged decisions and replayed one: identical." in output
-    assert "Audit trail: 105 events, intact." in output
+    assert "Audit trail: 119 events, intact." in output
 
 
 def test_demo_gives_the_declined_applicants_reasons(demo_home: tuple[Path, str]) -> None:
@@ -65,7 +70,7 @@ def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -
     result = bankml("audit", "verify", "--home", str(demo_home[0]))
 
     assert result.returncode == 0, result.stderr
-    assert "Audit trail intact: 105 events" in result.stdout
+    assert "Audit trail intact: 119 events" in result.stdout
 
 
 def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
@@ -74,7 +79,9 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
                     "--subject", "model:german-credit-pd@1", "--json")
 
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [event["action"] for event in events] == ["model.registered"]
+    assert [event["action"] for event in events] == [
+        "model.registered", "validation.recorded", "model.transitioned", "governance.refused",
+        "model.transitioned"]
     assert events[0]["sequence"] == 2  # after model.defined
 
 
@@ -83,9 +90,11 @@ def test_demo_features_agree(demo_home: tuple[Path, str]) -> None:
     assert "Feature skew check: 0 mismatches between offline and online." in demo_home[1]
 
 
-def test_features_cli_applies_materializes_and_checks(tmp_path: Path) -> None:
+def test_features_cli_applies_materializes_and_checks(tmp_path: Path,
+                                                      token_for: TokenFor) -> None:
     """apply, materialize, get and skew-check work from the command line on one home."""
     home = str(tmp_path / "home")
+    engineer = {"BANKML_TOKEN": token_for(tmp_path / "home", Role.ML_ENGINEER)}
     definitions = tmp_path / "features.py"
     data = tmp_path / "balances.csv"
     data.write_text("customer_id,event_timestamp,balance\n1,2020-01-01T00:00:00Z,5.5\n")
@@ -95,8 +104,8 @@ def test_features_cli_applies_materializes_and_checks(tmp_path: Path) -> None:
         "join_keys=('customer_id',), dtype=Int64),), source=FileSource(path="
         f"{str(data)!r}, file_format='csv'), schema=(Field(name='balance', dtype=Float64),))\n")
 
-    applied = bankml("features", "apply", str(definitions), "--home", home)
-    loaded = bankml("features", "materialize", "--incremental", "--home", home)
+    applied = bankml("features", "apply", str(definitions), "--home", home, env=engineer)
+    loaded = bankml("features", "materialize", "--incremental", "--home", home, env=engineer)
     looked_up = bankml("features", "get", "--entity", "customer_id=1", "--feature",
                        "balances:balance", "--home", home)
     checked = bankml("features", "skew-check", "balances", "--home", home)
@@ -121,7 +130,7 @@ def test_models_list_shows_the_version(demo_home: tuple[Path, str]) -> None:
     result = bankml("models", "list", "--home", str(demo_home[0]))
 
     assert "german-credit-pd@1" in result.stdout
-    assert "dev" in result.stdout
+    assert "prod" in result.stdout
     assert "champion" in result.stdout
 
 

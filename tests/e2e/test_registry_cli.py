@@ -5,23 +5,36 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bankml.core.identity import Role
+
+TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
+
 SPEC = Path(__file__).parents[2] / "examples" / "german_credit_pd.yaml"
 
 
-def bankml(*args: str) -> subprocess.CompletedProcess[str]:
+def bankml(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
     return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
-                          text=True, env={**clean, "COLUMNS": "200"}, check=False)
+                          text=True, env={**clean, "COLUMNS": "200", "BANKML_TOKEN": token},
+                          check=False)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def engineer(tmp_path_factory: pytest.TempPathFactory, token_for: TokenFor) -> tuple[Path, str]:
+    """A home and the token of an ML engineer in it."""
     home = tmp_path_factory.mktemp("registry") / ".bankml"
-    result = bankml("train", str(SPEC), "--home", str(home))
+    return home, token_for(home, Role.ML_ENGINEER)
+
+
+@pytest.fixture(scope="module")
+def trained(engineer: tuple[Path, str]) -> Path:
+    home, token = engineer
+    result = bankml("train", str(SPEC), "--home", str(home), token=token)
     assert result.returncode == 0, result.stderr
     assert "Registered german-credit-pd@1 (dev)" in result.stdout
     return home
@@ -47,10 +60,11 @@ def test_reproduce_names_a_changed_input(trained: Path, tmp_path: Path) -> None:
     assert "spec.seed: recorded 7, now 8" in result.stderr
 
 
-def test_forbidden_transition_names_the_rule(trained: Path) -> None:
+def test_forbidden_transition_names_the_rule(trained: Path,
+                                             engineer: tuple[Path, str]) -> None:
     """dev -> prod is refused with the allowed moves and the rule."""
     result = bankml("models", "transition", "german-credit-pd@1", "prod", "--home",
-                    str(trained))
+                    str(trained), token=engineer[1])
 
     assert result.returncode == 1
     assert "cannot move from dev to prod. Allowed next: archived, staging." in result.stderr
@@ -67,12 +81,14 @@ def test_card_is_written_as_markdown_and_html(trained: Path) -> None:
     assert "<table>" in (trained / "cards" / "german-credit-pd@1.html").read_text()
 
 
-def test_bad_spec_names_line_and_field(tmp_path: Path) -> None:
+def test_bad_spec_names_line_and_field(tmp_path: Path, token_for: TokenFor) -> None:
     """A misspelt field stops `bankml train` with its line, field and rule."""
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC.read_text().replace("risk_tier: 2", "risk_teir: 2"))
 
-    result = bankml("train", str(spec), "--home", str(tmp_path / "home"))
+    home = tmp_path / "home"
+    result = bankml("train", str(spec), "--home", str(home),
+                    token=token_for(home, Role.DATA_SCIENTIST))
 
     assert result.returncode == 1
     assert "line 7, model.risk_teir: is not a field here (misspelt?)" in result.stderr
