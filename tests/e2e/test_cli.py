@@ -177,3 +177,15 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" in result.stderr
     assert "No decision 'nope'" in result.stderr
+
+
+def test_inventory_lists_the_demo_model(demo_home: tuple[Path, str]) -> None:
+    """`bankml inventory --format json` shows the model in prod, its validator, no overdue."""
+    result = bankml("inventory", "--format", "json", "--home", str(demo_home[0]))
+    overdue = bankml("inventory", "--overdue", "--format", "json", "--home", str(demo_home[0]))
+
+    [row] = json.loads(result.stdout)
+    assert (row["model"], row["status"], row["validator"]) == ("german-credit-pd", "prod",
+                                                                "vera")
+    assert row["production_version"] == "german-credit-pd@1"
+    assert json.loads(overdue.stdout) == []

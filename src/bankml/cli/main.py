@@ -12,12 +12,14 @@ from bankml.cli import audit, decisions, features, governance, models, users
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
+from bankml.cli.inventory import inventory
 from bankml.cli.train import train
 from bankml.core.errors import BankmlError
 
 app = new_group("bankml: the operating loop for a bank's production models.")
 app.command()(init)
 app.command()(demo)
+app.command()(inventory)
 app.command()(train)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")

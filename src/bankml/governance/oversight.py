@@ -61,6 +61,11 @@ class Oversight:
         self._metadata, self._identity, self._models = metadata, identity, models
         self._policies, self._clock = policies, clock
 
+    @property
+    def policies(self) -> dict[int, TierPolicy]:
+        """The tier policies in force, by tier."""
+        return dict(self._policies)
+
     # -- evidence ------------------------------------------------------------------------
 
     def record_validation(self, by: User, ref: str, *, passed: bool, fairness_passed: bool,
@@ -116,6 +121,11 @@ class Oversight:
         self._advance(finding.model)
         return replace(finding, status=FindingStatus.CLOSED, closed_by=by.username,
                        closed_at=now)
+
+    def signoffs(self, model: str) -> list[ValidationSignoff]:
+        """Every validation sign-off of the model's versions, oldest first."""
+        with self._metadata.reading() as tx:
+            return tx.oversight.signoffs(model)
 
     def findings(self, *, model: str | None = None, open_only: bool = False) -> list[Finding]:
         with self._metadata.reading() as tx:

@@ -200,7 +200,7 @@ def test_fairness_exception_lets_it_through_until_it_expires(platform: Platform,
         version.ref, Stage.PROD) if not g.passed]
 
     later = type(platform.oversight)(platform.metadata, platform.identity, platform.registry,
-                                     platform.oversight._policies,
+                                     platform.oversight.policies,
                                      clock=lambda: datetime.now(UTC) + timedelta(days=31))
 
     assert "gate.fairness" in [g.rule for g in later.gates(version.ref, Stage.PROD)
