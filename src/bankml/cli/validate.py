@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bankml.cli.app import console, new_group
@@ -66,7 +67,7 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
     for test in tests:
         p_value = test["p_value"]
         value = test["value"]
-        table.add_row(test["test"], test["population"],
+        table.add_row(escape(str(test["test"])), test["population"],
                       "n/a" if value is None else f"{value:.4f}",
                       "" if p_value is None else f"{p_value:.4f}",
                       f"[{COLOURS[test['verdict']]}]{test['verdict']}[/]")
