@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -78,11 +78,11 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
                   f"{'passed' if run.fairness_passed else 'failed'}.")
 
 
-def _key_tests(tests: list[dict[str, object]], limit: int) -> list[dict[str, object]]:
+def _key_tests(tests: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     """Material tests first, then reds and ambers: what a reader should see."""
     rank = {"red": 0, "amber": 1, "green": 2}
 
-    def order(test: dict[str, object]) -> tuple[int, int]:
+    def order(test: dict[str, Any]) -> tuple[int, int]:
         threshold = test["threshold"]
         material = isinstance(threshold, dict) and bool(threshold.get("material"))
         return (0 if material else 1, rank[str(test["verdict"])])

@@ -7,6 +7,7 @@ SVG output is deterministic: no dates, a fixed id salt, text kept as text.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,8 @@ import matplotlib as mpl
 
 mpl.use("Agg")  # no display: reports render on servers and laptops alike
 
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 SIZE = (6.0, 3.2)
 GREEN, AMBER, RED, INK, MUTED = "#2e7d32", "#f9a825", "#c62828", "#1f3b57", "#9aa5b1"
@@ -57,7 +58,7 @@ def score_distribution(details: dict[str, Any]) -> Figure | None:
         return None
     figure, (scores, psi) = plt.subplots(1, 2, figsize=SIZE)
     edges = histogram["edges"]
-    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    centres = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
     width = edges[1] - edges[0]
     scores.bar(centres, histogram["non_events"], width=width, color=MUTED, label="non-events")
     scores.bar(centres, histogram["events"], width=width, color=RED, alpha=0.7, label="events")
@@ -101,7 +102,7 @@ def fairness(details: dict[str, Any]) -> Figure | None:
 
 def importance(details: dict[str, Any]) -> Figure | None:
     explanations = details.get("explanations")
-    if not explanations:
+    if not explanations or "error" in explanations:
         return None
     ranked = explanations["importance"][:15]
     figure, axis = plt.subplots(figsize=(SIZE[0], max(2.0, 0.25 * len(ranked) + 0.8)))

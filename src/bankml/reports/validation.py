@@ -38,7 +38,7 @@ class Block:
     """A table (header + rows) with an optional column holding verdicts to colour."""
 
     header: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: Sequence[Sequence[str]]
     verdict_column: int | None = None
     caption: str = ""
 
@@ -204,8 +204,9 @@ def _ci(group: dict[str, Any], name: str) -> str:
 
 def _explanations(details: dict[str, Any]) -> Section:
     explanations = details.get("explanations")
-    if not explanations:
-        return Section(title="7. Explanations", text=["Not computed."])
+    if not explanations or "error" in explanations:
+        reason = (explanations or {}).get("error", "not computed")
+        return Section(title="7. Explanations", text=[f"Not computed: {html.escape(reason)}"])
     return Section(title="7. Explanations", text=[
         f"Method {explanations['method']} ({explanations['explainer_version']}), output in "
         f"{explanations['space']}, {explanations['rows']} out-of-time rows, background "

@@ -19,10 +19,9 @@ import pandas as pd
 
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
-from bankml.core.validation import ValidationTestResult, Verdict
+from bankml.core.validation import ValidationTestResult
 from bankml.explain import explainer_for, global_importance, sample_background
-from bankml.validation import alerting, calibration, discrimination, fairness, soundness
-from bankml.validation import stability
+from bankml.validation import alerting, calibration, discrimination, fairness, soundness, stability
 from bankml.validation.policy import ValidationPolicy
 from bankml.validation.samples import FloatArray
 
@@ -345,8 +344,12 @@ def _explanations(battery: _Battery, reference: Reference, model: Any) -> None:
     params = battery.policy.parameters
     inputs = battery.population.inputs
     background = sample_background(reference.inputs, rows=200, seed=params.seed)
-    explainer = explainer_for(model, background, features=list(inputs.columns),
-                              seed=params.seed)
+    try:
+        explainer = explainer_for(model, background, features=list(inputs.columns),
+                                  seed=params.seed)
+    except InvalidInputError as exc:  # an explanation gap is reported, not a failed run
+        battery.result.details["explanations"] = {"error": str(exc)}
+        return
     rows = inputs.sample(n=min(params.explain_rows, len(inputs)), random_state=params.seed)
     explanation = explainer.explain(rows.reset_index(drop=True))
     battery.result.details["explanations"] = {

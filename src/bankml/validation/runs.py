@@ -67,7 +67,8 @@ class Validation:
         protected_columns = list(model.protected_attributes)
         test = self._with_protected(loaded, sets["test"], protected_columns)
         train = sets["train"]
-        population = _population("out_of_time", scorer, test, inputs, label, protected_columns)
+        population = _population("out_of_time", scorer, test, inputs=inputs, label=label,
+                                 protected=protected_columns)
         compared = self._compared(version, against)
         reference = Reference(
             inputs=train[inputs], scores=_score(scorer, train[inputs]),
@@ -92,8 +93,8 @@ class Validation:
                                "sha256": dataset_digest(fresh)}
             batteries["sample"] = run_battery(
                 chosen, model.domain,
-                _population("sample", scorer, fresh, inputs, label,
-                            [c for c in protected_columns if c in fresh.columns]),
+                _population("sample", scorer, fresh, inputs=inputs, label=label,
+                            protected=[c for c in protected_columns if c in fresh.columns]),
                 Reference(inputs=reference.inputs, scores=reference.scores), model=score,
                 explain_model=scorer, decision_cutoffs=cutoffs, full=False)
         tests = [t for b in batteries.values() for t in b.tests]
@@ -261,8 +262,8 @@ def _inputs_for(version: ModelVersion, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[version.inputs]
 
 
-def _population(name: str, model: Any, rows: pd.DataFrame, inputs: list[str], label: str,
-                protected: list[str]) -> Population:
+def _population(name: str, model: Any, rows: pd.DataFrame, *, inputs: list[str],
+                label: str, protected: list[str]) -> Population:
     return Population(name=name, inputs=rows[inputs].reset_index(drop=True),
                       labels=rows[label].to_numpy(dtype=np.int64),
                       scores=_score(model, rows[inputs]),
