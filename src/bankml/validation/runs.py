@@ -30,7 +30,7 @@ from bankml.registry import Registry
 from bankml.training.data import READERS, dataset_digest, read_source
 from bankml.training.pipeline import split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
-from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
+from bankml.validation.battery import Population, Reference, run_battery
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
 
 _BATTERY_OF = {Domain.CREDIT: "credit", Domain.FRAUD: "alerting", Domain.AML: "alerting",
@@ -345,4 +345,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["BatteryResult", "Validation"]
+__all__ = ["Validation"]
