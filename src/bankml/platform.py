@@ -21,6 +21,7 @@ from bankml.stores.offline import DuckDbOfflineEngine
 from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
 from bankml.training import Trainer
+from bankml.validation.runs import Validation
 
 KEY_BYTES = 32
 
@@ -43,6 +44,8 @@ class Platform:
         self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets,
                                 features=self.features)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
+        self.validation = Validation(metadata, self.registry, artifacts,
+                                     datasets_dir=settings.datasets)
         self.oversight = Oversight(metadata, self.identity, self.registry,
                                    load_policies(settings.policies))
 

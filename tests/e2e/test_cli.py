@@ -53,7 +53,7 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
     assert "bankml demo: summary" in output
     assert "rebuilt: identical." in output
     assert "Made 100 logged decisions and replayed one: identical." in output
-    assert "Audit trail: 119 events, intact." in output
+    assert "Audit trail: 120 events, intact." in output
 
 
 def test_demo_gives_the_declined_applicants_reasons(demo_home: tuple[Path, str]) -> None:
@@ -70,7 +70,7 @@ def test_audit_verify_passes_on_an_untouched_home(demo_home: tuple[Path, str]) -
     result = bankml("audit", "verify", "--home", str(demo_home[0]))
 
     assert result.returncode == 0, result.stderr
-    assert "Audit trail intact: 119 events" in result.stdout
+    assert "Audit trail intact: 120 events" in result.stdout
 
 
 def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
@@ -80,7 +80,8 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str]) -> None:
 
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [event["action"] for event in events] == [
-        "model.registered", "validation.recorded", "model.transitioned", "governance.refused",
+        "model.registered", "validation.run", "validation.recorded", "model.transitioned",
+        "governance.refused",
         "model.transitioned"]
     assert events[0]["sequence"] == 2  # after model.defined
 

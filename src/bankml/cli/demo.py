@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bankml.cli.app import console
 from bankml.cli.context import HomeOption, open_platform
-from bankml.cli.demo_steps import credit, features, governance
+from bankml.cli.demo_steps import credit, features, governance, validation
 from bankml.core.audit import ChainReport
 from bankml.datasets import german_credit, load_german_credit
 from bankml.platform import Platform
@@ -28,20 +28,23 @@ def demo(home: HomeOption = None) -> None:
         version = credit.train(platform, actor)
         console.rule("[bold]3. Registry: alias, model card, reproduce")
         card_path, rebuilt = credit.curate(platform, version, actor)
-        console.rule("[bold]4. Governance: independent validation, four eyes, production")
-        version = governance.promote(platform, version, actor)
-        console.rule("[bold]5. Decide on applicants, replay one")
+        console.rule("[bold]4. Independent validation: the battery and its report")
+        run, report_path = validation.validate(platform, version, actor)
+        console.rule("[bold]5. Governance: sign-off on the run, four eyes, production")
+        version = governance.promote(platform, version, actor, run)
+        console.rule("[bold]6. Decide on applicants, replay one")
         decided = credit.decide(platform, version, data)
-        console.rule("[bold]6. Why it was declined")
+        console.rule("[bold]7. Why it was declined")
         credit.explain_decline(platform, version, data, decided.declined)
-        console.rule("[bold]7. Card features, the same offline and online")
+        console.rule("[bold]8. Card features, the same offline and online")
         skew = features.card_features(platform, actor)
-        console.rule("[bold]8. The audit trail")
+        console.rule("[bold]9. The audit trail")
         report = _audit(platform)
         console.print(Panel.fit(
             f"Trained and registered [bold]{version.ref}[/] on {data.source} data "
             f"(out-of-time AUC {version.metrics['test.auc']:.3f}); rebuilt: {rebuilt}.\n"
-            f"Validated independently and approved with four eyes: now {version.stage}.\n"
+            f"Validated independently (opinion {int(run.opinion)}: {run.opinion.label}) "
+            f"and approved with four eyes: now {version.stage}.\n"
             f"Made {len(decided.records)} logged decisions and replayed one: "
             f"{'identical' if decided.replay.is_identical else 'different'}.\n"
             f"Feature skew check: {skew} mismatches between offline and online.\n"
@@ -50,6 +53,7 @@ def demo(home: HomeOption = None) -> None:
             f"Metadata:   {platform.metadata.describe()}\n"
             f"Artifacts:  {platform.settings.resolved_artifacts_uri}\n"
             f"Model card: {card_path}\n"
+            f"Validation report: {report_path}\n"
             f"Look again: bankml audit log | bankml audit verify | bankml models list | "
             f"bankml features list | bankml decisions replay {decided.declined.decision_id}\n"
             f"Done in {time.perf_counter() - started:.1f} s.",

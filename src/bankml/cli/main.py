@@ -14,6 +14,7 @@ from bankml.cli.demo import demo
 from bankml.cli.init import init
 from bankml.cli.inventory import inventory
 from bankml.cli.train import train
+from bankml.cli.validate import report_app, validate
 from bankml.core.errors import BankmlError
 
 app = new_group("bankml: the operating loop for a bank's production models.")
@@ -21,6 +22,7 @@ app.command()(init)
 app.command()(demo)
 app.command()(inventory)
 app.command()(train)
+app.command()(validate)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
@@ -29,6 +31,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(governance.app, name="governance")
 app.add_typer(governance.findings_app, name="findings")
+app.add_typer(report_app, name="report")
 show_tracebacks = False
 
 

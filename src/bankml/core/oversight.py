@@ -38,6 +38,7 @@ class ValidationSignoff:
     fairness_passed: bool
     summary: str
     recorded_at: str
+    run_id: str | None = None  # the validation run the conclusion rests on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

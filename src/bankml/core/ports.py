@@ -21,6 +21,7 @@ from bankml.core.oversight import (
     ValidationSignoff,
 )
 from bankml.core.registry import Model, ModelVersion, StageChange
+from bankml.core.validation import ValidationRun
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -190,6 +191,18 @@ class OversightRecords(Protocol):
     def open_red_alerts(self, model: str) -> int: ...
 
 
+class ValidationRuns(Protocol):
+    """Stored validation runs (their full results live in the artifact store)."""
+
+    def add(self, run: ValidationRun) -> None: ...
+
+    def get(self, run_id: str) -> ValidationRun:
+        """Raises NotFoundError."""
+
+    def of(self, model: str, version: int | None = None) -> list[ValidationRun]:
+        """Runs of a model (or one of its versions), oldest first."""
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -213,6 +226,9 @@ class Transaction(Protocol):
 
     @property
     def oversight(self) -> OversightRecords: ...
+
+    @property
+    def validation_runs(self) -> ValidationRuns: ...
 
 
 class MetadataStore(Protocol):

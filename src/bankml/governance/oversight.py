@@ -68,22 +68,41 @@ class Oversight:
 
     # -- evidence ------------------------------------------------------------------------
 
-    def record_validation(self, by: User, ref: str, *, passed: bool, fairness_passed: bool,
-                          summary: str) -> ValidationSignoff:
-        """A validator's conclusion on a version; the developer cannot validate their own."""
+    def record_validation(self, by: User, ref: str, *, passed: bool,
+                          fairness_passed: bool | None = None, summary: str,
+                          run_id: str | None = None) -> ValidationSignoff:
+        """A validator's conclusion on a version; the developer cannot validate their own.
+
+        With `run_id` the sign-off rests on that validation run of the same version, and
+        `fairness_passed`, when not given, is the run's fairness verdict.
+        """
         version = self._models.get(ref)
         self._identity.guard(by, Permission.VALIDATION_RECORD, f"model:{version.ref}")
         if by.username in self._developers(version):
             self._refuse(by, version.ref, FourEyesError(
                 f"{by.username} developed {version.ref} and cannot validate it.",
                 "four_eyes.validator_not_developer"))
+        if run_id is not None:
+            with self._metadata.reading() as tx:
+                run = tx.validation_runs.get(run_id)
+            if run.ref != version.ref:
+                raise InvalidInputError("run_id", f"{run_id} validated {run.ref}, not "
+                                        f"{version.ref}", rule="validation.run_matches")
+            fairness_passed = run.fairness_passed if fairness_passed is None \
+                else fairness_passed
+        if fairness_passed is None:
+            raise InvalidInputError("fairness_passed", "give the fairness conclusion, or a "
+                                    "validation run it is read from",
+                                    rule="validation.fairness_stated")
         signoff = ValidationSignoff(
             model=version.name, version=version.number, validator=by.username, passed=passed,
-            fairness_passed=fairness_passed, summary=summary, recorded_at=self._now())
+            fairness_passed=fairness_passed, summary=summary, recorded_at=self._now(),
+            run_id=run_id)
         with self._metadata.transaction() as tx:
             tx.oversight.add_signoff(signoff)
             tx.audit.record(by.username, "validation.recorded", f"model:{version.ref}", {
-                "passed": passed, "fairness_passed": fairness_passed, "summary": summary})
+                "passed": passed, "fairness_passed": fairness_passed, "summary": summary,
+                **({"run_id": run_id} if run_id is not None else {})})
         self._advance(version.name)
         return signoff
 

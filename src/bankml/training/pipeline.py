@@ -153,7 +153,7 @@ class Trainer:
         dataset = _dataset(loaded, frame, inputs)
         digest = dataset_digest(dataset)
         progress("splitting out of time and holding out")
-        sets = _split(loaded, dataset)
+        sets = split_dataset(loaded, dataset)
         progress(f"fitting {spec.estimator.kind} on {len(sets['train']):,} rows")
         # The Parquet snapshot is written meanwhile: pyarrow works outside the GIL, on a
         # core the declared threads leave free.
@@ -276,7 +276,7 @@ def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
                 "period. Use values known at the event time."), rule="pipeline.label_leak")
 
 
-def _split(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def split_dataset(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Out of time: test from the date on; before it, a seeded stratified holdout."""
     spec = loaded.spec
     label, cut = spec.source.label, spec.split.out_of_time.test_from

@@ -7,6 +7,7 @@ from bankml.core.errors import BankmlError
 from bankml.core.identity import Role, User
 from bankml.core.oversight import TransitionRequest
 from bankml.core.registry import ModelVersion, Stage
+from bankml.core.validation import ValidationRun
 from bankml.platform import Platform
 
 # (username, display name, roles): a small bank's model-risk cast
@@ -17,9 +18,11 @@ PEOPLE = (
 )
 
 
-def promote(platform: Platform, version: ModelVersion, actor: str) -> ModelVersion:
-    """Staging after an independent validation, prod after a model-risk approval."""
-    people = _cast(platform, actor)
+def promote(platform: Platform, version: ModelVersion, actor: str,
+            run: ValidationRun) -> ModelVersion:
+    """Staging after an independent validation (resting on `run`), prod after a model-risk
+    approval."""
+    people = cast(platform, actor)
     dana, vera, mira = (people[name] for name, _, _ in PEOPLE)
     oversight = platform.oversight
     tier = platform.registry.model(version.name).risk_tier
@@ -29,9 +32,11 @@ def promote(platform: Platform, version: ModelVersion, actor: str) -> ModelVersi
     to_staging = oversight.request_transition(dana, version.ref, Stage.STAGING,
                                               reason="ready for validation")
     _show(f"dana requests {version.ref} -> staging", to_staging)
-    oversight.record_validation(vera, version.ref, passed=True, fairness_passed=True,
-                                summary="Battery passed on the out-of-time sample.")
-    _show("vera (validator) signs off the validation", oversight.request(to_staging.request_id))
+    oversight.record_validation(vera, version.ref, passed=True, run_id=run.run_id,
+                                summary=f"Opinion {int(run.opinion)} ({run.opinion.label}) "
+                                "on the out-of-time sample; no red test.")
+    _show(f"vera (validator) signs off, resting on run {run.run_id}",
+          oversight.request(to_staging.request_id))
 
     to_prod = oversight.request_transition(dana, version.ref, Stage.PROD,
                                            reason="validated; replaces manual scorecard")
@@ -47,7 +52,7 @@ def promote(platform: Platform, version: ModelVersion, actor: str) -> ModelVersi
     return platform.registry.get(version.ref)
 
 
-def _cast(platform: Platform, actor: str) -> dict[str, User]:
+def cast(platform: Platform, actor: str) -> dict[str, User]:
     """The demo's people, added by the first admin when they are not there yet."""
     identity = platform.identity
     identity.bootstrap_admin(actor.lower())

@@ -19,6 +19,7 @@ from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import upgrade_to_head
 from bankml.stores.sql.models import SqlModelVersions
 from bankml.stores.sql.oversight import SqlOversight
+from bankml.stores.sql.validation_runs import SqlValidationRuns
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class SqlTransaction:
     users: SqlUsers
     tokens: SqlTokens
     oversight: SqlOversight
+    validation_runs: SqlValidationRuns
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -38,7 +40,8 @@ class SqlTransaction:
                    models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection),
                    features=SqlFeatureViews(connection),
                    users=SqlUsers(connection), tokens=SqlTokens(connection),
-                   oversight=SqlOversight(connection))
+                   oversight=SqlOversight(connection),
+                   validation_runs=SqlValidationRuns(connection))
 
 
 def _utc_now() -> datetime:

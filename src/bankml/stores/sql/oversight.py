@@ -37,7 +37,7 @@ class SqlOversight:
         self._connection.execute(insert(validation_signoffs).values(
             model=signoff.model, version=signoff.version, validator=signoff.validator,
             passed=int(signoff.passed), fairness_passed=int(signoff.fairness_passed),
-            summary=signoff.summary, recorded_at=signoff.recorded_at))
+            summary=signoff.summary, recorded_at=signoff.recorded_at, run_id=signoff.run_id))
 
     def signoffs(self, model: str, version: int | None = None) -> list[ValidationSignoff]:
         query = select(validation_signoffs).where(validation_signoffs.c.model == model)
@@ -47,7 +47,7 @@ class SqlOversight:
         return [ValidationSignoff(
             model=r.model, version=r.version, validator=r.validator, passed=bool(r.passed),
             fairness_passed=bool(r.fairness_passed), summary=r.summary,
-            recorded_at=r.recorded_at) for r in rows]
+            recorded_at=r.recorded_at, run_id=r.run_id) for r in rows]
 
     # findings
     def add_finding(self, finding: Finding) -> int:

@@ -159,6 +159,26 @@ validation_signoffs = Table(
     Column("fairness_passed", Integer, nullable=False),
     Column("summary", Text, nullable=False),
     Column("recorded_at", String(32), nullable=False),
+    Column("run_id", String(32), nullable=True),  # the validation run it rests on
+)
+
+validation_runs = Table(
+    "validation_runs", metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("policy_id", String(200), nullable=False),
+    Column("policy_version", String(100), nullable=False),
+    Column("opinion", Integer, nullable=False),
+    Column("fairness_passed", Integer, nullable=False),
+    Column("greens", Integer, nullable=False),
+    Column("ambers", Integer, nullable=False),
+    Column("reds", Integer, nullable=False),
+    Column("result_sha256", String(64), nullable=False),
+    Column("against", String(220), nullable=True),
+    Index("ix_validation_runs_model", "model", "version"),
 )
 
 findings = Table(

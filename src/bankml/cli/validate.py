@@ -1,0 +1,125 @@
+"""`bankml validate` (run the battery, optionally sign off) and `bankml report validation`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bankml.cli.app import console, new_group
+from bankml.cli.context import HomeOption, TokenOption, authorized, open_platform
+from bankml.core.canonical import sha256_hex
+from bankml.core.errors import InvalidInputError
+from bankml.core.identity import Permission
+from bankml.core.validation import ValidationRun
+from bankml.platform import Platform
+from bankml.reports.validation import to_html, to_pdf
+
+Ref = Annotated[str, typer.Argument(help="Model version, NAME@VERSION.")]
+report_app = new_group("Reports rendered from stored evidence.")
+COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
+
+
+def validate(
+    ref: Ref,
+    against: Annotated[str | None, typer.Option(
+        help="Compare with this version (default: the model's champion).")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        help="Validation policy YAML (default: the domain's shipped policy).")] = None,
+    sample: Annotated[Path | None, typer.Option(
+        help="A fresh sample (Parquet/CSV with inputs and label) to test as well.")] = None,
+    sign_off: Annotated[bool, typer.Option(
+        "--sign-off", help="Record your conclusion on the version, resting on this run.")] = False,
+    passed: Annotated[bool | None, typer.Option(
+        "--passed/--failed", help="Your conclusion (with --sign-off).")] = None,
+    summary: Annotated[str, typer.Option(help="Why (with --sign-off).")] = "",
+    home: HomeOption = None, token: TokenOption = None,
+) -> None:
+    """Run the validation battery on a version's out-of-time rows and store the result."""
+    if sign_off and passed is None:
+        raise InvalidInputError("--passed/--failed", "--sign-off needs your conclusion",
+                                rule="validation.conclusion_stated")
+    with open_platform(home) as platform:
+        user = authorized(platform, token, Permission.VALIDATION_RECORD, f"model:{ref}")
+        with console.status(f"validating {ref}"):
+            run = platform.validation.run(ref, against=against, policy=policy, sample=sample,
+                                          actor=user.username)
+        show_run(platform, run)
+        if sign_off:
+            signoff = platform.oversight.record_validation(
+                user, run.ref, passed=bool(passed), summary=summary or
+                f"Validation run {run.run_id}: opinion {int(run.opinion)}.", run_id=run.run_id)
+            console.print(f"Signed off: {run.ref} {'passed' if signoff.passed else 'failed'} "
+                          f"(fairness {'passed' if signoff.fairness_passed else 'failed'}), "
+                          f"resting on run {run.run_id}.")
+
+
+def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None) -> None:
+    """The opinion and each test's verdict (the first `limit` tests when given)."""
+    result = platform.validation.result(run)
+    table = Table(show_header=True)
+    for column in ("test", "population", "statistic", "p-value", "verdict"):
+        table.add_column(column)
+    tests = result["tests"] if limit is None else _key_tests(result["tests"], limit)
+    for test in tests:
+        p_value = test["p_value"]
+        value = test["value"]
+        table.add_row(escape(str(test["test"])), test["population"],
+                      "n/a" if value is None else f"{value:.4f}",
+                      "" if p_value is None else f"{p_value:.4f}",
+                      f"[{COLOURS[test['verdict']]}]{test['verdict']}[/]")
+    console.print(table)
+    console.print(f"Run {run.run_id} of {run.ref}: {run.greens} green, {run.ambers} amber, "
+                  f"{run.reds} red under {run.policy_id} {run.policy_version}.")
+    console.print(f"Opinion: [bold]{int(run.opinion)} - {run.opinion.label}[/]; fairness "
+                  f"{'passed' if run.fairness_passed else 'failed'}.")
+
+
+def _key_tests(tests: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Material tests first, then reds and ambers: what a reader should see."""
+    rank = {"red": 0, "amber": 1, "green": 2}
+
+    def order(test: dict[str, Any]) -> tuple[int, int]:
+        threshold = test["threshold"]
+        material = isinstance(threshold, dict) and bool(threshold.get("material"))
+        return (0 if material else 1, rank[str(test["verdict"])])
+    return sorted(tests, key=order)[:limit]
+
+
+@report_app.command("validation")
+def report_validation(
+    ref: Ref,
+    run_id: Annotated[str | None, typer.Option(
+        "--run", help="The run to report (default: the version's latest).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for the files (default: BANKML_HOME/reports).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Write the validation report of a version as HTML (inline SVG charts) and PDF."""
+    with open_platform(home) as platform:
+        paths = write_report(platform, ref, run_id=run_id, out=out)
+    for path in paths:
+        console.print(f"Wrote {path} (sha256 {sha256_hex(path.read_bytes())[:16]})")
+
+
+def write_report(platform: Platform, ref: str, *, run_id: str | None = None,
+                 out: Path | None = None) -> list[Path]:
+    """Render a run's report into `out`; returns the HTML and PDF paths."""
+    run = platform.validation.get(run_id) if run_id else platform.validation.latest(ref)
+    version = platform.registry.get(ref)
+    if run.ref != version.ref:
+        raise InvalidInputError("--run", f"{run.run_id} validated {run.ref}, not {version.ref}",
+                                rule="validation.run_matches")
+    result = platform.validation.result(run)
+    findings = [f for f in platform.oversight.findings(model=run.model)
+                if f.version in (None, run.version)]
+    folder = out or platform.settings.home / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"validation-{run.model}-{run.version}-{run.run_id}"
+    html_path, pdf_path = stem.with_suffix(".html"), stem.with_suffix(".pdf")
+    html_path.write_text(to_html(result, findings), encoding="utf-8")
+    pdf_path.write_bytes(to_pdf(result, findings))
+    return [html_path, pdf_path]

@@ -1,0 +1,384 @@
+"""The battery of tests that fits a model's domain, on one population, with verdicts.
+
+`run_battery` takes scored rows (and the training rows as the stability reference), runs
+the tests of the library for the domain, gives each a verdict under the policy and returns
+the verdicts with the details a report draws (curves, bins, tables). Nothing here reads or
+writes storage.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bankml.core.errors import InvalidInputError
+from bankml.core.registry import Domain
+from bankml.core.validation import ValidationTestResult
+from bankml.explain import explainer_for, global_importance, sample_background
+from bankml.validation import alerting, calibration, discrimination, fairness, soundness, stability
+from bankml.validation.policy import ValidationPolicy
+from bankml.validation.samples import FloatArray
+
+CURVE_POINTS = 200  # charts need the shape, not every distinct score
+Scorer = Callable[[pd.DataFrame], FloatArray]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Population:
+    """Rows to validate on: inputs, labels (1 = event), the model's scores, protected data."""
+
+    name: str  # "out_of_time" or "sample"
+    inputs: pd.DataFrame
+    labels: np.ndarray
+    scores: FloatArray
+    protected: pd.DataFrame  # joined from the data for testing only; may have no columns
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Reference:
+    """What the population is compared with: the training rows and earlier evidence."""
+
+    inputs: pd.DataFrame
+    scores: FloatArray
+    auc_initial: float | None = None  # the initial validation's AUC (ECB PD-07)
+    auc_initial_source: str = ""
+    champion_scores: FloatArray | None = None  # the compared version on the same rows
+    champion: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class BatteryResult:
+    """Verdicts and the details behind them, JSON-ready."""
+
+    tests: list[ValidationTestResult] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class _Battery:
+    def __init__(self, policy: ValidationPolicy, population: Population) -> None:
+        self.policy, self.population = policy, population
+        self.result = BatteryResult()
+
+    def add(self, test: str, value: float, *, p_value: float | None = None,
+            detail: str = "") -> None:
+        threshold = self.policy.threshold(test)
+        if threshold is None:
+            raise InvalidInputError(f"validation policy {self.policy.policy_id}",
+                                    f"thresholds.{test.split('[', 1)[0]}: missing; the "
+                                    f"{self.policy.domain} battery runs this test",
+                                    rule="validation_policy.complete")
+        read = p_value if threshold.statistic == "p_value" else value
+        self.result.tests.append(ValidationTestResult(
+            test=test, population=self.population.name, value=float(value),
+            p_value=None if p_value is None else float(p_value), threshold=threshold,
+            verdict=threshold.verdict(float("nan") if read is None else float(read)),
+            detail=detail))
+
+
+def run_battery(policy: ValidationPolicy, domain: Domain, population: Population,
+                reference: Reference, *, model: Scorer, explain_model: Any,
+                decision_cutoffs: dict[str, float], full: bool = True) -> BatteryResult:
+    """Every test of the domain's battery on `population`, with verdicts under `policy`.
+
+    `full` adds what is drawn once per run (soundness, explanations, champion comparison);
+    a fresh sample gets the statistical tests only.
+    """
+    battery = _Battery(policy, population)
+    labels, scores = population.labels, population.scores
+    _discrimination(battery, reference)
+    if domain == Domain.CREDIT:
+        _calibration(battery, reference)
+    elif domain in (Domain.FRAUD, Domain.AML):
+        _alerting(battery)
+    else:
+        lift = alerting.lift_table(labels, scores)
+        battery.add("propensity.top_decile_lift", float(lift["lift"].iloc[0]),
+                    detail=f"gain in the top decile {lift['cumulative_gain'].iloc[0]:.1%}")
+        battery.result.details["lift"] = lift.to_dict(orient="records")
+    _stability(battery, reference)
+    _fairness(battery, domain, decision_cutoffs)
+    if full:
+        _soundness(battery, model)
+        _explanations(battery, reference, explain_model)
+        if reference.champion_scores is not None:
+            comparison = discrimination.compare_auc(labels, scores, reference.champion_scores)
+            battery.add("comparison.delong", comparison.z, p_value=comparison.p_value,
+                        detail=f"AUC {comparison.auc_a:.4f} vs {reference.champion} "
+                        f"{comparison.auc_b:.4f}")
+            battery.result.details["comparison"] = {
+                "against": reference.champion, **_fields(comparison)}
+    return battery.result
+
+
+def _discrimination(battery: _Battery, reference: Reference) -> None:
+    labels, scores = battery.population.labels, battery.population.scores
+    details = battery.result.details
+    auc = discrimination.auc_delong(labels, scores)
+    battery.add("discrimination.auc", auc.auc, detail=(
+        f"Gini {auc.gini:.4f}, 95% CI [{auc.ci_low:.4f}, {auc.ci_high:.4f}] (DeLong)"))
+    details["auc"] = _fields(auc)
+    if reference.auc_initial is not None and "discrimination.auc_vs_initial" in \
+            battery.policy.thresholds:
+        change = discrimination.compare_with_initial_auc(labels, scores,
+                                                         auc_initial=reference.auc_initial)
+        battery.add("discrimination.auc_vs_initial", change.statistic,
+                    p_value=change.p_value, detail=(
+                        f"initial AUC {change.auc_initial:.4f} ({reference.auc_initial_source})"
+                        f", current {change.auc_current:.4f}"))
+        details["auc_vs_initial"] = {**_fields(change), "source": reference.auc_initial_source}
+    if "discrimination.ks" in battery.policy.thresholds:
+        ks = discrimination.ks_test(labels, scores)
+        battery.add("discrimination.ks", ks.statistic, detail=f"at score {ks.threshold:.4f}")
+        details["ks"] = _fields(ks)
+    roc = discrimination.roc_curve(labels, scores)
+    cap = discrimination.cap_curve(labels, scores)
+    details["roc"] = _thin({"fpr": roc.false_positive_rate, "tpr": roc.true_positive_rate})
+    details["cap"] = {**_thin({"population": cap.population_share,
+                               "events": cap.event_share}),
+                      "accuracy_ratio": cap.accuracy_ratio}
+    details["score_distribution"] = _histograms(labels, scores)
+
+
+def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
+    """Master-scale grade labels `G1` (best) .. `G{K+1}`: PD at most the grade's bound."""
+    index = np.searchsorted(np.asarray(master_scale, dtype=np.float64), scores, side="left")
+    width = len(str(len(master_scale) + 1))
+    return np.array([f"G{i + 1:0{width}d}" for i in range(len(master_scale) + 1)])[index]
+
+
+def _calibration(battery: _Battery, reference: Reference) -> None:
+    labels, scores = battery.population.labels, battery.population.scores
+    details = battery.result.details
+    scale = battery.policy.parameters.master_scale
+    if not scale:
+        raise InvalidInputError(f"validation policy {battery.policy.policy_id}",
+                                "parameters.master_scale: empty; credit calibration tests "
+                                "run per master-scale grade", rule="validation_policy.complete")
+    grades = grades_of(scores, scale)
+    jeffreys = calibration.jeffreys_test(grades, scores, labels)
+    battery.add("calibration.jeffreys_portfolio", jeffreys.portfolio.default_rate,
+                p_value=jeffreys.portfolio.p_value, detail=(
+                    f"PD {jeffreys.portfolio.pd:.4f}, defaults {jeffreys.portfolio.defaults}/"
+                    f"{jeffreys.portfolio.n}"))
+    worst = min(jeffreys.grades, key=lambda g: g.p_value)
+    battery.add("calibration.jeffreys_grades", worst.default_rate, p_value=worst.p_value,
+                detail=f"worst grade {worst.grade}: PD {worst.pd:.4f}, defaults "
+                f"{worst.defaults}/{worst.n}")
+    binomial = calibration.binomial_test(grades, scores, labels)
+    battery.add("calibration.binomial_portfolio", binomial.portfolio.default_rate,
+                p_value=binomial.portfolio.p_value)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero PD with defaults: T = inf
+        hosmer = calibration.hosmer_lemeshow(labels, scores, groups=grades)
+    battery.add("calibration.hosmer_lemeshow", hosmer.statistic, p_value=hosmer.p_value,
+                detail=f"df {hosmer.degrees_of_freedom} (master-scale grades, out of sample)")
+    brier = calibration.brier_score(labels, scores)
+    battery.add("calibration.brier", brier.score,
+                detail=f"reliability {brier.reliability:.4f}, resolution {brier.resolution:.4f}")
+    light = calibration.traffic_light(int(labels.sum()), trials=int(labels.size),
+                                      coverage=1.0 - float(scores.mean()))
+    battery.add("calibration.traffic_light", light.cumulative_probability,
+                detail=f"zone {light.zone}: {light.exceptions} defaults in {light.trials}")
+    curve = calibration.calibration_curve(labels, scores, bins=10, strategy="quantile")
+    details |= {
+        "grades": [_fields(g) for g in (*jeffreys.grades, jeffreys.portfolio)],
+        "binomial_grades": [_fields(g) for g in binomial.grades],
+        "hosmer_lemeshow": _fields(hosmer), "brier": _fields(brier),
+        "traffic_light": _fields(light),
+        "calibration_curve": {"predicted": curve.mean_predicted.tolist(),
+                              "observed": curve.observed_rate.tolist(),
+                              "count": curve.count.tolist()}}
+    labels_all = sorted(set(grades_of(reference.scores, scale)) | set(grades))
+    current = pd.Series(grades).value_counts().reindex(labels_all, fill_value=0)
+    initial = pd.Series(grades_of(reference.scores, scale)).value_counts().reindex(
+        labels_all, fill_value=0)
+    if len(labels_all) >= 2:
+        herfindahl = stability.herfindahl_test(current.to_numpy(), initial.to_numpy())
+        battery.add("stability.concentration", herfindahl.hi_current,
+                    p_value=herfindahl.p_value,
+                    detail=f"Herfindahl {herfindahl.hi_current:.4f} now, "
+                    f"{herfindahl.hi_initial:.4f} on the training rows")
+        details["concentration"] = {**_fields(herfindahl),
+                                    "counts_current": current.to_dict(),
+                                    "counts_initial": initial.to_dict()}
+
+
+def _alerting(battery: _Battery) -> None:
+    labels, scores = battery.population.labels, battery.population.scores
+    params = battery.policy.parameters
+    budget = alerting.alert_budget(labels, scores, budget=params.alert_budget)
+    battery.add("alerting.precision_at_budget", budget.precision,
+                detail=f"{budget.alerts} alerts ({budget.alert_rate:.2%})")
+    battery.add("alerting.recall_at_budget", budget.recall,
+                detail=f"{budget.alerts} alerts ({budget.alert_rate:.2%})")
+    k = min(params.top_k, labels.size)
+    battery.add("alerting.precision_at_k", alerting.precision_at_k(labels, scores, k),
+                detail=f"k = {k}")
+    battery.result.details["alert_budget"] = _fields(budget)
+    battery.result.details["lift"] = alerting.lift_table(labels, scores).to_dict(
+        orient="records")
+
+
+def _stability(battery: _Battery, reference: Reference) -> None:
+    population = battery.population
+    score_psi = stability.psi(reference.scores, population.scores)
+    battery.add("stability.psi_score", score_psi.value, detail=f"{score_psi.shift}")
+    columns = list(population.inputs.columns)
+    csis = stability.csi(reference.inputs[columns], population.inputs[columns], columns)
+    top = max(csis, key=lambda r: r.value)
+    battery.add("stability.csi_max", top.value, detail=f"largest: {top.feature}")
+    battery.result.details["psi_bins"] = [_fields(b) for b in score_psi.bins]
+    battery.result.details["csi"] = [{"feature": r.feature, "value": r.value,
+                                      "shift": str(r.shift)} for r in csis]
+
+
+def band(protected: pd.DataFrame, bands: dict[str, tuple[float, ...]]) -> pd.DataFrame:
+    """Numeric protected attributes cut into the policy's bands (`<25`, `25-35`, ...)."""
+    banded = protected.copy()
+    for column in protected.columns:
+        values = protected[column]
+        if column not in bands or not pd.api.types.is_numeric_dtype(values):
+            banded[column] = values.astype(str)
+            continue
+        edges = list(bands[column])
+        names = [f"<{edges[0]:g}", *(f"{a:g}-{b:g}" for a, b in itertools.pairwise(edges)),
+                 f">={edges[-1]:g}"]
+        banded[column] = np.array(names)[np.searchsorted(edges, values, side="right")]
+    return banded
+
+
+def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> None:
+    population, params = battery.population, battery.policy.parameters
+    if population.protected.columns.empty:
+        return
+    groups = band(population.protected, params.bands)
+    scores, labels = population.scores, population.labels
+    reports: list[dict[str, Any]] = []
+    combos = [list(c) for size in range(1, params.max_intersection + 1)
+              for c in itertools.combinations(groups.columns, size)]
+    for columns in combos:
+        attribute = " & ".join(columns)
+        if domain in (Domain.FRAUD, Domain.AML):
+            cut = cutoffs.get("alert_from", cutoffs.get("block_from", 0.5))
+            parity = fairness.alert_parity(scores >= cut, labels, groups[columns],
+                                           min_group_size=params.min_group_size)
+            large = [p for p in parity if not p.is_small and math.isfinite(p.alert_rate_ratio)]
+            worst = max((p.alert_rate_ratio for p in large), default=float("nan"))
+            battery.add(f"fairness.alert_rate_ratio[{attribute}]", worst,
+                        detail=_small_note(len(large), len(parity)))
+            reports.append({"attribute": attribute, "groups": [_fields(p) for p in parity]})
+            continue
+        if domain == Domain.CREDIT:  # favourable: not declined
+            favourable = scores < cutoffs.get("decline_from", 0.5)
+            good = 1 - labels
+        else:  # favourable: selected for the offer
+            favourable = scores >= cutoffs.get("alert_from", float(np.quantile(scores, 0.9)))
+            good = labels
+        report = fairness.fairness_by_group(
+            favourable.astype(int), good, groups[columns], min_group_size=params.min_group_size,
+            bootstrap_samples=params.bootstrap_samples, seed=params.seed)
+        compared = [g for g in report.groups if not g.is_small and g.group != report.reference]
+        battery.add(f"fairness.impact_ratio[{attribute}]",
+                    min((g.impact_ratio for g in compared), default=float("nan")),
+                    detail=f"reference {report.reference}; " + _small_note(
+                        len(compared), len(report.groups) - 1))
+        if "fairness.equal_opportunity" in battery.policy.thresholds:
+            battery.add(f"fairness.equal_opportunity[{attribute}]",
+                        max((abs(g.equal_opportunity_difference) for g in compared),
+                            default=float("nan")), detail="largest |EOD|")
+        entry: dict[str, Any] = {
+            "attribute": attribute, "reference": report.reference,
+            "reference_rule": report.reference_rule, "min_max_ratio": report.min_max_ratio,
+            "groups": report.to_frame().to_dict(orient="records")}
+        if domain == Domain.CREDIT and len(columns) == 1:
+            entry["calibration"] = [_fields(c) for c in fairness.group_calibration(
+                labels, scores, groups[columns], min_group_size=params.min_group_size)]
+            entry["proxies"] = [_fields(p) for p in fairness.proxy_screen(
+                population.inputs, groups[columns[0]])]
+        reports.append(entry)
+    battery.result.details["fairness"] = reports
+
+
+def _small_note(compared: int, others: int) -> str:
+    if compared == 0:
+        return "no group besides the reference reaches the minimum size: not assessable"
+    return f"{compared} of {others} groups compared" if compared < others else ""
+
+
+def _soundness(battery: _Battery, model: Scorer) -> None:
+    params = battery.policy.parameters
+    inputs = battery.population.inputs
+    rows = inputs.sample(n=min(params.soundness_rows, len(inputs)), random_state=params.seed)
+    numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c])
+               and not pd.api.types.is_bool_dtype(inputs[c])]
+    details = battery.result.details
+    if numeric:
+        moved = soundness.sensitivity(model, rows, numeric, delta=params.sensitivity_delta)
+        worst = max(moved, key=lambda s: max(abs(s.mean_change_down), abs(s.mean_change_up)))
+        battery.add("soundness.sensitivity", max(abs(worst.mean_change_down),
+                                                 abs(worst.mean_change_up)),
+                    detail=f"largest mean change: {worst.feature} at "
+                    f"+/-{params.sensitivity_delta:g}")
+        extremes = soundness.extreme_values(model, rows, numeric)
+        invalid = sum(not e.is_valid for e in extremes)
+        battery.add("soundness.extreme_values", invalid,
+                    detail=f"{len(extremes)} grid points, {invalid} outside [0, 1]")
+        details["sensitivity"] = [_fields(s) for s in moved]
+        details["extreme_values"] = [_fields(e) for e in extremes]
+    directions = {f: d for f, d in params.monotone.items() if f in numeric}
+    if directions and "soundness.monotonicity" in battery.policy.thresholds:
+        checks = soundness.monotonicity(model, rows, directions)
+        worst_share = max(c.violating_rows / c.rows_checked for c in checks)
+        battery.add("soundness.monotonicity", worst_share, detail="; ".join(
+            f"{c.feature} ({c.direction:+d}): {c.violating_rows}/{c.rows_checked} rows"
+            for c in checks))
+        details["monotonicity"] = [_fields(c) for c in checks]
+
+
+def _explanations(battery: _Battery, reference: Reference, model: Any) -> None:
+    params = battery.policy.parameters
+    inputs = battery.population.inputs
+    background = sample_background(reference.inputs, rows=200, seed=params.seed)
+    try:
+        explainer = explainer_for(model, background, features=list(inputs.columns),
+                                  seed=params.seed)
+    except InvalidInputError as exc:  # an explanation gap is reported, not a failed run
+        battery.result.details["explanations"] = {"error": str(exc)}
+        return
+    rows = inputs.sample(n=min(params.explain_rows, len(inputs)), random_state=params.seed)
+    explanation = explainer.explain(rows.reset_index(drop=True))
+    battery.result.details["explanations"] = {
+        "method": str(explanation.method), "space": explanation.space,
+        "rows": len(rows), "background_sha256": explanation.background_sha256,
+        "explainer_version": explanation.explainer_version, "seed": explanation.seed,
+        "importance": [_fields(i) for i in global_importance(explanation)]}
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A frozen result's fields as plain numbers and text."""
+    out: dict[str, Any] = {}
+    for name in value.__slots__:
+        item = getattr(value, name)
+        if isinstance(item, np.generic):
+            item = item.item()
+        out[name] = item if isinstance(item, str | int | float | bool | None) else str(item)
+    return out
+
+
+def _thin(curves: dict[str, FloatArray]) -> dict[str, list[float]]:
+    size = len(next(iter(curves.values())))
+    keep = np.unique(np.linspace(0, size - 1, min(size, CURVE_POINTS)).round().astype(int))
+    return {name: values[keep].tolist() for name, values in curves.items()}
+
+
+def _histograms(labels: np.ndarray, scores: FloatArray, bins: int = 20) -> dict[str, Any]:
+    edges = np.linspace(0.0, max(1.0, float(scores.max())), bins + 1)
+    events = labels.astype(bool)
+    return {"edges": edges.tolist(),
+            "events": np.histogram(scores[events], edges)[0].tolist(),
+            "non_events": np.histogram(scores[~events], edges)[0].tolist()}

@@ -1,0 +1,66 @@
+"""`bankml validate` and `bankml report validation` as a validator runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bankml.core.identity import Role
+
+TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
+
+SPEC = Path(__file__).parents[2] / "examples" / "german_credit_pd.yaml"
+
+
+def bankml(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
+    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
+                          text=True, env={**clean, "COLUMNS": "200", "BANKML_TOKEN": token},
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, token_for: TokenFor) -> Path:
+    home = tmp_path_factory.mktemp("validate") / ".bankml"
+    result = bankml("train", str(SPEC), "--home", str(home),
+                    token=token_for(home, Role.DATA_SCIENTIST))
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+def test_validator_validates_signs_off_and_reports(trained: Path, token_for: TokenFor) -> None:
+    """Validate with sign-off, then write the report: opinion, sign-off and both files."""
+    token = token_for(trained, Role.VALIDATOR)
+    validated = bankml("validate", "german-credit-pd@1", "--home", str(trained), "--sign-off",
+                       "--passed", "--summary", "fit for use", token=token)
+    assert validated.returncode == 0, validated.stderr
+    assert "Opinion: 2 - adequate, minor deficiencies" in validated.stdout
+    assert "fairness.impact_ratio[sex]" in validated.stdout
+    assert "Signed off: german-credit-pd@1 passed" in validated.stdout
+
+    reported = bankml("report", "validation", "german-credit-pd@1", "--home", str(trained))
+    assert reported.returncode == 0, reported.stderr
+    html = next((trained / "reports").glob("validation-german-credit-pd-1-*.html"))
+    assert "adequate, minor deficiencies" in html.read_text()
+    assert html.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_data_scientist_cannot_validate(trained: Path, token_for: TokenFor) -> None:
+    """Running the validation is the validator's; others are refused with the rule."""
+    result = bankml("validate", "german-credit-pd@1", "--home", str(trained),
+                    token=token_for(trained, Role.DATA_SCIENTIST))
+    assert result.returncode == 1
+    assert "rule: auth.role_grants" in result.stderr
+
+
+def test_sign_off_needs_a_conclusion(trained: Path, token_for: TokenFor) -> None:
+    """--sign-off without --passed/--failed is refused before anything runs."""
+    result = bankml("validate", "german-credit-pd@1", "--home", str(trained), "--sign-off",
+                    token=token_for(trained, Role.VALIDATOR))
+    assert result.returncode == 1
+    assert "--sign-off needs your conclusion" in result.stderr

@@ -1,0 +1,174 @@
+"""Validation runs on the German credit examples, checked against independent references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import MetricFrame, selection_rate
+from scipy import stats
+from sklearn.metrics import roc_auc_score
+
+from bankml import Platform
+from bankml.core.errors import InvalidInputError
+from bankml.core.identity import Role, User
+from bankml.core.registry import ModelVersion
+from bankml.core.validation import Opinion
+from bankml.datasets import load_german_credit
+from bankml.reports.validation import to_html, to_pdf
+
+EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
+TEST_FROM = pd.Timestamp("2024-07-01", tz="UTC")
+
+
+def out_of_time(platform: Platform, version: ModelVersion) -> tuple[pd.DataFrame, np.ndarray]:
+    """The out-of-time rows read straight from the data, scored by the registered model."""
+    frame = load_german_credit(None).frame
+    rows = frame[pd.to_datetime(frame["application_date"], utc=True) >= TEST_FROM]
+    scores = platform.registry.load(version).predict_proba(rows[version.inputs])[:, 1]
+    return rows.reset_index(drop=True), scores
+
+
+def validator(platform: Platform) -> User:
+    identity = platform.identity
+    identity.bootstrap_admin("admin")
+    admin = identity.user("admin")
+    return identity.add_user(admin, "vera", roles=frozenset({Role.VALIDATOR}))
+
+
+@pytest.fixture
+def logistic(platform: Platform) -> ModelVersion:
+    return platform.training.train(EXAMPLES / "german_credit_pd.yaml", actor="dana")
+
+
+def test_run_matches_independent_references(platform: Platform,
+                                            logistic: ModelVersion) -> None:
+    """Stored AUC, Jeffreys p and selection rates equal scikit-learn, SciPy and fairlearn."""
+    run = platform.validation.run(logistic.ref, actor="vera")
+    result = platform.validation.result(run)
+    tests = {t["test"]: t for t in result["tests"]}
+    rows, scores = out_of_time(platform, logistic)
+    labels = rows["default"].to_numpy()
+
+    assert tests["discrimination.auc"]["value"] == pytest.approx(
+        roc_auc_score(labels, scores), abs=1e-12)
+    expected_p = stats.beta.cdf(scores.mean(), labels.sum() + 0.5,
+                                len(labels) - labels.sum() + 0.5)
+    assert tests["calibration.jeffreys_portfolio"]["p_value"] == pytest.approx(
+        expected_p, abs=1e-9)
+    approve = (scores < 0.45).astype(int)  # the spec's decline_from: favourable = not declined
+    reference = MetricFrame(metrics=selection_rate, y_true=1 - labels, y_pred=approve,
+                            sensitive_features=rows["sex"].to_numpy()).by_group
+    [sex] = [r for r in result["details"]["out_of_time"]["fairness"] if r["attribute"] == "sex"]
+    stored = {g["group"]: g["selection_rate"] for g in sex["groups"]}
+    for group, rate in reference.items():
+        assert stored[f"sex={group}"] == pytest.approx(rate, abs=1e-12)
+    assert result["scope"]["out_of_time"]["rows"] == len(rows)
+
+
+def test_second_model_is_compared_with_delong(platform: Platform,
+                                              logistic: ModelVersion) -> None:
+    """A LightGBM challenger validated against the logistic model carries a DeLong test."""
+    gbm = platform.training.train(EXAMPLES / "german_credit_pd_lightgbm.yaml", actor="dana")
+    run = platform.validation.run(gbm.ref, against=logistic.ref, actor="vera")
+    comparison = platform.validation.result(run)["details"]["out_of_time"]["comparison"]
+    rows, gbm_scores = out_of_time(platform, gbm)
+    _, logistic_scores = out_of_time(platform, logistic)
+    labels = rows["default"].to_numpy()
+
+    assert run.against == logistic.ref
+    assert comparison["auc_a"] == pytest.approx(roc_auc_score(labels, gbm_scores), abs=1e-12)
+    assert comparison["auc_b"] == pytest.approx(roc_auc_score(labels, logistic_scores),
+                                                abs=1e-12)
+    assert comparison["p_value"] == pytest.approx(
+        2 * stats.norm.sf(abs(comparison["z"])), abs=1e-12)
+
+
+def test_run_is_stored_with_policy_version_and_audited(platform: Platform,
+                                                       logistic: ModelVersion) -> None:
+    """The run's row, its JSON artifact and its audit event agree."""
+    run = platform.validation.run(logistic.ref, actor="vera")
+    [event] = [e for e in platform.audit.events(subject=f"model:{logistic.ref}")
+               if e.action == "validation.run"]
+    stored = platform.validation.get(run.run_id)
+
+    assert stored == run
+    assert platform.validation.runs(logistic.ref) == [run]
+    assert event.payload["result_sha256"] == run.result_sha256
+    assert event.payload["policy_version"] == run.policy_version
+    assert platform.validation.result(run)["policy"]["version"] == run.policy_version
+    assert run.opinion in Opinion
+
+
+def test_second_run_reports_the_previous_one(platform: Platform,
+                                             logistic: ModelVersion) -> None:
+    """A later run names the earlier one and the change in each test."""
+    first = platform.validation.run(logistic.ref, actor="vera")
+    second = platform.validation.result(platform.validation.run(logistic.ref, actor="vera"))
+
+    assert second["previous"]["run_id"] == first.run_id
+    assert {d["test"] for d in second["previous"]["deltas"]} >= {"discrimination.auc"}
+    assert "initial validation run" in second["details"]["out_of_time"]["auc_vs_initial"][
+        "source"]
+
+
+def test_signoff_rests_on_a_run(platform: Platform, logistic: ModelVersion) -> None:
+    """A sign-off names its run and takes the run's fairness verdict."""
+    vera = validator(platform)
+    run = platform.validation.run(logistic.ref, actor="vera")
+    signoff = platform.oversight.record_validation(vera, logistic.ref, passed=True,
+                                                   summary="ok", run_id=run.run_id)
+    assert signoff.run_id == run.run_id
+    assert signoff.fairness_passed == run.fairness_passed
+    assert platform.oversight.signoffs(logistic.name)[-1].run_id == run.run_id
+
+
+def test_signoff_refuses_another_versions_run(platform: Platform,
+                                              logistic: ModelVersion) -> None:
+    """A run of another version cannot carry this version's sign-off."""
+    vera = validator(platform)
+    run = platform.validation.run(logistic.ref, actor="vera")
+    other = platform.training.train(EXAMPLES / "german_credit_pd.yaml", actor="dana")
+    with pytest.raises(InvalidInputError, match=rf"{run.run_id} validated {logistic.ref}"):
+        platform.oversight.record_validation(vera, other.ref, passed=True, summary="x",
+                                             run_id=run.run_id)
+
+
+def test_policy_of_another_domain_is_refused(platform: Platform,
+                                             logistic: ModelVersion) -> None:
+    """A fraud policy cannot judge a credit model; nothing is stored."""
+    fraud = Path(__file__).parents[3] / "src" / "bankml" / "validation" / "policies" / \
+        "fraud.yaml"
+    with pytest.raises(InvalidInputError, match="is a fraud policy"):
+        platform.validation.run(logistic.ref, policy=fraud, actor="vera")
+    assert platform.validation.runs(logistic.ref) == []
+
+
+def test_fresh_sample_is_tested_too(platform: Platform, logistic: ModelVersion,
+                                    tmp_path: Path) -> None:
+    """`sample` adds the statistical tests on the given rows as their own population."""
+    rows, _ = out_of_time(platform, logistic)
+    path = tmp_path / "sample.parquet"
+    rows.to_parquet(path)
+    result = platform.validation.result(
+        platform.validation.run(logistic.ref, sample=path, actor="vera"))
+    by_population = {(t["test"], t["population"]): t["value"] for t in result["tests"]}
+    assert by_population[("discrimination.auc", "sample")] == pytest.approx(
+        by_population[("discrimination.auc", "out_of_time")], abs=1e-12)
+
+
+def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion) -> None:
+    """The HTML states the opinion, AUC and digests; the PDF is a PDF."""
+    run = platform.validation.run(logistic.ref, actor="vera")
+    result = platform.validation.result(run)
+    page = to_html(result, [])
+    auc = next(t for t in result["tests"] if t["test"] == "discrimination.auc")["value"]
+
+    assert run.opinion.label in page
+    assert f"{auc:.4f}" in page
+    assert result["scope"]["snapshot_sha256"] in page
+    assert f"bankml validate {logistic.ref}" in page
+    assert page.count("<svg") == 5
+    assert to_pdf(result, []).startswith(b"%PDF")
