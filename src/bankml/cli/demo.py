@@ -16,7 +16,7 @@ from bankml.platform import Platform
 
 
 def demo(home: HomeOption = None) -> None:
-    """Train from a spec, curate, decide, replay, explain, features, audit: German credit."""
+    """Train, curate, validate, govern, decide, replay, explain, features, audit."""
     started = time.perf_counter()
     with open_platform(home) as platform:
         actor = platform.settings.actor
