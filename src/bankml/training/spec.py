@@ -18,7 +18,7 @@ from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.errors import SpecError
 from bankml.core.registry import Domain, Model, check_model_name
 
-EXAMPLE_DATASETS = ("german_credit",)
+EXAMPLE_DATASETS = ("german_credit", "card_fraud")
 POLICY_KINDS_BY_DOMAIN = {
     Domain.CREDIT: "approve_refer_decline", Domain.FRAUD: "block_allow", Domain.AML: "alert"}
 METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate")
@@ -56,7 +56,7 @@ class ModelBlock(_Block):
 
 
 class SourceBlock(_Block):
-    dataset: Literal["german_credit"] | None = None
+    dataset: Literal["german_credit", "card_fraud"] | None = None
     path: str | None = None
     entity: list[str] = Field(min_length=1)
     event_timestamp: str
