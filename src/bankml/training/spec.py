@@ -61,6 +61,8 @@ class SourceBlock(_Block):
     entity: list[str] = Field(min_length=1)
     event_timestamp: str
     label: str
+    # fraud/AML: the amount at stake per row, read by the value detection rate
+    value: str | None = None
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceBlock:
@@ -195,7 +197,10 @@ class PipelineSpec(_Block):
         return sha256_hex(canonical_json(self.described()))
 
     def described(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        described = self.model_dump(mode="json", by_alias=True)
+        if self.source.value is None:  # specs without a value column keep their digest
+            del described["source"]["value"]
+        return described
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,14 @@ from bankml.validation.policy import default_policy
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
 
 
-def scored(platform: Platform, version: ModelVersion, frame: pd.DataFrame, date: str,
-           test_from: str) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and scores of the out-of-time rows, read straight from the data."""
-    rows = frame[pd.to_datetime(frame[date], utc=True) >= pd.Timestamp(test_from, tz="UTC")]
+def out_of_time(frame: pd.DataFrame, date: str, test_from: str) -> pd.DataFrame:
+    """The out-of-time rows, read straight from the data."""
+    return frame[pd.to_datetime(frame[date], utc=True) >= pd.Timestamp(test_from, tz="UTC")]
+
+
+def scored(platform: Platform, version: ModelVersion, rows: pd.DataFrame
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of `rows` and their scores by the registered model."""
     scores = platform.registry.load(version).predict_proba(rows[version.inputs])[:, 1]
     return rows[version.manifest["spec"]["source"]["label"]].to_numpy(), scores
 
@@ -53,8 +57,8 @@ def test_fraud_run_matches_scikit_learn(platform: Platform, fraud: ModelVersion)
     """AUC, precision and recall at the alert budget and precision@k equal the references."""
     result = platform.validation.result(platform.validation.run(fraud.ref, actor="vera"))
     tests = {t["test"]: t for t in result["tests"]}
-    labels, scores = scored(platform, fraud, synthesize_card_fraud(), "transaction_time",
-                            "2024-10-01")
+    rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
+    labels, scores = scored(platform, fraud, rows)
     parameters = default_policy(fraud.manifest["spec"]["model"]["domain"]).parameters
     flagged = top_flags(scores, int(np.floor(parameters.alert_budget * len(labels))))
     k = parameters.top_k
@@ -69,6 +73,21 @@ def test_fraud_run_matches_scikit_learn(platform: Platform, fraud: ModelVersion)
     assert tests["alerting.precision_at_k"]["value"] == pytest.approx(
         sum(labels[i] for i in by_score) / k, abs=1e-12)
     assert result["scope"]["out_of_time"]["rows"] == len(labels)
+
+
+def test_fraud_value_detection_rate_by_hand(platform: Platform, fraud: ModelVersion) -> None:
+    """With `source.value: amount`, the caught fraud amount share equals a hand sum."""
+    result = platform.validation.result(platform.validation.run(fraud.ref, actor="vera"))
+    tests = {t["test"]: t for t in result["tests"]}
+    rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
+    labels, scores = scored(platform, fraud, rows)
+    budget = default_policy(fraud.manifest["spec"]["model"]["domain"]).parameters.alert_budget
+    flagged = top_flags(scores, int(np.floor(budget * len(labels)))).astype(bool)
+    amount = rows["amount"].to_numpy()
+    fraud_rows = labels == 1
+
+    assert tests["alerting.value_detection_rate"]["value"] == pytest.approx(
+        amount[flagged & fraud_rows].sum() / amount[fraud_rows].sum(), abs=1e-12)
 
 
 def test_fraud_run_stores_an_opinion_and_verdicts(platform: Platform,
@@ -94,8 +113,8 @@ def test_propensity_lift_matches_pandas_deciles(platform: Platform,
     run = platform.validation.run(propensity.ref, actor="vera")
     result = platform.validation.result(run)
     tests = {t["test"]: t for t in result["tests"]}
-    labels, scores = scored(platform, propensity, load_german_credit(None).frame,
-                            "application_date", "2024-07-01")
+    labels, scores = scored(platform, propensity, out_of_time(
+        load_german_credit(None).frame, "application_date", "2024-07-01"))
     rank = pd.Series(scores).rank(method="first", ascending=False).astype(int)
     # documented cut: rank r (from 1) is in decile floor(10 (r - 1) / n); qcut would place
     # the one-short deciles elsewhere (it interpolates quantiles), so bin on exact integers
