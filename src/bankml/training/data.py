@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from bankml.datasets import load_german_credit
+from bankml.datasets import ExampleData, load_german_credit, synthesize_card_fraud
 from bankml.training.spec import LoadedSpec
 
 READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
@@ -27,7 +27,9 @@ def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
     """The rows the spec names: a built-in example or a Parquet/CSV file."""
     source = loaded.spec.source
     if source.dataset is not None:
-        example = load_german_credit(datasets_dir)
+        example = (load_german_credit(datasets_dir) if source.dataset == "german_credit"
+                   else ExampleData(synthesize_card_fraud(), "synthetic",
+                                    "synthetic card fraud payments (6,000 rows, seed 7)"))
         return SourceData(example.frame, {"dataset": source.dataset, "origin": example.source,
                                           "description": example.description})
     path = Path(str(source.path))

@@ -239,6 +239,11 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
         value = getattr(spec.source, key)
         _require(loaded, frame, value if isinstance(value, list) else [value], ("source", key))
     _require(loaded, frame, [spec.date_column], ("split", "out_of_time"))
+    if spec.source.value is not None:
+        _require(loaded, frame, [spec.source.value], ("source", "value"))
+        if not pd.api.types.is_numeric_dtype(frame[spec.source.value]):
+            raise loaded.error(("source", "value"), f"{spec.source.value!r} must hold "
+                               "numbers (the amount at stake per row)")
     for index, column in enumerate(spec.input_columns):
         _require(loaded, frame, [column.name], ("inputs", index))
         if column.as_of is not None:

@@ -18,7 +18,7 @@ from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.errors import SpecError
 from bankml.core.registry import Domain, Model, check_model_name
 
-EXAMPLE_DATASETS = ("german_credit",)
+EXAMPLE_DATASETS = ("german_credit", "card_fraud")
 POLICY_KINDS_BY_DOMAIN = {
     Domain.CREDIT: "approve_refer_decline", Domain.FRAUD: "block_allow", Domain.AML: "alert"}
 METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate")
@@ -56,11 +56,13 @@ class ModelBlock(_Block):
 
 
 class SourceBlock(_Block):
-    dataset: Literal["german_credit"] | None = None
+    dataset: Literal["german_credit", "card_fraud"] | None = None
     path: str | None = None
     entity: list[str] = Field(min_length=1)
     event_timestamp: str
     label: str
+    # fraud/AML: the amount at stake per row, read by the value detection rate
+    value: str | None = None
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceBlock:
@@ -195,7 +197,10 @@ class PipelineSpec(_Block):
         return sha256_hex(canonical_json(self.described()))
 
     def described(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        described = self.model_dump(mode="json", by_alias=True)
+        if self.source.value is None:  # specs without a value column keep their digest
+            del described["source"]["value"]
+        return described
 
 
 @dataclass(frozen=True, slots=True)

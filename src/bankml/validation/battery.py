@@ -38,6 +38,7 @@ class Population:
     labels: np.ndarray
     scores: FloatArray
     protected: pd.DataFrame  # joined from the data for testing only; may have no columns
+    values: FloatArray | None = None  # the amount at stake per row (the spec's source.value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -211,11 +212,16 @@ def _calibration(battery: _Battery, reference: Reference) -> None:
 def _alerting(battery: _Battery) -> None:
     labels, scores = battery.population.labels, battery.population.scores
     params = battery.policy.parameters
-    budget = alerting.alert_budget(labels, scores, budget=params.alert_budget)
+    budget = alerting.alert_budget(labels, scores, budget=params.alert_budget,
+                                   values=battery.population.values)
     battery.add("alerting.precision_at_budget", budget.precision,
                 detail=f"{budget.alerts} alerts ({budget.alert_rate:.2%})")
     battery.add("alerting.recall_at_budget", budget.recall,
                 detail=f"{budget.alerts} alerts ({budget.alert_rate:.2%})")
+    if budget.value_detection_rate is not None and \
+            "alerting.value_detection_rate" in battery.policy.thresholds:
+        battery.add("alerting.value_detection_rate", budget.value_detection_rate,
+                    detail=f"share of the event value among {budget.alerts} alerts")
     k = min(params.top_k, labels.size)
     battery.add("alerting.precision_at_k", alerting.precision_at_k(labels, scores, k),
                 detail=f"k = {k}")

@@ -65,10 +65,12 @@ class Validation:
         label = loaded.spec.source.label
         inputs = version.inputs
         protected_columns = list(model.protected_attributes)
-        test = self._with_protected(loaded, sets["test"], protected_columns)
+        value = loaded.spec.source.value
+        test = self._with_source_columns(
+            loaded, sets["test"], [*protected_columns, *([value] if value else [])])
         train = sets["train"]
         population = _population("out_of_time", scorer, test, inputs=inputs, label=label,
-                                 protected=protected_columns)
+                                 protected=protected_columns, value=value)
         compared = self._compared(version, against)
         reference = Reference(
             inputs=train[inputs], scores=_score(scorer, train[inputs]),
@@ -94,7 +96,8 @@ class Validation:
             batteries["sample"] = run_battery(
                 chosen, model.domain,
                 _population("sample", scorer, fresh, inputs=inputs, label=label,
-                            protected=[c for c in protected_columns if c in fresh.columns]),
+                            protected=[c for c in protected_columns if c in fresh.columns],
+                            value=value if value in fresh.columns else None),
                 Reference(inputs=reference.inputs, scores=reference.scores), model=score,
                 explain_model=scorer, decision_cutoffs=cutoffs, full=False)
         tests = [t for b in batteries.values() for t in b.tests]
@@ -190,9 +193,11 @@ class Validation:
                                     rule="validation.snapshot_intact")
         return split_dataset(loaded, dataset), digest
 
-    def _with_protected(self, loaded: LoadedSpec, rows: pd.DataFrame,
-                        columns: list[str]) -> pd.DataFrame:
-        """Protected attributes joined from the source on the entity keys, for testing."""
+    def _with_source_columns(self, loaded: LoadedSpec, rows: pd.DataFrame,
+                             columns: list[str]) -> pd.DataFrame:
+        """Protected attributes (and the value column) joined from the source on the entity
+        keys, for testing; columns the rows already hold are kept as they are."""
+        columns = [c for c in dict.fromkeys(columns) if c not in rows.columns]
         if not columns:
             return rows
         keys = loaded.spec.source.entity
@@ -263,11 +268,12 @@ def _inputs_for(version: ModelVersion, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _population(name: str, model: Any, rows: pd.DataFrame, *, inputs: list[str],
-                label: str, protected: list[str]) -> Population:
+                label: str, protected: list[str], value: str | None) -> Population:
     return Population(name=name, inputs=rows[inputs].reset_index(drop=True),
                       labels=rows[label].to_numpy(dtype=np.int64),
                       scores=_score(model, rows[inputs]),
-                      protected=rows[protected].reset_index(drop=True))
+                      protected=rows[protected].reset_index(drop=True),
+                      values=None if value is None else rows[value].to_numpy(np.float64))
 
 
 def _read_sample(path: Path, needed: list[str]) -> pd.DataFrame:

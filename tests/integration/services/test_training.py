@@ -167,6 +167,14 @@ def test_unknown_column_is_refused(bankml: Platform, tmp_path: Path) -> None:
     refused(bankml, spec, rf"line {line}, inputs.17: column 'salary' is not in the source")
 
 
+def test_value_column_must_be_numeric(bankml: Platform, tmp_path: Path) -> None:
+    """A `source.value` that holds text is refused with its line; nothing is registered."""
+    spec = variant(tmp_path, ("  label: default\n", "  label: default\n  value: purpose\n"))
+    line = spec.read_text().splitlines().index("  value: purpose") + 1
+
+    refused(bankml, spec, rf"line {line}, source.value: 'purpose' must hold numbers")
+
+
 def test_split_leaving_test_empty_is_refused(bankml: Platform, tmp_path: Path) -> None:
     """An out-of-time date after the last row leaves the test set empty."""
     spec = variant(tmp_path, ("test_from: 2024-07-01", "test_from: 2031-01-01"))

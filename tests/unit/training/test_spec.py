@@ -21,10 +21,24 @@ def line_of(text: str, fragment: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
 
 
-@pytest.mark.parametrize("name", ["german_credit_pd.yaml", "german_credit_pd_lightgbm.yaml"])
-def test_examples_are_valid(name: str) -> None:
+@pytest.mark.parametrize(("name", "model"), [
+    ("german_credit_pd.yaml", "german-credit-pd"),
+    ("german_credit_pd_lightgbm.yaml", "german-credit-pd-gbm"),
+    ("card_fraud.yaml", "card-fraud")])
+def test_examples_are_valid(name: str, model: str) -> None:
     """The shipped example specs load."""
-    assert load_spec(EXAMPLES / name).spec.model.name.startswith("german-credit-pd")
+    assert load_spec(EXAMPLES / name).spec.model.name == model
+
+
+def test_spec_without_value_column_keeps_its_digest() -> None:
+    """`source.value` is left out of the digested form when absent, and counts when given."""
+    plain = parse(BASE).spec  # type: ignore[attr-defined]
+    valued = parse(BASE.replace("  label: default\n",
+                                "  label: default\n  value: credit_amount\n")).spec  # type: ignore[attr-defined]
+
+    assert "value" not in plain.described()["source"]
+    assert valued.described()["source"]["value"] == "credit_amount"
+    assert valued.digest() != plain.digest()
 
 
 def test_digest_ignores_comments_and_layout() -> None:
