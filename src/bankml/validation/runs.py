@@ -204,9 +204,9 @@ class Validation:
         source = read_source(loaded, self._datasets_dir).frame
         missing = [c for c in columns if c not in source.columns]
         if missing:
-            raise InvalidInputError("protected_attributes", f"{missing} are not in the "
-                                    "model's source data; fairness reads them from there",
-                                    rule="validation.protected_present")
+            raise InvalidInputError("source", f"{missing} are not in the model's source "
+                                    "data; protected attributes and the value column are "
+                                    "read from there", rule="validation.source_columns")
         joined = rows.merge(source[[*keys, *columns]].drop_duplicates(keys), on=keys,
                             how="left", validate="many_to_one")
         return joined.set_axis(rows.index)
