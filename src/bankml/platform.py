@@ -59,8 +59,14 @@ class Platform:
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
         metadata = SqlMetadataStore(settings.resolved_metadata_url)
-        if settings.auto_migrate:
-            metadata.migrate()
+        try:
+            if settings.auto_migrate:
+                metadata.migrate()
+            else:  # a bank that migrates on its own schedule gets told, not surprised
+                metadata.check_current()
+        except BaseException:
+            metadata.close()  # no pooled connection outlives a platform that never opened
+            raise
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
         return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path),
                    online or open_online_store(settings.resolved_online_url))

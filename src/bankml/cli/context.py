@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,8 +18,9 @@ TokenOption = Annotated[
                              show_default=False)]
 
 
-def open_platform(home: Path | None) -> Platform:
-    overrides = {"home": home} if home is not None else {}
+def open_platform(home: Path | None, **overrides: Any) -> Platform:
+    if home is not None:
+        overrides["home"] = home
     return Platform.from_settings(load_settings(**overrides))
 
 

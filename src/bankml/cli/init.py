@@ -15,7 +15,7 @@ def init(home: HomeOption = None,
          admin: Annotated[str | None, typer.Option(
              help="Username of the first admin (default: BANKML_ACTOR).")] = None) -> None:
     """Create the bankml home (stores, migrations, keys, first admin); print what is where."""
-    with open_platform(home) as platform:
+    with open_platform(home, auto_migrate=True) as platform:  # init always migrates
         settings = platform.settings
         first = platform.identity.bootstrap_admin(admin or settings.actor.lower())
         table = Table(title="bankml home", show_header=False)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from bankml import Platform
-from bankml.core.errors import StoreUnavailableError
+from bankml.core.errors import SchemaOutdatedError, StoreUnavailableError
 from bankml.stores.sql import SqlMetadataStore
 from bankml.stores.sql.audit import ReadOnlyError
 from bankml.stores.sql.migrations import current_revision, downgrade_to_base, head_revision
@@ -104,3 +106,13 @@ def test_unreachable_server_is_named() -> None:
                        match=r"bank:\*\*\*@127.0.0.1:1.*BANKML_METADATA_URL"):
         store.migrate()
     store.close()
+
+
+def test_outdated_schema_is_named_when_migrating_is_off(tmp_path: Path,
+                                                        metadata_url: str) -> None:
+    """With BANKML_AUTO_MIGRATE off, an unmigrated store stops the platform with a clear error."""
+    with pytest.raises(SchemaOutdatedError, match="at migration none.*Run `bankml init`"):
+        Platform.open(tmp_path / "home", metadata_url=metadata_url, auto_migrate=False)
+
+    Platform.open(tmp_path / "home", metadata_url=metadata_url).close()  # migrates
+    Platform.open(tmp_path / "home", metadata_url=metadata_url, auto_migrate=False).close()

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from bankml.core.errors import StoreUnavailableError
+from bankml.core.errors import SchemaOutdatedError, StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
 from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
 from bankml.stores.sql.features import SqlFeatureViews
 from bankml.stores.sql.identity import SqlTokens, SqlUsers
-from bankml.stores.sql.migrations import upgrade_to_head
+from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_to_head
 from bankml.stores.sql.models import SqlModelVersions
 from bankml.stores.sql.oversight import SqlOversight
 from bankml.stores.sql.validation_runs import SqlValidationRuns
@@ -57,6 +57,16 @@ class SqlMetadataStore:
 
     def describe(self) -> str:
         return self._engine.url.render_as_string(hide_password=True)
+
+    def check_current(self) -> None:
+        """SchemaOutdatedError unless the database is at the newest migration."""
+        with self._connect() as connection:
+            current = current_revision(connection)
+        if current != head_revision():
+            raise SchemaOutdatedError(
+                f"The metadata store {self.describe()} is at migration {current or 'none'}, "
+                f"this bankml needs {head_revision()}. Run `bankml init` (it migrates), or "
+                "set BANKML_AUTO_MIGRATE=true.")
 
     def migrate(self) -> str:
         """Bring the schema to the newest migration; returns the revision now in force."""
