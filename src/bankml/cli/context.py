@@ -19,9 +19,10 @@ TokenOption = Annotated[
 
 
 def open_platform(home: Path | None, **overrides: Any) -> Platform:
-    if home is not None:
-        overrides["home"] = home
-    return Platform.from_settings(load_settings(**overrides))
+    """The platform the settings (and --home) name; `overrides` are applied after the
+    settings are checked, so a wrong BANKML_* variable is still named."""
+    settings = load_settings(**({"home": home} if home is not None else {}))
+    return Platform.from_settings(settings.model_copy(update=overrides))
 
 
 def authorized(platform: Platform, token: str | None, permission: Permission,
