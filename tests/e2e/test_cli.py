@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bankml.core.identity import Role
+from support.cli import bankml
 
 TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
 
-
-def bankml(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
-    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
-                          text=True, env={**clean, "COLUMNS": "200", **(env or {})},
-                          check=False)
 
 
 @pytest.fixture(scope="module")

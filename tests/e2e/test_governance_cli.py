@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def bankml(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
-    if token:
-        env["BANKML_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
-                          text=True, env={**env, "COLUMNS": "200"}, check=False)
+from support.cli import bankml
 
 
 @pytest.fixture

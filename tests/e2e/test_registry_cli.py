@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bankml.core.identity import Role
+from support.cli import bankml
 
 TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
 
 SPEC = Path(__file__).parents[2] / "examples" / "german_credit_pd.yaml"
 
-
-def bankml(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BANKML_")}
-    return subprocess.run([sys.executable, "-m", "bankml", *args], capture_output=True,
-                          text=True, env={**clean, "COLUMNS": "200", "BANKML_TOKEN": token},
-                          check=False)
 
 
 @pytest.fixture(scope="module")
