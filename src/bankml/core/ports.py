@@ -27,11 +27,28 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+class StagedArtifact(Protocol):
+    """Bytes written durably where no reader looks, waiting to be kept or dropped."""
+
+    @property
+    def digest(self) -> str: ...
+
+    def commit(self) -> str:
+        """Store the bytes under their sha256 (as `put` would) and return it."""
+
+    def discard(self) -> None:
+        """Drop the bytes; nothing was stored."""
+
+
 class ArtifactStore(Protocol):
     """Immutable blobs addressed by the sha256 of their bytes."""
 
     def put(self, data: bytes | BinaryIO | Path) -> str:
         """Store the bytes (or a file's content) and return their sha256."""
+
+    def stage(self, data: bytes | BinaryIO | Path) -> StagedArtifact:
+        """Write the bytes now, so that keeping them later costs a rename; until
+        `commit`, no `get` or `exists` sees them."""
 
     def get(self, digest: str) -> bytes:
         """The bytes stored under `digest`, verified.

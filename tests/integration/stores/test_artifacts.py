@@ -49,6 +49,33 @@ class ArtifactStoreContract:
         assert store.put(CONTENT) == store.put(CONTENT)
         assert store.exists(hashlib.sha256(CONTENT).hexdigest())
 
+    def test_staged_bytes_are_unseen_until_committed(self, store: FsspecArtifactStore) -> None:
+        """A staged artifact has its digest at once, and is readable only once committed."""
+        digest = hashlib.sha256(CONTENT).hexdigest()
+        staged = store.stage(CONTENT)
+
+        assert staged.digest == digest
+        assert not store.exists(digest)
+        with pytest.raises(NotFoundError):
+            store.get(digest)
+        assert staged.commit() == digest
+        assert store.get(digest) == CONTENT
+
+    def test_discarded_stage_stores_nothing(self, store: FsspecArtifactStore) -> None:
+        """Discarding a staged artifact leaves the store as it was."""
+        staged = store.stage(CONTENT)
+        staged.discard()
+
+        assert not store.exists(staged.digest)
+
+    def test_committing_bytes_already_stored_keeps_them(self,
+                                                        store: FsspecArtifactStore) -> None:
+        """Staging and committing bytes stored before changes nothing and gives their digest."""
+        digest = store.put(CONTENT)
+
+        assert store.stage(CONTENT).commit() == digest
+        assert store.get(digest) == CONTENT
+
     def test_tampered_artifact_is_refused(self, store: FsspecArtifactStore) -> None:
         """Bytes changed behind the store's back are never handed on."""
         digest = store.put(CONTENT)
@@ -85,9 +112,11 @@ class TestLocalArtifactStore(ArtifactStoreContract):
         Path(store.location(digest)).write_bytes(content)
 
     def test_no_temporary_files_remain(self, store: FsspecArtifactStore, tmp_path: Path) -> None:
-        """After a put, only the artifact itself is on disk."""
+        """After puts, commits and discards, only the artifact itself is on disk."""
         store.put(CONTENT)
         store.put(CONTENT)
+        store.stage(CONTENT).commit()
+        store.stage(b"dropped").discard()
 
         assert list((tmp_path / "artifacts" / "incoming").iterdir()) == []
 

@@ -1,7 +1,8 @@
 """Artifacts stored under the sha256 of their bytes, on a local folder or any fsspec URI.
 
 Writes go to a temporary name and are moved into place, so a crash never leaves a
-half-written artifact under a real digest. Reads re-hash the bytes before handing them on.
+half-written artifact under a real digest; `stage` does the writing alone, so a caller can
+write early and decide later. Reads re-hash the bytes before handing them on.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import io
 import os
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
@@ -33,12 +36,15 @@ class FsspecArtifactStore:
         self._fs.makedirs(f"{self._root}/incoming", exist_ok=True)
 
     def put(self, data: bytes | BinaryIO | Path) -> str:
+        return self.stage(data).commit()
+
+    def stage(self, data: bytes | BinaryIO | Path) -> StagedFile:
         if isinstance(data, bytes):
-            return self._write(io.BytesIO(data))
+            return self._stage(io.BytesIO(data))
         if isinstance(data, Path):
             with data.open("rb") as stream:
-                return self._write(stream)
-        return self._write(data)
+                return self._stage(stream)
+        return self._stage(data)
 
     def get(self, digest: str) -> bytes:
         path = self._path(digest)
@@ -64,7 +70,7 @@ class FsspecArtifactStore:
                                     "digits)", rule="artifact.digest_format")
         return f"{self._root}/sha256/{digest[:2]}/{digest}"
 
-    def _write(self, stream: BinaryIO) -> str:
+    def _stage(self, stream: BinaryIO) -> StagedFile:
         hasher = hashlib.sha256()
         temporary = f"{self._root}/incoming/{uuid.uuid4().hex}"
         try:
@@ -73,16 +79,36 @@ class FsspecArtifactStore:
                     hasher.update(chunk)
                     target.write(chunk)
                 _sync(target)
-            digest = hasher.hexdigest()
-            final = self._path(digest)
-            if self._fs.exists(final):  # same bytes stored before: keep the first copy
-                return digest
-            self._fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
-            self._fs.mv(temporary, final)
-            return digest
-        finally:
+        except BaseException:
             if self._fs.exists(temporary):
                 self._fs.rm(temporary)
+            raise
+        digest = hasher.hexdigest()
+        return StagedFile(fs=self._fs, digest=digest, temporary=temporary,
+                          final=self._path(digest))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StagedFile:
+    """Bytes written and synced under `incoming/`, which readers never look in."""
+
+    fs: AbstractFileSystem
+    digest: str
+    temporary: str
+    final: str
+
+    def commit(self) -> str:
+        try:
+            if not self.fs.exists(self.final):  # same bytes stored before: keep that copy
+                self.fs.makedirs(self.final.rsplit("/", 1)[0], exist_ok=True)
+                self.fs.mv(self.temporary, self.final)
+            return self.digest
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if self.fs.exists(self.temporary):
+            self.fs.rm(self.temporary)
 
 
 def _is_local(protocol: str | tuple[str, ...]) -> bool:
