@@ -290,6 +290,10 @@ def _check_consistency(loaded: LoadedSpec) -> None:
         if ref.split(":", 1)[1] == spec.source.label:
             raise loaded.error(("features", index), f"{ref!r} is the label; a model cannot "
                                "take its own target as an input", rule="pipeline.label_leak")
+        if ref.split(":", 1)[1] in spec.model.protected_attributes:
+            raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
+                               "kept for fairness testing only; remove it from the features",
+                               rule="registry.protected_not_input")
     expected = POLICY_KINDS_BY_DOMAIN.get(spec.model.domain)
     if expected is not None and spec.decision_policy.kind != expected:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "

@@ -113,6 +113,19 @@ def test_bad_feature_ref_is_named() -> None:
         parse(text)
 
 
+def test_protected_attribute_among_the_features_is_refused() -> None:
+    """A feature ref naming a protected attribute is refused at its line, before any data."""
+    start = BASE.index("inputs:")
+    end = BASE.index("split:")
+    text = BASE[:start] + "features:\n  - customer:income\n  - customer:age_years\n\n" + BASE[end:]
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, 'customer:age_years')}, "
+                                        r"features.1: 'customer:age_years' is a protected "
+                                        "attribute") as caught:
+        parse(text)
+    assert caught.value.rule == "registry.protected_not_input"
+
+
 def test_sklearn_estimator_needs_its_class() -> None:
     """kind sklearn without an import path is refused."""
     text = BASE.replace("kind: logistic_regression", "kind: sklearn")
