@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bankml.training.evaluation import METRIC_FUNCTIONS, ks_statistic
+from bankml.training.evaluation import METRIC_FUNCTIONS, evaluate, ks_statistic
 from bankml.training.woe import WoeEncoder
 
 RNG = np.random.default_rng(11)
@@ -29,6 +29,15 @@ def test_gini_matches_somers_d() -> None:
     expected = stats.somersd(LABELS, SCORES).statistic
 
     assert METRIC_FUNCTIONS["gini"](LABELS, SCORES) == pytest.approx(expected, abs=1e-9)
+
+
+def test_evaluate_gives_each_metric_function_exactly() -> None:
+    """Sharing one ROC curve among AUC, Gini and KS changes no bit of any metric."""
+    names = tuple(METRIC_FUNCTIONS)
+
+    found = evaluate(names, LABELS, SCORES, prefix="test")
+
+    assert found == {f"test.{name}": METRIC_FUNCTIONS[name](LABELS, SCORES) for name in names}
 
 
 def test_woe_matches_a_hand_computed_table() -> None:
