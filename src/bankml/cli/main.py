@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -54,6 +55,9 @@ def main(
 
 def run() -> None:
     """The console entry point: a BankmlError prints its message and rule, exit code 1."""
+    # What start-up imported lives as long as the process: keep it out of the collector's
+    # full sweeps, each of which would walk its ~230,000 objects (0.1-0.2 s a time).
+    gc.freeze()
     try:
         app()
     except BankmlError as error:
