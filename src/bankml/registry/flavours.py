@@ -56,15 +56,21 @@ class ScoringModel:
     calibration: str | None = None  # "sigmoid" or "isotonic"
     calibrator: Any = None
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Columns: probability of the negative and of the positive class, as scikit-learn."""
-        positive = self.calibrate(self.raw_scores(frame))
+    def predict_proba(self, frame: pd.DataFrame, *, threads: int | None = None) -> np.ndarray:
+        """Columns: probability of the negative and of the positive class, as scikit-learn.
+
+        `threads` sets how many threads LightGBM scores with (one thread scores each row, so
+        no score depends on it); other estimators follow the process's BLAS limits.
+        """
+        positive = self.calibrate(self.raw_scores(frame, threads=threads))
         return np.column_stack([1.0 - positive, positive])
 
-    def raw_scores(self, frame: pd.DataFrame) -> np.ndarray:
+    def raw_scores(self, frame: pd.DataFrame, *, threads: int | None = None) -> np.ndarray:
         prepared = self.preprocess.transform(frame[self.inputs])
         if isinstance(self.estimator, lgb.Booster):
-            return np.asarray(self.estimator.predict(prepared), dtype=float)
+            scores = (self.estimator.predict(prepared) if threads is None
+                      else self.estimator.predict(prepared, num_threads=threads))
+            return np.asarray(scores, dtype=float)
         return np.asarray(self.estimator.predict_proba(prepared)[:, 1], dtype=float)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
@@ -36,6 +37,14 @@ def platform_description() -> dict[str, str]:
     return {"python": platform.python_version(), "implementation":
             platform.python_implementation(), "system": platform.system(),
             "machine": platform.machine()}
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _git_commit() -> str | None:

@@ -9,25 +9,37 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import NotFoundError
-from bankml.core.ports import ArtifactStore, HistoricalFeatures, PinnedFeature
+from bankml.core.ports import (
+    ArtifactStore,
+    HistoricalFeatures,
+    PinnedFeature,
+    StagedArtifact,
+)
 from bankml.core.registry import Domain, InputField, ModelVersion, Signature
 from bankml.registry import Registry
 from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
 from bankml.registry.service import NewVersion
 from bankml.training.data import SourceData, dataset_digest, read_source
-from bankml.training.environment import code_version, dependency_versions, platform_description
+from bankml.training.environment import (
+    available_cores,
+    code_version,
+    dependency_versions,
+    platform_description,
+)
 from bankml.training.estimators import EstimatorError, fit_calibrator, fit_estimator
 from bankml.training.evaluation import evaluate, outcome_shares
 from bankml.training.preprocessing import build_preprocessing, numeric_columns
@@ -54,7 +66,7 @@ class Build:
     metrics: dict[str, float]
     dataset: pd.DataFrame
     dataset_sha256: str
-    snapshot: bytes  # the dataset as Parquet, for the artifact store
+    snapshot: StagedArtifact | None  # the dataset as Parquet, staged in the artifact store
     feature_views: tuple[str, ...]
     manifest: dict[str, Any]
 
@@ -109,10 +121,10 @@ class Trainer:
               progress: Progress = _silent) -> ModelVersion:
         """Run the spec and register the result as the model's next version."""
         loaded = load_spec(spec) if isinstance(spec, Path) else spec
-        built = self.build(loaded, progress)
+        built = self.build(loaded, progress, keep_snapshot=True)
         progress("registering the version")
-        manifest = {**built.manifest,
-                    "dataset_snapshot_sha256": self._artifacts.put(built.snapshot)}
+        snapshot = built.snapshot.commit() if built.snapshot is not None else None
+        manifest = {**built.manifest, "dataset_snapshot_sha256": snapshot}
         return self._registry.register(loaded.spec.model.to_model(), NewVersion(
             artifact=built.artifact, flavour=BUNDLE, signature=built.signature,
             metrics=built.metrics, feature_views=built.feature_views,
@@ -142,48 +154,46 @@ class Trainer:
                             differences=_differences(recorded, built.manifest))
 
     def build(self, loaded: LoadedSpec, progress: Progress = _silent, *,
-              pins: dict[str, str] | None = None) -> Build:
+              pins: dict[str, str] | None = None, keep_snapshot: bool = False) -> Build:
         """Everything `train` does except registering; `pins` maps feature refs to the
-        pinned refs to read instead (`view:f` -> `view@3:f`)."""
+        pinned refs to read instead (`view:f` -> `view@3:f`); `keep_snapshot` stages the
+        dataset as Parquet in the artifact store, for the caller to commit or discard."""
         spec = loaded.spec
         progress("reading the source")
         source = read_source(loaded, self._datasets_dir)
         inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
         progress("checking columns, labels and timestamps")
         dataset = _dataset(loaded, frame, inputs)
-        digest = dataset_digest(dataset)
         progress("splitting out of time and holding out")
         sets = split_dataset(loaded, dataset)
-        progress(f"fitting {spec.estimator.kind} on {len(sets['train']):,} rows")
-        # The Parquet snapshot is written meanwhile: pyarrow works outside the GIL, on a
-        # core the declared threads leave free.
-        with ThreadPoolExecutor(1) as background, threadpool_limits(limits=spec.threads):
-            snapshot = background.submit(_parquet, dataset)
-            model = _fit(loaded, inputs, sets)
-            metrics = _metrics(spec, model, sets)
-        progress("serialising the artifact")
-        artifact = dump_bundle(model)
-        refused = untrusted_types(artifact)
-        if refused:  # caught before registering: a version nobody could load is useless
-            raise loaded.error(("estimator",), "the fitted model holds types outside the "
-                               f"trusted allowlist ({', '.join(refused)}); choose another "
-                               "estimator or have the type reviewed and allowed",
-                               rule="artifact.trusted_types")
-        manifest = {
-            "spec": spec.described(), "spec_sha256": spec.digest(),
-            "spec_folder": str(loaded.folder.resolve()), "data_source":
-            source.described, "dataset_sha256": digest, "dataset_rows": len(dataset),
-            "feature_refs": refs, "feature_views": list(feature_views),
-            "code": code_version(), "dependencies": dependency_versions(),
-            "seeds": {"seed": spec.seed}, "threads": {"threads": spec.threads},
-            "platform": platform_description(),
-            "splits": {name: len(rows) for name, rows in sets.items()},
-        }
-        return Build(model=model, artifact=artifact,
-                     signature=_signature(spec, sets["train"], inputs), metrics=metrics,
-                     dataset=dataset, dataset_sha256=digest, snapshot=snapshot.result(),
-                     feature_views=feature_views,
-                     manifest=manifest)
+        # What needs no fitted model is done during the fit, on a core the declared threads
+        # leave free: hashing, pyarrow and file writes spend most of their time outside
+        # the GIL. One worker, so its tasks run in the order they are given; it reads only
+        # `dataset`, which nothing changes from here on.
+        with ThreadPoolExecutor(1) as background:
+            environment = background.submit(_environment)
+            digest = background.submit(dataset_digest, dataset)
+            snapshot = (background.submit(_stage_snapshot, self._artifacts, dataset)
+                        if keep_snapshot else None)
+            try:
+                model, artifact, metrics = _fit_and_evaluate(loaded, inputs, sets, progress)
+                manifest = {
+                    "spec": spec.described(), "spec_sha256": spec.digest(),
+                    "spec_folder": str(loaded.folder.resolve()),
+                    "data_source": source.described, "dataset_sha256": digest.result(),
+                    "dataset_rows": len(dataset), "feature_refs": refs,
+                    "feature_views": list(feature_views), **environment.result(),
+                    "seeds": {"seed": spec.seed}, "threads": {"threads": spec.threads},
+                    "splits": {name: len(rows) for name, rows in sets.items()},
+                }
+                return Build(model=model, artifact=artifact,
+                             signature=_signature(spec, sets["train"], inputs),
+                             metrics=metrics, dataset=dataset, dataset_sha256=digest.result(),
+                             snapshot=snapshot.result() if snapshot is not None else None,
+                             feature_views=feature_views, manifest=manifest)
+            except BaseException:
+                _discard(snapshot)
+                raise
 
     def _inputs(self, loaded: LoadedSpec, source: SourceData, pins: dict[str, str]
                 ) -> tuple[list[str], pd.DataFrame, tuple[str, ...], dict[str, str]]:
@@ -217,9 +227,57 @@ class Trainer:
                                                                       strict=True)}
 
 
+def _fit_and_evaluate(loaded: LoadedSpec, inputs: list[str], sets: dict[str, pd.DataFrame],
+                      progress: Progress) -> tuple[ScoringModel, bytes, dict[str, float]]:
+    """The fitted model, its artifact and its metrics, under the declared thread limit."""
+    spec = loaded.spec
+    with threadpool_limits(limits=spec.threads):
+        progress(f"fitting {spec.estimator.kind} on {len(sets['train']):,} rows")
+        model = _fit(loaded, inputs, sets)
+        progress("serialising the artifact")
+        artifact = _artifact(loaded, model)
+        progress("evaluating on the holdout and out-of-time test sets")
+        return model, artifact, _metrics(spec, model, sets)
+
+
+def _environment() -> dict[str, Any]:
+    return {"code": code_version(), "dependencies": dependency_versions(),
+            "platform": platform_description()}
+
+
+def _artifact(loaded: LoadedSpec, model: ScoringModel) -> bytes:
+    """The model's bytes; refused here, before anything is stored, if loading would refuse
+    them: a version nobody could load is useless."""
+    artifact = dump_bundle(model)
+    refused = untrusted_types(artifact)
+    if refused:
+        raise loaded.error(("estimator",), "the fitted model holds types outside the "
+                           f"trusted allowlist ({', '.join(refused)}); choose another "
+                           "estimator or have the type reviewed and allowed",
+                           rule="artifact.trusted_types")
+    return artifact
+
+
+def _stage_snapshot(artifacts: ArtifactStore, dataset: pd.DataFrame) -> StagedArtifact:
+    return artifacts.stage(_parquet(dataset))
+
+
+def _discard(snapshot: Future[StagedArtifact] | None) -> None:
+    """Drop a staged snapshot once its staging has ended, if it got that far."""
+    if snapshot is not None and snapshot.exception() is None:
+        snapshot.result().discard()
+
+
 def _parquet(dataset: pd.DataFrame) -> bytes:
+    """The dataset as Parquet, dictionary-encoded only where values repeat (text,
+    categories, flags): on measured numbers the encoder tries, gives up, and makes the
+    whole write ~5x slower."""
+    table = pa.Table.from_pandas(dataset, preserve_index=False)
+    repeating = [field.name for field in table.schema
+                 if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)
+                         or pa.types.is_timestamp(field.type))]
     buffer = io.BytesIO()
-    dataset.to_parquet(buffer, index=False)
+    pq.write_table(table, buffer, use_dictionary=repeating)
     return buffer.getvalue()
 
 
@@ -284,36 +342,40 @@ def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
 def split_dataset(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Out of time: test from the date on; before it, a seeded stratified holdout."""
     spec = loaded.spec
-    label, cut = spec.source.label, spec.split.out_of_time.test_from
+    cut = spec.split.out_of_time.test_from
     dates = pd.to_datetime(dataset[spec.date_column], utc=True)
     is_test = (dates >= pd.Timestamp(cut, tz="UTC")).to_numpy()
-    test, pool = dataset[is_test], dataset[~is_test]
+    labels = dataset[spec.source.label].to_numpy()
+    # Row positions are split, and each set taken from the dataset once at the end.
+    test, pool = np.flatnonzero(is_test), np.flatnonzero(~is_test)
     where = ("split", "out_of_time", "test_from")
-    if test.empty:
+    if not test.size:
         raise loaded.error(where, f"{cut} leaves the out-of-time test set empty: the latest "
                            f"{spec.date_column} is {dates.max()}", rule="pipeline.split_nonempty")
-    if pool.empty:
+    if not pool.size:
         raise loaded.error(where, f"{cut} leaves no rows before it to train on: the earliest "
                            f"{spec.date_column} is {dates.min()}", rule="pipeline.split_nonempty")
-    train, holdout = _share(loaded, pool, spec.split.holdout.share, spec.seed,
-                            ("split", "holdout", "share"))
-    sets = {"train": train, "holdout": holdout, "test": test}
+    train, holdout = _share(loaded, pool, labels, share=spec.split.holdout.share,
+                            seed=spec.seed, where=("split", "holdout", "share"))
+    positions = {"train": train, "holdout": holdout, "test": test}
     if spec.calibration is not None:
-        sets["train"], sets["calibration"] = _share(loaded, train, spec.calibration.share,
-                                                    spec.seed + 1, ("calibration", "share"))
-    for name, rows in sets.items():
-        if rows[label].nunique() < 2:
+        positions["train"], positions["calibration"] = _share(
+            loaded, train, labels, share=spec.calibration.share, seed=spec.seed + 1,
+            where=("calibration", "share"))
+    for name, rows in positions.items():
+        if np.unique(labels[rows]).size < 2:
             raise loaded.error(where if name == "test" else ("split", "holdout"),
                                f"the {name} set ({len(rows)} rows) holds only one label "
                                "value; it cannot be fitted or evaluated",
                                rule="pipeline.split_nonempty")
-    return sets
+    return {name: dataset.take(rows) for name, rows in positions.items()}
 
 
-def _share(loaded: LoadedSpec, rows: pd.DataFrame, share: float, seed: int,
-           where: tuple[str | int, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    label = rows[loaded.spec.source.label]
-    stratify = label if label.value_counts().min() >= 2 and label.nunique() == 2 else None
+def _share(loaded: LoadedSpec, rows: np.ndarray, labels: np.ndarray, *, share: float,
+           seed: int, where: tuple[str | int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """`rows` split in two, `share` of them taken out, stratified by label when possible."""
+    values, counts = np.unique(labels[rows], return_counts=True)
+    stratify = labels[rows] if values.size == 2 and counts.min() >= 2 else None
     try:
         kept, taken = train_test_split(rows, test_size=share, random_state=seed,
                                        stratify=stratify)
@@ -350,10 +412,13 @@ def _fit(loaded: LoadedSpec, inputs: list[str], sets: dict[str, pd.DataFrame]) -
 
 def _metrics(spec: PipelineSpec, model: ScoringModel,
              sets: dict[str, pd.DataFrame]) -> dict[str, float]:
+    # Every core scores: a row's score does not depend on how many threads score the rows,
+    # unlike the fit, which keeps the declared threads.
+    threads = max(spec.threads, available_cores())
     metrics: dict[str, float] = {}
     for name in ("holdout", "test"):
         rows = sets[name]
-        scores = model.predict_proba(rows)[:, 1]
+        scores = model.predict_proba(rows, threads=threads)[:, 1]
         labels = rows[spec.source.label].to_numpy()
         metrics |= evaluate(spec.metrics, labels, scores, prefix=name)
         metrics |= outcome_shares(spec.decision_policy, scores, prefix=name)

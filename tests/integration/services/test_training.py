@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from bankml import Platform
 from bankml.core.errors import SpecError
 from bankml.core.features import Entity, FeatureView, Field, FileSource, Int64, String
 from bankml.datasets import german_credit, synthesize_german_credit
 from bankml.training import Trainer
+from bankml.training.pipeline import split_dataset
+from bankml.training.spec import load_spec
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
 LOGISTIC = EXAMPLES / "german_credit_pd.yaml"
@@ -135,6 +140,29 @@ def test_registered_model_scores_as_trained(bankml: Platform) -> None:
     assert scores.max() <= 1.0
 
 
+def test_lightgbm_scores_do_not_depend_on_threads(bankml: Platform) -> None:
+    """One thread or two, every row gets the same score to the last bit."""
+    model = bankml.registry.load(bankml.training.train(LIGHTGBM, actor="dev"))
+    rows = synthesize_german_credit()
+
+    assert np.array_equal(model.predict_proba(rows, threads=1),
+                          model.predict_proba(rows, threads=2))
+
+
+def test_metrics_are_those_of_the_registered_artifact(bankml: Platform) -> None:
+    """Holdout and test metrics equal scikit-learn's on the stored artifact's scores."""
+    version = bankml.training.train(LIGHTGBM, actor="dev")
+    model = bankml.registry.load(version)
+    snapshot = bankml.artifacts.get(version.manifest["dataset_snapshot_sha256"])
+    sets = split_dataset(load_spec(LIGHTGBM), pd.read_parquet(io.BytesIO(snapshot)))
+
+    for name in ("holdout", "test"):
+        scores = model.predict_proba(sets[name], threads=1)[:, 1]
+        labels = sets[name]["default"]
+        assert version.metrics[f"{name}.auc"] == roc_auc_score(labels, scores)
+        assert version.metrics[f"{name}.brier"] == brier_score_loss(labels, scores)
+
+
 @pytest.mark.parametrize("replacements", [
     [("preprocessing:\n  numeric: {impute: median, scale: true}",
       "preprocessing:\n  woe_binning: {bins: 4}\n  numeric: {impute: median, scale: true}")],
@@ -156,7 +184,14 @@ def refused(bankml: Platform, spec: Path, message: str) -> SpecError:
         bankml.training.train(spec, actor="dev")
     assert bankml.registry.versions() == []
     assert bankml.audit.events() == []
+    assert stored_files(bankml) == []
     return caught.value
+
+
+def stored_files(bankml: Platform) -> list[Path]:
+    """Every file in the artifact store, committed or staged."""
+    return [path for path in Path(bankml.settings.resolved_artifacts_uri).rglob("*")
+            if path.is_file()]
 
 
 def test_unknown_column_is_refused(bankml: Platform, tmp_path: Path) -> None:
@@ -173,6 +208,27 @@ def test_value_column_must_be_numeric(bankml: Platform, tmp_path: Path) -> None:
     line = spec.read_text().splitlines().index("  value: purpose") + 1
 
     refused(bankml, spec, rf"line {line}, source.value: 'purpose' must hold numbers")
+
+
+def test_estimator_that_cannot_be_built_stores_nothing(bankml: Platform,
+                                                       tmp_path: Path) -> None:
+    """Refused at the fit, after the snapshot was staged: the staged snapshot is dropped."""
+    spec = variant(tmp_path, ("kind: logistic_regression\n  params: {C: 0.5, max_iter: 1000}",
+                              "kind: sklearn\n  class: sklearn.ensemble.RandomForestClassifier"
+                              "\n  params: {no_such_param: 1}"))
+
+    error = refused(bankml, spec, "RandomForestClassifier does not take these params")
+    assert error.rule == "pipeline.estimator"
+
+
+def test_model_loading_would_refuse_is_not_stored(bankml: Platform, tmp_path: Path) -> None:
+    """A fitted model holding types outside the allowlist is refused; nothing is stored."""
+    spec = variant(tmp_path, ("kind: logistic_regression\n  params: {C: 0.5, max_iter: 1000}",
+                              "kind: sklearn\n  class: sklearn.ensemble."
+                              "HistGradientBoostingClassifier\n  params: {max_iter: 10}"))
+
+    error = refused(bankml, spec, "holds types outside the trusted allowlist")
+    assert error.rule == "artifact.trusted_types"
 
 
 def test_split_leaving_test_empty_is_refused(bankml: Platform, tmp_path: Path) -> None:
