@@ -363,7 +363,7 @@ def split_dataset(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.Dat
             loaded, train, labels, share=spec.calibration.share, seed=spec.seed + 1,
             where=("calibration", "share"))
     for name, rows in positions.items():
-        if np.unique(labels[rows]).size < 2:
+        if (labels[rows] == labels[rows[0]]).all():
             raise loaded.error(where if name == "test" else ("split", "holdout"),
                                f"the {name} set ({len(rows)} rows) holds only one label "
                                "value; it cannot be fitted or evaluated",
@@ -374,8 +374,8 @@ def split_dataset(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.Dat
 def _share(loaded: LoadedSpec, rows: np.ndarray, labels: np.ndarray, *, share: float,
            seed: int, where: tuple[str | int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """`rows` split in two, `share` of them taken out, stratified by label when possible."""
-    values, counts = np.unique(labels[rows], return_counts=True)
-    stratify = labels[rows] if values.size == 2 and counts.min() >= 2 else None
+    counts = pd.Series(labels[rows]).value_counts()  # by hashing: no sort
+    stratify = labels[rows] if len(counts) == 2 and counts.min() >= 2 else None
     try:
         kept, taken = train_test_split(rows, test_size=share, random_state=seed,
                                        stratify=stratify)
