@@ -210,25 +210,19 @@ def test_value_column_must_be_numeric(bankml: Platform, tmp_path: Path) -> None:
     refused(bankml, spec, rf"line {line}, source.value: 'purpose' must hold numbers")
 
 
-def test_estimator_that_cannot_be_built_stores_nothing(bankml: Platform,
-                                                       tmp_path: Path) -> None:
-    """Refused at the fit, after the snapshot was staged: the staged snapshot is dropped."""
+@pytest.mark.parametrize(("estimator", "message", "rule"), [
+    ("RandomForestClassifier\n  params: {no_such_param: 1}",
+     "RandomForestClassifier does not take these params", "pipeline.estimator"),
+    ("HistGradientBoostingClassifier\n  params: {max_iter: 10}",
+     "holds types outside the trusted allowlist", "artifact.trusted_types"),
+], ids=["estimator-cannot-be-built", "model-loading-would-refuse"])
+def test_refused_after_the_snapshot_was_staged_stores_nothing(
+        bankml: Platform, tmp_path: Path, estimator: str, message: str, rule: str) -> None:
+    """Refused at or after the fit, when the snapshot is staged: it is dropped unstored."""
     spec = variant(tmp_path, ("kind: logistic_regression\n  params: {C: 0.5, max_iter: 1000}",
-                              "kind: sklearn\n  class: sklearn.ensemble.RandomForestClassifier"
-                              "\n  params: {no_such_param: 1}"))
+                              f"kind: sklearn\n  class: sklearn.ensemble.{estimator}"))
 
-    error = refused(bankml, spec, "RandomForestClassifier does not take these params")
-    assert error.rule == "pipeline.estimator"
-
-
-def test_model_loading_would_refuse_is_not_stored(bankml: Platform, tmp_path: Path) -> None:
-    """A fitted model holding types outside the allowlist is refused; nothing is stored."""
-    spec = variant(tmp_path, ("kind: logistic_regression\n  params: {C: 0.5, max_iter: 1000}",
-                              "kind: sklearn\n  class: sklearn.ensemble."
-                              "HistGradientBoostingClassifier\n  params: {max_iter: 10}"))
-
-    error = refused(bankml, spec, "holds types outside the trusted allowlist")
-    assert error.rule == "artifact.trusted_types"
+    assert refused(bankml, spec, message).rule == rule
 
 
 def test_split_leaving_test_empty_is_refused(bankml: Platform, tmp_path: Path) -> None:
