@@ -62,10 +62,13 @@ class ArtifactStoreContract:
         assert store.get(digest) == CONTENT
 
     def test_discarded_stage_stores_nothing(self, store: FsspecArtifactStore) -> None:
-        """Discarding a staged artifact leaves the store as it was."""
+        """Discarding a staged artifact removes its written bytes and stores nothing."""
         staged = store.stage(CONTENT)
+        assert staged.fs.exists(staged.temporary)
+
         staged.discard()
 
+        assert not staged.fs.exists(staged.temporary)
         assert not store.exists(staged.digest)
 
     def test_committing_bytes_already_stored_keeps_them(self,

@@ -80,8 +80,7 @@ class FsspecArtifactStore:
                     target.write(chunk)
                 _sync(target)
         except BaseException:
-            if self._fs.exists(temporary):
-                self._fs.rm(temporary)
+            _remove(self._fs, temporary)
             raise
         digest = hasher.hexdigest()
         return StagedFile(fs=self._fs, digest=digest, temporary=temporary,
@@ -107,8 +106,12 @@ class StagedFile:
             self.discard()
 
     def discard(self) -> None:
-        if self.fs.exists(self.temporary):
-            self.fs.rm(self.temporary)
+        _remove(self.fs, self.temporary)
+
+
+def _remove(fs: AbstractFileSystem, path: str) -> None:
+    if fs.exists(path):
+        fs.rm(path)
 
 
 def _is_local(protocol: str | tuple[str, ...]) -> bool:
