@@ -19,8 +19,15 @@ from bankml.training.spec import DecisionPolicy
 
 def ks_statistic(labels: np.ndarray, scores: np.ndarray) -> float:
     """Kolmogorov-Smirnov: the largest gap between the score distributions of bads and goods."""
+    return _roc_metrics(labels, scores)["ks"]
+
+
+def _roc_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """AUC, Gini and KS from one ROC curve; AUC as roc_auc_score computes it (curve, area)."""
     false_positive, true_positive, _ = roc_curve(labels, scores)
-    return float(np.max(true_positive - false_positive))
+    area = float(auc(false_positive, true_positive))
+    return {"auc": area, "gini": 2 * area - 1,
+            "ks": float(np.max(true_positive - false_positive))}
 
 
 METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
@@ -41,12 +48,7 @@ def evaluate(names: tuple[str, ...], labels: np.ndarray, scores: np.ndarray,
              *, prefix: str) -> dict[str, float]:
     """Each named metric, as METRIC_FUNCTIONS computes it; the ROC curve behind AUC, Gini
     and KS is computed once for the three."""
-    known: dict[str, float] = {}
-    if ROC_METRICS & set(names):
-        false_positive, true_positive, _ = roc_curve(labels, scores)
-        area = float(auc(false_positive, true_positive))  # roc_auc_score's own two steps
-        known = {"auc": area, "gini": 2 * area - 1,
-                 "ks": float(np.max(true_positive - false_positive))}
+    known = _roc_metrics(labels, scores) if ROC_METRICS & set(names) else {}
     return {f"{prefix}.{name}": known[name] if name in known
             else METRIC_FUNCTIONS[name](labels, scores) for name in names}
 

@@ -177,10 +177,11 @@ class Trainer:
                         if keep_snapshot else None)
             try:
                 model, artifact, metrics = _fit_and_evaluate(loaded, inputs, sets, progress)
+                dataset_sha256 = digest.result()
                 manifest = {
                     "spec": spec.described(), "spec_sha256": spec.digest(),
                     "spec_folder": str(loaded.folder.resolve()),
-                    "data_source": source.described, "dataset_sha256": digest.result(),
+                    "data_source": source.described, "dataset_sha256": dataset_sha256,
                     "dataset_rows": len(dataset), "feature_refs": refs,
                     "feature_views": list(feature_views), **environment.result(),
                     "seeds": {"seed": spec.seed}, "threads": {"threads": spec.threads},
@@ -188,7 +189,7 @@ class Trainer:
                 }
                 return Build(model=model, artifact=artifact,
                              signature=_signature(spec, sets["train"], inputs),
-                             metrics=metrics, dataset=dataset, dataset_sha256=digest.result(),
+                             metrics=metrics, dataset=dataset, dataset_sha256=dataset_sha256,
                              snapshot=snapshot.result() if snapshot is not None else None,
                              feature_views=feature_views, manifest=manifest)
             except BaseException:
