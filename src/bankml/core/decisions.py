@@ -1,11 +1,19 @@
-"""Decision records and the policy that turns a score into a decision."""
+"""Decision policies (one kind per domain), decision records and pseudonyms.
+
+A policy turns a score into an outcome by cut-offs. Each kind names its outcomes, which of
+them are adverse (they get reason codes), and where a case goes when a person must look
+(`human_review` endpoints). Policies are described as plain data, so a logged decision can
+be decided again by `policy_from_description` long after the fact.
+"""
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.errors import InvalidInputError
@@ -15,36 +23,237 @@ class Outcome(StrEnum):
     APPROVE = "approve"
     REFER = "refer"
     DECLINE = "decline"
+    ALLOW = "allow"
+    CHALLENGE = "challenge"
+    BLOCK = "block"
+    ALERT = "alert"
+    NO_ALERT = "no_alert"
+    OFFER = "offer"
+    NO_OFFER = "no_offer"
+    REVIEW = "review"
+
+
+class PolicyKind(StrEnum):
+    APPROVE_REFER_DECLINE = "approve_refer_decline"  # credit: PD cut-offs
+    BLOCK_ALLOW = "block_allow"  # fraud, two outcomes
+    ALLOW_CHALLENGE_BLOCK = "allow_challenge_block"  # fraud, step-up in between
+    ALERT = "alert"  # AML: alert or not
+    OFFER = "offer"  # propensity: offer above a threshold
+
+
+class DecisionPolicy(Protocol):
+    """What every policy kind offers: decide, say what is adverse, describe itself."""
+
+    kind: ClassVar[PolicyKind]
+    outcomes: ClassVar[tuple[Outcome, ...]]  # from least to most adverse
+    adverse: ClassVar[frozenset[Outcome]]  # outcomes that carry reason codes
+    review: ClassVar[Outcome]  # where a case goes when a person decides
+
+    @property
+    def version(self) -> str: ...
+
+    def bands(self) -> tuple[tuple[float, ...], tuple[Outcome, ...]]:
+        """Cut-offs in increasing order and the outcome of each band they make: a score
+        below the first cut-off gets the first outcome, one at or above the last the last."""
+
+    def decide(self, score: float) -> Outcome: ...
+
+    def cutoffs(self) -> dict[str, float]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def decide_in_bands(policy: DecisionPolicy, score: float) -> Outcome:
+    cutoffs, outcomes = policy.bands()
+    return outcomes[bisect_right(cutoffs, score)]
+
+
+def _ordered(kind: PolicyKind, *pairs: tuple[str, float]) -> None:
+    values = [value for _, value in pairs]
+    if not all(0.0 <= value <= 1.0 for value in values) or values != sorted(values):
+        shown = " <= ".join(f"{name} ({value})" for name, value in pairs)
+        raise InvalidInputError("decision_policy", f"{kind} cut-offs must satisfy 0 <= {shown} "
+                                "<= 1", rule="policy.cutoffs_ordered")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CutoffPolicy:
-    """Probability-of-default cut-offs: approve below one, decline at or above the other.
+    """Credit: approve below one PD cut-off, decline at or above the other, refer between."""
 
-    Scores in between go to a person (refer).
-    """
+    kind: ClassVar[PolicyKind] = PolicyKind.APPROVE_REFER_DECLINE
+    outcomes: ClassVar[tuple[Outcome, ...]] = (Outcome.APPROVE, Outcome.REFER, Outcome.DECLINE)
+    adverse: ClassVar[frozenset[Outcome]] = frozenset({Outcome.DECLINE})
+    review: ClassVar[Outcome] = Outcome.REFER
 
     version: str
     approve_below: float
     decline_from: float
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.approve_below <= self.decline_from <= 1.0:
-            raise InvalidInputError(
-                "policy", f"cut-offs must satisfy 0 <= approve_below ({self.approve_below}) "
-                f"<= decline_from ({self.decline_from}) <= 1", rule="policy.cutoffs_ordered",
-            )
+        _ordered(self.kind, ("approve_below", self.approve_below),
+                 ("decline_from", self.decline_from))
 
-    def decide(self, probability_of_default: float) -> Outcome:
-        if probability_of_default < self.approve_below:
-            return Outcome.APPROVE
-        if probability_of_default >= self.decline_from:
-            return Outcome.DECLINE
-        return Outcome.REFER
+    def bands(self) -> tuple[tuple[float, ...], tuple[Outcome, ...]]:
+        return (self.approve_below, self.decline_from), self.outcomes
+
+    def decide(self, score: float) -> Outcome:
+        return decide_in_bands(self, score)
+
+    def cutoffs(self) -> dict[str, float]:
+        return {"approve_below": self.approve_below, "decline_from": self.decline_from}
 
     def describe(self) -> dict[str, Any]:
-        return {"version": self.version, "approve_below": self.approve_below,
-                "decline_from": self.decline_from}
+        return {"version": self.version, **self.cutoffs()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockPolicy:
+    """Fraud: block at or above a score, allow below."""
+
+    kind: ClassVar[PolicyKind] = PolicyKind.BLOCK_ALLOW
+    outcomes: ClassVar[tuple[Outcome, ...]] = (Outcome.ALLOW, Outcome.BLOCK)
+    adverse: ClassVar[frozenset[Outcome]] = frozenset({Outcome.BLOCK})
+    review: ClassVar[Outcome] = Outcome.REVIEW
+
+    version: str
+    block_from: float
+
+    def __post_init__(self) -> None:
+        _ordered(self.kind, ("block_from", self.block_from))
+
+    def bands(self) -> tuple[tuple[float, ...], tuple[Outcome, ...]]:
+        return (self.block_from,), self.outcomes
+
+    def decide(self, score: float) -> Outcome:
+        return decide_in_bands(self, score)
+
+    def cutoffs(self) -> dict[str, float]:
+        return {"block_from": self.block_from}
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "version": self.version, **self.cutoffs()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChallengePolicy:
+    """Fraud with step-up: allow, challenge (e.g. a one-time code) from one score, block
+    from a higher one."""
+
+    kind: ClassVar[PolicyKind] = PolicyKind.ALLOW_CHALLENGE_BLOCK
+    outcomes: ClassVar[tuple[Outcome, ...]] = (Outcome.ALLOW, Outcome.CHALLENGE, Outcome.BLOCK)
+    adverse: ClassVar[frozenset[Outcome]] = frozenset({Outcome.CHALLENGE, Outcome.BLOCK})
+    review: ClassVar[Outcome] = Outcome.CHALLENGE
+
+    version: str
+    challenge_from: float
+    block_from: float
+
+    def __post_init__(self) -> None:
+        _ordered(self.kind, ("challenge_from", self.challenge_from),
+                 ("block_from", self.block_from))
+
+    def bands(self) -> tuple[tuple[float, ...], tuple[Outcome, ...]]:
+        return (self.challenge_from, self.block_from), self.outcomes
+
+    def decide(self, score: float) -> Outcome:
+        return decide_in_bands(self, score)
+
+    def cutoffs(self) -> dict[str, float]:
+        return {"challenge_from": self.challenge_from, "block_from": self.block_from}
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "version": self.version, **self.cutoffs()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertPolicy:
+    """AML: alert an analyst at or above a score."""
+
+    kind: ClassVar[PolicyKind] = PolicyKind.ALERT
+    outcomes: ClassVar[tuple[Outcome, ...]] = (Outcome.NO_ALERT, Outcome.ALERT)
+    adverse: ClassVar[frozenset[Outcome]] = frozenset({Outcome.ALERT})
+    review: ClassVar[Outcome] = Outcome.ALERT  # an analyst looks at every case
+
+    version: str
+    alert_from: float
+
+    def __post_init__(self) -> None:
+        _ordered(self.kind, ("alert_from", self.alert_from))
+
+    def bands(self) -> tuple[tuple[float, ...], tuple[Outcome, ...]]:
+        return (self.alert_from,), self.outcomes
+
+    def decide(self, score: float) -> Outcome:
+        return decide_in_bands(self, score)
+
+    def cutoffs(self) -> dict[str, float]:
+        return {"alert_from": self.alert_from}
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "version": self.version, **self.cutoffs()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferPolicy:
+    """Propensity: make the offer at or above a score (a top share is turned into this
+    score on the development sample, and recorded, when the policy is declared)."""
+
+    kind: ClassVar[PolicyKind] = PolicyKind.OFFER
+    outcomes: ClassVar[tuple[Outcome, ...]] = (Outcome.OFFER, Outcome.NO_OFFER)
+    adverse: ClassVar[frozenset[Outcome]] = frozenset()
+    review: ClassVar[Outcome] = Outcome.REVIEW
+
+    version: str
+    offer_from: float
+
+    def __post_init__(self) -> None:
+        _ordered(self.kind, ("offer_from", self.offer_from))
+
+    def bands(self) -> tuple[tuple[float, ...], tuple[Outcome, ...]]:
+        return (self.offer_from,), (Outcome.NO_OFFER, Outcome.OFFER)
+
+    def decide(self, score: float) -> Outcome:
+        return decide_in_bands(self, score)
+
+    def cutoffs(self) -> dict[str, float]:
+        return {"offer_from": self.offer_from}
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "version": self.version, **self.cutoffs()}
+
+
+POLICY_CLASSES: dict[PolicyKind, type[Any]] = {
+    PolicyKind.APPROVE_REFER_DECLINE: CutoffPolicy, PolicyKind.BLOCK_ALLOW: BlockPolicy,
+    PolicyKind.ALLOW_CHALLENGE_BLOCK: ChallengePolicy, PolicyKind.ALERT: AlertPolicy,
+    PolicyKind.OFFER: OfferPolicy,
+}
+
+
+def make_policy(kind: PolicyKind | str, *, version: str,
+                cutoffs: Mapping[str, float]) -> DecisionPolicy:
+    """The policy of `kind` with `cutoffs`; InvalidInputError names a missing or extra one."""
+    try:
+        chosen = POLICY_CLASSES[PolicyKind(kind)]
+    except ValueError:
+        kinds = ", ".join(kind.value for kind in PolicyKind)
+        raise InvalidInputError("decision_policy.kind", f"{kind!r} is not a policy kind; use "
+                                f"one of {kinds}", rule="policy.kind_known") from None
+    needed = {field.name for field in fields(chosen)} - {"version"}
+    if set(cutoffs) != needed:
+        raise InvalidInputError("decision_policy", f"kind {kind} takes exactly "
+                                f"{', '.join(sorted(needed))}, not "
+                                f"{', '.join(sorted(cutoffs)) or 'nothing'}",
+                                rule="policy.cutoffs_of_kind")
+    policy: DecisionPolicy = chosen(version=version, **{k: float(v) for k, v in cutoffs.items()})
+    return policy
+
+
+def policy_from_description(described: Mapping[str, Any]) -> DecisionPolicy:
+    """The policy a decision record described (records before kinds were credit cut-offs)."""
+    fields = dict(described)
+    kind = fields.pop("kind", PolicyKind.APPROVE_REFER_DECLINE)
+    version = str(fields.pop("version"))
+    return make_policy(kind, version=version, cutoffs=fields)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bankml.core.canonical import sha256_hex
-from bankml.core.errors import BankmlError, InvalidInputError
+from bankml.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,62}")
 TOKEN = re.compile(r"bml_([0-9a-f]{16})_([0-9A-Za-z_-]{43})")
@@ -26,77 +26,147 @@ class Role(StrEnum):
     ML_ENGINEER = "ml_engineer"
     BUSINESS_OWNER = "business_owner"
     AUDITOR = "auditor"  # reads everything, changes nothing
-    ADMIN = "admin"  # users and settings only; never approves models
+    ADMIN = "admin"  # people and access only; never registers, validates or approves
+
+
+class PrincipalKind(StrEnum):
+    PERSON = "person"
+    SERVICE = "service"  # an application calling decision endpoints with its own token
+    SYSTEM = "system"  # bankml itself: executing approved requests, schedules, controllers
 
 
 class Permission(StrEnum):
-    """Every mutating operation, by name; reading needs any active user."""
+    """Every operation that changes something or reads personal data or evidence, by name."""
 
     USERS_MANAGE = "users.manage"
+    USERS_READ = "users.read"
     TOKENS_MANAGE_OWN = "tokens.manage_own"
     FEATURES_APPLY = "features.apply"
     FEATURES_MATERIALIZE = "features.materialize"
+    FEATURES_READ = "features.read"  # online values of an entity: personal data
     MODEL_REGISTER = "model.register"
     MODEL_ALIAS = "model.alias"
+    EVIDENCE_READ = "evidence.read"  # versions, manifests, runs, cards, requests, inventory
     TRANSITION_REQUEST = "transition.request"
     TRANSITION_APPROVE = "transition.approve"
+    VALIDATION_RUN = "validation.run"
     VALIDATION_RECORD = "validation.record"
     FINDING_RECORD = "finding.record"
     FINDING_CLOSE = "finding.close"
     EXCEPTION_GRANT = "exception.grant"
     ALERT_MANAGE = "alert.manage"
     DECISION_MAKE = "decision.make"
+    DECISION_READ = "decision.read"  # a decision's inputs: personal data
+    DECISION_REPLAY = "decision.replay"
+    AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
 
+EVERY_ROLE = frozenset(Role)
 GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.USERS_MANAGE: frozenset({Role.ADMIN}),
-    Permission.TOKENS_MANAGE_OWN: frozenset(Role),
+    Permission.USERS_READ: frozenset({Role.ADMIN, Role.AUDITOR, Role.MODEL_RISK}),
+    Permission.TOKENS_MANAGE_OWN: EVERY_ROLE,
     Permission.FEATURES_APPLY: frozenset({Role.DATA_SCIENTIST, Role.ML_ENGINEER}),
     Permission.FEATURES_MATERIALIZE: frozenset({Role.ML_ENGINEER}),
+    Permission.FEATURES_READ: frozenset({Role.DATA_SCIENTIST, Role.ML_ENGINEER,
+                                         Role.AUDITOR}),
     Permission.MODEL_REGISTER: frozenset({Role.DATA_SCIENTIST, Role.ML_ENGINEER}),
     Permission.MODEL_ALIAS: frozenset({Role.ML_ENGINEER}),
+    Permission.EVIDENCE_READ: EVERY_ROLE,
     Permission.TRANSITION_REQUEST: frozenset({Role.DATA_SCIENTIST, Role.ML_ENGINEER}),
     Permission.TRANSITION_APPROVE: frozenset({Role.VALIDATOR, Role.MODEL_RISK,
                                               Role.BUSINESS_OWNER}),
+    Permission.VALIDATION_RUN: frozenset({Role.VALIDATOR}),
     Permission.VALIDATION_RECORD: frozenset({Role.VALIDATOR}),
     Permission.FINDING_RECORD: frozenset({Role.VALIDATOR, Role.MODEL_RISK}),
     Permission.FINDING_CLOSE: frozenset({Role.VALIDATOR, Role.MODEL_RISK}),
     Permission.EXCEPTION_GRANT: frozenset({Role.MODEL_RISK}),
     Permission.ALERT_MANAGE: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
     Permission.DECISION_MAKE: frozenset({Role.ML_ENGINEER}),
+    Permission.DECISION_READ: frozenset({Role.ML_ENGINEER, Role.VALIDATOR, Role.MODEL_RISK,
+                                         Role.AUDITOR}),
+    Permission.DECISION_REPLAY: frozenset({Role.ML_ENGINEER, Role.VALIDATOR, Role.MODEL_RISK,
+                                           Role.AUDITOR}),
+    Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
     Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
 }
+# What an application's service account may do, within the endpoints of its scopes.
+SERVICE_GRANTS = frozenset({Permission.DECISION_MAKE, Permission.DECISION_READ})
+# What bankml does on its own: execute approved requests, raise alerts, run controllers.
+SYSTEM_GRANTS = frozenset({Permission.ALERT_MANAGE, Permission.EVIDENCE_READ})
+# Roles whose grant is a control in itself: giving one needs a second admin (four eyes).
+CONTROL_ROLES = frozenset(
+    role for role in Role
+    if role in GRANTS[Permission.TRANSITION_APPROVE] | GRANTS[Permission.VALIDATION_RECORD])
 
 
-class AuthenticationError(BankmlError):
-    """No valid token: missing, malformed, unknown, expired, revoked, or its user inactive."""
-
-    rule = "auth.token_valid"
-
-
-class PermissionDeniedError(BankmlError):
-    """The user is known but no role of theirs grants the operation."""
+class RoleDeniedError(PermissionDeniedError):
+    """The caller is known but no role of theirs grants the operation."""
 
     rule = "auth.role_grants"
 
-    def __init__(self, username: str, permission: Permission, roles: frozenset[Role]) -> None:
+    def __init__(self, name: str, permission: Permission, roles: frozenset[Role]) -> None:
         self.permission = permission
-        needed = ", ".join(sorted(GRANTS[permission]))
+        needed = ", ".join(sorted(GRANTS[permission])) or "no role"
         held = ", ".join(sorted(roles)) or "no role"
-        super().__init__(f"{username} ({held}) may not {permission}: it needs one of the "
-                         f"roles {needed}.")
+        super().__init__(f"{name} ({held}) may not {permission}: it needs one of the roles "
+                         f"{needed}.")
+
+
+class ScopeDeniedError(PermissionDeniedError):
+    """A service account called an endpoint outside its scopes."""
+
+    rule = "auth.scope_grants"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class User:
-    username: str
-    display_name: str
-    roles: frozenset[Role]
+class Principal:
+    """Who acts: a person, an application's service account, or bankml itself.
+
+    Interfaces authenticate a token into a principal and hand it to the services, which
+    check its permission (re-reading its roles) in the transaction of the change.
+    """
+
+    name: str
+    roles: frozenset[Role] = frozenset()
+    display_name: str = ""
+    kind: PrincipalKind = PrincipalKind.PERSON
+    scopes: frozenset[str] = frozenset()  # service accounts: endpoints they may call
     active: bool = True
 
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
     def can(self, permission: Permission) -> bool:
-        return self.active and bool(self.roles & GRANTS[permission])
+        if not self.active:
+            return False
+        if self.kind == PrincipalKind.SYSTEM:
+            return permission in SYSTEM_GRANTS
+        if self.kind == PrincipalKind.SERVICE:
+            return permission in SERVICE_GRANTS
+        return bool(self.roles & GRANTS[permission])
+
+    def require(self, permission: Permission) -> None:
+        """RoleDeniedError unless the principal may do `permission`."""
+        if not self.can(permission):
+            raise RoleDeniedError(self.name, permission, self.roles)
+
+    def may_call(self, endpoint: str) -> bool:
+        """Service accounts call only the endpoints of their scopes; people are not scoped."""
+        if self.kind != PrincipalKind.SERVICE:
+            return True
+        return "*" in self.scopes or endpoint in self.scopes
+
+    def require_scope(self, endpoint: str) -> None:
+        if not self.may_call(endpoint):
+            scopes = ", ".join(sorted(self.scopes)) or "none"
+            raise ScopeDeniedError(f"{self.name} may call only the endpoints {scopes}, not "
+                                   f"{endpoint!r}.", field="endpoint")
+
+
+SYSTEM = Principal(name="system", display_name="bankml", kind=PrincipalKind.SYSTEM)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,18 +182,41 @@ class ApiToken:
     description: str = ""
 
 
+class GrantStatus(StrEnum):
+    PENDING = "pending"  # waits for a second admin
+    EFFECTIVE = "effective"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleGrant:
+    """One role given to one person: by whom, when, and who confirmed it if it needed that."""
+
+    grant_id: int
+    username: str
+    role: Role
+    granted_by: str
+    granted_at: str
+    status: GrantStatus
+    confirmed_by: str | None = None
+    confirmed_at: str | None = None
+
+    @property
+    def effective_at(self) -> str | None:
+        if self.status != GrantStatus.EFFECTIVE:
+            return None
+        return self.confirmed_at or self.granted_at
+
+    def grantors(self) -> frozenset[str]:
+        """Everyone who had a hand in the grant."""
+        return frozenset(n for n in (self.granted_by, self.confirmed_by) if n is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class NewToken:
     """A token as created: the plaintext exists only here, to be shown once."""
 
     token: ApiToken
     plaintext: str
-
-
-def authorize(user: User, permission: Permission) -> None:
-    """Raise PermissionDeniedError unless one of the user's roles grants `permission`."""
-    if not user.can(permission):
-        raise PermissionDeniedError(user.username, permission, user.roles)
 
 
 def check_username(username: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bankml.core.identity import Role
+from bankml.core.identity import CONTROL_ROLES, Role
 from bankml.core.oversight import Approval, Finding, PolicyException, Severity, ValidationSignoff
 from bankml.core.registry import Stage
 
@@ -42,6 +42,19 @@ class TierPolicy:
 
     def requirements(self, target: Stage) -> StepRequirements:
         return self.steps.get(target, StepRequirements())
+
+
+DEFAULT_GRANTOR_COOLDOWN_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessPolicy:
+    """Four eyes on access: which grants wait for a second admin, and how long a grantor
+    stays out of their grantee's approvals."""
+
+    version: str = "default"
+    second_admin_for: frozenset[Role] = CONTROL_ROLES
+    grantor_cooldown_days: int = DEFAULT_GRANTOR_COOLDOWN_DAYS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

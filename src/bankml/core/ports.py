@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionRecord
 from bankml.core.features import FeatureView, FeatureViewVersion
-from bankml.core.identity import ApiToken, User
+from bankml.core.identity import ApiToken, Principal, RoleGrant
 from bankml.core.oversight import (
     Approval,
     Finding,
@@ -20,7 +20,7 @@ from bankml.core.oversight import (
     TransitionRequest,
     ValidationSignoff,
 )
-from bankml.core.registry import Model, ModelVersion, StageChange
+from bankml.core.registry import Model, ModelVersion, Stage, StageChange
 from bankml.core.validation import ValidationRun
 
 if TYPE_CHECKING:
@@ -106,7 +106,10 @@ class ModelVersions(Protocol):
     def by_alias(self, name: str, alias: str) -> ModelVersion:
         """Raises NotFoundError when the model has no such alias."""
 
-    def save_stage(self, version: ModelVersion) -> None: ...
+    def save_stage(self, version: ModelVersion, *, expected: Stage) -> None:
+        """Set the version's stage if it is still `expected` (compare-and-set); raises
+        ConflictError when another writer moved it, or when a second prod version would
+        result."""
 
     def all(self, name: str | None = None) -> list[ModelVersion]: ...
 
@@ -141,17 +144,30 @@ class DecisionLog(Protocol):
 
 
 class Users(Protocol):
-    def add(self, user: User, created_at: str) -> None:
-        """Raises DuplicateError when the username is taken."""
+    """People and service accounts, and every role grant with who gave and confirmed it."""
 
-    def get(self, username: str) -> User:
+    def add(self, user: Principal, created_at: str) -> None:
+        """Raises DuplicateError when the name is taken."""
+
+    def get(self, username: str) -> Principal:
         """Raises NotFoundError."""
 
-    def save(self, user: User) -> None: ...
+    def save(self, user: Principal) -> None: ...
 
-    def all(self) -> list[User]: ...
+    def all(self) -> list[Principal]: ...
 
     def count(self) -> int: ...
+
+    def add_grant(self, grant: RoleGrant) -> int:
+        """Store a grant; returns its number."""
+
+    def get_grant(self, grant_id: int) -> RoleGrant:
+        """Raises NotFoundError."""
+
+    def save_grant(self, grant: RoleGrant) -> None: ...
+
+    def grants(self, *, username: str | None = None, granted_by: str | None = None,
+               pending_only: bool = False) -> list[RoleGrant]: ...
 
 
 class Tokens(Protocol):

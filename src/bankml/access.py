@@ -1,0 +1,87 @@
+"""The one authorisation path: every service checks its caller here, in its own transaction.
+
+Interfaces (CLI, HTTP, web UI) authenticate a token into a `Principal` and pass it on;
+they decide nothing. A service opens its transaction with `acting` (changes) or `viewing`
+(reads of personal data or evidence): the principal's roles are re-read from the store
+inside that transaction, so a role revoked a moment ago no longer counts, and the check,
+the change and its audit event commit together. A refusal changes nothing and is audited
+in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+from bankml.core.errors import AuthenticationError, BankmlError, NotFoundError
+from bankml.core.identity import Permission, Principal, PrincipalKind
+from bankml.core.ports import MetadataStore, Transaction
+
+
+@contextmanager
+def acting(metadata: MetadataStore, principal: Principal, permission: Permission,
+           subject: str) -> Iterator[Transaction]:
+    """A write transaction in which `principal` holds `permission` on `subject`."""
+    with metadata.transaction() as tx:
+        refusal = _refusal(tx, principal, permission)
+        if refusal is None:
+            yield tx
+            return
+    refuse(metadata, principal, refusal, subject, permission=permission)
+
+
+@contextmanager
+def viewing(metadata: MetadataStore, principal: Principal, permission: Permission,
+            subject: str) -> Iterator[Transaction]:
+    """A read-only view for a principal who holds `permission` on `subject`."""
+    with metadata.reading() as tx:
+        refusal = _refusal(tx, principal, permission)
+        if refusal is None:
+            yield tx
+            return
+    refuse(metadata, principal, refusal, subject, permission=permission)
+
+
+def require(metadata: MetadataStore, principal: Principal, permission: Permission,
+            subject: str) -> None:
+    """Check before long work (a refusal audited as always); the transaction that makes the
+    change checks again."""
+    with viewing(metadata, principal, permission, subject):
+        pass
+
+
+def current(tx: Transaction, principal: Principal) -> Principal:
+    """The principal as the store knows it now; AuthenticationError if gone or inactive."""
+    if principal.kind == PrincipalKind.SYSTEM:
+        return principal
+    try:
+        stored = tx.users.get(principal.name)
+    except NotFoundError:
+        raise AuthenticationError(f"{principal.name} is not a known user.") from None
+    if not stored.active:
+        raise AuthenticationError(f"{principal.name} is deactivated.")
+    return stored
+
+
+def refuse(metadata: MetadataStore, principal: Principal, error: BankmlError, subject: str,
+           *, permission: Permission | None = None) -> NoReturn:
+    """Record the refusal as its own audit event, then raise it."""
+    action = ("auth.refused" if isinstance(error, AuthenticationError) else
+              "auth.forbidden" if permission is not None else "governance.refused")
+    payload: dict[str, object] = {"rule": error.rule, "reason": str(error)}
+    if permission is not None:
+        payload["permission"] = str(permission)
+        payload["roles"] = sorted(principal.roles)
+    with metadata.transaction() as tx:
+        tx.audit.record(principal.name, action, subject, payload)
+    raise error
+
+
+def _refusal(tx: Transaction, principal: Principal,
+             permission: Permission) -> BankmlError | None:
+    try:
+        current(tx, principal).require(permission)
+    except BankmlError as error:  # AuthenticationError or RoleDeniedError
+        return error
+    return None
