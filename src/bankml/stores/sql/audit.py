@@ -10,14 +10,10 @@ from sqlalchemy import Connection, insert, select, update
 
 from bankml.core.audit import AuditEvent, ChainHead, next_event
 from bankml.core.canonical import utc_timestamp
-from bankml.core.errors import BankmlError
+from bankml.core.errors import ReadOnlyError
 from bankml.stores.sql.tables import audit_events, audit_head
 
 STREAM_BATCH = 1_000
-
-
-class ReadOnlyError(BankmlError):
-    rule = "metadata.read_only"
 
 
 class SqlAuditLog:

@@ -1,16 +1,27 @@
-"""Engines tuned per backend: SQLite in WAL with immediate write locks, PostgreSQL pooled."""
+"""Engines tuned per backend: SQLite in WAL with immediate write locks, PostgreSQL pooled;
+read-only transactions enforced by the database on both."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from bankml.core.errors import InvalidInputError
 
 WRITE_OPTION = "bankml_write"
+READ_ONLY_OPTION = "bankml_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@contextmanager
+def read_only(connection: Connection) -> Iterator[None]:
+    """Make the next transaction on `connection` read-only: a write through it fails."""
+    connection.execution_options(**{READ_ONLY_OPTION: True})
+    yield
 
 
 def create_metadata_engine(url: str) -> Engine:
@@ -24,7 +35,7 @@ def create_metadata_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        return _postgresql_engine(url)
     raise InvalidInputError("BANKML_METADATA_URL", f"backend {parsed.get_backend_name()!r} "
                             "is not supported; use sqlite or postgresql")
 
@@ -47,7 +58,26 @@ def _sqlite_engine(url: str) -> Engine:
     def _begin(connection: Any) -> None:
         # A write transaction takes the lock at BEGIN: a deferred one that upgrades later
         # can fail with "database is locked" at once, without waiting for the busy timeout.
-        is_write = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+        options = connection.get_execution_options()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+        if options.get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("PRAGMA query_only = ON")
+
+    @event.listens_for(engine, "checkin")
+    def _writable_again(dbapi_connection: Any, _record: Any) -> None:
+        # query_only belongs to the pooled connection, not the transaction: reset it.
+        if dbapi_connection is not None:
+            dbapi_connection.execute("PRAGMA query_only = OFF")
+
+    return engine
+
+
+def _postgresql_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True)
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
     return engine

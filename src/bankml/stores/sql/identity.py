@@ -3,49 +3,100 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bankml.core.errors import DuplicateError, NotFoundError
-from bankml.core.identity import ApiToken, Role, User
-from bankml.stores.sql.tables import api_tokens, users
+from bankml.core.identity import ApiToken, GrantStatus, Principal, PrincipalKind, Role, RoleGrant
+from bankml.stores.sql.tables import api_tokens, role_grants, users
 
 
 class SqlUsers:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def add(self, user: User, created_at: str) -> None:
+    def add(self, user: Principal, created_at: str) -> None:
         try:
             self._connection.execute(insert(users).values(
-                username=user.username, display_name=user.display_name,
-                roles_json=json.dumps(sorted(user.roles)), active=int(user.active),
-                created_at=created_at))
+                username=user.name, created_at=created_at, **_user_row(user)))
         except IntegrityError as exc:
-            raise DuplicateError(f"User {user.username} exists already.") from exc
+            raise DuplicateError(f"User {user.name} exists already.", field="username") \
+                from exc
 
-    def get(self, username: str) -> User:
+    def get(self, username: str) -> Principal:
         row = self._connection.execute(
             select(users).where(users.c.username == username)).one_or_none()
         if row is None:
-            raise NotFoundError("user", username, "List people with `bankml users list`.")
-        return User(username=row.username, display_name=row.display_name,
-                    roles=frozenset(Role(r) for r in json.loads(row.roles_json)),
-                    active=bool(row.active))
+            raise NotFoundError("user", username, field="username")
+        return _principal(row)
 
-    def save(self, user: User) -> None:
-        self._connection.execute(update(users).where(users.c.username == user.username).values(
-            display_name=user.display_name, roles_json=json.dumps(sorted(user.roles)),
-            active=int(user.active)))
+    def save(self, user: Principal) -> None:
+        self._connection.execute(update(users).where(users.c.username == user.name)
+                                 .values(**_user_row(user)))
 
-    def all(self) -> list[User]:
-        names = self._connection.execute(select(users.c.username).order_by(users.c.username))
-        return [self.get(name) for (name,) in names]
+    def all(self) -> list[Principal]:
+        rows = self._connection.execute(select(users).order_by(users.c.username))
+        return [_principal(row) for row in rows]
 
     def count(self) -> int:
         return int(self._connection.execute(select(func.count()).select_from(users))
                    .scalar_one())
+
+    def add_grant(self, grant: RoleGrant) -> int:
+        result = self._connection.execute(insert(role_grants).values(**_grant_row(grant)))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def get_grant(self, grant_id: int) -> RoleGrant:
+        row = self._connection.execute(select(role_grants).where(
+            role_grants.c.grant_id == grant_id)).one_or_none()
+        if row is None:
+            raise NotFoundError("role grant", f"#{grant_id}", field="grant_id")
+        return _grant(row)
+
+    def save_grant(self, grant: RoleGrant) -> None:
+        self._connection.execute(update(role_grants).where(
+            role_grants.c.grant_id == grant.grant_id).values(**_grant_row(grant)))
+
+    def grants(self, *, username: str | None = None, granted_by: str | None = None,
+               pending_only: bool = False) -> list[RoleGrant]:
+        query = select(role_grants).order_by(role_grants.c.grant_id)
+        if username is not None:
+            query = query.where(role_grants.c.username == username)
+        if granted_by is not None:
+            query = query.where((role_grants.c.granted_by == granted_by)
+                                | (role_grants.c.confirmed_by == granted_by))
+        if pending_only:
+            query = query.where(role_grants.c.status == str(GrantStatus.PENDING))
+        return [_grant(row) for row in self._connection.execute(query)]
+
+
+def _user_row(user: Principal) -> dict[str, object]:
+    return {"display_name": user.display_name, "roles_json": json.dumps(sorted(user.roles)),
+            "active": int(user.active), "kind": str(user.kind),
+            "scopes_json": json.dumps(sorted(user.scopes))}
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(name=row.username, display_name=row.display_name,
+                     roles=frozenset(Role(r) for r in json.loads(row.roles_json)),
+                     kind=PrincipalKind(row.kind), scopes=frozenset(json.loads(row.scopes_json)),
+                     active=bool(row.active))
+
+
+def _grant_row(grant: RoleGrant) -> dict[str, object]:
+    return {"username": grant.username, "role": str(grant.role),
+            "granted_by": grant.granted_by, "granted_at": grant.granted_at,
+            "status": str(grant.status), "confirmed_by": grant.confirmed_by,
+            "confirmed_at": grant.confirmed_at}
+
+
+def _grant(row: Any) -> RoleGrant:
+    return RoleGrant(grant_id=row.grant_id, username=row.username, role=Role(row.role),
+                     granted_by=row.granted_by, granted_at=row.granted_at,
+                     status=GrantStatus(row.status), confirmed_by=row.confirmed_by,
+                     confirmed_at=row.confirmed_at)
 
 
 class SqlTokens:

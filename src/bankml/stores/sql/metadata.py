@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 from bankml.core.errors import SchemaOutdatedError, StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
-from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine
+from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine, read_only
+from bankml.stores.sql.errors import translated_errors
 from bankml.stores.sql.features import SqlFeatureViews
 from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_to_head
@@ -65,8 +66,7 @@ class SqlMetadataStore:
         if current != head_revision():
             raise SchemaOutdatedError(
                 f"The metadata store {self.describe()} is at migration {current or 'none'}, "
-                f"this bankml needs {head_revision()}. Run `bankml init` (it migrates), or "
-                "set BANKML_AUTO_MIGRATE=true.")
+                f"this bankml needs {head_revision()}; migrate it before use.")
 
     def migrate(self) -> str:
         """Bring the schema to the newest migration; returns the revision now in force."""
@@ -75,14 +75,16 @@ class SqlMetadataStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        with self._connect() as connection:
+        with self._connect() as connection, translated_errors(self.describe()):
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 yield SqlTransaction.on(connection, self._clock, writable=True)
 
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
-        with self._connect() as connection, connection.begin():
+        """A read-only transaction: the database itself refuses a write through it."""
+        with self._connect() as connection, translated_errors(self.describe()), \
+                read_only(connection), connection.begin():
             yield SqlTransaction.on(connection, self._clock, writable=False)
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, bindparam, delete, func, insert, sele
 from sqlalchemy.exc import IntegrityError
 
 from bankml.core.canonical import canonical_json
-from bankml.core.errors import DuplicateError, NotFoundError
+from bankml.core.errors import ConflictError, DuplicateError, NotFoundError
 from bankml.core.registry import Domain, Model, ModelVersion, Signature, Stage, StageChange
 from bankml.stores.sql.tables import (
     model_aliases,
@@ -39,7 +39,7 @@ class SqlModelVersions:
             self._connection.execute(insert(models).values(name=model.name,
                                                            **_model_row(model)))
         except IntegrityError as exc:
-            raise DuplicateError(f"Model {model.name!r} exists already.") from exc
+            raise DuplicateError(f"Model {model.name!r} exists already.", field="name") from exc
 
     def update_model(self, model: Model) -> None:
         self._connection.execute(update(models).where(models.c.name == model.name)
@@ -59,10 +59,13 @@ class SqlModelVersions:
         # (PostgreSQL; SQLite's write transaction holds the database lock already).
         self._connection.execute(select(models.c.name).where(models.c.name == name)
                                  .with_for_update())
+        return self._highest_number(name) + 1
+
+    def _highest_number(self, name: str) -> int:
         current = self._connection.execute(
             select(func.max(model_versions.c.number)).where(model_versions.c.name == name)
         ).scalar_one()
-        return int(current or 0) + 1
+        return int(current or 0)
 
     def add(self, version: ModelVersion) -> None:
         try:
@@ -90,27 +93,38 @@ class SqlModelVersions:
         row = self._connection.execute(BY_NUMBER, {"name": name, "number": number}
                                        ).one_or_none()
         if row is None:
-            raise NotFoundError("model version", f"{name}@{number}",
-                                "List versions with `bankml models list`.")
+            raise NotFoundError("model version", f"{name}@{number}", field="model")
         return _version_from_row(row._asdict())
 
     def latest(self, name: str) -> ModelVersion:
-        number = self.next_number(name) - 1
+        number = self._highest_number(name)  # no lock: reads may be read-only
         if number == 0:
-            raise NotFoundError("model", name, "Train and register a version first.")
+            raise NotFoundError("model", name, "It has no version yet.", field="model")
         return self.get(name, number)
 
     def by_alias(self, name: str, alias: str) -> ModelVersion:
         row = self._connection.execute(BY_ALIAS, {"name": name, "alias": alias}).one_or_none()
         if row is None:
             known = ", ".join(sorted(self.aliases(name))) or "none"
-            raise NotFoundError("alias", f"{name}@{alias}", f"Aliases of {name}: {known}.")
+            raise NotFoundError("alias", f"{name}@{alias}", f"Aliases of {name}: {known}.",
+                                field="model")
         return _version_from_row(row._asdict())
 
-    def save_stage(self, version: ModelVersion) -> None:
-        self._connection.execute(update(model_versions).where(
-            model_versions.c.name == version.name, model_versions.c.number == version.number,
-        ).values(stage=str(version.stage)))
+    def save_stage(self, version: ModelVersion, *, expected: Stage) -> None:
+        # Compare-and-set: the stage changes only from the one the caller read.
+        try:
+            changed = self._connection.execute(update(model_versions).where(
+                model_versions.c.name == version.name, model_versions.c.number == version.number,
+                model_versions.c.stage == str(expected),
+            ).values(stage=str(version.stage))).rowcount
+        except IntegrityError as exc:  # the unique index on the prod version
+            raise ConflictError(f"{version.name} has another version in prod already (moved "
+                                f"there a moment ago); {version.ref} stays {expected}.",
+                                rule="registry.one_prod_version") from exc
+        if changed != 1:
+            raise ConflictError(f"{version.ref} is no longer {expected}: another writer moved "
+                                "it a moment ago. Nothing was changed; look again.",
+                                rule="lifecycle.stage_unchanged")
 
     def all(self, name: str | None = None) -> list[ModelVersion]:
         query = _versions().order_by(model_versions.c.name, model_versions.c.number)

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 metadata = MetaData()
+
+
+def _version_of(table: str, name: str = "name", number: str = "number") -> ForeignKeyConstraint:
+    """Rows that describe a model version refer to it: no evidence about nothing."""
+    return ForeignKeyConstraint([name, number], ["model_versions.name", "model_versions.number"],
+                                name=f"fk_{table}_version")
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, for both backends."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
 
 audit_events = Table(
     "audit_events", metadata,
@@ -43,7 +69,8 @@ models = Table(
 
 model_versions = Table(
     "model_versions", metadata,
-    Column("name", String(200), primary_key=True),
+    Column("name", String(200), ForeignKey("models.name", name="fk_model_versions_model"),
+           primary_key=True),
     Column("number", Integer, primary_key=True, autoincrement=False),
     Column("artifact_sha256", String(64), nullable=False),
     Column("flavour", String(50), nullable=False),
@@ -57,6 +84,8 @@ model_versions = Table(
     Column("manifest_json", Text, nullable=False),
     Column("tags_json", Text, nullable=False),
     Index("ix_model_versions_dataset", "dataset_sha256"),
+    # One prod version per model, whatever two writers do at once.
+    Index("ux_model_versions_one_prod", "name", unique=True, **_where("stage = 'prod'")),
 )
 
 # Lineage: one row per feature view version a model version was trained on.
@@ -67,6 +96,7 @@ model_version_features = Table(
     Column("feature_view", String(200), primary_key=True),
     Column("view_version", Integer, primary_key=True, autoincrement=False),
     Index("ix_model_version_features_view", "feature_view", "view_version"),
+    _version_of("model_version_features"),
 )
 
 model_aliases = Table(
@@ -76,6 +106,7 @@ model_aliases = Table(
     Column("number", Integer, nullable=False),
     Column("set_at", String(32), nullable=False),
     Column("set_by", String(200), nullable=False),
+    _version_of("model_aliases"),
 )
 
 model_stage_changes = Table(
@@ -89,6 +120,7 @@ model_stage_changes = Table(
     Column("actor", String(200), nullable=False),
     Column("reason", Text, nullable=False),
     Index("ix_model_stage_changes_model", "name", "changed_at"),
+    _version_of("model_stage_changes"),
 )
 
 decisions = Table(
@@ -105,6 +137,7 @@ decisions = Table(
     Column("policy_json", Text, nullable=False),
     Index("ix_decisions_customer", "customer_pseudo_id"),
     Index("ix_decisions_model", "model_name", "model_version"),
+    _version_of("decisions", "model_name", "model_version"),
 )
 
 APPEND_ONLY_TABLES = ("audit_events", "decisions", "model_stage_changes")
@@ -136,12 +169,31 @@ users = Table(
     Column("roles_json", Text, nullable=False),
     Column("active", Integer, nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("kind", String(10), nullable=False),  # person, service
+    Column("scopes_json", Text, nullable=False),  # service accounts: endpoints they may call
+)
+
+# Every role given to someone: by whom, when, and the second admin who confirmed it.
+role_grants = Table(
+    "role_grants", metadata,
+    Column("grant_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(63), ForeignKey("users.username", name="fk_role_grants_user"),
+           nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("granted_by", String(63), nullable=False),
+    Column("granted_at", String(32), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("confirmed_by", String(63), nullable=True),
+    Column("confirmed_at", String(32), nullable=True),
+    Index("ix_role_grants_user", "username"),
+    Index("ix_role_grants_granted_by", "granted_by"),
 )
 
 api_tokens = Table(
     "api_tokens", metadata,
     Column("token_id", String(16), primary_key=True),
-    Column("username", String(63), nullable=False, index=True),
+    Column("username", String(63), ForeignKey("users.username", name="fk_api_tokens_user"),
+           nullable=False, index=True),
     Column("secret_sha256", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
@@ -160,6 +212,7 @@ validation_signoffs = Table(
     Column("summary", Text, nullable=False),
     Column("recorded_at", String(32), nullable=False),
     Column("run_id", String(32), nullable=True),  # the validation run it rests on
+    _version_of("validation_signoffs", "model", "version"),
 )
 
 validation_runs = Table(
@@ -179,12 +232,14 @@ validation_runs = Table(
     Column("result_sha256", String(64), nullable=False),
     Column("against", String(220), nullable=True),
     Index("ix_validation_runs_model", "model", "version"),
+    _version_of("validation_runs", "model", "version"),
 )
 
 findings = Table(
     "findings", metadata,
     Column("finding_id", Integer, primary_key=True, autoincrement=True),
-    Column("model", String(200), nullable=False, index=True),
+    Column("model", String(200), ForeignKey("models.name", name="fk_findings_model"),
+           nullable=False, index=True),
     Column("version", Integer, nullable=True),
     Column("severity", String(10), nullable=False),
     Column("title", String(500), nullable=False),
@@ -206,6 +261,7 @@ policy_exceptions = Table(
     Column("justification", Text, nullable=False),
     Column("granted_by", String(63), nullable=False),
     Column("expires_at", String(32), nullable=False),
+    _version_of("policy_exceptions", "model", "version"),
 )
 
 transition_requests = Table(
@@ -218,11 +274,17 @@ transition_requests = Table(
     Column("reason", Text, nullable=False),
     Column("status", String(20), nullable=False),
     Column("created_at", String(32), nullable=False),
+    _version_of("transition_requests", "model", "version"),
+    # One open request per version and target, whatever two requesters do at once.
+    Index("ux_transition_requests_one_open", "model", "version", "target", unique=True,
+          **_where("status = 'open'")),
 )
 
 approvals = Table(
     "approvals", metadata,
-    Column("request_id", Integer, primary_key=True),
+    Column("request_id", Integer,
+           ForeignKey("transition_requests.request_id", name="fk_approvals_request"),
+           primary_key=True),
     Column("approver", String(63), primary_key=True),  # one voice per person per request
     Column("role", String(30), nullable=False),
     Column("approved", Integer, nullable=False),
@@ -233,7 +295,8 @@ approvals = Table(
 alerts = Table(
     "alerts", metadata,
     Column("alert_id", Integer, primary_key=True, autoincrement=True),
-    Column("model", String(200), nullable=False, index=True),
+    Column("model", String(200), ForeignKey("models.name", name="fk_alerts_model"),
+           nullable=False, index=True),
     Column("severity", String(10), nullable=False),
     Column("title", String(500), nullable=False),
     Column("opened_by", String(63), nullable=False),
