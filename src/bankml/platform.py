@@ -12,7 +12,7 @@ from bankml.audit import AuditTrail
 from bankml.core.ports import OnlineStore
 from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
-from bankml.governance.policy_files import load_policies
+from bankml.governance.policy_files import load_access_policy, load_policies
 from bankml.registry import Registry
 from bankml.serving import DecisionService
 from bankml.settings import Settings, load_settings
@@ -35,19 +35,19 @@ class Platform:
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
-        self.identity = Identity(metadata)
-        self.audit = AuditTrail(metadata, self.identity)
+        access = load_access_policy(settings.policies)
+        self.identity = Identity(metadata, access)
+        self.audit = AuditTrail(metadata)
         self.registry = Registry(metadata, artifacts)
         self.online = online
         self.features = FeatureStore(
             metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
-        self.training = Trainer(self.registry, artifacts, datasets_dir=settings.datasets,
+        self.training = Trainer(metadata, self.registry, artifacts, datasets_dir=settings.datasets,
                                 features=self.features)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets)
-        self.oversight = Oversight(metadata, self.identity, self.registry,
-                                   load_policies(settings.policies))
+        self.oversight = Oversight(metadata, load_policies(settings.policies), access)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,

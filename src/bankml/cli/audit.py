@@ -23,10 +23,12 @@ def log(
     subject: Annotated[str | None, typer.Option(help="Only events about this subject.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many, newest.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    token: TokenOption = None,
 ) -> None:
-    """List audit events, newest last."""
+    """List audit events, newest last (auditor, model_risk or admin)."""
     with open_platform(home) as platform:
-        events = platform.audit.events(subject=subject, limit=limit, newest_first=True)
+        events = platform.audit.events(acting_user(platform, token), subject=subject,
+                                       limit=limit, newest_first=True)
     events.reverse()
     if as_json:
         for event in events:
@@ -46,10 +48,10 @@ def log(
 
 
 @app.command("verify")
-def verify(home: HomeOption = None) -> None:
+def verify(home: HomeOption = None, token: TokenOption = None) -> None:
     """Re-compute the chain; exit 1 and name the first broken event if it does not hold."""
     with open_platform(home) as platform:
-        report = platform.audit.verify()
+        report = platform.audit.verify(acting_user(platform, token))
     if report.is_intact:
         console.print(f"[green]Audit trail intact:[/] {report.events_checked} events, head "
                       f"#{report.head.sequence} {report.head.hash[:16]}")

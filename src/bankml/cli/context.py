@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bankml.core.identity import Permission, User
+from bankml.core.identity import Principal
 from bankml.platform import Platform
 from bankml.settings import load_settings
 
@@ -25,16 +25,11 @@ def open_platform(home: Path | None, **overrides: Any) -> Platform:
     return Platform.from_settings(settings.model_copy(update=overrides))
 
 
-def authorized(platform: Platform, token: str | None, permission: Permission,
-               subject: str) -> User:
-    """The token's user, once their roles grant `permission` (refusals are audited)."""
-    user = acting_user(platform, token)
-    platform.identity.guard(user, permission, subject)
-    return user
+def acting_user(platform: Platform, token: str | None) -> Principal:
+    """The principal behind `--token`, else behind BANKML_TOKEN; AuthenticationError if none.
 
-
-def acting_user(platform: Platform, token: str | None) -> User:
-    """The user behind `--token`, else behind BANKML_TOKEN; AuthenticationError if none."""
+    The CLI decides nothing: the services check what this principal may do.
+    """
     configured = platform.settings.token
     plaintext = token or (configured.get_secret_value() if configured else None)
     return platform.identity.authenticate(plaintext)

@@ -8,17 +8,17 @@ from typing import Annotated
 import typer
 
 from bankml.cli.app import console, errors, new_group
-from bankml.cli.context import HomeOption, open_platform
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 
 app = new_group("Logged decisions.")
 DecisionId = Annotated[str, typer.Argument(help="The decision's id.")]
 
 
 @app.command("show")
-def show(decision_id: DecisionId, home: HomeOption = None) -> None:
-    """The decision record as logged."""
+def show(decision_id: DecisionId, home: HomeOption = None, token: TokenOption = None) -> None:
+    """The decision record as logged (its inputs are personal data: a role reads them)."""
     with open_platform(home) as platform:
-        record = platform.decisions.get(decision_id)
+        record = platform.decisions.get(acting_user(platform, token), decision_id)
     console.print_json(json.dumps({
         "decision_id": record.decision_id, "decided_at": record.decided_at,
         "customer_pseudo_id": record.customer_pseudo_id,
@@ -31,10 +31,11 @@ def show(decision_id: DecisionId, home: HomeOption = None) -> None:
 
 
 @app.command("replay")
-def replay(decision_id: DecisionId, home: HomeOption = None) -> None:
+def replay(decision_id: DecisionId, home: HomeOption = None,
+           token: TokenOption = None) -> None:
     """Score the decision again from its recorded artifact and inputs; exit 1 if it differs."""
     with open_platform(home) as platform:
-        result = platform.decisions.replay(decision_id)
+        result = platform.decisions.replay(acting_user(platform, token), decision_id)
     line = (f"logged {result.record.score!r} ({result.record.outcome}), replayed "
             f"{result.score!r} ({result.outcome}), |delta| {result.delta:.1e}")
     if not result.is_identical:

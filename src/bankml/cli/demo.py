@@ -11,6 +11,7 @@ from bankml.cli.app import console
 from bankml.cli.context import HomeOption, open_platform
 from bankml.cli.demo_steps import credit, features, governance, validation
 from bankml.core.audit import ChainReport
+from bankml.core.identity import Principal
 from bankml.datasets import german_credit, load_german_credit
 from bankml.platform import Platform
 
@@ -19,27 +20,28 @@ def demo(home: HomeOption = None) -> None:
     """Train, curate, validate, govern, decide, replay, explain, features, audit."""
     started = time.perf_counter()
     with open_platform(home) as platform:
-        actor = platform.settings.actor
+        console.rule("[bold]0. People: an admin adds the cast, a second admin confirms")
+        people = governance.cast(platform, platform.settings.actor)
         console.rule("[bold]1. Data")
         data = load_german_credit(platform.settings.datasets)
         console.print(f"{data.description}: {len(data.frame):,} applicants, "
                       f"{data.frame[german_credit.TARGET].mean():.1%} defaulted.")
         console.rule("[bold]2. Train from a pipeline spec")
-        version = credit.train(platform, actor)
+        version = credit.train(platform, people["dana"])
         console.rule("[bold]3. Registry: alias, model card, reproduce")
-        card_path, rebuilt = credit.curate(platform, version, actor)
+        card_path, rebuilt = credit.curate(platform, version, people)
         console.rule("[bold]4. Independent validation: the battery and its report")
-        run, report_path = validation.validate(platform, version, actor)
+        run, report_path = validation.validate(platform, version, people["vera"])
         console.rule("[bold]5. Governance: sign-off on the run, four eyes, production")
-        version = governance.promote(platform, version, actor, run)
+        version = governance.promote(platform, version, people, run)
         console.rule("[bold]6. Decide on applicants, replay one")
-        decided = credit.decide(platform, version, data)
+        decided = credit.decide(platform, version, data, people)
         console.rule("[bold]7. Why it was declined")
         credit.explain_decline(platform, version, data, decided.declined)
         console.rule("[bold]8. Card features, the same offline and online")
-        skew = features.card_features(platform, actor)
-        console.rule("[bold]9. The audit trail")
-        report = _audit(platform)
+        skew = features.card_features(platform, people["eli"].name)
+        console.rule("[bold]9. The audit trail, verified by the auditor")
+        report = _audit(platform, people["aude"])
         console.print(Panel.fit(
             f"Trained and registered [bold]{version.ref}[/] on {data.source} data "
             f"(out-of-time AUC {version.metrics['test.auc']:.3f}); rebuilt: {rebuilt}.\n"
@@ -60,12 +62,12 @@ def demo(home: HomeOption = None) -> None:
             title="bankml demo: summary"))
 
 
-def _audit(platform: Platform) -> ChainReport:
-    report = platform.audit.verify()
+def _audit(platform: Platform, auditor: Principal) -> ChainReport:
+    report = platform.audit.verify(auditor)
     table = Table(show_header=True)
     for column in ("#", "actor", "action", "subject", "hash"):
         table.add_column(column)
-    for event in reversed(platform.audit.events(limit=6, newest_first=True)):
+    for event in reversed(platform.audit.events(auditor, limit=6, newest_first=True)):
         table.add_row(str(event.sequence), event.actor, event.action, event.subject,
                       event.hash[:12])
     console.print(table)

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from bankml.cli.app import console, new_group
-from bankml.cli.context import HomeOption, TokenOption, authorized, open_platform
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Permission
 from bankml.features.service import Progress as ProgressCallback
@@ -27,8 +27,9 @@ def apply(file: Annotated[Path, typer.Argument(help="Python file of definitions.
           home: HomeOption = None, token: TokenOption = None) -> None:
     """Record each definition in FILE; a changed one becomes a new version."""
     with open_platform(home) as platform:
-        by = authorized(platform, token, Permission.FEATURES_APPLY, f"file:{file.name}")
-        results = platform.features.apply(file, actor=by.username)
+        by = acting_user(platform, token)
+        by.require(Permission.FEATURES_APPLY)
+        results = platform.features.apply(file, actor=by.name)
     for result in results:
         state = "[green]new version[/]" if result.created else "unchanged"
         console.print(f"{result.ref:<30} {state}  {result.digest[:16]}")
@@ -73,8 +74,9 @@ def materialize(
 ) -> None:
     """Load the latest values of every view (or --view) into the online store."""
     with open_platform(home) as platform, _progress("materialising") as progress:
-        actor = authorized(platform, token, Permission.FEATURES_MATERIALIZE,
-                           "feature_views").username
+        principal = acting_user(platform, token)
+        principal.require(Permission.FEATURES_MATERIALIZE)
+        actor = principal.name
         if incremental:
             results = platform.features.materialize_incremental(
                 _utc(end), views=view, actor=actor, progress=progress)

@@ -41,10 +41,10 @@ def print_request(request: TransitionRequest) -> None:
 
 @app.command("status")
 def status(ref: Ref, target: Annotated[Stage, typer.Argument(help="Target stage.")],
-           home: HomeOption = None) -> None:
+           home: HomeOption = None, token: TokenOption = None) -> None:
     """The gates between a version and a stage, and which hold now."""
     with open_platform(home) as platform:
-        gates = platform.oversight.gates(ref, target)
+        gates = platform.oversight.gates(acting_user(platform, token), ref, target)
     print_gates(gates, f"{ref} -> {target}")
 
 
@@ -54,9 +54,9 @@ def request(ref: Ref, target: Annotated[Stage, typer.Argument(help="Target stage
             token: TokenOption = None) -> None:
     """Ask to move a version; it moves as soon as every gate holds."""
     with open_platform(home) as platform:
-        made = platform.oversight.request_transition(acting_user(platform, token), ref, target,
-                                                     reason=reason)
-        gates = platform.oversight.gates(ref, target, made)
+        by = acting_user(platform, token)
+        made = platform.oversight.request_transition(by, ref, target, reason=reason)
+        gates = platform.oversight.gates(by, ref, target, made)
     print_request(made)
     if made.status == RequestStatus.OPEN:
         print_gates(gates, "Still needed")
@@ -85,10 +85,10 @@ def reject(request_id: RequestId, role: AsRole,
 @app.command("requests")
 def requests(model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
              open_only: Annotated[bool, typer.Option("--open", help="Open ones only.")] = False,
-             home: HomeOption = None) -> None:
+             home: HomeOption = None, token: TokenOption = None) -> None:
     """Transition requests and their approvals."""
     with open_platform(home) as platform:
-        found = platform.oversight.requests(model=model,
+        found = platform.oversight.requests(acting_user(platform, token), model=model,
                                             status=RequestStatus.OPEN if open_only else None)
     for item in found:
         print_request(item)
@@ -155,10 +155,11 @@ def close_finding(finding_id: Annotated[int, typer.Argument(help="The finding's 
 @findings_app.command("list")
 def list_findings(model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
                   open_only: Annotated[bool, typer.Option("--open", help="Open only.")] = False,
-                  home: HomeOption = None) -> None:
+                  home: HomeOption = None, token: TokenOption = None) -> None:
     """Findings with owner, due date and status."""
     with open_platform(home) as platform:
-        found = platform.oversight.findings(model=model, open_only=open_only)
+        found = platform.oversight.findings(acting_user(platform, token), model=model,
+                                            open_only=open_only)
     table = Table(title="Findings")
     for column in ("#", "model", "severity", "title", "owner", "due", "status"):
         table.add_column(column)

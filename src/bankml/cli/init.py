@@ -25,7 +25,8 @@ def init(home: HomeOption = None,
         table.add_row("pseudonym key", str(settings.pseudonym_key_path.resolve()))
         table.add_row("datasets", str(settings.datasets) if settings.datasets
                       else "synthetic (set BANKML_DATASETS to use the public files)")
-        table.add_row("users", ", ".join(u.username for u in platform.identity.users()))
+        if first is not None:
+            table.add_row("first admin", first.token.username)
     console.print(table)
     if first is not None:
         console.print(f"Created the first admin, [bold]{first.token.username}[/]. Their token "
@@ -35,5 +36,7 @@ def init(home: HomeOption = None,
         console.print("Admins manage people, not models: add them with "
                       "[bold]bankml users add NAME --role data_scientist[/] (roles: "
                       "data_scientist, validator, model_risk, ml_engineer, business_owner, "
-                      "auditor, admin), then [bold]bankml tokens create --user NAME[/].")
+                      "auditor, admin), then [bold]bankml tokens create --user NAME[/]. "
+                      "Roles that validate or approve wait for a second admin's "
+                      "[bold]bankml users confirm[/].")
     console.print("Next: [bold]bankml demo[/] runs the end-to-end example.")

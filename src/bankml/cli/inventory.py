@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 
 from bankml.cli.app import console
-from bankml.cli.context import HomeOption, open_platform
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
+from bankml.cli.users import grants_table
 from bankml.governance.inventory import InventoryRow, build_inventory
 
 
@@ -27,11 +28,17 @@ def inventory(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only models with overdue "
                                                            "reviews or findings.")] = False,
     output: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.TABLE,
-    home: HomeOption = None,
+    access: Annotated[bool, typer.Option("--access", help="List who holds which role, granted "
+                                                          "and confirmed by whom.")] = False,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Every model: owner, developer, validator, tier, status, reviews and findings."""
     with open_platform(home) as platform:
-        rows = build_inventory(platform.registry, platform.oversight,
+        by = acting_user(platform, token)
+        if access:
+            console.print(grants_table(platform.identity.grants(by)))
+            return
+        rows = build_inventory(by, platform.registry, platform.oversight,
                                platform.oversight.policies)
     if overdue:
         rows = [row for row in rows if row.is_overdue]

@@ -11,15 +11,8 @@ import typer
 from rich.table import Table
 
 from bankml.cli.app import console, errors, new_group
-from bankml.cli.context import (
-    HomeOption,
-    TokenOption,
-    acting_user,
-    authorized,
-    open_platform,
-)
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.cli.governance import print_gates, print_request
-from bankml.core.identity import Permission
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import ModelVersion, Stage
 
@@ -113,9 +106,9 @@ def transition(
 ) -> None:
     """Request a move dev -> staging -> prod -> archived; it happens once its gates hold."""
     with open_platform(home) as platform:
-        request = platform.oversight.request_transition(
-            acting_user(platform, token), ref, stage, reason=reason)
-        gates = platform.oversight.gates(request.ref, request.target, request)
+        by = acting_user(platform, token)
+        request = platform.oversight.request_transition(by, ref, stage, reason=reason)
+        gates = platform.oversight.gates(by, request.ref, request.target, request)
     print_request(request)
     if request.status == RequestStatus.OPEN:
         print_gates(gates, "Still needed")
@@ -134,8 +127,8 @@ def alias(
         errors.print("Give a VERSION to point the alias at, or --remove (not both).")
         raise typer.Exit(2)
     with open_platform(home) as platform:
-        by = authorized(platform, token, Permission.MODEL_ALIAS, f"model:{name}")
-        before = platform.registry.set_alias(name, alias_name, version, actor=by.username)
+        before = platform.registry.set_alias(acting_user(platform, token), name, alias_name,
+                                             version)
     was = f" (was {name}@{before})" if before is not None else ""
     now = (f"{name}@{alias_name} removed" if version is None
            else f"{name}@{alias_name} -> {name}@{version}")
@@ -147,11 +140,12 @@ def reproduce(
     ref: Ref,
     spec: Annotated[Path | None, typer.Option(
         help="Rebuild from this spec instead of the recorded one (to test a change).")] = None,
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Rebuild a version from its manifest; say "identical" or which input differs (exit 1)."""
     with open_platform(home) as platform, console.status("rebuilding") as status:
-        result = platform.training.reproduce(ref, spec=spec, progress=status.update)
+        result = platform.training.reproduce(acting_user(platform, token), ref, spec=spec,
+                                             progress=status.update)
     if result.is_identical:
         console.print(f"{result.version.ref}: [green]{result.verdict}[/]")
         return

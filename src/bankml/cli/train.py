@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from bankml.cli.app import console
-from bankml.cli.context import HomeOption, TokenOption, authorized, open_platform
-from bankml.core.identity import Permission
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 
 
 def train(
@@ -20,14 +19,13 @@ def train(
     """Train a model from a pipeline spec and register it as the model's next version."""
     started = time.perf_counter()
     with open_platform(home) as platform, console.status("starting") as status:
-        by = authorized(platform, token, Permission.MODEL_REGISTER, f"spec:{spec}")
+        by = acting_user(platform, token)
 
         def progress(step: str) -> None:
             console.log(step)
             status.update(step)
 
-        version = platform.training.train(spec, actor=by.username,
-                                          progress=progress)
+        version = platform.training.train(by, spec, progress=progress)
     headline = ", ".join(f"{name} {value:.3f}" for name, value in version.metrics.items()
                          if name.startswith("test.") and ".share." not in name)
     console.print(f"Registered [bold]{version.ref}[/] ({version.stage}) in "

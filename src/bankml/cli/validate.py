@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from bankml.cli.app import console, new_group
-from bankml.cli.context import HomeOption, TokenOption, authorized, open_platform
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Permission
+from bankml.core.identity import Principal
 from bankml.core.validation import ValidationRun
 from bankml.platform import Platform
 from bankml.reports.validation import to_html, to_pdf
@@ -43,10 +43,10 @@ def validate(
         raise InvalidInputError("--passed/--failed", "--sign-off needs your conclusion",
                                 rule="validation.conclusion_stated")
     with open_platform(home) as platform:
-        user = authorized(platform, token, Permission.VALIDATION_RECORD, f"model:{ref}")
+        user = acting_user(platform, token)
         with console.status(f"validating {ref}"):
-            run = platform.validation.run(ref, against=against, policy=policy, sample=sample,
-                                          actor=user.username)
+            run = platform.validation.run(user, ref, against=against, policy=policy,
+                                          sample=sample)
         show_run(platform, run)
         if sign_off:
             signoff = platform.oversight.record_validation(
@@ -96,16 +96,17 @@ def report_validation(
         "--run", help="The run to report (default: the version's latest).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Folder for the files (default: BANKML_HOME/reports).")] = None,
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Write the validation report of a version as HTML (inline SVG charts) and PDF."""
     with open_platform(home) as platform:
-        paths = write_report(platform, ref, run_id=run_id, out=out)
+        paths = write_report(platform, acting_user(platform, token), ref, run_id=run_id,
+                             out=out)
     for path in paths:
         console.print(f"Wrote {path} (sha256 {sha256_hex(path.read_bytes())[:16]})")
 
 
-def write_report(platform: Platform, ref: str, *, run_id: str | None = None,
+def write_report(platform: Platform, by: Principal, ref: str, *, run_id: str | None = None,
                  out: Path | None = None) -> list[Path]:
     """Render a run's report into `out`; returns the HTML and PDF paths."""
     run = platform.validation.get(run_id) if run_id else platform.validation.latest(ref)
@@ -114,7 +115,7 @@ def write_report(platform: Platform, ref: str, *, run_id: str | None = None,
         raise InvalidInputError("--run", f"{run.run_id} validated {run.ref}, not {version.ref}",
                                 rule="validation.run_matches")
     result = platform.validation.result(run)
-    findings = [f for f in platform.oversight.findings(model=run.model)
+    findings = [f for f in platform.oversight.findings(by, model=run.model)
                 if f.version in (None, run.version)]
     folder = out or platform.settings.home / "reports"
     folder.mkdir(parents=True, exist_ok=True)

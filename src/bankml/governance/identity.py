@@ -1,7 +1,9 @@
-"""Users, roles and API tokens: who may act, proven by a token, checked by role.
+"""People, service accounts, roles and API tokens: who may act, proven by a token.
 
-Refusals change nothing but are audited all the same: a trail that shows only what
-succeeded cannot show who tried what they were not allowed to.
+Access has four eyes too: nobody grants a role to themselves, and a role that validates
+or approves takes effect only once a second admin confirms it (the access policy names
+those roles). Refusals change nothing but are audited all the same: a trail that shows
+only what succeeded cannot show who tried what they were not allowed to.
 """
 
 from __future__ import annotations
@@ -10,41 +12,54 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bankml.access import acting, refuse, viewing
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
-from bankml.core.errors import InvalidInputError, NotFoundError
-from bankml.core.identity import (
-    ApiToken,
+from bankml.core.errors import (
     AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from bankml.core.identity import (
+    SYSTEM,
+    ApiToken,
+    GrantStatus,
     NewToken,
     Permission,
-    PermissionDeniedError,
+    Principal,
+    PrincipalKind,
     Role,
-    User,
-    authorize,
+    RoleGrant,
     check_username,
     mint_token,
     secrets_match,
     split_token,
 )
+from bankml.core.policy import AccessPolicy
 from bankml.core.ports import MetadataStore, Transaction
 
 DEFAULT_TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 365
-SYSTEM = "bankml"  # the actor of events no person caused (bootstrap, refusals)
+SCOPE_PATTERN_HELP = "endpoint names, or * for every endpoint"
 
 
 class Identity:
-    def __init__(self, metadata: MetadataStore,
+    def __init__(self, metadata: MetadataStore, access: AccessPolicy | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._metadata, self._clock = metadata, clock
+        self._access = access or AccessPolicy()
+
+    @property
+    def access_policy(self) -> AccessPolicy:
+        return self._access
 
     # -- proving who you are -------------------------------------------------------------
 
-    def authenticate(self, plaintext: str | None) -> User:
-        """The active user a token belongs to, or AuthenticationError (audited)."""
+    def authenticate(self, plaintext: str | None) -> Principal:
+        """The active principal a token belongs to, or AuthenticationError (audited)."""
         if not plaintext:
-            raise self._refused("token:none", "No token given: set BANKML_TOKEN or pass "
-                                              "--token (create one with `bankml tokens create`).")
+            raise self._refused("token:none", "No API token was given.")
         try:
             token_id, offered = split_token(plaintext)
         except AuthenticationError as exc:
@@ -52,7 +67,7 @@ class Identity:
         with self._metadata.reading() as tx:
             try:
                 token = tx.tokens.get(token_id)
-                user = tx.users.get(token.username)
+                principal = tx.users.get(token.username)
             except NotFoundError:
                 token = None
         subject = f"token:{token_id}"
@@ -63,123 +78,195 @@ class Identity:
         if parse_utc_timestamp(token.expires_at) <= self._clock():
             raise self._refused(subject, f"Token {token_id} expired at {token.expires_at}; "
                                          "create a new one.")
-        if not user.active:
-            raise self._refused(subject, f"User {user.username} is deactivated.")
-        return user
+        if not principal.active:
+            raise self._refused(subject, f"{principal.name} is deactivated.")
+        return principal
 
-    def guard(self, user: User, permission: Permission, subject: str) -> None:
-        """PermissionDeniedError (audited) unless `user` may do `permission` to `subject`."""
-        try:
-            authorize(user, permission)
-        except PermissionDeniedError as exc:
-            with self._metadata.transaction() as tx:
-                tx.audit.record(user.username, "auth.forbidden", subject, {
-                    "permission": str(permission), "roles": sorted(user.roles)})
-            raise exc from None
-
-    # -- people --------------------------------------------------------------------------
+    # -- people and service accounts -----------------------------------------------------
 
     def bootstrap_admin(self, username: str) -> NewToken | None:
         """The first admin and their token, when the store has no user yet; else None."""
         check_username(username)
+        now = self._now()
         with self._metadata.transaction() as tx:
             if tx.users.count():
                 return None
-            admin = User(username=username, display_name=username, roles=frozenset({Role.ADMIN}))
-            tx.users.add(admin, utc_timestamp(self._clock()))
-            tx.audit.record(SYSTEM, "user.created", f"user:{username}",
+            admin = Principal(name=username, display_name=username,
+                              roles=frozenset({Role.ADMIN}))
+            tx.users.add(admin, now)
+            tx.audit.record(SYSTEM.name, "user.created", f"user:{username}",
                             {"roles": [str(Role.ADMIN)], "bootstrap": True})
-            return self._issue(tx, SYSTEM, username, DEFAULT_TOKEN_DAYS, "first admin")
+            tx.users.add_grant(RoleGrant(
+                grant_id=0, username=username, role=Role.ADMIN, granted_by=SYSTEM.name,
+                granted_at=now, status=GrantStatus.EFFECTIVE))
+            return self._issue(tx, SYSTEM.name, username, DEFAULT_TOKEN_DAYS, "first admin")
 
-    def add_user(self, by: User, username: str, *, roles: frozenset[Role],
-                 display_name: str = "") -> User:
+    def add_user(self, by: Principal, username: str, *, roles: frozenset[Role],
+                 display_name: str = "") -> Principal:
+        """A new person; roles that need a second admin wait for one (see `confirm_grant`)."""
         subject = f"user:{check_username(username)}"
-        self.guard(by, Permission.USERS_MANAGE, subject)
-        user = User(username=username, display_name=display_name or username, roles=roles)
-        with self._metadata.transaction() as tx:
-            tx.users.add(user, utc_timestamp(self._clock()))
-            tx.audit.record(by.username, "user.created", subject,
-                            {"roles": sorted(roles), "display_name": user.display_name})
+        now = self._now()
+        with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            effective = frozenset(r for r in roles if r not in self._access.second_admin_for)
+            user = Principal(name=username, display_name=display_name or username,
+                             roles=effective)
+            tx.users.add(user, now)
+            tx.audit.record(by.name, "user.created", subject,
+                            {"roles": sorted(effective), "display_name": user.display_name})
+            for role in sorted(roles):
+                self._record_grant(tx, by, username, role, now)
         return user
 
-    def grant(self, by: User, username: str, role: Role) -> User:
-        return self._change_roles(by, username, add=role)
+    def add_service_account(self, by: Principal, name: str, *,
+                            scopes: frozenset[str], display_name: str = "") -> Principal:
+        """An application's identity: it may make and read decisions on `scopes` alone."""
+        subject = f"user:{check_username(name)}"
+        if not scopes or any(not scope.strip() for scope in scopes):
+            raise InvalidInputError("scopes", f"give the {SCOPE_PATTERN_HELP} the account "
+                                    "may call", rule="users.scopes_given")
+        with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            account = Principal(name=name, display_name=display_name or name,
+                                kind=PrincipalKind.SERVICE, scopes=frozenset(scopes))
+            tx.users.add(account, self._now())
+            tx.audit.record(by.name, "user.created", subject, {
+                "kind": str(PrincipalKind.SERVICE), "scopes": sorted(scopes),
+                "display_name": account.display_name})
+        return account
 
-    def revoke(self, by: User, username: str, role: Role) -> User:
-        return self._change_roles(by, username, remove=role)
+    def grant(self, by: Principal, username: str, role: Role) -> RoleGrant:
+        """Give `role` to `username`: at once, or pending a second admin's confirmation."""
+        subject = f"user:{username}"
+        if username == by.name:
+            refuse(self._metadata, by, PermissionDeniedError(
+                f"{by.name} cannot grant a role to themselves; ask another admin.",
+                rule="access.no_self_grant", field="username"), subject)
+        with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            user = tx.users.get(username)
+            if user.kind != PrincipalKind.PERSON:
+                raise InvalidInputError("username", f"{username} is a {user.kind} account; "
+                                        "roles are for people", rule="users.roles_for_people")
+            if role in user.roles:
+                raise ConflictError(f"{username} holds {role} already.",
+                                    rule="access.role_new", field="role")
+            return self._record_grant(tx, by, username, role, self._now())
 
-    def deactivate(self, by: User, username: str) -> User:
+    def confirm_grant(self, by: Principal, grant_id: int) -> RoleGrant:
+        """A second admin confirms a pending grant; the role takes effect now."""
+        subject = f"grant:{grant_id}"
+        with self._metadata.reading() as tx:
+            pending = tx.users.get_grant(grant_id)
+        if by.name in (pending.granted_by, pending.username):
+            refuse(self._metadata, by, PermissionDeniedError(
+                f"{by.name} {'asked for' if by.name == pending.granted_by else 'receives'} "
+                f"grant #{grant_id}; another admin must confirm it.",
+                rule="access.second_admin"), subject)
+        with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            grant = tx.users.get_grant(grant_id)
+            if grant.status != GrantStatus.PENDING:
+                raise ConflictError(f"Grant #{grant_id} is {grant.status}, not pending.",
+                                    rule="access.grant_pending", field="grant_id")
+            confirmed = replace(grant, status=GrantStatus.EFFECTIVE, confirmed_by=by.name,
+                                confirmed_at=self._now())
+            tx.users.save_grant(confirmed)
+            user = tx.users.get(grant.username)
+            tx.users.save(replace(user, roles=user.roles | {grant.role}))
+            tx.audit.record(by.name, "user.granted", f"user:{grant.username}", {
+                "role": str(grant.role), "grant_id": grant_id,
+                "requested_by": grant.granted_by, "confirmed_by": by.name,
+                "roles": sorted(user.roles | {grant.role})})
+        return confirmed
+
+    def grants(self, by: Principal, *, username: str | None = None,
+               pending_only: bool = False) -> list[RoleGrant]:
+        """Who was given which role, by whom and when, confirmed by whom."""
+        with viewing(self._metadata, by, Permission.USERS_READ, "access:grants") as tx:
+            return tx.users.grants(username=username, pending_only=pending_only)
+
+    def revoke(self, by: Principal, username: str, role: Role) -> Principal:
+        subject = f"user:{username}"
+        if role == Role.ADMIN and username == by.name:
+            raise InvalidInputError("role", "you cannot take admin from yourself; ask another "
+                                    "admin", rule="users.keep_an_admin")
+        with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            user = tx.users.get(username)
+            changed = replace(user, roles=user.roles - {role})
+            tx.users.save(changed)
+            tx.audit.record(by.name, "user.revoked", subject,
+                            {"role": str(role), "roles": sorted(changed.roles)})
+        return changed
+
+    def deactivate(self, by: Principal, username: str) -> Principal:
         """The user can no longer authenticate; their history stays as it was."""
         subject = f"user:{username}"
-        self.guard(by, Permission.USERS_MANAGE, subject)
-        if username == by.username:
+        if username == by.name:
             raise InvalidInputError("username", "you cannot deactivate yourself; ask another "
                                     "admin", rule="users.no_self_deactivation")
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
             user = replace(tx.users.get(username), active=False)
             tx.users.save(user)
-            tx.audit.record(by.username, "user.deactivated", subject, {})
+            tx.audit.record(by.name, "user.deactivated", subject, {})
         return user
 
-    def users(self) -> list[User]:
-        with self._metadata.reading() as tx:
+    def users(self, by: Principal) -> list[Principal]:
+        with viewing(self._metadata, by, Permission.USERS_READ, "access:users") as tx:
             return tx.users.all()
 
-    def user(self, username: str) -> User:
+    def user(self, username: str) -> Principal:
+        """The stored principal (for interfaces resolving names and for tests)."""
         with self._metadata.reading() as tx:
             return tx.users.get(username)
 
     # -- tokens --------------------------------------------------------------------------
 
-    def create_token(self, by: User, username: str | None = None, *,
+    def create_token(self, by: Principal, username: str | None = None, *,
                      days: int = DEFAULT_TOKEN_DAYS, description: str = "") -> NewToken:
         """A new token for `username` (default: oneself); the plaintext is returned once."""
-        owner = username or by.username
-        self._guard_tokens_of(by, owner)
+        owner = username or by.name
         if not 1 <= days <= MAX_TOKEN_DAYS:
             raise InvalidInputError("days", f"{days} is outside 1..{MAX_TOKEN_DAYS}",
                                     rule="tokens.lifetime")
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, _token_permission(by, owner), f"user:{owner}") as tx:
             tx.users.get(owner)
-            return self._issue(tx, by.username, owner, days, description)
+            return self._issue(tx, by.name, owner, days, description)
 
-    def revoke_token(self, by: User, token_id: str) -> ApiToken:
+    def revoke_token(self, by: Principal, token_id: str) -> ApiToken:
         with self._metadata.reading() as tx:
             token = tx.tokens.get(token_id)
-        self._guard_tokens_of(by, token.username)
-        revoked_at = utc_timestamp(self._clock())
-        with self._metadata.transaction() as tx:
+        revoked_at = self._now()
+        with acting(self._metadata, by, _token_permission(by, token.username),
+                    f"user:{token.username}") as tx:
             tx.tokens.revoke(token_id, revoked_at)
-            tx.audit.record(by.username, "token.revoked", f"token:{token_id}",
+            tx.audit.record(by.name, "token.revoked", f"token:{token_id}",
                             {"owner": token.username})
         return replace(token, revoked_at=revoked_at)
 
-    def tokens(self, username: str) -> list[ApiToken]:
-        with self._metadata.reading() as tx:
-            return tx.tokens.of(username)
+    def tokens(self, by: Principal, username: str | None = None) -> list[ApiToken]:
+        owner = username or by.name
+        with viewing(self._metadata, by, _token_permission(by, owner), f"user:{owner}") as tx:
+            return tx.tokens.of(owner)
 
     # -- internals -----------------------------------------------------------------------
 
-    def _change_roles(self, by: User, username: str, *, add: Role | None = None,
-                      remove: Role | None = None) -> User:
-        subject = f"user:{username}"
-        self.guard(by, Permission.USERS_MANAGE, subject)
-        if remove == Role.ADMIN and username == by.username:
-            raise InvalidInputError("role", "you cannot take admin from yourself; ask another "
-                                    "admin", rule="users.keep_an_admin")
-        with self._metadata.transaction() as tx:
-            user = tx.users.get(username)
-            roles = (user.roles | {add}) if add else (user.roles - {remove})
-            changed = replace(user, roles=frozenset(r for r in roles if r is not None))
-            tx.users.save(changed)
-            tx.audit.record(by.username, "user.granted" if add else "user.revoked", subject,
-                            {"role": str(add or remove), "roles": sorted(changed.roles)})
-        return changed
-
-    def _guard_tokens_of(self, by: User, owner: str) -> None:
-        permission = (Permission.TOKENS_MANAGE_OWN if owner == by.username
-                      else Permission.USERS_MANAGE)
-        self.guard(by, permission, f"user:{owner}")
+    def _record_grant(self, tx: Transaction, by: Principal, username: str, role: Role,
+                      now: str) -> RoleGrant:
+        """Record the grant; apply it now unless the access policy wants a second admin."""
+        waits = role in self._access.second_admin_for
+        grant = RoleGrant(grant_id=0, username=username, role=role, granted_by=by.name,
+                          granted_at=now,
+                          status=GrantStatus.PENDING if waits else GrantStatus.EFFECTIVE)
+        grant = replace(grant, grant_id=tx.users.add_grant(grant))
+        if waits:
+            tx.audit.record(by.name, "user.grant_requested", f"user:{username}", {
+                "role": str(role), "grant_id": grant.grant_id,
+                "policy": self._access.version})
+            return grant
+        user = tx.users.get(username)
+        if role not in user.roles:
+            tx.users.save(replace(user, roles=user.roles | {role}))
+        tx.audit.record(by.name, "user.granted", f"user:{username}", {
+            "role": str(role), "grant_id": grant.grant_id,
+            "roles": sorted(user.roles | {role})})
+        return grant
 
     def _issue(self, tx: Transaction, actor: str, owner: str, days: int,
                description: str) -> NewToken:
@@ -197,5 +284,12 @@ class Identity:
 
     def _refused(self, subject: str, message: str) -> AuthenticationError:
         with self._metadata.transaction() as tx:
-            tx.audit.record(SYSTEM, "auth.refused", subject, {"reason": message})
+            tx.audit.record(SYSTEM.name, "auth.refused", subject, {"reason": message})
         return AuthenticationError(message)
+
+    def _now(self) -> str:
+        return utc_timestamp(self._clock())
+
+
+def _token_permission(by: Principal, owner: str) -> Permission:
+    return Permission.TOKENS_MANAGE_OWN if owner == by.name else Permission.USERS_MANAGE

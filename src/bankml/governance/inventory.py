@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from bankml.core.identity import Principal
 from bankml.core.oversight import ValidationSignoff
 from bankml.core.policy import TierPolicy
 from bankml.core.registry import Model, ModelVersion, Stage
@@ -40,8 +41,9 @@ class InventoryRow:
         return self.review_overdue or self.overdue_findings > 0
 
 
-def build_inventory(registry: Registry, oversight: Oversight, policies: dict[int, TierPolicy],
-                    *, today: date | None = None) -> list[InventoryRow]:
+def build_inventory(by: Principal, registry: Registry, oversight: Oversight,
+                    policies: dict[int, TierPolicy], *,
+                    today: date | None = None) -> list[InventoryRow]:
     """One row per model, in name order.
 
     The next review is due `review_months` (from the tier's policy) after the latest
@@ -55,8 +57,8 @@ def build_inventory(registry: Registry, oversight: Oversight, policies: dict[int
             continue
         in_prod = next((v for v in versions if v.stage == Stage.PROD), None)
         shown = in_prod or versions[-1]
-        signoffs = oversight.signoffs(model.name)
-        open_findings = oversight.findings(model=model.name, open_only=True)
+        signoffs = oversight.signoffs(by, model.name)
+        open_findings = oversight.findings(by, model=model.name, open_only=True)
         rows.append(InventoryRow(
             model=model.name, domain=str(model.domain), tier=model.risk_tier,
             owner=model.owner, developer=model.developer,

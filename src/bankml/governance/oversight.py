@@ -1,20 +1,23 @@
 """Approvals with four eyes, findings, exceptions and the gates that guard every promotion.
 
 A transition is requested, not made: it happens when every gate of the model's tier
-policy holds, at the request or at the approval that completes it. Refusals name their
-rule, change nothing and are audited.
+policy holds, at the request, at the approval that completes it, or when later evidence
+arrives. Each use case is one transaction: the evidence, the gates read from it, the move
+(through the lifecycle's one door), the request marked executed and every audit event
+commit together or not at all. Refusals name their rule, change nothing and are audited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import NoReturn
 
+from bankml.access import acting, current, refuse, viewing
 from bankml.core.canonical import utc_timestamp
-from bankml.core.errors import BankmlError, InvalidInputError
-from bankml.core.identity import Permission, Role, User
+from bankml.core.errors import BankmlError, ConflictError, InvalidInputError, NotFoundError
+from bankml.core.errors import PermissionDeniedError as _Forbidden
+from bankml.core.identity import SYSTEM, Permission, Principal, Role
 from bankml.core.oversight import (
     Approval,
     Finding,
@@ -25,41 +28,38 @@ from bankml.core.oversight import (
     TransitionRequest,
     ValidationSignoff,
 )
-from bankml.core.policy import Evidence, Gate, TierPolicy, evaluate
-from bankml.core.ports import MetadataStore
-from bankml.core.registry import ModelVersion, Stage
-from bankml.governance.identity import Identity
-from bankml.registry import Registry
+from bankml.core.policy import AccessPolicy, Evidence, Gate, TierPolicy, evaluate
+from bankml.core.ports import MetadataStore, Transaction
+from bankml.core.registry import Model, ModelVersion, Stage, parse_model_ref
+from bankml.registry.lifecycle import move, parse_stage, resolve
 
 MAX_EXCEPTION_DAYS = 366
 
 
-class FourEyesError(BankmlError):
+class FourEyesError(_Forbidden):
     """The same person would hold two parts of one decision."""
 
     rule = "four_eyes"
 
     def __init__(self, message: str, rule: str) -> None:
-        self.rule = rule
-        super().__init__(message)
+        super().__init__(message, rule=rule)
 
 
-class ApprovalError(BankmlError):
-    """An approval that does not fit the request."""
+class ApprovalError(ConflictError):
+    """An approval or request that does not fit the request's state."""
 
     rule = "approval"
 
-    def __init__(self, message: str, rule: str) -> None:
-        self.rule = rule
-        super().__init__(message)
+    def __init__(self, message: str, rule: str, *, field: str | None = None) -> None:
+        super().__init__(message, rule=rule, field=field)
 
 
 class Oversight:
-    def __init__(self, metadata: MetadataStore, identity: Identity, models: Registry,
-                 policies: dict[int, TierPolicy],
+    def __init__(self, metadata: MetadataStore, policies: dict[int, TierPolicy],
+                 access: AccessPolicy | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._metadata, self._identity, self._models = metadata, identity, models
-        self._policies, self._clock = policies, clock
+        self._metadata, self._policies, self._clock = metadata, policies, clock
+        self._access = access or AccessPolicy()
 
     @property
     def policies(self) -> dict[int, TierPolicy]:
@@ -68,7 +68,7 @@ class Oversight:
 
     # -- evidence ------------------------------------------------------------------------
 
-    def record_validation(self, by: User, ref: str, *, passed: bool,
+    def record_validation(self, by: Principal, ref: str, *, passed: bool,
                           fairness_passed: bool | None = None, summary: str,
                           run_id: str | None = None) -> ValidationSignoff:
         """A validator's conclusion on a version; the developer cannot validate their own.
@@ -76,85 +76,85 @@ class Oversight:
         With `run_id` the sign-off rests on that validation run of the same version, and
         `fairness_passed`, when not given, is the run's fairness verdict.
         """
-        version = self._models.get(ref)
-        self._identity.guard(by, Permission.VALIDATION_RECORD, f"model:{version.ref}")
-        if by.username in self._developers(version):
-            self._refuse(by, version.ref, FourEyesError(
-                f"{by.username} developed {version.ref} and cannot validate it.",
-                "four_eyes.validator_not_developer"))
-        if run_id is not None:
-            with self._metadata.reading() as tx:
+        subject = f"model:{ref}"
+        with self._metadata.reading() as tx:
+            version = resolve(tx, ref)
+            developers = _developers(tx, version)
+        if by.name in developers:
+            refuse(self._metadata, by, FourEyesError(
+                f"{by.name} developed {version.ref} and cannot validate it.",
+                "four_eyes.validator_not_developer"), subject)
+        with acting(self._metadata, by, Permission.VALIDATION_RECORD, subject) as tx:
+            if run_id is not None:
                 run = tx.validation_runs.get(run_id)
-            if run.ref != version.ref:
-                raise InvalidInputError("run_id", f"{run_id} validated {run.ref}, not "
-                                        f"{version.ref}", rule="validation.run_matches")
-            fairness_passed = run.fairness_passed if fairness_passed is None \
-                else fairness_passed
-        if fairness_passed is None:
-            raise InvalidInputError("fairness_passed", "give the fairness conclusion, or a "
-                                    "validation run it is read from",
-                                    rule="validation.fairness_stated")
-        signoff = ValidationSignoff(
-            model=version.name, version=version.number, validator=by.username, passed=passed,
-            fairness_passed=fairness_passed, summary=summary, recorded_at=self._now(),
-            run_id=run_id)
-        with self._metadata.transaction() as tx:
+                if run.ref != version.ref:
+                    raise InvalidInputError("run_id", f"{run_id} validated {run.ref}, not "
+                                            f"{version.ref}", rule="validation.run_matches")
+                if fairness_passed is None:
+                    fairness_passed = run.fairness_passed
+            if fairness_passed is None:
+                raise InvalidInputError("fairness_passed", "give the fairness conclusion, or a "
+                                        "validation run it is read from",
+                                        rule="validation.fairness_stated")
+            signoff = ValidationSignoff(
+                model=version.name, version=version.number, validator=by.name, passed=passed,
+                fairness_passed=fairness_passed, summary=summary, recorded_at=self._now(),
+                run_id=run_id)
             tx.oversight.add_signoff(signoff)
-            tx.audit.record(by.username, "validation.recorded", f"model:{version.ref}", {
+            tx.audit.record(by.name, "validation.recorded", f"model:{version.ref}", {
                 "passed": passed, "fairness_passed": fairness_passed, "summary": summary,
                 **({"run_id": run_id} if run_id is not None else {})})
-        self._advance(version.name)
+            self._advance(tx, version.name)
         return signoff
 
-    def raise_finding(self, by: User, model_ref: str, *, severity: Severity, title: str,
+    def raise_finding(self, by: Principal, model_ref: str, *, severity: Severity, title: str,
                       owner: str, due: date) -> Finding:
-        if "@" in model_ref:  # about one version (a number or an alias)
-            version = self._models.get(model_ref)
-            name, number = version.name, version.number
-        else:  # about the model as a whole
-            name, number = self._models.model(model_ref).name, None
-        self._identity.guard(by, Permission.FINDING_RECORD, f"model:{model_ref}")
-        self._identity.user(owner)
-        finding = Finding(finding_id=0, model=name, version=number, severity=severity,
-                          title=title, owner=owner, due_date=due.isoformat(),
-                          status=FindingStatus.OPEN, raised_by=by.username,
-                          raised_at=self._now())
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.FINDING_RECORD, f"model:{model_ref}") as tx:
+            if "@" in model_ref:  # about one version (a number or an alias)
+                version = resolve(tx, model_ref)
+                name, number = version.name, version.number
+            else:  # about the model as a whole
+                name, number = _model(tx, model_ref).name, None
+            tx.users.get(owner)
+            finding = Finding(finding_id=0, model=name, version=number, severity=severity,
+                              title=title, owner=owner, due_date=due.isoformat(),
+                              status=FindingStatus.OPEN, raised_by=by.name,
+                              raised_at=self._now())
             finding = replace(finding, finding_id=tx.oversight.add_finding(finding))
-            tx.audit.record(by.username, "finding.raised", f"finding:{finding.finding_id}", {
+            tx.audit.record(by.name, "finding.raised", f"finding:{finding.finding_id}", {
                 "model": model_ref, "severity": str(severity), "title": title,
                 "owner": owner, "due_date": finding.due_date})
         return finding
 
-    def close_finding(self, by: User, finding_id: int, *, note: str) -> Finding:
-        self._identity.guard(by, Permission.FINDING_CLOSE, f"finding:{finding_id}")
-        with self._metadata.transaction() as tx:
+    def close_finding(self, by: Principal, finding_id: int, *, note: str) -> Finding:
+        with acting(self._metadata, by, Permission.FINDING_CLOSE,
+                    f"finding:{finding_id}") as tx:
             finding = tx.oversight.get_finding(finding_id)
             if finding.status == FindingStatus.CLOSED:
-                raise InvalidInputError("finding", f"#{finding_id} is closed already",
-                                        rule="finding.open")
+                raise ConflictError(f"Finding #{finding_id} is closed already.",
+                                    rule="finding.open", field="finding")
             now = self._now()
-            tx.oversight.close_finding(finding_id, by.username, now)
-            tx.audit.record(by.username, "finding.closed", f"finding:{finding_id}",
+            tx.oversight.close_finding(finding_id, by.name, now)
+            tx.audit.record(by.name, "finding.closed", f"finding:{finding_id}",
                             {"note": note})
-        self._advance(finding.model)
-        return replace(finding, status=FindingStatus.CLOSED, closed_by=by.username,
+            self._advance(tx, finding.model)
+        return replace(finding, status=FindingStatus.CLOSED, closed_by=by.name,
                        closed_at=now)
 
-    def signoffs(self, model: str) -> list[ValidationSignoff]:
+    def signoffs(self, by: Principal, model: str) -> list[ValidationSignoff]:
         """Every validation sign-off of the model's versions, oldest first."""
-        with self._metadata.reading() as tx:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"model:{model}") as tx:
             return tx.oversight.signoffs(model)
 
-    def findings(self, *, model: str | None = None, open_only: bool = False) -> list[Finding]:
-        with self._metadata.reading() as tx:
+    def findings(self, by: Principal, *, model: str | None = None,
+                 open_only: bool = False) -> list[Finding]:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ,
+                     f"model:{model or '*'}") as tx:
             return tx.oversight.findings(model=model, open_only=open_only)
 
-    def grant_exception(self, by: User, ref: str, *, gate: str, justification: str,
+    def grant_exception(self, by: Principal, ref: str, *, gate: str, justification: str,
                         expires: date) -> PolicyException:
         """Let a version pass one gate until a date, for a stated reason."""
-        version = self._models.get(ref)
-        self._identity.guard(by, Permission.EXCEPTION_GRANT, f"model:{version.ref}")
         if not justification.strip():
             raise InvalidInputError("justification", "an exception needs a reason",
                                     rule="exception.justified")
@@ -162,201 +162,253 @@ class Oversight:
         if not today < expires <= today + timedelta(days=MAX_EXCEPTION_DAYS):
             raise InvalidInputError("expires", f"{expires} must lie after today and within "
                                     f"{MAX_EXCEPTION_DAYS} days", rule="exception.time_boxed")
-        exception = PolicyException(
-            model=version.name, version=version.number, gate=gate, justification=justification,
-            granted_by=by.username, expires_at=f"{expires.isoformat()}T00:00:00.000000Z")
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.EXCEPTION_GRANT, f"model:{ref}") as tx:
+            version = resolve(tx, ref)
+            exception = PolicyException(
+                model=version.name, version=version.number, gate=gate,
+                justification=justification, granted_by=by.name,
+                expires_at=f"{expires.isoformat()}T00:00:00.000000Z")
             tx.oversight.add_exception(exception)
-            tx.audit.record(by.username, "exception.granted", f"model:{version.ref}", {
+            tx.audit.record(by.name, "exception.granted", f"model:{version.ref}", {
                 "gate": gate, "justification": justification,
                 "expires_at": exception.expires_at})
-        self._advance(version.name)
+            self._advance(tx, version.name)
         return exception
 
-    def open_alert(self, by: User, model: str, *, severity: str, title: str) -> int:
+    def open_alert(self, by: Principal, model: str, *, severity: str, title: str) -> int:
         """Record a monitoring alert (monitoring raises these; people may too)."""
-        self._identity.guard(by, Permission.ALERT_MANAGE, f"model:{model}")
         if severity not in ("red", "amber"):
             raise InvalidInputError("severity", f"{severity!r} is not red or amber",
                                     rule="alert.severity")
-        with self._metadata.transaction() as tx:
-            alert_id = tx.oversight.open_alert(model, severity, title, by.username, self._now())
-            tx.audit.record(by.username, "alert.opened", f"alert:{alert_id}",
+        with acting(self._metadata, by, Permission.ALERT_MANAGE, f"model:{model}") as tx:
+            _model(tx, model)
+            alert_id = tx.oversight.open_alert(model, severity, title, by.name, self._now())
+            tx.audit.record(by.name, "alert.opened", f"alert:{alert_id}",
                             {"model": model, "severity": severity, "title": title})
         return alert_id
 
-    def close_alert(self, by: User, alert_id: int) -> None:
-        self._identity.guard(by, Permission.ALERT_MANAGE, f"alert:{alert_id}")
-        with self._metadata.transaction() as tx:
-            model = tx.oversight.close_alert(alert_id, by.username, self._now())
-            tx.audit.record(by.username, "alert.closed", f"alert:{alert_id}", {"model": model})
-        self._advance(model)
+    def close_alert(self, by: Principal, alert_id: int) -> None:
+        with acting(self._metadata, by, Permission.ALERT_MANAGE, f"alert:{alert_id}") as tx:
+            model = tx.oversight.close_alert(alert_id, by.name, self._now())
+            tx.audit.record(by.name, "alert.closed", f"alert:{alert_id}", {"model": model})
+            self._advance(tx, model)
 
     # -- transitions ---------------------------------------------------------------------
 
-    def gates(self, ref: str, target: Stage,
+    def gates(self, by: Principal, ref: str, target: Stage,
               request: TransitionRequest | None = None) -> list[Gate]:
         """Every gate the tier policy sets for moving `ref` to `target`, and whether it holds."""
-        version = self._models.get(ref)
-        step = self._policy(version.name).requirements(target)
-        with self._metadata.reading() as tx:
-            evidence = Evidence(
-                developers=self._developers(version),
-                signoffs=tuple(tx.oversight.signoffs(version.name, version.number)),
-                approvals=request.approvals if request else (),
-                open_findings=tuple(tx.oversight.findings(
-                    model=version.name, version=version.number, open_only=True)),
-                exceptions=tuple(tx.oversight.exceptions(version.name, version.number,
-                                                         now=self._now())),
-                open_red_alerts=tx.oversight.open_red_alerts(version.name))
-        return evaluate(step, evidence)
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"model:{ref}") as tx:
+            return self._gates(tx, resolve(tx, ref), parse_stage(target), request)
 
-    def request_transition(self, by: User, ref: str, target: Stage, *,
+    def request_transition(self, by: Principal, ref: str, target: Stage, *,
                            reason: str) -> TransitionRequest:
         """Ask to move a version; it moves at once if every gate already holds."""
-        version = self._models.get(ref)
-        self._identity.guard(by, Permission.TRANSITION_REQUEST, f"model:{version.ref}")
-        version.moved_to(target)  # the lifecycle must allow the step at all
-        request = TransitionRequest(
-            request_id=0, model=version.name, version=version.number, target=target,
-            requested_by=by.username, reason=reason, status=RequestStatus.OPEN,
-            created_at=self._now())
-        with self._metadata.transaction() as tx:
-            for open_request in tx.oversight.requests(model=version.name,
-                                                      status=RequestStatus.OPEN):
-                if (open_request.version, open_request.target) == (version.number, target):
-                    raise ApprovalError(f"Request #{open_request.request_id} already asks to "
-                                        f"move {version.ref} to {target}.",
-                                        "approval.one_open_request")
-            request = replace(request, request_id=tx.oversight.add_request(request))
-            tx.audit.record(by.username, "transition.requested",
-                            f"request:{request.request_id}",
-                            {"model": version.ref, "target": str(target), "reason": reason,
-                             "policy": self._policy(version.name).version})
-        return self._execute_if_ready(request)
+        subject = f"model:{ref}"
+        stage = parse_stage(target)
+        with acting(self._metadata, by, Permission.TRANSITION_REQUEST, subject) as tx:
+            version = resolve(tx, ref)
+            refusal = _lifecycle_refusal(version, stage)
+            if refusal is None:
+                request = self._open_request(tx, by, version, stage, reason)
+                return self._execute_if_ready(tx, request)
+        refuse(self._metadata, by, refusal, subject)
 
-    def approve(self, by: User, request_id: int, *, role: Role,
+    def approve(self, by: Principal, request_id: int, *, role: Role,
                 comment: str = "") -> TransitionRequest:
         return self._decide(by, request_id, role=role, approved=True, comment=comment)
 
-    def reject(self, by: User, request_id: int, *, role: Role,
+    def reject(self, by: Principal, request_id: int, *, role: Role,
                comment: str) -> TransitionRequest:
         """A rejection closes the request; a new request starts over."""
         return self._decide(by, request_id, role=role, approved=False, comment=comment)
 
-    def request(self, request_id: int) -> TransitionRequest:
-        with self._metadata.reading() as tx:
+    def request(self, by: Principal, request_id: int) -> TransitionRequest:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ,
+                     f"request:{request_id}") as tx:
             return tx.oversight.get_request(request_id)
 
-    def requests(self, *, model: str | None = None,
+    def requests(self, by: Principal, *, model: str | None = None,
                  status: RequestStatus | None = None) -> list[TransitionRequest]:
-        with self._metadata.reading() as tx:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ,
+                     f"model:{model or '*'}") as tx:
             return tx.oversight.requests(model=model, status=status)
 
     # -- internals -----------------------------------------------------------------------
 
-    def _decide(self, by: User, request_id: int, *, role: Role, approved: bool,
+    def _open_request(self, tx: Transaction, by: Principal, version: ModelVersion,
+                      target: Stage, reason: str) -> TransitionRequest:
+        for open_request in tx.oversight.requests(model=version.name,
+                                                  status=RequestStatus.OPEN):
+            if (open_request.version, open_request.target) == (version.number, target):
+                raise ApprovalError(f"Request #{open_request.request_id} already asks to "
+                                    f"move {version.ref} to {target}.",
+                                    "approval.one_open_request")
+        request = TransitionRequest(
+            request_id=0, model=version.name, version=version.number, target=target,
+            requested_by=by.name, reason=reason, status=RequestStatus.OPEN,
+            created_at=self._now())
+        request = replace(request, request_id=tx.oversight.add_request(request))
+        tx.audit.record(by.name, "transition.requested", f"request:{request.request_id}",
+                        {"model": version.ref, "target": str(target), "reason": reason,
+                         "policy": self._policy(tx, version.name).version})
+        return request
+
+    def _decide(self, by: Principal, request_id: int, *, role: Role, approved: bool,
                 comment: str) -> TransitionRequest:
         subject = f"request:{request_id}"
-        self._identity.guard(by, Permission.TRANSITION_APPROVE, subject)
-        request = self.request(request_id)
-        self._check_voice(by, request, role)
-        approval = Approval(approver=by.username, role=role, approved=approved,
-                            comment=comment, recorded_at=self._now())
-        with self._metadata.transaction() as tx:
-            tx.oversight.add_approval(request_id, approval)
-            if not approved:
-                tx.oversight.set_request_status(request_id, RequestStatus.REJECTED)
-            tx.audit.record(by.username, "transition.approved" if approved
-                            else "transition.rejected", subject,
-                            {"model": request.ref, "target": str(request.target),
-                             "role": str(role), "comment": comment})
-        if not approved:
-            return replace(request, status=RequestStatus.REJECTED,
-                           approvals=(*request.approvals, approval))
-        return self._execute_if_ready(self.request(request_id))
+        with acting(self._metadata, by, Permission.TRANSITION_APPROVE, subject) as tx:
+            request = tx.oversight.get_request(request_id)
+            refusal = self._voice_refusal(tx, by, request, role)
+            if refusal is None:
+                approval = Approval(approver=by.name, role=role, approved=approved,
+                                    comment=comment, recorded_at=self._now())
+                tx.oversight.add_approval(request_id, approval)
+                if not approved:
+                    tx.oversight.set_request_status(request_id, RequestStatus.REJECTED)
+                tx.audit.record(by.name, "transition.approved" if approved
+                                else "transition.rejected", subject,
+                                {"model": request.ref, "target": str(request.target),
+                                 "role": str(role), "comment": comment})
+                decided = tx.oversight.get_request(request_id)
+                return self._execute_if_ready(tx, decided) if approved else decided
+        if refusal.rule == "approval.superseded":
+            with self._metadata.transaction() as tx:  # settled, even though refused
+                tx.oversight.set_request_status(request_id, RequestStatus.SUPERSEDED)
+                tx.audit.record(by.name, "transition.superseded", subject,
+                                {"model": request.ref})
+        refuse(self._metadata, by, refusal, f"model:{request.ref}")
 
-    def _check_voice(self, by: User, request: TransitionRequest, role: Role) -> None:
-        """The four-eyes rules for one approver on one request; each refusal is audited."""
+    def _voice_refusal(self, tx: Transaction, by: Principal, request: TransitionRequest,
+                       role: Role) -> BankmlError | None:
+        """The first four-eyes rule one approver breaks on one request, if any."""
+        return next(self._voice_refusals(tx, by, request, role), None)
+
+    def _voice_refusals(self, tx: Transaction, by: Principal, request: TransitionRequest,
+                        role: Role) -> Iterator[BankmlError]:
+        """The four-eyes rules in order; each broken one, lazily (the caller takes the
+        first)."""
         ref = request.ref
         if request.status != RequestStatus.OPEN:
-            self._refuse(by, ref, ApprovalError(
-                f"Request #{request.request_id} is {request.status}; only open requests take "
-                "approvals.", "approval.request_open"))
-        latest = self._models.get(request.model)
+            yield ApprovalError(f"Request #{request.request_id} is {request.status}; only "
+                                "open requests take approvals.", "approval.request_open")
+        latest = tx.models.latest(request.model)
         if latest.number > request.version:
-            with self._metadata.transaction() as tx:
-                tx.oversight.set_request_status(request.request_id, RequestStatus.SUPERSEDED)
-                tx.audit.record(by.username, "transition.superseded",
-                                f"request:{request.request_id}", {"newer": latest.ref})
-            raise ApprovalError(f"{latest.ref} was registered after request "
+            yield ApprovalError(f"{latest.ref} was registered after request "
                                 f"#{request.request_id}; request again for the version you "
                                 "mean.", "approval.superseded")
-        if role not in by.roles:
-            self._refuse(by, ref, ApprovalError(f"{by.username} does not hold the role {role}.",
-                                                "approval.role_held"))
-        needed = self._policy(request.model).requirements(request.target).approvals
+        if role not in current(tx, by).roles:
+            yield _Forbidden(f"{by.name} does not hold the role {role}.",
+                             rule="approval.role_held", field="role")
+        needed = self._policy(tx, request.model).requirements(request.target).approvals
         if role not in needed:
             wanted = ", ".join(needed) or "no approval"
-            self._refuse(by, ref, ApprovalError(
-                f"Moving {ref} to {request.target} needs {wanted}, not {role}.",
-                "approval.role_required"))
-        if by.username in self._developers(self._models.get(ref)):
-            self._refuse(by, ref, FourEyesError(
-                f"{by.username} developed {ref} and cannot approve it.",
-                "four_eyes.not_developer"))
-        if by.username == request.requested_by:
-            self._refuse(by, ref, FourEyesError(
-                f"{by.username} requested this transition and cannot approve it.",
-                "four_eyes.not_requester"))
-        with self._metadata.reading() as tx:
-            validators = {s.validator for s in tx.oversight.signoffs(request.model,
-                                                                     request.version)}
-        if by.username in validators:
-            self._refuse(by, ref, FourEyesError(
-                f"{by.username} validated {ref} and cannot also approve it.",
-                "four_eyes.not_validator"))
-        if any(a.approver == by.username for a in request.approvals):
-            self._refuse(by, ref, FourEyesError(
-                f"{by.username} has already approved request #{request.request_id}; one "
-                "person holds one role in an approval.", "four_eyes.one_role_per_person"))
+            yield ApprovalError(f"Moving {ref} to {request.target} needs {wanted}, not "
+                                f"{role}.", "approval.role_required", field="role")
+        version = tx.models.get(request.model, request.version)
+        if by.name in _developers(tx, version):
+            yield FourEyesError(f"{by.name} developed {ref} and cannot approve it.",
+                                "four_eyes.not_developer")
+        if by.name == request.requested_by:
+            yield FourEyesError(f"{by.name} requested this transition and cannot approve it.",
+                                "four_eyes.not_requester")
+        validators = {s.validator for s in tx.oversight.signoffs(request.model,
+                                                                 request.version)}
+        if by.name in validators:
+            yield FourEyesError(f"{by.name} validated {ref} and cannot also approve it.",
+                                "four_eyes.not_validator")
+        if any(a.approver == by.name for a in request.approvals):
+            yield FourEyesError(f"{by.name} has already approved request "
+                                f"#{request.request_id}; one person holds one role in an "
+                                "approval.", "four_eyes.one_role_per_person")
         if any(a.role == role and a.approved for a in request.approvals):
-            self._refuse(by, ref, ApprovalError(
-                f"Request #{request.request_id} already has its {role} approval.",
-                "approval.role_filled"))
+            yield ApprovalError(f"Request #{request.request_id} already has its {role} "
+                                "approval.", "approval.role_filled")
+        related = self._recent_grants_between(tx, by.name, request)
+        if related:
+            days = self._access.grantor_cooldown_days
+            yield FourEyesError(
+                f"{by.name} and {', '.join(related)} gave one another a role within the last "
+                f"{days} days ({self._access.version}); {by.name} cannot approve a request "
+                f"{'' if request.requested_by in related else 'also approved '}by them.",
+                "four_eyes.not_grantor")
 
-    def _advance(self, model: str) -> None:
+    def _recent_grants_between(self, tx: Transaction, approver: str,
+                               request: TransitionRequest) -> list[str]:
+        """Parties of the request who gave the approver a role, or were given one by them,
+        within the access policy's cooldown."""
+        parties = {request.requested_by} | {a.approver for a in request.approvals}
+        since = utc_timestamp(self._clock() - timedelta(
+            days=self._access.grantor_cooldown_days))
+        related: set[str] = set()
+        for grant in tx.users.grants(granted_by=approver):
+            if grant.username in parties and (grant.effective_at or "") >= since:
+                related.add(grant.username)
+        for grant in tx.users.grants(username=approver):
+            if (grant.effective_at or "") >= since:
+                related |= grant.grantors() & parties
+        return sorted(related)
+
+    def _advance(self, tx: Transaction, model: str) -> None:
         """New evidence may complete open requests: execute those whose gates now hold."""
-        for request in self.requests(model=model, status=RequestStatus.OPEN):
-            if self._models.get(request.model).number > request.version:
+        latest = tx.models.latest(model).number
+        for request in tx.oversight.requests(model=model, status=RequestStatus.OPEN):
+            if latest > request.version:
                 continue  # superseded; settled when someone next acts on it
-            self._execute_if_ready(request)
+            self._execute_if_ready(tx, request)
 
-    def _execute_if_ready(self, request: TransitionRequest) -> TransitionRequest:
+    def _execute_if_ready(self, tx: Transaction, request: TransitionRequest
+                          ) -> TransitionRequest:
+        """Execute an open request whose gates all hold, in the caller's transaction."""
         if request.status != RequestStatus.OPEN:
             return request
-        if not all(gate.passed for gate in self.gates(request.ref, request.target, request)):
+        version = tx.models.get(request.model, request.version)
+        if not all(gate.passed for gate in self._gates(tx, version, request.target, request)):
             return request
-        self._models.transition(request.ref, request.target, actor=request.requested_by,
-                                reason=f"request #{request.request_id}: {request.reason}")
-        with self._metadata.transaction() as tx:
-            tx.oversight.set_request_status(request.request_id, RequestStatus.EXECUTED)
-            tx.audit.record("bankml", "transition.executed", f"request:{request.request_id}",
-                            {"model": request.ref, "target": str(request.target)})
+        move(tx, request.ref, request.target, actor=request.requested_by,
+             moment=self._now(), reason=f"request #{request.request_id}: {request.reason}")
+        tx.oversight.set_request_status(request.request_id, RequestStatus.EXECUTED)
+        tx.audit.record(SYSTEM.name, "transition.executed", f"request:{request.request_id}",
+                        {"model": request.ref, "target": str(request.target)})
         return replace(request, status=RequestStatus.EXECUTED)
 
-    def _refuse(self, by: User, ref: str, error: BankmlError) -> NoReturn:
-        with self._metadata.transaction() as tx:
-            tx.audit.record(by.username, "governance.refused", f"model:{ref}",
-                            {"rule": error.rule, "reason": str(error)})
-        raise error
+    def _gates(self, tx: Transaction, version: ModelVersion, target: Stage,
+               request: TransitionRequest | None) -> list[Gate]:
+        step = self._policy(tx, version.name).requirements(target)
+        evidence = Evidence(
+            developers=_developers(tx, version),
+            signoffs=tuple(tx.oversight.signoffs(version.name, version.number)),
+            approvals=request.approvals if request else (),
+            open_findings=tuple(tx.oversight.findings(
+                model=version.name, version=version.number, open_only=True)),
+            exceptions=tuple(tx.oversight.exceptions(version.name, version.number,
+                                                     now=self._now())),
+            open_red_alerts=tx.oversight.open_red_alerts(version.name))
+        return evaluate(step, evidence)
 
-    def _policy(self, model: str) -> TierPolicy:
-        return self._policies[self._models.model(model).risk_tier]
-
-    def _developers(self, version: ModelVersion) -> frozenset[str]:
-        """Who built it: the model's declared developer and whoever registered the version."""
-        return frozenset({self._models.model(version.name).developer, version.created_by})
+    def _policy(self, tx: Transaction, model: str) -> TierPolicy:
+        return self._policies[_model(tx, model).risk_tier]
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())
+
+
+def _model(tx: Transaction, name: str) -> Model:
+    found = tx.models.find_model(parse_model_ref(name)[0])
+    if found is None:
+        raise NotFoundError("model", name, field="model")
+    return found
+
+
+def _developers(tx: Transaction, version: ModelVersion) -> frozenset[str]:
+    """Who built it: the model's declared developer and whoever registered the version."""
+    return frozenset({_model(tx, version.name).developer, version.created_by})
+
+
+def _lifecycle_refusal(version: ModelVersion, target: Stage) -> BankmlError | None:
+    """The lifecycle must allow the step at all; a refusal is audited like any other."""
+    try:
+        version.moved_to(target)
+    except BankmlError as error:
+        return error
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -11,10 +12,11 @@ from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import GRANTS, Permission, Role
 from bankml.core.oversight import Severity
-from bankml.core.policy import FairnessRule, StepRequirements, TierPolicy
+from bankml.core.policy import AccessPolicy, FairnessRule, StepRequirements, TierPolicy
 from bankml.core.registry import Stage
 
 DEFAULTS = Path(__file__).parent / "policies"
+FileShape = TypeVar("FileShape", bound=BaseModel)
 TIERS = (1, 2, 3)
 
 
@@ -50,11 +52,19 @@ class _PolicyFile(BaseModel):
     steps: dict[Stage, _Step]
 
 
-def load_policy(path: Path) -> TierPolicy:
-    """One tier's policy; an error names the file and the field."""
+class _AccessFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(min_length=1)
+    second_admin_for: list[Role]
+    grantor_cooldown_days: int = Field(ge=0, le=366)
+
+
+def _parsed(path: Path, shape: type[FileShape]) -> tuple[FileShape, str]:
+    """The file validated as `shape`, and its text; an error names the file and the field."""
     text = path.read_text(encoding="utf-8")
     try:
-        parsed = _PolicyFile.model_validate(yaml.safe_load(text))
+        return shape.model_validate(yaml.safe_load(text)), text
     except yaml.YAMLError as exc:
         raise InvalidInputError(str(path), f"is not valid YAML: {exc}",
                                 rule="policy.file_valid") from exc
@@ -62,6 +72,22 @@ def load_policy(path: Path) -> TierPolicy:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                              for e in exc.errors())
         raise InvalidInputError(str(path), problems, rule="policy.file_valid") from exc
+
+
+def load_access_policy(folder: Path | None = None) -> AccessPolicy:
+    """Four eyes on access, from `folder`/access.yaml, else the shipped default."""
+    path = (folder or DEFAULTS) / "access.yaml"
+    if not path.is_file():
+        path = DEFAULTS / "access.yaml"
+    parsed, text = _parsed(path, _AccessFile)
+    return AccessPolicy(version=f"access {parsed.version}+{sha256_hex(text)[:12]}",
+                        second_admin_for=frozenset(parsed.second_admin_for),
+                        grantor_cooldown_days=parsed.grantor_cooldown_days)
+
+
+def load_policy(path: Path) -> TierPolicy:
+    """One tier's policy; an error names the file and the field."""
+    parsed, text = _parsed(path, _PolicyFile)
     return TierPolicy(
         tier=parsed.tier, version=f"{parsed.version}+{sha256_hex(text)[:12]}",
         review_months=parsed.review_months,

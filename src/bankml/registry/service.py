@@ -1,8 +1,9 @@
-"""The registry's use cases: define models, register versions, move them, alias, trace, load.
+"""The registry's use cases: define models, register versions, alias, trace, load.
 
-Every change goes through one function per kind, so governance can put its gates in front:
-`transition` for the lifecycle and `set_alias` for aliases. Each change and its audit
-event commit in one transaction.
+Each change is made by a principal whose permission is checked in the change's own
+transaction, together with its audit event. Stages move only through governance: the
+lifecycle's one door (`bankml.registry.lifecycle.move`) takes the caller's transaction
+and is not on this service's public face.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bankml.access import acting, require
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import DuplicateError, InvalidInputError, NotFoundError
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
 from bankml.core.registry import (
     Domain,
@@ -69,10 +72,10 @@ class Registry:
 
     # --- models --------------------------------------------------------------------------
 
-    def define_model(self, model: Model, *, actor: str) -> Model:
+    def define_model(self, by: Principal, model: Model) -> Model:
         """Record a model, or update what is said about it; unchanged definitions are no-ops."""
-        with self._metadata.transaction() as tx:
-            self._define(tx, model, actor)
+        with acting(self._metadata, by, Permission.MODEL_REGISTER, f"model:{model.name}") as tx:
+            self._define(tx, model, by.name)
         return model
 
     def model(self, name: str) -> Model:
@@ -89,8 +92,9 @@ class Registry:
 
     # --- versions ------------------------------------------------------------------------
 
-    def register(self, model: Model, new: NewVersion, *, actor: str) -> ModelVersion:
+    def register(self, by: Principal, model: Model, new: NewVersion) -> ModelVersion:
         """Store the artifact and record it, with its model, as the model's next version."""
+        require(self._metadata, by, Permission.MODEL_REGISTER, f"model:{model.name}")
         protected = sorted(set(new.signature.input_names) & set(model.protected_attributes))
         if protected:
             raise InvalidInputError(
@@ -100,7 +104,7 @@ class Registry:
         digest = self._artifacts.put(new.artifact)
         for attempt in range(1, REGISTER_ATTEMPTS + 1):
             try:
-                return self._record(model, new, digest, actor)
+                return self._record(by, model, new, digest)
             except DuplicateError:
                 # Another writer defined the model first (numbers are taken under a lock
                 # once it exists): count again.
@@ -108,9 +112,12 @@ class Registry:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record(self, model: Model, new: NewVersion, digest: str, actor: str) -> ModelVersion:
+    def _record(self, by: Principal, model: Model, new: NewVersion,
+                digest: str) -> ModelVersion:
         manifest = {**new.manifest, "feature_views": list(new.feature_views)}
-        with self._metadata.transaction() as tx:
+        actor = by.name
+        with acting(self._metadata, by, Permission.MODEL_REGISTER,
+                    f"model:{model.name}") as tx:
             self._define(tx, model, actor)
             version = ModelVersion(
                 name=model.name, number=tx.models.next_number(model.name),
@@ -128,20 +135,20 @@ class Registry:
                             version.describe())
         return version
 
-    def register_sklearn(self, name: str, model: Any, *, inputs: list[str],
-                         metrics: dict[str, float], actor: str) -> ModelVersion:
+    def register_sklearn(self, by: Principal, name: str, model: Any, *, inputs: list[str],
+                         metrics: dict[str, float]) -> ModelVersion:
         """Register a fitted scikit-learn model built outside a pipeline spec.
 
-        A model not defined before is defined with domain `other`, risk tier 3 and `actor`
-        as owner and developer; correct it with `define_model`.
+        A model not defined before is defined with domain `other`, risk tier 3 and the
+        registrant as owner and developer; correct it with `define_model`.
         """
         check_model_name(name)
         known = self._find_model(name)
-        definition = known or Model(name=name, domain=Domain.OTHER, risk_tier=3, owner=actor,
-                                    developer=actor)
-        return self.register(definition, NewVersion(
+        definition = known or Model(name=name, domain=Domain.OTHER, risk_tier=3, owner=by.name,
+                                    developer=by.name)
+        return self.register(by, definition, NewVersion(
             artifact=dump_sklearn(model), flavour=SKLEARN,
-            signature=Signature.of_names(inputs), metrics=metrics), actor=actor)
+            signature=Signature.of_names(inputs), metrics=metrics))
 
     def get(self, ref: str) -> ModelVersion:
         """`NAME@3`, `NAME@champion` (an alias) or `NAME` (the latest version)."""
@@ -166,35 +173,16 @@ class Registry:
         content = self._artifacts.get(version.artifact_sha256)
         return load_model(version.flavour, content, version.artifact_sha256)
 
-    # --- lifecycle and aliases: the one door each ----------------------------------------
+    # --- aliases --------------------------------------------------------------------------
 
-    def transition(self, ref: str, target: Stage | str, *, actor: str,
-                   reason: str = "") -> ModelVersion:
-        """Move a version through the lifecycle; the only way a stage ever changes.
-
-        Promoting to prod archives the version in prod before it (one prod version per
-        model), and archiving removes the version's aliases; all in one transaction.
-        """
-        stage = _stage(target)
-        with self._metadata.transaction() as tx:
-            version = self._resolve(tx, ref)
-            moved = version.moved_to(stage)
-            moment = utc_timestamp(self._clock())  # one instant: no gap between the two moves
-            if stage == Stage.PROD:
-                for previous in tx.models.in_stage(version.name, str(Stage.PROD)):
-                    self._move(tx, previous, Stage.ARCHIVED, actor=actor, moment=moment,
-                               reason=f"replaced in prod by {version.ref}")
-            self._move(tx, version, stage, actor=actor, moment=moment, reason=reason)
-        return moved
-
-    def set_alias(self, name: str, alias: str, number: int | None, *, actor: str,
+    def set_alias(self, by: Principal, name: str, alias: str, number: int | None, *,
                   reason: str = "") -> int | None:
         """Point `alias` at version `number`, or remove it when `number` is None.
 
         The only way an alias changes. Returns the version it pointed at before, if any.
         """
         check_alias(alias)
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.MODEL_ALIAS, f"model:{name}") as tx:
             before = tx.models.aliases(name).get(alias)
             if number is None:
                 if before is None:
@@ -203,10 +191,10 @@ class Registry:
             else:
                 check_alias_target(tx.models.get(name, number), alias)
                 tx.models.set_alias(name, alias, number, set_at=utc_timestamp(self._clock()),
-                                    set_by=actor)
+                                    set_by=by.name)
             action = "model.alias_removed" if number is None else "model.alias_set"
-            tx.audit.record(actor, action, f"model:{name}", {"alias": alias, "version": number,
-                                              "previous": before, "reason": reason})
+            tx.audit.record(by.name, action, f"model:{name}", {
+                "alias": alias, "version": number, "previous": before, "reason": reason})
         return before
 
     # --- history and lineage -------------------------------------------------------------
@@ -269,39 +257,3 @@ class Registry:
             tx.models.update_model(model)
             tx.audit.record(actor, "model.updated", f"model:{model.name}",
                             {"before": known.describe(), "after": model.describe()})
-
-    def _resolve(self, tx: Transaction, ref: str) -> ModelVersion:
-        name, selector = parse_model_ref(ref)
-        if selector is None:
-            raise InvalidInputError("model", f"{ref!r}: name the version to move "
-                                    "(NAME@VERSION or NAME@ALIAS)")
-        if isinstance(selector, int):
-            return tx.models.get(name, selector)
-        return tx.models.by_alias(name, selector)
-
-    def _move(self, tx: Transaction, version: ModelVersion, target: Stage, *, actor: str,
-              moment: str, reason: str) -> None:
-        moved = version.moved_to(target)
-        tx.models.save_stage(moved)
-        tx.models.add_stage_change(StageChange(
-            name=version.name, number=version.number, source=version.stage, target=target,
-            changed_at=moment, actor=actor, reason=reason))
-        dropped = []
-        if target == Stage.ARCHIVED:
-            for alias, number in sorted(tx.models.aliases(version.name).items()):
-                if number == version.number:
-                    tx.models.remove_alias(version.name, alias)
-                    dropped.append(alias)
-        tx.audit.record(actor, "model.transitioned", f"model:{version.ref}", {
-            "from": str(version.stage), "to": str(target), "reason": reason,
-            "aliases_removed": dropped})
-
-
-def _stage(target: Stage | str) -> Stage:
-    try:
-        return Stage(target)
-    except ValueError:
-        names = ", ".join(stage.value for stage in Stage)
-        raise InvalidInputError("stage", f"{target!r} is not a stage; use one of {names}",
-                                rule="lifecycle.stage") from None
-

@@ -17,9 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bankml.access import acting, require, viewing
 from bankml.core.canonical import canonical_json, utc_timestamp
-from bankml.core.decisions import CutoffPolicy, DecisionRecord, pseudonymise
+from bankml.core.decisions import (
+    DecisionPolicy,
+    DecisionRecord,
+    policy_from_description,
+    pseudonymise,
+)
 from bankml.core.errors import InvalidInputError
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore
 from bankml.registry import Registry
 
@@ -57,12 +64,13 @@ class DecisionService:
         self._metadata, self._registry = metadata, registry
         self._key, self._clock = pseudonym_key, clock
 
-    def decide(self, model_ref: str, applicants: pd.DataFrame, policy: CutoffPolicy,
-               *, actor: str) -> list[DecisionRecord]:
+    def decide(self, by: Principal, model_ref: str, applicants: pd.DataFrame,
+               policy: DecisionPolicy) -> list[DecisionRecord]:
         """Score every row of `applicants` (a `customer_id` column plus the model's inputs).
 
         Returns only once every decision and its audit event are committed together.
         """
+        require(self._metadata, by, Permission.DECISION_MAKE, f"model:{model_ref}")
         version = self._registry.get(model_ref)
         _require_columns(applicants, [CUSTOMER_ID, *version.inputs])
         inputs = applicants[version.inputs]
@@ -82,28 +90,38 @@ class DecisionService:
                                             inputs.to_dict(orient="records"), scores,
                                             strict=True)
         ]
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.DECISION_MAKE,
+                    f"model:{version.ref}") as tx:
             for record in records:
                 tx.decisions.add(record)
-                tx.audit.record(actor, "decision.made", f"decision:{record.decision_id}", {
+                tx.audit.record(by.name, "decision.made", f"decision:{record.decision_id}", {
                     "model": f"{record.model_name}@{record.model_version}",
                     "artifact_sha256": record.artifact_sha256,
                     "record_sha256": record.record_sha256, "outcome": str(record.outcome),
                 })
         return records
 
-    def get(self, decision_id: str) -> DecisionRecord:
-        with self._metadata.reading() as tx:
+    def get(self, by: Principal, decision_id: str) -> DecisionRecord:
+        """A logged decision (its inputs are personal data: reading it is a permission)."""
+        with viewing(self._metadata, by, Permission.DECISION_READ,
+                     f"decision:{decision_id}") as tx:
             return tx.decisions.get(decision_id)
 
-    def replay(self, decision_id: str) -> Replay:
-        """Re-score a logged decision from its artifact digest and recorded inputs."""
-        record = self.get(decision_id)
+    def replay(self, by: Principal, decision_id: str) -> Replay:
+        """Re-score a logged decision from its artifact digest and recorded inputs (audited)."""
+        subject = f"decision:{decision_id}"
+        with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
+            record = tx.decisions.get(decision_id)
         version = self._registry.get(f"{record.model_name}@{record.model_version}")
         inputs = pd.DataFrame([json.loads(record.inputs_json)], columns=version.inputs)
         score = float(self._registry.load(version).predict_proba(inputs)[0, 1])
-        policy = CutoffPolicy(**json.loads(record.policy_json))
-        return Replay(record=record, score=score, outcome=str(policy.decide(score)))
+        policy = policy_from_description(json.loads(record.policy_json))
+        replayed = Replay(record=record, score=score, outcome=str(policy.decide(score)))
+        with acting(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
+            tx.audit.record(by.name, "decision.replayed", subject, {
+                "record_sha256": record.record_sha256, "score": score,
+                "outcome": replayed.outcome, "identical": replayed.is_identical})
+        return replayed
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str]) -> None:

@@ -14,7 +14,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from bankml.training.spec import DecisionPolicy
+from bankml.core.decisions import DecisionPolicy
 
 
 def ks_statistic(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -53,24 +53,11 @@ def evaluate(names: tuple[str, ...], labels: np.ndarray, scores: np.ndarray,
             else METRIC_FUNCTIONS[name](labels, scores) for name in names}
 
 
-def decide(policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
-    """The outcome per score, as the policy's words (approve/refer/decline, ...)."""
-    cutoffs = policy.cutoffs()
-    if policy.kind == "approve_refer_decline":
-        return np.where(scores < cutoffs["approve_below"], "approve",
-                        np.where(scores >= cutoffs["decline_from"], "decline", "refer"))
-    if policy.kind == "block_allow":
-        return np.where(scores >= cutoffs["block_from"], "block", "allow")
-    return np.where(scores >= cutoffs["alert_from"], "alert", "no_alert")
-
-
-OUTCOMES = {"approve_refer_decline": ("approve", "refer", "decline"),
-            "block_allow": ("block", "allow"), "alert": ("alert", "no_alert")}
-
-
 def outcome_shares(policy: DecisionPolicy, scores: np.ndarray, *,
                    prefix: str) -> dict[str, float]:
-    """Share of each outcome, e.g. `test.share.decline`."""
-    outcomes = decide(policy, scores)
-    return {f"{prefix}.share.{name}": float(np.mean(outcomes == name))
-            for name in OUTCOMES[policy.kind]}
+    """Share of each outcome of the policy's kind, e.g. `test.share.decline`."""
+    cutoffs, band_outcomes = policy.bands()
+    # side="right": a score equal to a cut-off falls in the band above it, as decide() says
+    band = np.searchsorted(np.asarray(cutoffs, dtype=np.float64), scores, side="right")
+    return {f"{prefix}.share.{outcome}": float(np.mean(band == index))
+            for index, outcome in enumerate(band_outcomes)}

@@ -21,15 +21,19 @@ import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
+from bankml.access import require
 from bankml.core.canonical import sha256_hex
+from bankml.core.domains import profile
 from bankml.core.errors import NotFoundError
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import (
     ArtifactStore,
     HistoricalFeatures,
+    MetadataStore,
     PinnedFeature,
     StagedArtifact,
 )
-from bankml.core.registry import Domain, InputField, ModelVersion, Signature
+from bankml.core.registry import InputField, ModelVersion, Signature
 from bankml.registry import Registry
 from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
 from bankml.registry.service import NewVersion
@@ -47,9 +51,6 @@ from bankml.training.spec import LoadedSpec, PipelineSpec, load_spec, spec_from_
 
 Progress = Callable[[str], None]
 EVENT_TIMESTAMP = "event_timestamp"  # the column name the feature store joins on
-OUTPUTS = {Domain.CREDIT: "probability_of_default", Domain.FRAUD: "fraud_probability",
-           Domain.AML: "suspicion_score", Domain.PROPENSITY: "propensity",
-           Domain.OTHER: "score"}
 
 
 def _silent(_: str) -> None:
@@ -112,28 +113,31 @@ class Reproduction:
 class Trainer:
     """Builds versions from specs and rebuilds them from their manifests."""
 
-    def __init__(self, registry: Registry, artifacts: ArtifactStore, *,
-                 datasets_dir: Path | None, features: HistoricalFeatures | None = None) -> None:
-        self._registry, self._artifacts = registry, artifacts
+    def __init__(self, metadata: MetadataStore, registry: Registry, artifacts: ArtifactStore,
+                 *, datasets_dir: Path | None,
+                 features: HistoricalFeatures | None = None) -> None:
+        self._metadata, self._registry, self._artifacts = metadata, registry, artifacts
         self._datasets_dir, self._features = datasets_dir, features
 
-    def train(self, spec: Path | LoadedSpec, *, actor: str,
+    def train(self, by: Principal, spec: Path | LoadedSpec, *,
               progress: Progress = _silent) -> ModelVersion:
         """Run the spec and register the result as the model's next version."""
+        require(self._metadata, by, Permission.MODEL_REGISTER, f"spec:{spec}")
         loaded = load_spec(spec) if isinstance(spec, Path) else spec
         built = self.build(loaded, progress, keep_snapshot=True)
         progress("registering the version")
         snapshot = built.snapshot.commit() if built.snapshot is not None else None
         manifest = {**built.manifest, "dataset_snapshot_sha256": snapshot}
-        return self._registry.register(loaded.spec.model.to_model(), NewVersion(
+        return self._registry.register(by, loaded.spec.model.to_model(), NewVersion(
             artifact=built.artifact, flavour=BUNDLE, signature=built.signature,
             metrics=built.metrics, feature_views=built.feature_views,
             dataset_sha256=built.dataset_sha256, manifest=manifest,
-            tags=dict(loaded.spec.tags)), actor=actor)
+            tags=dict(loaded.spec.tags)))
 
-    def reproduce(self, ref: str, *, spec: Path | None = None,
+    def reproduce(self, by: Principal, ref: str, *, spec: Path | None = None,
                   progress: Progress = _silent) -> Reproduction:
         """Rebuild `ref` from its manifest (or from `spec`, to test a change) and compare."""
+        require(self._metadata, by, Permission.EVIDENCE_READ, f"model:{ref}")
         version = self._registry.get(ref)
         recorded = version.manifest
         if "spec" not in recorded:
@@ -417,12 +421,17 @@ def _metrics(spec: PipelineSpec, model: ScoringModel,
     # unlike the fit, which keeps the declared threads.
     threads = max(spec.threads, available_cores())
     metrics: dict[str, float] = {}
-    for name in ("holdout", "test"):
-        rows = sets[name]
-        scores = model.predict_proba(rows, threads=threads)[:, 1]
-        labels = rows[spec.source.label].to_numpy()
+    scored = {name: model.predict_proba(sets[name], threads=threads)[:, 1]
+              for name in ("holdout", "test")}
+    # A top-share policy's cut-off is read off the development sample: the holdout.
+    policy = spec.decision_policy.to_policy(f"spec:{spec.digest()[:12]}",
+                                            scores=scored["holdout"].tolist())
+    for name, scores in scored.items():
+        labels = sets[name][spec.source.label].to_numpy()
         metrics |= evaluate(spec.metrics, labels, scores, prefix=name)
-        metrics |= outcome_shares(spec.decision_policy, scores, prefix=name)
+        metrics |= outcome_shares(policy, scores, prefix=name)
+    metrics |= {f"policy.{name}": value for name, value in policy.cutoffs().items()
+                if spec.decision_policy.top_share is not None}
     metrics |= {f"rows.{name}": float(len(rows)) for name, rows in sets.items()}
     return metrics
 
@@ -437,7 +446,7 @@ def _signature(spec: PipelineSpec, train: pd.DataFrame, inputs: list[str]) -> Si
         else:
             fields.append(InputField(name=name, dtype="category", categories=tuple(
                 sorted(str(v) for v in values.dropna().unique()))))
-    return Signature(inputs=tuple(fields), output=OUTPUTS[spec.model.domain])
+    return Signature(inputs=tuple(fields), output=profile(spec.model.domain).output)
 
 
 def _plain(value: Any) -> float | None:

@@ -6,6 +6,7 @@ JSON form, so comments and formatting do not change its digest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,20 +16,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bankml.core.canonical import canonical_json, sha256_hex
-from bankml.core.errors import SpecError
+from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
+from bankml.core.domains import profile
+from bankml.core.errors import InvalidInputError, SpecError
 from bankml.core.registry import Domain, Model, check_model_name
 
 EXAMPLE_DATASETS = ("german_credit", "card_fraud")
-POLICY_KINDS_BY_DOMAIN = {
-    Domain.CREDIT: "approve_refer_decline", Domain.FRAUD: "block_allow", Domain.AML: "alert"}
 METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate")
-METRICS_BY_DOMAIN: dict[Domain, tuple[str, ...]] = {
-    Domain.CREDIT: ("auc", "gini", "ks", "brier"),
-    Domain.FRAUD: ("auc", "average_precision", "brier"),
-    Domain.AML: ("auc", "average_precision"),
-    Domain.PROPENSITY: ("auc", "gini", "brier"),
-    Domain.OTHER: ("auc", "brier"),
-}
 MetricName = Literal["auc", "gini", "ks", "brier", "log_loss", "average_precision",
                      "default_rate"]
 
@@ -138,29 +132,60 @@ class Evaluation(_Block):
     metrics: list[MetricName] | None = None
 
 
-class DecisionPolicy(_Block):
-    kind: Literal["approve_refer_decline", "block_allow", "alert"]
+class PolicyBlock(_Block):
+    """The cut-offs that turn a score into a decision, of a kind that fits the domain."""
+
+    kind: PolicyKind
     approve_below: float | None = Field(None, ge=0, le=1)
     decline_from: float | None = Field(None, ge=0, le=1)
+    challenge_from: float | None = Field(None, ge=0, le=1)
     block_from: float | None = Field(None, ge=0, le=1)
     alert_from: float | None = Field(None, ge=0, le=1)
+    offer_from: float | None = Field(None, ge=0, le=1)
+    # propensity: offer to the top share of the development sample's scores instead
+    top_share: float | None = Field(None, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _cutoffs_of_kind(self) -> DecisionPolicy:
-        needed = {"approve_refer_decline": ("approve_below", "decline_from"),
-                  "block_allow": ("block_from",), "alert": ("alert_from",)}[self.kind]
-        given = {name for name in ("approve_below", "decline_from", "block_from", "alert_from")
-                 if getattr(self, name) is not None}
-        if given != set(needed):
-            raise ValueError(f"kind {self.kind} takes exactly {', '.join(needed)}")
-        if self.kind == "approve_refer_decline" and self.approve_below > self.decline_from:  # type: ignore[operator]
-            raise ValueError("approve_below must not exceed decline_from")
+    def _cutoffs_of_kind(self) -> PolicyBlock:
+        given = {name for name in CUTOFF_FIELDS if getattr(self, name) is not None}
+        accepted = [set(needed) for needed in CUTOFFS_OF_KIND[self.kind]]
+        if given not in accepted:
+            choices = " or ".join(", ".join(sorted(needed)) for needed in accepted)
+            raise ValueError(f"kind {self.kind} takes exactly {choices}")
+        if self.top_share is None:
+            try:
+                self.to_policy("check")  # the order of the cut-offs
+            except InvalidInputError as exc:
+                raise ValueError(str(exc).removeprefix("decision_policy: ")) from None
         return self
 
     def cutoffs(self) -> dict[str, float]:
-        return {name: value for name in ("approve_below", "decline_from", "block_from",
-                                         "alert_from")
+        return {name: value for name in CUTOFF_FIELDS
                 if (value := getattr(self, name)) is not None}
+
+    def to_policy(self, version: str, *, scores: Sequence[float] | None = None
+                  ) -> DecisionPolicy:
+        """The policy as core knows it; a top share becomes the score at that quantile of
+        `scores` (the development sample's)."""
+        cutoffs = self.cutoffs()
+        if self.top_share is not None:
+            if scores is None or not len(scores):
+                raise ValueError("a top_share policy needs the development scores")
+            ranked = sorted(scores, reverse=True)
+            cutoffs = {"offer_from": float(ranked[max(0, round(self.top_share * len(ranked))
+                                                       - 1)])}
+        return make_policy(self.kind, version=version, cutoffs=cutoffs)
+
+
+CUTOFF_FIELDS = ("approve_below", "decline_from", "challenge_from", "block_from", "alert_from",
+                 "offer_from", "top_share")
+CUTOFFS_OF_KIND: dict[PolicyKind, tuple[tuple[str, ...], ...]] = {
+    PolicyKind.APPROVE_REFER_DECLINE: (("approve_below", "decline_from"),),
+    PolicyKind.BLOCK_ALLOW: (("block_from",),),
+    PolicyKind.ALLOW_CHALLENGE_BLOCK: (("challenge_from", "block_from"),),
+    PolicyKind.ALERT: (("alert_from",),),
+    PolicyKind.OFFER: (("offer_from",), ("top_share",)),
+}
 
 
 class PipelineSpec(_Block):
@@ -173,7 +198,7 @@ class PipelineSpec(_Block):
     estimator: Estimator
     calibration: Calibration | None = None
     evaluation: Evaluation = Evaluation()
-    decision_policy: DecisionPolicy
+    decision_policy: PolicyBlock
     seed: int = 7
     threads: int = Field(1, ge=1, le=256)
     tags: dict[str, str] = {}
@@ -191,7 +216,7 @@ class PipelineSpec(_Block):
     def metrics(self) -> tuple[str, ...]:
         if self.evaluation.metrics is not None:
             return tuple(self.evaluation.metrics)
-        return METRICS_BY_DOMAIN[self.model.domain]
+        return profile(self.model.domain).metrics
 
     def digest(self) -> str:
         return sha256_hex(canonical_json(self.described()))
@@ -294,10 +319,11 @@ def _check_consistency(loaded: LoadedSpec) -> None:
             raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
                                "kept for fairness testing only; remove it from the features",
                                rule="registry.protected_not_input")
-    expected = POLICY_KINDS_BY_DOMAIN.get(spec.model.domain)
-    if expected is not None and spec.decision_policy.kind != expected:
+    fitting = profile(spec.model.domain).policy_kinds
+    if spec.decision_policy.kind not in fitting:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "
-                           f"with kind {expected}, not {spec.decision_policy.kind}")
+                           f"with kind {' or '.join(fitting)}, not {spec.decision_policy.kind}",
+                           rule="policy.kind_fits_domain")
 
 
 def _index_lines(node: yaml.Node, path: tuple[str | int, ...],

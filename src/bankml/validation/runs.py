@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bankml.access import acting, require
 from bankml.core.canonical import canonical_json, utc_timestamp
 from bankml.core.errors import InvalidInputError, NotFoundError
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import Domain, ModelVersion
 from bankml.core.validation import ValidationRun, ValidationTestResult, Verdict
@@ -46,10 +48,12 @@ class Validation:
         self._metadata, self._registry, self._artifacts = metadata, registry, artifacts
         self._datasets_dir, self._clock = datasets_dir, clock
 
-    def run(self, ref: str, *, against: str | None = None,
-            policy: Path | ValidationPolicy | None = None, sample: Path | None = None,
-            actor: str) -> ValidationRun:
+    def run(self, by: Principal, ref: str, *, against: str | None = None,
+            policy: Path | ValidationPolicy | None = None,
+            sample: Path | None = None) -> ValidationRun:
         """Validate `ref` on its out-of-time rows (and `sample` if given); store and audit."""
+        require(self._metadata, by, Permission.VALIDATION_RUN, f"model:{ref}")
+        actor = by.name
         version = self._registry.get(ref)
         model = self._registry.model(version.name)
         chosen = (policy if isinstance(policy, ValidationPolicy)
@@ -142,7 +146,7 @@ class Validation:
             opinion=opinion, fairness_passed=fairness_passed, greens=counts[Verdict.GREEN],
             ambers=counts[Verdict.AMBER], reds=counts[Verdict.RED], result_sha256=digest,
             against=compared.ref if compared else None)
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.VALIDATION_RUN, f"model:{version.ref}") as tx:
             tx.validation_runs.add(run)
             tx.audit.record(actor, "validation.run", f"model:{version.ref}", {
                 "run_id": run_id, "opinion": int(opinion), "policy": chosen.policy_id,

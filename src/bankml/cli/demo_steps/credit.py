@@ -12,6 +12,7 @@ import pandas as pd
 
 from bankml.cli.app import console
 from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome
+from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.datasets import ExampleData, german_credit
 from bankml.explain import (
@@ -37,9 +38,9 @@ class Decided:
     replay: Replay
 
 
-def train(platform: Platform, actor: str) -> ModelVersion:
-    console.print(f"$ bankml train examples/{SPEC.name}")
-    version = platform.training.train(SPEC, actor=actor)
+def train(platform: Platform, dana: Principal) -> ModelVersion:
+    console.print(f"$ bankml train examples/{SPEC.name}   # as dana (data scientist)")
+    version = platform.training.train(dana, SPEC)
     metrics = version.metrics
     console.print(f"Registered [bold]{version.ref}[/] ({version.stage}) from a declared spec: "
                   f"logistic regression on {len(version.inputs)} inputs (protected attributes "
@@ -50,32 +51,35 @@ def train(platform: Platform, actor: str) -> ModelVersion:
     return version
 
 
-def curate(platform: Platform, version: ModelVersion, actor: str) -> tuple[Path, str]:
+def curate(platform: Platform, version: ModelVersion,
+           people: dict[str, Principal]) -> tuple[Path, str]:
     """Alias, model card and reproduction; returns the card's path and the verdict."""
-    platform.registry.set_alias(version.name, "champion", version.number, actor=actor,
+    platform.registry.set_alias(people["eli"], version.name, "champion", version.number,
                                 reason="first version")
     card_path = platform.settings.home / "cards" / f"{version.ref}.html"
     card_path.parent.mkdir(parents=True, exist_ok=True)
     card_path.write_text(platform.registry.card(version.ref).html(), encoding="utf-8")
-    reproduction = platform.training.reproduce(version.ref)
-    console.print(f"{version.name}@champion -> {version.ref}. Model card: {card_path}\n"
-                  f"$ bankml models reproduce {version.ref} -> {reproduction.verdict}")
+    reproduction = platform.training.reproduce(people["vera"], version.ref)
+    console.print(f"eli (ML engineer) points {version.name}@champion -> {version.ref}. Model "
+                  f"card: {card_path}\n"
+                  f"$ bankml models reproduce {version.ref}   # as vera -> {reproduction.verdict}")
     return card_path, reproduction.verdict
 
 
-def decide(platform: Platform, version: ModelVersion, data: ExampleData) -> Decided:
+def decide(platform: Platform, version: ModelVersion, data: ExampleData,
+           people: dict[str, Principal]) -> Decided:
     recent = data.frame[data.frame[german_credit.DATE] >= OUT_OF_TIME_FROM]
     applicants = recent.head(APPLICANTS).rename(columns={"row_id": CUSTOMER_ID})
-    records = platform.decisions.decide(version.ref, applicants, POLICY, actor="scoring-service")
+    records = platform.decisions.decide(people["eli"], version.ref, applicants, POLICY)
     outcomes = Counter(record.outcome for record in records)
     console.print(f"{len(records)} decisions under policy {POLICY.version} (approve below PD "
                   f"{POLICY.approve_below:.0%}, decline from {POLICY.decline_from:.0%}), each "
                   "logged with the artifact digest and its exact inputs:")
-    for outcome in Outcome:
+    for outcome in POLICY.outcomes:
         share = outcomes[outcome] / len(records)
         console.print(f"  {outcome:<8} {outcomes[outcome]:>4}  {'#' * round(share * 40)}")
     declined = next((r for r in records if r.outcome == Outcome.DECLINE), records[0])
-    replay = platform.decisions.replay(declined.decision_id)
+    replay = platform.decisions.replay(people["aude"], declined.decision_id)
     verdict = "[green]identical[/]" if replay.is_identical else "[red]DIFFERENT[/]"
     console.print(f"Replaying decision {declined.decision_id}: logged PD {declined.score:.6f} "
                   f"({declined.outcome}); from the registry: {replay.score:.6f} "

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from bankml.cli.app import console
 from bankml.core.errors import BankmlError
-from bankml.core.identity import Role, User
+from bankml.core.identity import Principal, Role
 from bankml.core.oversight import TransitionRequest
 from bankml.core.registry import ModelVersion, Stage
 from bankml.core.validation import ValidationRun
 from bankml.platform import Platform
 
 # (username, display name, roles): a small bank's model-risk cast
+SECOND_ADMIN = ("otto", "Otto Operations", (Role.ADMIN,))
 PEOPLE = (
     ("dana", "Dana Developer", (Role.DATA_SCIENTIST,)),
+    ("eli", "Eli ML-Engineer", (Role.ML_ENGINEER,)),
     ("vera", "Vera Validator", (Role.VALIDATOR, Role.MODEL_RISK)),
     ("mira", "Mira Model-Risk", (Role.MODEL_RISK,)),
+    ("aude", "Aude Auditor", (Role.AUDITOR,)),
 )
 
 
-def promote(platform: Platform, version: ModelVersion, actor: str,
+def promote(platform: Platform, version: ModelVersion, people: dict[str, Principal],
             run: ValidationRun) -> ModelVersion:
     """Staging after an independent validation (resting on `run`), prod after a model-risk
     approval."""
-    people = cast(platform, actor)
-    dana, vera, mira = (people[name] for name, _, _ in PEOPLE)
+    dana, vera, mira = people["dana"], people["vera"], people["mira"]
     oversight = platform.oversight
     tier = platform.registry.model(version.name).risk_tier
     console.print(f"{version.name} is tier {tier}; its policy sets the gates "
@@ -36,7 +38,7 @@ def promote(platform: Platform, version: ModelVersion, actor: str,
                                 summary=f"Opinion {int(run.opinion)} ({run.opinion.label}) "
                                 "on the out-of-time sample; no red test.")
     _show(f"vera (validator) signs off, resting on run {run.run_id}",
-          oversight.request(to_staging.request_id))
+          oversight.request(vera, to_staging.request_id))
 
     to_prod = oversight.request_transition(dana, version.ref, Stage.PROD,
                                            reason="validated; replaces manual scorecard")
@@ -52,17 +54,27 @@ def promote(platform: Platform, version: ModelVersion, actor: str,
     return platform.registry.get(version.ref)
 
 
-def cast(platform: Platform, actor: str) -> dict[str, User]:
-    """The demo's people, added by the first admin when they are not there yet."""
+def cast(platform: Platform, actor: str) -> dict[str, Principal]:
+    """The demo's people, added by the first admin when they are not there yet; roles that
+    validate or approve take effect when the second admin confirms them."""
     identity = platform.identity
     identity.bootstrap_admin(actor.lower())
-    admin = next(u for u in identity.users() if Role.ADMIN in u.roles and u.active)
-    known = {user.username: user for user in identity.users()}
-    for username, name, roles in PEOPLE:
+    first = identity.user(actor.lower())
+    known = {user.name: user for user in identity.users(first)}
+    added = []
+    for username, name, roles in (SECOND_ADMIN, *PEOPLE):
         if username not in known:
-            known[username] = identity.add_user(admin, username, roles=frozenset(roles),
-                                                display_name=name)
-    return known
+            identity.add_user(first, username, roles=frozenset(roles), display_name=name)
+            added.append(username)
+    second = identity.user(SECOND_ADMIN[0])
+    pending = identity.grants(first, pending_only=True)
+    for grant in pending:
+        identity.confirm_grant(second, grant.grant_id)
+    if added:
+        console.print(f"{first.name} (admin) adds {', '.join(added)}; "
+                      f"{len(pending)} grants of roles that validate or approve wait for a "
+                      f"second admin, and {second.name} confirms them (four eyes on access).")
+    return {user.name: user for user in identity.users(first)}
 
 
 def _show(step: str, request: TransitionRequest) -> None:
