@@ -9,6 +9,7 @@ import pytest
 
 from bankml import Platform
 from bankml.core.identity import Role
+from support.people import admins, person
 
 TokenFor = Callable[[Path, Role], str]
 
@@ -19,12 +20,10 @@ def token_for() -> TokenFor:
 
     def issue(home: Path, role: Role) -> str:
         with Platform.open(home) as platform:
-            identity = platform.identity
-            identity.bootstrap_admin("admin")
-            admin = next(u for u in identity.users() if Role.ADMIN in u.roles)
+            first, _ = admins(platform)
             username = f"e2e-{role.replace('_', '-')}"
-            if username not in {u.username for u in identity.users()}:
-                identity.add_user(admin, username, roles=frozenset({role}))
-            return identity.create_token(admin, username, days=1).plaintext
+            if username not in {u.name for u in platform.identity.users(first)}:
+                person(platform, username, role)
+            return platform.identity.create_token(first, username, days=1).plaintext
 
     return issue

@@ -98,4 +98,4 @@ def test_registry_doc_example_runs(tmp_path: Path) -> None:
     result = run(block, tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["staging", "identical"]
+    assert result.stdout.splitlines() == ["open", "identical"]

@@ -28,24 +28,49 @@ def test_init_prints_the_first_admin_token_once(home_and_admin_token: tuple[str,
 
     again = bankml("init", "--home", home)
 
+    assert again.returncode == 0, again.stderr
     assert "BANKML_TOKEN=" not in again.stdout
-    assert "users" in again.stdout
+    assert "first admin" not in again.stdout
 
 
 def test_admin_adds_a_person_who_then_acts_with_their_token(
         home_and_admin_token: tuple[str, str]) -> None:
-    """The admin adds a validator and mints their token; the validator can list people."""
+    """The admin adds an auditor and mints their token; the auditor can list people."""
     home, admin_token = home_and_admin_token
-    added = bankml("users", "add", "vera", "--role", "validator", "--home", home,
+    added = bankml("users", "add", "aude", "--role", "auditor", "--home", home,
                    token=admin_token)
-    minted = bankml("tokens", "create", "--user", "vera", "--home", home, token=admin_token)
-    vera_token = minted.stdout.strip().splitlines()[-1]
+    minted = bankml("tokens", "create", "--user", "aude", "--home", home, token=admin_token)
+    aude_token = minted.stdout.strip().splitlines()[-1]
 
-    listed = bankml("users", "list", "--home", home, token=vera_token)
+    listed = bankml("users", "list", "--home", home, token=aude_token)
 
     assert added.returncode == minted.returncode == listed.returncode == 0, listed.stderr
-    assert "vera" in listed.stdout
-    assert "validator" in listed.stdout
+    assert "aude" in listed.stdout
+    assert "auditor" in listed.stdout
+
+
+def test_a_validator_role_waits_for_a_second_admin(
+        home_and_admin_token: tuple[str, str]) -> None:
+    """Granting validator asks for a second admin; the first cannot confirm it themselves,
+    a second admin can, and then the role holds."""
+    home, ada = home_and_admin_token
+    bankml("users", "add", "otto", "--role", "admin", "--home", home, token=ada)
+    otto = bankml("tokens", "create", "--user", "otto", "--home", home,
+                  token=ada).stdout.strip().splitlines()[-1]
+    added = bankml("users", "add", "vera", "--role", "validator", "--home", home, token=ada)
+    grant = re.search(r"bankml users confirm (\d+)", added.stdout)
+    assert grant is not None, added.stdout
+
+    own = bankml("users", "confirm", grant.group(1), "--home", home, token=ada)
+    confirmed = bankml("users", "confirm", grant.group(1), "--home", home, token=otto)
+    listed = bankml("users", "list", "--home", home, token=otto)
+
+    assert own.returncode == 1
+    assert "rule: access.second_admin" in own.stderr
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert "vera now holds validator" in confirmed.stdout
+    [vera] = [line for line in listed.stdout.splitlines() if "vera" in line]
+    assert "validator" in vera
 
 
 def test_no_token_is_refused_with_the_rule(home_and_admin_token: tuple[str, str]) -> None:
@@ -55,7 +80,7 @@ def test_no_token_is_refused_with_the_rule(home_and_admin_token: tuple[str, str]
     result = bankml("users", "add", "vera", "--role", "validator", "--home", home)
 
     assert result.returncode == 1
-    assert "No token given" in result.stderr
+    assert "No API token was given" in result.stderr
     assert "rule: auth.token_valid" in result.stderr
 
 

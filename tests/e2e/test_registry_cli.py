@@ -32,21 +32,23 @@ def trained(engineer: tuple[Path, str]) -> Path:
     return home
 
 
-def test_reproduce_says_identical(trained: Path) -> None:
+def test_reproduce_says_identical(trained: Path, engineer: tuple[Path, str]) -> None:
     """`models reproduce` rebuilds the version and says identical, exit 0."""
-    result = bankml("models", "reproduce", "german-credit-pd@1", "--home", str(trained))
+    result = bankml("models", "reproduce", "german-credit-pd@1", "--home", str(trained),
+                    token=engineer[1])
 
     assert result.returncode == 0, result.stderr
     assert "german-credit-pd@1: identical" in result.stdout
 
 
-def test_reproduce_names_a_changed_input(trained: Path, tmp_path: Path) -> None:
+def test_reproduce_names_a_changed_input(trained: Path, tmp_path: Path,
+                                        engineer: tuple[Path, str]) -> None:
     """Reproducing from a changed spec exits 1 and names the field that changed."""
     changed = tmp_path / "spec.yaml"
     changed.write_text(SPEC.read_text().replace("seed: 7", "seed: 8"))
 
     result = bankml("models", "reproduce", "german-credit-pd@1", "--spec", str(changed),
-                    "--home", str(trained))
+                    "--home", str(trained), token=engineer[1])
 
     assert result.returncode == 1
     assert "spec.seed: recorded 7, now 8" in result.stderr

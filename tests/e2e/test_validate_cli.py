@@ -35,7 +35,8 @@ def test_validator_validates_signs_off_and_reports(trained: Path, token_for: Tok
     assert "fairness.impact_ratio[sex]" in validated.stdout
     assert "Signed off: german-credit-pd@1 passed" in validated.stdout
 
-    reported = bankml("report", "validation", "german-credit-pd@1", "--home", str(trained))
+    reported = bankml("report", "validation", "german-credit-pd@1", "--home", str(trained),
+                      token=token)
     assert reported.returncode == 0, reported.stderr
     html = next((trained / "reports").glob("validation-german-credit-pd-1-*.html"))
     assert "adequate, minor deficiencies" in html.read_text()

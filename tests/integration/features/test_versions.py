@@ -11,6 +11,7 @@ import pytest
 
 from bankml import Entity, FeatureView, Field, FileSource, Float64, Int64, Platform, String
 from bankml.core.errors import InvalidInputError, NotFoundError
+from support.trail import audit_events
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -85,7 +86,7 @@ def test_every_apply_is_audited(sqlite_platform: Platform, source: Path) -> None
     sqlite_platform.features.apply([balances(source)], actor="alice")
     sqlite_platform.features.apply([balances(source)], actor="bob")
 
-    events = sqlite_platform.audit.events(limit=10)
+    events = audit_events(sqlite_platform, limit=10)
     assert [(e.actor, e.action, e.payload["new_version"]) for e in events] == [
         ("alice", "feature_view.applied", True), ("bob", "feature_view.applied", False)]
 

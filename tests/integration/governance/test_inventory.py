@@ -4,48 +4,40 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
 
 from bankml import Platform
-from bankml.core.identity import Role, User
+from bankml.core.identity import Principal
 from bankml.core.oversight import Severity
-from bankml.core.registry import Domain, Model, Stage
+from bankml.core.registry import Domain, Stage
 from bankml.governance import Oversight
 from bankml.governance.inventory import build_inventory
+from support.lifecycle import move_to
+from support.models import register_tiny
+from support.people import staff
 
 TODAY = date(2026, 6, 1)
 
 
 @pytest.fixture
-def people(platform: Platform) -> dict[str, User]:
-    platform.identity.bootstrap_admin("ada")
-    admin = platform.identity.user("ada")
-    roles = {"dana": Role.DATA_SCIENTIST, "vera": Role.VALIDATOR, "bob": Role.BUSINESS_OWNER}
-    return {name: platform.identity.add_user(admin, name, roles=frozenset({role}))
-            for name, role in roles.items()}
+def people(platform: Platform) -> dict[str, Principal]:
+    return {name: staff(platform, name) for name in ("dana", "vera", "bob")}
 
 
-def in_prod(platform: Platform, people: dict[str, User], name: str, tier: int, *,
+def in_prod(platform: Platform, people: dict[str, Principal], name: str, tier: int, *,
             validated_on: datetime) -> None:
     """A tier-`tier` model taken to prod, its validation dated `validated_on`."""
-    platform.registry.define_model(Model(name=name, domain=Domain.FRAUD, risk_tier=tier,
-                                         owner="payments", developer="dana"), actor="dana")
-    rows = np.random.default_rng(0).normal(size=(40, 1))
-    fitted = LogisticRegression().fit(rows, (rows[:, 0] > 0).astype(int))
-    version = platform.registry.register_sklearn(name, fitted, inputs=["x0"], metrics={},
-                                                 actor="dana")
-    back_then = Oversight(platform.metadata, platform.identity, platform.registry,
-                          platform.oversight.policies, clock=lambda: validated_on)
+    version = register_tiny(platform, people["dana"], name, tier=tier, domain=Domain.FRAUD,
+                            owner="payments")
+    back_then = Oversight(platform.metadata, platform.oversight.policies,
+                          clock=lambda: validated_on)
     back_then.record_validation(people["vera"], version.ref, passed=True, fairness_passed=True,
                                 summary="ok")
-    platform.registry.transition(version.ref, Stage.STAGING, actor="dana")
-    platform.registry.transition(version.ref, Stage.PROD, actor="dana")
+    move_to(platform, version.ref, Stage.STAGING, Stage.PROD)
 
 
 def test_inventory_flags_overdue_reviews_and_findings(platform: Platform,
-                                                      people: dict[str, User]) -> None:
+                                                      people: dict[str, Principal]) -> None:
     """Tier 1 validated 14 months ago is overdue; tier 3 is not; a late finding is flagged."""
     in_prod(platform, people, "fraud-a", 1, validated_on=datetime(2025, 4, 1, tzinfo=UTC))
     in_prod(platform, people, "fraud-b", 3, validated_on=datetime(2025, 4, 1, tzinfo=UTC))
@@ -54,7 +46,8 @@ def test_inventory_flags_overdue_reviews_and_findings(platform: Platform,
     platform.oversight.raise_finding(people["vera"], "fraud-b", severity=Severity.LOW,
                                      title="docs", owner="dana", due=date(2026, 9, 1))
 
-    rows = {r.model: r for r in build_inventory(platform.registry, platform.oversight,
+    rows = {r.model: r for r in build_inventory(people["vera"], platform.registry,
+                                                platform.oversight,
                                                 platform.oversight.policies, today=TODAY)}
 
     a, b = rows["fraud-a"], rows["fraud-b"]
@@ -70,33 +63,27 @@ def test_inventory_flags_overdue_reviews_and_findings(platform: Platform,
     assert b.is_overdue
 
 
-def test_closed_findings_are_not_counted(platform: Platform, people: dict[str, User]) -> None:
+def test_closed_findings_are_not_counted(platform: Platform, people: dict[str, Principal]) -> None:
     """A closed finding neither counts as open nor as overdue."""
     in_prod(platform, people, "fraud-c", 3, validated_on=datetime(2026, 5, 1, tzinfo=UTC))
     finding = platform.oversight.raise_finding(people["vera"], "fraud-c", severity=Severity.LOW,
                                                title="late", owner="dana", due=date(2026, 5, 2))
     platform.oversight.close_finding(people["vera"], finding.finding_id, note="done")
 
-    [row] = build_inventory(platform.registry, platform.oversight, platform.oversight.policies,
-                            today=TODAY)
+    [row] = build_inventory(people["vera"], platform.registry, platform.oversight,
+                            platform.oversight.policies, today=TODAY)
 
     assert (row.open_findings, row.overdue_findings, row.is_overdue) == (0, 0, False)
 
 
 def test_unvalidated_production_model_is_due_since_it_went_live(
-        platform: Platform, people: dict[str, User]) -> None:
+        platform: Platform, people: dict[str, Principal]) -> None:
     """A model in prod without any validation is due from the day it went live."""
-    platform.registry.define_model(Model(name="legacy", domain=Domain.CREDIT, risk_tier=2,
-                                         owner="retail", developer="dana"), actor="dana")
-    rows = np.random.default_rng(0).normal(size=(40, 1))
-    fitted = LogisticRegression().fit(rows, (rows[:, 0] > 0).astype(int))
-    version = platform.registry.register_sklearn("legacy", fitted, inputs=["x0"], metrics={},
-                                                 actor="dana")
-    platform.registry.transition(version.ref, Stage.STAGING, actor="dana")
-    platform.registry.transition(version.ref, Stage.PROD, actor="dana")
+    version = register_tiny(platform, people["dana"], "legacy", tier=2)
+    move_to(platform, version.ref, Stage.STAGING, Stage.PROD)
 
-    [row] = build_inventory(platform.registry, platform.oversight, platform.oversight.policies,
-                            today=date(2100, 1, 1))
+    [row] = build_inventory(people["vera"], platform.registry, platform.oversight,
+                            platform.oversight.policies, today=date(2100, 1, 1))
 
     assert row.next_review_due == datetime.now(UTC).date()
     assert row.review_overdue

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 from bankml import Platform
-from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Role, User
+from bankml.core.errors import IllegalTransitionError, InvalidInputError, PermissionDeniedError
+from bankml.core.identity import Principal, Role
 from bankml.core.oversight import RequestStatus, Severity
 from bankml.core.registry import Domain, Model, ModelVersion, Stage
 from bankml.governance.oversight import ApprovalError, FourEyesError
+from support.people import admins, person
+from support.trail import audit_events
 
 CAST = {  # username: roles
     "dana": {Role.DATA_SCIENTIST},
@@ -29,26 +33,28 @@ TIER_ONE_GATES = ["gate.validation_passed", "gate.validator_independent",
                   "gate.approval.model_risk", "gate.approval.business_owner", "gate.fairness",
                   "gate.findings_closed", "gate.no_red_alerts"]
 
-People = dict[str, User]
+People = dict[str, Principal]
+
+
+def READER(platform: Platform) -> Principal:  # noqa: N802 - reads like a constant
+    return platform.identity.user("vera")
 
 
 @pytest.fixture
 def people(platform: Platform) -> People:
-    platform.identity.bootstrap_admin("ada")
-    admin = platform.identity.user("ada")
-    cast = {name: platform.identity.add_user(admin, name, roles=frozenset(roles))
-            for name, roles in CAST.items()}
-    return {"ada": admin, **cast}
+    cast = {name: person(platform, name, *roles) for name, roles in CAST.items()}
+    return {"ada": admins(platform)[0], **cast}
 
 
 def register(platform: Platform, tier: int, *, name: str = "pd",
              developer: str = "dana") -> ModelVersion:
-    platform.registry.define_model(Model(name=name, domain=Domain.CREDIT, risk_tier=tier,
-                                         owner="retail", developer=developer), actor=developer)
+    """A version of a model `developer` develops, registered by dana."""
+    dana = platform.identity.user("dana")
+    platform.registry.define_model(dana, Model(name=name, domain=Domain.CREDIT, risk_tier=tier,
+                                               owner="retail", developer=developer))
     rows = np.random.default_rng(0).normal(size=(40, 1))
     fitted = LogisticRegression().fit(rows, (rows[:, 0] > 0).astype(int))
-    return platform.registry.register_sklearn(name, fitted, inputs=["x0"], metrics={},
-                                              actor=developer)
+    return platform.registry.register_sklearn(dana, name, fitted, inputs=["x0"], metrics={})
 
 
 def staged(platform: Platform, people: People, tier: int) -> ModelVersion:
@@ -68,15 +74,16 @@ def approve_both(platform: Platform, people: People, request_id: int) -> None:
 
 
 def failing(platform: Platform, ref: str, request_id: int) -> list[str]:
-    request = platform.oversight.request(request_id)
-    return [g.rule for g in platform.oversight.gates(ref, Stage.PROD, request) if not g.passed]
+    request = platform.oversight.request(READER(platform), request_id)
+    gates = platform.oversight.gates(READER(platform), ref, Stage.PROD, request)
+    return [g.rule for g in gates if not g.passed]
 
 
 def test_tier_one_policy_lists_every_gate(platform: Platform, people: People) -> None:
     """Before any evidence, every tier-1 gate to prod is shown failing."""
     version = register(platform, 1)
 
-    gates = platform.oversight.gates(version.ref, Stage.PROD)
+    gates = platform.oversight.gates(READER(platform), version.ref, Stage.PROD)
 
     assert [g.rule for g in gates] == TIER_ONE_GATES
     assert all(g.passed for g in gates if g.rule in ("gate.findings_closed",
@@ -93,8 +100,9 @@ def test_tier_one_reaches_prod_when_every_gate_holds(platform: Platform,
     approve_both(platform, people, request.request_id)
 
     assert platform.registry.get(version.ref).stage == Stage.PROD
-    assert platform.oversight.request(request.request_id).status == RequestStatus.EXECUTED
-    assert [e.action for e in platform.audit.events(subject=f"request:{request.request_id}")
+    executed = platform.oversight.request(READER(platform), request.request_id)
+    assert executed.status == RequestStatus.EXECUTED
+    assert [e.action for e in audit_events(platform, subject=f"request:{request.request_id}")
             ][-1] == "transition.executed"
 
 
@@ -197,14 +205,13 @@ def test_fairness_exception_lets_it_through_until_it_expires(platform: Platform,
                                        justification="proxy removed in the next release",
                                        expires=date.today() + timedelta(days=30))
     assert "gate.fairness" not in [g.rule for g in platform.oversight.gates(
-        version.ref, Stage.PROD) if not g.passed]
+        READER(platform), version.ref, Stage.PROD) if not g.passed]
 
-    later = type(platform.oversight)(platform.metadata, platform.identity, platform.registry,
-                                     platform.oversight.policies,
+    later = type(platform.oversight)(platform.metadata, platform.oversight.policies,
                                      clock=lambda: datetime.now(UTC) + timedelta(days=31))
 
-    assert "gate.fairness" in [g.rule for g in later.gates(version.ref, Stage.PROD)
-                               if not g.passed]
+    assert "gate.fairness" in [g.rule for g in later.gates(READER(platform), version.ref,
+                                                           Stage.PROD) if not g.passed]
 
 
 @pytest.mark.parametrize(("expires", "message"), [
@@ -236,7 +243,7 @@ def test_tier_three_is_lighter(platform: Platform, people: People) -> None:
     assert platform.registry.get(version.ref).stage == Stage.PROD
 
 
-def four_eyes_case(platform: Platform, people: People, case: str) -> tuple[int, User, Role]:
+def four_eyes_case(platform: Platform, people: People, case: str) -> tuple[int, Principal, Role]:
     """A tier-1 prod request and who tries to approve it, in which role."""
     developer = "bob" if case == "developer" else "dana"
     version = register(platform, 1, developer=developer)
@@ -266,14 +273,14 @@ def test_four_eyes_refusals_change_nothing(platform: Platform, people: People, c
                                            rule: str) -> None:
     """Developer, requester, validator or a second role of one person: refused and audited."""
     request_id, approver, role = four_eyes_case(platform, people, case)
-    before = platform.oversight.request(request_id)
+    before = platform.oversight.request(READER(platform), request_id)
 
     with pytest.raises(FourEyesError) as refused:
         platform.oversight.approve(approver, request_id, role=role)
 
     assert refused.value.rule == rule
-    assert platform.oversight.request(request_id) == before
-    assert platform.audit.events(newest_first=True, limit=1)[0].action == "governance.refused"
+    assert platform.oversight.request(READER(platform), request_id) == before
+    assert audit_events(platform, newest_first=True, limit=1)[0].action == "governance.refused"
 
 
 def test_approving_in_a_role_not_held_is_refused(platform: Platform, people: People) -> None:
@@ -282,7 +289,7 @@ def test_approving_in_a_role_not_held_is_refused(platform: Platform, people: Peo
     request = platform.oversight.request_transition(people["dana"], version.ref, Stage.PROD,
                                                     reason="go")
 
-    with pytest.raises(ApprovalError, match="does not hold the role business_owner"):
+    with pytest.raises(PermissionDeniedError, match="does not hold the role business_owner"):
         platform.oversight.approve(people["mira"], request.request_id,
                                    role=Role.BUSINESS_OWNER)
 
@@ -314,7 +321,8 @@ def test_new_version_supersedes_an_open_request(platform: Platform, people: Peop
         platform.oversight.approve(people["mira"], request.request_id, role=Role.MODEL_RISK)
 
     assert refused.value.rule == "approval.superseded"
-    assert platform.oversight.request(request.request_id).status == RequestStatus.SUPERSEDED
+    superseded = platform.oversight.request(READER(platform), request.request_id)
+    assert superseded.status == RequestStatus.SUPERSEDED
 
 
 def test_developer_cannot_validate(platform: Platform, people: People) -> None:
@@ -324,3 +332,77 @@ def test_developer_cannot_validate(platform: Platform, people: People) -> None:
     with pytest.raises(FourEyesError, match="vera developed pd@1 and cannot validate it"):
         platform.oversight.record_validation(people["vera"], version.ref, passed=True,
                                              fairness_passed=True, summary="mine")
+
+
+class _CrashOnExecuted:
+    """A transaction that fails as a crash would, just as the request is marked executed."""
+
+    def __init__(self, tx: Any) -> None:
+        self._tx = tx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    @property
+    def oversight(self) -> Any:
+        inner = self._tx.oversight
+
+        class Crashing:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(inner, name)
+
+            def set_request_status(self, request_id: int, status: RequestStatus) -> None:
+                inner.set_request_status(request_id, status)
+                if status == RequestStatus.EXECUTED:
+                    raise RuntimeError("power cut")
+        return Crashing()
+
+
+class _CrashingStore:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._inner.transaction() as tx:
+            yield _CrashOnExecuted(tx)
+
+
+def test_a_crash_while_executing_leaves_nothing_half_done(platform: Platform,
+                                                          people: People) -> None:
+    """The approval, the move to prod and the request marked executed are one transaction:
+    a crash at the last step leaves the version in staging, the request open and no
+    approval recorded; the same approval then goes through."""
+    version = staged(platform, people, 1)
+    request = platform.oversight.request_transition(people["dana"], version.ref, Stage.PROD,
+                                                    reason="go")
+    platform.oversight.approve(people["mira"], request.request_id, role=Role.MODEL_RISK)
+    crashing = type(platform.oversight)(_CrashingStore(platform.metadata),  # type: ignore[arg-type]
+                                        platform.oversight.policies)
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        crashing.approve(people["bob"], request.request_id, role=Role.BUSINESS_OWNER)
+
+    assert platform.registry.get(version.ref).stage == Stage.STAGING
+    after = platform.oversight.request(READER(platform), request.request_id)
+    assert (after.status, [a.approver for a in after.approvals]) == (RequestStatus.OPEN,
+                                                                      ["mira"])
+    assert [e.action for e in audit_events(platform, subject=f"request:{request.request_id}")
+            ] == ["transition.requested", "transition.approved"]
+    platform.oversight.approve(people["bob"], request.request_id, role=Role.BUSINESS_OWNER)
+    assert platform.registry.get(version.ref).stage == Stage.PROD
+
+
+def test_a_lifecycle_refusal_is_audited(platform: Platform, people: People) -> None:
+    """Asking for a move the lifecycle forbids is refused with its rule, on the record."""
+    version = register(platform, 1)
+
+    with pytest.raises(IllegalTransitionError, match="cannot move from dev to prod"):
+        platform.oversight.request_transition(people["dana"], version.ref, Stage.PROD,
+                                              reason="skip staging")
+
+    last = audit_events(platform)[-1]
+    assert (last.action, last.payload["rule"]) == ("governance.refused", "lifecycle.transition")

@@ -9,12 +9,15 @@ from sqlalchemy import Connection, text
 
 from bankml import Platform
 from bankml.core.audit import BreakKind
+from bankml.core.identity import Role
+from support.people import unrecorded
 
 EVENTS = 6
 
 
 @pytest.fixture
 def recorded(platform: Platform) -> Platform:
+    unrecorded(platform, "aude", Role.AUDITOR)
     with platform.metadata.transaction() as tx:
         for index in range(1, EVENTS + 1):
             tx.audit.record("alice", "model.registered", f"model:pd@{index}", {"n": index})
@@ -23,7 +26,7 @@ def recorded(platform: Platform) -> Platform:
 
 def test_untouched_trail_verifies(recorded: Platform) -> None:
     """A trail no one touched verifies in full."""
-    report = recorded.audit.verify()
+    report = recorded.audit.verify(recorded.identity.user("aude"))
 
     assert report.is_intact
     assert report.events_checked == EVENTS
@@ -35,7 +38,7 @@ def test_edited_row_is_named(recorded: Platform, dba: Connection) -> None:
                 {"edited": '{"n":99}'})
     dba.commit()
 
-    [found] = recorded.audit.verify().breaks
+    [found] = recorded.audit.verify(recorded.identity.user("aude")).breaks
 
     assert (found.sequence, found.kind) == (3, BreakKind.EDITED)
 
@@ -45,7 +48,7 @@ def test_deleted_row_is_named(recorded: Platform, dba: Connection) -> None:
     dba.execute(text("DELETE FROM audit_events WHERE sequence = 4"))
     dba.commit()
 
-    [found] = recorded.audit.verify().breaks
+    [found] = recorded.audit.verify(recorded.identity.user("aude")).breaks
 
     assert (found.sequence, found.kind) == (4, BreakKind.DELETED)
 
@@ -55,7 +58,7 @@ def test_deleted_newest_row_is_named(recorded: Platform, dba: Connection) -> Non
     dba.execute(text(f"DELETE FROM audit_events WHERE sequence = {EVENTS}"))
     dba.commit()
 
-    [found] = recorded.audit.verify().breaks
+    [found] = recorded.audit.verify(recorded.identity.user("aude")).breaks
 
     assert (found.sequence, found.kind) == (EVENTS, BreakKind.DELETED)
 
@@ -66,14 +69,15 @@ def test_swapped_rows_are_named(recorded: Platform, dba: Connection) -> None:
         dba.execute(text(f"UPDATE audit_events SET sequence = {new} WHERE sequence = {old}"))
     dba.commit()
 
-    [found] = recorded.audit.verify().breaks
+    [found] = recorded.audit.verify(recorded.identity.user("aude")).breaks
 
     assert (found.sequence, found.kind) == (2, BreakKind.REORDERED)
 
 
 def test_events_keep_their_order_and_hashes_across_reads(recorded: Platform) -> None:
     """What is read back is exactly what was chained: same text, same hashes."""
-    first, second = recorded.audit.events(), recorded.audit.events()
+    auditor = recorded.identity.user("aude")
+    first, second = recorded.audit.events(auditor), recorded.audit.events(auditor)
 
     assert first == second
     assert [e.sequence for e in first] == list(range(1, EVENTS + 1))

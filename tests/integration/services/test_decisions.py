@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from bankml import Platform
-from bankml.core.decisions import CutoffPolicy, Outcome, pseudonymise
+from bankml.core.decisions import CutoffPolicy, pseudonymise
 from bankml.core.errors import (
     ArtifactIntegrityError,
     InvalidInputError,
@@ -20,6 +20,9 @@ from bankml.core.errors import (
 )
 from bankml.datasets import german_credit, synthesize_german_credit
 from bankml.training import TrainedModel, train_pd_model
+from support.people import staff
+from support.trail import audit_events
+from support.trail import verify as verify_trail
 
 POLICY = CutoffPolicy(version="test-1", approve_below=0.15, decline_from=0.45)
 
@@ -42,7 +45,8 @@ def applicants(trained: TrainedModel) -> pd.DataFrame:
 
 def register(platform: Platform, trained: TrainedModel) -> str:
     version = platform.registry.register_sklearn(
-        "pd", trained.pipeline, inputs=trained.inputs, metrics=trained.metrics, actor="dev")
+        staff(platform, "dev"), "pd", trained.pipeline, inputs=trained.inputs,
+        metrics=trained.metrics)
     return version.ref
 
 
@@ -58,7 +62,7 @@ def test_registration_stores_the_artifact_and_an_event(platform: Platform,
     version = platform.registry.get(ref)
 
     assert platform.artifacts.exists(version.artifact_sha256)
-    [event] = platform.audit.events(subject=f"model:{ref}")
+    [event] = audit_events(platform, subject=f"model:{ref}")
     assert event.action == "model.registered"
     assert event.payload["artifact_sha256"] == version.artifact_sha256
 
@@ -82,33 +86,33 @@ def test_decisions_are_logged_with_digest_and_inputs(platform: Platform, trained
                                                      applicants: pd.DataFrame) -> None:
     """Each decision records the artifact digest, the exact inputs and its audit event."""
     ref = register(platform, trained)
-    records = platform.decisions.decide(ref, applicants, POLICY, actor="svc")
-    stored = platform.decisions.get(records[0].decision_id)
+    records = platform.decisions.decide(staff(platform, "ops"), ref, applicants, POLICY)
+    stored = platform.decisions.get(staff(platform, "aude"), records[0].decision_id)
 
     assert len(records) == 25
     assert stored == records[0]
     assert stored.artifact_sha256 == platform.registry.get(ref).artifact_sha256
     expected_inputs = applicants.iloc[0][trained.inputs].to_dict()
     assert json.loads(stored.inputs_json) == expected_inputs
-    [event] = platform.audit.events(subject=f"decision:{stored.decision_id}")
+    [event] = audit_events(platform, subject=f"decision:{stored.decision_id}")
     assert event.payload["record_sha256"] == stored.record_sha256
 
 
 def test_outcomes_follow_the_policy(platform: Platform, trained: TrainedModel,
                                     applicants: pd.DataFrame) -> None:
     """Every logged outcome is what the cut-offs say for the logged score."""
-    records = platform.decisions.decide(register(platform, trained), applicants, POLICY,
-                                        actor="svc")
+    records = platform.decisions.decide(staff(platform, "ops"), register(platform, trained),
+                                        applicants, POLICY)
 
     assert all(r.outcome == POLICY.decide(r.score) for r in records)
-    assert {r.outcome for r in records} == set(Outcome)
+    assert {r.outcome for r in records} == set(POLICY.outcomes)
 
 
 def test_scores_match_the_model(platform: Platform, trained: TrainedModel,
                                 applicants: pd.DataFrame) -> None:
     """Logged scores are the fitted model's probabilities of default."""
-    records = platform.decisions.decide(register(platform, trained), applicants, POLICY,
-                                        actor="svc")
+    records = platform.decisions.decide(staff(platform, "ops"), register(platform, trained),
+                                        applicants, POLICY)
     expected = trained.pipeline.predict_proba(applicants[trained.inputs])[:, 1]
 
     assert [r.score for r in records] == pytest.approx(list(expected), abs=0)
@@ -117,8 +121,8 @@ def test_scores_match_the_model(platform: Platform, trained: TrainedModel,
 def test_customer_ids_are_pseudonymised(platform: Platform, trained: TrainedModel,
                                         applicants: pd.DataFrame) -> None:
     """The log holds a keyed HMAC of the customer id, never the id itself."""
-    records = platform.decisions.decide(register(platform, trained), applicants, POLICY,
-                                        actor="svc")
+    records = platform.decisions.decide(staff(platform, "ops"), register(platform, trained),
+                                        applicants, POLICY)
     key = platform.settings.pseudonym_key_path.read_bytes()
 
     assert records[0].customer_pseudo_id == pseudonymise(str(applicants.iloc[0]["customer_id"]),
@@ -129,11 +133,11 @@ def test_customer_ids_are_pseudonymised(platform: Platform, trained: TrainedMode
 def test_replay_gives_the_same_decision(platform: Platform, trained: TrainedModel,
                                         applicants: pd.DataFrame) -> None:
     """A logged decision re-scored from the registry is the same decision."""
-    records = platform.decisions.decide(register(platform, trained), applicants, POLICY,
-                                        actor="svc")
+    records = platform.decisions.decide(staff(platform, "ops"), register(platform, trained),
+                                        applicants, POLICY)
 
     for record in records[:5]:
-        replay = platform.decisions.replay(record.decision_id)
+        replay = platform.decisions.replay(staff(platform, "aude"), record.decision_id)
         assert replay.is_identical, (replay.score, record.score)
 
 
@@ -141,12 +145,13 @@ def test_missing_inputs_change_nothing(platform: Platform, trained: TrainedModel
                                        applicants: pd.DataFrame) -> None:
     """Applicants without a model input are refused by name and nothing is logged."""
     ref = register(platform, trained)
-    before = platform.audit.verify().events_checked
+    ops = staff(platform, "ops")
+    before = verify_trail(platform).events_checked
 
     with pytest.raises(InvalidInputError, match="missing column\\(s\\) purpose"):
-        platform.decisions.decide(ref, applicants.drop(columns=["purpose"]), POLICY, actor="svc")
+        platform.decisions.decide(ops, ref, applicants.drop(columns=["purpose"]), POLICY)
 
-    assert platform.audit.verify().events_checked == before
+    assert verify_trail(platform).events_checked == before
     with platform.metadata.reading() as tx:
         assert tx.decisions.count() == 0
 
@@ -159,14 +164,14 @@ def test_tampered_model_is_not_loaded(platform: Platform, trained: TrainedModel,
     path.write_bytes(path.read_bytes()[:-10])
 
     with pytest.raises(ArtifactIntegrityError):
-        platform.decisions.decide(version.ref, applicants, POLICY, actor="svc")
+        platform.decisions.decide(staff(platform, "ops"), version.ref, applicants, POLICY)
 
 
 def test_untrusted_types_are_refused(platform: Platform) -> None:
     """An artifact that would rebuild a function outside the allowlist is never loaded."""
     model = Pipeline([("step", FunctionTransformer(shout))])
-    version = platform.registry.register_sklearn("odd", model, inputs=["x"], metrics={},
-                                                 actor="dev")
+    version = platform.registry.register_sklearn(staff(platform, "dev"), "odd", model,
+                                                 inputs=["x"], metrics={})
 
     with pytest.raises(UntrustedArtifactError, match="shout"):
         platform.registry.load(version)

@@ -19,6 +19,8 @@ from bankml.datasets import german_credit, synthesize_german_credit
 from bankml.training import Trainer
 from bankml.training.pipeline import split_dataset
 from bankml.training.spec import load_spec
+from support.people import staff
+from support.trail import audit_events
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
 LOGISTIC = EXAMPLES / "german_credit_pd.yaml"
@@ -55,16 +57,16 @@ def test_training_twice_gives_the_same_artifact(tmp_path: Path) -> None:
     built = []
     for home in ("one", "two"):
         with Platform.open(tmp_path / home) as platform:
-            built.append(platform.training.train(LOGISTIC, actor="dev"))
+            built.append(platform.training.train(staff(platform, "dev"), LOGISTIC))
 
     assert built[0].artifact_sha256 == built[1].artifact_sha256
 
 
 def test_reproduce_says_identical(bankml: Platform) -> None:
     """A version rebuilt from its manifest has the same bytes and bit-equal predictions."""
-    version = bankml.training.train(LOGISTIC, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
 
-    result = bankml.training.reproduce(version.ref)
+    result = bankml.training.reproduce(staff(bankml, "vera"), version.ref)
 
     assert result.is_identical
     assert result.verdict == "identical"
@@ -72,9 +74,9 @@ def test_reproduce_says_identical(bankml: Platform) -> None:
 
 def test_lightgbm_example_is_deterministic(bankml: Platform) -> None:
     """The calibrated LightGBM example rebuilds to the same bytes, stored as LightGBM text."""
-    version = bankml.training.train(LIGHTGBM, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LIGHTGBM)
 
-    assert bankml.training.reproduce(version.ref).is_identical
+    assert bankml.training.reproduce(staff(bankml, "vera"), version.ref).is_identical
     assert "calibration" in version.manifest["splits"]
 
 
@@ -83,11 +85,11 @@ def test_changed_data_is_named(bankml: Platform, tmp_path: Path) -> None:
     frame = synthesize_german_credit()
     project = tmp_path / "project"  # not the working directory: paths resolve from the spec
     project.mkdir()
-    version = bankml.training.train(on_csv(project, frame), actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), on_csv(project, frame))
     frame.loc[3, "credit_amount"] += 1
     frame.to_csv(project / "applications.csv", index=False)
 
-    result = bankml.training.reproduce(version.ref)
+    result = bankml.training.reproduce(staff(bankml, "vera"), version.ref)
 
     assert not result.is_identical
     assert [d.input for d in result.differences] == ["dataset_sha256"]
@@ -96,10 +98,10 @@ def test_changed_data_is_named(bankml: Platform, tmp_path: Path) -> None:
 
 def test_changed_spec_is_named(bankml: Platform, tmp_path: Path) -> None:
     """Reproducing from a spec with another seed names that field of the spec."""
-    version = bankml.training.train(LOGISTIC, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
     changed = variant(tmp_path, ("params: {C: 0.5,", "params: {C: 0.2,"))
 
-    result = bankml.training.reproduce(version.ref, spec=changed)
+    result = bankml.training.reproduce(staff(bankml, "vera"), version.ref, spec=changed)
 
     assert not result.is_identical
     assert [str(d) for d in result.differences] == [
@@ -108,7 +110,7 @@ def test_changed_spec_is_named(bankml: Platform, tmp_path: Path) -> None:
 
 def test_manifest_holds_what_a_rebuild_needs(bankml: Platform) -> None:
     """Spec, data, code, dependencies, seeds, threads and platform are recorded."""
-    version = bankml.training.train(LOGISTIC, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
 
     manifest = version.manifest
     assert {"spec", "spec_sha256", "dataset_sha256", "feature_views", "code", "dependencies",
@@ -120,7 +122,7 @@ def test_manifest_holds_what_a_rebuild_needs(bankml: Platform) -> None:
 
 def test_signature_records_types_ranges_and_categories(bankml: Platform) -> None:
     """Each input carries its dtype and the values seen in training; the output is named."""
-    version = bankml.training.train(LOGISTIC, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
 
     fields = {item.name: item for item in version.signature.inputs}
     assert fields["duration_months"].dtype == "int64"
@@ -131,7 +133,7 @@ def test_signature_records_types_ranges_and_categories(bankml: Platform) -> None
 
 def test_registered_model_scores_as_trained(bankml: Platform) -> None:
     """The loaded artifact scores the source rows as the training run did."""
-    version = bankml.training.train(LIGHTGBM, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LIGHTGBM)
     model = bankml.registry.load(version)
 
     scores = model.predict_proba(synthesize_german_credit())[:, 1]
@@ -142,7 +144,7 @@ def test_registered_model_scores_as_trained(bankml: Platform) -> None:
 
 def test_lightgbm_scores_do_not_depend_on_threads(bankml: Platform) -> None:
     """One thread or two, every row gets the same score to the last bit."""
-    model = bankml.registry.load(bankml.training.train(LIGHTGBM, actor="dev"))
+    model = bankml.registry.load(bankml.training.train(staff(bankml, "dev"), LIGHTGBM))
     rows = synthesize_german_credit()
 
     assert np.array_equal(model.predict_proba(rows, threads=1),
@@ -151,7 +153,7 @@ def test_lightgbm_scores_do_not_depend_on_threads(bankml: Platform) -> None:
 
 def test_metrics_are_those_of_the_registered_artifact(bankml: Platform) -> None:
     """Holdout and test metrics equal scikit-learn's on the stored artifact's scores."""
-    version = bankml.training.train(LIGHTGBM, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), LIGHTGBM)
     model = bankml.registry.load(version)
     snapshot = bankml.artifacts.get(version.manifest["dataset_snapshot_sha256"])
     sets = split_dataset(load_spec(LIGHTGBM), pd.read_parquet(io.BytesIO(snapshot)))
@@ -174,16 +176,18 @@ def test_metrics_are_those_of_the_registered_artifact(bankml: Platform) -> None:
 def test_declared_variants_train_and_reproduce(bankml: Platform, tmp_path: Path,
                                                replacements: list[tuple[str, str]]) -> None:
     """WoE binning, an estimator by import path and Platt scaling each rebuild identically."""
-    version = bankml.training.train(variant(tmp_path, *replacements), actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), variant(tmp_path, *replacements))
 
-    assert bankml.training.reproduce(version.ref).is_identical
+    assert bankml.training.reproduce(staff(bankml, "vera"), version.ref).is_identical
 
 
 def refused(bankml: Platform, spec: Path, message: str) -> SpecError:
+    dev = staff(bankml, "dev")
+    before = audit_events(bankml)
     with pytest.raises(SpecError, match=message) as caught:
-        bankml.training.train(spec, actor="dev")
+        bankml.training.train(dev, spec)
     assert bankml.registry.versions() == []
-    assert bankml.audit.events() == []
+    assert audit_events(bankml) == before
     assert stored_files(bankml) == []
     return caught.value
 
@@ -259,11 +263,11 @@ def test_feature_observed_after_the_event_is_refused(bankml: Platform,
 def test_feature_refs_without_a_feature_store_are_refused(bankml: Platform,
                                                           tmp_path: Path) -> None:
     """A trainer built without a feature store says so for specs with feature refs."""
-    alone = Trainer(bankml.registry, bankml.artifacts, datasets_dir=None)
+    alone = Trainer(bankml.metadata, bankml.registry, bankml.artifacts, datasets_dir=None)
     spec = spec_with_features(tmp_path, ["customer:income"])
 
     with pytest.raises(SpecError, match="no feature store is wired") as caught:
-        alone.train(spec, actor="dev")
+        alone.train(staff(bankml, "dev"), spec)
     assert caught.value.rule == "pipeline.feature_store"
     assert bankml.registry.versions() == []
 
@@ -310,7 +314,7 @@ def test_feature_refs_record_their_view_versions(bankml: Platform, tmp_path: Pat
                                          "application:credit_amount",
                                          "application:checking_status"])
 
-    version = bankml.training.train(spec, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), spec)
 
     assert version.feature_views == ("application@1",)
     assert [v.ref for v in bankml.registry.using_feature_view("application@1")] == [version.ref]
@@ -321,20 +325,20 @@ def test_reproduce_reads_the_recorded_view_versions(bankml: Platform, tmp_path: 
     apply_application_view(bankml, tmp_path)
     spec = spec_with_features(tmp_path, ["application:duration_months",
                                          "application:credit_amount"])
-    version = bankml.training.train(spec, actor="dev")
+    version = bankml.training.train(staff(bankml, "dev"), spec)
     apply_application_view(bankml, tmp_path, ttl_days=1)  # a changed definition: version 2
 
     assert bankml.features.version("application").number == 2
-    assert bankml.training.reproduce(version.ref).is_identical
+    assert bankml.training.reproduce(staff(bankml, "vera"), version.ref).is_identical
 
 
 def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) -> None:
     """With BANKML_DATASETS set, the example trains on the UCI file and rebuilds identically."""
     with Platform.open(tmp_path / "home", datasets=real_datasets) as platform:
-        version = platform.training.train(LOGISTIC, actor="dev")
+        version = platform.training.train(staff(platform, "dev"), LOGISTIC)
 
         assert version.manifest["data_source"]["origin"] == "real"
-        assert platform.training.reproduce(version.ref).is_identical
+        assert platform.training.reproduce(staff(platform, "vera"), version.ref).is_identical
 
 
 def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path: Path) -> None:
@@ -345,5 +349,5 @@ def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path:
     line = spec.read_text().splitlines().index("  - bureeau:checking_status") + 1
 
     with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
-        bankml.training.train(spec, actor="dev")
+        bankml.training.train(staff(bankml, "dev"), spec)
     assert bankml.registry.versions() == []

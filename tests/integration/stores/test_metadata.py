@@ -5,14 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from bankml import Platform
-from bankml.core.errors import SchemaOutdatedError, StoreUnavailableError
-from bankml.stores.sql import SqlMetadataStore
-from bankml.stores.sql.audit import ReadOnlyError
+from bankml.core.errors import (
+    InvalidInputError,
+    ReadOnlyError,
+    SchemaOutdatedError,
+    StoreUnavailableError,
+)
+from bankml.core.identity import Principal, Role
+from bankml.stores.sql import SqlMetadataStore, tables
 from bankml.stores.sql.migrations import current_revision, downgrade_to_base, head_revision
+from support.trail import audit_events
 
 
 def test_migrations_create_the_schema(platform: Platform, metadata_url: str) -> None:
@@ -91,8 +99,8 @@ def test_events_filter_by_subject_and_limit(platform: Platform) -> None:
         for index in range(5):
             tx.audit.record("alice", "test.done", f"thing:{index % 2}", {"i": index})
 
-    about_one = platform.audit.events(subject="thing:1")
-    newest = platform.audit.events(limit=2, newest_first=True)
+    about_one = audit_events(platform, subject="thing:1")
+    newest = audit_events(platform, limit=2, newest_first=True)
 
     assert [e.payload["i"] for e in about_one] == [1, 3]
     assert [e.sequence for e in newest] == [5, 4]
@@ -109,10 +117,45 @@ def test_unreachable_server_is_named() -> None:
 
 
 def test_outdated_schema_is_named_when_migrating_is_off(tmp_path: Path,
-                                                        metadata_url: str) -> None:
+                                                        empty_metadata_url: str) -> None:
     """With BANKML_AUTO_MIGRATE off, an unmigrated store stops the platform with a clear error."""
-    with pytest.raises(SchemaOutdatedError, match="at migration none.*Run `bankml init`"):
+    metadata_url = empty_metadata_url
+    with pytest.raises(SchemaOutdatedError, match="at migration none, this bankml needs"):
         Platform.open(tmp_path / "home", metadata_url=metadata_url, auto_migrate=False)
 
     Platform.open(tmp_path / "home", metadata_url=metadata_url).close()  # migrates
     Platform.open(tmp_path / "home", metadata_url=metadata_url, auto_migrate=False).close()
+
+
+def test_migrations_equal_the_table_definitions(platform: Platform, metadata_url: str) -> None:
+    """The schema the migrations build is the one tables.py declares: no drift either way."""
+    engine = create_engine(metadata_url)
+    with engine.connect() as connection:
+        drift = compare_metadata(MigrationContext.configure(connection), tables.metadata)
+    engine.dispose()
+
+    assert drift == []
+
+
+def test_a_write_while_reading_is_refused(platform: Platform) -> None:
+    """reading() is read-only in the database itself: a write through it fails and leaves
+    nothing behind."""
+    with pytest.raises(ReadOnlyError), platform.metadata.reading() as tx:
+        tx.users.add(Principal(name="sneaky", roles=frozenset({Role.ADMIN})),
+                     "2026-01-01T00:00:00Z")
+
+    with platform.metadata.reading() as tx:
+        assert tx.users.count() == 0
+    with platform.metadata.transaction() as tx:  # the pooled connection writes again
+        tx.users.add(Principal(name="honest"), "2026-01-01T00:00:00Z")
+
+
+def test_a_value_too_long_for_its_column_is_invalid_input(platform: Platform) -> None:
+    """A driver error inside a transaction leaves as a BankmlError with a rule (PostgreSQL
+    refuses an over-long value; SQLite keeps it)."""
+    if platform.metadata.describe().startswith("sqlite"):
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    with pytest.raises(InvalidInputError) as caught, platform.metadata.transaction() as tx:
+        tx.users.add(Principal(name="long", display_name="x" * 500), "2026-01-01T00:00:00Z")
+
+    assert caught.value.rule == "store.value_fits"

@@ -22,9 +22,10 @@ VALUES ('pd', 1, :digest, 'sklearn-skops', '2026-01-05T10:00:00.000000Z', 'alice
 """
 
 
-def test_versions_of_the_foundation_schema_are_carried_forward(metadata_url: str,
+def test_versions_of_the_foundation_schema_are_carried_forward(empty_metadata_url: str,
                                                                tmp_path: Path) -> None:
     """A version registered before the registry migration keeps its data and gains a model."""
+    metadata_url = empty_metadata_url
     engine = create_engine(metadata_url)
     with engine.connect() as connection:
         upgrade_to(connection, "0001")
@@ -56,6 +57,11 @@ def test_stage_history_is_append_only(metadata_url: str, tmp_path: Path) -> None
     engine = create_engine(metadata_url)
 
     with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO models VALUES ('pd', 'credit', 1, 'o', 'd', '', '', '[]')"))
+        connection.execute(text(
+            "INSERT INTO model_versions VALUES ('pd', 1, :digest, 'sklearn-skops', 'x', 'a', "
+            "'dev', '{}', '[]', '{}', '', '{}', '{}')"), {"digest": "a" * 64})
         connection.execute(text(
             "INSERT INTO model_stage_changes (name, number, source, target, changed_at, "
             "actor, reason) VALUES ('pd', 1, NULL, 'dev', 'x', 'a', '')"))

@@ -15,6 +15,7 @@ from bankml.core.registry import ModelVersion
 from bankml.core.validation import Opinion
 from bankml.datasets import load_german_credit, synthesize_card_fraud
 from bankml.validation.policy import default_policy
+from support.people import staff
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
 
@@ -39,7 +40,7 @@ def top_flags(scores: np.ndarray, count: int) -> np.ndarray:
 
 @pytest.fixture
 def fraud(platform: Platform) -> ModelVersion:
-    return platform.training.train(EXAMPLES / "card_fraud.yaml", actor="dana")
+    return platform.training.train(staff(platform, "dana"), EXAMPLES / "card_fraud.yaml")
 
 
 @pytest.fixture
@@ -47,15 +48,15 @@ def propensity(platform: Platform, tmp_path: Path) -> ModelVersion:
     spec = yaml.safe_load((EXAMPLES / "german_credit_pd.yaml").read_text())
     spec["model"] |= {"name": "german-credit-propensity", "domain": "propensity",
                       "protected_attributes": ["age_years", "sex"]}
-    spec["decision_policy"] = {"kind": "alert", "alert_from": 0.5}
+    spec["decision_policy"] = {"kind": "offer", "top_share": 0.1}
     path = tmp_path / "propensity.yaml"
     path.write_text(yaml.safe_dump(spec))
-    return platform.training.train(path, actor="dana")
+    return platform.training.train(staff(platform, "dana"), path)
 
 
 def test_fraud_run_matches_scikit_learn(platform: Platform, fraud: ModelVersion) -> None:
     """AUC, precision and recall at the alert budget and precision@k equal the references."""
-    result = platform.validation.result(platform.validation.run(fraud.ref, actor="vera"))
+    result = platform.validation.result(platform.validation.run(staff(platform, "vera"), fraud.ref))
     tests = {t["test"]: t for t in result["tests"]}
     rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
     labels, scores = scored(platform, fraud, rows)
@@ -77,7 +78,7 @@ def test_fraud_run_matches_scikit_learn(platform: Platform, fraud: ModelVersion)
 
 def test_fraud_value_detection_rate_by_hand(platform: Platform, fraud: ModelVersion) -> None:
     """With `source.value: amount`, the caught fraud amount share equals a hand sum."""
-    result = platform.validation.result(platform.validation.run(fraud.ref, actor="vera"))
+    result = platform.validation.result(platform.validation.run(staff(platform, "vera"), fraud.ref))
     tests = {t["test"]: t for t in result["tests"]}
     rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
     labels, scores = scored(platform, fraud, rows)
@@ -93,7 +94,7 @@ def test_fraud_value_detection_rate_by_hand(platform: Platform, fraud: ModelVers
 def test_fraud_run_stores_an_opinion_and_verdicts(platform: Platform,
                                                   fraud: ModelVersion) -> None:
     """The fraud battery's verdicts and the opinion they roll up to are stored and agree."""
-    run = platform.validation.run(fraud.ref, actor="vera")
+    run = platform.validation.run(staff(platform, "vera"), fraud.ref)
     result = platform.validation.result(run)
     verdicts = [t["verdict"] for t in result["tests"]]
 
@@ -110,7 +111,7 @@ def test_fraud_run_stores_an_opinion_and_verdicts(platform: Platform,
 def test_propensity_lift_matches_pandas_deciles(platform: Platform,
                                                 propensity: ModelVersion) -> None:
     """Lift and gains by decile equal a pandas binning of the score ranks; AUC sklearn's."""
-    run = platform.validation.run(propensity.ref, actor="vera")
+    run = platform.validation.run(staff(platform, "vera"), propensity.ref)
     result = platform.validation.result(run)
     tests = {t["test"]: t for t in result["tests"]}
     labels, scores = scored(platform, propensity, out_of_time(

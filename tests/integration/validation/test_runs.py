@@ -13,11 +13,13 @@ from sklearn.metrics import roc_auc_score
 
 from bankml import Platform
 from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Role, User
+from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.core.validation import Opinion
 from bankml.datasets import load_german_credit
 from bankml.reports.validation import to_html, to_pdf
+from support.people import staff
+from support.trail import audit_events
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
 TEST_FROM = pd.Timestamp("2024-07-01", tz="UTC")
@@ -31,22 +33,19 @@ def out_of_time(platform: Platform, version: ModelVersion) -> tuple[pd.DataFrame
     return rows.reset_index(drop=True), scores
 
 
-def validator(platform: Platform) -> User:
-    identity = platform.identity
-    identity.bootstrap_admin("admin")
-    admin = identity.user("admin")
-    return identity.add_user(admin, "vera", roles=frozenset({Role.VALIDATOR}))
+def validator(platform: Platform) -> Principal:
+    return staff(platform, "vera")
 
 
 @pytest.fixture
 def logistic(platform: Platform) -> ModelVersion:
-    return platform.training.train(EXAMPLES / "german_credit_pd.yaml", actor="dana")
+    return platform.training.train(staff(platform, "dana"), EXAMPLES / "german_credit_pd.yaml")
 
 
 def test_run_matches_independent_references(platform: Platform,
                                             logistic: ModelVersion) -> None:
     """Stored AUC, Jeffreys p and selection rates equal scikit-learn, SciPy and fairlearn."""
-    run = platform.validation.run(logistic.ref, actor="vera")
+    run = platform.validation.run(staff(platform, "vera"), logistic.ref)
     result = platform.validation.result(run)
     tests = {t["test"]: t for t in result["tests"]}
     rows, scores = out_of_time(platform, logistic)
@@ -71,8 +70,9 @@ def test_run_matches_independent_references(platform: Platform,
 def test_second_model_is_compared_with_delong(platform: Platform,
                                               logistic: ModelVersion) -> None:
     """A LightGBM challenger validated against the logistic model carries a DeLong test."""
-    gbm = platform.training.train(EXAMPLES / "german_credit_pd_lightgbm.yaml", actor="dana")
-    run = platform.validation.run(gbm.ref, against=logistic.ref, actor="vera")
+    gbm = platform.training.train(staff(platform, "dana"),
+                                  EXAMPLES / "german_credit_pd_lightgbm.yaml")
+    run = platform.validation.run(staff(platform, "vera"), gbm.ref, against=logistic.ref)
     comparison = platform.validation.result(run)["details"]["out_of_time"]["comparison"]
     rows, gbm_scores = out_of_time(platform, gbm)
     _, logistic_scores = out_of_time(platform, logistic)
@@ -89,8 +89,8 @@ def test_second_model_is_compared_with_delong(platform: Platform,
 def test_run_is_stored_with_policy_version_and_audited(platform: Platform,
                                                        logistic: ModelVersion) -> None:
     """The run's row, its JSON artifact and its audit event agree."""
-    run = platform.validation.run(logistic.ref, actor="vera")
-    [event] = [e for e in platform.audit.events(subject=f"model:{logistic.ref}")
+    run = platform.validation.run(staff(platform, "vera"), logistic.ref)
+    [event] = [e for e in audit_events(platform, subject=f"model:{logistic.ref}")
                if e.action == "validation.run"]
     stored = platform.validation.get(run.run_id)
 
@@ -105,8 +105,9 @@ def test_run_is_stored_with_policy_version_and_audited(platform: Platform,
 def test_second_run_reports_the_previous_one(platform: Platform,
                                              logistic: ModelVersion) -> None:
     """A later run names the earlier one and the change in each test."""
-    first = platform.validation.run(logistic.ref, actor="vera")
-    second = platform.validation.result(platform.validation.run(logistic.ref, actor="vera"))
+    first = platform.validation.run(staff(platform, "vera"), logistic.ref)
+    vera = staff(platform, "vera")
+    second = platform.validation.result(platform.validation.run(vera, logistic.ref))
 
     assert second["previous"]["run_id"] == first.run_id
     assert {d["test"] for d in second["previous"]["deltas"]} >= {"discrimination.auc"}
@@ -117,20 +118,20 @@ def test_second_run_reports_the_previous_one(platform: Platform,
 def test_signoff_rests_on_a_run(platform: Platform, logistic: ModelVersion) -> None:
     """A sign-off names its run and takes the run's fairness verdict."""
     vera = validator(platform)
-    run = platform.validation.run(logistic.ref, actor="vera")
+    run = platform.validation.run(staff(platform, "vera"), logistic.ref)
     signoff = platform.oversight.record_validation(vera, logistic.ref, passed=True,
                                                    summary="ok", run_id=run.run_id)
     assert signoff.run_id == run.run_id
     assert signoff.fairness_passed == run.fairness_passed
-    assert platform.oversight.signoffs(logistic.name)[-1].run_id == run.run_id
+    assert platform.oversight.signoffs(vera, logistic.name)[-1].run_id == run.run_id
 
 
 def test_signoff_refuses_another_versions_run(platform: Platform,
                                               logistic: ModelVersion) -> None:
     """A run of another version cannot carry this version's sign-off."""
     vera = validator(platform)
-    run = platform.validation.run(logistic.ref, actor="vera")
-    other = platform.training.train(EXAMPLES / "german_credit_pd.yaml", actor="dana")
+    run = platform.validation.run(staff(platform, "vera"), logistic.ref)
+    other = platform.training.train(staff(platform, "dana"), EXAMPLES / "german_credit_pd.yaml")
     with pytest.raises(InvalidInputError, match=rf"{run.run_id} validated {logistic.ref}"):
         platform.oversight.record_validation(vera, other.ref, passed=True, summary="x",
                                              run_id=run.run_id)
@@ -142,7 +143,7 @@ def test_policy_of_another_domain_is_refused(platform: Platform,
     fraud = Path(__file__).parents[3] / "src" / "bankml" / "validation" / "policies" / \
         "fraud.yaml"
     with pytest.raises(InvalidInputError, match="is a fraud policy"):
-        platform.validation.run(logistic.ref, policy=fraud, actor="vera")
+        platform.validation.run(staff(platform, "vera"), logistic.ref, policy=fraud)
     assert platform.validation.runs(logistic.ref) == []
 
 
@@ -153,7 +154,7 @@ def test_fresh_sample_is_tested_too(platform: Platform, logistic: ModelVersion,
     path = tmp_path / "sample.parquet"
     rows.to_parquet(path)
     result = platform.validation.result(
-        platform.validation.run(logistic.ref, sample=path, actor="vera"))
+        platform.validation.run(staff(platform, "vera"), logistic.ref, sample=path))
     by_population = {(t["test"], t["population"]): t["value"] for t in result["tests"]}
     assert by_population[("discrimination.auc", "sample")] == pytest.approx(
         by_population[("discrimination.auc", "out_of_time")], abs=1e-12)
@@ -161,7 +162,7 @@ def test_fresh_sample_is_tested_too(platform: Platform, logistic: ModelVersion,
 
 def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion) -> None:
     """The HTML states the opinion, AUC and digests; the PDF is a PDF."""
-    run = platform.validation.run(logistic.ref, actor="vera")
+    run = platform.validation.run(staff(platform, "vera"), logistic.ref)
     result = platform.validation.result(run)
     page = to_html(result, [])
     auc = next(t for t in result["tests"] if t["test"] == "discrimination.auc")["value"]

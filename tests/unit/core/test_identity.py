@@ -6,22 +6,24 @@ import hashlib
 
 import pytest
 
-from bankml.core.errors import InvalidInputError
+from bankml.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 from bankml.core.identity import (
+    CONTROL_ROLES,
     GRANTS,
-    AuthenticationError,
+    SYSTEM,
     Permission,
-    PermissionDeniedError,
+    Principal,
+    PrincipalKind,
     Role,
-    User,
-    authorize,
     check_username,
     mint_token,
     parse_roles,
     split_token,
 )
 
-READ_ONLY_SAFE = {Permission.TOKENS_MANAGE_OWN, Permission.AUDIT_EXPORT}
+READ_ONLY_SAFE = {Permission.TOKENS_MANAGE_OWN, Permission.AUDIT_EXPORT, Permission.AUDIT_READ,
+                  Permission.USERS_READ, Permission.FEATURES_READ, Permission.EVIDENCE_READ,
+                  Permission.DECISION_READ, Permission.DECISION_REPLAY}
 MODEL_DECISIONS = {Permission.TRANSITION_APPROVE, Permission.EXCEPTION_GRANT,
                    Permission.MODEL_REGISTER, Permission.MODEL_ALIAS,
                    Permission.TRANSITION_REQUEST, Permission.VALIDATION_RECORD}
@@ -34,10 +36,11 @@ def test_every_permission_names_its_roles() -> None:
 
 
 def test_auditors_change_nothing() -> None:
-    """Auditors hold no permission beyond their own tokens and exporting the trail."""
+    """Auditors hold no permission beyond reading, replaying, exporting and their own tokens."""
     held = {p for p, roles in GRANTS.items() if Role.AUDITOR in roles}
 
-    assert held == READ_ONLY_SAFE
+    assert held <= READ_ONLY_SAFE
+    assert Permission.AUDIT_EXPORT in held
 
 
 def test_admins_manage_people_not_models() -> None:
@@ -50,17 +53,17 @@ def test_admins_manage_people_not_models() -> None:
 
 def test_denial_names_the_permission_and_the_roles_needed() -> None:
     """A refusal says what was asked, what the user has and which roles would do."""
-    user = User(username="dana", display_name="Dana", roles=frozenset({Role.DATA_SCIENTIST}))
+    user = Principal(name="dana", display_name="Dana", roles=frozenset({Role.DATA_SCIENTIST}))
 
     with pytest.raises(PermissionDeniedError,
                        match=r"dana \(data_scientist\) may not users.manage: it needs one of "
                              r"the roles admin"):
-        authorize(user, Permission.USERS_MANAGE)
+        user.require(Permission.USERS_MANAGE)
 
 
 def test_inactive_user_may_do_nothing() -> None:
     """A deactivated user holds no permission whatever their roles."""
-    user = User(username="ex", display_name="Ex", roles=frozenset(Role), active=False)
+    user = Principal(name="ex", display_name="Ex", roles=frozenset(Role), active=False)
 
     assert not any(user.can(permission) for permission in Permission)
 
@@ -97,3 +100,30 @@ def test_unknown_role_is_named() -> None:
     """A role that does not exist is named, with the list of real ones."""
     with pytest.raises(InvalidInputError, match="unknown role\\(s\\) wizard; roles are"):
         parse_roles(["validator", "wizard"])
+
+
+def test_control_roles_are_those_that_validate_or_approve() -> None:
+    """Granting a role that validates or approves is itself a control."""
+    assert frozenset({Role.VALIDATOR, Role.MODEL_RISK, Role.BUSINESS_OWNER}) == CONTROL_ROLES
+
+
+def test_the_system_principal_cannot_approve_register_or_validate() -> None:
+    """bankml acting on its own raises alerts; it never takes a person's decision."""
+    assert SYSTEM.can(Permission.ALERT_MANAGE)
+    assert not any(SYSTEM.can(p) for p in (Permission.TRANSITION_APPROVE,
+                                           Permission.MODEL_REGISTER,
+                                           Permission.VALIDATION_RECORD,
+                                           Permission.USERS_MANAGE))
+
+
+def test_service_accounts_decide_within_their_scopes_only() -> None:
+    """An application makes decisions on the endpoints it is scoped to, and nothing else."""
+    app = Principal(name="loans-app", kind=PrincipalKind.SERVICE,
+                    scopes=frozenset({"credit-pd"}), roles=frozenset(Role))
+
+    assert app.can(Permission.DECISION_MAKE)
+    assert not app.can(Permission.TRANSITION_APPROVE)  # roles do not count for services
+    assert app.may_call("credit-pd")
+    assert not app.may_call("fraud")
+    with pytest.raises(PermissionDeniedError, match="only the endpoints credit-pd"):
+        app.require_scope("fraud")

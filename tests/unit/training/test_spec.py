@@ -148,7 +148,7 @@ def test_policy_cutoffs_must_be_ordered() -> None:
     """approve_below above decline_from is refused."""
     text = BASE.replace("approve_below: 0.15", "approve_below: 0.6")
 
-    with pytest.raises(SpecError, match="approve_below must not exceed decline_from"):
+    with pytest.raises(SpecError, match=r"approve_below \(0.6\) <= decline_from \(0.45\)"):
         parse(text)
 
 

@@ -1,0 +1,67 @@
+"""Workers that race one another inside a transaction, for tests of invariants the database
+holds. Each waits at a barrier right after it read what it is about to change, so every
+worker acts on the same stale view: the widest race there is, without any sleep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from typing import Any
+
+from bankml import Platform
+from bankml.core.canonical import utc_timestamp
+from bankml.core.errors import BankmlError
+from bankml.core.registry import Stage
+from bankml.registry.lifecycle import move
+
+BARRIER_TIMEOUT_S = 60
+
+
+def report(target: Callable[..., str], outcomes: Queue[str], *arguments: Any) -> None:
+    """Run `target` and put its outcome (or the error that ended it) on `outcomes`."""
+    try:
+        outcomes.put(target(*arguments))
+    except Exception as error:
+        outcomes.put(f"crashed: {error!r}")
+
+
+def _wait_after(read: Callable[..., Any], barrier: Barrier) -> Callable[..., Any]:
+    def read_then_wait(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
+        barrier.wait(BARRIER_TIMEOUT_S)
+        return found
+    return read_then_wait
+
+
+def promote(home: str, url: str, ref: str, barrier: Barrier) -> str:
+    """Move `ref` (in staging) to prod; returns "moved" or the rule that refused it."""
+    with Platform.open(home, metadata_url=url) as platform:
+        try:
+            with platform.metadata.transaction() as tx:
+                tx.models.in_stage = _wait_after(tx.models.in_stage,  # type: ignore[method-assign]
+                                                 barrier)
+                move(tx, ref, Stage.PROD, actor="racer", moment=utc_timestamp(datetime.now(UTC)))
+        except BankmlError as refused:
+            return refused.rule
+    return "moved"
+
+
+def request(home: str, url: str, ref: str, requester: str, barrier: Barrier) -> str:
+    """Ask governance to move `ref` to staging; returns "requested" or the refusing rule."""
+    with Platform.open(home, metadata_url=url) as platform:
+        oversight = platform.oversight
+        original = oversight._open_request
+
+        def open_request(tx: Any, *args: Any) -> Any:
+            tx.oversight.requests = _wait_after(tx.oversight.requests, barrier)
+            return original(tx, *args)
+
+        oversight._open_request = open_request  # type: ignore[method-assign]
+        try:
+            oversight.request_transition(platform.identity.user(requester), ref, Stage.STAGING,
+                                         reason="race")
+        except BankmlError as refused:
+            return refused.rule
+    return "requested"
