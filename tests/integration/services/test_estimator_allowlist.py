@@ -23,6 +23,7 @@ from support.attacks import ATTACKS, MARKER, attack, with_estimator
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
 LOGISTIC = EXAMPLES / "german_credit_pd.yaml"
+REVIEWED = "lightgbm.LGBMClassifier"  # a classifier outside scikit-learn, for the setting
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +104,30 @@ def test_validation_refuses_a_tampered_manifest(platform: Platform, tampered: Mo
     assert caught.value.rule == "pipeline.estimator_allowed"
     assert not (tmp_path / MARKER).exists()
     assert platform.validation.runs(tampered.ref) == []
+
+
+@pytest.mark.parametrize("metadata_url", ["sqlite"], indirect=True)  # a setting, not a store
+def test_bank_allowlist_setting_reaches_validation(platform: Platform, dba: Connection,
+                                                   metadata_url: str, tmp_path: Path) -> None:
+    """A recorded class outside scikit-learn is validated once the bank's setting names it."""
+    version = platform.training.train(LOGISTIC, actor="dana")
+    tamper(dba, version, {"kind": "sklearn", "class": REVIEWED, "params": {}})
+
+    with pytest.raises(SpecError, match=f"'{REVIEWED}' is not on the estimator allowlist"):
+        platform.validation.run(version.ref, actor="vera")
+    with Platform.open(tmp_path / "home", metadata_url=metadata_url,
+                       estimator_allowlist=(REVIEWED,)) as reviewed:
+        assert reviewed.validation.run(version.ref, actor="vera").model == version.name
+
+
+def test_bank_allowlist_setting_reaches_training(tmp_path: Path) -> None:
+    """With the setting, training gets past the allowlist to the fit; the fitted LightGBM
+    classifier then meets the artifact's own allowlist, which is reviewed separately."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(with_estimator(LOGISTIC.read_text(), {
+        "kind": "sklearn", "class": REVIEWED, "params": {"n_estimators": 5}}))
+
+    with Platform.open(tmp_path / "home", estimator_allowlist=(REVIEWED,)) as platform, \
+            pytest.raises(SpecError, match="outside the trusted allowlist") as caught:
+        platform.training.train(spec, actor="dana")
+    assert caught.value.rule == "artifact.trusted_types"
