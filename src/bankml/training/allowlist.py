@@ -64,8 +64,9 @@ class EstimatorAllowlist:
         module_name, _, name = path.rpartition(".")
         try:
             return getattr(importlib.import_module(module_name), name)
-        except AttributeError as exc:
-            raise ImportError(f"module {module_name!r} has no {name!r}") from exc
+        except (AttributeError, ValueError) as exc:  # ValueError: no module part at all
+            raise ImportError(f"{path!r} names no attribute of an importable module"
+                              ) from exc
 
 
 SCIKIT_LEARN_CLASSIFIERS = EstimatorAllowlist()  # no bank additions

@@ -88,6 +88,18 @@ def test_bank_allowlisted_path_must_still_be_a_classifier_class(tmp_path: Path,
     assert not (tmp_path / MARKER).exists()
 
 
+@pytest.mark.parametrize("path", ["mybank_absent.models.Scorecard",
+                                  "sklearn.ensemble.NoSuchClassifier", "Scorecard"])
+def test_bank_allowlisted_path_that_cannot_be_imported_is_named(tmp_path: Path,
+                                                                path: str) -> None:
+    """A reviewed entry that names nothing importable is an estimator that cannot be built."""
+    text = declaring({"kind": "sklearn", "class": path})
+
+    with pytest.raises(SpecError, match=rf"estimator.class: cannot import '{path}'") as caught:
+        parse(text, tmp_path, extra=(path,))
+    assert caught.value.rule == "pipeline.estimator"
+
+
 def test_bank_allowlist_admits_a_reviewed_classifier(tmp_path: Path) -> None:
     """A classifier outside scikit-learn is refused until the bank's allowlist names it."""
     text = declaring({"kind": "sklearn", "class": "lightgbm.LGBMClassifier",
