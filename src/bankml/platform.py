@@ -21,6 +21,7 @@ from bankml.stores.offline import DuckDbOfflineEngine
 from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
 from bankml.training import Trainer
+from bankml.training.allowlist import EstimatorAllowlist
 from bankml.validation.runs import Validation
 
 KEY_BYTES = 32
@@ -42,11 +43,14 @@ class Platform:
         self.online = online
         self.features = FeatureStore(
             metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
-        self.training = Trainer(metadata, self.registry, artifacts, datasets_dir=settings.datasets,
-                                features=self.features)
+        estimators = EstimatorAllowlist(frozenset(settings.estimator_allowlist))
+        self.training = Trainer(metadata, self.registry, artifacts,
+                                datasets_dir=settings.datasets, features=self.features,
+                                estimator_allowlist=estimators)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
         self.validation = Validation(metadata, self.registry, artifacts,
-                                     datasets_dir=settings.datasets)
+                                     datasets_dir=settings.datasets,
+                                     estimator_allowlist=estimators)
         self.oversight = Oversight(metadata, load_policies(settings.policies), access)
 
     @classmethod

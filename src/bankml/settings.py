@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -26,6 +28,7 @@ ENV_PREFIX = "BANKML_"
 NOT_SETTINGS = ("BANKML_CONFIG", "BANKML_TEST_")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 SUPPORTED_ONLINE_STORES = ("sqlite:///", "redis://", "rediss://")
+IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
 class Settings(BaseSettings):
@@ -57,6 +60,11 @@ class Settings(BaseSettings):
         "created, never stored by bankml in plain text.")
     auto_migrate: bool = Field(
         True, description="Apply pending metadata migrations when the platform opens.")
+    # NoDecode: the environment gives a comma-separated list, not JSON.
+    estimator_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Import paths of classifier classes, beyond scikit-learn's own, that "
+        "a pipeline spec's `estimator.class` may name; comma-separated. Add a class only "
+        "after review: training, reproduction and validation import it (docs/security.md).")
 
     @field_validator("metadata_url")
     @classmethod
@@ -73,6 +81,22 @@ class Settings(BaseSettings):
             raise ValueError(f"{url!r} is not a supported online store URL; use "
                              "sqlite:///PATH or redis://HOST:PORT/DB")
         return url
+
+    @field_validator("estimator_allowlist", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("estimator_allowlist")
+    @classmethod
+    def _import_paths(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for path in paths:
+            if not IMPORT_PATH.fullmatch(path):
+                raise ValueError(f"{path!r} is not an import path such as "
+                                 "mybank.models.ScorecardClassifier")
+        return paths
 
     @field_validator("actor")
     @classmethod

@@ -110,3 +110,29 @@ def test_every_problem_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> N
 
     assert [name.split()[0] for name, _ in caught.value.problems] == [
         "BANKML_HOMEE", "BANKML_AUTO_MIGRATE"]
+
+
+def test_estimator_allowlist_is_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BANKML_ESTIMATOR_ALLOWLIST lists import paths separated by commas."""
+    monkeypatch.setenv("BANKML_ESTIMATOR_ALLOWLIST",
+                       "mybank.models.ScorecardClassifier, mybank.models.Other,")
+
+    assert load_settings().estimator_allowlist == ("mybank.models.ScorecardClassifier",
+                                                   "mybank.models.Other")
+
+
+def test_estimator_allowlist_reads_a_yaml_list(tmp_path: Path) -> None:
+    """In bankml.yaml the allowlist may be a list."""
+    (tmp_path / "bankml.yaml").write_text("estimator_allowlist: [mybank.models.Scorecard]\n")
+
+    assert load_settings().estimator_allowlist == ("mybank.models.Scorecard",)
+
+
+def test_estimator_allowlist_entry_must_be_an_import_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry that is no dotted import path is named, with an example of one."""
+    monkeypatch.setenv("BANKML_ESTIMATOR_ALLOWLIST", "mybank.models.Scorecard,os system")
+
+    with pytest.raises(SettingsError, match="BANKML_ESTIMATOR_ALLOWLIST .*'os system' is not "
+                                            "an import path"):
+        load_settings()

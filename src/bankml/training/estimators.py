@@ -1,9 +1,8 @@
-"""Fitting the estimator a spec declares: logistic regression, LightGBM, or any scikit-learn
-classifier by import path. Every source of randomness takes the spec's seed."""
+"""Fitting the estimator a spec declares: logistic regression, LightGBM, or a scikit-learn
+classifier on the allowlist. Every source of randomness takes the spec's seed."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import Any
 
@@ -12,6 +11,7 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from bankml.training.allowlist import AllowedEstimator
 from bankml.training.spec import Calibration, Estimator
 
 # LightGBM defaults that make a fit repeatable bit for bit on the same data and threads.
@@ -23,16 +23,20 @@ class EstimatorError(ValueError):
     """The declared estimator cannot be built; the caller names the spec line."""
 
 
-def fit_estimator(declared: Estimator, features: np.ndarray, labels: np.ndarray, *,
+def fit_estimator(allowed: AllowedEstimator, features: np.ndarray, labels: np.ndarray, *,
                   seed: int, threads: int, categorical: list[int]) -> Any:
-    """The fitted estimator: a scikit-learn classifier or a lightgbm.Booster."""
-    if declared.kind == "lightgbm":
+    """The fitted estimator: a scikit-learn classifier or a lightgbm.Booster.
+
+    Only a checked declaration (`check_estimator`) can be fitted.
+    """
+    declared = allowed.declared
+    if allowed.factory is None:
         params = {**LIGHTGBM_DEFAULTS, **declared.params, "seed": seed, "num_threads": threads}
         rounds = int(params.pop("n_estimators", params.pop("num_boost_round", 100)))
         data = lgb.Dataset(features, label=labels, categorical_feature=categorical or "auto",
                            free_raw_data=True)
         return lgb.train(params, data, num_boost_round=rounds)
-    estimator = _sklearn_estimator(declared, seed=seed, threads=threads)
+    estimator = _sklearn_estimator(declared, allowed.factory, seed=seed, threads=threads)
     return estimator.fit(features, labels)
 
 
@@ -44,11 +48,8 @@ def fit_calibrator(declared: Calibration, raw_scores: np.ndarray, labels: np.nda
                                                                                labels)
 
 
-def _sklearn_estimator(declared: Estimator, *, seed: int, threads: int) -> Any:
-    if declared.kind == "logistic_regression":
-        factory: Any = LogisticRegression
-    else:
-        factory = _import(str(declared.class_path))
+def _sklearn_estimator(declared: Estimator, factory: type[Any], *, seed: int,
+                       threads: int) -> Any:
     accepted = inspect.signature(factory).parameters
     params = dict(declared.params)
     if "random_state" in accepted:
@@ -59,15 +60,8 @@ def _sklearn_estimator(declared: Estimator, *, seed: int, threads: int) -> Any:
         estimator = factory(**params)
     except TypeError as exc:
         raise EstimatorError(f"{factory.__name__} does not take these params: {exc}") from exc
+    # The class has predict_proba; some instances do not (SVC without probability=True).
     if not hasattr(estimator, "predict_proba"):
         raise EstimatorError(f"{declared.class_path} has no predict_proba; the pipeline needs "
                              "a probabilistic classifier")
     return estimator
-
-
-def _import(path: str) -> Any:
-    module_name, _, name = path.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise EstimatorError(f"cannot import {path!r}: {exc}") from exc

@@ -37,6 +37,12 @@ from bankml.core.registry import InputField, ModelVersion, Signature
 from bankml.registry import Registry
 from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
 from bankml.registry.service import NewVersion
+from bankml.training.allowlist import (
+    SCIKIT_LEARN_CLASSIFIERS,
+    AllowedEstimator,
+    EstimatorAllowlist,
+    check_estimator,
+)
 from bankml.training.data import SourceData, dataset_digest, read_source
 from bankml.training.environment import (
     available_cores,
@@ -114,16 +120,18 @@ class Trainer:
     """Builds versions from specs and rebuilds them from their manifests."""
 
     def __init__(self, metadata: MetadataStore, registry: Registry, artifacts: ArtifactStore,
-                 *, datasets_dir: Path | None,
-                 features: HistoricalFeatures | None = None) -> None:
+                 *, datasets_dir: Path | None, features: HistoricalFeatures | None = None,
+                 estimator_allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS) -> None:
         self._metadata, self._registry, self._artifacts = metadata, registry, artifacts
         self._datasets_dir, self._features = datasets_dir, features
+        self._allowlist = estimator_allowlist
 
     def train(self, by: Principal, spec: Path | LoadedSpec, *,
               progress: Progress = _silent) -> ModelVersion:
         """Run the spec and register the result as the model's next version."""
         require(self._metadata, by, Permission.MODEL_REGISTER, f"spec:{spec}")
-        loaded = load_spec(spec) if isinstance(spec, Path) else spec
+        loaded = (load_spec(spec, allowlist=self._allowlist) if isinstance(spec, Path)
+                  else spec)
         built = self.build(loaded, progress, keep_snapshot=True)
         progress("registering the version")
         snapshot = built.snapshot.commit() if built.snapshot is not None else None
@@ -143,9 +151,11 @@ class Trainer:
         if "spec" not in recorded:
             raise NotFoundError("manifest", version.ref, "Only versions built by `bankml "
                                 "train` can be rebuilt.")
-        loaded = (load_spec(spec) if spec is not None
+        # Either way the estimator is checked before anything is read or rebuilt.
+        loaded = (load_spec(spec, allowlist=self._allowlist) if spec is not None
                   else spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
-                                          folder=Path(recorded["spec_folder"])))
+                                          folder=Path(recorded["spec_folder"]),
+                                          allowlist=self._allowlist))
         # Feature refs read the view versions recorded, not whatever is newest today.
         built = self.build(loaded, progress, pins=recorded.get("feature_refs", {}))
         progress("comparing with the registered version")
@@ -163,6 +173,8 @@ class Trainer:
         pinned refs to read instead (`view:f` -> `view@3:f`); `keep_snapshot` stages the
         dataset as Parquet in the artifact store, for the caller to commit or discard."""
         spec = loaded.spec
+        # Again here: a LoadedSpec may have been made without load_spec, or another allowlist.
+        allowed = check_estimator(loaded, self._allowlist)
         progress("reading the source")
         source = read_source(loaded, self._datasets_dir)
         inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
@@ -180,7 +192,8 @@ class Trainer:
             snapshot = (background.submit(_stage_snapshot, self._artifacts, dataset)
                         if keep_snapshot else None)
             try:
-                model, artifact, metrics = _fit_and_evaluate(loaded, inputs, sets, progress)
+                model, artifact, metrics = _fit_and_evaluate(loaded, allowed, inputs, sets,
+                                                             progress)
                 dataset_sha256 = digest.result()
                 manifest = {
                     "spec": spec.described(), "spec_sha256": spec.digest(),
@@ -232,13 +245,14 @@ class Trainer:
                                                                       strict=True)}
 
 
-def _fit_and_evaluate(loaded: LoadedSpec, inputs: list[str], sets: dict[str, pd.DataFrame],
-                      progress: Progress) -> tuple[ScoringModel, bytes, dict[str, float]]:
+def _fit_and_evaluate(loaded: LoadedSpec, allowed: AllowedEstimator, inputs: list[str],
+                      sets: dict[str, pd.DataFrame], progress: Progress
+                      ) -> tuple[ScoringModel, bytes, dict[str, float]]:
     """The fitted model, its artifact and its metrics, under the declared thread limit."""
     spec = loaded.spec
     with threadpool_limits(limits=spec.threads):
         progress(f"fitting {spec.estimator.kind} on {len(sets['train']):,} rows")
-        model = _fit(loaded, inputs, sets)
+        model = _fit(loaded, allowed, inputs, sets)
         progress("serialising the artifact")
         artifact = _artifact(loaded, model)
         progress("evaluating on the holdout and out-of-time test sets")
@@ -390,7 +404,8 @@ def _share(loaded: LoadedSpec, rows: np.ndarray, labels: np.ndarray, *, share: f
     return kept, taken
 
 
-def _fit(loaded: LoadedSpec, inputs: list[str], sets: dict[str, pd.DataFrame]) -> ScoringModel:
+def _fit(loaded: LoadedSpec, allowed: AllowedEstimator, inputs: list[str],
+         sets: dict[str, pd.DataFrame]) -> ScoringModel:
     spec = loaded.spec
     train, label = sets["train"], spec.source.label
     preprocess = build_preprocessing(spec.preprocessing, train[inputs])
@@ -401,7 +416,7 @@ def _fit(loaded: LoadedSpec, inputs: list[str], sets: dict[str, pd.DataFrame]) -
         first = len(numeric_columns(train[inputs]))
         categorical = list(range(first, len(inputs)))
     try:
-        estimator = fit_estimator(spec.estimator, features, train[label].to_numpy(),
+        estimator = fit_estimator(allowed, features, train[label].to_numpy(),
                                   seed=spec.seed, threads=spec.threads, categorical=categorical)
     except EstimatorError as exc:
         raise loaded.error(("estimator",), str(exc), rule="pipeline.estimator") from None

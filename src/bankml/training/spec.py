@@ -20,6 +20,11 @@ from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError, SpecError
 from bankml.core.registry import Domain, Model, check_model_name
+from bankml.training.allowlist import (
+    SCIKIT_LEARN_CLASSIFIERS,
+    EstimatorAllowlist,
+    check_estimator,
+)
 
 EXAMPLE_DATASETS = ("german_credit", "card_fraud")
 METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate")
@@ -244,16 +249,21 @@ class LoadedSpec:
                          rule=rule)
 
 
-def load_spec(path: Path) -> LoadedSpec:
-    """Read and validate a spec file; a SpecError lists every problem with line and field."""
+def load_spec(path: Path, *,
+              allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS) -> LoadedSpec:
+    """Read and validate a spec file; a SpecError lists every problem with line and field.
+
+    `allowlist` names the estimator classes the spec may use (see docs/security.md).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(str(path), [f"cannot be read: {exc.strerror}"]) from exc
-    return parse_spec(text, source=str(path), folder=path.parent)
+    return parse_spec(text, source=str(path), folder=path.parent, allowlist=allowlist)
 
 
-def parse_spec(text: str, *, source: str, folder: Path) -> LoadedSpec:
+def parse_spec(text: str, *, source: str, folder: Path,
+               allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS) -> LoadedSpec:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -266,24 +276,35 @@ def parse_spec(text: str, *, source: str, folder: Path) -> LoadedSpec:
         _index_lines(node, (), lines)
     if not isinstance(data, dict):
         raise SpecError(source, ["the spec must be a YAML mapping with model:, source:, ..."])
-    try:
-        spec = PipelineSpec.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(source, [f"{_where(lines, tuple(e['loc']))}: {_message(e)}"
-                                 for e in exc.errors()]) from None
-    loaded = LoadedSpec(spec, source, folder, lines)
-    _check_consistency(loaded)
+    loaded = LoadedSpec(_validated(data, source, lines), source, folder, lines)
+    _check_consistency(loaded, allowlist)
     return loaded
 
 
-def spec_from_manifest(described: dict[str, Any], *, source: str,
-                       folder: Path) -> LoadedSpec:
+def spec_from_manifest(described: dict[str, Any], *, source: str, folder: Path,
+                       allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS
+                       ) -> LoadedSpec:
     """The spec a version was built from, as its manifest recorded it; relative data paths
-    are read from `folder`, where the spec file was."""
-    return LoadedSpec(PipelineSpec.model_validate(described), source, folder, {})
+    are read from `folder`, where the spec file was.
+
+    The recorded estimator is checked as a spec file's is: a manifest is only as
+    trustworthy as the spec it was recorded from, or whoever could edit it since.
+    """
+    loaded = LoadedSpec(_validated(described, source, {}), source, folder, {})
+    check_estimator(loaded, allowlist)
+    return loaded
 
 
-def _check_consistency(loaded: LoadedSpec) -> None:
+def _validated(data: dict[str, Any], source: str,
+               lines: dict[tuple[str | int, ...], int]) -> PipelineSpec:
+    try:
+        return PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(source, [f"{_where(lines, tuple(e['loc']))}: {_message(e)}"
+                                 for e in exc.errors()]) from None
+
+
+def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> None:
     """Rules that span fields; the data-dependent ones are checked when the data is read."""
     spec = loaded.spec
     try:
@@ -324,6 +345,7 @@ def _check_consistency(loaded: LoadedSpec) -> None:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "
                            f"with kind {' or '.join(fitting)}, not {spec.decision_policy.kind}",
                            rule="policy.kind_fits_domain")
+    check_estimator(loaded, allowlist)  # before any data is read: `bankml train` fails fast
 
 
 def _index_lines(node: yaml.Node, path: tuple[str | int, ...],

@@ -29,6 +29,7 @@ from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import Domain, ModelVersion
 from bankml.core.validation import ValidationRun, ValidationTestResult, Verdict
 from bankml.registry import Registry
+from bankml.training.allowlist import SCIKIT_LEARN_CLASSIFIERS, EstimatorAllowlist
 from bankml.training.data import READERS, dataset_digest, read_source
 from bankml.training.pipeline import split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
@@ -44,9 +45,11 @@ class Validation:
 
     def __init__(self, metadata: MetadataStore, registry: Registry, artifacts: ArtifactStore,
                  *, datasets_dir: Path | None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 estimator_allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS) -> None:
         self._metadata, self._registry, self._artifacts = metadata, registry, artifacts
         self._datasets_dir, self._clock = datasets_dir, clock
+        self._allowlist = estimator_allowlist
 
     def run(self, by: Principal, ref: str, *, against: str | None = None,
             policy: Path | ValidationPolicy | None = None,
@@ -63,7 +66,7 @@ class Validation:
             raise InvalidInputError("policy", f"{chosen.policy_id} is a {chosen.domain} "
                                     f"policy; {version.ref} is a {model.domain} model",
                                     rule="validation_policy.domain")
-        loaded = _spec_of(version)
+        loaded = _spec_of(version, self._allowlist)
         sets, snapshot_sha256 = self._sets(version, loaded)
         scorer = self._registry.load(version)
         label = loaded.spec.source.label
@@ -249,13 +252,15 @@ class Validation:
         return self.result(earlier[-1]) if earlier else None
 
 
-def _spec_of(version: ModelVersion) -> LoadedSpec:
+def _spec_of(version: ModelVersion, allowlist: EstimatorAllowlist) -> LoadedSpec:
+    """The recorded spec, refused (SpecError) if its estimator is not allowed: a version
+    registered before the allowlist, or whose manifest was edited, is not validated."""
     recorded = version.manifest
     if "spec" not in recorded:
         raise NotFoundError("manifest", version.ref, "Only versions built by `bankml train` "
                             "record the split a validation needs.")
     return spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
-                              folder=Path(recorded["spec_folder"]))
+                              folder=Path(recorded["spec_folder"]), allowlist=allowlist)
 
 
 def _score(model: Any, frame: pd.DataFrame) -> Any:

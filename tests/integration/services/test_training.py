@@ -215,16 +215,16 @@ def test_value_column_must_be_numeric(bankml: Platform, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("estimator", "message", "rule"), [
-    ("RandomForestClassifier\n  params: {no_such_param: 1}",
-     "RandomForestClassifier does not take these params", "pipeline.estimator"),
-    ("HistGradientBoostingClassifier\n  params: {max_iter: 10}",
+    ("svm.SVC\n  params: {probability: false}",  # the class has predict_proba, this one not
+     "sklearn.svm.SVC has no predict_proba", "pipeline.estimator"),
+    ("ensemble.HistGradientBoostingClassifier\n  params: {max_iter: 10}",
      "holds types outside the trusted allowlist", "artifact.trusted_types"),
 ], ids=["estimator-cannot-be-built", "model-loading-would-refuse"])
 def test_refused_after_the_snapshot_was_staged_stores_nothing(
         bankml: Platform, tmp_path: Path, estimator: str, message: str, rule: str) -> None:
     """Refused at or after the fit, when the snapshot is staged: it is dropped unstored."""
     spec = variant(tmp_path, ("kind: logistic_regression\n  params: {C: 0.5, max_iter: 1000}",
-                              f"kind: sklearn\n  class: sklearn.ensemble.{estimator}"))
+                              f"kind: sklearn\n  class: sklearn.{estimator}"))
 
     assert refused(bankml, spec, message).rule == rule
 
