@@ -8,6 +8,7 @@ tie-break) and the view's columns.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -104,10 +105,13 @@ class DuckDbOfflineEngine:
                 rule="features.schema_matches_source")
 
     def append(self, view: str, table: pa.Table) -> Path:
-        """Keep pushed rows of `view` as a new Parquet file; retrieval reads them too."""
+        """Keep pushed rows of `view` as a new Parquet file; retrieval reads them too.
+
+        Files are named so that they sort in the order appended: source order.
+        """
         folder = self._pushed_folder(view)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.parquet"
+        path = folder / f"{time.time_ns():020d}-{uuid.uuid4().hex}.parquet"
         partial = path.with_suffix(".partial")
         pq.write_table(table, partial)
         partial.rename(path)  # readers never see half a file
