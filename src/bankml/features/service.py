@@ -31,18 +31,18 @@ from bankml.core.features import (
 )
 from bankml.core.ports import ArtifactStore, MetadataStore, OfflineEngine, OnlineStore
 from bankml.core.windows import MICROS, Event, aggregate
-from bankml.features.codec import (
-    entity_key,
-    epoch_us,
-    events_from_payload,
-    events_payload,
-    latest_payload,
-)
 from bankml.features.definitions import (
     function_code,
     load_definitions,
     on_demand_from_spec,
     view_from_spec,
+)
+from bankml.features.payloads import (
+    entity_key,
+    epoch_us,
+    events_from_payload,
+    events_payload,
+    latest_payload,
 )
 from bankml.features.profiles import profile_frame
 from bankml.features.results import (
