@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,11 +13,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from bankml.core.canonical import canonical_json, utc_timestamp
+from bankml.core.canonical import canonical_json, parse_utc_timestamp, utc_timestamp
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
 from bankml.core.features import (
+    CREATED_TIMESTAMP,
+    ENTITY_ROW,
     EVENT_TIMESTAMP,
     Definition,
     FeatureRef,
@@ -40,9 +43,12 @@ from bankml.features.definitions import (
 from bankml.features.payloads import (
     entity_key,
     epoch_us,
+    event_payloads_of,
     events_from_payload,
     events_payload,
+    keys_of,
     latest_payload,
+    latest_payloads_of,
 )
 from bankml.features.profiles import profile_frame
 from bankml.features.results import (
@@ -54,7 +60,7 @@ from bankml.features.results import (
     TrainingSet,
 )
 
-ENTITY_ROW, ENTITY_TIME = "_entity_row", "_t"
+UTC_MICROS = pa.timestamp("us", tz="UTC")
 Progress = Callable[[str, int], None]
 
 
@@ -178,30 +184,33 @@ class FeatureStore:
         """
         resolved = self.resolve(features)
         plan = self._plan(resolved)
-        entity = self._entity_table(entity_df, plan)
+        table = self._entity_table(entity_df, plan)
+        # only the join keys and times go to the engine; the other columns stay here
+        keys = list(dict.fromkeys(k for view, _ in plan.stored for k in view.join_keys))
+        asked = pa.table({EVENT_TIMESTAMP: pc.cast(table.column(EVENT_TIMESTAMP), UTC_MICROS,
+                                                   safe=False),
+                          **{k: table.column(k) for k in keys}})
         plain = [(view, names) for view, names in plan.stored if not view.is_windowed]
-        batches = []
-        done = 0
-        for batch in self._offline.point_in_time(entity, plain,
-                                                 late_corrections=late_corrections):
-            batches.append(batch)
-            done += batch.num_rows
-            if progress is not None:
-                progress("rows", done)
-        table = pa.Table.from_batches(batches) if batches else entity.slice(0, 0)
+        if plain:
+            values = self._offline.point_in_time(asked, plain,
+                                                 late_corrections=late_corrections)
+            for name, column in zip(values.column_names, values.columns, strict=True):
+                table = table.append_column(name, column)
+        if progress is not None:
+            progress("rows", table.num_rows)
         windowed = [(view, names) for view, names in plan.stored if view.is_windowed]
         if not windowed and not plan.on_demand and output == "arrow":
-            return table.drop_columns([ENTITY_ROW, ENTITY_TIME, *plan.hidden])
+            return table
         frame = table.to_pandas()
         for view, names in windowed:
-            values = self._windowed_offline(entity, view, late_corrections)
+            computed_values = self._windowed_offline(asked, view, late_corrections)
             for name in names:
-                frame[name] = values[name]
+                frame[name] = computed_values[name]
         for on_demand in plan.on_demand:
             computed = _run_on_demand(on_demand, frame)
             for name in on_demand.feature_names:
                 frame[name] = computed[name]
-        frame = frame.drop(columns=[ENTITY_ROW, ENTITY_TIME, *plan.hidden])
+        frame = frame.drop(columns=list(plan.hidden))
         return pa.Table.from_pandas(frame, preserve_index=False) if output == "arrow" else frame
 
     def build_training_set(self, entity_df: pd.DataFrame, features: Sequence[str], *,
@@ -238,24 +247,20 @@ class FeatureStore:
         """Load into the online store the values known at `end` of entities with rows
         recorded in (start, end]; all entities when `start` is None."""
         end = end or self._clock()
-        end_us = epoch_us(end)
-        results = []
-        for loaded in self._stored_views(views):
-            results.append(self._materialize_view(
-                loaded, None if start is None else epoch_us(start), end_us, actor, progress))
-        return results
+        return [self._materialize_view(loaded, start, end, actor, progress)
+                for loaded in self._stored_views(views)]
 
     def materialize_incremental(self, end: datetime | None = None, *,
                                 views: Sequence[str] | None = None, actor: str,
                                 progress: Progress | None = None) -> list[MaterializeResult]:
         """Materialise each view from its last watermark (from the start the first time)."""
-        end_us = epoch_us(end or self._clock())
+        end = end or self._clock()
         results = []
         for loaded in self._stored_views(views):
             with self._metadata.reading() as tx:
                 mark = tx.features.watermark(loaded.version.ref)
-            start_us = None if mark is None else epoch_us(_parse(mark))
-            results.append(self._materialize_view(loaded, start_us, end_us, actor, progress))
+            start = None if mark is None else parse_utc_timestamp(mark)
+            results.append(self._materialize_view(loaded, start, end, actor, progress))
         return results
 
     def get_online_features(self, entity_rows: Sequence[Mapping[str, Any]],
@@ -325,7 +330,7 @@ class FeatureStore:
             raise InvalidInputError("view", f"{view_name} is an on-demand view; push to the "
                                     "views it reads", rule="features.push")
         table = self._push_table(view, events, recorded_at or self._clock())
-        self._offline.append(view.name, table)
+        self._offline.append(view, table)
         frame = table.to_pandas()
         for namespace in self._online_namespaces(view.name):
             target = self._load(*_split_ref(namespace)).definition
@@ -462,19 +467,20 @@ class FeatureStore:
             raise InvalidInputError("entity_df", f"{EVENT_TIMESTAMP} is empty in "
                                     f"{int(moments.isna().sum())} rows",
                                     rule="features.entity_df")
-        table = pa.Table.from_pandas(frame.assign(**{EVENT_TIMESTAMP: moments}),
-                                     preserve_index=False)
-        return table.append_column(ENTITY_ROW, pa.array(np.arange(len(frame)), pa.int64())) \
-            .append_column(ENTITY_TIME, pa.array(
-                moments.to_numpy(dtype="datetime64[us]").astype("int64"), pa.int64()))
+        return pa.Table.from_pandas(frame.assign(**{EVENT_TIMESTAMP: moments}),
+                                    preserve_index=False)
 
-    def _windowed_offline(self, entity: pa.Table, view: FeatureView,
+    def _windowed_offline(self, asked: pa.Table, view: FeatureView,
                           late_corrections: bool) -> dict[str, list[Any]]:
-        events = self._offline.events_for_rows(entity, view, late_corrections=late_corrections)
+        """The aggregates of each entity row, by `core.windows.aggregate` as online."""
+        events = self._offline.events_in_windows(
+            asked.select([EVENT_TIMESTAMP, *view.join_keys]), view,
+            late_corrections=late_corrections)
         columns = [f.name for f in view.schema]
         rows = events.column(ENTITY_ROW).to_pylist()
-        times = entity.column(ENTITY_TIME).to_pylist()
-        event_us, created_us = events.column("_e").to_pylist(), events.column("_c").to_pylist()
+        times = _epoch_us_list(asked.column(EVENT_TIMESTAMP))
+        event_us = _epoch_us_list(events.column(EVENT_TIMESTAMP))
+        created_us = _epoch_us_list(events.column(CREATED_TIMESTAMP))
         values = list(zip(*(events.column(c).to_pylist() for c in columns), strict=True)) \
             if columns else [()] * len(rows)
         grouped: dict[int, list[Event]] = {}
@@ -493,26 +499,40 @@ class FeatureStore:
         loaded = [self._load(*_split_ref(ref)) for ref in refs]
         return [item for item in loaded if isinstance(item.definition, FeatureView)]
 
-    def _materialize_view(self, loaded: _Loaded, start_us: int | None, end_us: int,
+    def _materialize_view(self, loaded: _Loaded, start: datetime | None, end: datetime,
                           actor: str, progress: Progress | None) -> MaterializeResult:
         view = loaded.definition
         assert isinstance(view, FeatureView)  # noqa: S101 - _stored_views filters
+        for moment in (start, end):
+            if moment is not None:
+                epoch_us(moment)  # refuses a time without a zone, before any work
         ref = loaded.version.ref
-        batches = (self._offline.event_payloads if view.is_windowed
-                   else self._offline.latest_payloads)(view, start_us=start_us, end_us=end_us)
         written = 0
-        for batch in batches:
+        for batch in self._payloads(view, start, end):
             written += self._online.write(ref, batch)
             if progress is not None:
                 progress(ref, written)
-        end = utc_timestamp(_from_us(end_us))
-        start = None if start_us is None else utc_timestamp(_from_us(start_us))
+        end_text = utc_timestamp(end)
+        start_text = None if start is None else utc_timestamp(start)
         with self._metadata.transaction() as tx:
-            tx.features.save_watermark(ref, end)
+            tx.features.save_watermark(ref, end_text)
             tx.audit.record(actor, "feature_view.materialized", f"feature_view:{ref}",
-                            {"start": start, "end": end, "entities": written,
+                            {"start": start_text, "end": end_text, "entities": written,
                              "online_store": self._online.describe()})
-        return MaterializeResult(view=ref, entities=written, start=start, end=end)
+        return MaterializeResult(view=ref, entities=written, start=start_text, end=end_text)
+
+    def _payloads(self, view: FeatureView, start: datetime | None,
+                  end: datetime) -> Iterator[list[tuple[str, str]]]:
+        """(entity key, payload) in batches, as the engine hands out its rows; encoded
+        here so that every engine fills the online store with the same keys and values."""
+        if view.is_windowed:
+            yield from event_payloads_of(
+                view, self._offline.recent_events(view, start=start, end=end))
+            return
+        for table in self._offline.latest_rows(view, start=start, end=end):
+            if table.num_rows:
+                yield list(zip(keys_of(view, table), latest_payloads_of(view, table),
+                               strict=True))
 
     def _online_namespaces(self, name: str) -> list[str]:
         latest = self._load(name, None).version.ref
@@ -647,9 +667,6 @@ def _split_ref(ref: str) -> tuple[str, int | None]:
     return name, int(number) if number else None
 
 
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def _from_us(value: int) -> datetime:
-    return datetime.fromtimestamp(value // MICROS, UTC).replace(microsecond=value % MICROS)
+def _epoch_us_list(column: pa.ChunkedArray) -> list[int]:
+    return pc.cast(pc.cast(column, UTC_MICROS, safe=False),  # type: ignore[no-any-return]
+                   pa.int64()).to_pylist()
