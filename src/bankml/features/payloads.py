@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -79,6 +80,17 @@ def epoch_us(moment: datetime) -> int:
 
 def from_epoch_us(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
+
+
+def python_value(value: Any) -> Any:
+    """A plain Python value for a pandas or numpy one; missing (NaN, NA, NaT) as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
 
 
 def events_from_payload(payload: str | None) -> list[Event]:
