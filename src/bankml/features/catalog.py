@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from bankml.core.features import (
     parse_feature_ref,
 )
 from bankml.core.ports import MetadataStore, OfflineEngine
+from bankml.features.caches import LatestVersions, LruCache
 from bankml.features.definitions import (
     function_code,
     load_definitions,
@@ -29,6 +31,8 @@ from bankml.features.definitions import (
     view_from_spec,
 )
 from bankml.features.results import ApplyResult
+
+LOADED_VIEWS = 512  # rebuilt definitions kept, by (name, number); each is a few KiB
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +50,19 @@ class LoadedView:
 class FeatureCatalog:
     """Applied definitions, one version per distinct spec, and references pinned to them.
 
-    Which version is latest is remembered until `forget_latest` (or an `apply` here);
-    definitions are rebuilt once per version.
+    Which version is latest is read from the metadata database, so a view applied by
+    another process is seen at once; callers on a hot path may accept an answer up to
+    `max_age_s` old. Definitions are rebuilt once per version and kept in an LRU of
+    `loaded_views` entries.
     """
 
     def __init__(self, metadata: MetadataStore, offline: OfflineEngine, *,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime],
+                 monotonic: Callable[[], float] = time.monotonic,
+                 loaded_views: int = LOADED_VIEWS) -> None:
         self._metadata, self._offline, self._clock = metadata, offline, clock
-        self._latest: dict[str, int] = {}
-        self._loaded: dict[tuple[str, int], LoadedView] = {}
+        self._latest = LatestVersions(metadata, monotonic=monotonic)
+        self._loaded: LruCache[tuple[str, int], LoadedView] = LruCache(loaded_views)
 
     def apply(self, definitions: Path | str | Sequence[Definition], *,
               actor: str) -> list[ApplyResult]:
@@ -104,7 +112,7 @@ class FeatureCatalog:
                 planned[definition.name] = version
                 results.append(ApplyResult(name=version.name, number=version.number,
                                            digest=digest, created=True))
-        self.forget_latest()
+        self.forget_latest()  # this process reads its own apply at once, hot path too
         return results
 
     def versions(self, name: str | None = None) -> list[FeatureViewVersion]:
@@ -124,16 +132,22 @@ class FeatureCatalog:
         name, number = split_view_ref(ref)
         return self.load(name, number).definition
 
-    def resolve(self, refs: Sequence[str]) -> list[ResolvedFeature]:
+    def resolve(self, refs: Sequence[str], *, max_age_s: float = 0.0) -> list[ResolvedFeature]:
         """Pin each `view[@N]:feature` to the exact view version and digest it reads.
 
-        Raises NotFoundError for an unknown view, version or feature, and
-        InvalidInputError when two references give the same feature name.
+        `view:feature` reads the latest version from the metadata database, or an answer
+        at most `max_age_s` old. Raises NotFoundError for an unknown view, version or
+        feature, and InvalidInputError when two references give the same feature name.
         """
-        resolved = [self._resolve_one(ref, ref.number)
-                    for ref in map(parse_feature_ref, refs)]
+        parsed = [parse_feature_ref(ref) for ref in refs]
+        latest = self._latest.numbers([p.view for p in parsed if p.number is None],
+                                      max_age_s=max_age_s)
+        resolved = [self._resolve_one(p, latest.get(p.view, p.number)) for p in parsed]
         check_unique_outputs(resolved)
         return resolved
+
+    def latest_number(self, name: str, *, max_age_s: float = 0.0) -> int:
+        return self._latest.number(name, max_age_s=max_age_s)
 
     def load(self, name: str, number: int | None = None) -> LoadedView:
         """Version `number` of view `name` (the latest when None), with its definition.
@@ -142,11 +156,7 @@ class FeatureCatalog:
         hashes to its digest.
         """
         if number is None:
-            number = self._latest.get(name)
-            if number is None:
-                with self._metadata.reading() as tx:
-                    number = tx.features.latest(name).number
-                self._latest[name] = number
+            number = self._latest.number(name)
         cached = self._loaded.get((name, number))
         if cached is not None:
             return cached
@@ -159,7 +169,7 @@ class FeatureCatalog:
             on_demand_from_spec(version.spec, version.labels) if version.kind == "on_demand"
             else view_from_spec(version.spec, version.labels))
         loaded = LoadedView(version, definition)
-        self._loaded[(name, number)] = loaded
+        self._loaded.put((name, number), loaded)
         return loaded
 
     def stored_views(self, names: Sequence[str] | None) -> list[LoadedView]:
@@ -170,8 +180,8 @@ class FeatureCatalog:
         return [item for item in loaded if isinstance(item.definition, FeatureView)]
 
     def forget_latest(self) -> None:
-        """Forget which version is latest; the next reference re-reads it."""
-        self._latest.clear()
+        """Read which version is latest from the database on the next call, hot path too."""
+        self._latest.forget()
 
     def _spec(self, definition: Definition,
               planned: Mapping[str, FeatureViewVersion]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from bankml.core.ports import ArtifactStore, MetadataStore, OfflineEngine
 from bankml.core.windows import Event, aggregate
 from bankml.features.catalog import FeatureCatalog
 from bankml.features.on_demand import run_on_demand
-from bankml.features.plans import RetrievalPlan, StoredRead, build_plan
+from bankml.features.plans import Planner, RetrievalPlan, StoredRead
 from bankml.features.profiles import profile_frame
 from bankml.features.progress import Progress
 from bankml.features.results import TrainingSet
@@ -31,9 +31,9 @@ class HistoricalRetrieval:
     """Point-in-time joins through the offline engine, windowed aggregates and on-demand
     features computed here (the same code as online), training sets and their profiles."""
 
-    def __init__(self, catalog: FeatureCatalog, offline: OfflineEngine,
+    def __init__(self, catalog: FeatureCatalog, planner: Planner, offline: OfflineEngine,
                  artifacts: ArtifactStore, metadata: MetadataStore) -> None:
-        self._catalog, self._offline = catalog, offline
+        self._catalog, self._planner, self._offline = catalog, planner, offline
         self._artifacts, self._metadata = artifacts, metadata
 
     def get_historical_features(self, entity_df: pd.DataFrame | pa.Table,
@@ -48,7 +48,7 @@ class HistoricalRetrieval:
         By default a row recorded after the entity row's time is ignored (what was known
         then); `late_corrections=True` lets later corrections of earlier events in.
         """
-        plan = build_plan(self._catalog, self._catalog.resolve(features))
+        plan = self._planner.plan(self._catalog.resolve(features))
         table = entity_table(entity_df, plan)
         # only the join keys and times go to the engine; the other columns stay here
         keys = list(dict.fromkeys(k for read in plan.stored for k in read.view.join_keys))

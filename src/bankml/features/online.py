@@ -10,14 +10,22 @@ from typing import Any
 
 import pandas as pd
 
-from bankml.core.features import FeatureView
+from bankml.core.features import FeatureView, parse_feature_ref
 from bankml.core.ports import OnlineStore
 from bankml.core.windows import MICROS, aggregate
+from bankml.features.caches import LruCache
 from bankml.features.catalog import FeatureCatalog
 from bankml.features.on_demand import check_request_fields, run_on_demand
 from bankml.features.payloads import entity_key, epoch_us, events_from_payload, python_value
-from bankml.features.plans import RetrievalPlan, build_plan
+from bankml.features.plans import Planner, RetrievalPlan
 from bankml.features.results import OnlineFeatures
+
+# How old an answer to "which version of view X is latest" a lookup may use. A view
+# applied by another process is served by the lookups of this one at most this late.
+LATEST_MAX_AGE_S = 2.0
+# Feature lists remembered with the plan they resolved to; a lookup of a list it holds
+# costs a dictionary probe (and a check of the latest versions it assumed).
+RESOLUTIONS = 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,20 +43,24 @@ class _Read:
 
 @dataclass(frozen=True, slots=True)
 class _Resolved:
-    """What a feature list resolved to, prepared for lookups."""
+    """What a feature list resolved to, and the latest versions that was true for."""
 
     plan: RetrievalPlan
     reads: tuple[_Read, ...]
+    assumed: tuple[tuple[str, int], ...]  # (view, latest number) of each unpinned view
 
 
 class OnlineServing:
     """Lookups of entity rows in the online store, through the same definitions as offline."""
 
-    def __init__(self, catalog: FeatureCatalog, online: OnlineStore,
-                 clock: Callable[[], datetime]) -> None:
-        self._catalog, self._online, self._clock = catalog, online, clock
-        # plans of recent feature lists: lookups repeat the same list on every request
-        self._resolved: dict[tuple[str, ...], _Resolved] = {}
+    def __init__(self, catalog: FeatureCatalog, planner: Planner, online: OnlineStore,
+                 clock: Callable[[], datetime], *,
+                 latest_max_age_s: float = LATEST_MAX_AGE_S,
+                 resolutions: int = RESOLUTIONS) -> None:
+        self._catalog, self._planner, self._online = catalog, planner, online
+        self._clock = clock
+        self._max_age_s = latest_max_age_s
+        self._resolved: LruCache[tuple[str, ...], _Resolved] = LruCache(resolutions)
 
     def get_online_features(self, entity_rows: Sequence[Mapping[str, Any]],
                             features: Sequence[str], *,
@@ -80,22 +92,29 @@ class OnlineServing:
                     row.pop(name, None)
         return OnlineFeatures(rows=rows, found=found)
 
-    def forget_plans(self) -> None:
-        self._resolved.clear()
+    @property
+    def remembered_lists(self) -> int:
+        """How many feature lists are remembered with what they resolved to."""
+        return len(self._resolved)
 
     def _resolve(self, features: tuple[str, ...]) -> _Resolved:
         known = self._resolved.get(features)
-        if known is not None:
+        if known is not None and all(
+                self._catalog.latest_number(view, max_age_s=self._max_age_s) == number
+                for view, number in known.assumed):
             return known
-        plan = build_plan(self._catalog, self._catalog.resolve(features))
+        pinned = self._catalog.resolve(features, max_age_s=self._max_age_s)
+        plan = self._planner.plan(pinned)
+        assumed = tuple(sorted({(r.view, r.number) for r in pinned
+                                if parse_feature_ref(r.ref).number is None}))
         reads = tuple(_Read(
             namespace=read.namespace, view=read.view, features=read.features,
             indexes=read.indexes, positions=tuple(i + 1 for i in read.indexes),
             ttl_us=None if read.view.ttl is None
             else int(read.view.ttl.total_seconds()) * MICROS,
             columns=tuple(f.name for f in read.view.schema)) for read in plan.stored)
-        known = _Resolved(plan=plan, reads=reads)
-        self._resolved[features] = known
+        known = _Resolved(plan=plan, reads=reads, assumed=assumed)
+        self._resolved.put(features, known)
         return known
 
 

@@ -1,4 +1,8 @@
-"""Retrieval plans: which stored view versions a request reads, and what it computes."""
+"""Retrieval plans: which stored view versions a request reads, and what it computes.
+
+A plan depends only on pinned references (`view@N:feature`), which never change, so
+plans are kept in a bounded LRU keyed by them and shared by offline and online reads.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from dataclasses import dataclass
 
 from bankml.core.errors import InvalidInputError
 from bankml.core.features import FeatureView, OnDemandFeatureView, ResolvedFeature
+from bankml.features.caches import LruCache
 from bankml.features.catalog import FeatureCatalog, LoadedView
+
+PLANS = 256  # distinct pinned feature lists planned; a plan is a few hundred bytes per feature
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,25 @@ class RetrievalPlan:
     @property
     def windowed(self) -> tuple[StoredRead, ...]:
         return tuple(read for read in self.stored if read.view.is_windowed)
+
+
+class Planner:
+    """Plans of pinned feature lists, at most `size` kept (least recently used go)."""
+
+    def __init__(self, catalog: FeatureCatalog, *, size: int = PLANS) -> None:
+        self._catalog = catalog
+        self._plans: LruCache[tuple[str, ...], RetrievalPlan] = LruCache(size)
+
+    def plan(self, resolved: Sequence[ResolvedFeature]) -> RetrievalPlan:
+        key = tuple(r.pinned for r in resolved)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = build_plan(self._catalog, resolved)
+            self._plans.put(key, plan)
+        return plan
+
+    def __len__(self) -> int:
+        return len(self._plans)
 
 
 def build_plan(catalog: FeatureCatalog, resolved: Sequence[ResolvedFeature]) -> RetrievalPlan:

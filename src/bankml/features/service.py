@@ -6,11 +6,12 @@
 - `materialization.Materialization`: materialise, incrementally too, and push.
 - `skew.SkewCheck`: offline against online for a sample of entities.
 
-They share one catalog: the definitions it has rebuilt and which versions are latest.
+They share one catalog (its caches) and one planner (plans of pinned feature lists).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,8 @@ from bankml.core.ports import ArtifactStore, MetadataStore, OfflineEngine, Onlin
 from bankml.features.catalog import FeatureCatalog
 from bankml.features.historical import HistoricalRetrieval
 from bankml.features.materialization import Materialization
-from bankml.features.online import OnlineServing
+from bankml.features.online import LATEST_MAX_AGE_S, OnlineServing
+from bankml.features.plans import Planner
 from bankml.features.progress import Progress
 from bankml.features.results import (
     ApplyResult,
@@ -41,16 +43,23 @@ __all__ = ["FeatureStore", "Progress"]
 class FeatureStore:
     """Feature definitions with versions, offline retrieval, the online store, skew checks.
 
-    `clock` gives the time features are read at by default.
+    `clock` gives the time features are read at by default; `monotonic` measures how old
+    a cached answer to "which version is latest" is (lookups accept up to
+    `latest_max_age_s`; everything else reads the metadata database).
     """
 
     def __init__(self, metadata: MetadataStore, offline: OfflineEngine, online: OnlineStore,
                  artifacts: ArtifactStore,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 latest_max_age_s: float = LATEST_MAX_AGE_S) -> None:
         self._online = online
-        self.catalog = FeatureCatalog(metadata, offline, clock=clock)
-        self.historical = HistoricalRetrieval(self.catalog, offline, artifacts, metadata)
-        self.serving = OnlineServing(self.catalog, online, clock)
+        self.catalog = FeatureCatalog(metadata, offline, clock=clock, monotonic=monotonic)
+        self.planner = Planner(self.catalog)
+        self.historical = HistoricalRetrieval(self.catalog, self.planner, offline, artifacts,
+                                              metadata)
+        self.serving = OnlineServing(self.catalog, self.planner, online, clock,
+                                     latest_max_age_s=latest_max_age_s)
         self.materialization = Materialization(self.catalog, offline, online, metadata, clock)
         self.skew = SkewCheck(self.catalog, offline, self.historical, self.serving, clock)
 
@@ -63,9 +72,7 @@ class FeatureStore:
     def apply(self, definitions: Path | str | Sequence[Definition], *,
               actor: str) -> list[ApplyResult]:
         """Record each definition as a new version unless its latest version is identical."""
-        results = self.catalog.apply(definitions, actor=actor)
-        self.serving.forget_plans()
-        return results
+        return self.catalog.apply(definitions, actor=actor)
 
     def versions(self, name: str | None = None) -> list[FeatureViewVersion]:
         return self.catalog.versions(name)
@@ -83,9 +90,12 @@ class FeatureStore:
         return self.catalog.resolve(refs)
 
     def refresh(self) -> None:
-        """Forget which version is latest; the next reference re-reads it."""
+        """Read which version is latest from the database at the next lookup too.
+
+        Rarely needed: lookups see another process's apply within `latest_max_age_s`,
+        everything else at once.
+        """
         self.catalog.forget_latest()
-        self.serving.forget_plans()
 
     # -- offline ------------------------------------------------------------------------
 
