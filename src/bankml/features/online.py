@@ -16,7 +16,7 @@ from bankml.core.windows import MICROS, aggregate
 from bankml.features.caches import LruCache
 from bankml.features.catalog import FeatureCatalog
 from bankml.features.on_demand import check_request_fields, run_on_demand
-from bankml.features.payloads import entity_key, epoch_us, events_from_payload, python_value
+from bankml.features.payloads import epoch_us, events_from_payload, key_function, python_value
 from bankml.features.plans import Planner, RetrievalPlan
 from bankml.features.results import OnlineFeatures
 
@@ -34,6 +34,7 @@ class _Read:
 
     namespace: str
     view: FeatureView
+    key: Callable[[Mapping[str, Any]], str]
     features: tuple[str, ...]
     indexes: tuple[int, ...]
     positions: tuple[int, ...]  # in a plain payload [event_us, value, ...]
@@ -75,8 +76,7 @@ class OnlineServing:
         rows: list[dict[str, Any]] = [dict(row) for row in entity_rows]
         found: list[dict[str, bool]] = [{} for _ in rows]
         for read in resolved.reads:
-            payloads = self._online.read(read.namespace,
-                                         [entity_key(read.view, row) for row in rows])
+            payloads = self._online.read(read.namespace, [read.key(row) for row in rows])
             for flags, payload in zip(found, payloads, strict=True):
                 flags[read.namespace] = payload is not None
             if read.view.is_windowed:
@@ -108,7 +108,8 @@ class OnlineServing:
         assumed = tuple(sorted({(r.view, r.number) for r in pinned
                                 if parse_feature_ref(r.ref).number is None}))
         reads = tuple(_Read(
-            namespace=read.namespace, view=read.view, features=read.features,
+            namespace=read.namespace, view=read.view, key=key_function(read.view),
+            features=read.features,
             indexes=read.indexes, positions=tuple(i + 1 for i in read.indexes),
             ttl_us=None if read.view.ttl is None
             else int(read.view.ttl.total_seconds()) * MICROS,

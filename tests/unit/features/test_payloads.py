@@ -30,6 +30,7 @@ from bankml.features.payloads import (
     epoch_us,
     event_payloads_of,
     events_from_payload,
+    key_function,
     keys_of,
     latest_payload,
     latest_payloads_of,
@@ -160,6 +161,30 @@ def test_epoch_microseconds_are_exact(moment: datetime) -> None:
     assert epoch_us(moment) == (moment - datetime(1970, 1, 1, tzinfo=UTC)) \
         // timedelta(microseconds=1)
 
+
+@settings(max_examples=300, deadline=None)
+@given(dtype=st.sampled_from(list(Dtype)),
+       value=st.integers(-(2**70), 2**70) | st.floats() | st.text() | st.booleans()
+       | st.none() | st.sampled_from(["42", " 7 ", "x", "1e3", math.inf, math.nan]))
+def test_prepared_key_is_the_entity_key(dtype: Dtype, value: Any) -> None:
+    """A view's prepared key function gives entity_key's text, or raises its error."""
+    view = view_of(dtype, [])
+    try:
+        expected: str | type[Exception] = entity_key(view, {"k": value})
+    except InvalidInputError:
+        expected = InvalidInputError
+
+    if expected is InvalidInputError:
+        with pytest.raises(InvalidInputError, match="not a valid"):
+            key_function(view)({"k": value})
+    else:
+        assert key_function(view)({"k": value}) == expected
+
+
+def test_prepared_key_names_a_missing_join_key() -> None:
+    """A row without the join key gets the error naming the key, not a KeyError."""
+    with pytest.raises(InvalidInputError, match="lacks join key 'k'"):
+        key_function(view_of(Dtype.INT64, []))({"other": 1})
 
 
 @pytest.mark.parametrize("value", [math.inf, math.nan, "x"])
