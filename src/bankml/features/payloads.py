@@ -137,9 +137,7 @@ def latest_payload(event_us: int, values: Sequence[Any]) -> str:
 
 def keys_of(view: FeatureView, table: pa.Table) -> list[str]:
     """The entity key of each row of `table`, the text `entity_key` gives for that row."""
-    parts = [_key_texts(entity.dtype, key, table.column(key))
-             for entity in view.entities for key in entity.join_keys]
-    return _json_arrays(parts).to_pylist()  # type: ignore[no-any-return]
+    return _key_array(view, table).to_pylist()  # type: ignore[no-any-return]
 
 
 def latest_payloads_of(view: FeatureView, table: pa.Table) -> list[str]:
@@ -153,34 +151,47 @@ def event_payloads_of(view: FeatureView, tables: Iterator[pa.Table],
                       ) -> Iterator[list[tuple[str, str]]]:
     """(key, events payload) per entity from tables of `recent_events`, one list per table.
 
-    An entity's events are consecutive and may run on into the next table, so the last
-    entity of a table waits for the next one.
+    An entity's events are consecutive, so each run of one key becomes one payload; a
+    run may go on into the next table, so the last entity of a table waits for it.
     """
-    pending_key: str | None = None
-    pending: list[str] = []
+    pending: tuple[str, str] | None = None  # the last key and its events, joined by ","
     for table in tables:
-        keys = keys_of(view, table)
-        events = _json_arrays([_epoch_us_texts(table.column(EVENT_TIMESTAMP)),
-                               _epoch_us_texts(table.column(CREATED_TIMESTAMP)),
-                               *(_value_texts(table.column(f.name)) for f in view.schema)],
-                              ).to_pylist()
+        if not table.num_rows:
+            continue
+        keys = _contiguous(_key_array(view, table))
+        events = _contiguous(_json_arrays([
+            _epoch_us_texts(table.column(EVENT_TIMESTAMP)),
+            _epoch_us_texts(table.column(CREATED_TIMESTAMP)),
+            *(_value_texts(table.column(f.name)) for f in view.schema)]))
+        changes = pc.indices_nonzero(pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1)))
+        starts = np.concatenate([[0], changes.to_numpy() + 1]).astype(np.int64)
+        offsets = pa.array(np.append(starts, len(keys)), pa.int32())
+        runs = pc.binary_join(pa.ListArray.from_arrays(offsets, events), ",").to_pylist()
+        run_keys = keys.take(pa.array(starts)).to_pylist()
         done: list[tuple[str, str]] = []
-        for key, event in zip(keys, events, strict=True):
-            if key != pending_key:
-                if pending_key is not None:
-                    done.append((pending_key, "[" + ",".join(pending) + "]"))
-                pending_key, pending = key, []
-            pending.append(event)
+        if pending is not None:
+            if run_keys[0] == pending[0]:
+                runs[0] = pending[1] + "," + runs[0]
+            else:
+                done.append((pending[0], f"[{pending[1]}]"))
+        done += [(key, f"[{run}]") for key, run in zip(run_keys[:-1], runs[:-1], strict=True)]
+        pending = (run_keys[-1], runs[-1])
         if done:
             yield done
-    if pending_key is not None:
-        yield [(pending_key, "[" + ",".join(pending) + "]")]
+    if pending is not None:
+        yield [(pending[0], f"[{pending[1]}]")]
 
 
 def _json_arrays(parts: Sequence[pa.ChunkedArray | pa.Array]) -> pa.ChunkedArray | pa.Array:
     """`[a,b,...]` per row from columns of JSON texts."""
     inner = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, ",")
     return pc.binary_join_element_wise("[", inner, "]", "")
+
+
+def _key_array(view: FeatureView, table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    parts = [_key_texts(entity.dtype, key, table.column(key))
+             for entity in view.entities for key in entity.join_keys]
+    return _json_arrays(parts)
 
 
 def _key_texts(dtype: Dtype, name: str,

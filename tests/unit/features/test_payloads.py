@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -129,19 +130,23 @@ def test_whole_floats_stay_floats() -> None:
     assert [type(d[1]) for d in decoded] == [float, float]
 
 
-def test_events_of_one_entity_join_across_tables() -> None:
-    """An entity whose events run on into the next table gets one payload with them all."""
+@pytest.mark.parametrize("cuts", [(), (1,), (2,), (3,), (5,), (1, 2, 3, 4, 5), (2, 2, 5)])
+def test_events_of_one_entity_join_across_tables(cuts: tuple[int, ...]) -> None:
+    """However the events are cut into tables, each entity gets one payload of them all."""
     view = view_of(Dtype.STRING, [Dtype.FLOAT64], windowed=True)
     rows = [{"k": key, "t": BASE_US + i, "c0": float(i)}
             for i, key in enumerate(["a", "a", "b", "b", "b", "c"])]
     table = arrow(view, rows)
+    bounds = [0, *cuts, len(rows)]
 
-    batches = list(event_payloads_of(view, iter([table.slice(0, 3), table.slice(3)])))
+    batches = list(event_payloads_of(view, iter(
+        [table.slice(start, end - start) for start, end in itertools.pairwise(bounds)])))
 
     pairs = [pair for batch in batches for pair in batch]
     assert [key for key, _ in pairs] == ['["a"]', '["b"]', '["c"]']
-    assert events_from_payload(pairs[1][1]) == [
-        Event(BASE_US + i, BASE_US + i + 1, (float(i),)) for i in (2, 3, 4)]
+    assert [events_from_payload(payload) for _, payload in pairs] == [
+        [Event(BASE_US + i, BASE_US + i + 1, (float(i),)) for i in indexes]
+        for indexes in ((0, 1), (2, 3, 4), (5,))]
 
 
 def test_string_keys_with_quotes_and_controls_match() -> None:
