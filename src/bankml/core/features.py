@@ -20,6 +20,9 @@ from bankml.core.errors import InvalidInputError
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 EVENT_TIMESTAMP = "event_timestamp"
+# Column names of the tables an offline engine takes and gives (see OfflineEngine in ports)
+CREATED_TIMESTAMP = "created_timestamp"
+ENTITY_ROW = "entity_row"
 
 
 class Dtype(StrEnum):

@@ -315,37 +315,124 @@ class OnlineStore(Protocol):
 
 
 class OfflineEngine(Protocol):
-    """Feature rows over time: point-in-time joins, event ranges, latest values."""
+    """The rows of feature views over time, read where they live.
 
-    def describe(self) -> str: ...
+    What the feature service asks of an offline engine (DuckDB today, Spark later). The
+    engine owns how rows are read, joined and batched; the feature service owns what is
+    the same for every engine: windowed aggregation (`core.windows`), on-demand views,
+    and how values are encoded for the online store. `OfflineEngineContract` in the
+    tests states every rule below as a test; a new engine passes it with a fixture.
+
+    Tables are Arrow tables; their columns have public names:
+
+    - join keys: the view's `join_keys`, as in the source;
+    - `event_timestamp` (EVENT_TIMESTAMP): when an event happened, or the time an entity
+      row asks about. Always `timestamp("us", tz="UTC")`.
+    - `created_timestamp` (CREATED_TIMESTAMP): when a row was recorded, from the source's
+      `created_timestamp_column`; the event time when the source records none.
+      `timestamp("us", tz="UTC")`.
+    - `entity_row` (ENTITY_ROW): the position (from 0, int64) of an entity row in the
+      table a method was given.
+    - feature columns, named as the view's schema fields, of their dtype's Arrow type:
+      int64, float64, string (or large_string), bool. Null is missing.
+
+    A view whose join keys or schema fields take one of these time or row names cannot
+    be read unambiguously; engines may assume none does.
+
+    Rules every method follows:
+
+    - The rows of a view are its source's rows followed by the rows `append` kept for
+      it (under the view's name, so every version of a view reads them).
+    - A row is *known* from its created time, and never before its event time: from
+      max(event time, created time). A row without an event time is never read.
+    - Of several rows of one entity, the *latest* is the greatest by (event time,
+      created time, source order). Source order: a Parquet source's files sorted by
+      path, then rows within each file, then appended rows in the order appended; any
+      other source in the order it is read.
+    - Times given are timezone-aware; `start`/`end` bound the half-open range
+      (start, end] of known times.
+    """
+
+    def describe(self) -> str:
+        """Where the engine reads and keeps rows, for people (no secrets)."""
 
     def check_source(self, view: FeatureView) -> None:
-        """Raises InvalidInputError naming each column missing or of the wrong type."""
+        """Check that the view's source can be read and matches the view.
 
-    def append(self, view: str, table: pa.Table) -> Path:
-        """Keep pushed rows of a view; retrieval reads them with the source."""
+        Every join key, the timestamp field and the created timestamp column (when
+        named) must exist, the times as timestamps or dates, and each schema field with a
+        type compatible with its dtype. Raises InvalidInputError (rule
+        `features.schema_matches_source`) naming every culprit column, or (rule
+        `features.source`) when the source cannot be read at all.
+        """
 
-    def point_in_time(self, entity: pa.Table,
-                      joins: Sequence[tuple[FeatureView, Sequence[str]]], *,
-                      late_corrections: bool, batch_rows: int = ...,
-                      ) -> Iterator[pa.RecordBatch]:
-        """Entity rows (`_entity_row`, `_t` in epoch us, join keys) with plain features."""
+    def append(self, view: FeatureView, rows: pa.Table) -> None:
+        """Keep `rows` as more rows of `view`, read after its source's rows from now on.
 
-    def events_for_rows(self, entity: pa.Table, view: FeatureView, *,
-                        late_corrections: bool) -> pa.Table:
-        """`_entity_row`, `_e`, `_c` and columns of the events in each row's longest window."""
+        `rows` has the view's join keys, its source's timestamp field and created
+        timestamp column (when the source has one) and the schema columns, named as in
+        the source. Rows are kept durably before the call returns, never half.
+        """
 
-    def latest_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
-                        batch_rows: int = ...) -> Iterator[list[tuple[str, str]]]:
-        """(entity key, [event_us, values...]) as known at `end_us`, for touched entities."""
+    def point_in_time(self, entity_rows: pa.Table,
+                      reads: Sequence[tuple[FeatureView, Sequence[str]]], *,
+                      late_corrections: bool) -> pa.Table:
+        """Each entity row's feature values as known at its `event_timestamp`.
 
-    def event_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
-                       batch_rows: int = ...) -> Iterator[list[tuple[str, str]]]:
-        """(entity key, [[event_us, created_us, columns...], ...]) for touched entities."""
+        `entity_rows` holds (at least) `event_timestamp` and the join keys of every view
+        read; `reads` names plain views (no aggregations) and the schema fields asked of
+        each (feature names are unique across the reads). For each entity row and view: the
+        latest of the entity's rows with an event time at or before the row's time and,
+        unless `late_corrections`, known by then; null when there is none, or when that
+        row's event time is older than the row's time minus the view's TTL. With
+        `late_corrections` rows count from their event time whenever they were recorded.
 
-    def data_bounds(self, view: FeatureView) -> tuple[int, int] | None: ...
+        Returns one column per feature asked, named as the feature, and exactly one row
+        per entity row, in the order of `entity_rows`; no other columns.
+        """
 
-    def sample_keys(self, view: FeatureView, sample: int, seed: int) -> pa.Table: ...
+    def events_in_windows(self, entity_rows: pa.Table, view: FeatureView, *,
+                          late_corrections: bool) -> pa.Table:
+        """The events each entity row's windows read, for windowed aggregation.
+
+        `entity_rows` holds (at least) `event_timestamp` and the view's join keys. For
+        each entity row at time t: its entity's rows with t - view.max_window < event
+        time <= t and, unless `late_corrections`, a created time <= t. Returns `entity_row`,
+        `event_timestamp`, `created_timestamp` and the schema columns, ordered by entity
+        row, then event time, created time and source order. Entity rows without events
+        have no rows here.
+        """
+
+    def latest_rows(self, view: FeatureView, *, start: datetime | None,
+                    end: datetime) -> Iterator[pa.Table]:
+        """Each touched entity's latest row known at `end`, what an online store serves.
+
+        Touched: the entity has a row known in (start, end]; every entity with a row
+        known by `end` when `start` is None. No TTL applies (readers check it). Yields
+        tables of join keys, `event_timestamp` and the schema columns, one row per
+        entity, in batches of the engine's choosing (each is written in one go).
+        """
+
+    def recent_events(self, view: FeatureView, *, start: datetime | None,
+                      end: datetime) -> Iterator[pa.Table]:
+        """Each touched entity's events known at `end` within the view's longest window.
+
+        Touched as in `latest_rows`. The rows known by `end` with end - view.max_window <
+        event time <= end. Yields tables of join keys, `event_timestamp`,
+        `created_timestamp` and the schema columns; the rows of one entity are
+        consecutive (they may run on into the next table) and ordered by event time,
+        created time and source order. A touched entity without such events yields no rows.
+        """
+
+    def data_bounds(self, view: FeatureView) -> tuple[datetime, datetime] | None:
+        """The earliest and latest time a row of the view became known; None when none."""
+
+    def sample_keys(self, view: FeatureView, sample: int, seed: int) -> pa.Table:
+        """Up to `sample` distinct entities of the view (its join key columns).
+
+        The same seed gives the same entities for the same rows; every entity when
+        `sample` is at least their number.
+        """
 
 
 class PinnedFeature(Protocol):

@@ -88,6 +88,22 @@ def test_pushed_events_keep_both_paths_equal(applied: Platform,
     assert online[0]["amount"] == 1.25
 
 
+def test_a_later_push_wins_a_tie_on_both_paths(applied: Platform,
+                                               transactions: pd.DataFrame) -> None:
+    """Pushes of one card at one event time: the last one pushed is served by both paths."""
+    end = transactions["event_timestamp"].max() + timedelta(seconds=1)
+    applied.features.materialize(end=end.to_pydatetime(), actor="test")
+    card = transactions["card_id"].iloc[-1]
+    for amount in (1.0, 2.0, 3.0, 4.0):
+        applied.features.push("card_last", pd.DataFrame({
+            "card_id": [card], "event_timestamp": [end], "amount": [amount],
+            "merchant_id": ["m-001"]}))
+
+    offline, online = offline_and_online(applied, [card], end, PLAIN)
+
+    assert offline == online == [{"amount": 4.0, "merchant_id": "m-001"}]
+
+
 def test_skew_check_finds_no_mismatch(applied: Platform, transactions: pd.DataFrame) -> None:
     """The skew check of a freshly materialised view reports zero mismatches."""
     end = (transactions["event_timestamp"].max() + timedelta(seconds=1)).to_pydatetime()

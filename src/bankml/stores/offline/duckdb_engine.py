@@ -1,26 +1,33 @@
-"""The offline store on DuckDB: sources read in place, pushed events kept as Parquet.
+"""The offline engine on DuckDB: sources read in place, appended rows kept as Parquet.
 
-Every source is normalised to the same relation: join keys, `_e` (event time in epoch
+Inside, every source is normalised to one relation: join keys, `_e` (event time in epoch
 microseconds), `_c` (recorded time; the event time when the source does not record it),
 `_k` = greatest(_e, _c) (when the row became knowable), `_r` (source order, the last
-tie-break) and the view's columns.
+tie-break) and the view's columns. These names stay in this module: what goes in and out
+are the public columns of the OfflineEngine port.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import create_engine
 
 from bankml.core.errors import InvalidInputError, StoreUnavailableError
 from bankml.core.features import (
+    CREATED_TIMESTAMP,
+    ENTITY_ROW,
+    EVENT_TIMESTAMP,
     Dtype,
     DuckDbQuerySource,
     FeatureView,
@@ -29,8 +36,11 @@ from bankml.core.features import (
 )
 
 MICROS_PER_SECOND = 1_000_000
-ENTITY_ROW = "_entity_row"
-ENTITY_TIME = "_t"
+UTC_MICROS = pa.timestamp("us", tz="UTC")
+# the entity rows as registered in DuckDB: their position and time in epoch microseconds
+ROW, TIME = "_entity_row", "_t"
+BATCH_ROWS = 200_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # `_r` of a Parquet row: file index times this plus the row's position in its file
 ROWS_PER_FILE = 1 << 40
 INT64_MIN = -(1 << 63)
@@ -55,10 +65,12 @@ def literal(text: str) -> str:
 class DuckDbOfflineEngine:
     """Point-in-time joins, event ranges and latest values over a view's rows."""
 
-    def __init__(self, folder: Path, *, memory_limit: str = "4GB", threads: int = 0) -> None:
+    def __init__(self, folder: Path, *, memory_limit: str = "4GB", threads: int = 0,
+                 batch_rows: int = BATCH_ROWS) -> None:
         self._folder = folder
         self._memory_limit = memory_limit
         self._threads = threads
+        self._batch_rows = batch_rows
 
     def describe(self) -> str:
         return f"DuckDB over {self._folder}"
@@ -103,26 +115,24 @@ class DuckDbOfflineEngine:
                 f"{', '.join(f'{n} {t}' for n, t in types.items())}",
                 rule="features.schema_matches_source")
 
-    def append(self, view: str, table: pa.Table) -> Path:
-        """Keep pushed rows of `view` as a new Parquet file; retrieval reads them too."""
-        folder = self._pushed_folder(view)
+    def append(self, view: FeatureView, rows: pa.Table) -> None:
+        """Keep pushed rows of `view` as a new Parquet file; retrieval reads them too.
+
+        Files are named so that they sort in the order appended: source order.
+        """
+        folder = self._pushed_folder(view.name)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.parquet"
+        path = folder / f"{time.time_ns():020d}-{uuid.uuid4().hex}.parquet"
         partial = path.with_suffix(".partial")
-        pq.write_table(table, partial)
+        pq.write_table(rows, partial)
         partial.rename(path)  # readers never see half a file
-        return path
 
     # -- retrieval ----------------------------------------------------------------------
 
-    def point_in_time(self, entity: pa.Table,
-                      joins: Sequence[tuple[FeatureView, Sequence[str]]], *,
-                      late_corrections: bool, batch_rows: int = 100_000,
-                      ) -> Iterator[pa.RecordBatch]:
-        """The entity rows in order, each with the latest feature values known at its time.
-
-        `entity` holds `_entity_row` (0, 1, ... in order), `_t` (epoch microseconds) and
-        the join keys; each join names a plain view and the features asked of it.
+    def point_in_time(self, entity_rows: pa.Table,
+                      reads: Sequence[tuple[FeatureView, Sequence[str]]], *,
+                      late_corrections: bool) -> pa.Table:
+        """The feature values of each entity row as known at its time, in its order.
 
         Two passes per view, so that the wide feature rows never enter a sort: an ASOF
         join over the narrow rows (keys, times, row number `_r`) picks the row each entity
@@ -130,60 +140,58 @@ class DuckDbOfflineEngine:
         values. Rows come back in any order and a positional gather restores the entity
         order.
         """
-        keys = list(dict.fromkeys(k for view, _ in joins for k in view.join_keys))
+        keys = list(dict.fromkeys(k for view, _ in reads for k in view.join_keys))
         with self._connection() as connection:
-            connection.register("entity_input",
-                                entity.select([ENTITY_ROW, ENTITY_TIME, *keys]))
+            connection.register("entity_input", _narrow(entity_rows, keys))
             ctes: list[str] = []
             asofs, matches, fetches, values = [], [], [], []
-            for index, (view, features) in enumerate(joins):
+            for index, (view, features) in enumerate(reads):
                 rows = self._stable_rows(connection, view, f"s{index}", ctes)
                 best = f"b{index}"
                 ctes.append(f"{best} AS ({_best_known_sql(view, rows, late_corrections)})")
                 on_keys = " AND ".join(f"e.{quoted(k)} = {best}.{quoted(k)}"
                                        for k in view.join_keys)
                 asofs.append(f"ASOF LEFT JOIN {best} ON {on_keys} "
-                             f"AND e.{ENTITY_TIME} >= {best}._k")
+                             f"AND e.{TIME} >= {best}._k")
                 fresh = (f"{best}._e IS NOT NULL" if view.ttl is None else
-                         f"{best}._e >= e.{ENTITY_TIME} - "
+                         f"{best}._e >= e.{TIME} - "
                          f"{int(view.ttl.total_seconds()) * MICROS_PER_SECOND}")
                 matches.append(f"CASE WHEN {fresh} THEN {best}._r END AS _m{index}")
                 columns = ", ".join(["_r", *(quoted(f) for f in features)])
                 fetches.append(f"LEFT JOIN (SELECT {columns} FROM {rows}) v{index} "
                                f"ON v{index}._r = m._m{index}")
                 values += [f"v{index}.{quoted(f)}" for f in features]
-            ctes.append(f"m AS (SELECT e.{ENTITY_ROW}, {', '.join(matches)} "
+            ctes.append(f"m AS (SELECT e.{ROW}, {', '.join(matches)} "
                         f"FROM entity_input e {' '.join(asofs)})")
-            sql = (f"WITH {', '.join(ctes)} SELECT m.{ENTITY_ROW}, {', '.join(values)} "
+            sql = (f"WITH {', '.join(ctes)} SELECT m.{ROW}, {', '.join(values)} "
                    f"FROM m {' '.join(fetches)}")
             found = connection.sql(sql).to_arrow_table()
-        yield from _in_entity_order(entity, found).to_batches(max_chunksize=batch_rows)
+        return _in_entity_order(entity_rows.num_rows, found)
 
-    def events_for_rows(self, entity: pa.Table, view: FeatureView, *,
-                        late_corrections: bool) -> pa.Table:
+    def events_in_windows(self, entity_rows: pa.Table, view: FeatureView, *,
+                          late_corrections: bool) -> pa.Table:
         """Each entity row's events within the view's longest window, known by its time."""
         window_us = int(view.max_window.total_seconds()) * MICROS_PER_SECOND
         on_keys = " AND ".join(f"e.{quoted(k)} = f.{quoted(k)}" for k in view.join_keys)
-        known = "" if late_corrections else f"AND f._c <= e.{ENTITY_TIME}"
-        columns = ", ".join(f"f.{quoted(c.name)}" for c in view.schema)
+        known = "" if late_corrections else f"AND f._c <= e.{TIME}"
+        columns = "".join(f", f.{quoted(c.name)}" for c in view.schema)
         with self._connection() as connection:
-            connection.register("entity_input", entity)
+            connection.register("entity_input", _narrow(entity_rows, list(view.join_keys)))
             rows = self._normalised(connection, view, "s")
-            sql = (f"SELECT e.{ENTITY_ROW}, f._e, f._c{', ' if columns else ''}{columns} "
+            sql = (f"SELECT e.{ROW} AS {ENTITY_ROW}, f._e, f._c{columns} "
                    f"FROM entity_input e JOIN ({rows}) f ON {on_keys} "
-                   f"AND f._e <= e.{ENTITY_TIME} AND f._e > e.{ENTITY_TIME} - {window_us} "
-                   f"{known} ORDER BY e.{ENTITY_ROW}, f._e, f._c, f._r")
-            return connection.sql(sql).to_arrow_table()
+                   f"AND f._e <= e.{TIME} AND f._e > e.{TIME} - {window_us} "
+                   f"{known} ORDER BY e.{ROW}, f._e, f._c, f._r")
+            return _with_times(connection.sql(sql).to_arrow_table())
 
-    def latest_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
-                        batch_rows: int = 200_000) -> Iterator[list[tuple[str, str]]]:
-        """(entity key, payload) of each entity with rows known in (start, end].
+    def latest_rows(self, view: FeatureView, *, start: datetime | None,
+                    end: datetime) -> Iterator[pa.Table]:
+        """Each touched entity's latest row known at `end`.
 
-        The payload is the JSON array [event_us, value, ...]: the latest row as known at
-        `end_us`, the same row offline retrieval at that time picks. As in the point-in-time
-        join, the latest row is picked over keys and times only and its values fetched by
-        row number.
+        As in the point-in-time join, the latest row is picked over keys and times only
+        and its values fetched by row number.
         """
+        start_us, end_us = _optional_epoch_us(start), _epoch_us(end)
         keys = ", ".join(quoted(k) for k in view.join_keys)
         values = ", ".join(["_e", *(quoted(f.name) for f in view.schema)])
         with self._connection() as connection:
@@ -198,37 +206,31 @@ class DuckDbOfflineEngine:
                         "'r': _r}).r AS _r "
                         f"FROM {rows} WHERE _k <= {end_us} AND _e IS NOT NULL {touched} "
                         f"GROUP BY {keys})")
-            sql = (f"WITH {', '.join(ctes)} SELECT json_array({keys}) AS key, "
-                   f"json_array({values}) AS payload FROM {rows} f "
+            sql = (f"WITH {', '.join(ctes)} SELECT {keys}, {values} FROM {rows} f "
                    "SEMI JOIN latest ON f._r = latest._r")
-            yield from _batches(connection.sql(sql), batch_rows)
+            yield from self._tables(connection.sql(sql))
 
-    def event_payloads(self, view: FeatureView, *, start_us: int | None, end_us: int,
-                       batch_rows: int = 200_000) -> Iterator[list[tuple[str, str]]]:
-        """(entity key, JSON list of [event_us, created_us, column ...]) per entity.
-
-        The events known at `end_us` within the view's longest window before it, for each
-        entity with rows known in (start, end].
-        """
+    def recent_events(self, view: FeatureView, *, start: datetime | None,
+                      end: datetime) -> Iterator[pa.Table]:
+        """Each touched entity's events known at `end` within the view's longest window."""
+        start_us, end_us = _optional_epoch_us(start), _epoch_us(end)
         window_us = int(view.max_window.total_seconds()) * MICROS_PER_SECOND
         keys = ", ".join(quoted(k) for k in view.join_keys)
         values = ", ".join(["_e", "_c", *(quoted(f.name) for f in view.schema)])
         with self._connection() as connection:
             rows = self._normalised(connection, view, "s")
             touched = _touched(keys, "f", start_us, end_us)
-            sql = (f"WITH f AS ({rows}) SELECT json_array({keys}) AS key, "
-                   f"'[' || string_agg(CAST(json_array({values}) AS VARCHAR), ',' "
-                   f"ORDER BY _e, _c, _r) || ']' AS payload FROM f WHERE _k <= {end_us} "
-                   f"AND _e > {end_us - window_us} {touched} GROUP BY {keys}")
-            yield from _batches(connection.sql(sql), batch_rows)
+            sql = (f"WITH f AS ({rows}) SELECT {keys}, {values} FROM f WHERE _k <= {end_us} "
+                   f"AND _e > {end_us - window_us} {touched} ORDER BY {keys}, _e, _c, _r")
+            yield from self._tables(connection.sql(sql))
 
-    def data_bounds(self, view: FeatureView) -> tuple[int, int] | None:
-        """The earliest and latest knowable time of the view's rows, epoch microseconds."""
+    def data_bounds(self, view: FeatureView) -> tuple[datetime, datetime] | None:
+        """The earliest and latest time a row of the view became known."""
         with self._connection() as connection:
             rows = self._normalised(connection, view, "s")
             low, high = connection.execute(f"SELECT min(_k), max(_k) FROM ({rows})").fetchone() \
                 or (None, None)
-        return None if low is None else (int(low), int(high))
+        return None if low is None else (_from_epoch_us(int(low)), _from_epoch_us(int(high)))
 
     def sample_keys(self, view: FeatureView, sample: int, seed: int) -> pa.Table:
         """Up to `sample` distinct entity keys of the view, the same ones for the same seed."""
@@ -258,6 +260,11 @@ class DuckDbOfflineEngine:
             yield connection
         finally:
             connection.close()
+
+    def _tables(self, result: duckdb.DuckDBPyRelation) -> Iterator[pa.Table]:
+        """The result in tables of up to `batch_rows` rows, `_e`/`_c` as public times."""
+        for batch in result.to_arrow_reader(self._batch_rows):
+            yield _with_times(pa.Table.from_batches([batch]))
 
     def _pushed_folder(self, view: str) -> Path:
         return self._folder / "pushed" / view
@@ -362,17 +369,51 @@ def _best_known_sql(view: FeatureView, rows: str, late_corrections: bool) -> str
             "ORDER BY _r DESC) = 1)")
 
 
-def _in_entity_order(entity: pa.Table, found: pa.Table) -> pa.Table:
-    """The entity table with the feature columns of `found`, gathered into entity order."""
-    if found.num_rows != entity.num_rows:
+def _narrow(entity_rows: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """The entity rows as the join reads them: position, epoch microseconds, join keys."""
+    times = pc.cast(pc.cast(entity_rows.column(EVENT_TIMESTAMP), UTC_MICROS, safe=False),
+                    pa.int64())
+    return pa.table({ROW: pa.array(np.arange(entity_rows.num_rows), pa.int64()),
+                     TIME: times, **{k: entity_rows.column(k) for k in keys}})
+
+
+def _in_entity_order(entity_rows: int, found: pa.Table) -> pa.Table:
+    """The feature columns of `found`, gathered into entity order."""
+    if found.num_rows != entity_rows:
         raise StoreUnavailableError(f"the point-in-time join returned {found.num_rows} rows "
-                                    f"for {entity.num_rows} entity rows; please report this")
+                                    f"for {entity_rows} entity rows; please report this")
     position = np.empty(found.num_rows, dtype=np.int64)
-    position[found.column(ENTITY_ROW).to_numpy()] = np.arange(found.num_rows)
-    features = found.drop_columns([ENTITY_ROW]).take(pa.array(position))
-    for name, column in zip(features.column_names, features.columns, strict=True):
-        entity = entity.append_column(name, column)
-    return entity
+    position[found.column(ROW).to_numpy()] = np.arange(found.num_rows)
+    return found.drop_columns([ROW]).take(pa.array(position))
+
+
+TIME_COLUMNS: Mapping[str, str] = {"_e": EVENT_TIMESTAMP, "_c": CREATED_TIMESTAMP}
+
+
+def _with_times(table: pa.Table) -> pa.Table:
+    """`_e` and `_c` (epoch microseconds) as the port's UTC timestamp columns."""
+    for inner, public in TIME_COLUMNS.items():
+        if inner in table.column_names:
+            index = table.column_names.index(inner)
+            table = table.set_column(index, public,
+                                     pc.cast(table.column(index), UTC_MICROS))
+    return table
+
+
+def _epoch_us(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise InvalidInputError("time", f"{moment} has no time zone; use UTC",
+                                rule="features.utc")
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * MICROS_PER_SECOND + delta.microseconds
+
+
+def _optional_epoch_us(moment: datetime | None) -> int | None:
+    return None if moment is None else _epoch_us(moment)
+
+
+def _from_epoch_us(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
 
 
 def _touched(keys: str, rows: str, start_us: int | None, end_us: int) -> str:
@@ -380,14 +421,6 @@ def _touched(keys: str, rows: str, start_us: int | None, end_us: int) -> str:
         return ""
     return (f"AND ({keys}) IN (SELECT ({keys}) FROM {rows} WHERE _k > {start_us} "
             f"AND _k <= {end_us})")
-
-
-def _batches(result: duckdb.DuckDBPyRelation,
-             size: int) -> Iterator[list[tuple[str, str]]]:
-    """(key, payload) pairs in lists of up to `size`, through Arrow: no row tuples."""
-    for batch in result.to_arrow_reader(size):
-        keys, payloads = batch.column(0).to_pylist(), batch.column(1).to_pylist()
-        yield list(zip(keys, payloads, strict=True))
 
 
 def _read_sql_table(source: SqlTableSource) -> pa.Table:
