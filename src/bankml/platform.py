@@ -45,7 +45,7 @@ class Platform:
             metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
         estimators = EstimatorAllowlist(frozenset(settings.estimator_allowlist))
         self.training = Trainer(metadata, self.registry, artifacts,
-                                datasets_dir=settings.datasets, features=self.features,
+                                datasets_dir=settings.datasets, features=self.features.for_services,
                                 estimator_allowlist=estimators)
         self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
         self.validation = Validation(metadata, self.registry, artifacts,

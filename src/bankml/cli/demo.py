@@ -39,7 +39,7 @@ def demo(home: HomeOption = None) -> None:
         console.rule("[bold]7. Why it was declined")
         credit.explain_decline(platform, version, data, decided.declined)
         console.rule("[bold]8. Card features, the same offline and online")
-        skew = features.card_features(platform, people["eli"].name)
+        skew = features.card_features(platform, people["eli"])
         console.rule("[bold]9. The audit trail, verified by the auditor")
         report = _audit(platform, people["aude"])
         console.print(Panel.fit(

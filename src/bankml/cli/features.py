@@ -16,7 +16,6 @@ from rich.table import Table
 from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Permission
 from bankml.features.service import Progress as ProgressCallback
 
 app = new_group("The feature store: definitions, versions, online values.")
@@ -27,9 +26,7 @@ def apply(file: Annotated[Path, typer.Argument(help="Python file of definitions.
           home: HomeOption = None, token: TokenOption = None) -> None:
     """Record each definition in FILE; a changed one becomes a new version."""
     with open_platform(home) as platform:
-        by = acting_user(platform, token)
-        by.require(Permission.FEATURES_APPLY)
-        results = platform.features.apply(file, actor=by.name)
+        results = platform.features.apply(acting_user(platform, token), file)
     for result in results:
         state = "[green]new version[/]" if result.created else "unchanged"
         console.print(f"{result.ref:<30} {state}  {result.digest[:16]}")
@@ -74,15 +71,13 @@ def materialize(
 ) -> None:
     """Load the latest values of every view (or --view) into the online store."""
     with open_platform(home) as platform, _progress("materialising") as progress:
-        principal = acting_user(platform, token)
-        principal.require(Permission.FEATURES_MATERIALIZE)
-        actor = principal.name
+        by = acting_user(platform, token)
         if incremental:
             results = platform.features.materialize_incremental(
-                _utc(end), views=view, actor=actor, progress=progress)
+                by, _utc(end), views=view, progress=progress)
         else:
-            results = platform.features.materialize(_utc(start), _utc(end), views=view,
-                                                    actor=actor, progress=progress)
+            results = platform.features.materialize(by, _utc(start), _utc(end), views=view,
+                                                    progress=progress)
         store = platform.features.online_store
     for result in results:
         console.print(f"{result.view:<30} {result.entities:>9,} entities  "
@@ -94,9 +89,9 @@ def materialize(
 def get(
     entity: Annotated[list[str], typer.Option(help="A join key as KEY=VALUE (repeatable).")],
     feature: Annotated[list[str], typer.Option(help="VIEW[@N]:FEATURE (repeatable).")],
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
-    """Look one entity up in the online store."""
+    """Look one entity up in the online store (feature values are personal data)."""
     row: dict[str, str] = {}
     for pair in entity:
         key, separator, value = pair.partition("=")
@@ -105,7 +100,8 @@ def get(
                                     rule="features.entity")
         row[key] = value
     with open_platform(home) as platform:
-        result = platform.features.get_online_features([row], feature)
+        result = platform.features.get_online_features(acting_user(platform, token), [row],
+                                                       feature)
     table = Table(title=", ".join(f"{k}={v}" for k, v in row.items()))
     table.add_column("feature")
     table.add_column("value")
@@ -122,11 +118,12 @@ def get(
 def skew_check(
     view: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
     sample: Annotated[int, typer.Option(help="Entities to compare.")] = 100,
-    home: HomeOption = None,
+    home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Compare offline and online values of a sample of entities now; exit 1 on a mismatch."""
     with open_platform(home) as platform:
-        report = platform.features.skew_check(view, sample=sample)
+        report = platform.features.skew_check(acting_user(platform, token), view,
+                                              sample=sample)
     table = Table(title=f"{report.view}: {report.entities} entities at {report.at}")
     table.add_column("feature")
     table.add_column("mismatches", justify="right")

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bankml.access import acting, require
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
 from bankml.core.features import (
@@ -22,6 +23,7 @@ from bankml.core.features import (
     definition_digest,
     parse_feature_ref,
 )
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore, OfflineEngine
 from bankml.features.caches import LatestVersions, LruCache
 from bankml.features.definitions import (
@@ -64,13 +66,15 @@ class FeatureCatalog:
         self._latest = LatestVersions(metadata, monotonic=monotonic)
         self._loaded: LruCache[tuple[str, int], LoadedView] = LruCache(loaded_views)
 
-    def apply(self, definitions: Path | str | Sequence[Definition], *,
-              actor: str) -> list[ApplyResult]:
+    def apply(self, by: Principal, definitions: Path | str | Sequence[Definition]
+              ) -> list[ApplyResult]:
         """Record each definition as a new version unless its latest version is identical.
 
         Every definition is checked (source against schema, references of on-demand views)
         before anything is written; one audit event per definition, in one transaction.
         """
+        # before a definitions file is imported: importing it runs its code
+        require(self._metadata, by, Permission.FEATURES_APPLY, "feature_views")
         items = (load_definitions(Path(definitions)) if isinstance(definitions, str | Path)
                  else list(definitions))
         names = [d.name for d in items]
@@ -83,7 +87,8 @@ class FeatureCatalog:
         now = utc_timestamp(self._clock())
         # plain and windowed views first: on-demand views pin the versions they read
         ordered = sorted(items, key=lambda d: isinstance(d, OnDemandFeatureView))
-        with self._metadata.transaction() as tx:
+        actor = by.name
+        with acting(self._metadata, by, Permission.FEATURES_APPLY, "feature_views") as tx:
             for definition in ordered:
                 spec = self._spec(definition, planned)
                 digest = definition_digest(spec)

@@ -12,9 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bankml.access import acting, require
 from bankml.core.canonical import canonical_json
 from bankml.core.errors import InvalidInputError
 from bankml.core.features import CREATED_TIMESTAMP, ENTITY_ROW, EVENT_TIMESTAMP
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import ArtifactStore, MetadataStore, OfflineEngine
 from bankml.core.windows import Event, aggregate
 from bankml.features.catalog import FeatureCatalog
@@ -77,10 +79,11 @@ class HistoricalRetrieval:
         frame = frame.drop(columns=list(plan.hidden))
         return pa.Table.from_pandas(frame, preserve_index=False) if output == "arrow" else frame
 
-    def build_training_set(self, entity_df: pd.DataFrame, features: Sequence[str], *,
-                           name: str, actor: str,
+    def build_training_set(self, by: Principal, entity_df: pd.DataFrame,
+                           features: Sequence[str], *, name: str,
                            late_corrections: bool = False) -> TrainingSet:
         """Historical features, stored as Parquet with each feature's profile as baseline."""
+        require(self._metadata, by, Permission.MODEL_REGISTER, f"training_set:{name}")
         resolved = self._catalog.resolve(features)
         frame = self.get_historical_features(entity_df, [r.pinned for r in resolved],
                                              late_corrections=late_corrections)
@@ -90,8 +93,9 @@ class HistoricalRetrieval:
         dataset = self._artifacts.put(buffer.getvalue())
         profile = profile_frame(frame, [r.feature for r in resolved])
         profile_digest = self._artifacts.put(canonical_json(profile).encode())
-        with self._metadata.transaction() as tx:
-            tx.audit.record(actor, "training_set.built", f"training_set:{name}", {
+        with acting(self._metadata, by, Permission.MODEL_REGISTER,
+                    f"training_set:{name}") as tx:
+            tx.audit.record(by.name, "training_set.built", f"training_set:{name}", {
                 "dataset_sha256": dataset, "profile_sha256": profile_digest,
                 "rows": len(frame), "features": [r.pinned for r in resolved],
                 "digests": {r.pinned: r.digest for r in resolved}})

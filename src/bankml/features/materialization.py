@@ -9,9 +9,11 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 
+from bankml.access import acting, require
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
 from bankml.core.errors import InvalidInputError
 from bankml.core.features import FeatureView
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore, OfflineEngine, OnlineStore
 from bankml.core.windows import MICROS, Event
 from bankml.features.catalog import FeatureCatalog, LoadedView, split_view_ref
@@ -42,29 +44,31 @@ class Materialization:
         self._catalog, self._offline, self._online = catalog, offline, online
         self._metadata, self._clock = metadata, clock
 
-    def materialize(self, start: datetime | None = None, end: datetime | None = None, *,
-                    views: Sequence[str] | None = None, actor: str,
+    def materialize(self, by: Principal, start: datetime | None = None,
+                    end: datetime | None = None, *, views: Sequence[str] | None = None,
                     progress: Progress | None = None) -> list[MaterializeResult]:
         """Load into the online store the values known at `end` of entities with rows
         recorded in (start, end]; all entities when `start` is None."""
+        require(self._metadata, by, Permission.FEATURES_MATERIALIZE, "feature_views")
         end = end or self._clock()
-        return [self._materialize_view(loaded, start, end, actor, progress)
+        return [self._materialize_view(loaded, start, end, by, progress)
                 for loaded in self._catalog.stored_views(views)]
 
-    def materialize_incremental(self, end: datetime | None = None, *,
-                                views: Sequence[str] | None = None, actor: str,
+    def materialize_incremental(self, by: Principal, end: datetime | None = None, *,
+                                views: Sequence[str] | None = None,
                                 progress: Progress | None = None) -> list[MaterializeResult]:
         """Materialise each view from its last watermark (from the start the first time)."""
+        require(self._metadata, by, Permission.FEATURES_MATERIALIZE, "feature_views")
         end = end or self._clock()
         results = []
         for loaded in self._catalog.stored_views(views):
             with self._metadata.reading() as tx:
                 mark = tx.features.watermark(loaded.ref)
             start = None if mark is None else parse_utc_timestamp(mark)
-            results.append(self._materialize_view(loaded, start, end, actor, progress))
+            results.append(self._materialize_view(loaded, start, end, by, progress))
         return results
 
-    def push(self, view_name: str, events: pd.DataFrame, *,
+    def push(self, by: Principal, view_name: str, events: pd.DataFrame, *,
              recorded_at: datetime | None = None) -> int:
         """Append rows to a view's offline data and bring the online store up to date.
 
@@ -72,6 +76,7 @@ class Materialization:
         the view records creation times and the column is absent, it is `recorded_at`
         (default now). Every materialised version of the view is updated.
         """
+        require(self._metadata, by, Permission.FEATURES_MATERIALIZE, f"feature_view:{view_name}")
         view = self._catalog.load(view_name).definition
         if not isinstance(view, FeatureView):
             raise InvalidInputError("view", f"{view_name} is an on-demand view; push to the "
@@ -86,7 +91,7 @@ class Materialization:
         return len(frame)
 
     def _materialize_view(self, loaded: LoadedView, start: datetime | None, end: datetime,
-                          actor: str, progress: Progress | None) -> MaterializeResult:
+                          by: Principal, progress: Progress | None) -> MaterializeResult:
         view = loaded.definition
         assert isinstance(view, FeatureView)  # noqa: S101 - stored_views keeps stored views
         for moment in (start, end):
@@ -100,9 +105,10 @@ class Materialization:
                 progress(ref, written)
         end_text = utc_timestamp(end)
         start_text = None if start is None else utc_timestamp(start)
-        with self._metadata.transaction() as tx:
+        with acting(self._metadata, by, Permission.FEATURES_MATERIALIZE,
+                    f"feature_view:{ref}") as tx:
             tx.features.save_watermark(ref, end_text)
-            tx.audit.record(actor, "feature_view.materialized", f"feature_view:{ref}",
+            tx.audit.record(by.name, "feature_view.materialized", f"feature_view:{ref}",
                             {"start": start_text, "end": end_text, "entities": written,
                              "online_store": self._online.describe()})
         return MaterializeResult(view=ref, entities=written, start=start_text, end=end_text)

@@ -7,6 +7,10 @@
 - `skew.SkewCheck`: offline against online for a sample of entities.
 
 They share one catalog (its caches) and one planner (plans of pinned feature lists).
+
+The facade's methods are for interfaces: each takes the acting principal, and those that
+change something or read feature values (personal data) check its permission. Services
+that checked their own caller (training, decisions) read through `for_services`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from bankml.access import require
 from bankml.core.features import Definition, FeatureViewVersion, ResolvedFeature
+from bankml.core.identity import Permission, Principal
 from bankml.core.ports import ArtifactStore, MetadataStore, OfflineEngine, OnlineStore
 from bankml.features.catalog import FeatureCatalog
 from bankml.features.historical import HistoricalRetrieval
@@ -37,7 +43,7 @@ from bankml.features.results import (
 )
 from bankml.features.skew import SkewCheck
 
-__all__ = ["FeatureStore", "Progress"]
+__all__ = ["FeatureStore", "Progress", "ServiceReads"]
 
 
 class FeatureStore:
@@ -53,7 +59,8 @@ class FeatureStore:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
                  monotonic: Callable[[], float] = time.monotonic,
                  latest_max_age_s: float = LATEST_MAX_AGE_S) -> None:
-        self._online = online
+        self._online, self._metadata = online, metadata
+        self._service_reads = ServiceReads(self)
         self.catalog = FeatureCatalog(metadata, offline, clock=clock, monotonic=monotonic)
         self.planner = Planner(self.catalog)
         self.historical = HistoricalRetrieval(self.catalog, self.planner, offline, artifacts,
@@ -69,10 +76,15 @@ class FeatureStore:
 
     # -- definitions --------------------------------------------------------------------
 
-    def apply(self, definitions: Path | str | Sequence[Definition], *,
-              actor: str) -> list[ApplyResult]:
+    @property
+    def for_services(self) -> ServiceReads:
+        """Reads for services that have checked their own caller's permission."""
+        return self._service_reads
+
+    def apply(self, by: Principal, definitions: Path | str | Sequence[Definition]
+              ) -> list[ApplyResult]:
         """Record each definition as a new version unless its latest version is identical."""
-        return self.catalog.apply(definitions, actor=actor)
+        return self.catalog.apply(by, definitions)
 
     def versions(self, name: str | None = None) -> list[FeatureViewVersion]:
         return self.catalog.versions(name)
@@ -99,21 +111,22 @@ class FeatureStore:
 
     # -- offline ------------------------------------------------------------------------
 
-    def get_historical_features(self, entity_df: pd.DataFrame | pa.Table,
+    def get_historical_features(self, by: Principal, entity_df: pd.DataFrame | pa.Table,
                                 features: Sequence[str], *, late_corrections: bool = False,
                                 output: Literal["pandas", "arrow"] = "pandas",
                                 progress: Progress | None = None,
                                 ) -> pd.DataFrame | pa.Table:
         """Each entity row with the feature values known at its `event_timestamp`."""
+        require(self._metadata, by, Permission.FEATURES_READ, "feature_views")
         return self.historical.get_historical_features(
             entity_df, features, late_corrections=late_corrections, output=output,
             progress=progress)
 
-    def build_training_set(self, entity_df: pd.DataFrame, features: Sequence[str], *,
-                           name: str, actor: str,
+    def build_training_set(self, by: Principal, entity_df: pd.DataFrame,
+                           features: Sequence[str], *, name: str,
                            late_corrections: bool = False) -> TrainingSet:
         """Historical features, stored as Parquet with each feature's profile as baseline."""
-        return self.historical.build_training_set(entity_df, features, name=name, actor=actor,
+        return self.historical.build_training_set(by, entity_df, features, name=name,
                                                   late_corrections=late_corrections)
 
     def profile(self, digest: str) -> dict[str, Any]:
@@ -122,35 +135,56 @@ class FeatureStore:
 
     # -- online -------------------------------------------------------------------------
 
-    def materialize(self, start: datetime | None = None, end: datetime | None = None, *,
-                    views: Sequence[str] | None = None, actor: str,
+    def materialize(self, by: Principal, start: datetime | None = None,
+                    end: datetime | None = None, *, views: Sequence[str] | None = None,
                     progress: Progress | None = None) -> list[MaterializeResult]:
         """Load into the online store the values known at `end` of entities with rows
         recorded in (start, end]; all entities when `start` is None."""
-        return self.materialization.materialize(start, end, views=views, actor=actor,
+        return self.materialization.materialize(by, start, end, views=views,
                                                 progress=progress)
 
-    def materialize_incremental(self, end: datetime | None = None, *,
-                                views: Sequence[str] | None = None, actor: str,
+    def materialize_incremental(self, by: Principal, end: datetime | None = None, *,
+                                views: Sequence[str] | None = None,
                                 progress: Progress | None = None) -> list[MaterializeResult]:
         """Materialise each view from its last watermark (from the start the first time)."""
-        return self.materialization.materialize_incremental(end, views=views, actor=actor,
+        return self.materialization.materialize_incremental(by, end, views=views,
                                                             progress=progress)
+
+    def get_online_features(self, by: Principal, entity_rows: Sequence[Mapping[str, Any]],
+                            features: Sequence[str], *,
+                            at: datetime | None = None) -> OnlineFeatures:
+        """Feature values for each entity row from the online store."""
+        require(self._metadata, by, Permission.FEATURES_READ, "feature_views")
+        return self.serving.get_online_features(entity_rows, features, at=at)
+
+    def push(self, by: Principal, view_name: str, events: pd.DataFrame, *,
+             recorded_at: datetime | None = None) -> int:
+        """Append rows to a view's offline data and bring the online store up to date."""
+        return self.materialization.push(by, view_name, events, recorded_at=recorded_at)
+
+    # -- skew ---------------------------------------------------------------------------
+
+    def skew_check(self, by: Principal, view_name: str, *, sample: int = 100,
+                   at: datetime | None = None, seed: int = 0) -> SkewReport:
+        """Compute a sample of entities offline and online at the same time; list mismatches."""
+        require(self._metadata, by, Permission.FEATURES_READ, f"feature_view:{view_name}")
+        return self.skew.skew_check(view_name, sample=sample, at=at, seed=seed)
+
+
+class ServiceReads:
+    """What training and decisions read from the feature store, once they checked their
+    own caller: pinning refs, point-in-time rows, online values."""
+
+    def __init__(self, store: FeatureStore) -> None:
+        self._store = store
+
+    def resolve(self, refs: Sequence[str]) -> list[ResolvedFeature]:
+        return self._store.catalog.resolve(refs)
+
+    def get_historical_features(self, entity_df: Any, features: Sequence[str]) -> Any:
+        return self._store.historical.get_historical_features(entity_df, features)
 
     def get_online_features(self, entity_rows: Sequence[Mapping[str, Any]],
                             features: Sequence[str], *,
                             at: datetime | None = None) -> OnlineFeatures:
-        """Feature values for each entity row from the online store."""
-        return self.serving.get_online_features(entity_rows, features, at=at)
-
-    def push(self, view_name: str, events: pd.DataFrame, *,
-             recorded_at: datetime | None = None) -> int:
-        """Append rows to a view's offline data and bring the online store up to date."""
-        return self.materialization.push(view_name, events, recorded_at=recorded_at)
-
-    # -- skew ---------------------------------------------------------------------------
-
-    def skew_check(self, view_name: str, *, sample: int = 100, at: datetime | None = None,
-                   seed: int = 0) -> SkewReport:
-        """Compute a sample of entities offline and online at the same time; list mismatches."""
-        return self.skew.skew_check(view_name, sample=sample, at=at, seed=seed)
+        return self._store.serving.get_online_features(entity_rows, features, at=at)

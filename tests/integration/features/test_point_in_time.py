@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bankml import Entity, FeatureView, Field, FileSource, Float64, Int64, Platform
+from support.people import staff
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 KEYS = [1, 2, 3]
@@ -69,12 +70,12 @@ def test_matches_brute_force(sqlite_platform: Platform, tmp_path: Path, *,
     """Each entity row gets the row a brute-force search picks: ties, TTL and lateness too."""
     path = tmp_path / f"{uuid.uuid4().hex}.parquet"
     write_rows(path, rows)
-    sqlite_platform.features.apply([view_over(path, ttl_s)], actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"), [view_over(path, ttl_s)])
     entity_df = pd.DataFrame({
         "customer_id": [k for k, _ in entities],
         "event_timestamp": [BASE + timedelta(seconds=t) for _, t in entities]})
 
-    result = sqlite_platform.features.get_historical_features(
+    result = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
         entity_df, ["balances:balance"], late_corrections=late_corrections)
 
     expected = [brute_force(rows, k, t, ttl_s, late_corrections) for k, t in entities]
@@ -88,11 +89,13 @@ def test_future_rows_never_join(sqlite_platform: Platform, tmp_path: Path) -> No
     times = [BASE + timedelta(hours=h) for h in range(24)]
     pd.DataFrame({"customer_id": 1, "event_timestamp": pd.to_datetime(times, utc=True),
                   "balance": [float(h) for h in range(24)]}).to_parquet(path)
-    sqlite_platform.features.apply([view_over(path, None, created=False)], actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"),
+                                   [view_over(path, None, created=False)])
     entity_df = pd.DataFrame({"customer_id": 1, "event_timestamp": [
         t - timedelta(microseconds=1) for t in times]})
 
-    result = sqlite_platform.features.get_historical_features(entity_df, ["balances:balance"])
+    result = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
+                                                              entity_df, ["balances:balance"])
 
     assert result["balance"].isna().iloc[0]
     assert list(result["balance"].iloc[1:]) == [float(h) for h in range(23)]
@@ -108,11 +111,12 @@ def test_late_correction_does_not_leak_unless_asked(sqlite_platform: Platform,
         "recorded_at": pd.to_datetime([BASE, BASE + timedelta(days=3)], utc=True),
         "balance": [100.0, -5.0],  # the second row corrects the first, three days later
     }).to_parquet(path)
-    sqlite_platform.features.apply([view_over(path, None)], actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"), [view_over(path, None)])
     decision = pd.DataFrame({"customer_id": [1], "event_timestamp": [BASE + timedelta(days=1)]})
 
-    as_known = sqlite_platform.features.get_historical_features(decision, ["balances:balance"])
-    corrected = sqlite_platform.features.get_historical_features(
+    as_known = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
+                                                                decision, ["balances:balance"])
+    corrected = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
         decision, ["balances:balance"], late_corrections=True)
 
     assert as_known["balance"].tolist() == [100.0]
@@ -125,11 +129,11 @@ def test_rows_keep_their_order_and_columns(sqlite_platform: Platform, tmp_path: 
     """Entity rows come back in their order with every column they had, as pandas or Arrow."""
     path = tmp_path / "rows.parquet"
     write_rows(path, [(1, 0, 0), (2, 0, 0)])
-    sqlite_platform.features.apply([view_over(path, None)], actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"), [view_over(path, None)])
     entity_df = pd.DataFrame({"customer_id": [2, 1, 2], "label": ["a", "b", "c"],
                               "event_timestamp": [BASE + timedelta(seconds=5)] * 3})
 
-    result = sqlite_platform.features.get_historical_features(
+    result = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
         entity_df, ["balances:balance"], output=output)  # type: ignore[arg-type]
 
     frame = result if isinstance(result, pd.DataFrame) else result.to_pandas()
@@ -147,15 +151,16 @@ def test_large_frame_matches_merge_asof_in_order(sqlite_platform: Platform,
             rng.choice(2_000_000, 20_000, replace=False), unit="s"),  # no ties: one answer
         "balance": rng.random(20_000)})
     rows.to_parquet(tmp_path / "rows.parquet")
-    sqlite_platform.features.apply([view_over(tmp_path / "rows.parquet", 86_400,
-                                              created=False)], actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"),
+                                   [view_over(tmp_path / "rows.parquet", 86_400,
+                                              created=False)])
     entity_df = pd.DataFrame({
         "customer_id": rng.integers(0, 320, 30_000),
         "event_timestamp": pd.to_datetime(BASE) + pd.to_timedelta(
             rng.integers(0, 2_100_000, 30_000), unit="s"),
         "row": np.arange(30_000)})
 
-    result = sqlite_platform.features.get_historical_features(
+    result = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
         entity_df, ["balances:balance"], output="arrow")
 
     expected = pd.merge_asof(
@@ -178,11 +183,12 @@ def test_same_time_rows_in_later_files_win(sqlite_platform: Platform,
         pd.DataFrame({"customer_id": [1, 1], "balance": balances,
                       "event_timestamp": pd.to_datetime([BASE, BASE], utc=True),
                       }).to_parquet(folder / name)
-    sqlite_platform.features.apply([view_over(folder / "*.parquet", None, created=False)],
-                                   actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"),
+                                   [view_over(folder / "*.parquet", None, created=False)])
     entity_df = pd.DataFrame({"customer_id": [1], "event_timestamp": [BASE]})
 
-    result = sqlite_platform.features.get_historical_features(entity_df, ["balances:balance"])
+    result = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
+                                                              entity_df, ["balances:balance"])
 
     assert result["balance"].tolist() == [4.0]
 
@@ -197,15 +203,14 @@ def test_csv_source_matches_brute_force(sqlite_platform: Platform, tmp_path: Pat
     view = view_over(tmp_path / "rows.parquet", None)
     source = FileSource(path=str(tmp_path / "rows.csv"), file_format="csv",
                         created_timestamp_column="recorded_at")
-    sqlite_platform.features.apply([FeatureView(
-        name=view.name, entities=view.entities, source=source, schema=view.schema)],
-        actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"), [FeatureView(
+        name=view.name, entities=view.entities, source=source, schema=view.schema)])
     entities = [(k, t) for k in (1, 2, 3) for t in range(16)]
     entity_df = pd.DataFrame({"customer_id": [k for k, _ in entities],
                               "event_timestamp": [BASE + timedelta(seconds=t)
                                                   for _, t in entities]})
 
-    result = sqlite_platform.features.get_historical_features(
+    result = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
         entity_df, ["balances:balance"], late_corrections=late_corrections)
 
     expected = [brute_force(rows, k, t, None, late_corrections) for k, t in entities]
@@ -218,13 +223,15 @@ def test_row_without_event_time_is_served_by_neither_path(sqlite_platform: Platf
     path = tmp_path / "rows.parquet"
     pd.DataFrame({"customer_id": [1, 1], "balance": [1.0, 2.0],
                   "event_timestamp": pd.to_datetime([BASE, None], utc=True)}).to_parquet(path)
-    sqlite_platform.features.apply([view_over(path, None, created=False)], actor="test")
+    sqlite_platform.features.apply(staff(sqlite_platform, "ops"),
+                                   [view_over(path, None, created=False)])
     at = BASE + timedelta(seconds=5)
-    sqlite_platform.features.materialize(end=at, actor="test")
+    sqlite_platform.features.materialize(staff(sqlite_platform, "ops"), end=at)
 
-    offline = sqlite_platform.features.get_historical_features(
+    offline = sqlite_platform.features.get_historical_features(staff(sqlite_platform, "ops"),
         pd.DataFrame({"customer_id": [1], "event_timestamp": [at]}), ["balances:balance"])
-    online = sqlite_platform.features.get_online_features([{"customer_id": 1}],
+    online = sqlite_platform.features.get_online_features(staff(sqlite_platform, "ops"),
+                                                          [{"customer_id": 1}],
                                                           ["balances:balance"], at=at)
 
     assert offline["balance"].tolist() == [1.0]

@@ -295,7 +295,7 @@ def apply_application_view(bankml: Platform, tmp_path: Path, *, ttl_days: int = 
                 Field(name="credit_amount", dtype=Int64),
                 Field(name="checking_status", dtype=String)),
         ttl=timedelta(days=ttl_days))
-    bankml.features.apply([view], actor="dev")
+    bankml.features.apply(staff(bankml, "ops"), [view])
 
 
 def spec_with_features(tmp_path: Path, refs: list[str]) -> Path:

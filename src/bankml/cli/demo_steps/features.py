@@ -18,11 +18,12 @@ from bankml.core.features import (
     Float64,
     String,
 )
+from bankml.core.identity import Principal
 from bankml.datasets import synthesize_card_transactions
 from bankml.platform import Platform
 
 
-def card_features(platform: Platform, actor: str) -> int:
+def card_features(platform: Platform, eli: Principal) -> int:
     """Windowed card features: applied, materialised, read both ways, skew-checked."""
     transactions = synthesize_card_transactions(3_000, cards=200)
     folder = platform.settings.resolved_offline_folder / "demo"
@@ -40,9 +41,9 @@ def card_features(platform: Platform, actor: str) -> int:
             for window in (timedelta(hours=1), timedelta(hours=24))
             for function in AggregationFunction),
         owner="fraud-analytics", description="Spending per card over sliding windows")
-    [applied] = platform.features.apply([view], actor=actor)
+    [applied] = platform.features.apply(eli, [view])
     end = transactions["event_timestamp"].max() + timedelta(seconds=1)
-    [loaded] = platform.features.materialize(end=end.to_pydatetime(), actor=actor)
+    [loaded] = platform.features.materialize(eli, end=end.to_pydatetime())
     console.print(f"{len(transactions):,} synthetic card transactions; view "
                   f"[bold]{applied.ref}[/] ({len(view.features)} windowed features, digest "
                   f"{applied.digest[:12]}...) materialised for {loaded.entities} cards.")
@@ -51,8 +52,8 @@ def card_features(platform: Platform, actor: str) -> int:
             ("events_count_1h", "amount_sum_24h", "amount_max_24h",
              "merchant_id_distinct_count_24h")]
     offline = platform.features.get_historical_features(
-        pd.DataFrame({"card_id": [card], "event_timestamp": [end]}), refs)
-    online = platform.features.get_online_features([{"card_id": card}], refs,
+        eli, pd.DataFrame({"card_id": [card], "event_timestamp": [end]}), refs)
+    online = platform.features.get_online_features(eli, [{"card_id": card}], refs,
                                                    at=end.to_pydatetime())
     table = Table(title=f"{card} at {end:%Y-%m-%d %H:%M:%S} UTC")
     for column in ("feature", "offline (training)", "online (serving)"):
@@ -61,7 +62,7 @@ def card_features(platform: Platform, actor: str) -> int:
         name = ref.split(":")[1]
         table.add_row(name, str(offline[name].iloc[0]), str(online.rows[0][name]))
     console.print(table)
-    report = platform.features.skew_check(view.name, sample=100, at=end.to_pydatetime())
+    report = platform.features.skew_check(eli, view.name, sample=100, at=end.to_pydatetime())
     console.print(f"Skew check on {report.entities} cards: "
                   f"[{'green' if not report.mismatches else 'red'}]"
                   f"{len(report.mismatches)} mismatches[/].")
