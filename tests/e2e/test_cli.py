@@ -115,8 +115,8 @@ def test_features_cli_applies_materializes_and_checks(tmp_path: Path,
     applied = bankml("features", "apply", str(definitions), "--home", home, env=engineer)
     loaded = bankml("features", "materialize", "--incremental", "--home", home, env=engineer)
     looked_up = bankml("features", "get", "--entity", "customer_id=1", "--feature",
-                       "balances:balance", "--home", home)
-    checked = bankml("features", "skew-check", "balances", "--home", home)
+                       "balances:balance", "--home", home, env=engineer)
+    checked = bankml("features", "skew-check", "balances", "--home", home, env=engineer)
 
     assert "balances@1" in applied.stdout, applied.stderr
     assert "1 entities" in loaded.stdout, loaded.stderr
