@@ -14,7 +14,7 @@ from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
 from bankml.registry import Registry
-from bankml.serving import DecisionService
+from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.offline import DuckDbOfflineEngine
@@ -22,6 +22,7 @@ from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
 from bankml.training import Trainer
 from bankml.training.allowlist import EstimatorAllowlist
+from bankml.training.environment import describe_code
 from bankml.validation.runs import Validation
 
 KEY_BYTES = 32
@@ -47,7 +48,12 @@ class Platform:
         self.training = Trainer(metadata, self.registry, artifacts,
                                 datasets_dir=settings.datasets, features=self.features.for_services,
                                 estimator_allowlist=estimators)
-        self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
+        self.endpoints = EndpointCatalog(metadata, self.registry)
+        self.decision_log = DecisionLogWriter(metadata)
+        self.decisions = DecisionService(
+            metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
+            features=self.features.for_services, log=self.decision_log,
+            pseudonym_key=pseudonym_key, code_version=describe_code())
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
@@ -82,6 +88,7 @@ class Platform:
         return cls.from_settings(load_settings(home=Path(home), **overrides), online=online)
 
     def close(self) -> None:
+        self.decision_log.close()
         self.online.close()
         self.metadata.close()
 

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
         "a pipeline spec's `estimator.class` may name; comma-separated. Add a class only "
         "after review: training, reproduction and validation import it (docs/security.md).")
 
+    serve_host: str = Field(
+        "127.0.0.1", description="Address `bankml serve` listens on; loopback by default, "
+        "so nothing is exposed until an operator says so.")
+    serve_port: int = Field(8080, ge=1, le=65535, description="Port of `bankml serve`.")
+    serve_max_body_bytes: int = Field(
+        1_048_576, ge=1_024, description="Largest request body `bankml serve` reads (413 "
+        "beyond it).")
+    serve_token_cache_s: float = Field(
+        5.0, ge=0, le=300, description="How long `bankml serve` trusts an authenticated "
+        "token before reading it again; a revoked token stops working within this time.")
+
     @field_validator("metadata_url")
     @classmethod
     def _known_database(cls, url: str | None) -> str | None:

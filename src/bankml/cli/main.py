@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 
 from bankml import __version__
-from bankml.cli import audit, decisions, features, governance, models, users
+from bankml.cli import audit, decisions, endpoints, features, governance, models, users
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
 from bankml.cli.inventory import inventory
+from bankml.cli.serve import serve
 from bankml.cli.train import train
 from bankml.cli.validate import report_app, validate
 from bankml.core.errors import BankmlError
@@ -24,9 +25,11 @@ app.command()(demo)
 app.command()(inventory)
 app.command()(train)
 app.command()(validate)
+app.command()(serve)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
+app.add_typer(endpoints.app, name="endpoints")
 app.add_typer(features.app, name="features")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")

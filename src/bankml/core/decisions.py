@@ -253,12 +253,22 @@ def policy_from_description(described: Mapping[str, Any]) -> DecisionPolicy:
     fields = dict(described)
     kind = fields.pop("kind", PolicyKind.APPROVE_REFER_DECLINE)
     version = str(fields.pop("version"))
+    fields.pop("review", None)  # the endpoint's mode, recorded beside the cut-offs
     return make_policy(kind, version=version, cutoffs=fields)
+
+
+RECORD_SCHEMA = 2  # 1: decisions made from Python before endpoints existed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecisionRecord:
-    """Everything needed to explain and replay one decision, immutable once written."""
+    """Everything needed to explain and replay one decision, immutable once written.
+
+    Answers "what did the model see, which version was it, and would it say the same
+    again?": the endpoint version and policy, the model version and its artifact digest,
+    the exact input vector (lossless JSON), the request fields and online feature values
+    it was built from, the outcome with its reasons, and when and how fast it was made.
+    """
 
     decision_id: str
     decided_at: str
@@ -270,21 +280,71 @@ class DecisionRecord:
     score: float
     outcome: Outcome
     policy_json: str
+    endpoint: str | None = None  # None for schema 1
+    endpoint_version: int | None = None
+    route: str = "champion"
+    received_at: str | None = None
+    request_json: str = "{}"  # request-time fields as received (entity keys left out)
+    features_json: str = "{}"  # online values by pinned ref, which views knew the entity
+    reasons_json: str = "{}"  # adverse reasons with their explanation's provenance
+    requested_by: str = ""  # the principal (often an application) that asked
+    code_version: str = ""
+    latency_us: int = 0
+    schema_version: int = 1
 
     @property
     def inputs_sha256(self) -> str:
         return sha256_hex(self.inputs_json)
 
     @property
+    def model_ref(self) -> str:
+        return f"{self.model_name}@{self.model_version}"
+
+    @property
     def record_sha256(self) -> str:
-        """Digest of the whole record; the audit trail stores it, so edits are caught."""
-        return sha256_hex(canonical_json({
+        """Digest of the whole record; its batch's Merkle root (or, for schema 1, its own
+        audit event) holds it, so an edit is caught."""
+        fields: dict[str, object] = {
             "decision_id": self.decision_id, "decided_at": self.decided_at,
             "customer_pseudo_id": self.customer_pseudo_id, "model_name": self.model_name,
             "model_version": self.model_version, "artifact_sha256": self.artifact_sha256,
             "inputs": self.inputs_json, "score": self.score, "outcome": str(self.outcome),
             "policy": self.policy_json,
-        }))
+        }
+        if self.schema_version >= RECORD_SCHEMA:
+            fields |= {"endpoint": self.endpoint, "endpoint_version": self.endpoint_version,
+                       "route": self.route, "received_at": self.received_at,
+                       "request": self.request_json, "features": self.features_json,
+                       "reasons": self.reasons_json, "requested_by": self.requested_by,
+                       "code_version": self.code_version,
+                       "latency_us": self.latency_us, "schema_version": self.schema_version}
+        return sha256_hex(canonical_json(fields))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionBatch:
+    """Decisions committed together: one audit event records the batch's Merkle root."""
+
+    batch_id: int
+    committed_at: str
+    records: int
+    merkle_root: str
+    first_decided_at: str
+    last_decided_at: str
+    leaves: tuple[str, ...] = ()  # the records' sha256 in batch order
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionOverride:
+    """A person's different outcome for a logged decision, kept beside it, never over it."""
+
+    override_id: int
+    decision_id: str
+    outcome: Outcome
+    reason_code: str
+    comment: str
+    overridden_by: str
+    overridden_at: str
 
 
 def pseudonymise(customer_id: str, key: bytes) -> str:

@@ -55,9 +55,11 @@ class Permission(StrEnum):
     FINDING_CLOSE = "finding.close"
     EXCEPTION_GRANT = "exception.grant"
     ALERT_MANAGE = "alert.manage"
+    ENDPOINT_APPLY = "endpoint.apply"
     DECISION_MAKE = "decision.make"
     DECISION_READ = "decision.read"  # a decision's inputs: personal data
     DECISION_REPLAY = "decision.replay"
+    DECISION_OVERRIDE = "decision.override"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -83,11 +85,14 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.FINDING_CLOSE: frozenset({Role.VALIDATOR, Role.MODEL_RISK}),
     Permission.EXCEPTION_GRANT: frozenset({Role.MODEL_RISK}),
     Permission.ALERT_MANAGE: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
+    Permission.ENDPOINT_APPLY: frozenset({Role.ML_ENGINEER}),
     Permission.DECISION_MAKE: frozenset({Role.ML_ENGINEER}),
     Permission.DECISION_READ: frozenset({Role.ML_ENGINEER, Role.VALIDATOR, Role.MODEL_RISK,
                                          Role.AUDITOR}),
     Permission.DECISION_REPLAY: frozenset({Role.ML_ENGINEER, Role.VALIDATOR, Role.MODEL_RISK,
                                            Role.AUDITOR}),
+    # a person takes another outcome than the model's, on the record (the business decides)
+    Permission.DECISION_OVERRIDE: frozenset({Role.BUSINESS_OWNER}),
     Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
     Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
 }

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from bankml.core.audit import AuditEvent, ChainHead
-from bankml.core.decisions import DecisionRecord
+from bankml.core.decisions import DecisionBatch, DecisionOverride, DecisionRecord
+from bankml.core.endpoints import EndpointVersion
 from bankml.core.features import FeatureView, FeatureViewVersion
 from bankml.core.identity import ApiToken, Principal, RoleGrant
 from bankml.core.oversight import (
@@ -135,12 +136,52 @@ class ModelVersions(Protocol):
 
 
 class DecisionLog(Protocol):
-    def add(self, record: DecisionRecord) -> None: ...
+    """Append-only decision records; schema-2 records are written in batches whose Merkle
+    root an audit event repeats."""
+
+    def add(self, record: DecisionRecord) -> None:
+        """One schema-1 record (its own audit event vouches for it)."""
+
+    def add_batch(self, batch: DecisionBatch, records: Sequence[DecisionRecord],
+                  idempotency_keys: Sequence[str | None]) -> int:
+        """Store a batch and its records in order; returns the batch's number. Raises
+        ConflictError when an idempotency key of the endpoint is taken."""
 
     def get(self, decision_id: str) -> DecisionRecord:
         """Raises NotFoundError."""
 
+    def by_idempotency_key(self, endpoint: str, key: str) -> DecisionRecord | None: ...
+
     def count(self) -> int: ...
+
+    def records(self, *, endpoint: str | None = None, since: str | None = None,
+                until: str | None = None) -> Iterator[DecisionRecord]:
+        """Records in decision order, streamed; close the iterator if you stop early."""
+
+    def batches(self) -> dict[int, DecisionBatch]: ...
+
+    def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
+        """(batch, place in batch, record) of every schema-2 record in batch order."""
+
+    def add_override(self, override: DecisionOverride) -> int: ...
+
+    def overrides(self, decision_id: str) -> list[DecisionOverride]: ...
+
+
+class Endpoints(Protocol):
+    """Applied endpoint definitions, one row per version."""
+
+    def next_number(self, name: str) -> int: ...
+
+    def add(self, version: EndpointVersion) -> None: ...
+
+    def get(self, name: str, number: int) -> EndpointVersion:
+        """Raises NotFoundError."""
+
+    def latest(self, name: str) -> EndpointVersion:
+        """Raises NotFoundError."""
+
+    def all(self) -> list[EndpointVersion]: ...
 
 
 class Users(Protocol):
@@ -247,6 +288,9 @@ class Transaction(Protocol):
 
     @property
     def decisions(self) -> DecisionLog: ...
+
+    @property
+    def endpoints(self) -> Endpoints: ...
 
     @property
     def features(self) -> FeatureViews: ...

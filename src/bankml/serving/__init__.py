@@ -1,5 +1,10 @@
-"""Scoring requests into logged decisions, and replaying them."""
+"""Decisions in production: endpoints as data, the decision path, its durable log, replay."""
 
-from bankml.serving.decisions import DecisionService, Replay
+from bankml.serving.decisions import DecisionService
+from bankml.serving.endpoints import Applied, EndpointCatalog
+from bankml.serving.log import DecisionLogWriter
+from bankml.serving.replay import REPLAY_TOLERANCE, Replay
+from bankml.serving.runtime import LoadedEndpoint, Runtime
 
-__all__ = ["DecisionService", "Replay"]
+__all__ = ["REPLAY_TOLERANCE", "Applied", "DecisionLogWriter", "DecisionService",
+           "EndpointCatalog", "LoadedEndpoint", "Replay", "Runtime"]

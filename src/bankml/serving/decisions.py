@@ -1,140 +1,337 @@
-"""Score applicants, decide by policy, and log each decision before anyone sees it.
+"""The decision path, one service for HTTP, the CLI and Python alike.
 
-A decision record holds the model's artifact digest and the exact inputs it saw, so
-`replay` can rebuild the same score from the registry alone, long after the fact.
+request -> endpoint (champion now; rollouts add routes) -> request fields checked against
+the signature -> online features through the pinned view versions the champion trained on
+-> score -> the endpoint's policy (and mode) -> reason codes for adverse outcomes ->
+durable log (group commit, a Merkle root per batch) -> answer.
+
+A decision record holds what replay and monitoring need; `replay` rebuilds a decision
+from it, and `verify` re-scores a range of records and checks every batch's proof.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import time
 import uuid
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bankml.access import acting, require, viewing
+from bankml.access import acting, refuse, viewing
 from bankml.core.canonical import canonical_json, utc_timestamp
 from bankml.core.decisions import (
-    DecisionPolicy,
+    RECORD_SCHEMA,
+    DecisionOverride,
     DecisionRecord,
+    Outcome,
     policy_from_description,
     pseudonymise,
 )
-from bankml.core.errors import InvalidInputError
+from bankml.core.endpoints import MissingEntity, Mode
+from bankml.core.errors import BankmlError, InvalidInputError, UnavailableError
 from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore
+from bankml.explain import adverse_reasons
+from bankml.features.service import ServiceReads
 from bankml.registry import Registry
+from bankml.serving.log import DecisionLogWriter
+from bankml.serving.replay import REPLAY_TOLERANCE, Replay, reasons_of
+from bankml.serving.runtime import LoadedEndpoint, Runtime
 
-CUSTOMER_ID = "customer_id"
-# Scoring one row and scoring it inside a batch may differ in the last bits (BLAS sums in
-# another order); regulators accept |delta| <= 1e-9 for such models (TR-02).
-REPLAY_TOLERANCE = 1e-9
+Observe = Callable[[str, str, float], None]  # endpoint, stage, seconds
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Replay:
-    """A logged decision scored again from its recorded artifact and inputs."""
-
-    record: DecisionRecord
-    score: float
-    outcome: str
-
-    @property
-    def delta(self) -> float:
-        return abs(self.score - self.record.score)
-
-    @property
-    def is_bitwise_identical(self) -> bool:
-        return self.score == self.record.score and self.outcome == self.record.outcome
-
-    @property
-    def is_identical(self) -> bool:
-        """Same decision, and the score equal within `REPLAY_TOLERANCE`."""
-        return self.delta <= REPLAY_TOLERANCE and self.outcome == self.record.outcome
+def _ignore(_endpoint: str, _stage: str, _seconds: float) -> None:
+    return None
 
 
 class DecisionService:
-    def __init__(self, metadata: MetadataStore, registry: Registry, pseudonym_key: bytes,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._metadata, self._registry = metadata, registry
-        self._key, self._clock = pseudonym_key, clock
+    def __init__(self, metadata: MetadataStore, registry: Registry, *, runtime: Runtime,
+                 features: ServiceReads, log: DecisionLogWriter, pseudonym_key: bytes,
+                 code_version: str = "",
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 observe: Observe = _ignore) -> None:
+        self._metadata, self._registry, self._runtime = metadata, registry, runtime
+        self._features, self._log, self._key = features, log, pseudonym_key
+        self._code_version, self._clock, self._observe = code_version, clock, observe
 
-    def decide(self, by: Principal, model_ref: str, applicants: pd.DataFrame,
-               policy: DecisionPolicy) -> list[DecisionRecord]:
-        """Score every row of `applicants` (a `customer_id` column plus the model's inputs).
+    @property
+    def runtime(self) -> Runtime:
+        return self._runtime
 
-        Returns only once every decision and its audit event are committed together.
+    def observe(self, observe: Observe) -> None:
+        """Report each stage's duration to `observe` (metrics)."""
+        self._observe = observe
+
+    def decide(self, by: Principal, endpoint: str, requests: Sequence[Mapping[str, Any]], *,
+               idempotency_key: str | None = None) -> list[DecisionRecord]:
+        """Decide on each request and return only once every decision is durable.
+
+        With `idempotency_key` (one request only), a retry returns the decision made under
+        that key, never a second one.
         """
-        require(self._metadata, by, Permission.DECISION_MAKE, f"model:{model_ref}")
-        version = self._registry.get(model_ref)
-        _require_columns(applicants, [CUSTOMER_ID, *version.inputs])
-        inputs = applicants[version.inputs]
-        scores = self._registry.load(version).predict_proba(inputs)[:, 1]
+        return self.submit(by, endpoint, requests, idempotency_key=idempotency_key).result()
+
+    async def decide_async(self, by: Principal, endpoint: str,
+                           requests: Sequence[Mapping[str, Any]], *,
+                           idempotency_key: str | None = None) -> list[DecisionRecord]:
+        """`decide` for an event loop: the loop serves others while the log commits."""
+        return await asyncio.wrap_future(self.submit(by, endpoint, requests,
+                                                     idempotency_key=idempotency_key))
+
+    def submit(self, by: Principal, endpoint: str, requests: Sequence[Mapping[str, Any]], *,
+               idempotency_key: str | None = None) -> Future[list[DecisionRecord]]:
+        """Make the decisions and hand them to the log; the future resolves (to what the log
+        holds) once they are durable. Nothing may be answered before that."""
+        started = time.perf_counter()
+        received_at = utc_timestamp(self._clock())
+        self._check_caller(by, endpoint)
+        if idempotency_key is not None:
+            if len(requests) != 1:
+                raise InvalidInputError("Idempotency-Key", "goes with a single decision, not "
+                                        "a batch", rule="decision.idempotency_single")
+            with self._metadata.reading() as tx:
+                known = tx.decisions.by_idempotency_key(endpoint, idempotency_key)
+            if known is not None:
+                answered: Future[list[DecisionRecord]] = Future()
+                answered.set_result([known])
+                return answered
+        loaded = self._runtime.endpoint(endpoint)
+        if loaded.endpoint.mode == Mode.STOPPED:
+            raise UnavailableError(f"Endpoint {endpoint} is stopped by its owners (human "
+                                   "oversight); no decision is made.", rule="endpoint.stopped")
+        lap = self._stages(endpoint)
+        inputs = [loaded.schema.check(request, where=f"requests[{i}]" if len(requests) > 1
+                                      else "") for i, request in enumerate(requests)]
+        lap("validate")
+        features, provenance = self._online(loaded, requests)
+        lap("features")
+        frame = pd.DataFrame([{**row, **online} for row, online in zip(inputs, features,
+                                                                        strict=True)],
+                             columns=loaded.inputs)
+        scores = np.asarray(loaded.model.predict_proba(frame)[:, 1], dtype=np.float64)
+        lap("score")
+        outcomes = [loaded.policy.review if loaded.endpoint.mode == Mode.HUMAN_REVIEW
+                    else loaded.policy.decide(float(score)) for score in scores]
+        lap("policy")
+        reasons = self._reasons(loaded, frame, outcomes)
+        lap("reasons")
         decided_at = utc_timestamp(self._clock())
-        records = [
-            DecisionRecord(
-                decision_id=uuid.uuid4().hex, decided_at=decided_at,
-                customer_pseudo_id=pseudonymise(str(customer), self._key),
-                model_name=version.name, model_version=version.number,
-                artifact_sha256=version.artifact_sha256,
-                inputs_json=canonical_json(_plain_row(row)), score=float(score),
-                outcome=policy.decide(float(score)),
-                policy_json=canonical_json(policy.describe()),
-            )
-            for customer, row, score in zip(applicants[CUSTOMER_ID],
-                                            inputs.to_dict(orient="records"), scores,
-                                            strict=True)
-        ]
-        with acting(self._metadata, by, Permission.DECISION_MAKE,
-                    f"model:{version.ref}") as tx:
-            for record in records:
-                tx.decisions.add(record)
-                tx.audit.record(by.name, "decision.made", f"decision:{record.decision_id}", {
-                    "model": f"{record.model_name}@{record.model_version}",
-                    "artifact_sha256": record.artifact_sha256,
-                    "record_sha256": record.record_sha256, "outcome": str(record.outcome),
-                })
-        return records
+        latency_us = int((time.perf_counter() - started) * 1e6)
+        records = [self._record(loaded, request, by, row=row, score=score, outcome=outcome,
+                                reasons=reason, online=online, received_at=received_at,
+                                decided_at=decided_at, latency_us=latency_us)
+                   for request, row, score, outcome, reason, online in zip(
+                       requests, frame.to_dict(orient="records"), scores, outcomes, reasons,
+                       provenance, strict=True)]
+        logged = self._log.submit(records, [idempotency_key] * len(records))
+        logged.add_done_callback(lambda _: lap("log"))
+        return logged
 
     def get(self, by: Principal, decision_id: str) -> DecisionRecord:
         """A logged decision (its inputs are personal data: reading it is a permission)."""
         with viewing(self._metadata, by, Permission.DECISION_READ,
                      f"decision:{decision_id}") as tx:
-            return tx.decisions.get(decision_id)
+            record = tx.decisions.get(decision_id)
+        self._check_scope(by, record)
+        return record
+
+    def overrides(self, by: Principal, decision_id: str) -> list[DecisionOverride]:
+        with viewing(self._metadata, by, Permission.DECISION_READ,
+                     f"decision:{decision_id}") as tx:
+            return tx.decisions.overrides(decision_id)
+
+    def override(self, by: Principal, decision_id: str, *, outcome: Outcome | str,
+                 reason_code: str, comment: str) -> DecisionOverride:
+        """A person's different outcome, recorded against the decision, never replacing it."""
+        subject = f"decision:{decision_id}"
+        if not reason_code.strip() or not comment.strip():
+            raise InvalidInputError("reason_code" if not reason_code.strip() else "comment",
+                                    "an override needs a reason code and a comment",
+                                    rule="decision.override_justified")
+        try:
+            chosen = Outcome(outcome)
+        except ValueError:
+            raise InvalidInputError("outcome", f"{outcome!r} is not an outcome",
+                                    rule="decision.override_outcome") from None
+        with acting(self._metadata, by, Permission.DECISION_OVERRIDE, subject) as tx:
+            record = tx.decisions.get(decision_id)
+            allowed = policy_from_description(json.loads(record.policy_json)).outcomes
+            if chosen not in allowed or chosen == record.outcome:
+                raise InvalidInputError("outcome", f"{chosen} is not another outcome of this "
+                                        f"decision's policy ({', '.join(allowed)})",
+                                        rule="decision.override_outcome")
+            override = DecisionOverride(
+                override_id=0, decision_id=decision_id, outcome=chosen,
+                reason_code=reason_code, comment=comment, overridden_by=by.name,
+                overridden_at=utc_timestamp(self._clock()))
+            override_id = tx.decisions.add_override(override)
+            tx.audit.record(by.name, "decision.overridden", subject, {
+                "from": str(record.outcome), "to": str(chosen), "reason_code": reason_code,
+                "comment": comment, "record_sha256": record.record_sha256})
+        return DecisionOverride(**{**_fields(override), "override_id": override_id})
 
     def replay(self, by: Principal, decision_id: str) -> Replay:
-        """Re-score a logged decision from its artifact digest and recorded inputs (audited)."""
+        """Re-score a logged decision from its artifact and recorded inputs (audited)."""
         subject = f"decision:{decision_id}"
         with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
             record = tx.decisions.get(decision_id)
-        version = self._registry.get(f"{record.model_name}@{record.model_version}")
+            endpoint = (tx.endpoints.get(record.endpoint, record.endpoint_version)
+                        if record.endpoint is not None and record.endpoint_version else None)
+        self._check_scope(by, record)
+        version = self._registry.get(record.model_ref)
         inputs = pd.DataFrame([json.loads(record.inputs_json)], columns=version.inputs)
-        score = float(self._registry.load(version).predict_proba(inputs)[0, 1])
-        policy = policy_from_description(json.loads(record.policy_json))
-        replayed = Replay(record=record, score=score, outcome=str(policy.decide(score)))
+        model = self._runtime.model(version)
+        score = float(model.predict_proba(inputs)[0, 1])
+        described = json.loads(record.policy_json)
+        policy = policy_from_description(described)
+        outcome = policy.review if described.get("review") else policy.decide(score)
+        reasons: tuple[str, ...] | None = None
+        if endpoint is not None and endpoint.endpoint.reasons is not None:
+            loaded = self._runtime.load_version(endpoint, version)
+            reasons = tuple(r["code"] for r in self._reasons(
+                loaded, inputs, [Outcome(record.outcome)])[0])
+        replayed = Replay(record=record, score=score, outcome=str(outcome), reasons=reasons)
         with acting(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
             tx.audit.record(by.name, "decision.replayed", subject, {
                 "record_sha256": record.record_sha256, "score": score,
                 "outcome": replayed.outcome, "identical": replayed.is_identical})
         return replayed
 
+    # -- internals -----------------------------------------------------------------------
 
-def _require_columns(frame: pd.DataFrame, columns: list[str]) -> None:
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise InvalidInputError("applicants", f"missing column(s) {', '.join(missing)}; the "
-                                "model needs these inputs", rule="decision.inputs_complete")
+    def _check_caller(self, by: Principal, endpoint: str) -> None:
+        """The principal the interface authenticated may decide on this endpoint."""
+        subject = f"endpoint:{endpoint}"
+        if not by.can(Permission.DECISION_MAKE):
+            refuse(self._metadata, by, _denied(by, Permission.DECISION_MAKE), subject,
+                   permission=Permission.DECISION_MAKE)
+        if not by.may_call(endpoint):
+            try:
+                by.require_scope(endpoint)
+            except BankmlError as error:
+                refuse(self._metadata, by, error, subject, permission=Permission.DECISION_MAKE)
+
+    def _check_scope(self, by: Principal, record: DecisionRecord) -> None:
+        if record.endpoint is not None and not by.may_call(record.endpoint):
+            try:
+                by.require_scope(record.endpoint)
+            except BankmlError as error:
+                refuse(self._metadata, by, error, f"decision:{record.decision_id}",
+                       permission=Permission.DECISION_READ)
+
+    def _online(self, loaded: LoadedEndpoint, requests: Sequence[Mapping[str, Any]]
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each request's feature values from the online store, and what was read."""
+        if not loaded.features:
+            return [{} for _ in requests], [{} for _ in requests]
+        entities = [{key: request[key] for key in loaded.endpoint.entity}
+                    for request in requests]
+        found = self._features.get_online_features(entities, list(loaded.features.values()))
+        values, provenance = [], []
+        for index, (row, known) in enumerate(zip(found.rows, found.found, strict=True)):
+            online = {name: row.get(name) for name in loaded.features}
+            defaults = not all(known.values())
+            if defaults:
+                if loaded.endpoint.missing_entity == MissingEntity.REFUSE:
+                    unknown = ", ".join(view for view, flag in known.items() if not flag)
+                    where = f"requests[{index}]." if len(requests) > 1 else ""
+                    raise InvalidInputError(f"{where}{loaded.endpoint.entity[0]}",
+                                            f"{entities[index]} is not in the online store "
+                                            f"({unknown}); this endpoint refuses unknown "
+                                            "customers", rule="decision.entity_known")
+                online = {name: loaded.endpoint.defaults.get(name, value)
+                          for name, value in online.items()}
+            values.append(online)
+            provenance.append({"values": {loaded.features[name]: value
+                                          for name, value in online.items()},
+                               "found": known, "defaults_used": defaults})
+        return values, provenance
+
+    def _reasons(self, loaded: LoadedEndpoint, frame: pd.DataFrame,
+                 outcomes: Sequence[Outcome | str]) -> list[list[dict[str, Any]]]:
+        """Reason codes for adverse outcomes, each with its explanation's provenance."""
+        none: list[list[dict[str, Any]]] = [[] for _ in outcomes]
+        if loaded.explainer is None or loaded.catalogue is None:
+            return none
+        adverse = [i for i, outcome in enumerate(outcomes)
+                   if Outcome(outcome) in loaded.policy.adverse]
+        if not adverse:
+            return none
+        explanation = loaded.explainer.explain(frame.iloc[adverse])
+        top = loaded.endpoint.reasons.top if loaded.endpoint.reasons else 0
+        for row, index in enumerate(adverse):
+            none[index] = [
+                {"code": r.code, "text": r.text, "contribution": r.contribution}
+                for r in adverse_reasons(explanation.contributions(row), loaded.catalogue,
+                                         n=top, directions=explanation.directions(row))]
+        return none
+
+    def _record(self, loaded: LoadedEndpoint, request: Mapping[str, Any], by: Principal, *,
+                row: Mapping[Hashable, Any], score: float, outcome: Outcome | str,
+                reasons: list[dict[str, Any]], online: dict[str, Any],
+                received_at: str, decided_at: str, latency_us: int) -> DecisionRecord:
+        entity = loaded.endpoint.entity
+        customer = "|".join(str(request[key]) for key in entity)
+        explainer = loaded.explainer
+        return DecisionRecord(
+            decision_id=uuid.uuid4().hex, decided_at=decided_at, received_at=received_at,
+            customer_pseudo_id=pseudonymise(customer, self._key),
+            endpoint=loaded.version.name, endpoint_version=loaded.version.number,
+            model_name=loaded.model_version.name, model_version=loaded.model_version.number,
+            artifact_sha256=loaded.model_version.artifact_sha256, route="champion",
+            inputs_json=canonical_json(_plain(row)),
+            request_json=canonical_json({k: v for k, v in request.items()
+                                         if k not in entity}),
+            features_json=canonical_json(online),
+            policy_json=canonical_json({**loaded.policy.describe(),
+                                        "kind": str(loaded.policy.kind),
+                                        "review": loaded.endpoint.mode == Mode.HUMAN_REVIEW}),
+            score=float(score), outcome=Outcome(outcome),
+            reasons_json=canonical_json({} if loaded.catalogue is None or explainer is None
+                                        else {"codes": reasons,
+                                              "catalogue_sha256": loaded.catalogue.sha256,
+                                              "method": str(explainer.method),
+                                              "background_sha256": explainer.background.sha256}),
+            code_version=self._code_version, latency_us=latency_us,
+            schema_version=RECORD_SCHEMA, requested_by=by.name)
+
+    def _stages(self, endpoint: str) -> Callable[[str], None]:
+        last = [time.perf_counter()]
+
+        def lap(stage: str) -> None:
+            now = time.perf_counter()
+            self._observe(endpoint, stage, now - last[0])
+            last[0] = now
+        return lap
 
 
-def _plain_row(row: Mapping[Hashable, Any]) -> dict[str, Any]:
+def _denied(by: Principal, permission: Permission) -> BankmlError:
+    try:
+        by.require(permission)
+    except BankmlError as error:
+        return error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fields(override: DecisionOverride) -> dict[str, Any]:
+    return {name: getattr(override, name) for name in override.__dataclass_fields__}
+
+
+def _plain(row: Mapping[Hashable, Any]) -> dict[str, Any]:
     """JSON-ready values: numpy scalars unwrapped, missing numbers as null."""
     plain = {}
     for key, value in row.items():
         item = value.item() if isinstance(value, np.generic) else value
         plain[str(key)] = None if isinstance(item, float) and math.isnan(item) else item
     return plain
+
+
+__all__ = ["REPLAY_TOLERANCE", "DecisionService", "Replay", "reasons_of"]

@@ -23,6 +23,13 @@ def code_version() -> dict[str, Any]:
     return {"bankml": installed, "git_commit": _git_commit()}
 
 
+def describe_code() -> str:
+    """bankml's version, and its commit when known: `0.1.0+3f2a9c1`."""
+    found = code_version()
+    commit = found.get("git_commit")
+    return f"{found['bankml']}+{str(commit)[:12]}" if commit else str(found["bankml"])
+
+
 def dependency_versions() -> dict[str, str]:
     found = {}
     for name in DEPENDENCIES:

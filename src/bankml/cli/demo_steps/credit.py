@@ -1,34 +1,29 @@
-"""Demo steps on German credit: train from a spec, registry, decisions, replay, reasons."""
+"""Demo steps on German credit: train from a spec, registry, the endpoint, decisions,
+replay and reasons."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-
-import pandas as pd
+from typing import Any
 
 from bankml.cli.app import console
 from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome
+from bankml.core.errors import BankmlError
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.datasets import ExampleData, german_credit
-from bankml.explain import (
-    adverse_reasons,
-    example_catalogue_text,
-    explainer_for,
-    load_catalogue,
-    sample_background,
-)
 from bankml.platform import Platform
-from bankml.serving.decisions import CUSTOMER_ID, Replay
+from bankml.serving import Replay
 
 SPEC = Path(str(files("bankml") / "examples" / "german_credit_pd.yaml"))
 APPLICANTS = 100
 OUT_OF_TIME_FROM = "2024-07-01"  # the example spec's split: later applications are unseen
-POLICY = CutoffPolicy(version="demo-cutoffs-1", approve_below=0.15, decline_from=0.45)
+ENDPOINT = Path(str(files("bankml") / "examples" / "german_credit_pd_endpoint.yaml"))
 
 
 @dataclass(frozen=True)
@@ -66,42 +61,76 @@ def curate(platform: Platform, version: ModelVersion,
     return card_path, reproduction.verdict
 
 
+def serve(platform: Platform, people: dict[str, Principal]) -> str:
+    """The endpoint that decides with the champion: applied by the ML engineer."""
+    applied = platform.endpoints.apply(people["eli"], ENDPOINT)
+    endpoint = applied.version.endpoint
+    console.print(f"$ bankml endpoints apply examples/{ENDPOINT.name}   # as eli\n"
+                  f"Endpoint [bold]{applied.version.ref}[/] (digest "
+                  f"{applied.version.digest[:12]}...) decides with {endpoint.model}@champion: "
+                  f"approve below PD {endpoint.cutoffs['approve_below']:.0%}, decline from "
+                  f"{endpoint.cutoffs['decline_from']:.0%}, the top reasons on every decline.")
+    return applied.version.name
+
+
 def decide(platform: Platform, version: ModelVersion, data: ExampleData,
-           people: dict[str, Principal]) -> Decided:
+           people: dict[str, Principal], endpoint: str) -> Decided:
+    """Applicants decided through the endpoint, one refused for a value never seen, and a
+    decline replayed from its record."""
     recent = data.frame[data.frame[german_credit.DATE] >= OUT_OF_TIME_FROM]
-    applicants = recent.head(APPLICANTS).rename(columns={"row_id": CUSTOMER_ID})
-    records = platform.decisions.decide(people["eli"], version.ref, applicants, POLICY)
+    requests = [_request(row, version) for row in recent.to_dict(orient="records")]
+    fits = [r for r in requests if _within(r, version)][:APPLICANTS]
+    records = platform.decisions.decide(people["eli"], endpoint, fits)
     outcomes = Counter(record.outcome for record in records)
-    console.print(f"{len(records)} decisions under policy {POLICY.version} (approve below PD "
-                  f"{POLICY.approve_below:.0%}, decline from {POLICY.decline_from:.0%}), each "
-                  "logged with the artifact digest and its exact inputs:")
-    for outcome in POLICY.outcomes:
+    console.print(f"{len(records)} applications decided through {endpoint}, each logged "
+                  "durably (its batch's Merkle root on the audit trail) with the endpoint and "
+                  "model versions, the artifact digest and the exact inputs:")
+    for outcome in CutoffPolicy.outcomes:
         share = outcomes[outcome] / len(records)
         console.print(f"  {outcome:<8} {outcomes[outcome]:>4}  {'#' * round(share * 40)}")
+    odd = next((r for r in requests if not _within(r, version)), None)
+    if odd is not None:
+        try:
+            platform.decisions.decide(people["eli"], endpoint, [odd])
+        except BankmlError as refused:
+            console.print(f"An application with a value the model never saw is refused, not "
+                          f"guessed at ({refused.rule}): {refused}")
     declined = next((r for r in records if r.outcome == Outcome.DECLINE), records[0])
     replay = platform.decisions.replay(people["aude"], declined.decision_id)
     verdict = "[green]identical[/]" if replay.is_identical else "[red]DIFFERENT[/]"
-    console.print(f"Replaying decision {declined.decision_id}: logged PD {declined.score:.6f} "
-                  f"({declined.outcome}); from the registry: {replay.score:.6f} "
-                  f"({replay.outcome}) -> {verdict} (|delta| {replay.delta:.1e}).")
+    console.print(f"Replaying decision {declined.decision_id} (as aude, auditor): logged PD "
+                  f"{declined.score:.6f} ({declined.outcome}); from the registry: "
+                  f"{replay.score:.6f} ({replay.outcome}) -> {verdict} "
+                  f"(|delta| {replay.delta:.1e}).")
     return Decided(records, declined, replay)
 
 
-def explain_decline(platform: Platform, version: ModelVersion, data: ExampleData,
-                    declined: DecisionRecord) -> None:
-    """The adverse-action reasons for a logged decline, from its exact logged inputs."""
-    earlier = data.frame[data.frame[german_credit.DATE] < OUT_OF_TIME_FROM]
-    background = sample_background(earlier[version.inputs], rows=200, seed=0)
-    explainer = explainer_for(platform.registry.load(version), background,
-                              features=version.inputs)
-    logged = pd.DataFrame([json.loads(declined.inputs_json)], columns=version.inputs)
-    explanation = explainer.explain(logged)
-    catalogue = load_catalogue(example_catalogue_text(), inputs=version.inputs)
-    reasons = adverse_reasons(explanation.contributions(0), catalogue,
-                              directions=explanation.directions(0))
-    console.print(f"SHAP ({explanation.method}, {explanation.explainer_version}) against the "
-                  f"mean log-odds {explanation.expected_value:.3f} of a {background.rows}-row "
-                  f"training background (sha256 {background.sha256[:12]}...); catalogue "
-                  f"{catalogue.name} (sha256 {catalogue.sha256[:12]}...):")
-    for reason in reasons:
-        console.print(f"  {reason.code}  {reason.text}  (+{reason.contribution:.2f})")
+def explain_decline(declined: DecisionRecord) -> None:
+    """The adverse-action reasons the decision service gave, as logged with the decision."""
+    given = json.loads(declined.reasons_json)
+    console.print(f"Reasons logged with decision {declined.decision_id} (method "
+                  f"{given['method']}, background sha256 {given['background_sha256'][:12]}..., "
+                  f"catalogue sha256 {given['catalogue_sha256'][:12]}...):")
+    for reason in given["codes"]:
+        console.print(f"  {reason['code']}  {reason['text']}  (+{reason['contribution']:.2f})")
+
+
+def _request(row: dict[Hashable, Any], version: ModelVersion) -> dict[str, Any]:
+    return {"customer_id": str(row["row_id"]),
+            **{name: _plain(row[name]) for name in version.inputs}}
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _within(request: dict[str, Any], version: ModelVersion) -> bool:
+    """Whether every value is one the model saw in training (the endpoint refuses others)."""
+    for spec in version.signature.inputs:
+        value = request[spec.name]
+        if spec.categories is not None and value not in spec.categories:
+            return False
+        if spec.minimum is not None and spec.maximum is not None and not (
+                spec.minimum <= value <= spec.maximum):
+            return False
+    return True

@@ -1,13 +1,29 @@
-"""The decision log in SQL: append-only, one row per decision."""
+"""The decision log in SQL: append-only records, written in batches a Merkle root vouches for."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from bankml.core.decisions import DecisionRecord, Outcome
+from bankml.core.decisions import (
+    RECORD_SCHEMA,
+    DecisionBatch,
+    DecisionOverride,
+    DecisionRecord,
+    Outcome,
+)
 from bankml.core.errors import DuplicateError, NotFoundError
-from bankml.stores.sql.tables import decisions
+from bankml.stores.sql.tables import decision_batches, decision_overrides, decisions
+
+STREAM_BATCH = 2_000
+RECORD_COLUMNS = ("decision_id", "decided_at", "customer_pseudo_id", "model_name",
+                  "model_version", "artifact_sha256", "inputs_json", "score", "outcome",
+                  "policy_json", "schema_version", "endpoint", "endpoint_version", "route",
+                  "received_at", "request_json", "features_json", "reasons_json",
+                  "requested_by", "code_version", "latency_us")
 
 
 class SqlDecisionLog:
@@ -15,27 +31,109 @@ class SqlDecisionLog:
         self._connection = connection
 
     def add(self, record: DecisionRecord) -> None:
+        """One record of schema 1, vouched for by its own audit event."""
         try:
-            self._connection.execute(insert(decisions).values(
-                decision_id=record.decision_id, decided_at=record.decided_at,
-                customer_pseudo_id=record.customer_pseudo_id,
-                model_name=record.model_name, model_version=record.model_version,
-                artifact_sha256=record.artifact_sha256, inputs_json=record.inputs_json,
-                score=record.score, outcome=str(record.outcome),
-                policy_json=record.policy_json,
-            ))
+            self._connection.execute(insert(decisions).values(**_row(record)))
         except IntegrityError as exc:
             raise DuplicateError(f"Decision {record.decision_id} is logged already.") from exc
+
+    def add_batch(self, batch: DecisionBatch, records: Sequence[DecisionRecord],
+                  idempotency_keys: Sequence[str | None]) -> int:
+        """Store a batch and its records in order; returns the batch's number."""
+        result = self._connection.execute(insert(decision_batches).values(
+            committed_at=batch.committed_at, records=batch.records,
+            merkle_root=batch.merkle_root, first_decided_at=batch.first_decided_at,
+            last_decided_at=batch.last_decided_at, leaves=",".join(batch.leaves)))
+        batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        rows = [{**_row(record), "batch_id": batch_id, "batch_index": index,
+                 "idempotency_key": key}
+                for index, (record, key) in enumerate(zip(records, idempotency_keys,
+                                                          strict=True))]
+        self._connection.execute(insert(decisions), rows)
+        return batch_id
 
     def get(self, decision_id: str) -> DecisionRecord:
         row = self._connection.execute(
             select(decisions).where(decisions.c.decision_id == decision_id)).one_or_none()
         if row is None:
-            raise NotFoundError("decision", decision_id)
-        values = row._asdict()
-        values["outcome"] = Outcome(values["outcome"])
-        return DecisionRecord(**values)
+            raise NotFoundError("decision", decision_id, field="decision_id")
+        return _record(row._asdict())
+
+    def by_idempotency_key(self, endpoint: str, key: str) -> DecisionRecord | None:
+        row = self._connection.execute(select(decisions).where(
+            decisions.c.endpoint == endpoint, decisions.c.idempotency_key == key)).one_or_none()
+        return None if row is None else _record(row._asdict())
 
     def count(self) -> int:
         return int(self._connection.execute(
             select(func.count()).select_from(decisions)).scalar_one())
+
+    def records(self, *, endpoint: str | None = None, since: str | None = None,
+                until: str | None = None) -> Iterator[DecisionRecord]:
+        """Records in the order they were decided, streamed."""
+        query = select(decisions).order_by(decisions.c.decided_at, decisions.c.decision_id)
+        if endpoint is not None:
+            query = query.where(decisions.c.endpoint == endpoint)
+        if since is not None:
+            query = query.where(decisions.c.decided_at >= since)
+        if until is not None:
+            query = query.where(decisions.c.decided_at < until)
+        result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
+        try:
+            for row in result:
+                yield _record(row._asdict())
+        finally:
+            result.close()
+
+    def batches(self) -> dict[int, DecisionBatch]:
+        """Every committed batch by its number."""
+        return {row.batch_id: _batch(row._asdict())
+                for row in self._connection.execute(select(decision_batches))}
+
+    def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
+        """(batch number, place in batch, record) of every schema-2 record, in batch order
+        (records without a batch, which no proof vouches for, first), streamed."""
+        query = (select(decisions).where(decisions.c.schema_version >= RECORD_SCHEMA)
+                 .order_by(decisions.c.batch_id, decisions.c.batch_index))
+        result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
+        try:
+            for row in result:
+                values = row._asdict()
+                yield values["batch_id"], values["batch_index"], _record(values)
+        finally:
+            result.close()
+
+    def add_override(self, override: DecisionOverride) -> int:
+        result = self._connection.execute(insert(decision_overrides).values(
+            decision_id=override.decision_id, outcome=str(override.outcome),
+            reason_code=override.reason_code, comment=override.comment,
+            overridden_by=override.overridden_by, overridden_at=override.overridden_at))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def overrides(self, decision_id: str) -> list[DecisionOverride]:
+        rows = self._connection.execute(select(decision_overrides).where(
+            decision_overrides.c.decision_id == decision_id)
+            .order_by(decision_overrides.c.override_id))
+        return [DecisionOverride(override_id=r.override_id, decision_id=r.decision_id,
+                                 outcome=Outcome(r.outcome), reason_code=r.reason_code,
+                                 comment=r.comment, overridden_by=r.overridden_by,
+                                 overridden_at=r.overridden_at) for r in rows]
+
+
+def _row(record: DecisionRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in RECORD_COLUMNS}
+    values["outcome"] = str(record.outcome)
+    return values
+
+
+def _record(values: dict[str, Any]) -> DecisionRecord:
+    return DecisionRecord(**{name: values[name] for name in RECORD_COLUMNS
+                             if name != "outcome"}, outcome=Outcome(values["outcome"]))
+
+
+def _batch(values: dict[str, Any]) -> DecisionBatch:
+    return DecisionBatch(batch_id=values["batch_id"], committed_at=values["committed_at"],
+                         records=values["records"], merkle_root=values["merkle_root"],
+                         first_decided_at=values["first_decided_at"],
+                         last_decided_at=values["last_decided_at"],
+                         leaves=tuple(values["leaves"].split(",")) if values["leaves"] else ())

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from bankml.core.errors import SchemaOutdatedError, StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
+from bankml.stores.sql.endpoints import SqlEndpoints
 from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine, read_only
 from bankml.stores.sql.errors import translated_errors
 from bankml.stores.sql.features import SqlFeatureViews
@@ -28,6 +29,7 @@ class SqlTransaction:
     audit: SqlAuditLog
     models: SqlModelVersions
     decisions: SqlDecisionLog
+    endpoints: SqlEndpoints
     features: SqlFeatureViews
     users: SqlUsers
     tokens: SqlTokens
@@ -39,6 +41,7 @@ class SqlTransaction:
            *, writable: bool) -> SqlTransaction:
         return cls(audit=SqlAuditLog(connection, clock, writable=writable),
                    models=SqlModelVersions(connection), decisions=SqlDecisionLog(connection),
+                   endpoints=SqlEndpoints(connection),
                    features=SqlFeatureViews(connection),
                    users=SqlUsers(connection), tokens=SqlTokens(connection),
                    oversight=SqlOversight(connection),

@@ -135,12 +135,76 @@ decisions = Table(
     Column("score", Float(precision=53), nullable=False),
     Column("outcome", String(20), nullable=False),
     Column("policy_json", Text, nullable=False),
+    # schema 2 (decisions made through endpoints); schema 1 rows keep the defaults
+    Column("schema_version", Integer, nullable=False, server_default="1"),
+    Column("endpoint", String(100), nullable=True),
+    Column("endpoint_version", Integer, nullable=True),
+    Column("route", String(20), nullable=False, server_default="champion"),
+    Column("received_at", String(32), nullable=True),
+    Column("request_json", Text, nullable=False, server_default="{}"),
+    Column("features_json", Text, nullable=False, server_default="{}"),
+    Column("reasons_json", Text, nullable=False, server_default="{}"),
+    Column("requested_by", String(63), nullable=False, server_default=""),
+    Column("code_version", String(100), nullable=False, server_default=""),
+    Column("latency_us", Integer, nullable=False, server_default="0"),
+    # the batch whose Merkle root vouches for the record, and the record's place in it
+    Column("batch_id", Integer, ForeignKey("decision_batches.batch_id",
+                                           name="fk_decisions_batch"), nullable=True),
+    Column("batch_index", Integer, nullable=True),
+    Column("idempotency_key", String(200), nullable=True),
     Index("ix_decisions_customer", "customer_pseudo_id"),
     Index("ix_decisions_model", "model_name", "model_version"),
+    Index("ix_decisions_endpoint", "endpoint", "decided_at"),
+    Index("ix_decisions_batch", "batch_id", "batch_index"),
+    # a retried request carrying the same key finds its decision, never makes a second
+    Index("ux_decisions_idempotency", "endpoint", "idempotency_key", unique=True,
+          **_where("idempotency_key IS NOT NULL")),
     _version_of("decisions", "model_name", "model_version"),
 )
 
-APPEND_ONLY_TABLES = ("audit_events", "decisions", "model_stage_changes")
+# One row per committed batch of decisions: its size and the Merkle root over its
+# records, which the batch's audit event repeats (so the chain vouches for every record).
+decision_batches = Table(
+    "decision_batches", metadata,
+    Column("batch_id", Integer, primary_key=True, autoincrement=True),
+    Column("committed_at", String(32), nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("merkle_root", String(64), nullable=False),
+    Column("first_decided_at", String(32), nullable=False),
+    Column("last_decided_at", String(32), nullable=False),
+    # the records' digests in order: with the root in the audit event they name an edit
+    Column("leaves", Text, nullable=False),
+)
+
+# Overrides are recorded against a decision, never replacing it (SR 11-7 override analysis).
+decision_overrides = Table(
+    "decision_overrides", metadata,
+    Column("override_id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(64), ForeignKey("decisions.decision_id",
+                                                 name="fk_decision_overrides_decision"),
+           nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("reason_code", String(50), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("overridden_by", String(63), nullable=False),
+    Column("overridden_at", String(32), nullable=False),
+)
+
+endpoint_versions = Table(
+    "endpoint_versions", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(64), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(63), nullable=False),
+    Index("ix_endpoint_versions_digest", "name", "digest"),
+)
+
+APPEND_ONLY_TABLES = ("audit_events", "decisions", "model_stage_changes", "decision_batches",
+                      "decision_overrides")
 
 feature_view_versions = Table(
     "feature_view_versions", metadata,

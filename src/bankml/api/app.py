@@ -1,0 +1,74 @@
+"""The HTTP service: decisions, the Open Inference Protocol, management, metrics.
+
+`create_app()` opens the platform the settings name when the server starts and closes it
+(flushing the decision log) when it stops; `bankml serve` runs it on uvicorn.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from bankml import __version__
+from bankml.api import decisions, endpoints, management, oip
+from bankml.api.auth import Authenticator
+from bankml.api.limits import BodyLimit
+from bankml.api.metrics import Metrics
+from bankml.api.problems import install, problem
+from bankml.platform import Platform
+from bankml.serving.log import Committed
+from bankml.settings import Settings, load_settings
+
+DESCRIPTION = """The decisions service of bankml: one process hosts many endpoints.
+
+Every call needs `Authorization: Bearer bml_...` (the health checks excepted). Every
+error is RFC 9457 `application/problem+json` with the `rule` it enforces and, where one
+input is at fault, its `field`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    chosen = settings or load_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform = Platform.from_settings(chosen)
+        platform.decision_log.on_commit(lambda done: metrics.batch_size.observe(done.records))
+        platform.decisions.observe(metrics.observe_stage)
+        app.state.platform = platform
+        app.state.authenticator = Authenticator(platform.identity.authenticate,
+                                                ttl_s=chosen.serve_token_cache_s)
+        # what start-up built lives as long as the server: keep it out of full collections
+        gc.freeze()
+        try:
+            yield
+        finally:
+            platform.close()
+
+    app = FastAPI(title="bankml", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.metrics = metrics
+    install(app, count=metrics.count_error)
+
+    @app.exception_handler(decisions.MalformedBody)
+    async def malformed(request: Request, error: decisions.MalformedBody) -> JSONResponse:
+        metrics.count_error("request.json", 400)
+        return problem(400, f"The body is not valid JSON: {error}", rule="request.json",
+                       instance=request.url.path)
+
+    @app.get("/metrics", include_in_schema=False)
+    def scrape() -> Response:
+        body, media_type = metrics.exposition()
+        return Response(body, media_type=media_type)
+
+    for router in (decisions.router, endpoints.router, oip.router, management.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=chosen.serve_max_body_bytes)
+    return app
+
+
+__all__ = ["Committed", "create_app"]

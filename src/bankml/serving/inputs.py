@@ -1,0 +1,89 @@
+"""What a served version takes: features from the online store, fields from the request.
+
+A version trained on feature refs reads those exact view versions online (recorded in its
+manifest as `view@N:feature`); every other input comes with the request. Request values
+are checked against the version's signature: numbers within the range seen in training,
+categories among those seen, nothing missing, nothing extra.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bankml.core.errors import InvalidInputError
+from bankml.core.registry import InputField, ModelVersion
+
+NUMERIC = frozenset({"int64", "int32", "float64", "float32", "int8", "int16", "uint8",
+                     "Int64", "Float64", "bool"})
+
+
+def feature_inputs(version: ModelVersion) -> dict[str, str]:
+    """Input name -> pinned feature ref (`view@N:feature`) it is read from online."""
+    recorded: dict[str, str] = dict(version.manifest.get("feature_refs", {}))
+    pinned = {ref.split(":", 1)[1]: ref for ref in recorded.values()}
+    return {name: pinned[name] for name in version.inputs if name in pinned}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSchema:
+    """The fields a request must carry: entity keys, then the version's request inputs."""
+
+    entity: tuple[str, ...]
+    fields: tuple[InputField, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.entity, *(f.name for f in self.fields))
+
+    def check(self, request: Mapping[str, Any], *, where: str = "") -> dict[str, Any]:
+        """The request's model inputs, checked; InvalidInputError names field and rule."""
+        prefix = f"{where}." if where else ""
+        missing = [name for name in self.names if name not in request]
+        if missing:
+            raise InvalidInputError(f"{prefix}{missing[0]}", "is required by this endpoint "
+                                    f"(it takes {', '.join(self.names)})",
+                                    rule="decision.field_required")
+        extra = sorted(set(request) - set(self.names))
+        if extra:
+            raise InvalidInputError(f"{prefix}{extra[0]}", "is not a field of this endpoint "
+                                    f"(it takes {', '.join(self.names)})",
+                                    rule="decision.field_known")
+        for key in self.entity:
+            if not isinstance(request[key], str | int) or isinstance(request[key], bool):
+                raise InvalidInputError(f"{prefix}{key}", "identifies the customer: give a "
+                                        "string or a whole number", rule="decision.entity_key")
+        return {spec.name: _checked(spec, request[spec.name], f"{prefix}{spec.name}")
+                for spec in self.fields}
+
+
+def request_schema(version: ModelVersion, entity: Sequence[str]) -> RequestSchema:
+    from_store = feature_inputs(version)
+    return RequestSchema(entity=tuple(entity), fields=tuple(
+        spec for spec in version.signature.inputs if spec.name not in from_store))
+
+
+def _checked(spec: InputField, value: Any, field: str) -> Any:
+    if value is None:
+        return None  # a gap the model's imputation was trained for
+    if spec.categories is not None:
+        if not isinstance(value, str) or value not in spec.categories:
+            seen = ", ".join(spec.categories[:8]) + (" ..." if len(spec.categories) > 8 else "")
+            raise InvalidInputError(field, f"{value!r} is not a category the model was "
+                                    f"trained on ({seen})", rule="decision.category_known")
+        return value
+    if spec.dtype not in NUMERIC:
+        return value  # a version registered by hand knows only its input names
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(field, f"{value!r} is not a number ({spec.dtype})",
+                                rule="decision.field_type")
+    if not math.isfinite(value):
+        raise InvalidInputError(field, f"{value!r} is not a finite number",
+                                rule="decision.field_type")
+    low, high = spec.minimum, spec.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise InvalidInputError(field, f"{value} is outside the range the model was trained "
+                                f"on [{low}, {high}]", rule="decision.value_in_range")
+    return value

@@ -1,0 +1,134 @@
+"""Endpoints loaded for serving: the champion's model, its inputs, policy and explainer.
+
+Everything a decision needs is prepared once and cached. Artifacts are immutable, so a
+loaded model is kept by its sha256 (verified once, when it is first loaded) and an
+explainer by the model and background digests. Which endpoint version and which champion
+are current is read again at most every `max_age_s` seconds, so a newly applied endpoint
+or a promoted champion reaches every worker within that time.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from bankml.core.decisions import DecisionPolicy
+from bankml.core.endpoints import Endpoint, EndpointVersion
+from bankml.core.errors import ConflictError
+from bankml.core.ports import ArtifactStore, MetadataStore
+from bankml.core.registry import ModelVersion
+from bankml.explain import Explainer, Method, ReasonCatalogue, explainer_for, load_catalogue
+from bankml.explain.background import sample_background
+from bankml.features.caches import LruCache
+from bankml.registry import Registry
+from bankml.serving.endpoints import champion_of
+from bankml.serving.inputs import RequestSchema, feature_inputs, request_schema
+
+MAX_AGE_S = 2.0  # how stale "which version is current" may be in one worker
+MODELS = 64  # loaded artifacts kept per process
+BACKGROUND_ROWS, BACKGROUND_SEED = 200, 0  # the reference rows reasons are measured from
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedEndpoint:
+    """One endpoint version bound to the champion it serves, ready to decide."""
+
+    version: EndpointVersion
+    endpoint: Endpoint
+    model_version: ModelVersion
+    model: Any  # ScoringModel or a scikit-learn classifier: predict_proba(frame)
+    schema: RequestSchema
+    features: dict[str, str]  # model input -> pinned ref read from the online store
+    policy: DecisionPolicy
+    catalogue: ReasonCatalogue | None
+    explainer: Explainer | None
+
+    @property
+    def inputs(self) -> list[str]:
+        return self.model_version.inputs
+
+
+@dataclass(slots=True)
+class _Entry:
+    loaded: LoadedEndpoint
+    checked: float
+
+
+class Runtime:
+    """The loaded endpoints of one process."""
+
+    def __init__(self, metadata: MetadataStore, registry: Registry, artifacts: ArtifactStore,
+                 *, max_age_s: float = MAX_AGE_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._metadata, self._registry, self._artifacts = metadata, registry, artifacts
+        self._max_age_s, self._monotonic = max_age_s, monotonic
+        self._entries: dict[str, _Entry] = {}
+        self._models: LruCache[str, Any] = LruCache(MODELS)
+        self._explainers: LruCache[tuple[str, str, str], Explainer] = LruCache(MODELS)
+
+    def endpoint(self, name: str) -> LoadedEndpoint:
+        """The endpoint as it is now (at most `max_age_s` old in this process)."""
+        entry = self._entries.get(name)
+        now = self._monotonic()
+        if entry is not None and now - entry.checked < self._max_age_s:
+            return entry.loaded
+        with self._metadata.reading() as tx:
+            version = tx.endpoints.latest(name)
+        champion = champion_of(self._registry, version.endpoint.model)
+        if (entry is not None and entry.loaded.version.digest == version.digest
+                and entry.loaded.model_version.ref == champion.ref):
+            entry.checked = now
+            return entry.loaded
+        loaded = self._load(version, champion)
+        self._entries[name] = _Entry(loaded, now)
+        return loaded
+
+    def load_version(self, version: EndpointVersion, model_version: ModelVersion
+                     ) -> LoadedEndpoint:
+        """A given endpoint version with a given model version (replays use this)."""
+        return self._load(version, model_version)
+
+    def model(self, version: ModelVersion) -> Any:
+        found = self._models.get(version.artifact_sha256)
+        if found is None:
+            found = self._registry.load(version)  # digest checked here, once
+            self._models.put(version.artifact_sha256, found)
+        return found
+
+    def _load(self, version: EndpointVersion, champion: ModelVersion) -> LoadedEndpoint:
+        endpoint = version.endpoint
+        catalogue = explainer = None
+        if endpoint.reasons is not None:
+            catalogue = load_catalogue(endpoint.reasons.catalogue, inputs=champion.inputs)
+            explainer = self._explainer(champion)
+        return LoadedEndpoint(
+            version=version, endpoint=endpoint, model_version=champion,
+            model=self.model(champion), schema=request_schema(champion, endpoint.entity),
+            features=feature_inputs(champion), policy=endpoint.policy(version.policy_version),
+            catalogue=catalogue, explainer=explainer)
+
+    def _explainer(self, version: ModelVersion) -> Explainer:
+        """Contributions measured from a seeded sample of the version's own training rows."""
+        snapshot = version.manifest.get("dataset_snapshot_sha256")
+        if not snapshot:
+            raise ConflictError(f"{version.ref} keeps no dataset snapshot, so reasons cannot "
+                                "be measured against its training rows; serve it without a "
+                                "reason catalogue, or register it with its snapshot.",
+                                rule="endpoint.reasons_background")
+        key = (version.artifact_sha256, snapshot, f"{BACKGROUND_ROWS}:{BACKGROUND_SEED}")
+        found = self._explainers.get(key)
+        if found is None:
+            rows = pd.read_parquet(io.BytesIO(self._artifacts.get(snapshot)))
+            background = sample_background(rows[version.inputs], rows=BACKGROUND_ROWS,
+                                           seed=BACKGROUND_SEED)
+            model = self.model(version)
+            estimator = getattr(model, "estimator", model)
+            method = Method.LIGHTGBM if type(estimator).__name__ == "Booster" else None
+            found = explainer_for(model, background, features=version.inputs, method=method)
+            self._explainers.put(key, found)
+        return found
