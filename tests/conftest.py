@@ -42,6 +42,16 @@ def unavailable(service: str, reason: object) -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped after the test."""
+    yield from _fresh_schema()
+
+
+@pytest.fixture(scope="module")
+def postgres_module_url() -> Iterator[str]:
+    """As `postgres_url`, shared by the tests of one module (for costly set-ups)."""
+    yield from _fresh_schema()
+
+
+def _fresh_schema() -> Iterator[str]:
     engine = create_engine(POSTGRES_URL)
     schema = f"bankml_test_{uuid.uuid4().hex[:12]}"
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,19 +47,30 @@ def serving(home: Path, *, workers: int = 1, env: dict[str, str] | None = None
         [sys.executable, "-m", "bankml", "serve", "--home", str(home), "--port", str(port),
          "--workers", str(workers)],
         env={**clean, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        text=True, start_new_session=True)  # its own process group: workers die with it
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_live(url, process)
         yield Server(url=url, process=process)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL if it lingers; its pipes are read to the end and closed."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill(process)
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    """SIGKILL the server and its workers at once, as a crash would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
 
 
 def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:

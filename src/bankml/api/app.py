@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (decisions.router, endpoints.router, oip.router, management.router):
         app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=chosen.serve_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=chosen.serve_max_body_bytes,
+                       count=metrics.count_error)
     return app
 
 

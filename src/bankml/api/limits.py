@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,8 +18,9 @@ class BodyTooLarge(Exception):  # noqa: N818 - an ASGI-level signal, not a domai
 class BodyLimit:
     """Refuse a body over `max_bytes`, whether it announces its length or streams."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 count: Callable[[str, int], None] | None = None) -> None:
+        self.app, self.max_bytes, self._count = app, max_bytes, count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +54,8 @@ class BodyLimit:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        if self._count is not None:
+            self._count("request.size", 413)
         body: dict[str, Any] = {
             "type": "urn:bankml:problem:request.size", "title": "Request too large",
             "status": 413, "rule": "request.size", "instance": scope.get("path"),

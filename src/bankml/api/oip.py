@@ -7,10 +7,12 @@ as /v1, and answers the score, the decision and the decision id as output tensor
 
 from __future__ import annotations
 
+import struct
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bankml import __version__
 from bankml.api.context import Served, platform_of, served
@@ -19,8 +21,19 @@ from bankml.platform import Platform
 from bankml.serving import LoadedEndpoint
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
-NUMBERS = {"FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32",
-           "UINT16", "UINT8"}
+NUMPY = {"FP64": "<f8", "FP32": "<f4", "FP16": "<f2", "INT64": "<i8", "INT32": "<i4",
+         "INT16": "<i2", "INT8": "<i1", "UINT64": "<u8", "UINT32": "<u4", "UINT16": "<u2",
+         "UINT8": "<u1", "BOOL": "?"}
+NUMBERS = set(NUMPY) - {"BOOL"}
+BINARY_HEADER = "inference-header-content-length"
+INFER_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "required": ["inputs"], "properties": {
+        "id": {"type": "string"},
+        "inputs": {"type": "array", "items": {"type": "object", "required": [
+            "name", "shape", "datatype"], "properties": {
+            "name": {"type": "string"}, "shape": {"type": "array", "items": {
+                "type": "integer"}}, "datatype": {"type": "string"},
+            "data": {"type": "array", "items": {}}}}}}}}}}}
 DATATYPE = {"float64": "FP64", "float32": "FP32", "int64": "INT64", "int32": "INT32",
             "bool": "BOOL"}
 
@@ -31,7 +44,8 @@ class Tensor(BaseModel):
     name: str
     shape: list[int]
     datatype: str
-    data: list[Any]
+    parameters: dict[str, Any] | None = None
+    data: list[Any] = []
 
 
 class InferRequest(BaseModel):
@@ -83,17 +97,18 @@ def model_ready(name: str, context: Annotated[Served, Depends(served)],
     return {"name": name, "ready": True}
 
 
-@router.post("/models/{name}/infer")
-@router.post("/models/{name}/versions/{version}/infer")
-async def infer(name: str, body: InferRequest, request: Request,
-                context: Annotated[Served, Depends(served)],
+@router.post("/models/{name}/infer", openapi_extra=INFER_BODY)
+@router.post("/models/{name}/versions/{version}/infer", openapi_extra=INFER_BODY)
+async def infer(name: str, request: Request, context: Annotated[Served, Depends(served)],
                 version: str | None = None) -> dict[str, Any]:
+    """One decision per row. Tensors come as JSON `data`, or in the binary extension
+    (`Inference-Header-Content-Length`); outputs are answered as JSON."""
     loaded = _served(context, name, version)
+    body = _request(await request.body(), request.headers.get(BINARY_HEADER))
     rows = _rows(body.inputs)
     records = await context.platform.decisions.decide_async(context.principal, name, rows)
     for record in records:
         context.count(record)
-    del request
     count = len(records)
     return {"model_name": name, "model_version": str(loaded.model_version.number),
             "id": body.id or records[0].decision_id,
@@ -113,6 +128,47 @@ def _served(context: Served, name: str, version: str | None) -> LoadedEndpoint:
                             f"{name} serves version {loaded.model_version.number} (its "
                             "champion).", field="version")
     return loaded
+
+
+def _request(raw: bytes, header_length: str | None) -> InferRequest:
+    """The request, its binary tensors (if any) decoded into `data`."""
+    cut = len(raw)
+    if header_length is not None:
+        if not header_length.isdigit() or int(header_length) > len(raw):
+            raise InvalidInputError(BINARY_HEADER, f"{header_length!r} is not the length of "
+                                    "the JSON part of the body", rule="oip.binary")
+        cut = int(header_length)
+    try:
+        parsed = InferRequest.model_validate_json(raw[:cut])
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        raise InvalidInputError(where, str(problem["msg"]), rule="oip.request") from None
+    offset = cut
+    for tensor in parsed.inputs:
+        size = (tensor.parameters or {}).get("binary_data_size")
+        if size is None:
+            continue
+        chunk = raw[offset:offset + int(size)]
+        offset += int(size)
+        tensor.data = _binary(tensor, chunk)
+    return parsed
+
+
+def _binary(tensor: Tensor, chunk: bytes) -> list[Any]:
+    """A tensor's values from the protocol's binary form (BYTES: 4-byte lengths)."""
+    if tensor.datatype == "BYTES":
+        values, at = [], 0
+        while at < len(chunk):
+            (length,) = struct.unpack_from("<I", chunk, at)
+            values.append(chunk[at + 4:at + 4 + length].decode("utf-8"))
+            at += 4 + length
+        return values
+    dtype = NUMPY.get(tensor.datatype)
+    if dtype is None:
+        raise InvalidInputError(f"inputs.{tensor.name}", f"datatype {tensor.datatype} is not "
+                                "one the protocol defines", rule="oip.datatype")
+    return list(np.frombuffer(chunk, dtype=dtype).tolist())
 
 
 def _rows(tensors: list[Tensor]) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from bankml.core.errors import (
 )
 
 MEDIA_TYPE = "application/problem+json"
+OIP_PREFIX = "/v2/"
 STATUS: dict[type[BankmlError], int] = {
     InvalidInputError: 422, NotFoundError: 404, ConflictError: 409,
     AuthenticationError: 401, PermissionDeniedError: 403, UnavailableError: 503,
@@ -48,6 +49,8 @@ def problem(status: int, detail: str, *, rule: str, field: str | None = None,
         body["field"] = field
     if instance is not None:
         body["instance"] = instance
+        if instance.startswith(OIP_PREFIX):  # the protocol's clients read `error`
+            body["error"] = detail
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 

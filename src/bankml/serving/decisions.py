@@ -16,6 +16,7 @@ import json
 import math
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -41,9 +42,12 @@ from bankml.core.ports import MetadataStore
 from bankml.explain import adverse_reasons
 from bankml.features.service import ServiceReads
 from bankml.registry import Registry
+from bankml.serving.inputs import feature_inputs
 from bankml.serving.log import DecisionLogWriter
 from bankml.serving.replay import REPLAY_TOLERANCE, Replay, reasons_of
 from bankml.serving.runtime import LoadedEndpoint, Runtime
+from bankml.serving.sealing import Sealer
+from bankml.serving.verify import VerifyReport, check_proofs, compare_features, rescore, timed
 
 Observe = Callable[[str, str, float], None]  # endpoint, stage, seconds
 
@@ -60,6 +64,7 @@ class DecisionService:
                  observe: Observe = _ignore) -> None:
         self._metadata, self._registry, self._runtime = metadata, registry, runtime
         self._features, self._log, self._key = features, log, pseudonym_key
+        self._sealer = Sealer(pseudonym_key)
         self._code_version, self._clock, self._observe = code_version, clock, observe
 
     @property
@@ -111,7 +116,8 @@ class DecisionService:
         inputs = [loaded.schema.check(request, where=f"requests[{i}]" if len(requests) > 1
                                       else "") for i, request in enumerate(requests)]
         lap("validate")
-        features, provenance = self._online(loaded, requests)
+        ids = [uuid.uuid4().hex for _ in requests]
+        features, provenance = self._online(loaded, requests, ids)
         lap("features")
         frame = pd.DataFrame([{**row, **online} for row, online in zip(inputs, features,
                                                                         strict=True)],
@@ -125,12 +131,13 @@ class DecisionService:
         lap("reasons")
         decided_at = utc_timestamp(self._clock())
         latency_us = int((time.perf_counter() - started) * 1e6)
-        records = [self._record(loaded, request, by, row=row, score=score, outcome=outcome,
-                                reasons=reason, online=online, received_at=received_at,
-                                decided_at=decided_at, latency_us=latency_us)
-                   for request, row, score, outcome, reason, online in zip(
-                       requests, frame.to_dict(orient="records"), scores, outcomes, reasons,
-                       provenance, strict=True)]
+        records = [self._record(loaded, request, by, decision_id=decision_id, row=row,
+                                score=score, outcome=outcome, reasons=reason, online=online,
+                                received_at=received_at, decided_at=decided_at,
+                                latency_us=latency_us)
+                   for decision_id, request, row, score, outcome, reason, online in zip(
+                       ids, requests, frame.to_dict(orient="records"), scores, outcomes,
+                       reasons, provenance, strict=True)]
         logged = self._log.submit(records, [idempotency_key] * len(records))
         logged.add_done_callback(lambda _: lap("log"))
         return logged
@@ -205,7 +212,53 @@ class DecisionService:
                 "outcome": replayed.outcome, "identical": replayed.is_identical})
         return replayed
 
+    def verify(self, by: Principal, *, endpoint: str | None = None,
+               since: datetime | None = None, until: datetime | None = None,
+               recompute_features: bool = False) -> VerifyReport:
+        """Check the batch proofs of the records in range and make each decision again
+        (audited). `recompute_features` also rebuilds online feature values offline."""
+        started = time.perf_counter()
+        subject = f"decisions:{endpoint or '*'}"
+        report = VerifyReport()
+        window = {"endpoint": endpoint,
+                  "since": utc_timestamp(since) if since else None,
+                  "until": utc_timestamp(until) if until else None}
+        by_version: dict[str, list[DecisionRecord]] = defaultdict(list)
+        with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
+            for record in tx.decisions.records(**window):
+                by_version[record.model_ref].append(record)
+            selected = {r.decision_id for records in by_version.values() for r in records}
+            check_proofs(tx, report, selected=None if endpoint is None and since is None
+                         and until is None else selected)
+        for ref, records in by_version.items():
+            version = self._registry.get(ref)
+            rescore(records, model=self._runtime.model(version), inputs=version.inputs,
+                    report=report)
+            refs = feature_inputs(version)
+            if recompute_features and refs:
+                self._compare_offline(records, refs, report)
+        with acting(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
+            tx.audit.record(by.name, "decisions.verified", subject, {
+                **window, "checked": report.checked, "proofs_checked": report.proofs_checked,
+                "proof_problems": len(report.proof_problems),
+                "mismatches": len(report.mismatches)})
+        return timed(report, started)
+
     # -- internals -----------------------------------------------------------------------
+
+    def _compare_offline(self, records: Sequence[DecisionRecord], refs: dict[str, str],
+                         report: VerifyReport) -> None:
+        with self._metadata.reading() as tx:
+            endpoints = {(r.endpoint, r.endpoint_version) for r in records if r.endpoint}
+            entity = {key for name, number in endpoints
+                      for key in tx.endpoints.get(str(name), int(number or 0)).spec["entity"]}
+        customers = [self._sealer.open(json.loads(r.features_json)["entity_sealed"],
+                                       r.decision_id) for r in records]
+        rows = pd.DataFrame([{**{k: c.get(k) for k in entity},
+                              "event_timestamp": pd.Timestamp(r.decided_at)}
+                             for c, r in zip(customers, records, strict=True)])
+        rebuilt = self._features.get_historical_features(rows, list(refs.values()))
+        compare_features(records, rebuilt, refs, report)
 
     def _check_caller(self, by: Principal, endpoint: str) -> None:
         """The principal the interface authenticated may decide on this endpoint."""
@@ -227,8 +280,8 @@ class DecisionService:
                 refuse(self._metadata, by, error, f"decision:{record.decision_id}",
                        permission=Permission.DECISION_READ)
 
-    def _online(self, loaded: LoadedEndpoint, requests: Sequence[Mapping[str, Any]]
-                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _online(self, loaded: LoadedEndpoint, requests: Sequence[Mapping[str, Any]],
+                ids: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Each request's feature values from the online store, and what was read."""
         if not loaded.features:
             return [{} for _ in requests], [{} for _ in requests]
@@ -252,7 +305,9 @@ class DecisionService:
             values.append(online)
             provenance.append({"values": {loaded.features[name]: value
                                           for name, value in online.items()},
-                               "found": known, "defaults_used": defaults})
+                               "found": known, "defaults_used": defaults,
+                               "entity_sealed": self._sealer.seal(entities[index],
+                                                                  ids[index])})
         return values, provenance
 
     def _reasons(self, loaded: LoadedEndpoint, frame: pd.DataFrame,
@@ -275,14 +330,15 @@ class DecisionService:
         return none
 
     def _record(self, loaded: LoadedEndpoint, request: Mapping[str, Any], by: Principal, *,
-                row: Mapping[Hashable, Any], score: float, outcome: Outcome | str,
+                decision_id: str, row: Mapping[Hashable, Any], score: float,
+                outcome: Outcome | str,
                 reasons: list[dict[str, Any]], online: dict[str, Any],
                 received_at: str, decided_at: str, latency_us: int) -> DecisionRecord:
         entity = loaded.endpoint.entity
         customer = "|".join(str(request[key]) for key in entity)
         explainer = loaded.explainer
         return DecisionRecord(
-            decision_id=uuid.uuid4().hex, decided_at=decided_at, received_at=received_at,
+            decision_id=decision_id, decided_at=decided_at, received_at=received_at,
             customer_pseudo_id=pseudonymise(customer, self._key),
             endpoint=loaded.version.name, endpoint_version=loaded.version.number,
             model_name=loaded.model_version.name, model_version=loaded.model_version.number,

@@ -88,6 +88,10 @@ class Runtime:
         self._entries[name] = _Entry(loaded, now)
         return loaded
 
+    def forget(self, name: str) -> None:
+        """Read the endpoint again at its next use (an operator changed it just now)."""
+        self._entries.pop(name, None)
+
     def load_version(self, version: EndpointVersion, model_version: ModelVersion
                      ) -> LoadedEndpoint:
         """A given endpoint version with a given model version (replays use this)."""

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome, pseudonymise
+from bankml.core.decisions import (
+    AlertPolicy,
+    BlockPolicy,
+    ChallengePolicy,
+    CutoffPolicy,
+    DecisionPolicy,
+    DecisionRecord,
+    OfferPolicy,
+    Outcome,
+    make_policy,
+    policy_from_description,
+    pseudonymise,
+)
 from bankml.core.errors import InvalidInputError
 
 POLICY = CutoffPolicy(version="p1", approve_below=0.1, decline_from=0.4)
@@ -47,3 +61,52 @@ def test_record_digest_covers_every_field() -> None:
     ]
 
     assert len({record.record_sha256, *(c.record_sha256 for c in changed)}) == 5
+
+
+@pytest.mark.parametrize(("policy", "score", "outcome"), [
+    (BlockPolicy(version="f", block_from=0.7), 0.69, Outcome.ALLOW),
+    (BlockPolicy(version="f", block_from=0.7), 0.7, Outcome.BLOCK),
+    (ChallengePolicy(version="f", challenge_from=0.3, block_from=0.8), 0.3, Outcome.CHALLENGE),
+    (ChallengePolicy(version="f", challenge_from=0.3, block_from=0.8), 0.8, Outcome.BLOCK),
+    (ChallengePolicy(version="f", challenge_from=0.3, block_from=0.8), 0.29, Outcome.ALLOW),
+    (AlertPolicy(version="a", alert_from=0.5), 0.5, Outcome.ALERT),
+    (AlertPolicy(version="a", alert_from=0.5), 0.49, Outcome.NO_ALERT),
+    (OfferPolicy(version="p", offer_from=0.2), 0.2, Outcome.OFFER),
+    (OfferPolicy(version="p", offer_from=0.2), 0.19, Outcome.NO_OFFER),
+])
+def test_each_kind_decides_at_or_above_its_cutoffs(policy: DecisionPolicy, score: float,
+                                                   outcome: Outcome) -> None:
+    """A score equal to a cut-off falls in the band above it, for every kind."""
+    assert policy.decide(score) == outcome
+
+
+@pytest.mark.parametrize("policy", [
+    POLICY, BlockPolicy(version="f", block_from=0.7),
+    ChallengePolicy(version="f", challenge_from=0.3, block_from=0.8),
+    AlertPolicy(version="a", alert_from=0.5), OfferPolicy(version="p", offer_from=0.2)])
+def test_a_described_policy_decides_the_same_again(policy: DecisionPolicy) -> None:
+    """A logged policy description rebuilds the very policy (what replay relies on)."""
+    again = policy_from_description(policy.describe())
+
+    assert again == policy
+
+
+def test_a_policy_takes_exactly_its_cutoffs() -> None:
+    """A cut-off of another kind is named, with those the kind takes."""
+    with pytest.raises(InvalidInputError, match="takes exactly alert_from, not block_from"):
+        make_policy("alert", version="a", cutoffs={"block_from": 0.5})
+
+
+def test_a_schema_two_digest_covers_the_new_fields() -> None:
+    """Endpoint, route, request, features, reasons and latency are all under the digest."""
+    record = DecisionRecord(
+        decision_id="d1", decided_at="2026-03-03T09:00:00.000000Z", customer_pseudo_id="c",
+        model_name="pd", model_version=1, artifact_sha256="a" * 64, inputs_json='{"x":1}',
+        score=0.2, outcome=Outcome.REFER, policy_json="{}", endpoint="credit",
+        endpoint_version=1, schema_version=2)
+    changed = [replace(record, **{name: value}) for name, value in [
+        ("endpoint", "other"), ("route", "canary"), ("request_json", '{"a":1}'),
+        ("features_json", '{"v":1}'), ("reasons_json", '{"codes":[]}'), ("latency_us", 7),
+        ("requested_by", "app"), ("code_version", "2")]]
+
+    assert len({record.record_sha256, *(c.record_sha256 for c in changed)}) == 9

@@ -18,22 +18,23 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-NEW_DECISION_COLUMNS = (
-    sa.Column("schema_version", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("endpoint", sa.String(100), nullable=True),
-    sa.Column("endpoint_version", sa.Integer, nullable=True),
-    sa.Column("route", sa.String(20), nullable=False, server_default="champion"),
-    sa.Column("received_at", sa.String(32), nullable=True),
-    sa.Column("request_json", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("features_json", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("reasons_json", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("requested_by", sa.String(63), nullable=False, server_default=""),
-    sa.Column("code_version", sa.String(100), nullable=False, server_default=""),
-    sa.Column("latency_us", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("batch_id", sa.Integer, nullable=True),
-    sa.Column("batch_index", sa.Integer, nullable=True),
-    sa.Column("idempotency_key", sa.String(200), nullable=True),
-)
+def _new_decision_columns() -> tuple[sa.Column[Any], ...]:
+    return (
+        sa.Column("schema_version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("endpoint", sa.String(100), nullable=True),
+        sa.Column("endpoint_version", sa.Integer, nullable=True),
+        sa.Column("route", sa.String(20), nullable=False, server_default="champion"),
+        sa.Column("received_at", sa.String(32), nullable=True),
+        sa.Column("request_json", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("features_json", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("reasons_json", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("requested_by", sa.String(63), nullable=False, server_default=""),
+        sa.Column("code_version", sa.String(100), nullable=False, server_default=""),
+        sa.Column("latency_us", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("batch_id", sa.Integer, nullable=True),
+        sa.Column("batch_index", sa.Integer, nullable=True),
+        sa.Column("idempotency_key", sa.String(200), nullable=True),
+    )
 APPEND_ONLY = ("decision_batches", "decision_overrides")
 
 
@@ -50,8 +51,8 @@ def upgrade() -> None:
     )
     _allow_changes_sqlite("decisions")  # the rebuild below drops its triggers on SQLite
     with op.batch_alter_table("decisions") as batch:
-        for column in NEW_DECISION_COLUMNS:
-            batch.add_column(column.copy())
+        for column in _new_decision_columns():
+            batch.add_column(column)
         batch.create_foreign_key("fk_decisions_batch", "decision_batches", ["batch_id"],
                                  ["batch_id"])
     _forbid_changes_sqlite("decisions")
@@ -102,7 +103,7 @@ def downgrade() -> None:
     _allow_changes_sqlite("decisions")
     with op.batch_alter_table("decisions") as batch:
         batch.drop_constraint("fk_decisions_batch", type_="foreignkey")
-        for column in reversed(NEW_DECISION_COLUMNS):
+        for column in reversed(_new_decision_columns()):
             batch.drop_column(column.name)
     _forbid_changes_sqlite("decisions")
     op.drop_table("decision_batches")

@@ -1,0 +1,198 @@
+"""The decision log: group commit, batch proofs, failures answered as unavailable, and
+verification that names what was tampered with, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+
+from bankml import Platform
+from bankml.core.decisions import DecisionRecord
+from bankml.core.errors import StoreUnavailableError, UnavailableError
+from bankml.core.merkle import merkle_root
+from bankml.serving import DecisionLogWriter
+from support.people import staff
+from support.served import applications, credit_endpoint, credit_in_prod
+from support.trail import audit_events
+
+
+@pytest.fixture
+def served(platform: Platform) -> Platform:
+    credit_in_prod(platform)
+    credit_endpoint(platform)
+    return platform
+
+
+def decide(platform: Platform, count: int, *, start: int = 800) -> list[DecisionRecord]:
+    version = platform.registry.get("german-credit-pd@champion")
+    return platform.decisions.decide(staff(platform, "ops"), "credit-pd",
+                                     applications(version, count, start=start))
+
+
+class _HeldFirstCommit:
+    """A metadata store whose first write waits until the test lets it go: requests that
+    arrive meanwhile must share the next commit."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner, self._first = inner, True
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if self._first:
+            self._first = False
+            self.entered.set()
+            assert self.release.wait(30)
+        with self._inner.transaction() as tx:
+            yield tx
+
+
+def test_requests_that_wait_share_one_commit(served: Platform) -> None:
+    """While one commit runs, the records that arrive are committed together, under one
+    batch and one audit event."""
+    [decided] = decide(served, 1)
+    made = [_copy(decided, n) for n in range(6)]
+    held = _HeldFirstCommit(served.metadata)
+    log = DecisionLogWriter(held)  # type: ignore[arg-type]
+
+    waiting = [log.submit([made[0]])]
+    assert held.entered.wait(30)  # the writer is inside its first commit
+    waiting += [log.submit([record]) for record in made[1:]]
+    held.release.set()
+    answers = [future.result(timeout=30) for future in waiting]
+    log.close()
+
+    assert [a[0].decision_id for a in answers] == [r.decision_id for r in made]
+    batches = [e for e in audit_events(served) if e.action == "decisions.logged"]
+    assert [e.payload["records"] for e in batches] == [1, 1, 5]
+
+
+def _copy(record: DecisionRecord, n: int) -> DecisionRecord:
+    return replace(record, decision_id=f"{record.decision_id[:-2]}{n:02d}")
+
+
+class _Unwritable:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        raise StoreUnavailableError("the disk is full")
+        yield  # pragma: no cover
+
+
+def test_an_unwritable_log_answers_unavailable_and_decides_nothing(served: Platform) -> None:
+    """If the log cannot be written, the caller gets UnavailableError (503 over HTTP) and
+    no decision leaves the service."""
+    [made] = decide(served, 1)
+    log = DecisionLogWriter(_Unwritable(served.metadata))  # type: ignore[arg-type]
+
+    with pytest.raises(UnavailableError, match="cannot be written") as refused:
+        log.write([_copy(made, 7)])
+    log.close()
+
+    assert refused.value.rule == "decision.log_writable"
+    with served.metadata.reading() as tx:
+        assert tx.decisions.count() == 1
+
+
+def test_every_batch_proof_holds_on_an_untouched_log(served: Platform) -> None:
+    """Verification re-scores every decision and finds every batch's root on the chain."""
+    decide(served, 20)
+    decide(served, 5, start=600)
+
+    report = served.decisions.verify(staff(served, "aude"))
+
+    assert report.is_intact
+    assert (report.checked, report.proofs_checked) == (25, 2)
+
+
+def _tamper(dba: Connection, statement: str, **values: Any) -> None:
+    if dba.dialect.name == "postgresql":
+        dba.execute(text("ALTER TABLE decisions DISABLE TRIGGER USER"))
+    else:
+        dba.execute(text("DROP TRIGGER IF EXISTS decisions_no_update"))
+        dba.execute(text("DROP TRIGGER IF EXISTS decisions_no_delete"))
+    dba.execute(text(statement), values)
+    dba.commit()
+
+
+def test_an_edited_decision_is_named(served: Platform, dba: Connection) -> None:
+    """Moving a decision to another customer is caught: its batch no longer adds up, and
+    the stored leaves name the record."""
+    records = decide(served, 10)
+    _tamper(dba, "UPDATE decisions SET customer_pseudo_id = :other WHERE decision_id = :id",
+            other="0" * 64, id=records[3].decision_id)
+
+    report = served.decisions.verify(staff(served, "aude"))
+
+    assert [(p.decision_id, p.problem) for p in report.proof_problems] == [
+        (records[3].decision_id, "edited after it was committed")]
+
+
+def test_a_deleted_decision_is_missed(served: Platform, dba: Connection) -> None:
+    records = decide(served, 10)
+    _tamper(dba, "DELETE FROM decisions WHERE decision_id = :id", id=records[5].decision_id)
+
+    report = served.decisions.verify(staff(served, "aude"))
+
+    assert not report.is_intact
+    assert any("missing" in p.problem for p in report.proof_problems)
+
+
+def test_a_decision_inserted_without_a_batch_has_no_proof(served: Platform,
+                                                          dba: Connection) -> None:
+    """A record no batch holds is named: nothing on the audit trail vouches for it."""
+    [record] = decide(served, 1)
+    dba.execute(text(
+        "INSERT INTO decisions (decision_id, decided_at, customer_pseudo_id, model_name, "
+        "model_version, artifact_sha256, inputs_json, score, outcome, policy_json, "
+        "schema_version, endpoint, endpoint_version) SELECT 'forged', decided_at, "
+        "customer_pseudo_id, model_name, model_version, artifact_sha256, inputs_json, 0.01, "
+        "'approve', policy_json, 2, endpoint, endpoint_version FROM decisions "
+        "WHERE decision_id = :id"), {"id": record.decision_id})
+    dba.commit()
+
+    report = served.decisions.verify(staff(served, "aude"))
+
+    [problem] = report.proof_problems
+    assert (problem.decision_id, problem.batch_id) == ("forged", None)
+    assert [m.what for m in report.mismatches if m.decision_id == "forged"] == ["score",
+                                                                                "decision"]
+
+
+def test_rewritten_leaves_do_not_hide_an_edit(served: Platform, dba: Connection) -> None:
+    """Editing a record and its batch's stored leaves and root still breaks against the
+    root the audit trail holds."""
+    records = decide(served, 4)
+    edited = [replace(records[0], score=0.01).record_sha256,
+              *(r.record_sha256 for r in records[1:])]
+    for table in ("decisions", "decision_batches"):
+        if dba.dialect.name == "postgresql":
+            dba.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            dba.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+    dba.execute(text("UPDATE decisions SET score = 0.01 WHERE decision_id = :id"),
+                {"id": records[0].decision_id})
+    dba.execute(text("UPDATE decision_batches SET leaves = :leaves, merkle_root = :root"),
+                {"leaves": ",".join(edited), "root": merkle_root(edited)})
+    dba.commit()
+
+    report = served.decisions.verify(staff(served, "aude"))
+
+    [problem] = report.proof_problems
+    assert problem.decision_id is None
+    assert "cannot be told" in problem.problem
+    assert [m.what for m in report.mismatches] == ["score"]
