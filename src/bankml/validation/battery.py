@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
 from bankml.core.validation import ValidationTestResult
 from bankml.explain import explainer_for, global_importance, sample_background
 from bankml.validation import alerting, calibration, discrimination, fairness, soundness, stability
 from bankml.validation.policy import ValidationPolicy
-from bankml.validation.samples import FloatArray
 
 CURVE_POINTS = 200  # charts need the shape, not every distinct score
 Scorer = Callable[[pd.DataFrame], FloatArray]
