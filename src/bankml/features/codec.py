@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
+from bankml.core.canonical import JsonValue, to_plain
 from bankml.core.errors import InvalidInputError
 from bankml.core.features import Dtype, FeatureView
 from bankml.core.windows import MICROS, Event
@@ -55,15 +54,15 @@ def events_from_payload(payload: str | None) -> list[Event]:
 
 def events_payload(events: Sequence[Event]) -> str:
     return json.dumps([[e.event_us, e.created_us, *e.values] for e in events],
-                      separators=(",", ":"), ensure_ascii=False, default=_plain)
+                      separators=(",", ":"), ensure_ascii=False, default=_online_form)
 
 
 def latest_payload(event_us: int, values: Sequence[Any]) -> str:
     return json.dumps([event_us, *values], separators=(",", ":"), ensure_ascii=False,
-                      default=_plain)
+                      default=_online_form)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} has no online form")
+def _online_form(value: object) -> JsonValue:
+    """What json.dumps cannot write itself (numpy scalars), by the shared rules; NaN stays
+    NaN, which the payload text carries and the online store gives back."""
+    return to_plain(value, non_finite="keep")

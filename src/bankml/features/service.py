@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bankml.core.canonical import canonical_json, utc_timestamp
+from bankml.core.canonical import JsonValue, canonical_json, to_plain, utc_timestamp
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
 from bankml.core.features import (
     EVENT_TIMESTAMP,
@@ -304,7 +304,7 @@ class FeatureStore:
                 computed = _run_on_demand(on_demand, frame)
                 for name in on_demand.feature_names:
                     frame[name] = computed[name]
-            rows = [{str(k): _python(v) for k, v in row.items()}
+            rows = [{str(k): _plain(v) for k, v in row.items()}
                     for row in frame.to_dict(orient="records")]
         for row in rows:
             for name in plan.hidden:
@@ -355,7 +355,7 @@ class FeatureStore:
         for index, online_row in enumerate(online.rows):
             label = entity_key(definition, online_row)
             for name in definition.feature_names:
-                expected, served = _python(offline[name].iloc[index]), online_row[name]
+                expected, served = _plain(offline[name].iloc[index]), online_row[name]
                 if not _same(expected, served):
                     report.mismatches.append(Mismatch(entity=label, feature=name,
                                                       offline=expected, online=served))
@@ -549,7 +549,7 @@ class FeatureStore:
         for record in frame.to_dict(orient="records"):
             event = Event(epoch_us(record[source.timestamp_field].to_pydatetime()),
                           epoch_us(record[created].to_pydatetime()),
-                          tuple(_python(record[c]) for c in columns))
+                          tuple(_plain(record[c]) for c in columns))
             by_key.setdefault(entity_key(view, {str(k): v for k, v in record.items()}),
                               []).append(event)
         keys = list(by_key)
@@ -622,14 +622,9 @@ def _output_names(spec: Mapping[str, Any]) -> list[str]:
     return [f["name"] for f in spec["schema"]]
 
 
-def _python(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
+def _plain(value: object) -> JsonValue:
+    """A frame's cell as a plain value; NaN, NA and NaT are missing (None)."""
+    return to_plain(value, non_finite="missing")
 
 
 def _same(offline: Any, online: Any) -> bool:

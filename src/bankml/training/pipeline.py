@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from bankml.core.canonical import sha256_hex
+from bankml.core.canonical import sha256_hex, to_plain
 from bankml.core.errors import NotFoundError
 from bankml.core.ports import (
     ArtifactStore,
@@ -433,16 +433,12 @@ def _signature(spec: PipelineSpec, train: pd.DataFrame, inputs: list[str]) -> Si
         values = train[name]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             fields.append(InputField(name=name, dtype=str(values.dtype),
-                                     minimum=_plain(values.min()), maximum=_plain(values.max())))
+                                     minimum=to_plain(float(values.min())),
+                                     maximum=to_plain(float(values.max()))))
         else:
             fields.append(InputField(name=name, dtype="category", categories=tuple(
                 sorted(str(v) for v in values.dropna().unique()))))
     return Signature(inputs=tuple(fields), output=OUTPUTS[spec.model.domain])
-
-
-def _plain(value: Any) -> float | None:
-    number = float(value)
-    return None if np.isnan(number) else number
 
 
 def _differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[Difference]:

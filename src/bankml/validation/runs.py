@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bankml.core.canonical import canonical_json, utc_timestamp
+from bankml.core.canonical import canonical_json, to_plain, utc_timestamp
 from bankml.core.errors import InvalidInputError, NotFoundError
 from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import Domain, ModelVersion
@@ -134,7 +133,7 @@ class Validation:
                 "seed": chosen.parameters.seed,
                 "against_artifact_sha256": compared.artifact_sha256 if compared else None},
         }
-        digest = self._artifacts.put(canonical_json(_plain(result)).encode())
+        digest = self._artifacts.put(canonical_json(to_plain(result)).encode())
         counts = {v: sum(t.verdict == v for t in tests) for v in Verdict}
         run = ValidationRun(
             run_id=run_id, model=version.name, version=version.number, created_at=now,
@@ -335,20 +334,6 @@ def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | No
         parts += ["--sample", str(sample)]
     return " ".join(parts)
 
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: NaN and infinities become None, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return str(value)
-    return value
 
 
 __all__ = ["Validation"]
