@@ -22,6 +22,7 @@ from bankml.cli.governance import print_gates, print_request
 from bankml.core.identity import Permission
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import ModelVersion, Stage
+from bankml.core.serialisation import manifest_to_plain
 
 app = new_group("The model registry.")
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME (the latest).")]
@@ -80,7 +81,7 @@ def show(
         "signature": version.signature.describe(), "metrics": version.metrics,
         "feature_views": list(version.feature_views),
         "dataset_sha256": version.dataset_sha256, "tags": version.tags,
-        "manifest": version.manifest,
+        "manifest": None if version.manifest is None else manifest_to_plain(version.manifest),
     }))
 
 
@@ -176,11 +177,12 @@ def lineage(
                             platform.registry.using_feature_view(feature_view))
             return
         found = platform.registry.lineage(str(ref))
+    manifest = found.version.manifest
     console.print_json(json.dumps({
         "version": found.version.ref, "dataset_sha256": found.dataset_sha256,
-        "data_source": found.data_source, "feature_views": list(found.feature_views),
-        "spec_sha256": found.spec_sha256,
-        "dataset_snapshot_sha256": found.version.manifest.get("dataset_snapshot_sha256"),
+        "data_source": None if manifest is None else manifest_to_plain(manifest)["data_source"],
+        "feature_views": list(found.feature_views), "spec_sha256": found.spec_sha256,
+        "dataset_snapshot_sha256": None if manifest is None else manifest.dataset_snapshot_sha256,
         "other_versions_on_this_dataset": found.siblings_on_dataset,
     }))
 

@@ -8,12 +8,13 @@ event commit in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import DuplicateError, InvalidInputError, NotFoundError
+from bankml.core.manifest import DataSource, Manifest
 from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
 from bankml.core.registry import (
     Domain,
@@ -44,7 +45,7 @@ class NewVersion:
     metrics: dict[str, float] = field(default_factory=dict)
     feature_views: tuple[str, ...] = ()
     dataset_sha256: str = ""
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest | None = None  # None: built outside `bankml train`
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -54,7 +55,7 @@ class Lineage:
 
     version: ModelVersion
     dataset_sha256: str
-    data_source: dict[str, Any]
+    data_source: DataSource | None  # None: registered by hand
     feature_views: tuple[str, ...]
     spec_sha256: str | None
     siblings_on_dataset: list[str]  # other versions trained on the same dataset
@@ -109,7 +110,9 @@ class Registry:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _record(self, model: Model, new: NewVersion, digest: str, actor: str) -> ModelVersion:
-        manifest = {**new.manifest, "feature_views": list(new.feature_views)}
+        # The manifest names the views the version is registered with.
+        manifest = (None if new.manifest is None
+                    else replace(new.manifest, feature_views=new.feature_views))
         with self._metadata.transaction() as tx:
             self._define(tx, model, actor)
             version = ModelVersion(
@@ -233,13 +236,14 @@ class Registry:
     def lineage(self, ref: str) -> Lineage:
         """The dataset, feature views and spec behind a version."""
         version = self.get(ref)
+        manifest = version.manifest
         with self._metadata.reading() as tx:
             same_data = (tx.models.trained_on_dataset(version.dataset_sha256)
                          if version.dataset_sha256 else [])
         return Lineage(version=version, dataset_sha256=version.dataset_sha256,
-                       data_source=dict(version.manifest.get("data_source", {})),
+                       data_source=None if manifest is None else manifest.data_source,
                        feature_views=version.feature_views,
-                       spec_sha256=version.manifest.get("spec_sha256"),
+                       spec_sha256=None if manifest is None else manifest.spec_sha256,
                        siblings_on_dataset=[v.ref for v in same_data if v.ref != version.ref])
 
     def card(self, ref: str) -> ModelCard:

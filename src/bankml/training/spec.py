@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.errors import SpecError
+from bankml.core.manifest import Manifest
 from bankml.core.registry import Domain, Model, check_model_name
 
 EXAMPLE_DATASETS = ("german_credit", "card_fraud")
@@ -251,11 +252,12 @@ def parse_spec(text: str, *, source: str, folder: Path) -> LoadedSpec:
     return loaded
 
 
-def spec_from_manifest(described: dict[str, Any], *, source: str,
-                       folder: Path) -> LoadedSpec:
+def spec_from_manifest(manifest: Manifest, *, source: str) -> LoadedSpec:
     """The spec a version was built from, as its manifest recorded it; relative data paths
-    are read from `folder`, where the spec file was."""
-    return LoadedSpec(PipelineSpec.model_validate(described), source, folder, {})
+    are read from the folder the spec file was in (the working directory for manifests
+    recorded before the folder was kept)."""
+    return LoadedSpec(PipelineSpec.model_validate(manifest.spec), source,
+                      Path(manifest.spec_folder or "."), {})
 
 
 def _check_consistency(loaded: LoadedSpec) -> None:

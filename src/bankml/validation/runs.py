@@ -22,6 +22,7 @@ import pandas as pd
 
 from bankml.core.canonical import canonical_json, to_plain, utc_timestamp
 from bankml.core.errors import InvalidInputError, NotFoundError
+from bankml.core.manifest import Manifest
 from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import Domain, ModelVersion
 from bankml.core.validation import ValidationRun, ValidationTestResult, Verdict
@@ -58,8 +59,9 @@ class Validation:
             raise InvalidInputError("policy", f"{chosen.policy_id} is a {chosen.domain} "
                                     f"policy; {version.ref} is a {model.domain} model",
                                     rule="validation_policy.domain")
-        loaded = _spec_of(version)
-        sets, snapshot_sha256 = self._sets(version, loaded)
+        manifest = _manifest_of(version)
+        loaded = spec_from_manifest(manifest, source=f"manifest of {version.ref}")
+        sets, snapshot_sha256 = self._sets(version, manifest, loaded)
         scorer = self._registry.load(version)
         label = loaded.spec.source.label
         inputs = version.inputs
@@ -128,8 +130,8 @@ class Validation:
                 "command": _command(version.ref, against, policy, sample),
                 "artifact_sha256": version.artifact_sha256,
                 "dataset_sha256": version.dataset_sha256, "snapshot_sha256": snapshot_sha256,
-                "policy_sha256": chosen.sha256, "spec_sha256": version.manifest.get(
-                    "spec_sha256"), "code": version.manifest.get("code"),
+                "policy_sha256": chosen.sha256, "spec_sha256": manifest.spec_sha256,
+                "code": to_plain(manifest.code),
                 "seed": chosen.parameters.seed,
                 "against_artifact_sha256": compared.artifact_sha256 if compared else None},
         }
@@ -178,10 +180,10 @@ class Validation:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _sets(self, version: ModelVersion, loaded: LoadedSpec
+    def _sets(self, version: ModelVersion, manifest: Manifest, loaded: LoadedSpec
               ) -> tuple[dict[str, pd.DataFrame], str]:
         """Training's split, rebuilt from the stored snapshot (verified by its digest)."""
-        digest = version.manifest.get("dataset_snapshot_sha256")
+        digest = manifest.dataset_snapshot_sha256
         if not digest:
             raise NotFoundError("dataset snapshot", version.ref, "Only versions trained by "
                                 "`bankml train` keep the rows a validation reads.")
@@ -244,13 +246,11 @@ class Validation:
         return self.result(earlier[-1]) if earlier else None
 
 
-def _spec_of(version: ModelVersion) -> LoadedSpec:
-    recorded = version.manifest
-    if "spec" not in recorded:
+def _manifest_of(version: ModelVersion) -> Manifest:
+    if version.manifest is None:
         raise NotFoundError("manifest", version.ref, "Only versions built by `bankml train` "
                             "record the split a validation needs.")
-    return spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
-                              folder=Path(recorded["spec_folder"]))
+    return version.manifest
 
 
 def _score(model: Any, frame: pd.DataFrame) -> Any:
@@ -333,7 +333,6 @@ def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | No
     if sample is not None:
         parts += ["--sample", str(sample)]
     return " ".join(parts)
-
 
 
 __all__ = ["Validation"]

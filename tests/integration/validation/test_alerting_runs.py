@@ -28,7 +28,9 @@ def scored(platform: Platform, version: ModelVersion, rows: pd.DataFrame
            ) -> tuple[np.ndarray, np.ndarray]:
     """Labels of `rows` and their scores by the registered model."""
     scores = platform.registry.load(version).predict_proba(rows[version.inputs])[:, 1]
-    return rows[version.manifest["spec"]["source"]["label"]].to_numpy(), scores
+    assert version.manifest is not None
+    label = version.manifest.spec["source"]["label"]
+    return rows[label].to_numpy(), scores
 
 
 def top_flags(scores: np.ndarray, count: int) -> np.ndarray:
@@ -59,7 +61,7 @@ def test_fraud_run_matches_scikit_learn(platform: Platform, fraud: ModelVersion)
     tests = {t["test"]: t for t in result["tests"]}
     rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
     labels, scores = scored(platform, fraud, rows)
-    parameters = default_policy(fraud.manifest["spec"]["model"]["domain"]).parameters
+    parameters = default_policy(platform.registry.model(fraud.name).domain).parameters
     flagged = top_flags(scores, int(np.floor(parameters.alert_budget * len(labels))))
     k = parameters.top_k
     by_score = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k]
@@ -81,7 +83,7 @@ def test_fraud_value_detection_rate_by_hand(platform: Platform, fraud: ModelVers
     tests = {t["test"]: t for t in result["tests"]}
     rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
     labels, scores = scored(platform, fraud, rows)
-    budget = default_policy(fraud.manifest["spec"]["model"]["domain"]).parameters.alert_budget
+    budget = default_policy(platform.registry.model(fraud.name).domain).parameters.alert_budget
     flagged = top_flags(scores, int(np.floor(budget * len(labels)))).astype(bool)
     amount = rows["amount"].to_numpy()
     fraud_rows = labels == 1
