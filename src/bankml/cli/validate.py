@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -63,30 +64,17 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
     table = Table(show_header=True)
     for column in ("test", "population", "statistic", "p-value", "verdict"):
         table.add_column(column)
-    tests = result["tests"] if limit is None else _key_tests(result["tests"], limit)
+    tests = result.tests if limit is None else result.key_tests(limit)
     for test in tests:
-        p_value = test["p_value"]
-        value = test["value"]
-        table.add_row(escape(str(test["test"])), test["population"],
-                      "n/a" if value is None else f"{value:.4f}",
-                      "" if p_value is None else f"{p_value:.4f}",
-                      f"[{COLOURS[test['verdict']]}]{test['verdict']}[/]")
+        table.add_row(escape(test.test), test.population,
+                      "n/a" if math.isnan(test.value) else f"{test.value:.4f}",
+                      "" if test.p_value is None else f"{test.p_value:.4f}",
+                      f"[{COLOURS[test.verdict]}]{test.verdict}[/]")
     console.print(table)
     console.print(f"Run {run.run_id} of {run.ref}: {run.greens} green, {run.ambers} amber, "
                   f"{run.reds} red under {run.policy_id} {run.policy_version}.")
     console.print(f"Opinion: [bold]{int(run.opinion)} - {run.opinion.label}[/]; fairness "
                   f"{'passed' if run.fairness_passed else 'failed'}.")
-
-
-def _key_tests(tests: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """Material tests first, then reds and ambers: what a reader should see."""
-    rank = {"red": 0, "amber": 1, "green": 2}
-
-    def order(test: dict[str, Any]) -> tuple[int, int]:
-        threshold = test["threshold"]
-        material = isinstance(threshold, dict) and bool(threshold.get("material"))
-        return (0 if material else 1, rank[str(test["verdict"])])
-    return sorted(tests, key=order)[:limit]
 
 
 @report_app.command("validation")

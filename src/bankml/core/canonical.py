@@ -35,6 +35,10 @@ def to_plain(value: float, *, non_finite: NonFinite = "null") -> float | None: .
 
 
 @overload
+def to_plain(value: Mapping[str, object], *, non_finite: NonFinite = "null") -> JsonObject: ...
+
+
+@overload
 def to_plain(value: object, *, non_finite: NonFinite = "null") -> JsonValue: ...
 
 

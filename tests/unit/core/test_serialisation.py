@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -21,10 +22,22 @@ from bankml.core.serialisation import (
     manifest_from_plain,
     manifest_to_json,
     manifest_to_plain,
+    result_from_json,
+    result_from_plain,
+    result_to_json,
+    result_to_plain,
     version_manifest_from_json,
     version_manifest_json,
 )
-from support.evidence_v1 import MANIFEST_V1, SPEC_V1
+from bankml.core.validation import (
+    RESULT_SCHEMA_VERSION,
+    AlertFairness,
+    Opinion,
+    SelectionFairness,
+    Tag,
+    Verdict,
+)
+from support.evidence_v1 import ALERT_FAIRNESS_V1, MANIFEST_V1, RESULT_V1, SPEC_V1
 
 
 def manifest(**changes: Any) -> Manifest:
@@ -143,3 +156,125 @@ def test_current_layout_has_no_unknown_fields() -> None:
     with pytest.raises(InvalidInputError, match=r"manifest\.predictions_sha256: is not a "
                        "field of this layout"):
         manifest_from_plain(stored)
+
+
+# -- validation results ---------------------------------------------------------------------
+
+
+def test_version_1_result_reads_through_the_typed_fields() -> None:
+    """A run's result stored before the schema had a version loads, field by field."""
+    result = result_from_plain(RESULT_V1)
+
+    assert result.schema_version == 1
+    assert (result.opinion, result.fairness_passed, result.against) == (
+        Opinion.MINOR_DEFICIENCIES, True, None)
+    assert (result.model_card.name, result.model_card.risk_tier) == ("german-credit-pd", 2)
+    assert result.policy.opinion_tag == Tag.BANK_POLICY
+    assert (result.scope.out_of_time.rows, result.scope.train.period) == (
+        238, ("2023-01-01", "2024-06-30"))
+    auc = next(t for t in result.tests if t.test == "discrimination.auc")
+    assert (auc.verdict, auc.p_value, auc.threshold.material) == (Verdict.GREEN, None, True)
+    assert auc.threshold.describe() == ">= 0.7 green, >= 0.6 amber"
+    assert result.key_tests(1)[0].test == "discrimination.auc"
+
+
+def test_version_1_result_gives_the_auc_pd07_reads() -> None:
+    """The out-of-time AUC, which a later run takes as PD-07's initial AUC, is typed."""
+    details = result_from_plain(RESULT_V1).out_of_time
+
+    assert details.auc is not None
+    assert details.auc.auc == pytest.approx(0.7231081926203877)
+    assert details.auc_vs_initial is not None
+    assert details.auc_vs_initial.source == "initial validation run a4ed1e541d13159f"
+
+
+def test_version_1_fairness_tables_are_typed() -> None:
+    """Groups, intervals and group calibration read as typed rows; nulls stay None."""
+    [sex, intersection] = result_from_plain(RESULT_V1).out_of_time.fairness
+    assert isinstance(sex, SelectionFairness)
+    assert isinstance(intersection, SelectionFairness)
+
+    assert (sex.reference, [g.group for g in sex.groups]) == (
+        "sex=female", ["sex=female", "sex=male"])
+    assert sex.groups[1].impact_ratio_low == pytest.approx(0.7241046581972173)
+    assert sex.calibration[0].jeffreys_p_value == pytest.approx(0.12549468336783368)
+    assert sex.proxies[0].auc is None
+    assert intersection.groups[0].average_odds_difference is None
+    assert intersection.calibration == ()
+
+
+def test_version_1_previous_run_is_typed() -> None:
+    """The previous run's summary and each test's change read as typed records."""
+    previous = result_from_plain(RESULT_V1).previous
+
+    assert previous is not None
+    assert (previous.run_id, previous.opinion) == ("a4ed1e541d13159f",
+                                                   Opinion.MINOR_DEFICIENCIES)
+    change = previous.deltas[1]
+    assert (change.test, change.before, change.now, change.verdict_now) == (
+        "discrimination.auc_vs_initial", pytest.approx(-1.5886699515529483), 0.0,
+        Verdict.GREEN)
+
+
+def test_version_1_result_is_written_back_as_it_was_stored() -> None:
+    """Nothing a version-1 result recorded is lost or renamed on the way through."""
+    assert result_to_plain(result_from_plain(RESULT_V1)) == {**RESULT_V1, "schema_version": 1}
+
+
+def test_chart_data_is_kept_by_name() -> None:
+    """Details that are not typed (curves, bins) are kept as stored, by name."""
+    details = result_from_plain(RESULT_V1).out_of_time
+
+    assert details.charts["roc"] == RESULT_V1["details"]["out_of_time"]["roc"]
+    assert set(details.charts) == {"ks", "roc"}
+
+
+def test_result_round_trips_through_json() -> None:
+    """A current result written as JSON reads back equal, alert parity tables included."""
+    loaded = result_from_plain(RESULT_V1)
+    alerts = replace(loaded.out_of_time, fairness=(_alert_table(),))
+    current = replace(loaded, schema_version=RESULT_SCHEMA_VERSION,
+                      details={"out_of_time": loaded.out_of_time, "sample": alerts})
+
+    written = result_to_json(current)
+
+    assert result_from_json(written) == current
+    assert json.loads(written)["schema_version"] == RESULT_SCHEMA_VERSION
+
+
+def test_test_value_not_computed_reads_as_nan() -> None:
+    """A test whose value was stored as null (not computed) reads as NaN, verdict kept."""
+    stored = json.loads(json.dumps(RESULT_V1))
+    stored["tests"][3]["value"] = None
+    stored["tests"][3]["verdict"] = "amber"
+
+    test = result_from_plain(stored).tests[3]
+
+    assert math.isnan(test.value)
+    assert test.verdict == Verdict.AMBER
+    assert result_to_plain(result_from_plain(stored))["tests"][3]["value"] is None
+
+
+def test_result_without_a_field_is_named_by_its_path() -> None:
+    """A result missing its out-of-time scope is refused, naming the field."""
+    stored = json.loads(json.dumps(RESULT_V1))
+    del stored["scope"]["out_of_time"]
+
+    with pytest.raises(InvalidInputError, match=r"^result\.scope\.out_of_time: missing"):
+        result_from_plain(stored)
+
+
+def test_unknown_opinion_level_is_refused() -> None:
+    """An opinion outside the ECB's four levels is refused, naming the field."""
+    stored = {**RESULT_V1, "opinion": {"level": 5, "label": "?"}}
+
+    with pytest.raises(InvalidInputError, match=r"result\.opinion\.level: 5 is not an opinion"):
+        result_from_plain(stored)
+
+
+def _alert_table() -> AlertFairness:
+    table = result_from_plain({**RESULT_V1, "details": {"out_of_time": {
+        "fairness": [ALERT_FAIRNESS_V1]}}}).out_of_time.fairness[0]
+    assert isinstance(table, AlertFairness)
+    assert table.groups[0].alert_rate_ratio == pytest.approx(2.0643564356435644)
+    return table
