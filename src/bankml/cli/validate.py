@@ -17,7 +17,6 @@ from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Permission
 from bankml.core.validation import ValidationRun
 from bankml.platform import Platform
-from bankml.reports.validation import to_html, to_pdf
 
 Ref = Annotated[str, typer.Argument(help="Model version, NAME@VERSION.")]
 report_app = new_group("Reports rendered from stored evidence.")
@@ -88,26 +87,6 @@ def report_validation(
 ) -> None:
     """Write the validation report of a version as HTML (inline SVG charts) and PDF."""
     with open_platform(home) as platform:
-        paths = write_report(platform, ref, run_id=run_id, out=out)
-    for path in paths:
+        report = platform.reports.write_validation(ref, run_id=run_id, folder=out)
+    for path in (report.html, report.pdf):
         console.print(f"Wrote {path} (sha256 {sha256_hex(path.read_bytes())[:16]})")
-
-
-def write_report(platform: Platform, ref: str, *, run_id: str | None = None,
-                 out: Path | None = None) -> list[Path]:
-    """Render a run's report into `out`; returns the HTML and PDF paths."""
-    run = platform.validation.get(run_id) if run_id else platform.validation.latest(ref)
-    version = platform.registry.get(ref)
-    if run.ref != version.ref:
-        raise InvalidInputError("--run", f"{run.run_id} validated {run.ref}, not {version.ref}",
-                                rule="validation.run_matches")
-    result = platform.validation.result(run)
-    findings = [f for f in platform.oversight.findings(model=run.model)
-                if f.version in (None, run.version)]
-    folder = out or platform.settings.home / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"validation-{run.model}-{run.version}-{run.run_id}"
-    html_path, pdf_path = stem.with_suffix(".html"), stem.with_suffix(".pdf")
-    html_path.write_text(to_html(result, findings), encoding="utf-8")
-    pdf_path.write_bytes(to_pdf(result, findings))
-    return [html_path, pdf_path]

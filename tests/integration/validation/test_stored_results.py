@@ -1,9 +1,20 @@
-"""Results stored before they had a schema version load through the service and render."""
+"""Stored results load through the service and render; the report service writes them.
+
+The results are version 1 (stored before results had a schema version), so these tests
+need no training run.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
 from bankml import Platform
 from bankml.core.canonical import canonical_json
+from bankml.core.errors import InvalidInputError
 from bankml.core.validation import Opinion, ValidationRun
 from bankml.reports.validation import to_html, to_pdf
 from support.evidence_v1 import RESULT_V1
@@ -46,3 +57,33 @@ def test_version_1_result_renders_as_a_report(platform: Platform) -> None:
     assert "Previous validation: run a4ed1e541d13159f" in page
     assert "bankml validate german-credit-pd@1" in page
     assert to_pdf(result, []).startswith(b"%PDF")
+
+
+def register(platform: Platform) -> str:
+    """A version of german-credit-pd to hang stored runs on (registered by hand)."""
+    model = LogisticRegression().fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
+    return platform.registry.register_sklearn("german-credit-pd", model, inputs=["x"],
+                                              metrics={}, actor="dana").ref
+
+
+def test_report_files_are_named_by_the_run(platform: Platform, tmp_path: Path) -> None:
+    """The report service writes the run's HTML and PDF, named by model, version and run."""
+    ref = register(platform)
+    run = stored_run(platform)
+
+    report = platform.reports.write_validation(ref, folder=tmp_path)
+
+    assert report.run == run
+    assert report.html == tmp_path / f"validation-german-credit-pd-1-{run.run_id}.html"
+    assert "adequate, minor deficiencies" in report.html.read_text(encoding="utf-8")
+    assert report.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_report_of_another_versions_run_is_refused(platform: Platform) -> None:
+    """A run of version 1 cannot be reported as version 2's."""
+    register(platform)
+    other = register(platform)
+    run = stored_run(platform)
+
+    with pytest.raises(InvalidInputError, match=rf"{run.run_id} validated german-credit-pd@1"):
+        platform.reports.write_validation(other, run_id=run.run_id)

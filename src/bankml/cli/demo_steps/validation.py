@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bankml.cli.app import console
 from bankml.cli.demo_steps.governance import cast
-from bankml.cli.validate import show_run, write_report
+from bankml.cli.validate import show_run
 from bankml.core.registry import ModelVersion
 from bankml.core.validation import ValidationRun
 from bankml.platform import Platform
@@ -21,6 +21,6 @@ def validate(platform: Platform, version: ModelVersion, actor: str) -> tuple[Val
                   f"battery on {version.ref}'s out-of-time rows (bankml validate "
                   f"{version.ref}); key tests:")
     show_run(platform, run, limit=6)
-    html, _ = write_report(platform, version.ref, run_id=run.run_id)
-    console.print(f"Report: {html} (and .pdf)")
-    return run, html
+    report = platform.reports.write_validation(version.ref, run_id=run.run_id)
+    console.print(f"Report: {report.html} (and .pdf)")
+    return run, report.html
