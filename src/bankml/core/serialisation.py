@@ -67,7 +67,7 @@ RULE = "evidence.schema"
 R = TypeVar("R")
 E = TypeVar("E", bound=Enum)
 
-# The fields of a version-1 manifest that the current layout names; others are legacy.
+# The fields the current manifest layout names; a version-1 manifest's others are legacy.
 _MANIFEST_FIELDS = frozenset({
     "schema_version", "spec", "spec_sha256", "spec_folder", "data_source", "dataset_sha256",
     "dataset_rows", "dataset_snapshot_sha256", "feature_refs", "feature_views", "code",
@@ -123,8 +123,7 @@ def manifest_from_plain(data: JsonValue) -> Manifest | None:
     return Manifest(
         schema_version=version, spec=record.part("spec").data,
         spec_sha256=record.text("spec_sha256"),
-        spec_folder=(record.text("spec_folder") if version >= MANIFEST_SCHEMA_VERSION
-                     else record.optional_text("spec_folder")),
+        spec_folder=record.optional_text("spec_folder"),
         data_source=_checked(record.where + ".data_source", lambda: DataSource(
             origin=source.text("origin"), description=source.text("description"),
             dataset=source.optional_text("dataset"), path=source.optional_text("path"))),
@@ -155,6 +154,9 @@ def version_manifest_json(manifest: Manifest | None, *, feature_views: Sequence[
     only the feature views it names, as such rows have always held."""
     if manifest is None:
         return canonical_json({"feature_views": list(feature_views)})
+    if tuple(feature_views) != manifest.feature_views:  # the row keeps only the manifest's
+        raise _error("manifest.feature_views", f"{list(manifest.feature_views)} differ from "
+                     f"the version's {list(feature_views)}")
     return manifest_to_json(manifest)
 
 

@@ -4,7 +4,8 @@ A threshold says which statistic of a test it reads, which way is better and whe
 turns amber and amber turns red; it carries a provenance tag (regulatory.md design rule
 D-1: regulation, supervisory, industry or bank policy) and its source, so a bank-policy
 number is never presented as regulation. Test verdicts roll up to the ECB's four-level
-opinion (ECB validation reporting instructions, section 2.4.2).
+opinion (ECB validation reporting instructions, section 2.4.2). A run's whole result is a
+`ValidationResult`, the evidence a sign-off rests on.
 """
 
 from __future__ import annotations
@@ -423,6 +424,7 @@ class ValidationResult:
         return self.details.get("out_of_time", PopulationDetails())
 
     def verdict_counts(self) -> dict[Verdict, int]:
+        """How many tests are green, amber and red."""
         return {verdict: sum(t.verdict == verdict for t in self.tests) for verdict in Verdict}
 
     def key_tests(self, limit: int) -> list[ValidationTestResult]:

@@ -278,3 +278,10 @@ def _alert_table() -> AlertFairness:
     assert isinstance(table, AlertFairness)
     assert table.groups[0].alert_rate_ratio == pytest.approx(2.0643564356435644)
     return table
+
+
+def test_version_manifest_must_name_the_versions_feature_views() -> None:
+    """A row cannot keep a manifest whose feature views are not the version's."""
+    with pytest.raises(InvalidInputError, match=r"manifest\.feature_views: \['bureau@3'\] "
+                       "differ from the version's \\['bureau@4'\\]"):
+        version_manifest_json(manifest(), feature_views=("bureau@4",))
