@@ -7,18 +7,15 @@ A decision record holds the model's artifact digest and the exact inputs it saw,
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bankml.access import acting, require, viewing
-from bankml.core.canonical import canonical_json, utc_timestamp
+from bankml.core.canonical import canonical_json, to_plain, utc_timestamp
 from bankml.core.decisions import (
     DecisionPolicy,
     DecisionRecord,
@@ -82,7 +79,7 @@ class DecisionService:
                 customer_pseudo_id=pseudonymise(str(customer), self._key),
                 model_name=version.name, model_version=version.number,
                 artifact_sha256=version.artifact_sha256,
-                inputs_json=canonical_json(_plain_row(row)), score=float(score),
+                inputs_json=inputs_json(row), score=float(score),
                 outcome=policy.decide(float(score)),
                 policy_json=canonical_json(policy.describe()),
             )
@@ -131,10 +128,11 @@ def _require_columns(frame: pd.DataFrame, columns: list[str]) -> None:
                                 "model needs these inputs", rule="decision.inputs_complete")
 
 
-def _plain_row(row: Mapping[Hashable, Any]) -> dict[str, Any]:
-    """JSON-ready values: numpy scalars unwrapped, missing numbers as null."""
-    plain = {}
-    for key, value in row.items():
-        item = value.item() if isinstance(value, np.generic) else value
-        plain[str(key)] = None if isinstance(item, float) and math.isnan(item) else item
-    return plain
+def inputs_json(row: Mapping[Hashable, object]) -> str:
+    """The canonical JSON of the inputs a model saw, which the decision record keeps.
+
+    A missing number (NaN) is written as null, which pandas reads back as NaN when the
+    decision is replayed; an infinity has no such form and is refused, rather than a
+    different input recorded.
+    """
+    return canonical_json(to_plain(row, non_finite="missing"))

@@ -19,6 +19,7 @@ from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError, SpecError
+from bankml.core.manifest import Manifest
 from bankml.core.registry import Domain, Model, check_model_name
 from bankml.training.allowlist import (
     SCIKIT_LEARN_CLASSIFIERS,
@@ -281,16 +282,18 @@ def parse_spec(text: str, *, source: str, folder: Path,
     return loaded
 
 
-def spec_from_manifest(described: dict[str, Any], *, source: str, folder: Path,
+def spec_from_manifest(manifest: Manifest, *, source: str,
                        allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS
                        ) -> LoadedSpec:
     """The spec a version was built from, as its manifest recorded it; relative data paths
-    are read from `folder`, where the spec file was.
+    are read from the folder the spec file was in (the working directory for manifests
+    recorded before the folder was kept).
 
     The recorded estimator is checked as a spec file's is: a manifest is only as
     trustworthy as the spec it was recorded from, or whoever could edit it since.
     """
-    loaded = LoadedSpec(_validated(described, source, {}), source, folder, {})
+    loaded = LoadedSpec(_validated(dict(manifest.spec), source, {}), source,
+                        Path(manifest.spec_folder or "."), {})
     check_estimator(loaded, allowlist)
     return loaded
 
