@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from bankml.features.codec import events_payload, latest_payload
+from bankml.features.payloads import events_payload, latest_payload
 
 from bankml import (
     Aggregation,

@@ -183,6 +183,7 @@ class PolicyBlock(_Block):
         return make_policy(self.kind, version=version, cutoffs=cutoffs)
 
 
+LATER_CUTOFFS = ("challenge_from", "offer_from", "top_share")  # added with policy kinds
 CUTOFF_FIELDS = ("approve_below", "decline_from", "challenge_from", "block_from", "alert_from",
                  "offer_from", "top_share")
 CUTOFFS_OF_KIND: dict[PolicyKind, tuple[tuple[str, ...], ...]] = {
@@ -231,6 +232,9 @@ class PipelineSpec(_Block):
         described = self.model_dump(mode="json", by_alias=True)
         if self.source.value is None:  # specs without a value column keep their digest
             del described["source"]["value"]
+        for name in LATER_CUTOFFS:  # specs without the newer policy kinds keep their digest
+            if described["decision_policy"].get(name) is None:
+                described["decision_policy"].pop(name, None)
         return described
 
 
@@ -287,13 +291,18 @@ def spec_from_manifest(manifest: Manifest, *, source: str,
                        ) -> LoadedSpec:
     """The spec a version was built from, as its manifest recorded it; relative data paths
     are read from the folder the spec file was in (the working directory for manifests
-    recorded before the folder was kept).
+    recorded before the folder was kept)."""
+    return spec_from_recorded(dict(manifest.spec), source=source,
+                              folder=Path(manifest.spec_folder or "."), allowlist=allowlist)
 
-    The recorded estimator is checked as a spec file's is: a manifest is only as
-    trustworthy as the spec it was recorded from, or whoever could edit it since.
+
+def spec_from_recorded(described: dict[str, Any], *, source: str, folder: Path,
+                       allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS
+                       ) -> LoadedSpec:
+    """A recorded spec, validated; its estimator is checked as a spec file's is: a manifest
+    is only as trustworthy as the spec it was recorded from, or whoever could edit it since.
     """
-    loaded = LoadedSpec(_validated(dict(manifest.spec), source, {}), source,
-                        Path(manifest.spec_folder or "."), {})
+    loaded = LoadedSpec(_validated(described, source, {}), source, folder, {})
     check_estimator(loaded, allowlist)
     return loaded
 
