@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from bankml.features.payloads import events_payload, latest_payload
 
 from bankml import (
     Aggregation,
@@ -29,6 +28,7 @@ from bankml.core.features import definition_digest
 from bankml.core.registry import Stage
 from bankml.core.windows import Event
 from bankml.explain.background import frame_sha256
+from bankml.features.payloads import events_payload, latest_payload
 from bankml.serving.decisions import inputs_json
 from bankml.training.spec import PipelineSpec
 
