@@ -21,8 +21,9 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import create_engine, text
 
 from bankml import Platform
+from bankml.core.manifest import DataSource, Manifest
 from bankml.core.registry import Domain, Model, ModelVersion, Signature, Stage
-from bankml.training.environment import dependency_versions, platform_description
+from bankml.training.environment import code_version, environment
 from bankml.training.spec import load_spec
 
 REPEATS = 3
@@ -38,9 +39,14 @@ def fill(bankml: Platform, versions: int) -> None:
     signature = Signature.of_names([f"x{i}" for i in range(30)])
     # A manifest of realistic size: the example spec, dependencies, platform.
     example = Path(__file__).parents[1] / "examples" / "german_credit_pd.yaml"
-    manifest = {"spec": load_spec(example).spec.described(), "spec_sha256": "s" * 64,
-                "dependencies": dependency_versions(), "platform": platform_description(),
-                "feature_views": []}
+    manifest = Manifest(
+        spec=load_spec(example).spec.described(), spec_sha256="s" * 64,
+        spec_folder=str(example.parent), data_source=DataSource(
+            dataset="german_credit", origin="synthetic", description="benchmark"),
+        dataset_sha256="d" * 64, dataset_rows=1_000, feature_refs={}, feature_views=(),
+        code=code_version(), environment=environment(), seed=7, threads=1,
+        splits={"train": 600, "holdout": 150, "test": 250},
+        dataset_snapshot_sha256="e" * 64)
     with bankml.metadata.transaction() as tx:
         for m in range(MODELS):
             name = f"model-{m}"

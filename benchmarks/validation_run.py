@@ -87,9 +87,8 @@ def main() -> None:
             result = bankml.validation.result(run)
     print(f"{host.platform()}, Python {host.python_version()}, {os.cpu_count()} cpus, "
           f"{args.threads} threads; LightGBM 200 trees on {COLUMNS} inputs")
-    print(f"out-of-time rows {result['scope']['out_of_time']['rows']:,}, tests "
-          f"{len(result['tests'])}, fairness reports "
-          f"{len(result['details']['out_of_time']['fairness'])}")
+    print(f"out-of-time rows {result.scope.out_of_time.rows:,}, tests "
+          f"{len(result.tests)}, fairness reports {len(result.out_of_time.fairness)}")
     print(f"validation run: median {statistics.median(times):.1f} s of {REPEATS} "
           f"({', '.join(f'{t:.1f}' for t in times)}) (target < 60 s)")
 

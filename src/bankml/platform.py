@@ -14,6 +14,7 @@ from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
 from bankml.registry import Registry
+from bankml.reports.service import Reports
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
@@ -58,6 +59,8 @@ class Platform:
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
         self.oversight = Oversight(metadata, load_policies(settings.policies), access)
+        self.reports = Reports(self.validation, self.registry, self.oversight,
+                               folder=settings.home / "reports")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,

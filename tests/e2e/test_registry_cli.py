@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,6 +74,32 @@ def test_card_is_written_as_markdown_and_html(trained: Path) -> None:
     markdown = (trained / "cards" / "german-credit-pd@1.md").read_text()
     assert "## Limitations" in markdown
     assert "<table>" in (trained / "cards" / "german-credit-pd@1.html").read_text()
+
+
+def test_show_prints_the_version_with_its_manifest(trained: Path) -> None:
+    """`models show` prints the version's JSON view: model, signature, the typed manifest."""
+    result = bankml("models", "show", "german-credit-pd@1", "--home", str(trained))
+
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert set(shown) == {"ref", "stage", "aliases", "model", "artifact_sha256", "flavour",
+                          "created_at", "created_by", "signature", "metrics",
+                          "feature_views", "dataset_sha256", "tags", "manifest"}
+    assert (shown["ref"], shown["model"]["name"]) == ("german-credit-pd@1", "german-credit-pd")
+    assert shown["manifest"]["schema_version"] == 2
+    assert shown["manifest"]["seeds"] == {"seed": 7}
+    assert shown["manifest"]["dataset_sha256"] == shown["dataset_sha256"]
+
+
+def test_lineage_names_dataset_snapshot_and_spec(trained: Path) -> None:
+    """`models lineage` prints where the version came from, from its manifest."""
+    result = bankml("models", "lineage", "german-credit-pd@1", "--home", str(trained))
+
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["data_source"]["dataset"] == "german_credit"
+    assert len(shown["dataset_snapshot_sha256"]) == 64
+    assert len(shown["spec_sha256"]) == 64
 
 
 def test_bad_spec_names_line_and_field(tmp_path: Path, token_for: TokenFor) -> None:

@@ -15,8 +15,8 @@ from tritonclient.utils import triton_to_np_dtype
 from bankml import Platform
 from bankml.core.identity import Role
 from support.people import admins, person
-from support.server import Server, serving
 from support.served import EXAMPLES, applications, credit_in_prod, payments
+from support.server import Server, serving
 
 FRAUD_SPEC = EXAMPLES / "card_fraud.yaml"
 

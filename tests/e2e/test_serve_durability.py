@@ -16,8 +16,8 @@ import pytest
 from bankml import Platform
 from bankml.core.identity import Role
 from support.people import admins, person
-from support.server import Server, kill, serving
 from support.served import EXAMPLES, applications, credit_in_prod
+from support.server import Server, kill, serving
 
 pytestmark = pytest.mark.slow
 LOAD_THREADS = 6

@@ -7,11 +7,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from bankml import Platform
 from bankml.core.endpoints import Endpoint
 from bankml.core.registry import ModelVersion, Stage
-import pandas as pd
-
 from bankml.datasets import load_german_credit, synthesize_card_fraud
 from bankml.serving.endpoint_files import load_endpoint
 from support.lifecycle import move_to

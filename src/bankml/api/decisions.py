@@ -9,10 +9,14 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bankml.api.context import Served, served
-from bankml.core.decisions import DecisionOverride, DecisionRecord
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
-from bankml.serving import Replay
+from bankml.presenters import (
+    decision_answer_view,
+    decision_view,
+    override_view,
+    replay_view,
+)
 
 router = APIRouter(tags=["decisions"])
 MAX_BATCH = 1_000
@@ -30,47 +34,6 @@ class OverrideRequest(BaseModel):
     outcome: str
     reason_code: str = Field(min_length=1, max_length=50)
     comment: str = Field(min_length=1, max_length=2_000)
-
-
-def decision_view(record: DecisionRecord) -> dict[str, Any]:
-    """What a caller is told about a decision."""
-    reasons = json.loads(record.reasons_json)
-    return {"decision_id": record.decision_id, "decision": str(record.outcome),
-            "score": record.score, "reasons": reasons.get("codes", []),
-            "endpoint": record.endpoint, "endpoint_version": record.endpoint_version,
-            "model_version": record.model_ref, "route": record.route,
-            "decided_at": record.decided_at}
-
-
-def record_view(record: DecisionRecord) -> dict[str, Any]:
-    """The whole record, for those who may read personal data."""
-    return {**decision_view(record), "received_at": record.received_at,
-            "customer_pseudo_id": record.customer_pseudo_id,
-            "artifact_sha256": record.artifact_sha256,
-            "inputs": json.loads(record.inputs_json),
-            "request": json.loads(record.request_json),
-            "features": json.loads(record.features_json),
-            "policy": json.loads(record.policy_json),
-            "explanation": {k: v for k, v in json.loads(record.reasons_json).items()
-                            if k != "codes"},
-            "requested_by": record.requested_by, "code_version": record.code_version,
-            "latency_us": record.latency_us, "schema_version": record.schema_version,
-            "record_sha256": record.record_sha256}
-
-
-def replay_view(replay: Replay) -> dict[str, Any]:
-    return {"decision_id": replay.record.decision_id, "identical": replay.is_identical,
-            "bitwise": replay.is_bitwise_identical, "logged_score": replay.record.score,
-            "score": replay.score, "delta": replay.delta,
-            "logged_decision": str(replay.record.outcome), "decision": replay.outcome,
-            "reasons_equal": replay.reasons_equal}
-
-
-def override_view(override: DecisionOverride) -> dict[str, Any]:
-    return {"override_id": override.override_id, "decision_id": override.decision_id,
-            "decision": str(override.outcome), "reason_code": override.reason_code,
-            "comment": override.comment, "overridden_by": override.overridden_by,
-            "overridden_at": override.overridden_at}
 
 
 async def _fields(request: Request) -> dict[str, Any]:
@@ -100,7 +63,7 @@ async def decide(name: str, request: Request, context: Annotated[Served, Depends
     [record] = await context.platform.decisions.decide_async(
         context.principal, name, [fields], idempotency_key=idempotency_key)
     context.count(record)
-    return decision_view(record)
+    return decision_answer_view(record)
 
 
 @router.post("/v1/endpoints/{name}/decisions:batch", summary="Decide on many applications")
@@ -110,7 +73,7 @@ async def decide_batch(name: str, body: BatchRequest,
                                                             body.requests)
     for record in records:
         context.count(record)
-    return {"decisions": [decision_view(record) for record in records]}
+    return {"decisions": [decision_answer_view(record) for record in records]}
 
 
 @router.get("/v1/decisions/{decision_id}", summary="A logged decision, in full")
@@ -118,7 +81,7 @@ def get_decision(decision_id: str, context: Annotated[Served, Depends(served)]
                  ) -> dict[str, Any]:
     platform, by = context.platform, context.principal
     record = platform.decisions.get(by, decision_id)
-    return {**record_view(record), "overrides": [
+    return {**decision_view(record), "overrides": [
         override_view(o) for o in platform.decisions.overrides(by, decision_id)]}
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from bankml.cli.app import console, errors, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
+from bankml.presenters import audit_event_view
 
 app = new_group("Read and verify the audit trail.")
 
@@ -32,11 +33,7 @@ def log(
     events.reverse()
     if as_json:
         for event in events:
-            console.print_json(json.dumps({
-                "sequence": event.sequence, "recorded_at": event.recorded_at,
-                "actor": event.actor, "action": event.action, "subject": event.subject,
-                "payload": event.payload, "prev_hash": event.prev_hash, "hash": event.hash,
-            }), indent=None)
+            console.print_json(json.dumps(audit_event_view(event)), indent=None)
         return
     table = Table(title=f"Audit trail{f' of {subject}' if subject else ''}")
     for column in ("#", "recorded at (UTC)", "actor", "action", "subject", "hash"):

@@ -11,6 +11,7 @@ import typer
 from bankml.cli.app import console, errors, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
+from bankml.presenters import decision_view
 
 app = new_group("Logged decisions: show, replay, verify.")
 DecisionId = Annotated[str, typer.Argument(help="The decision's id.")]
@@ -21,15 +22,7 @@ def show(decision_id: DecisionId, home: HomeOption = None, token: TokenOption = 
     """The decision record as logged (its inputs are personal data: a role reads them)."""
     with open_platform(home) as platform:
         record = platform.decisions.get(acting_user(platform, token), decision_id)
-    console.print_json(json.dumps({
-        "decision_id": record.decision_id, "decided_at": record.decided_at,
-        "customer_pseudo_id": record.customer_pseudo_id,
-        "model": f"{record.model_name}@{record.model_version}",
-        "artifact_sha256": record.artifact_sha256, "score": record.score,
-        "outcome": str(record.outcome), "policy": json.loads(record.policy_json),
-        "inputs": json.loads(record.inputs_json), "inputs_sha256": record.inputs_sha256,
-        "record_sha256": record.record_sha256,
-    }))
+    console.print_json(json.dumps(decision_view(record)))
 
 
 @app.command("replay")

@@ -17,6 +17,7 @@ from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
 from bankml.features.service import Progress as ProgressCallback
+from bankml.presenters import feature_view_version_view
 
 app = new_group("The feature store: definitions, versions, online values.")
 
@@ -55,10 +56,7 @@ def show(ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
     """The stored definition of a view version, as JSON."""
     with open_platform(home) as platform:
         version = platform.features.version(ref)
-    console.print_json(json.dumps({"ref": version.ref, "digest": version.digest,
-                                   "created_at": version.created_at,
-                                   "created_by": version.created_by, "labels": version.labels,
-                                   "definition": version.spec}))
+    console.print_json(json.dumps(feature_view_version_view(version)))
 
 
 @app.command()

@@ -15,6 +15,7 @@ from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platfo
 from bankml.cli.governance import print_gates, print_request
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import ModelVersion, Stage
+from bankml.presenters import lineage_view, version_view
 
 app = new_group("The model registry.")
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME (the latest).")]
@@ -64,17 +65,8 @@ def show(
             version = platform.registry.get(ref)
         model = platform.registry.model(version.name)
         aliases = platform.registry.aliases(version.name)
-    console.print_json(json.dumps({
-        "ref": version.ref, "stage": str(version.stage),
-        "aliases": sorted(a for a, n in aliases.items() if n == version.number),
-        "model": {"name": model.name, **model.describe()},
-        "artifact_sha256": version.artifact_sha256, "flavour": version.flavour,
-        "created_at": version.created_at, "created_by": version.created_by,
-        "signature": version.signature.describe(), "metrics": version.metrics,
-        "feature_views": list(version.feature_views),
-        "dataset_sha256": version.dataset_sha256, "tags": version.tags,
-        "manifest": version.manifest,
-    }))
+    console.print_json(json.dumps(version_view(
+        version, model=model, aliases=[a for a, n in aliases.items() if n == version.number])))
 
 
 @app.command("card")
@@ -170,13 +162,8 @@ def lineage(
                             platform.registry.using_feature_view(feature_view))
             return
         found = platform.registry.lineage(str(ref))
-    console.print_json(json.dumps({
-        "version": found.version.ref, "dataset_sha256": found.dataset_sha256,
-        "data_source": found.data_source, "feature_views": list(found.feature_views),
-        "spec_sha256": found.spec_sha256,
-        "dataset_snapshot_sha256": found.version.manifest.get("dataset_snapshot_sha256"),
-        "other_versions_on_this_dataset": found.siblings_on_dataset,
-    }))
+    console.print_json(json.dumps(lineage_view(found.version,
+                                               siblings=found.siblings_on_dataset)))
 
 
 def _print_versions(title: str, versions: list[ModelVersion]) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -13,10 +14,8 @@ from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Principal
 from bankml.core.validation import ValidationRun
 from bankml.platform import Platform
-from bankml.reports.validation import to_html, to_pdf
 
 Ref = Annotated[str, typer.Argument(help="Model version, NAME@VERSION.")]
 report_app = new_group("Reports rendered from stored evidence.")
@@ -63,30 +62,17 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
     table = Table(show_header=True)
     for column in ("test", "population", "statistic", "p-value", "verdict"):
         table.add_column(column)
-    tests = result["tests"] if limit is None else _key_tests(result["tests"], limit)
+    tests = result.tests if limit is None else result.key_tests(limit)
     for test in tests:
-        p_value = test["p_value"]
-        value = test["value"]
-        table.add_row(escape(str(test["test"])), test["population"],
-                      "n/a" if value is None else f"{value:.4f}",
-                      "" if p_value is None else f"{p_value:.4f}",
-                      f"[{COLOURS[test['verdict']]}]{test['verdict']}[/]")
+        table.add_row(escape(test.test), test.population,
+                      "n/a" if math.isnan(test.value) else f"{test.value:.4f}",
+                      "" if test.p_value is None else f"{test.p_value:.4f}",
+                      f"[{COLOURS[test.verdict]}]{test.verdict}[/]")
     console.print(table)
     console.print(f"Run {run.run_id} of {run.ref}: {run.greens} green, {run.ambers} amber, "
                   f"{run.reds} red under {run.policy_id} {run.policy_version}.")
     console.print(f"Opinion: [bold]{int(run.opinion)} - {run.opinion.label}[/]; fairness "
                   f"{'passed' if run.fairness_passed else 'failed'}.")
-
-
-def _key_tests(tests: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """Material tests first, then reds and ambers: what a reader should see."""
-    rank = {"red": 0, "amber": 1, "green": 2}
-
-    def order(test: dict[str, Any]) -> tuple[int, int]:
-        threshold = test["threshold"]
-        material = isinstance(threshold, dict) and bool(threshold.get("material"))
-        return (0 if material else 1, rank[str(test["verdict"])])
-    return sorted(tests, key=order)[:limit]
 
 
 @report_app.command("validation")
@@ -100,27 +86,7 @@ def report_validation(
 ) -> None:
     """Write the validation report of a version as HTML (inline SVG charts) and PDF."""
     with open_platform(home) as platform:
-        paths = write_report(platform, acting_user(platform, token), ref, run_id=run_id,
-                             out=out)
-    for path in paths:
+        report = platform.reports.write_validation(acting_user(platform, token), ref,
+                                                   run_id=run_id, folder=out)
+    for path in (report.html, report.pdf):
         console.print(f"Wrote {path} (sha256 {sha256_hex(path.read_bytes())[:16]})")
-
-
-def write_report(platform: Platform, by: Principal, ref: str, *, run_id: str | None = None,
-                 out: Path | None = None) -> list[Path]:
-    """Render a run's report into `out`; returns the HTML and PDF paths."""
-    run = platform.validation.get(run_id) if run_id else platform.validation.latest(ref)
-    version = platform.registry.get(ref)
-    if run.ref != version.ref:
-        raise InvalidInputError("--run", f"{run.run_id} validated {run.ref}, not {version.ref}",
-                                rule="validation.run_matches")
-    result = platform.validation.result(run)
-    findings = [f for f in platform.oversight.findings(by, model=run.model)
-                if f.version in (None, run.version)]
-    folder = out or platform.settings.home / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"validation-{run.model}-{run.version}-{run.run_id}"
-    html_path, pdf_path = stem.with_suffix(".html"), stem.with_suffix(".pdf")
-    html_path.write_text(to_html(result, findings), encoding="utf-8")
-    pdf_path.write_bytes(to_pdf(result, findings))
-    return [html_path, pdf_path]

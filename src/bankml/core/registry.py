@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from bankml.core.errors import AliasTargetError, IllegalTransitionError, InvalidInputError
+from bankml.core.manifest import Manifest
 
 
 class Stage(StrEnum):
@@ -152,7 +153,7 @@ class ModelVersion:
     signature: Signature = field(default_factory=Signature)
     feature_views: tuple[str, ...] = ()  # exact `view@version` the version was trained on
     dataset_sha256: str = ""
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest | None = None  # None: registered by hand, not built by `bankml train`
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -179,7 +180,7 @@ class ModelVersion:
                 "stage": str(self.stage), "metrics": self.metrics, "inputs": self.inputs,
                 "feature_views": list(self.feature_views),
                 "dataset_sha256": self.dataset_sha256, "tags": self.tags,
-                "spec_sha256": self.manifest.get("spec_sha256")}
+                "spec_sha256": None if self.manifest is None else self.manifest.spec_sha256}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,10 +31,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
 from bankml.explain.background import Background
 from bankml.explain.inputs import Preparation, split_model
-from bankml.validation.samples import FloatArray
 
 Direction = Literal["high", "low"]
 

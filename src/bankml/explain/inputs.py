@@ -22,8 +22,8 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
-from bankml.validation.samples import FloatArray
 
 _PLACEHOLDER = re.compile(r"^in(\d+)(?:_|$)")
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
 from bankml.explain.explainers import Explanation
-from bankml.validation.samples import FloatArray
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

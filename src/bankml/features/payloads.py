@@ -21,10 +21,10 @@ from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bankml.core.canonical import JsonValue, to_plain
 from bankml.core.errors import InvalidInputError
 from bankml.core.features import CREATED_TIMESTAMP, EVENT_TIMESTAMP, Dtype, FeatureView
 from bankml.core.windows import MICROS, Event
@@ -36,13 +36,13 @@ KEY_TYPES = {Dtype.INT64: pa.int64(), Dtype.FLOAT64: pa.float64(), Dtype.STRING:
              Dtype.BOOL: pa.bool_()}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} has no online form")
+def _online_form(value: object) -> JsonValue:
+    """What json.dumps cannot write itself (numpy scalars), by the shared rules; NaN stays
+    NaN, which the payload text carries and the online store gives back."""
+    return to_plain(value, non_finite="keep")
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_plain)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_online_form)
 
 
 def entity_key(view: FeatureView, row: Mapping[str, Any]) -> str:
@@ -107,15 +107,9 @@ def from_epoch_us(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
-def python_value(value: Any) -> Any:
-    """A plain Python value for a pandas or numpy one; missing (NaN, NA, NaT) as None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
+def python_value(value: object) -> JsonValue:
+    """A frame's cell as a plain value; NaN, NA and NaT are missing (None)."""
+    return to_plain(value, non_finite="missing")
 
 
 def events_from_payload(payload: str | None) -> list[Event]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
 
 from markdown_it import MarkdownIt
 
+from bankml.core.manifest import Manifest
 from bankml.core.registry import Model, ModelVersion, StageChange
 
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
@@ -27,7 +27,6 @@ class ModelCard:
 
     def markdown(self) -> str:
         model, version = self.model, self.version
-        manifest = version.manifest
         sections = [
             f"# Model card: {version.ref}",
             _table(["", ""], [
@@ -41,10 +40,10 @@ class ModelCard:
                  or "none"]]),
             "## Purpose", model.intended_use or "_Not stated._",
             "## Limitations", model.limitations or "_Not stated._",
-            "## Data", _data(version, manifest),
+            "## Data", _data(version),
             "## Features", _features(version),
             "## Metrics", _metrics(version.metrics),
-            "## Decision policy", _policy(manifest),
+            "## Decision policy", _policy(version.manifest),
             "## Fairness", _fairness(model, version),
             "## Reproducibility", _reproducibility(version),
             "## Lifecycle", _table(["when (UTC)", "from", "to", "by", "reason"], [
@@ -63,21 +62,19 @@ class ModelCard:
                 "</body></html>\n")
 
 
-def _data(version: ModelVersion, manifest: dict[str, Any]) -> str:
-    source = manifest.get("data_source", {})
-    spec = manifest.get("spec", {})
-    split = spec.get("split", {})
-    rows = manifest.get("splits", {})
+def _data(version: ModelVersion) -> str:
+    manifest = version.manifest
     lines = [
-        f"- Source: {source.get('description', 'not recorded')}",
+        f"- Source: {manifest.data_source.description if manifest else 'not recorded'}",
         f"- Training dataset sha256: `{version.dataset_sha256 or 'not recorded'}` "
-        f"({manifest.get('dataset_rows', '?')} rows)",
+        f"({manifest.dataset_rows if manifest else '?'} rows)",
         f"- Feature views: {', '.join(version.feature_views) or 'none (source columns)'}",
     ]
-    if split:
-        lines.append(f"- Split: out of time from {split['out_of_time']['test_from']} "
-                     f"(test), holdout {split['holdout']['share']:.0%} of the earlier rows; "
-                     + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+    if manifest is not None and manifest.test_from is not None \
+            and manifest.holdout_share is not None:
+        lines.append(f"- Split: out of time from {manifest.test_from} (test), holdout "
+                     f"{manifest.holdout_share:.0%} of the earlier rows; "
+                     + ", ".join(f"{name} {count:,}" for name, count in manifest.splits.items()))
     return "\n".join(lines)
 
 
@@ -103,8 +100,8 @@ def _metrics(metrics: dict[str, float]) -> str:
                                         for name, value in sorted(metrics.items())])
 
 
-def _policy(manifest: dict[str, Any]) -> str:
-    policy = manifest.get("spec", {}).get("decision_policy")
+def _policy(manifest: Manifest | None) -> str:
+    policy = {} if manifest is None else manifest.decision_policy
     if not policy:
         return "_None recorded._"
     cutoffs = ", ".join(f"{k} {v}" for k, v in policy.items() if k != "kind" and v is not None)
@@ -122,18 +119,16 @@ def _fairness(model: Model, version: ModelVersion) -> str:
 
 def _reproducibility(version: ModelVersion) -> str:
     manifest = version.manifest
-    if "spec_sha256" not in manifest:
+    if manifest is None:
         return "_Registered by hand: no manifest to rebuild from._"
-    code = manifest.get("code", {})
-    dependencies = ", ".join(f"{k} {v}" for k, v in sorted(manifest["dependencies"].items()))
-    platform = manifest.get("platform", {})
+    code, environment = manifest.code, manifest.environment
+    dependencies = ", ".join(f"{k} {v}" for k, v in sorted(environment.dependencies.items()))
     return "\n".join([
-        f"- Spec sha256: `{manifest['spec_sha256']}`",
-        f"- Code: bankml {code.get('bankml')}, commit {code.get('git_commit') or 'unknown'}",
+        f"- Spec sha256: `{manifest.spec_sha256}`",
+        f"- Code: bankml {code.bankml}, commit {code.git_commit or 'unknown'}",
         f"- Dependencies: {dependencies}",
-        f"- Seed {manifest['seeds']['seed']}, threads {manifest['threads']['threads']}, "
-        f"Python {platform.get('python')} on {platform.get('system')} "
-        f"{platform.get('machine')}",
+        f"- Seed {manifest.seed}, threads {manifest.threads}, "
+        f"Python {environment.python} on {environment.system} {environment.machine}",
         f"- Rebuild: `bankml models reproduce {version.ref}`",
     ])
 

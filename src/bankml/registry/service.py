@@ -9,7 +9,7 @@ and is not on this service's public face.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from bankml.access import acting, require
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import DuplicateError, InvalidInputError, NotFoundError
 from bankml.core.identity import Permission, Principal
+from bankml.core.manifest import DataSource, Manifest
 from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
 from bankml.core.registry import (
     Domain,
@@ -47,7 +48,7 @@ class NewVersion:
     metrics: dict[str, float] = field(default_factory=dict)
     feature_views: tuple[str, ...] = ()
     dataset_sha256: str = ""
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest | None = None  # None: built outside `bankml train`
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -57,7 +58,7 @@ class Lineage:
 
     version: ModelVersion
     dataset_sha256: str
-    data_source: dict[str, Any]
+    data_source: DataSource | None  # None: registered by hand
     feature_views: tuple[str, ...]
     spec_sha256: str | None
     siblings_on_dataset: list[str]  # other versions trained on the same dataset
@@ -114,7 +115,9 @@ class Registry:
 
     def _record(self, by: Principal, model: Model, new: NewVersion,
                 digest: str) -> ModelVersion:
-        manifest = {**new.manifest, "feature_views": list(new.feature_views)}
+        # The manifest names the views the version is registered with.
+        manifest = (None if new.manifest is None
+                    else replace(new.manifest, feature_views=new.feature_views))
         actor = by.name
         with acting(self._metadata, by, Permission.MODEL_REGISTER,
                     f"model:{model.name}") as tx:
@@ -221,13 +224,14 @@ class Registry:
     def lineage(self, ref: str) -> Lineage:
         """The dataset, feature views and spec behind a version."""
         version = self.get(ref)
+        manifest = version.manifest
         with self._metadata.reading() as tx:
             same_data = (tx.models.trained_on_dataset(version.dataset_sha256)
                          if version.dataset_sha256 else [])
         return Lineage(version=version, dataset_sha256=version.dataset_sha256,
-                       data_source=dict(version.manifest.get("data_source", {})),
+                       data_source=None if manifest is None else manifest.data_source,
                        feature_views=version.feature_views,
-                       spec_sha256=version.manifest.get("spec_sha256"),
+                       spec_sha256=None if manifest is None else manifest.spec_sha256,
                        siblings_on_dataset=[v.ref for v in same_data if v.ref != version.ref])
 
     def card(self, ref: str) -> ModelCard:

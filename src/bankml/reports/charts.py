@@ -1,6 +1,7 @@
 """Charts of a validation result, drawn with matplotlib as SVG text (HTML) or PNG bytes (PDF).
 
-Every chart reads the stored result alone, so a report can be redrawn from the evidence.
+Every chart reads the stored result alone (one population's details), so a report can be
+redrawn from the evidence.
 SVG output is deterministic: no dates, a fixed id salt, text kept as text.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import matplotlib as mpl
@@ -18,29 +19,34 @@ mpl.use("Agg")  # no display: reports render on servers and laptops alike
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from bankml.core.validation import PopulationDetails, SelectionFairness
+
 SIZE = (6.0, 3.2)
 GREEN, AMBER, RED, INK, MUTED = "#2e7d32", "#f9a825", "#c62828", "#1f3b57", "#9aa5b1"
 
-Chart = Callable[[dict[str, Any]], Figure | None]
+Chart = Callable[[PopulationDetails], Figure | None]
 
 
-def roc_and_cap(details: dict[str, Any]) -> Figure | None:
-    if "roc" not in details:
+def roc_and_cap(details: PopulationDetails) -> Figure | None:
+    data: Mapping[str, Any] = details.charts  # chart data: plain JSON of known shapes
+    if "roc" not in data or "cap" not in data:
         return None
+    auc = details.auc.auc if details.auc is not None else None
     figure, (roc, cap) = plt.subplots(1, 2, figsize=SIZE)
-    roc.plot(details["roc"]["fpr"], details["roc"]["tpr"], color=INK)
+    roc.plot(data["roc"]["fpr"], data["roc"]["tpr"], color=INK)
     roc.plot([0, 1], [0, 1], color=MUTED, linestyle="--", linewidth=0.8)
-    roc.set(title=f"ROC (AUC {details['auc']['auc']:.3f})", xlabel="false positive rate",
-            ylabel="true positive rate")
-    cap.plot(details["cap"]["population"], details["cap"]["events"], color=INK)
+    roc.set(title="ROC" + (f" (AUC {auc:.3f})" if auc is not None else ""),
+            xlabel="false positive rate", ylabel="true positive rate")
+    cap.plot(data["cap"]["population"], data["cap"]["events"], color=INK)
     cap.plot([0, 1], [0, 1], color=MUTED, linestyle="--", linewidth=0.8)
-    cap.set(title=f"CAP (AR {details['cap']['accuracy_ratio']:.3f})",
+    cap.set(title=f"CAP (AR {data['cap']['accuracy_ratio']:.3f})",
             xlabel="share of cases, riskiest first", ylabel="share of events")
     return _finish(figure)
 
 
-def calibration(details: dict[str, Any]) -> Figure | None:
-    curve = details.get("calibration_curve")
+def calibration(details: PopulationDetails) -> Figure | None:
+    data: Mapping[str, Any] = details.charts
+    curve = data.get("calibration_curve")
     if curve is None:
         return None
     figure, axis = plt.subplots(figsize=SIZE)
@@ -52,8 +58,9 @@ def calibration(details: dict[str, Any]) -> Figure | None:
     return _finish(figure)
 
 
-def score_distribution(details: dict[str, Any]) -> Figure | None:
-    histogram, bins = details.get("score_distribution"), details.get("psi_bins")
+def score_distribution(details: PopulationDetails) -> Figure | None:
+    data: Mapping[str, Any] = details.charts
+    histogram, bins = data.get("score_distribution"), data.get("psi_bins")
     if histogram is None or bins is None:
         return None
     figure, (scores, psi) = plt.subplots(1, 2, figsize=SIZE)
@@ -74,20 +81,20 @@ def score_distribution(details: dict[str, Any]) -> Figure | None:
     return _finish(figure)
 
 
-def fairness(details: dict[str, Any]) -> Figure | None:
-    singles = [r for r in details.get("fairness", []) if " & " not in r["attribute"]
-               and "reference" in r]
+def fairness(details: PopulationDetails) -> Figure | None:
+    singles = [table for table in details.fairness if isinstance(table, SelectionFairness)
+               and " & " not in table.attribute]
     if not singles:
         return None
     labels, ratios, colours = [], [], []
-    for report in singles:
-        for group in report["groups"]:
-            ratio = group.get("impact_ratio")
-            if ratio is None or group["group"] == report["reference"]:
+    for table in singles:
+        for group in table.groups:
+            ratio = group.impact_ratio
+            if ratio is None or group.group == table.reference:
                 continue
-            labels.append(group["group"] + (" (small)" if group["is_small"] else ""))
+            labels.append(group.group + (" (small)" if group.is_small else ""))
             ratios.append(ratio)
-            colours.append(MUTED if group["is_small"] else GREEN if ratio >= 0.8 else RED)
+            colours.append(MUTED if group.is_small else GREEN if ratio >= 0.8 else RED)
     if not labels:
         return None
     figure, axis = plt.subplots(figsize=(SIZE[0], max(2.0, 0.28 * len(labels) + 0.8)))
@@ -100,8 +107,9 @@ def fairness(details: dict[str, Any]) -> Figure | None:
     return _finish(figure)
 
 
-def importance(details: dict[str, Any]) -> Figure | None:
-    explanations = details.get("explanations")
+def importance(details: PopulationDetails) -> Figure | None:
+    data: Mapping[str, Any] = details.charts
+    explanations = data.get("explanations")
     if not explanations or "error" in explanations:
         return None
     ranked = explanations["importance"][:15]

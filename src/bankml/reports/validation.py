@@ -1,6 +1,6 @@
 """The validation report: a stored run laid out in sections, rendered as HTML and PDF.
 
-`sections(result, findings)` turns a run's stored JSON and the governance findings into
+`sections(result, findings)` turns a run's stored result and the governance findings into
 titled blocks of text, tables and charts (regulatory.md G-18..G-24); `to_html` and
 `to_pdf` render the same blocks, so both files always say the same thing.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from bankml.core.canonical import JsonValue
 from bankml.core.oversight import Finding
+from bankml.core.validation import (
+    AlertFairness,
+    PopulationDetails,
+    Scope,
+    ValidationResult,
+    ValidationTestResult,
+    Verdict,
+)
 from bankml.reports import charts
 
 VERDICT_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
@@ -51,17 +61,17 @@ class Section:
     charts: list[str] = field(default_factory=list)  # names in charts.CHARTS
 
 
-def sections(result: dict[str, Any], findings: Sequence[Finding]) -> list[Section]:
+def sections(result: ValidationResult, findings: Sequence[Finding]) -> list[Section]:
     """The report's contents, in order, from a stored run and its findings."""
-    details = result["details"]["out_of_time"]
-    return [_summary(result), _scope(result), _tests(result), _discrimination(details),
-            _stability(details), _fairness(details), _explanations(details),
-            _soundness(details), _comparison(result, details), _findings(findings),
-            _reproduce(result)]
+    details = result.out_of_time
+    return [_summary(result), _scope(result.scope), _tests(result.tests),
+            _discrimination(details), _stability(details), _fairness(details),
+            _explanations(details), _soundness(details), _comparison(result, details),
+            _findings(findings), _reproduce(result)]
 
 
-def _num(value: Any, digits: int = 4) -> str:
-    if value is None:
+def _num(value: object, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -73,29 +83,28 @@ def _num(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _summary(result: dict[str, Any]) -> Section:
-    card, opinion = result["model_card"], result["opinion"]
-    tests = result["tests"]
-    counts = {v: sum(t["verdict"] == v for t in tests) for v in ("green", "amber", "red")}
-    worst = [t for t in tests if t["verdict"] == "red"] or \
-        [t for t in tests if t["verdict"] == "amber"]
-    policy = result["policy"]
+def _summary(result: ValidationResult) -> Section:
+    card, opinion, policy, tests = result.model_card, result.opinion, result.policy, \
+        result.tests
+    counts = result.verdict_counts()
+    worst = [t for t in tests if t.verdict == Verdict.RED] or \
+        [t for t in tests if t.verdict == Verdict.AMBER]
     text = [
-        f"<b>Overall opinion: {opinion['level']} - {html.escape(opinion['label'])}</b> "
-        f"(ECB four-level scale; roll-up rule: {html.escape(policy['opinion_rule']['tag'])}, "
-        f"{html.escape(policy['opinion_rule']['source'])}).",
-        f"Model {html.escape(result['model'])} ({html.escape(result['domain'])}, tier "
-        f"{card['risk_tier']}), owner {html.escape(card['owner'])}, developer "
-        f"{html.escape(card['developer'])}. Purpose: {html.escape(card['intended_use'])}",
-        f"Limitations: {html.escape(card['limitations'] or 'none stated')}",
-        f"{len(tests)} tests: {counts['green']} green, {counts['amber']} amber, "
-        f"{counts['red']} red. Fairness: {'passed' if result['fairness_passed'] else 'failed'}"
-        f" (no red fairness test). Policy {html.escape(policy['id'])} "
-        f"{html.escape(policy['version'])}.",
-        f"Validated by {html.escape(result['created_by'])} on {result['created_at']}, "
-        f"run {result['run_id']}.",
+        f"<b>Overall opinion: {int(opinion)} - {html.escape(opinion.label)}</b> "
+        f"(ECB four-level scale; roll-up rule: {html.escape(str(policy.opinion_tag))}, "
+        f"{html.escape(policy.opinion_source)}).",
+        f"Model {html.escape(result.model)} ({html.escape(str(result.domain))}, tier "
+        f"{card.risk_tier}), owner {html.escape(card.owner)}, developer "
+        f"{html.escape(card.developer)}. Purpose: {html.escape(card.intended_use)}",
+        f"Limitations: {html.escape(card.limitations or 'none stated')}",
+        f"{len(tests)} tests: {counts[Verdict.GREEN]} green, {counts[Verdict.AMBER]} amber, "
+        f"{counts[Verdict.RED]} red. Fairness: "
+        f"{'passed' if result.fairness_passed else 'failed'} (no red fairness test). Policy "
+        f"{html.escape(policy.policy_id)} {html.escape(policy.version)}.",
+        f"Validated by {html.escape(result.created_by)} on {result.created_at}, "
+        f"run {result.run_id}.",
     ]
-    rows = [(t["test"], t["population"], _num(t["value"]), _num(t["p_value"]), t["verdict"])
+    rows = [(t.test, t.population, _num(t.value), _num(t.p_value), str(t.verdict))
             for t in worst[:8]]
     tables = [Block(header=("test", "population", "statistic", "p-value", "verdict"),
                     rows=rows, verdict_column=4,
@@ -103,34 +112,28 @@ def _summary(result: dict[str, Any]) -> Section:
     return Section(title="1. Executive summary", text=text, tables=tables)
 
 
-def _scope(result: dict[str, Any]) -> Section:
-    scope = result["scope"]
-    rows = []
-    for name in ("train", "out_of_time", "sample"):
-        part = scope.get(name)
-        if part is None:
-            continue
-        period = " to ".join(part.get("period", [])) or part.get("path", "")
-        rows.append((name, period, _num(part["rows"]), _num(part["events"]),
-                     f"{part['event_rate']:.2%}"))
-    text = [f"Out-of-time rows: application dates on or after {scope['test_from']}, rebuilt "
+def _scope(scope: Scope) -> Section:
+    rows = [(name, " to ".join(part.period) if part.period else part.path or "",
+             _num(part.rows), _num(part.events), f"{part.event_rate:.2%}")
+            for name, part in scope.populations()]
+    text = [f"Out-of-time rows: application dates on or after {scope.test_from}, rebuilt "
             "from the dataset snapshot training stored (no retraining); scored with the "
             "registered artifact.",
-            f"Dataset sha256 {scope['dataset_sha256']}; snapshot sha256 "
-            f"{scope['snapshot_sha256']}.",
+            f"Dataset sha256 {scope.dataset_sha256}; snapshot sha256 "
+            f"{scope.snapshot_sha256}.",
             "Protected attributes (read from the data, never model inputs): "
-            f"{', '.join(scope['protected_attributes']) or 'none declared'}. Decision "
-            f"cut-offs: {scope['decision_cutoffs']}."]
+            f"{', '.join(scope.protected_attributes) or 'none declared'}. Decision "
+            f"cut-offs: {dict(scope.decision_cutoffs)}."]
     return Section(title="2. Scope and data", text=text, tables=[Block(
         header=("population", "period", "rows", "events", "event rate"), rows=rows)])
 
 
-def _tests(result: dict[str, Any]) -> Section:
-    rows = [(t["test"], t["population"], _num(t["value"]), _num(t["p_value"]),
-             t["threshold"]["statistic"] + " " + t["threshold"]["text"],
-             t["threshold"]["tag"], t["verdict"], t["detail"]) for t in result["tests"]]
-    sources = sorted({(t["test"].split("[")[0], t["threshold"]["tag"], t["threshold"]["source"])
-                      for t in result["tests"]})
+def _tests(tests: Sequence[ValidationTestResult]) -> Section:
+    rows = [(t.test, t.population, _num(t.value), _num(t.p_value),
+             f"{t.threshold.statistic} {t.threshold.describe()}", str(t.threshold.tag),
+             str(t.verdict), t.detail) for t in tests]
+    sources = sorted({(t.test.split("[")[0], str(t.threshold.tag), t.threshold.source)
+                      for t in tests})
     return Section(title="3. Tests performed", text=[
         "Each verdict applies the policy's threshold to the statistic named; tags say where "
         "a threshold comes from (regulation, supervisory, industry, bank_policy)."],
@@ -140,56 +143,56 @@ def _tests(result: dict[str, Any]) -> Section:
                       caption="Threshold sources")])
 
 
-def _discrimination(details: dict[str, Any]) -> Section:
+def _discrimination(details: PopulationDetails) -> Section:
     tables = []
-    if "grades" in details:
+    grades = _entries(details, "grades")
+    if grades:
         tables.append(Block(
             header=("grade", "PD", "N", "defaults", "default rate", "Jeffreys p"),
-            rows=[(g["grade"], _num(g["pd"]), _num(g["n"]), _num(g["defaults"]),
-                   _num(g["default_rate"]), _num(g["p_value"])) for g in details["grades"]],
+            rows=[(str(g["grade"]), _num(g["pd"]), _num(g["n"]), _num(g["defaults"]),
+                   _num(g["default_rate"]), _num(g["p_value"])) for g in grades],
             caption="Jeffreys test per master-scale grade and for the portfolio (ECB PD-05)"))
     return Section(title="4. Discrimination and calibration", tables=tables,
                    charts=["roc_cap", "calibration"])
 
 
-def _stability(details: dict[str, Any]) -> Section:
-    rows = [(c["feature"], _num(c["value"]), c["shift"])
-            for c in sorted(details.get("csi", []), key=lambda c: -c["value"])]
+def _stability(details: PopulationDetails) -> Section:
+    csi = sorted(_entries(details, "csi"), key=lambda c: -float(c["value"] or 0.0))
+    rows = [(str(c["feature"]), _num(c["value"]), str(c["shift"])) for c in csi]
     return Section(title="5. Stability", charts=["scores"], tables=[Block(
         header=("input", "CSI", "shift"), rows=rows,
         caption="Characteristic stability, training vs out of time")])
 
 
-def _fairness(details: dict[str, Any]) -> Section:
+def _fairness(details: PopulationDetails) -> Section:
     tables = []
-    for report in details.get("fairness", []):
-        groups = report["groups"]
-        if "impact_ratio" in (groups[0] if groups else {}):
-            rows = [(g["group"], _num(g["n"]), _num(g["is_small"]), _num(g["selection_rate"]),
-                     _num(g["impact_ratio"]) + _ci(g, "impact_ratio"),
-                     _num(g["statistical_parity_difference"]),
-                     _num(g["equal_opportunity_difference"]) +
-                     _ci(g, "equal_opportunity_difference"),
-                     _num(g["average_odds_difference"]), _num(g["p_value"])) for g in groups]
-            tables.append(Block(
-                header=("group", "n", "small", "selection rate", "AIR [95% CI]", "SPD",
-                        "EOD [95% CI]", "AOD", "p (z)"), rows=rows,
-                caption=f"{report['attribute']}: reference {report['reference']} "
-                f"({report['reference_rule']}); min/max ratio {_num(report['min_max_ratio'])}"))
-        else:
+    for table in details.fairness:
+        if isinstance(table, AlertFairness):
             tables.append(Block(
                 header=("group", "n", "small", "alert rate", "ratio", "precision", "ratio"),
-                rows=[(g["group"], _num(g["n"]), _num(g["is_small"]), _num(g["alert_rate"]),
-                       _num(g["alert_rate_ratio"]), _num(g["precision"]),
-                       _num(g["precision_ratio"])) for g in groups],
-                caption=f"{report['attribute']}: alert parity"))
-        if report.get("calibration"):
+                rows=[(g.group, _num(g.n), _num(g.is_small), _num(g.alert_rate),
+                       _num(g.alert_rate_ratio), _num(g.precision), _num(g.precision_ratio))
+                      for g in table.groups],
+                caption=f"{table.attribute}: alert parity"))
+            continue
+        tables.append(Block(
+            header=("group", "n", "small", "selection rate", "AIR [95% CI]", "SPD",
+                    "EOD [95% CI]", "AOD", "p (z)"),
+            rows=[(g.group, _num(g.n), _num(g.is_small), _num(g.selection_rate),
+                   _num(g.impact_ratio) + _ci(g.impact_ratio_low, g.impact_ratio_high),
+                   _num(g.statistical_parity_difference),
+                   _num(g.equal_opportunity_difference) + _ci(
+                       g.equal_opportunity_difference_low, g.equal_opportunity_difference_high),
+                   _num(g.average_odds_difference), _num(g.p_value)) for g in table.groups],
+            caption=f"{table.attribute}: reference {table.reference} ({table.reference_rule}); "
+            f"min/max ratio {_num(table.min_max_ratio)}"))
+        if table.calibration:
             tables.append(Block(
                 header=("group", "n", "mean PD", "default rate", "difference", "Jeffreys p"),
-                rows=[(c["group"], _num(c["n"]), _num(c["mean_pd"]), _num(c["default_rate"]),
-                       _num(c["difference"]), _num(c["jeffreys_p_value"]))
-                      for c in report["calibration"]],
-                caption=f"{report['attribute']}: calibration by group (PD-32)"))
+                rows=[(c.group, _num(c.n), _num(c.mean_pd), _num(c.default_rate),
+                       _num(c.difference), _num(c.jeffreys_p_value))
+                      for c in table.calibration],
+                caption=f"{table.attribute}: calibration by group (PD-32)"))
     return Section(title="6. Fairness", text=[
         "Favourable decision: not declined (credit) / selected (propensity); alerts are "
         "adverse (fraud, AML). AIR = selection rate / reference group's; four-fifths flag "
@@ -197,74 +200,80 @@ def _fairness(details: dict[str, Any]) -> Section:
         "policy's minimum size) are shown, not compared."], tables=tables, charts=["fairness"])
 
 
-def _ci(group: dict[str, Any], name: str) -> str:
-    low, high = group.get(f"{name}_low"), group.get(f"{name}_high")
+def _ci(low: float | None, high: float | None) -> str:
     return "" if low is None or high is None else f" [{low:.3f}, {high:.3f}]"
 
 
-def _explanations(details: dict[str, Any]) -> Section:
-    explanations = details.get("explanations")
+def _explanations(details: PopulationDetails) -> Section:
+    explanations = _part(details, "explanations")
     if not explanations or "error" in explanations:
-        reason = (explanations or {}).get("error", "not computed")
+        reason = str(explanations.get("error", "not computed"))
         return Section(title="7. Explanations", text=[f"Not computed: {html.escape(reason)}"])
+    importance = [i for i in _list(explanations.get("importance")) if isinstance(i, dict)]
     return Section(title="7. Explanations", text=[
         f"Method {explanations['method']} ({explanations['explainer_version']}), output in "
         f"{explanations['space']}, {explanations['rows']} out-of-time rows, background "
-        f"sha256 {explanations['background_sha256'][:16]}, seed {explanations['seed']}."],
+        f"sha256 {str(explanations['background_sha256'])[:16]}, seed {explanations['seed']}."],
         charts=["importance"], tables=[Block(
             header=("rank", "input", "mean |SHAP|"),
-            rows=[(str(i["rank"]), i["feature"], _num(i["mean_abs_contribution"]))
-                  for i in explanations["importance"]])])
+            rows=[(str(i["rank"]), str(i["feature"]), _num(i["mean_abs_contribution"]))
+                  for i in importance])])
 
 
-def _soundness(details: dict[str, Any]) -> Section:
+def _soundness(details: PopulationDetails) -> Section:
     tables = []
-    if details.get("sensitivity"):
+    sensitivity = _entries(details, "sensitivity")
+    if sensitivity:
         tables.append(Block(header=("input", "mean change -delta", "mean change +delta",
                                     "largest change"),
-                            rows=[(s["feature"], _num(s["mean_change_down"]),
+                            rows=[(str(s["feature"]), _num(s["mean_change_down"]),
                                    _num(s["mean_change_up"]), _num(s["max_abs_change"]))
-                                  for s in details["sensitivity"]],
+                                  for s in sensitivity],
                             caption="Sensitivity of the score to each input and jointly"))
-    if details.get("monotonicity"):
+    monotonicity = _entries(details, "monotonicity")
+    if monotonicity:
         tables.append(Block(header=("input", "direction", "rows", "violating", "worst step"),
-                            rows=[(m["feature"], f"{m['direction']:+d}",
+                            rows=[(str(m["feature"]), f"{m['direction']:+d}",
                                    _num(m["rows_checked"]), _num(m["violating_rows"]),
                                    _num(m["worst_violation"]))
-                                  for m in details["monotonicity"]],
+                                  for m in monotonicity],
                             caption="Monotonicity along each declared direction"))
-    extremes = details.get("extreme_values", [])
+    extremes = _entries(details, "extreme_values")
     text = [f"Extreme-value grid: {len(extremes)} points, "
             f"{sum(not e['is_valid'] for e in extremes)} outside [0, 1]."] if extremes else []
     return Section(title="8. Conceptual soundness: sensitivity", text=text, tables=tables)
 
 
-def _comparison(result: dict[str, Any], details: dict[str, Any]) -> Section:
+def _comparison(result: ValidationResult, details: PopulationDetails) -> Section:
     text, tables = [], []
-    comparison = details.get("comparison")
-    if comparison:
-        text.append(f"Against {comparison['against']} on the same out-of-time rows (DeLong): "
-                    f"AUC {comparison['auc_a']:.4f} vs {comparison['auc_b']:.4f}, difference "
-                    f"{comparison['difference']:+.4f}, z {comparison['z']:.3f}, two-sided p "
-                    f"{_num(comparison['p_value'])}, correlation "
-                    f"{comparison['correlation']:.3f}.")
+    comparison = details.comparison
+    if comparison is not None:
+        text.append(f"Against {comparison.against} on the same out-of-time rows (DeLong): "
+                    f"AUC {_num(comparison.auc_a)} vs {_num(comparison.auc_b)}, difference "
+                    f"{_signed(comparison.difference)}, z {_num(comparison.z, 3)}, two-sided "
+                    f"p {_num(comparison.p_value)}, correlation "
+                    f"{_num(comparison.correlation, 3)}.")
     else:
         text.append("No champion or --against version to compare with.")
-    previous = result.get("previous")
-    if previous:
-        text.append(f"Previous validation: run {previous['run_id']} of {previous['model']} on "
-                    f"{previous['created_at']}, opinion {previous['opinion']['level']} "
-                    f"({previous['opinion']['label']}).")
+    previous = result.previous
+    if previous is not None:
+        text.append(f"Previous validation: run {previous.run_id} of {previous.model} on "
+                    f"{previous.created_at}, opinion {int(previous.opinion)} "
+                    f"({previous.opinion.label}).")
         tables.append(Block(header=("test", "population", "before", "now", "verdict before",
                                     "verdict now"),
-                            rows=[(d["test"], d["population"], _num(d["before"]),
-                                   _num(d["now"]), d["verdict_before"], d["verdict_now"])
-                                  for d in previous["deltas"]], verdict_column=5,
+                            rows=[(d.test, d.population, _num(d.before), _num(d.now),
+                                   str(d.verdict_before), str(d.verdict_now))
+                                  for d in previous.deltas], verdict_column=5,
                             caption="Change since the previous validation"))
     else:
         text.append("This is the model's first validation run.")
     return Section(title="9. Comparison with the champion and the previous validation",
                    text=text, tables=tables)
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.4f}"
 
 
 def _findings(findings: Sequence[Finding]) -> Section:
@@ -277,14 +286,35 @@ def _findings(findings: Sequence[Finding]) -> Section:
               for f in findings])])
 
 
-def _reproduce(result: dict[str, Any]) -> Section:
-    pack = result["reproduce"]
-    rows = [(key, str(value)) for key, value in pack.items() if key != "command"]
-    rows.append(("result_run_id", result["run_id"]))
+def _reproduce(result: ValidationResult) -> Section:
+    pack = result.reproduce
+    code = ("not recorded" if pack.code is None else
+            f"bankml {pack.code.bankml}, commit {pack.code.git_commit or 'unknown'}")
+    rows = [("artifact_sha256", pack.artifact_sha256), ("dataset_sha256", pack.dataset_sha256),
+            ("snapshot_sha256", pack.snapshot_sha256), ("policy_sha256", pack.policy_sha256),
+            ("spec_sha256", pack.spec_sha256 or "not recorded"), ("code", code),
+            ("seed", str(pack.seed)),
+            ("against_artifact_sha256", pack.against_artifact_sha256 or "none"),
+            ("result_run_id", result.run_id)]
     return Section(title="11. Reproducibility pack", text=[
-        f"Re-run: <code>{html.escape(pack['command'])}</code> (same artifact, snapshot, policy "
+        f"Re-run: <code>{html.escape(pack.command)}</code> (same artifact, snapshot, policy "
         "and seed give the same numbers)."],
         tables=[Block(header=("item", "value"), rows=rows)])
+
+
+def _part(details: PopulationDetails, name: str) -> dict[str, Any]:
+    """Chart data held as one object; empty when the run did not draw it."""
+    found = details.charts.get(name)
+    return found if isinstance(found, dict) else {}
+
+
+def _entries(details: PopulationDetails, name: str) -> list[dict[str, Any]]:
+    """Chart data held as a list of objects (a table's rows); empty when not drawn."""
+    return [entry for entry in _list(details.charts.get(name)) if isinstance(entry, dict)]
+
+
+def _list(value: JsonValue) -> list[JsonValue]:
+    return value if isinstance(value, list) else []
 
 
 # -- HTML -----------------------------------------------------------------------------------
@@ -300,12 +330,12 @@ th{background:#f0f4f8}caption{text-align:left;font-weight:600;padding:4px 0}
 """
 
 
-def to_html(result: dict[str, Any], findings: Sequence[Finding]) -> str:
+def to_html(result: ValidationResult, findings: Sequence[Finding]) -> str:
     """A self-contained page: inline CSS and inline SVG charts, no external reference."""
-    details = result["details"]["out_of_time"]
+    details = result.out_of_time
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Validation "
-             f"report {html.escape(result['model'])}</title><style>{_CSS}</style></head><body>",
-             f"<h1>Validation report: {html.escape(result['model'])}</h1>"]
+             f"report {html.escape(result.model)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>Validation report: {html.escape(result.model)}</h1>"]
     for section in sections(result, findings):
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
         parts += [f"<p>{line}</p>" for line in section.text]
@@ -336,9 +366,9 @@ def _html_table(block: Block) -> str:
 # -- PDF ------------------------------------------------------------------------------------
 
 
-def to_pdf(result: dict[str, Any], findings: Sequence[Finding]) -> bytes:
+def to_pdf(result: ValidationResult, findings: Sequence[Finding]) -> bytes:
     """An A4 PDF of the same sections, charts as images; built by reportlab alone."""
-    details = result["details"]["out_of_time"]
+    details = result.out_of_time
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=6.5, leading=8)
     body = styles["BodyText"].clone("body", fontSize=9, leading=12)
@@ -346,9 +376,9 @@ def to_pdf(result: dict[str, Any], findings: Sequence[Finding]) -> bytes:
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=1.5 * cm,
                                  rightMargin=1.5 * cm, topMargin=1.5 * cm,
                                  bottomMargin=1.5 * cm, title=f"Validation report "
-                                 f"{result['model']}", author="bankml", creator="bankml",
+                                 f"{result.model}", author="bankml", creator="bankml",
                                  invariant=1)
-    story: list[Any] = [Paragraph(f"Validation report: {html.escape(result['model'])}",
+    story: list[Any] = [Paragraph(f"Validation report: {html.escape(result.model)}",
                                   styles["Title"])]
     width = A4[0] - 3 * cm
     for section in sections(result, findings):

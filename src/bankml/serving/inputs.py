@@ -22,7 +22,7 @@ NUMERIC = frozenset({"int64", "int32", "float64", "float32", "int8", "int16", "u
 
 def feature_inputs(version: ModelVersion) -> dict[str, str]:
     """Input name -> pinned feature ref (`view@N:feature`) it is read from online."""
-    recorded: dict[str, str] = dict(version.manifest.get("feature_refs", {}))
+    recorded = {} if version.manifest is None else version.manifest.feature_refs
     pinned = {ref.split(":", 1)[1]: ref for ref in recorded.values()}
     return {name: pinned[name] for name in version.inputs if name in pinned}
 

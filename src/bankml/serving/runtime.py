@@ -118,7 +118,7 @@ class Runtime:
 
     def _explainer(self, version: ModelVersion) -> Explainer:
         """Contributions measured from a seeded sample of the version's own training rows."""
-        snapshot = version.manifest.get("dataset_snapshot_sha256")
+        snapshot = None if version.manifest is None else version.manifest.dataset_snapshot_sha256
         if not snapshot:
             raise ConflictError(f"{version.ref} keeps no dataset snapshot, so reasons cannot "
                                 "be measured against its training rows; serve it without a "

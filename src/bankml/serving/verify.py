@@ -23,7 +23,7 @@ import pandas as pd
 from bankml.core.decisions import DecisionRecord, policy_from_description
 from bankml.core.merkle import merkle_root
 from bankml.core.ports import Transaction
-from bankml.serving.replay import REPLAY_TOLERANCE
+from bankml.core.replay import REPLAY_TOLERANCE
 
 LOGGED = "decisions.logged"
 

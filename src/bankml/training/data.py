@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from bankml.core.manifest import DataSource
 from bankml.datasets import ExampleData, load_german_credit, synthesize_card_fraud
 from bankml.training.spec import LoadedSpec
 
@@ -20,7 +20,7 @@ READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 @dataclass(frozen=True, slots=True)
 class SourceData:
     frame: pd.DataFrame
-    described: dict[str, Any]  # recorded in the manifest: where the rows came from
+    described: DataSource  # recorded in the manifest: where the rows came from
 
 
 def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
@@ -30,8 +30,9 @@ def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
         example = (load_german_credit(datasets_dir) if source.dataset == "german_credit"
                    else ExampleData(synthesize_card_fraud(), "synthetic",
                                     "synthetic card fraud payments (6,000 rows, seed 7)"))
-        return SourceData(example.frame, {"dataset": source.dataset, "origin": example.source,
-                                          "description": example.description})
+        return SourceData(example.frame, DataSource(dataset=source.dataset,
+                                                    origin=example.source,
+                                                    description=example.description))
     path = Path(str(source.path))
     path = path if path.is_absolute() else (loaded.folder / path).resolve()
     reader = READERS.get(path.suffix.lower())
@@ -44,8 +45,8 @@ def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
     timestamp = source.event_timestamp
     if timestamp in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[timestamp]):
         frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
-    return SourceData(frame, {"path": str(path), "origin": "file",
-                              "description": f"{path.name} ({len(frame):,} rows)"})
+    return SourceData(frame, DataSource(path=str(path), origin="file",
+                                        description=f"{path.name} ({len(frame):,} rows)"))
 
 
 def dataset_digest(frame: pd.DataFrame) -> str:

@@ -7,27 +7,35 @@ import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+
+from bankml.core.manifest import CodeVersion, Environment
 
 DEPENDENCIES = ("numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "lightgbm", "skops",
                 "threadpoolctl")
 GIT_TIMEOUT_S = 5
 
 
-def code_version() -> dict[str, Any]:
+def code_version() -> CodeVersion:
     """bankml's version and, when it runs from a git checkout, the commit."""
     try:
         installed = version("bankml")
     except PackageNotFoundError:  # a source tree that was not installed
         installed = "0.0.0"
-    return {"bankml": installed, "git_commit": _git_commit()}
+    return CodeVersion(bankml=installed, git_commit=_git_commit())
+
+
+def environment() -> Environment:
+    """The dependency versions and the platform a build runs on."""
+    described = platform_description()
+    return Environment(dependencies=dependency_versions(), python=described["python"],
+                       implementation=described["implementation"],
+                       system=described["system"], machine=described["machine"])
 
 
 def describe_code() -> str:
     """bankml's version, and its commit when known: `0.1.0+3f2a9c1`."""
     found = code_version()
-    commit = found.get("git_commit")
-    return f"{found['bankml']}+{str(commit)[:12]}" if commit else str(found["bankml"])
+    return f"{found.bankml}+{found.git_commit[:12]}" if found.git_commit else found.bankml
 
 
 def dependency_versions() -> dict[str, str]:

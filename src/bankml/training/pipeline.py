@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,11 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from bankml.access import require
-from bankml.core.canonical import sha256_hex
+from bankml.core.canonical import sha256_hex, to_plain
 from bankml.core.domains import profile
 from bankml.core.errors import NotFoundError
 from bankml.core.identity import Permission, Principal
+from bankml.core.manifest import CodeVersion, Environment, Manifest
 from bankml.core.ports import (
     ArtifactStore,
     HistoricalFeatures,
@@ -34,6 +35,7 @@ from bankml.core.ports import (
     StagedArtifact,
 )
 from bankml.core.registry import InputField, ModelVersion, Signature
+from bankml.core.serialisation import manifest_to_plain
 from bankml.registry import Registry
 from bankml.registry.flavours import BUNDLE, ScoringModel, dump_bundle, untrusted_types
 from bankml.registry.service import NewVersion
@@ -47,8 +49,7 @@ from bankml.training.data import SourceData, dataset_digest, read_source
 from bankml.training.environment import (
     available_cores,
     code_version,
-    dependency_versions,
-    platform_description,
+    environment,
 )
 from bankml.training.estimators import EstimatorError, fit_calibrator, fit_estimator
 from bankml.training.evaluation import evaluate, outcome_shares
@@ -75,7 +76,7 @@ class Build:
     dataset_sha256: str
     snapshot: StagedArtifact | None  # the dataset as Parquet, staged in the artifact store
     feature_views: tuple[str, ...]
-    manifest: dict[str, Any]
+    manifest: Manifest  # without the snapshot's digest, known once it is committed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +136,7 @@ class Trainer:
         built = self.build(loaded, progress, keep_snapshot=True)
         progress("registering the version")
         snapshot = built.snapshot.commit() if built.snapshot is not None else None
-        manifest = {**built.manifest, "dataset_snapshot_sha256": snapshot}
+        manifest = replace(built.manifest, dataset_snapshot_sha256=snapshot)
         return self._registry.register(by, loaded.spec.model.to_model(), NewVersion(
             artifact=built.artifact, flavour=BUNDLE, signature=built.signature,
             metrics=built.metrics, feature_views=built.feature_views,
@@ -148,16 +149,15 @@ class Trainer:
         require(self._metadata, by, Permission.EVIDENCE_READ, f"model:{ref}")
         version = self._registry.get(ref)
         recorded = version.manifest
-        if "spec" not in recorded:
+        if recorded is None:
             raise NotFoundError("manifest", version.ref, "Only versions built by `bankml "
                                 "train` can be rebuilt.")
         # Either way the estimator is checked before anything is read or rebuilt.
         loaded = (load_spec(spec, allowlist=self._allowlist) if spec is not None
-                  else spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
-                                          folder=Path(recorded["spec_folder"]),
+                  else spec_from_manifest(recorded, source=f"manifest of {version.ref}",
                                           allowlist=self._allowlist))
         # Feature refs read the view versions recorded, not whatever is newest today.
-        built = self.build(loaded, progress, pins=recorded.get("feature_refs", {}))
+        built = self.build(loaded, progress, pins=dict(recorded.feature_refs))
         progress("comparing with the registered version")
         stored = self._registry.load(version)
         with threadpool_limits(limits=loaded.spec.threads):  # every row, both models
@@ -187,7 +187,7 @@ class Trainer:
         # the GIL. One worker, so its tasks run in the order they are given; it reads only
         # `dataset`, which nothing changes from here on.
         with ThreadPoolExecutor(1) as background:
-            environment = background.submit(_environment)
+            context = background.submit(_environment)
             digest = background.submit(dataset_digest, dataset)
             snapshot = (background.submit(_stage_snapshot, self._artifacts, dataset)
                         if keep_snapshot else None)
@@ -195,15 +195,14 @@ class Trainer:
                 model, artifact, metrics = _fit_and_evaluate(loaded, allowed, inputs, sets,
                                                              progress)
                 dataset_sha256 = digest.result()
-                manifest = {
-                    "spec": spec.described(), "spec_sha256": spec.digest(),
-                    "spec_folder": str(loaded.folder.resolve()),
-                    "data_source": source.described, "dataset_sha256": dataset_sha256,
-                    "dataset_rows": len(dataset), "feature_refs": refs,
-                    "feature_views": list(feature_views), **environment.result(),
-                    "seeds": {"seed": spec.seed}, "threads": {"threads": spec.threads},
-                    "splits": {name: len(rows) for name, rows in sets.items()},
-                }
+                code, ran_on = context.result()
+                manifest = Manifest(
+                    spec=spec.described(), spec_sha256=spec.digest(),
+                    spec_folder=str(loaded.folder.resolve()), data_source=source.described,
+                    dataset_sha256=dataset_sha256, dataset_rows=len(dataset),
+                    feature_refs=refs, feature_views=feature_views, code=code,
+                    environment=ran_on, seed=spec.seed, threads=spec.threads,
+                    splits={name: len(rows) for name, rows in sets.items()})
                 return Build(model=model, artifact=artifact,
                              signature=_signature(spec, sets["train"], inputs),
                              metrics=metrics, dataset=dataset, dataset_sha256=dataset_sha256,
@@ -259,9 +258,8 @@ def _fit_and_evaluate(loaded: LoadedSpec, allowed: AllowedEstimator, inputs: lis
         return model, artifact, _metrics(spec, model, sets)
 
 
-def _environment() -> dict[str, Any]:
-    return {"code": code_version(), "dependencies": dependency_versions(),
-            "platform": platform_description()}
+def _environment() -> tuple[CodeVersion, Environment]:
+    return code_version(), environment()
 
 
 def _artifact(loaded: LoadedSpec, model: ScoringModel) -> bytes:
@@ -457,25 +455,23 @@ def _signature(spec: PipelineSpec, train: pd.DataFrame, inputs: list[str]) -> Si
         values = train[name]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             fields.append(InputField(name=name, dtype=str(values.dtype),
-                                     minimum=_plain(values.min()), maximum=_plain(values.max())))
+                                     minimum=to_plain(float(values.min())),
+                                     maximum=to_plain(float(values.max()))))
         else:
             fields.append(InputField(name=name, dtype="category", categories=tuple(
                 sorted(str(v) for v in values.dropna().unique()))))
     return Signature(inputs=tuple(fields), output=profile(spec.model.domain).output)
 
 
-def _plain(value: Any) -> float | None:
-    number = float(value)
-    return None if np.isnan(number) else number
-
-
-def _differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[Difference]:
-    """Every recorded input whose value is not the same now, named by its path."""
+def _differences(recorded: Manifest, now: Manifest) -> list[Difference]:
+    """Every recorded input whose value is not the same now, named by its path in the
+    stored manifest (`spec.seed`, `dependencies.numpy`, `dataset_sha256`)."""
     keys = ("spec", "dataset_sha256", "feature_views", "code", "dependencies", "seeds",
             "threads", "platform")
+    before, after = manifest_to_plain(recorded), manifest_to_plain(now)
     found: list[Difference] = []
     for key in keys:
-        found += _diff(key, recorded.get(key), now.get(key))
+        found += _diff(key, before.get(key), after.get(key))
     return found
 
 

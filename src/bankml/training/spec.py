@@ -19,6 +19,7 @@ from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError, SpecError
+from bankml.core.manifest import Manifest
 from bankml.core.registry import Domain, Model, check_model_name
 from bankml.training.allowlist import (
     SCIKIT_LEARN_CLASSIFIERS,
@@ -182,6 +183,7 @@ class PolicyBlock(_Block):
         return make_policy(self.kind, version=version, cutoffs=cutoffs)
 
 
+LATER_CUTOFFS = ("challenge_from", "offer_from", "top_share")  # added with policy kinds
 CUTOFF_FIELDS = ("approve_below", "decline_from", "challenge_from", "block_from", "alert_from",
                  "offer_from", "top_share")
 CUTOFFS_OF_KIND: dict[PolicyKind, tuple[tuple[str, ...], ...]] = {
@@ -230,6 +232,9 @@ class PipelineSpec(_Block):
         described = self.model_dump(mode="json", by_alias=True)
         if self.source.value is None:  # specs without a value column keep their digest
             del described["source"]["value"]
+        for name in LATER_CUTOFFS:  # specs without the newer policy kinds keep their digest
+            if described["decision_policy"].get(name) is None:
+                described["decision_policy"].pop(name, None)
         return described
 
 
@@ -281,14 +286,21 @@ def parse_spec(text: str, *, source: str, folder: Path,
     return loaded
 
 
-def spec_from_manifest(described: dict[str, Any], *, source: str, folder: Path,
+def spec_from_manifest(manifest: Manifest, *, source: str,
                        allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS
                        ) -> LoadedSpec:
     """The spec a version was built from, as its manifest recorded it; relative data paths
-    are read from `folder`, where the spec file was.
+    are read from the folder the spec file was in (the working directory for manifests
+    recorded before the folder was kept)."""
+    return spec_from_recorded(dict(manifest.spec), source=source,
+                              folder=Path(manifest.spec_folder or "."), allowlist=allowlist)
 
-    The recorded estimator is checked as a spec file's is: a manifest is only as
-    trustworthy as the spec it was recorded from, or whoever could edit it since.
+
+def spec_from_recorded(described: dict[str, Any], *, source: str, folder: Path,
+                       allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS
+                       ) -> LoadedSpec:
+    """A recorded spec, validated; its estimator is checked as a spec file's is: a manifest
+    is only as trustworthy as the spec it was recorded from, or whoever could edit it since.
     """
     loaded = LoadedSpec(_validated(described, source, {}), source, folder, {})
     check_estimator(loaded, allowlist)

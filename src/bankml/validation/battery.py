@@ -10,22 +10,37 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from bankml.arrays import FloatArray
+from bankml.core.canonical import to_plain
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
-from bankml.core.validation import ValidationTestResult
+from bankml.core.validation import (
+    AlertFairness,
+    AucSummary,
+    ChampionComparison,
+    FairnessTable,
+    GroupAlerts,
+    GroupCalibration,
+    GroupSelection,
+    InitialAucComparison,
+    PopulationDetails,
+    ProxyScore,
+    SelectionFairness,
+    ValidationTestResult,
+)
 from bankml.explain import explainer_for, global_importance, sample_background
 from bankml.validation import alerting, calibration, discrimination, fairness, soundness, stability
 from bankml.validation.policy import ValidationPolicy
-from bankml.validation.samples import FloatArray
 
 CURVE_POINTS = 200  # charts need the shape, not every distinct score
+R = TypeVar("R")
 Scorer = Callable[[pd.DataFrame], FloatArray]
 
 
@@ -53,18 +68,30 @@ class Reference:
     champion: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BatteryResult:
-    """Verdicts and the details behind them, JSON-ready."""
+    """Verdicts and the details behind them, as the stored result holds them."""
 
-    tests: list[ValidationTestResult] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
+    tests: tuple[ValidationTestResult, ...]
+    details: PopulationDetails
 
 
 class _Battery:
+    """Collects one population's verdicts, the typed details and the chart data."""
+
     def __init__(self, policy: ValidationPolicy, population: Population) -> None:
         self.policy, self.population = policy, population
-        self.result = BatteryResult()
+        self.tests: list[ValidationTestResult] = []
+        self.charts: dict[str, Any] = {}
+        self.auc: AucSummary | None = None
+        self.auc_vs_initial: InitialAucComparison | None = None
+        self.comparison: ChampionComparison | None = None
+        self.fairness: list[FairnessTable] = []
+
+    def finish(self) -> BatteryResult:
+        return BatteryResult(tests=tuple(self.tests), details=PopulationDetails(
+            auc=self.auc, auc_vs_initial=self.auc_vs_initial, comparison=self.comparison,
+            fairness=tuple(self.fairness), charts=to_plain(self.charts)))
 
     def add(self, test: str, value: float, *, p_value: float | None = None,
             detail: str = "") -> None:
@@ -75,7 +102,7 @@ class _Battery:
                                     f"{self.policy.domain} battery runs this test",
                                     rule="validation_policy.complete")
         read = p_value if threshold.statistic == "p_value" else value
-        self.result.tests.append(ValidationTestResult(
+        self.tests.append(ValidationTestResult(
             test=test, population=self.population.name, value=float(value),
             p_value=None if p_value is None else float(p_value), threshold=threshold,
             verdict=threshold.verdict(float("nan") if read is None else float(read)),
@@ -101,7 +128,7 @@ def run_battery(policy: ValidationPolicy, domain: Domain, population: Population
         lift = alerting.lift_table(labels, scores)
         battery.add("propensity.top_decile_lift", float(lift["lift"].iloc[0]),
                     detail=f"gain in the top decile {lift['cumulative_gain'].iloc[0]:.1%}")
-        battery.result.details["lift"] = lift.to_dict(orient="records")
+        battery.charts["lift"] = lift.to_dict(orient="records")
     _stability(battery, reference)
     _fairness(battery, domain, decision_cutoffs)
     if full:
@@ -112,18 +139,18 @@ def run_battery(policy: ValidationPolicy, domain: Domain, population: Population
             battery.add("comparison.delong", comparison.z, p_value=comparison.p_value,
                         detail=f"AUC {comparison.auc_a:.4f} vs {reference.champion} "
                         f"{comparison.auc_b:.4f}")
-            battery.result.details["comparison"] = {
-                "against": reference.champion, **_fields(comparison)}
-    return battery.result
+            battery.comparison = _record(ChampionComparison, _fields(comparison),
+                                         against=reference.champion)
+    return battery.finish()
 
 
 def _discrimination(battery: _Battery, reference: Reference) -> None:
     labels, scores = battery.population.labels, battery.population.scores
-    details = battery.result.details
+    charts = battery.charts
     auc = discrimination.auc_delong(labels, scores)
     battery.add("discrimination.auc", auc.auc, detail=(
         f"Gini {auc.gini:.4f}, 95% CI [{auc.ci_low:.4f}, {auc.ci_high:.4f}] (DeLong)"))
-    details["auc"] = _fields(auc)
+    battery.auc = _record(AucSummary, _fields(auc))
     if reference.auc_initial is not None and "discrimination.auc_vs_initial" in \
             battery.policy.thresholds:
         change = discrimination.compare_with_initial_auc(labels, scores,
@@ -132,18 +159,19 @@ def _discrimination(battery: _Battery, reference: Reference) -> None:
                     p_value=change.p_value, detail=(
                         f"initial AUC {change.auc_initial:.4f} ({reference.auc_initial_source})"
                         f", current {change.auc_current:.4f}"))
-        details["auc_vs_initial"] = {**_fields(change), "source": reference.auc_initial_source}
+        battery.auc_vs_initial = _record(InitialAucComparison, _fields(change),
+                                         source=reference.auc_initial_source)
     if "discrimination.ks" in battery.policy.thresholds:
         ks = discrimination.ks_test(labels, scores)
         battery.add("discrimination.ks", ks.statistic, detail=f"at score {ks.threshold:.4f}")
-        details["ks"] = _fields(ks)
+        charts["ks"] = _fields(ks)
     roc = discrimination.roc_curve(labels, scores)
     cap = discrimination.cap_curve(labels, scores)
-    details["roc"] = _thin({"fpr": roc.false_positive_rate, "tpr": roc.true_positive_rate})
-    details["cap"] = {**_thin({"population": cap.population_share,
+    charts["roc"] = _thin({"fpr": roc.false_positive_rate, "tpr": roc.true_positive_rate})
+    charts["cap"] = {**_thin({"population": cap.population_share,
                                "events": cap.event_share}),
                       "accuracy_ratio": cap.accuracy_ratio}
-    details["score_distribution"] = _histograms(labels, scores)
+    charts["score_distribution"] = _histograms(labels, scores)
 
 
 def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
@@ -155,7 +183,7 @@ def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
 
 def _calibration(battery: _Battery, reference: Reference) -> None:
     labels, scores = battery.population.labels, battery.population.scores
-    details = battery.result.details
+    charts = battery.charts
     scale = battery.policy.parameters.master_scale
     if not scale:
         raise InvalidInputError(f"validation policy {battery.policy.policy_id}",
@@ -186,7 +214,7 @@ def _calibration(battery: _Battery, reference: Reference) -> None:
     battery.add("calibration.traffic_light", light.cumulative_probability,
                 detail=f"zone {light.zone}: {light.exceptions} defaults in {light.trials}")
     curve = calibration.calibration_curve(labels, scores, bins=10, strategy="quantile")
-    details |= {
+    charts |= {
         "grades": [_fields(g) for g in (*jeffreys.grades, jeffreys.portfolio)],
         "binomial_grades": [_fields(g) for g in binomial.grades],
         "hosmer_lemeshow": _fields(hosmer), "brier": _fields(brier),
@@ -204,7 +232,7 @@ def _calibration(battery: _Battery, reference: Reference) -> None:
                     p_value=herfindahl.p_value,
                     detail=f"Herfindahl {herfindahl.hi_current:.4f} now, "
                     f"{herfindahl.hi_initial:.4f} on the training rows")
-        details["concentration"] = {**_fields(herfindahl),
+        charts["concentration"] = {**_fields(herfindahl),
                                     "counts_current": current.to_dict(),
                                     "counts_initial": initial.to_dict()}
 
@@ -225,9 +253,8 @@ def _alerting(battery: _Battery) -> None:
     k = min(params.top_k, labels.size)
     battery.add("alerting.precision_at_k", alerting.precision_at_k(labels, scores, k),
                 detail=f"k = {k}")
-    battery.result.details["alert_budget"] = _fields(budget)
-    battery.result.details["lift"] = alerting.lift_table(labels, scores).to_dict(
-        orient="records")
+    battery.charts["alert_budget"] = _fields(budget)
+    battery.charts["lift"] = alerting.lift_table(labels, scores).to_dict(orient="records")
 
 
 def _stability(battery: _Battery, reference: Reference) -> None:
@@ -238,9 +265,9 @@ def _stability(battery: _Battery, reference: Reference) -> None:
     csis = stability.csi(reference.inputs[columns], population.inputs[columns], columns)
     top = max(csis, key=lambda r: r.value)
     battery.add("stability.csi_max", top.value, detail=f"largest: {top.feature}")
-    battery.result.details["psi_bins"] = [_fields(b) for b in score_psi.bins]
-    battery.result.details["csi"] = [{"feature": r.feature, "value": r.value,
-                                      "shift": str(r.shift)} for r in csis]
+    battery.charts["psi_bins"] = [_fields(b) for b in score_psi.bins]
+    battery.charts["csi"] = [{"feature": r.feature, "value": r.value, "shift": str(r.shift)}
+                             for r in csis]
 
 
 def band(protected: pd.DataFrame, bands: dict[str, tuple[float, ...]]) -> pd.DataFrame:
@@ -264,7 +291,6 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
         return
     groups = band(population.protected, params.bands)
     scores, labels = population.scores, population.labels
-    reports: list[dict[str, Any]] = []
     combos = [list(c) for size in range(1, params.max_intersection + 1)
               for c in itertools.combinations(groups.columns, size)]
     for columns in combos:
@@ -277,7 +303,8 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
             worst = max((p.alert_rate_ratio for p in large), default=float("nan"))
             battery.add(f"fairness.alert_rate_ratio[{attribute}]", worst,
                         detail=_small_note(len(large), len(parity)))
-            reports.append({"attribute": attribute, "groups": [_fields(p) for p in parity]})
+            battery.fairness.append(AlertFairness(attribute=attribute, groups=tuple(
+                _record(GroupAlerts, _fields(p)) for p in parity)))
             continue
         if domain == Domain.CREDIT:  # favourable: not declined
             favourable = scores < cutoffs.get("decline_from", 0.5)
@@ -297,17 +324,21 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
             battery.add(f"fairness.equal_opportunity[{attribute}]",
                         max((abs(g.equal_opportunity_difference) for g in compared),
                             default=float("nan")), detail="largest |EOD|")
-        entry: dict[str, Any] = {
-            "attribute": attribute, "reference": report.reference,
-            "reference_rule": report.reference_rule, "min_max_ratio": report.min_max_ratio,
-            "groups": report.to_frame().to_dict(orient="records")}
+        calibration: tuple[GroupCalibration, ...] = ()
+        proxies: tuple[ProxyScore, ...] = ()
         if domain == Domain.CREDIT and len(columns) == 1:
-            entry["calibration"] = [_fields(c) for c in fairness.group_calibration(
-                labels, scores, groups[columns], min_group_size=params.min_group_size)]
-            entry["proxies"] = [_fields(p) for p in fairness.proxy_screen(
-                population.inputs, groups[columns[0]])]
-        reports.append(entry)
-    battery.result.details["fairness"] = reports
+            calibration = tuple(_record(GroupCalibration, _fields(c))
+                                for c in fairness.group_calibration(
+                labels, scores, groups[columns], min_group_size=params.min_group_size))
+            proxies = tuple(_record(ProxyScore, _fields(p)) for p in fairness.proxy_screen(
+                population.inputs, groups[columns[0]]))
+        battery.fairness.append(SelectionFairness(
+            attribute=attribute, reference=report.reference,
+            reference_rule=report.reference_rule,
+            min_max_ratio=to_plain(float(report.min_max_ratio)),
+            groups=tuple(_record(GroupSelection, {str(k): v for k, v in row.items()})
+                         for row in report.to_frame().to_dict(orient="records")),
+            calibration=calibration, proxies=proxies))
 
 
 def _small_note(compared: int, others: int) -> str:
@@ -322,7 +353,7 @@ def _soundness(battery: _Battery, model: Scorer) -> None:
     rows = inputs.sample(n=min(params.soundness_rows, len(inputs)), random_state=params.seed)
     numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c])
                and not pd.api.types.is_bool_dtype(inputs[c])]
-    details = battery.result.details
+    charts = battery.charts
     if numeric:
         moved = soundness.sensitivity(model, rows, numeric, delta=params.sensitivity_delta)
         worst = max(moved, key=lambda s: max(abs(s.mean_change_down), abs(s.mean_change_up)))
@@ -334,8 +365,8 @@ def _soundness(battery: _Battery, model: Scorer) -> None:
         invalid = sum(not e.is_valid for e in extremes)
         battery.add("soundness.extreme_values", invalid,
                     detail=f"{len(extremes)} grid points, {invalid} outside [0, 1]")
-        details["sensitivity"] = [_fields(s) for s in moved]
-        details["extreme_values"] = [_fields(e) for e in extremes]
+        charts["sensitivity"] = [_fields(s) for s in moved]
+        charts["extreme_values"] = [_fields(e) for e in extremes]
     directions = {f: d for f, d in params.monotone.items() if f in numeric}
     if directions and "soundness.monotonicity" in battery.policy.thresholds:
         checks = soundness.monotonicity(model, rows, directions)
@@ -343,7 +374,7 @@ def _soundness(battery: _Battery, model: Scorer) -> None:
         battery.add("soundness.monotonicity", worst_share, detail="; ".join(
             f"{c.feature} ({c.direction:+d}): {c.violating_rows}/{c.rows_checked} rows"
             for c in checks))
-        details["monotonicity"] = [_fields(c) for c in checks]
+        charts["monotonicity"] = [_fields(c) for c in checks]
 
 
 def _explanations(battery: _Battery, reference: Reference, model: Any) -> None:
@@ -354,15 +385,21 @@ def _explanations(battery: _Battery, reference: Reference, model: Any) -> None:
         explainer = explainer_for(model, background, features=list(inputs.columns),
                                   seed=params.seed)
     except InvalidInputError as exc:  # an explanation gap is reported, not a failed run
-        battery.result.details["explanations"] = {"error": str(exc)}
+        battery.charts["explanations"] = {"error": str(exc)}
         return
     rows = inputs.sample(n=min(params.explain_rows, len(inputs)), random_state=params.seed)
     explanation = explainer.explain(rows.reset_index(drop=True))
-    battery.result.details["explanations"] = {
+    battery.charts["explanations"] = {
         "method": str(explanation.method), "space": explanation.space,
         "rows": len(rows), "background_sha256": explanation.background_sha256,
         "explainer_version": explanation.explainer_version, "seed": explanation.seed,
         "importance": [_fields(i) for i in global_importance(explanation)]}
+
+
+def _record(kind: type[R], fields: Mapping[str, object], **extra: object) -> R:
+    """A stored-evidence record from a result's fields (or a table row): numpy values
+    unwrapped and NaN as None, as the stored result holds them."""
+    return kind(**to_plain({**fields, **extra}))
 
 
 def _fields(value: Any) -> dict[str, Any]:

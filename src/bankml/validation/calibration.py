@@ -15,9 +15,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
 from bankml.validation.samples import (
-    FloatArray,
     binary_labels,
     probabilities,
     real_values,

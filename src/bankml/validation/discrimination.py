@@ -14,7 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from bankml.validation.samples import FloatArray, binary_labels, real_values, share
+from bankml.arrays import FloatArray
+from bankml.validation.samples import binary_labels, real_values, share
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

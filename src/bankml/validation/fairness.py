@@ -34,12 +34,11 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from bankml.arrays import FloatArray, IntArray
 from bankml.core.errors import InvalidInputError
 from bankml.validation.calibration import jeffreys_p_value
 from bankml.validation.discrimination import auc_delong
 from bankml.validation.samples import (
-    FloatArray,
-    IntArray,
     binary_labels,
     column_list,
     group_codes,

@@ -10,10 +10,10 @@ JSON artifact with a row in the metadata store, audited in the same transaction.
 from __future__ import annotations
 
 import io
-import json
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,22 +22,63 @@ import numpy as np
 import pandas as pd
 
 from bankml.access import acting, require
-from bankml.core.canonical import canonical_json, utc_timestamp
+from bankml.arrays import FloatArray
+from bankml.core.canonical import to_plain, utc_timestamp
 from bankml.core.errors import InvalidInputError, NotFoundError
 from bankml.core.identity import Permission, Principal
+from bankml.core.manifest import Manifest
 from bankml.core.ports import ArtifactStore, MetadataStore
-from bankml.core.registry import Domain, ModelVersion
-from bankml.core.validation import ValidationRun, ValidationTestResult, Verdict
+from bankml.core.registry import Domain, Model, ModelVersion
+from bankml.core.serialisation import result_from_json, result_to_json
+from bankml.core.validation import (
+    ChangeSincePrevious,
+    PolicyIdentity,
+    PopulationScope,
+    PreviousRun,
+    ReproductionPack,
+    Scope,
+    ValidationResult,
+    ValidationRun,
+    ValidationTestResult,
+    Verdict,
+)
 from bankml.registry import Registry
 from bankml.training.allowlist import SCIKIT_LEARN_CLASSIFIERS, EstimatorAllowlist
 from bankml.training.data import READERS, dataset_digest, read_source
 from bankml.training.pipeline import split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
-from bankml.validation.battery import Population, Reference, run_battery
+from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
 
 _BATTERY_OF = {Domain.CREDIT: "credit", Domain.FRAUD: "alerting", Domain.AML: "alerting",
                Domain.PROPENSITY: "ranking", Domain.OTHER: "ranking"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Subject:
+    """The version under validation with what it is tested on: its spec, the scorer and
+    training's rows, rebuilt from the snapshot (out-of-time rows with the protected
+    attributes and the value column joined)."""
+
+    version: ModelVersion
+    model: Model
+    manifest: Manifest
+    loaded: LoadedSpec
+    scorer: Any  # the registered artifact, loaded only after its digest matched
+    train: pd.DataFrame
+    test: pd.DataFrame
+    snapshot_sha256: str
+
+    @property
+    def label(self) -> str:
+        return self.loaded.spec.source.label
+
+    @property
+    def value(self) -> str | None:
+        return self.loaded.spec.source.value
+
+    def score(self, frame: pd.DataFrame) -> FloatArray:
+        return _score(self.scorer, frame)
 
 
 class Validation:
@@ -59,104 +100,28 @@ class Validation:
         actor = by.name
         version = self._registry.get(ref)
         model = self._registry.model(version.name)
-        chosen = (policy if isinstance(policy, ValidationPolicy)
-                  else load_policy(policy) if policy is not None
-                  else default_policy(model.domain))
-        if _BATTERY_OF[chosen.domain] != _BATTERY_OF[model.domain]:
-            raise InvalidInputError("policy", f"{chosen.policy_id} is a {chosen.domain} "
-                                    f"policy; {version.ref} is a {model.domain} model",
-                                    rule="validation_policy.domain")
-        loaded = _spec_of(version, self._allowlist)
-        sets, snapshot_sha256 = self._sets(version, loaded)
-        scorer = self._registry.load(version)
-        label = loaded.spec.source.label
-        inputs = version.inputs
-        protected_columns = list(model.protected_attributes)
-        value = loaded.spec.source.value
-        test = self._with_source_columns(
-            loaded, sets["test"], [*protected_columns, *([value] if value else [])])
-        train = sets["train"]
-        population = _population("out_of_time", scorer, test, inputs=inputs, label=label,
-                                 protected=protected_columns, value=value)
+        chosen = _policy_for(model, version, policy)
+        subject = self._subject(version, model)
         compared = self._compared(version, against)
-        reference = Reference(
-            inputs=train[inputs], scores=_score(scorer, train[inputs]),
-            champion=compared.ref if compared else None,
-            champion_scores=(_score(self._registry.load(compared),
-                                    _inputs_for(compared, test))
-                             if compared else None),
-            **self._initial_auc(version))
-        cutoffs = loaded.spec.decision_policy.cutoffs()
-
-        def score(frame: pd.DataFrame) -> Any:
-            return _score(scorer, frame)
-
-        main = run_battery(chosen, model.domain, population, reference, model=score,
-                           explain_model=scorer, decision_cutoffs=cutoffs)
-        batteries = {"out_of_time": main}
-        scope: dict[str, Any] = {"out_of_time": _describe(test, label, loaded),
-                                 "train": _describe(train, label, loaded)}
+        reference = self._reference(subject, compared)
+        batteries = {"out_of_time": _main_battery(subject, chosen, reference)}
+        sample_scope = None
         if sample is not None:
-            fresh = _read_sample(sample, [*inputs, label])
-            scope["sample"] = {**_describe(fresh, label, None), "path": str(sample),
-                               "sha256": dataset_digest(fresh)}
-            batteries["sample"] = run_battery(
-                chosen, model.domain,
-                _population("sample", scorer, fresh, inputs=inputs, label=label,
-                            protected=[c for c in protected_columns if c in fresh.columns],
-                            value=value if value in fresh.columns else None),
-                Reference(inputs=reference.inputs, scores=reference.scores), model=score,
-                explain_model=scorer, decision_cutoffs=cutoffs, full=False)
-        tests = [t for b in batteries.values() for t in b.tests]
-        opinion = chosen.opinion.opinion(tests)
-        fairness_passed = not any(t.verdict == Verdict.RED and t.test.startswith("fairness.")
-                                  for t in tests)
-        run_id = secrets.token_hex(8)
-        now = utc_timestamp(self._clock())
-        previous = self._previous(version.name)
-        result = {
-            "run_id": run_id, "model": version.ref, "domain": str(model.domain),
-            "model_card": model.describe(), "created_at": now, "created_by": actor,
-            "policy": {"id": chosen.policy_id, "version": chosen.version,
-                       "sha256": chosen.sha256, "effective": chosen.effective,
-                       "opinion_rule": {"tag": str(chosen.opinion.tag),
-                                        "source": chosen.opinion.source}},
-            "opinion": {"level": int(opinion), "label": opinion.label},
-            "fairness_passed": fairness_passed,
-            "against": compared.ref if compared else None,
-            "scope": {**scope, "dataset_sha256": version.dataset_sha256,
-                      "snapshot_sha256": snapshot_sha256,
-                      "test_from": str(loaded.spec.split.out_of_time.test_from),
-                      "protected_attributes": protected_columns,
-                      "decision_cutoffs": cutoffs},
-            "tests": [_test_json(t) for t in tests],
-            "details": {name: b.details for name, b in batteries.items()},
-            "previous": _previous_summary(previous, tests),
-            "reproduce": {
-                "command": _command(version.ref, against, policy, sample),
-                "artifact_sha256": version.artifact_sha256,
-                "dataset_sha256": version.dataset_sha256, "snapshot_sha256": snapshot_sha256,
-                "policy_sha256": chosen.sha256, "spec_sha256": version.manifest.get(
-                    "spec_sha256"), "code": version.manifest.get("code"),
-                "seed": chosen.parameters.seed,
-                "against_artifact_sha256": compared.artifact_sha256 if compared else None},
-        }
-        digest = self._artifacts.put(canonical_json(_plain(result)).encode())
-        counts = {v: sum(t.verdict == v for t in tests) for v in Verdict}
-        run = ValidationRun(
-            run_id=run_id, model=version.name, version=version.number, created_at=now,
-            created_by=actor, policy_id=chosen.policy_id, policy_version=chosen.version,
-            opinion=opinion, fairness_passed=fairness_passed, greens=counts[Verdict.GREEN],
-            ambers=counts[Verdict.AMBER], reds=counts[Verdict.RED], result_sha256=digest,
-            against=compared.ref if compared else None)
-        with acting(self._metadata, by, Permission.VALIDATION_RUN, f"model:{version.ref}") as tx:
-            tx.validation_runs.add(run)
-            tx.audit.record(actor, "validation.run", f"model:{version.ref}", {
-                "run_id": run_id, "opinion": int(opinion), "policy": chosen.policy_id,
-                "policy_version": chosen.version, "result_sha256": digest,
-                "against": run.against, "verdicts": {str(k): v for k, v in counts.items()},
-                "fairness_passed": fairness_passed})
-        return run
+            batteries["sample"], sample_scope = _sample_battery(subject, chosen, reference,
+                                                                sample)
+        tests = tuple(test for battery in batteries.values() for test in battery.tests)
+        result = ValidationResult(
+            run_id=secrets.token_hex(8), model=version.ref, domain=model.domain,
+            model_card=model, created_at=utc_timestamp(self._clock()), created_by=actor,
+            policy=_identity(chosen), opinion=chosen.opinion.opinion(tests),
+            fairness_passed=_fairness_passed(tests),
+            against=compared.ref if compared else None,
+            scope=_scope(subject, sample_scope), tests=tests,
+            details={name: battery.details for name, battery in batteries.items()},
+            previous=_previous_summary(self._previous(version.name), tests),
+            reproduce=_pack(subject, chosen, compared,
+                            command=_command(version.ref, against, policy, sample)))
+        return self._store(by, result, chosen)
 
     def get(self, run_id: str) -> ValidationRun:
         """Raises NotFoundError."""
@@ -179,17 +144,66 @@ class Validation:
             raise NotFoundError("validation run", ref, f"Run `bankml validate {ref}` first.")
         return found[-1]
 
-    def result(self, run: ValidationRun) -> dict[str, Any]:
-        """The full stored result of a run, verified against its digest."""
-        loaded: dict[str, Any] = json.loads(self._artifacts.get(run.result_sha256))
-        return loaded
+    def result(self, run: ValidationRun) -> ValidationResult:
+        """The full stored result of a run, verified against its digest, of any layout."""
+        return result_from_json(self._artifacts.get(run.result_sha256))
 
     # -- internals -----------------------------------------------------------------------
 
-    def _sets(self, version: ModelVersion, loaded: LoadedSpec
+    def _subject(self, version: ModelVersion, model: Model) -> _Subject:
+        """The version, its recorded spec and training's rows; the registered artifact."""
+        manifest = _manifest_of(version)
+        loaded = spec_from_manifest(manifest, source=f"manifest of {version.ref}",
+                                    allowlist=self._allowlist)
+        sets, snapshot_sha256 = self._sets(version, manifest, loaded)
+        value = loaded.spec.source.value
+        test = self._with_source_columns(
+            loaded, sets["test"], [*model.protected_attributes, *([value] if value else [])])
+        return _Subject(version=version, model=model, manifest=manifest, loaded=loaded,
+                        scorer=self._registry.load(version), train=sets["train"], test=test,
+                        snapshot_sha256=snapshot_sha256)
+
+    def _reference(self, subject: _Subject, compared: ModelVersion | None) -> Reference:
+        """What the out-of-time rows are compared with: training's rows and scores, the
+        compared version's scores on the same rows, the initial AUC (ECB PD-07)."""
+        inputs = subject.train[subject.version.inputs]
+        initial = self._initial_auc(subject.version)
+        return Reference(
+            inputs=inputs, scores=subject.score(inputs),
+            champion=compared.ref if compared else None,
+            champion_scores=(_score(self._registry.load(compared),
+                                    _inputs_for(compared, subject.test))
+                             if compared else None),
+            auc_initial=None if initial is None else initial[0],
+            auc_initial_source="" if initial is None else initial[1])
+
+    def _store(self, by: Principal, result: ValidationResult,
+               policy: ValidationPolicy) -> ValidationRun:
+        """The result as an artifact, and its run row and audit event in one transaction."""
+        digest = self._artifacts.put(result_to_json(result).encode())
+        counts = result.verdict_counts()
+        name, _, number = result.model.rpartition("@")
+        run = ValidationRun(
+            run_id=result.run_id, model=name, version=int(number),
+            created_at=result.created_at, created_by=by.name, policy_id=policy.policy_id,
+            policy_version=policy.version, opinion=result.opinion,
+            fairness_passed=result.fairness_passed, greens=counts[Verdict.GREEN],
+            ambers=counts[Verdict.AMBER], reds=counts[Verdict.RED], result_sha256=digest,
+            against=result.against)
+        with acting(self._metadata, by, Permission.VALIDATION_RUN,
+                    f"model:{result.model}") as tx:
+            tx.validation_runs.add(run)
+            tx.audit.record(by.name, "validation.run", f"model:{result.model}", {
+                "run_id": run.run_id, "opinion": int(run.opinion), "policy": run.policy_id,
+                "policy_version": run.policy_version, "result_sha256": digest,
+                "against": run.against, "verdicts": {str(k): v for k, v in counts.items()},
+                "fairness_passed": run.fairness_passed})
+        return run
+
+    def _sets(self, version: ModelVersion, manifest: Manifest, loaded: LoadedSpec
               ) -> tuple[dict[str, pd.DataFrame], str]:
         """Training's split, rebuilt from the stored snapshot (verified by its digest)."""
-        digest = version.manifest.get("dataset_snapshot_sha256")
+        digest = manifest.dataset_snapshot_sha256
         if not digest:
             raise NotFoundError("dataset snapshot", version.ref, "Only versions trained by "
                                 "`bankml train` keep the rows a validation reads.")
@@ -230,40 +244,112 @@ class Validation:
             return None
         return self._registry.get(f"{version.name}@{champion}")
 
-    def _initial_auc(self, version: ModelVersion) -> dict[str, Any]:
-        """ECB PD-07's AUC_init: the model's first validation run, else the holdout AUC."""
+    def _initial_auc(self, version: ModelVersion) -> tuple[float, str] | None:
+        """ECB PD-07's AUC_init and where it comes from: the model's first validation run,
+        else the development holdout AUC."""
         with self._metadata.reading() as tx:
             earlier = tx.validation_runs.of(version.name)
         if earlier:
-            first = self.result(earlier[0])
-            auc = first["details"]["out_of_time"].get("auc", {}).get("auc")
-            if auc is not None:
-                return {"auc_initial": float(auc),
-                        "auc_initial_source": f"initial validation run {earlier[0].run_id}"}
+            auc = self.result(earlier[0]).out_of_time.auc
+            if auc is not None and auc.auc is not None:
+                return auc.auc, f"initial validation run {earlier[0].run_id}"
         holdout = version.metrics.get("holdout.auc")
-        if holdout is None:
-            return {}
-        return {"auc_initial": float(holdout),
-                "auc_initial_source": "development holdout AUC"}
+        return None if holdout is None else (float(holdout), "development holdout AUC")
 
-    def _previous(self, name: str) -> dict[str, Any] | None:
+    def _previous(self, name: str) -> ValidationResult | None:
         with self._metadata.reading() as tx:
             earlier = tx.validation_runs.of(name)
         return self.result(earlier[-1]) if earlier else None
 
 
-def _spec_of(version: ModelVersion, allowlist: EstimatorAllowlist) -> LoadedSpec:
-    """The recorded spec, refused (SpecError) if its estimator is not allowed: a version
-    registered before the allowlist, or whose manifest was edited, is not validated."""
-    recorded = version.manifest
-    if "spec" not in recorded:
+def _policy_for(model: Model, version: ModelVersion,
+                policy: Path | ValidationPolicy | None) -> ValidationPolicy:
+    """The policy given (a file or loaded), else the domain's; one of another domain's
+    battery is refused."""
+    chosen = (policy if isinstance(policy, ValidationPolicy)
+              else load_policy(policy) if policy is not None
+              else default_policy(model.domain))
+    if _BATTERY_OF[chosen.domain] != _BATTERY_OF[model.domain]:
+        raise InvalidInputError("policy", f"{chosen.policy_id} is a {chosen.domain} "
+                                f"policy; {version.ref} is a {model.domain} model",
+                                rule="validation_policy.domain")
+    return chosen
+
+
+def _main_battery(subject: _Subject, policy: ValidationPolicy,
+                  reference: Reference) -> BatteryResult:
+    """The full battery on the out-of-time rows."""
+    model = subject.model
+    population = _population("out_of_time", subject.scorer, subject.test,
+                             inputs=subject.version.inputs, label=subject.label,
+                             protected=list(model.protected_attributes), value=subject.value)
+    return run_battery(policy, model.domain, population, reference, model=subject.score,
+                       explain_model=subject.scorer,
+                       decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs())
+
+
+def _sample_battery(subject: _Subject, policy: ValidationPolicy, reference: Reference,
+                    sample: Path) -> tuple[BatteryResult, PopulationScope]:
+    """The statistical tests on a fresh sample, and what the sample held."""
+    inputs, label, value = subject.version.inputs, subject.label, subject.value
+    fresh = _read_sample(sample, [*inputs, label])
+    population = _population(
+        "sample", subject.scorer, fresh, inputs=inputs, label=label,
+        protected=[c for c in subject.model.protected_attributes if c in fresh.columns],
+        value=value if value in fresh.columns else None)
+    battery = run_battery(policy, subject.model.domain, population,
+                          Reference(inputs=reference.inputs, scores=reference.scores),
+                          model=subject.score, explain_model=subject.scorer,
+                          decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs(),
+                          full=False)
+    scope = replace(_population_scope(fresh, label, None), path=str(sample),
+                    sha256=dataset_digest(fresh))
+    return battery, scope
+
+
+def _identity(policy: ValidationPolicy) -> PolicyIdentity:
+    return PolicyIdentity(policy_id=policy.policy_id, version=policy.version,
+                          sha256=policy.sha256, effective=policy.effective,
+                          opinion_tag=policy.opinion.tag, opinion_source=policy.opinion.source)
+
+
+def _fairness_passed(tests: Iterable[ValidationTestResult]) -> bool:
+    """No fairness test is red."""
+    return not any(t.verdict == Verdict.RED and t.test.startswith("fairness.") for t in tests)
+
+
+def _scope(subject: _Subject, sample: PopulationScope | None) -> Scope:
+    """The rows tested and the facts a reader checks them by."""
+    spec = subject.loaded.spec
+    return Scope(
+        train=_population_scope(subject.train, subject.label, subject.loaded),
+        out_of_time=_population_scope(subject.test, subject.label, subject.loaded),
+        sample=sample, dataset_sha256=subject.version.dataset_sha256,
+        snapshot_sha256=subject.snapshot_sha256, test_from=str(spec.split.out_of_time.test_from),
+        protected_attributes=subject.model.protected_attributes,
+        decision_cutoffs=spec.decision_policy.cutoffs())
+
+
+def _pack(subject: _Subject, policy: ValidationPolicy, compared: ModelVersion | None, *,
+          command: str) -> ReproductionPack:
+    """The command that re-runs this validation and the digest of every input."""
+    version = subject.version
+    return ReproductionPack(
+        command=command, artifact_sha256=version.artifact_sha256,
+        dataset_sha256=version.dataset_sha256, snapshot_sha256=subject.snapshot_sha256,
+        policy_sha256=policy.sha256, spec_sha256=subject.manifest.spec_sha256,
+        code=subject.manifest.code, seed=policy.parameters.seed,
+        against_artifact_sha256=compared.artifact_sha256 if compared else None)
+
+
+def _manifest_of(version: ModelVersion) -> Manifest:
+    if version.manifest is None:
         raise NotFoundError("manifest", version.ref, "Only versions built by `bankml train` "
                             "record the split a validation needs.")
-    return spec_from_manifest(recorded["spec"], source=f"manifest of {version.ref}",
-                              folder=Path(recorded["spec_folder"]), allowlist=allowlist)
+    return version.manifest
 
 
-def _score(model: Any, frame: pd.DataFrame) -> Any:
+def _score(model: Any, frame: pd.DataFrame) -> FloatArray:
     return np.asarray(model.predict_proba(frame)[:, 1], dtype=np.float64)
 
 
@@ -298,39 +384,34 @@ def _read_sample(path: Path, needed: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _describe(rows: pd.DataFrame, label: str, loaded: LoadedSpec | None) -> dict[str, Any]:
-    described: dict[str, Any] = {"rows": len(rows), "events": int(rows[label].sum()),
-                                 "event_rate": float(rows[label].mean())}
+def _population_scope(rows: pd.DataFrame, label: str,
+                      loaded: LoadedSpec | None) -> PopulationScope:
+    """Rows, events and event rate; with the spec, the period the rows' dates span."""
+    period = None
     if loaded is not None:
         dates = pd.to_datetime(rows[loaded.spec.date_column], utc=True)
-        described["period"] = [str(dates.min().date()), str(dates.max().date())]
-    return described
+        period = (str(dates.min().date()), str(dates.max().date()))
+    return PopulationScope(rows=len(rows), events=int(rows[label].sum()),
+                           event_rate=float(rows[label].mean()), period=period)
 
 
-def _test_json(test: ValidationTestResult) -> dict[str, Any]:
-    t = test.threshold
-    return {"test": test.test, "population": test.population, "value": test.value,
-            "p_value": test.p_value, "verdict": str(test.verdict), "detail": test.detail,
-            "threshold": {"statistic": t.statistic, "better": str(t.better), "green": t.green,
-                          "amber": t.amber, "tag": str(t.tag), "source": t.source,
-                          "material": t.material, "text": t.describe()}}
-
-
-def _previous_summary(previous: dict[str, Any] | None,
-                      tests: list[ValidationTestResult]) -> dict[str, Any] | None:
+def _previous_summary(previous: ValidationResult | None,
+                      tests: Iterable[ValidationTestResult]) -> PreviousRun | None:
+    """The model's previous run and, test by test, its value and verdict then and now."""
     if previous is None:
         return None
-    before = {(t["test"], t["population"]): t for t in previous["tests"]}
+    before = {(t.test, t.population): t for t in previous.tests}
     deltas = []
     for test in tests:
         old = before.get((test.test, test.population))
-        if old is not None and old["value"] is not None:
-            deltas.append({"test": test.test, "population": test.population,
-                           "before": old["value"], "now": test.value,
-                           "verdict_before": old["verdict"], "verdict_now": str(test.verdict)})
-    return {"run_id": previous["run_id"], "model": previous["model"],
-            "created_at": previous["created_at"], "opinion": previous["opinion"],
-            "deltas": deltas}
+        if old is not None and not math.isnan(old.value):
+            deltas.append(ChangeSincePrevious(
+                test=test.test, population=test.population, before=old.value,
+                now=to_plain(test.value), verdict_before=old.verdict,
+                verdict_now=test.verdict))
+    return PreviousRun(run_id=previous.run_id, model=previous.model,
+                       created_at=previous.created_at, opinion=previous.opinion,
+                       deltas=tuple(deltas))
 
 
 def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | None,
@@ -343,21 +424,6 @@ def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | No
     if sample is not None:
         parts += ["--sample", str(sample)]
     return " ".join(parts)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: NaN and infinities become None, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return str(value)
-    return value
 
 
 __all__ = ["Validation"]

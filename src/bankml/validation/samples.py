@@ -13,11 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bankml.arrays import BoolArray, FloatArray, IntArray
 from bankml.core.errors import InvalidInputError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def binary_labels(name: str, values: npt.ArrayLike, *, both_classes: bool = True) -> BoolArray:

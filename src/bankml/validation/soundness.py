@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
-from bankml.validation.samples import FloatArray, column_list
+from bankml.validation.samples import column_list
 
 
 class ProbabilisticModel(Protocol):

@@ -16,8 +16,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
-from bankml.validation.samples import FloatArray, column_list, real_values
+from bankml.validation.samples import column_list, real_values
 
 PSI_EPSILON = 1e-4  # floor for empty bins' shares [bank policy], recorded in every result
 MISSING = "missing"

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from bankml import Platform
 from bankml.cli.main import app
-from bankml.core.decisions import CutoffPolicy
+from bankml.core.decisions import PolicyKind
+from bankml.core.endpoints import Endpoint
 from bankml.core.errors import AuthenticationError, BankmlError, PermissionDeniedError
 from bankml.core.identity import GRANTS, Permission, Principal, Role, RoleDeniedError
 from bankml.core.oversight import Severity
@@ -49,8 +50,10 @@ def _tiny(seed: int = 0) -> LogisticRegression:
     return LogisticRegression().fit(rows, (rows["x0"] > 0).astype(int))
 
 
-APPLICANT = pd.DataFrame({"customer_id": ["c1"], "x0": [0.3]})
-POLICY = CutoffPolicy(version="p", approve_below=0.2, decline_from=0.8)
+ROWS = pd.DataFrame({"customer_id": ["c1"], "x0": [0.3]})
+ENDPOINT = Endpoint(name="pd-decisions", model="pd", entity=("customer_id",),
+                    policy_kind=PolicyKind.APPROVE_REFER_DECLINE,
+                    cutoffs={"approve_below": 0.2, "decline_from": 0.8})
 PD = Model(name="pd", domain=Domain.CREDIT, risk_tier=1, owner="retail", developer="outsider")
 
 OPERATIONS = [
@@ -81,7 +84,7 @@ OPERATIONS = [
     Operation("materialise features", Permission.FEATURES_MATERIALIZE,
               lambda p, by: p.features.materialize_incremental(by)),
     Operation("push feature rows", Permission.FEATURES_MATERIALIZE,
-              lambda p, by: p.features.push(by, "nothing", APPLICANT)),
+              lambda p, by: p.features.push(by, "nothing", ROWS)),
     Operation("read online features", Permission.FEATURES_READ,
               lambda p, by: p.features.get_online_features(by, [{"customer_id": 1}],
                                                            ["nothing:x"])),
@@ -134,12 +137,20 @@ OPERATIONS = [
     Operation("read findings", Permission.EVIDENCE_READ,
               lambda p, by: p.oversight.findings(by)),
     # decisions
+    Operation("apply an endpoint", Permission.ENDPOINT_APPLY,
+              lambda p, by: p.endpoints.apply(by, ENDPOINT)),
     Operation("make a decision", Permission.DECISION_MAKE,
-              lambda p, by: p.decisions.decide(by, MODEL, APPLICANT, POLICY)),
+              lambda p, by: p.decisions.decide(by, "pd-decisions", [{"customer_id": "c1",
+                                                                     "x0": 0.3}])),
     Operation("read a decision", Permission.DECISION_READ,
               lambda p, by: p.decisions.get(by, "unknown")),
     Operation("replay a decision", Permission.DECISION_REPLAY,
               lambda p, by: p.decisions.replay(by, "unknown")),
+    Operation("verify the decisions", Permission.DECISION_REPLAY,
+              lambda p, by: p.decisions.verify(by, endpoint="pd-decisions")),
+    Operation("override a decision", Permission.DECISION_OVERRIDE,
+              lambda p, by: p.decisions.override(by, "unknown", outcome="approve",
+                                                 reason_code="R1", comment="known")),
     # audit
     Operation("read the audit trail", Permission.AUDIT_READ,
               lambda p, by: p.audit.events(by, limit=1)),

@@ -15,6 +15,8 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from bankml import Platform
 from bankml.core.errors import SpecError
 from bankml.core.features import Entity, FeatureView, Field, FileSource, Int64, String
+from bankml.core.manifest import MANIFEST_SCHEMA_VERSION
+from bankml.core.serialisation import manifest_to_plain
 from bankml.datasets import german_credit, synthesize_german_credit
 from bankml.training import Trainer
 from bankml.training.pipeline import split_dataset
@@ -77,7 +79,8 @@ def test_lightgbm_example_is_deterministic(bankml: Platform) -> None:
     version = bankml.training.train(staff(bankml, "dev"), LIGHTGBM)
 
     assert bankml.training.reproduce(staff(bankml, "vera"), version.ref).is_identical
-    assert "calibration" in version.manifest["splits"]
+    assert version.manifest is not None
+    assert "calibration" in version.manifest.splits
 
 
 def test_changed_data_is_named(bankml: Platform, tmp_path: Path) -> None:
@@ -109,15 +112,35 @@ def test_changed_spec_is_named(bankml: Platform, tmp_path: Path) -> None:
 
 
 def test_manifest_holds_what_a_rebuild_needs(bankml: Platform) -> None:
-    """Spec, data, code, dependencies, seeds, threads and platform are recorded."""
+    """Spec, data, code, dependencies, seed, threads and platform are recorded."""
     version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
 
     manifest = version.manifest
-    assert {"spec", "spec_sha256", "dataset_sha256", "feature_views", "code", "dependencies",
-            "seeds", "threads", "platform", "dataset_snapshot_sha256"} <= set(manifest)
-    assert manifest["dependencies"]["lightgbm"] != "absent"
-    assert bankml.artifacts.exists(manifest["dataset_snapshot_sha256"])
-    assert version.dataset_sha256 == manifest["dataset_sha256"]
+    assert manifest is not None
+    assert manifest.schema_version == MANIFEST_SCHEMA_VERSION
+    assert manifest.spec_sha256 == load_spec(LOGISTIC).spec.digest()
+    assert manifest.environment.dependencies["lightgbm"] != "absent"
+    assert manifest.dataset_snapshot_sha256 is not None
+    assert bankml.artifacts.exists(manifest.dataset_snapshot_sha256)
+    assert version.dataset_sha256 == manifest.dataset_sha256
+    assert (manifest.seed, manifest.threads, manifest.data_source.dataset) == (
+        7, 1, "german_credit")
+    assert bankml.registry.get(version.ref).manifest == manifest
+
+
+def test_stored_manifest_keeps_the_fields_it_always_had(bankml: Platform) -> None:
+    """The stored layout names every field untyped manifests held, plus its version."""
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
+    assert version.manifest is not None
+
+    stored = manifest_to_plain(version.manifest)
+
+    assert set(stored) == {
+        "schema_version", "spec", "spec_sha256", "spec_folder", "data_source",
+        "dataset_sha256", "dataset_rows", "dataset_snapshot_sha256", "feature_refs",
+        "feature_views", "code", "dependencies", "platform", "seeds", "threads", "splits"}
+    assert (stored["seeds"], stored["threads"]) == ({"seed": 7}, {"threads": 1})
+    assert set(stored["platform"]) == {"python", "implementation", "system", "machine"}
 
 
 def test_signature_records_types_ranges_and_categories(bankml: Platform) -> None:
@@ -155,7 +178,9 @@ def test_metrics_are_those_of_the_registered_artifact(bankml: Platform) -> None:
     """Holdout and test metrics equal scikit-learn's on the stored artifact's scores."""
     version = bankml.training.train(staff(bankml, "dev"), LIGHTGBM)
     model = bankml.registry.load(version)
-    snapshot = bankml.artifacts.get(version.manifest["dataset_snapshot_sha256"])
+    assert version.manifest is not None
+    assert version.manifest.dataset_snapshot_sha256 is not None
+    snapshot = bankml.artifacts.get(version.manifest.dataset_snapshot_sha256)
     sets = split_dataset(load_spec(LIGHTGBM), pd.read_parquet(io.BytesIO(snapshot)))
 
     for name in ("holdout", "test"):
@@ -337,7 +362,8 @@ def test_example_trains_on_the_real_file(real_datasets: Path, tmp_path: Path) ->
     with Platform.open(tmp_path / "home", datasets=real_datasets) as platform:
         version = platform.training.train(staff(platform, "dev"), LOGISTIC)
 
-        assert version.manifest["data_source"]["origin"] == "real"
+        assert version.manifest is not None
+        assert version.manifest.data_source.origin == "real"
         assert platform.training.reproduce(staff(platform, "vera"), version.ref).is_identical
 
 

@@ -12,7 +12,7 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from bankml import Platform
 from bankml.core.registry import ModelVersion
-from bankml.core.validation import Opinion
+from bankml.core.validation import AlertFairness, Opinion
 from bankml.datasets import load_german_credit, synthesize_card_fraud
 from bankml.validation.policy import default_policy
 from support.people import staff
@@ -29,7 +29,9 @@ def scored(platform: Platform, version: ModelVersion, rows: pd.DataFrame
            ) -> tuple[np.ndarray, np.ndarray]:
     """Labels of `rows` and their scores by the registered model."""
     scores = platform.registry.load(version).predict_proba(rows[version.inputs])[:, 1]
-    return rows[version.manifest["spec"]["source"]["label"]].to_numpy(), scores
+    assert version.manifest is not None
+    label = version.manifest.spec["source"]["label"]
+    return rows[label].to_numpy(), scores
 
 
 def top_flags(scores: np.ndarray, count: int) -> np.ndarray:
@@ -56,38 +58,40 @@ def propensity(platform: Platform, tmp_path: Path) -> ModelVersion:
 
 def test_fraud_run_matches_scikit_learn(platform: Platform, fraud: ModelVersion) -> None:
     """AUC, precision and recall at the alert budget and precision@k equal the references."""
-    result = platform.validation.result(platform.validation.run(staff(platform, "vera"), fraud.ref))
-    tests = {t["test"]: t for t in result["tests"]}
+    vera = staff(platform, "vera")
+    result = platform.validation.result(platform.validation.run(vera, fraud.ref))
+    tests = {t.test: t for t in result.tests}
     rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
     labels, scores = scored(platform, fraud, rows)
-    parameters = default_policy(fraud.manifest["spec"]["model"]["domain"]).parameters
+    parameters = default_policy(platform.registry.model(fraud.name).domain).parameters
     flagged = top_flags(scores, int(np.floor(parameters.alert_budget * len(labels))))
     k = parameters.top_k
     by_score = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:k]
 
-    assert tests["discrimination.auc"]["value"] == pytest.approx(
+    assert tests["discrimination.auc"].value == pytest.approx(
         roc_auc_score(labels, scores), abs=1e-12)
-    assert tests["alerting.precision_at_budget"]["value"] == pytest.approx(
+    assert tests["alerting.precision_at_budget"].value == pytest.approx(
         precision_score(labels, flagged), abs=1e-12)
-    assert tests["alerting.recall_at_budget"]["value"] == pytest.approx(
+    assert tests["alerting.recall_at_budget"].value == pytest.approx(
         recall_score(labels, flagged), abs=1e-12)
-    assert tests["alerting.precision_at_k"]["value"] == pytest.approx(
+    assert tests["alerting.precision_at_k"].value == pytest.approx(
         sum(labels[i] for i in by_score) / k, abs=1e-12)
-    assert result["scope"]["out_of_time"]["rows"] == len(labels)
+    assert result.scope.out_of_time.rows == len(labels)
 
 
 def test_fraud_value_detection_rate_by_hand(platform: Platform, fraud: ModelVersion) -> None:
     """With `source.value: amount`, the caught fraud amount share equals a hand sum."""
-    result = platform.validation.result(platform.validation.run(staff(platform, "vera"), fraud.ref))
-    tests = {t["test"]: t for t in result["tests"]}
+    vera = staff(platform, "vera")
+    result = platform.validation.result(platform.validation.run(vera, fraud.ref))
+    tests = {t.test: t for t in result.tests}
     rows = out_of_time(synthesize_card_fraud(), "transaction_time", "2024-10-01")
     labels, scores = scored(platform, fraud, rows)
-    budget = default_policy(fraud.manifest["spec"]["model"]["domain"]).parameters.alert_budget
+    budget = default_policy(platform.registry.model(fraud.name).domain).parameters.alert_budget
     flagged = top_flags(scores, int(np.floor(budget * len(labels)))).astype(bool)
     amount = rows["amount"].to_numpy()
     fraud_rows = labels == 1
 
-    assert tests["alerting.value_detection_rate"]["value"] == pytest.approx(
+    assert tests["alerting.value_detection_rate"].value == pytest.approx(
         amount[flagged & fraud_rows].sum() / amount[fraud_rows].sum(), abs=1e-12)
 
 
@@ -96,14 +100,16 @@ def test_fraud_run_stores_an_opinion_and_verdicts(platform: Platform,
     """The fraud battery's verdicts and the opinion they roll up to are stored and agree."""
     run = platform.validation.run(staff(platform, "vera"), fraud.ref)
     result = platform.validation.result(run)
-    verdicts = [t["verdict"] for t in result["tests"]]
+    verdicts = [str(t.verdict) for t in result.tests]
 
     assert platform.validation.get(run.run_id) == run
-    assert result["opinion"]["level"] == int(run.opinion)
+    assert result.opinion == run.opinion
     assert run.opinion in Opinion
-    assert {t["test"] for t in result["tests"]} >= {
+    assert {t.test for t in result.tests} >= {
         "alerting.precision_at_budget", "alerting.recall_at_budget",
         "alerting.precision_at_k", "fairness.alert_rate_ratio[age_years]"}
+    assert result.out_of_time.fairness
+    assert all(isinstance(table, AlertFairness) for table in result.out_of_time.fairness)
     assert (verdicts.count("green"), verdicts.count("amber"), verdicts.count("red")) == (
         run.greens, run.ambers, run.reds)
 
@@ -113,7 +119,7 @@ def test_propensity_lift_matches_pandas_deciles(platform: Platform,
     """Lift and gains by decile equal a pandas binning of the score ranks; AUC sklearn's."""
     run = platform.validation.run(staff(platform, "vera"), propensity.ref)
     result = platform.validation.result(run)
-    tests = {t["test"]: t for t in result["tests"]}
+    tests = {t.test: t for t in result.tests}
     labels, scores = scored(platform, propensity, out_of_time(
         load_german_credit(None).frame, "application_date", "2024-07-01"))
     rank = pd.Series(scores).rank(method="first", ascending=False).astype(int)
@@ -125,13 +131,13 @@ def test_propensity_lift_matches_pandas_deciles(platform: Platform,
     by_decile = pd.Series(labels).groupby(deciles).agg(["sum", "size"])
     lift = (by_decile["sum"] / by_decile["size"]) / labels.mean()
     gain = by_decile["sum"].cumsum() / labels.sum()
-    stored = pd.DataFrame(result["details"]["out_of_time"]["lift"])
+    stored = pd.DataFrame(result.out_of_time.charts["lift"])
 
     assert stored["cases"].tolist() == by_decile["size"].tolist()
     np.testing.assert_allclose(stored["lift"], lift, atol=1e-12)
     np.testing.assert_allclose(stored["cumulative_gain"], gain, atol=1e-12)
-    assert tests["propensity.top_decile_lift"]["value"] == pytest.approx(lift.iloc[0],
+    assert tests["propensity.top_decile_lift"].value == pytest.approx(lift.iloc[0],
                                                                          abs=1e-12)
-    assert tests["discrimination.auc"]["value"] == pytest.approx(
+    assert tests["discrimination.auc"].value == pytest.approx(
         roc_auc_score(labels, scores), abs=1e-12)
-    assert result["opinion"]["level"] == int(run.opinion)
+    assert result.opinion == run.opinion

@@ -47,24 +47,26 @@ def test_run_matches_independent_references(platform: Platform,
     """Stored AUC, Jeffreys p and selection rates equal scikit-learn, SciPy and fairlearn."""
     run = platform.validation.run(staff(platform, "vera"), logistic.ref)
     result = platform.validation.result(run)
-    tests = {t["test"]: t for t in result["tests"]}
+    tests = {t.test: t for t in result.tests}
     rows, scores = out_of_time(platform, logistic)
     labels = rows["default"].to_numpy()
 
-    assert tests["discrimination.auc"]["value"] == pytest.approx(
+    assert tests["discrimination.auc"].value == pytest.approx(
         roc_auc_score(labels, scores), abs=1e-12)
+    assert result.out_of_time.auc is not None
+    assert result.out_of_time.auc.auc == tests["discrimination.auc"].value
     expected_p = stats.beta.cdf(scores.mean(), labels.sum() + 0.5,
                                 len(labels) - labels.sum() + 0.5)
-    assert tests["calibration.jeffreys_portfolio"]["p_value"] == pytest.approx(
+    assert tests["calibration.jeffreys_portfolio"].p_value == pytest.approx(
         expected_p, abs=1e-9)
     approve = (scores < 0.45).astype(int)  # the spec's decline_from: favourable = not declined
     reference = MetricFrame(metrics=selection_rate, y_true=1 - labels, y_pred=approve,
                             sensitive_features=rows["sex"].to_numpy()).by_group
-    [sex] = [r for r in result["details"]["out_of_time"]["fairness"] if r["attribute"] == "sex"]
-    stored = {g["group"]: g["selection_rate"] for g in sex["groups"]}
+    [sex] = [r for r in result.out_of_time.fairness if r.attribute == "sex"]
+    stored = {g.group: g.selection_rate for g in sex.groups}
     for group, rate in reference.items():
         assert stored[f"sex={group}"] == pytest.approx(rate, abs=1e-12)
-    assert result["scope"]["out_of_time"]["rows"] == len(rows)
+    assert result.scope.out_of_time.rows == len(rows)
 
 
 def test_second_model_is_compared_with_delong(platform: Platform,
@@ -73,17 +75,19 @@ def test_second_model_is_compared_with_delong(platform: Platform,
     gbm = platform.training.train(staff(platform, "dana"),
                                   EXAMPLES / "german_credit_pd_lightgbm.yaml")
     run = platform.validation.run(staff(platform, "vera"), gbm.ref, against=logistic.ref)
-    comparison = platform.validation.result(run)["details"]["out_of_time"]["comparison"]
+    comparison = platform.validation.result(run).out_of_time.comparison
+    assert comparison is not None
     rows, gbm_scores = out_of_time(platform, gbm)
     _, logistic_scores = out_of_time(platform, logistic)
     labels = rows["default"].to_numpy()
 
     assert run.against == logistic.ref
-    assert comparison["auc_a"] == pytest.approx(roc_auc_score(labels, gbm_scores), abs=1e-12)
-    assert comparison["auc_b"] == pytest.approx(roc_auc_score(labels, logistic_scores),
-                                                abs=1e-12)
-    assert comparison["p_value"] == pytest.approx(
-        2 * stats.norm.sf(abs(comparison["z"])), abs=1e-12)
+    assert comparison.against == logistic.ref
+    assert comparison.auc_a == pytest.approx(roc_auc_score(labels, gbm_scores), abs=1e-12)
+    assert comparison.auc_b == pytest.approx(roc_auc_score(labels, logistic_scores),
+                                             abs=1e-12)
+    assert comparison.z is not None
+    assert comparison.p_value == pytest.approx(2 * stats.norm.sf(abs(comparison.z)), abs=1e-12)
 
 
 def test_run_is_stored_with_policy_version_and_audited(platform: Platform,
@@ -98,7 +102,7 @@ def test_run_is_stored_with_policy_version_and_audited(platform: Platform,
     assert platform.validation.runs(logistic.ref) == [run]
     assert event.payload["result_sha256"] == run.result_sha256
     assert event.payload["policy_version"] == run.policy_version
-    assert platform.validation.result(run)["policy"]["version"] == run.policy_version
+    assert platform.validation.result(run).policy.version == run.policy_version
     assert run.opinion in Opinion
 
 
@@ -109,10 +113,15 @@ def test_second_run_reports_the_previous_one(platform: Platform,
     vera = staff(platform, "vera")
     second = platform.validation.result(platform.validation.run(vera, logistic.ref))
 
-    assert second["previous"]["run_id"] == first.run_id
-    assert {d["test"] for d in second["previous"]["deltas"]} >= {"discrimination.auc"}
-    assert "initial validation run" in second["details"]["out_of_time"]["auc_vs_initial"][
-        "source"]
+    assert second.previous is not None
+    assert second.previous.run_id == first.run_id
+    assert {d.test for d in second.previous.deltas} >= {"discrimination.auc"}
+    initial = second.out_of_time.auc_vs_initial
+    assert initial is not None
+    assert initial.source == f"initial validation run {first.run_id}"
+    first_auc = platform.validation.result(first).out_of_time.auc
+    assert first_auc is not None
+    assert initial.auc_initial == first_auc.auc
 
 
 def test_signoff_rests_on_a_run(platform: Platform, logistic: ModelVersion) -> None:
@@ -155,7 +164,9 @@ def test_fresh_sample_is_tested_too(platform: Platform, logistic: ModelVersion,
     rows.to_parquet(path)
     result = platform.validation.result(
         platform.validation.run(staff(platform, "vera"), logistic.ref, sample=path))
-    by_population = {(t["test"], t["population"]): t["value"] for t in result["tests"]}
+    by_population = {(t.test, t.population): t.value for t in result.tests}
+    assert result.scope.sample is not None
+    assert (result.scope.sample.path, result.scope.sample.rows) == (str(path), len(rows))
     assert by_population[("discrimination.auc", "sample")] == pytest.approx(
         by_population[("discrimination.auc", "out_of_time")], abs=1e-12)
 
@@ -165,11 +176,11 @@ def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion
     run = platform.validation.run(staff(platform, "vera"), logistic.ref)
     result = platform.validation.result(run)
     page = to_html(result, [])
-    auc = next(t for t in result["tests"] if t["test"] == "discrimination.auc")["value"]
+    auc = next(t for t in result.tests if t.test == "discrimination.auc").value
 
     assert run.opinion.label in page
     assert f"{auc:.4f}" in page
-    assert result["scope"]["snapshot_sha256"] in page
+    assert result.scope.snapshot_sha256 in page
     assert f"bankml validate {logistic.ref}" in page
     assert page.count("<svg") == 5
     assert to_pdf(result, []).startswith(b"%PDF")

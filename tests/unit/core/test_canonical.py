@@ -1,13 +1,25 @@
-"""Canonical JSON and digests."""
+"""Plain JSON data, canonical JSON and digests."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta, timezone
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from bankml.core.canonical import canonical_json, parse_utc_timestamp, sha256_hex, utc_timestamp
+from bankml.core.canonical import (
+    NonFinite,
+    canonical_json,
+    parse_utc_timestamp,
+    sha256_hex,
+    to_plain,
+    utc_timestamp,
+)
 
 
 def test_key_order_does_not_change_the_text() -> None:
@@ -40,3 +52,74 @@ def test_timestamps_are_converted_to_utc() -> None:
 
     assert utc_timestamp(moment) == "2026-03-03T09:00:00.000005Z"
     assert parse_utc_timestamp(utc_timestamp(moment)) == moment.astimezone(UTC)
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Point:
+    x: float
+    label: str
+
+
+def test_numpy_scalars_and_arrays_become_python_values() -> None:
+    """Numbers, flags and text held by numpy come out as the plain Python type."""
+    plain = to_plain({"n": np.int64(3), "x": np.float32(1.5), "b": np.bool_(True),
+                      "s": np.str_("a"), "a": np.array([1, 2])})
+
+    assert plain == {"n": 3, "x": 1.5, "b": True, "s": "a", "a": [1, 2]}
+    assert isinstance(plain, dict)
+    assert [type(plain[k]) for k in ("n", "x", "b", "s")] == [int, float, bool, str]
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("null", [None, None, None]), ("missing", [None, math.inf, -math.inf])])
+def test_non_finite_numbers_follow_the_named_choice(mode: NonFinite,
+                                                    expected: list[float | None]) -> None:
+    """`null` writes NaN and infinities as None; `missing` only NaN, a missing value."""
+    assert to_plain([math.nan, math.inf, -math.inf], non_finite=mode) == expected
+
+
+def test_non_finite_numbers_kept_or_refused() -> None:
+    """`keep` leaves NaN a float (the online codec); `refuse` raises, as canonical JSON."""
+    [kept] = to_plain([np.float64("nan")], non_finite="keep")
+    assert isinstance(kept, float)
+    assert math.isnan(kept)
+    with pytest.raises(ValueError, match="no JSON form"):
+        to_plain({"x": [math.inf]}, non_finite="refuse")
+
+
+def test_pandas_missing_values_are_none() -> None:
+    """NA and NaT are missing values, like NaN."""
+    assert to_plain([pd.NA, pd.NaT]) == [None, None]
+
+
+def test_timestamps_become_canonical_utc_text() -> None:
+    """Datetimes (pandas' too) are UTC text; dates ISO text; a naive time is refused."""
+    paris = timezone(timedelta(hours=1))
+    moment = datetime(2026, 3, 3, 10, 0, tzinfo=paris)
+
+    assert to_plain([moment, pd.Timestamp(moment), date(2026, 3, 3)]) == [
+        "2026-03-03T09:00:00.000000Z", "2026-03-03T09:00:00.000000Z", "2026-03-03"]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        to_plain(datetime(2026, 3, 3, 10, 0))  # naive on purpose
+
+
+def test_enums_tuples_keys_and_records_become_plain() -> None:
+    """Enums give their value, tuples lists, keys text, frozen records their fields."""
+    assert to_plain({Colour.RED: (1, Colour.RED), 2: Point(x=0.5, label="p")}) == {
+        "red": [1, "red"], "2": {"x": 0.5, "label": "p"}}
+
+
+def test_values_without_a_json_form_are_refused() -> None:
+    """A type with no rule is an error naming it, not text that reads back differently."""
+    with pytest.raises(TypeError, match="set has no JSON form"):
+        to_plain({"x": {1, 2}})
+
+
+def test_canonical_json_takes_numpy_values_as_plain_ones() -> None:
+    """A digest over numpy values equals the digest over the same plain values."""
+    assert canonical_json({"n": np.int64(3), "x": np.float64(0.1)}) == canonical_json(
+        {"n": 3, "x": 0.1})

@@ -9,7 +9,7 @@ import pytest
 
 from bankml.core.errors import SpecError
 from bankml.training.allowlist import EstimatorAllowlist, check_estimator
-from bankml.training.spec import LoadedSpec, load_spec, parse_spec, spec_from_manifest
+from bankml.training.spec import LoadedSpec, load_spec, parse_spec, spec_from_recorded
 from support.attacks import ATTACKS, MARKER, attack, with_estimator
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
@@ -68,7 +68,7 @@ def test_manifest_naming_a_non_classifier_is_refused_unrun(tmp_path: Path, name:
     with pytest.raises(SpecError, match=rf"manifest of pd@1 cannot be used .*\n  "
                                         rf"estimator.class: '{block['class']}' is not on "
                                         "the estimator allowlist") as caught:
-        spec_from_manifest(manifest_naming(block, tmp_path), source="manifest of pd@1",
+        spec_from_recorded(manifest_naming(block, tmp_path), source="manifest of pd@1",
                            folder=tmp_path)
     assert caught.value.rule == "pipeline.estimator_allowed"
     assert not (tmp_path / MARKER).exists()
@@ -187,7 +187,7 @@ def test_lightgbm_params_are_checked_for_files(tmp_path: Path) -> None:
     described["estimator"]["params"] = {"forcedsplits_filename": "splits.joblib"}
 
     with pytest.raises(SpecError, match="forcedsplits_filename.*looks like a pickle file"):
-        spec_from_manifest(described, source="manifest of gbm@1", folder=tmp_path)
+        spec_from_recorded(described, source="manifest of gbm@1", folder=tmp_path)
 
 
 @pytest.mark.parametrize(("value", "kind"), [
@@ -202,7 +202,7 @@ def test_param_that_is_not_plain_data_is_refused(tmp_path: Path, value: object,
 
     with pytest.raises(SpecError, match=rf"'criterion' holds a .*{kind}; params are plain "
                                         "data") as caught:
-        spec_from_manifest(manifest_naming(block, tmp_path), source="manifest of pd@1",
+        spec_from_recorded(manifest_naming(block, tmp_path), source="manifest of pd@1",
                            folder=tmp_path)
     assert caught.value.rule == "pipeline.estimator_params"
 
@@ -214,7 +214,7 @@ def test_param_that_contains_itself_is_refused(tmp_path: Path) -> None:
     block = {"kind": "sklearn", "class": FOREST, "params": {"class_weight": looping}}
 
     with pytest.raises(SpecError, match="nests deeper than 10 levels"):
-        spec_from_manifest(manifest_naming(block, tmp_path), source="manifest of pd@1",
+        spec_from_recorded(manifest_naming(block, tmp_path), source="manifest of pd@1",
                            folder=tmp_path)
 
 

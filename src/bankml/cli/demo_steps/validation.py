@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bankml.cli.app import console
-from bankml.cli.validate import show_run, write_report
+from bankml.cli.validate import show_run
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.core.validation import ValidationRun
@@ -20,6 +20,6 @@ def validate(platform: Platform, version: ModelVersion,
                   f"battery on {version.ref}'s out-of-time rows (bankml validate "
                   f"{version.ref}); key tests:")
     show_run(platform, run, limit=6)
-    html, _ = write_report(platform, vera, version.ref, run_id=run.run_id)
-    console.print(f"Report: {html} (and .pdf)")
-    return run, html
+    report = platform.reports.write_validation(vera, version.ref, run_id=run.run_id)
+    console.print(f"Report: {report.html} (and .pdf)")
+    return run, report.html

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bankml.core.canonical import canonical_json
 from bankml.core.errors import ConflictError, DuplicateError, NotFoundError
+from bankml.core.manifest import Manifest
 from bankml.core.registry import Domain, Model, ModelVersion, Signature, Stage, StageChange
+from bankml.core.serialisation import version_manifest_from_json, version_manifest_json
 from bankml.stores.sql.tables import (
     model_aliases,
     model_stage_changes,
@@ -77,7 +79,8 @@ class SqlModelVersions:
                 inputs_json=canonical_json(version.inputs),
                 signature_json=canonical_json(version.signature.describe()),
                 dataset_sha256=version.dataset_sha256,
-                manifest_json=canonical_json(version.manifest),
+                manifest_json=version_manifest_json(version.manifest,
+                                                    feature_views=version.feature_views),
                 tags_json=canonical_json(version.tags),
             ))
         except IntegrityError as exc:
@@ -213,14 +216,20 @@ def _signature(text: str) -> Signature:
     return Signature.from_description(json.loads(text))
 
 
+@lru_cache(maxsize=1024)
+def _manifest(text: str) -> tuple[Manifest | None, tuple[str, ...]]:
+    """Manifests are immutable too, and reading one typed costs more than the lookup."""
+    return version_manifest_from_json(text)
+
+
 def _version_from_row(row: dict[str, Any]) -> ModelVersion:
-    manifest = json.loads(row["manifest_json"])
+    manifest, feature_views = _manifest(row["manifest_json"])
     return ModelVersion(
         name=row["name"], number=row["number"], artifact_sha256=row["artifact_sha256"],
         flavour=row["flavour"], created_at=row["created_at"], created_by=row["created_by"],
         stage=Stage(row["stage"]), metrics=json.loads(row["metrics_json"]),
         signature=_signature(row["signature_json"]),
-        feature_views=tuple(manifest.get("feature_views", ())),
+        feature_views=feature_views,
         dataset_sha256=row["dataset_sha256"], manifest=manifest,
         tags=json.loads(row["tags_json"]),
     )
