@@ -41,8 +41,11 @@ def bankml(tmp_path: Path) -> Iterator[Platform]:
 
 def tamper(dba: Connection, version: ModelVersion, estimator: dict[str, Any]) -> None:
     """Rewrite the version's recorded spec in the database to declare `estimator`."""
-    manifest = {**version.manifest,
-                "spec": {**version.manifest["spec"], "estimator": estimator}}
+    stored = dba.execute(text("SELECT manifest_json FROM model_versions "
+                              "WHERE name = :name AND number = :number"),
+                         {"name": version.name, "number": version.number}).scalar_one()
+    manifest = json.loads(stored)
+    manifest["spec"]["estimator"] = estimator
     dba.execute(text("UPDATE model_versions SET manifest_json = :manifest "
                      "WHERE name = :name AND number = :number"),
                 {"manifest": json.dumps(manifest), "name": version.name,

@@ -18,6 +18,11 @@ from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.sql import SqlMetadataStore
 from support.evidence_v1 import MANIFEST_V1
 
+MODEL_ROW = """
+INSERT INTO models (name, domain, risk_tier, owner, developer, intended_use, limitations,
+                    protected_attributes_json)
+VALUES ('pd', 'credit', 1, 'retail', 'alice', '', '', '[]')
+"""
 VERSION_ROW = """
 INSERT INTO model_versions (name, number, artifact_sha256, flavour, created_at, created_by,
                             stage, metrics_json, inputs_json, signature_json, dataset_sha256,
@@ -35,6 +40,7 @@ def store(metadata_url: str) -> Iterator[SqlMetadataStore]:
     engine = create_engine(metadata_url)
     signature = canonical_json(Signature.of_names(["income"]).describe())
     with engine.begin() as connection:
+        connection.execute(text(MODEL_ROW))
         for number, manifest in ((1, canonical_json(MANIFEST_V1)), (2, "{}"),
                                  (3, '{"feature_views":["customer@1"]}')):
             connection.execute(text(VERSION_ROW), {

@@ -22,7 +22,8 @@ from support.people import staff
 
 
 def stored_run(platform: Platform) -> ValidationRun:
-    """A version-1 result in the artifact store, with the run row that points at it."""
+    """A version-1 result in the artifact store, with the run row that points at it (on
+    `register`'s version)."""
     digest = platform.artifacts.put(canonical_json(RESULT_V1).encode())
     run = ValidationRun(
         run_id=RESULT_V1["run_id"], model="german-credit-pd", version=1,
@@ -37,6 +38,7 @@ def stored_run(platform: Platform) -> ValidationRun:
 
 def test_version_1_result_loads_through_the_service(platform: Platform) -> None:
     """`Validation.result` reads a stored version-1 result as the typed record."""
+    register(platform)
     run = stored_run(platform)
 
     result = platform.validation.result(platform.validation.get(run.run_id))
@@ -48,6 +50,7 @@ def test_version_1_result_loads_through_the_service(platform: Platform) -> None:
 
 def test_version_1_result_renders_as_a_report(platform: Platform) -> None:
     """The report renders from a version-1 result: opinion, tests, fairness, previous run."""
+    register(platform)
     result = platform.validation.result(stored_run(platform))
 
     page = to_html(result, [])
