@@ -25,7 +25,7 @@ def run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_readme_example_runs(tmp_path: Path) -> None:
-    """The README's Python tour trains, reproduces, promotes, decides, replays and verifies."""
+    """The README's Python tour adds people, trains, reproduces and verifies the trail."""
     [block] = python_blocks("README.md")
 
     result = run(block, tmp_path)
