@@ -87,7 +87,8 @@ def test_declines_carry_the_catalogues_top_reasons(
     assert declined, "the sample should hold a decline"
 
     given = json.loads(declined[0].reasons_json)
-    assert version.manifest is not None and version.manifest.dataset_snapshot_sha256
+    assert version.manifest is not None
+    assert version.manifest.dataset_snapshot_sha256
     snapshot = pd.read_parquet(platform.artifacts.location(
         version.manifest.dataset_snapshot_sha256))
     background = sample_background(snapshot[version.inputs], rows=200, seed=0)
