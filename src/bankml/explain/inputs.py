@@ -111,6 +111,8 @@ def _step_sources(step: Any, width: int) -> list[int]:
                 continue
             indices = [positions[c] if isinstance(c, str) else int(c)
                        for c in np.atleast_1d(columns)]
+            if not indices:  # e.g. the categorical step of an all-numeric model: no output
+                continue
             if transformer == "passthrough":
                 out.extend(indices)
             else:

@@ -216,8 +216,9 @@ class Trainer:
                 ) -> tuple[list[str], pd.DataFrame, tuple[str, ...], dict[str, str]]:
         """Input names and the frame holding them; feature refs are joined point in time."""
         spec = loaded.spec
+        columns = [c.name for c in spec.input_columns]
         if not spec.features:
-            return [c.name for c in spec.input_columns], source.frame, (), {}
+            return columns, source.frame, (), {}
         if self._features is None:
             raise loaded.error(("features",), "these are feature store refs, but no feature "
                                "store is wired into this platform; list source columns "
@@ -240,7 +241,7 @@ class Trainer:
         for name in names:
             frame[name] = joined[name].to_numpy()
         views = tuple(sorted({f"{p.view}@{p.number}" for p in pinned}))
-        return names, frame, views, {ref: p.pinned for ref, p in zip(spec.features, pinned,
+        return [*columns, *names], frame, views, {ref: p.pinned for ref, p in zip(spec.features, pinned,
                                                                       strict=True)}
 
 

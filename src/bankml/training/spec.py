@@ -324,10 +324,11 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
     except Exception as exc:
         raise loaded.error(("model", "name"), str(exc)) from None
     names = [column.name for column in spec.input_columns]
-    if bool(names) == bool(spec.features):
+    if not names and not spec.features:
         raise loaded.error(("inputs",),
-                           "give the model's inputs either as `inputs:` (columns of the "
-                           "source) or as `features:` (feature store refs), exactly one")
+                           "give the model's inputs as `inputs:` (columns of the source, "
+                           "sent with each request in production), as `features:` (feature "
+                           "store refs, read online), or both")
     for index, name in enumerate(names):
         if name == spec.source.label:
             raise loaded.error(("inputs", index), f"{name!r} is the label; a model cannot "
@@ -348,6 +349,10 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
         if ref.split(":", 1)[1] == spec.source.label:
             raise loaded.error(("features", index), f"{ref!r} is the label; a model cannot "
                                "take its own target as an input", rule="pipeline.label_leak")
+        if ref.split(":", 1)[1] in names:
+            raise loaded.error(("features", index), f"{ref!r} names the input "
+                               f"{ref.split(':', 1)[1]!r} that `inputs:` lists already",
+                               rule="pipeline.input_once")
         if ref.split(":", 1)[1] in spec.model.protected_attributes:
             raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
                                "kept for fairness testing only; remove it from the features",

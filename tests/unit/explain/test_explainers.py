@@ -19,6 +19,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from bankml.core.errors import InvalidInputError
 from bankml.explain import Method, explainer_for, sample_background
+from bankml.training.preprocessing import build_preprocessing
+from bankml.training.spec import NumericPreprocessing, Preprocessing
 
 from .conftest import Credit
 
@@ -185,4 +187,19 @@ def test_dropped_columns_and_passthrough_map_to_their_inputs() -> None:
     explanation = explainer_for(model, sample_background(frame)).explain(frame)
 
     assert explanation.features == ("a", "b", "c")
+    np.testing.assert_allclose(explanation.predictions, model.predict(frame), atol=1e-9)
+
+
+def test_an_all_numeric_model_as_training_builds_it_is_attributed() -> None:
+    """Training's preprocessing of numbers only keeps an empty categorical step; it makes
+    no column, so every contribution still maps to its input."""
+    frame = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0, 5.0], "b": [0.0, 1.0, 0.0, 1.0, 0.5]})
+    prepare = build_preprocessing(Preprocessing(numeric=NumericPreprocessing(scale=False)),
+                                  frame)
+    model = Pipeline([("prepare", prepare), ("model", LinearRegression())])
+    model.fit(frame, [1.0, 3.0, 2.0, 5.0, 4.0])
+
+    explanation = explainer_for(model, sample_background(frame)).explain(frame)
+
+    assert explanation.features == ("a", "b")
     np.testing.assert_allclose(explanation.predictions, model.predict(frame), atol=1e-9)
