@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,7 @@ from support.people import with_tokens
 from support.server import Server, serving
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
+DOC = Path(__file__).parents[2] / "docs" / "api.md"
 MODEL, REF, ENDPOINT = "german-credit-pd", "german-credit-pd@1", "credit-pd"
 CAST = {"dana": (Role.DATA_SCIENTIST,), "eli": (Role.ML_ENGINEER,), "vera": (Role.VALIDATOR,),
         "mira": (Role.MODEL_RISK,), "bob": (Role.BUSINESS_OWNER,), "aude": (Role.AUDITOR,)}
@@ -215,3 +220,20 @@ def test_the_exported_trail_verifies_on_its_own(served: Served,
         previous = event["hash"]
     assert header["head_sequence"] == lines[-1]["sequence"]
     assert [e["action"] for e in recent] == ["audit.exported"]
+
+
+def test_the_api_doc_example_runs(served: Served, endpoint: dict[str, Any],
+                                  tmp_path: Path) -> None:
+    """docs/api.md's client example runs as written against a server (its address
+    replaced): an ML engineer decides, retries, replays, and may not override."""
+    [block] = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
+    code = block.replace("http://127.0.0.1:8080", served.server.url)
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, check=False,
+                            env={**os.environ, "BANKML_TOKEN": served.tokens["eli"]})
+
+    assert result.returncode == 0, result.stderr
+    decided, refused = result.stdout.splitlines()
+    assert decided.split()[1:] == ["identical"]
+    assert refused == "403 auth.role_grants"
