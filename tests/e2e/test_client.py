@@ -197,11 +197,10 @@ def test_problems_are_errors_of_their_kind(served: Served, endpoint: dict[str, A
         with pytest.raises(InvalidInputError, match="colour") as invalid:
             eli.decide(ENDPOINT, {**applicant, "colour": "blue"})
 
-    assert all(isinstance(e.value, ApiError) for e in (denied, unknown, invalid))
-    assert (denied.value.status, denied.value.rule) == (403, "auth.role_grants")
-    assert (unknown.value.status, unknown.value.rule) == (404, "reference.exists")
-    assert (invalid.value.status, invalid.value.rule, invalid.value.field) == (
-        422, "decision.field_known", "colour")
+    raised = [denied.value, unknown.value, invalid.value]
+    assert [(e.status, e.rule, e.field) for e in raised if isinstance(e, ApiError)] == [
+        (403, "auth.role_grants", None), (404, "reference.exists", None),
+        (422, "decision.field_known", "colour")]
 
 
 def test_the_exported_trail_verifies_on_its_own(served: Served,

@@ -5,6 +5,8 @@ Tests act as real principals through the real services, as the CLI and the API d
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 from bankml import Platform
 from bankml.core.errors import NotFoundError
 from bankml.core.identity import Principal, PrincipalKind, Role
@@ -71,7 +73,7 @@ def unrecorded(platform: Platform, name: str, *roles: Role) -> Principal:
     return platform.identity.user(name)
 
 
-def with_tokens(platform: Platform, cast: dict[str, tuple[Role, ...]]) -> dict[str, str]:
+def with_tokens(platform: Platform, cast: Mapping[str, Collection[Role]]) -> dict[str, str]:
     """The two admins and `cast` (written straight into the store, so the trail records
     only their tokens), each with a one-day token: name -> plaintext."""
     first, second = admins(platform)

@@ -89,6 +89,7 @@ def show_endpoint_version(name: str, number: int, context: Context) -> dict[str,
 
 def _apply(context: Served, text: str) -> Applied:
     _check_catalogue_is_builtin(text)
+    # only builtin catalogues get this far, so no file under `folder` is ever read
     endpoint = parse_endpoint(text, source="body", folder=Path.cwd())
     return context.platform.endpoints.apply(context.principal, endpoint)
 
