@@ -5,6 +5,8 @@ Tests act as real principals through the real services, as the CLI and the API d
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 from bankml import Platform
 from bankml.core.errors import NotFoundError
 from bankml.core.identity import Principal, PrincipalKind, Role
@@ -69,3 +71,13 @@ def unrecorded(platform: Platform, name: str, *roles: Role) -> Principal:
     with platform.metadata.transaction() as tx:
         tx.users.add(Principal(name=name, roles=frozenset(roles)), "2026-01-01T00:00:00Z")
     return platform.identity.user(name)
+
+
+def with_tokens(platform: Platform, cast: Mapping[str, Collection[Role]]) -> dict[str, str]:
+    """The two admins and `cast` (written straight into the store, so the trail records
+    only their tokens), each with a one-day token: name -> plaintext."""
+    first, second = admins(platform)
+    for name, roles in cast.items():
+        unrecorded(platform, name, *roles)
+    return {name: platform.identity.create_token(first, name, days=1).plaintext
+            for name in [first.name, second.name, *cast]}

@@ -1,20 +1,18 @@
-"""The management API: what the CLI does, over HTTP, through the same services."""
+"""The management API: what the CLI does, over HTTP, through the same services.
+
+Each route authenticates the caller (api/context.py) and passes the principal to the same
+service method the CLI command calls; the service checks the permission, holds the rules
+and records the audit event. Routes decide nothing: they turn paths and bodies into
+arguments and results into JSON views (api/views.py).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
+from bankml.api import audit, governance, people, registry, validation
 
-from bankml.api.context import Served, served
-
-router = APIRouter(tags=["management"])
-
-
-@router.get("/v1/models", summary="Every model and its versions")
-def list_models(context: Annotated[Served, Depends(served)]) -> dict[str, Any]:
-    registry = context.platform.registry
-    return {"models": [{"name": model.name, **model.describe(),
-                        "versions": [{"ref": v.ref, "stage": str(v.stage)}
-                                     for v in registry.versions(model.name)]}
-                       for model in registry.models()]}
+router = APIRouter()
+for part in (registry.router, governance.router, validation.router, people.router,
+             audit.router):
+    router.include_router(part)
