@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from serving_home import ENDPOINT, Shape, build, fresh_schema  # noqa: E402
+from serving_home import ENDPOINT, Shape, build, fresh_schema
 
-from bankml import Platform  # noqa: E402
-from bankml.stores.online import RedisOnlineStore  # noqa: E402
+from bankml import Platform
+from bankml.stores.online import RedisOnlineStore
 
 P99_TARGET_MS = 3.0
 VERIFY_TARGET = 20_000

@@ -174,3 +174,19 @@ def _decisions(auditor: Any) -> int:
 def _metric(text: str, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line.startswith(name + "{"))
+
+
+def test_credentials_of_another_scheme_are_refused_and_audited(server: Server,
+                                                               home: Path) -> None:
+    """`Authorization: Basic ...` is no token: 401 naming the scheme, and an audit event."""
+    with server.client() as anonymous, server.client(token(home, "aude")) as auditor:
+        before = auditor.get("/v1/audit/events", params={"limit": 1}).json()
+        answer = anonymous.post("/v1/endpoints/credit-pd/decisions", json={},
+                                headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"})
+        after = auditor.get("/v1/audit/events", params={"limit": 5}).json()
+
+    assert answer.status_code == 401
+    assert "Bearer" in answer.json()["detail"]
+    newer = [(e["action"], e["subject"]) for e in after["events"]
+             if e["sequence"] > before["events"][0]["sequence"] and e["actor"] != "aude"]
+    assert newer == [("auth.refused", "token:scheme")]

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform.decisions.observe(metrics.observe_stage)
         app.state.platform = platform
         app.state.authenticator = Authenticator(platform.identity.authenticate,
+                                                platform.identity.refuse_credentials,
                                                 ttl_s=chosen.serve_token_cache_s)
         # what start-up built lives as long as the server: keep it out of full collections
         gc.freeze()

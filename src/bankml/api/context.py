@@ -24,11 +24,11 @@ class Served:
                                       str(record.outcome)).inc()
 
 
-def served(request: Request) -> Served:
+async def served(request: Request) -> Served:
     """The route's context; the caller must present a valid token (401 otherwise)."""
     state = request.app.state
     authenticator: Authenticator = state.authenticator
-    return Served(platform=state.platform, principal=authenticator(request),
+    return Served(platform=state.platform, principal=await authenticator(request),
                   metrics=state.metrics)
 
 

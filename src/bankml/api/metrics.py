@@ -8,6 +8,7 @@ so `/metrics` on any worker reports the whole server.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,9 +42,14 @@ class Metrics:
         self.batch_size = Histogram(
             "bankml_decision_log_batch_records", "Records per decision-log commit.",
             buckets=BATCH_BUCKETS, registry=self.registry)
+        self._stages: dict[tuple[str, str], Any] = {}
 
     def observe_stage(self, endpoint: str, stage: str, seconds: float) -> None:
-        self.stage_seconds.labels(endpoint, stage).observe(seconds)
+        child = self._stages.get((endpoint, stage))
+        if child is None:  # labels() per observation costs more than the observation
+            child = self._stages[(endpoint, stage)] = self.stage_seconds.labels(endpoint,
+                                                                                stage)
+        child.observe(seconds)
 
     def count_error(self, rule: str, status: int) -> None:
         self.errors.labels(rule, str(status)).inc()

@@ -9,7 +9,13 @@ docs/explanations.md.
 """
 
 from bankml.explain.background import Background, frame_sha256, sample_background
-from bankml.explain.explainers import Explainer, Explanation, Method, explainer_for
+from bankml.explain.explainers import (
+    Explainer,
+    Explanation,
+    Method,
+    directions_of,
+    explainer_for,
+)
 from bankml.explain.reasons import (
     AdverseReason,
     Reason,
@@ -32,6 +38,7 @@ __all__ = [
     "ReasonCatalogue",
     "adverse_reasons",
     "dependence",
+    "directions_of",
     "example_catalogue_text",
     "explainer_for",
     "frame_sha256",

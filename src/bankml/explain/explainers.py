@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -79,8 +79,15 @@ class Explanation:
     def directions(self, row: int = 0) -> dict[str, Direction]:
         """For numeric inputs: "high" when the row's value is above the background mean."""
         values = self.inputs.iloc[row]
-        return {name: "high" if float(values[name]) > mean else "low"
-                for name, mean in self.reference.items()}
+        return directions_of({str(name): values[name] for name in values.index}, self.reference)
+
+
+def directions_of(values: Mapping[str, Any], reference: Mapping[str, float]
+                  ) -> dict[str, Direction]:
+    """For each numeric input of `reference`: "high" when its value is above the background
+    mean, "low" otherwise (a gap included)."""
+    return {name: "high" if values[name] is not None and float(values[name]) > mean
+            else "low" for name, mean in reference.items()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -104,13 +111,18 @@ class Explainer:
 
     def explain(self, frame: pd.DataFrame) -> Explanation:
         """Contributions of the original inputs for every row of `frame`."""
-        columns = self.preparation.transform(frame)
-        values = self.preparation.to_inputs(self._contributions(columns))
+        values = self.contributions(self.preparation.transform(frame))
         return Explanation(method=self.method, space=self.space, features=self.features,
                            values=values, expected_value=self.expected_value,
                            inputs=frame, reference=self.reference,
                            background_sha256=self.background.sha256, seed=self.seed,
                            explainer_version=self.explainer_version)
+
+
+    def contributions(self, columns: FloatArray) -> FloatArray:
+        """Contributions of the original inputs (rows x inputs) for rows already prepared
+        as the estimator sees them: the fast path of a decision that prepared them."""
+        return self.preparation.to_inputs(self._contributions(columns))
 
 
 def explainer_for(model: Any, background: Background, *, features: Sequence[str] | None = None,

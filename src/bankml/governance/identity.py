@@ -82,6 +82,10 @@ class Identity:
             raise self._refused(subject, f"{principal.name} is deactivated.")
         return principal
 
+    def refuse_credentials(self, reason: str) -> AuthenticationError:
+        """Credentials that are not a token at all (another scheme): refused, audited."""
+        return self._refused("token:scheme", reason)
+
     # -- people and service accounts -----------------------------------------------------
 
     def bootstrap_admin(self, username: str) -> NewToken | None:

@@ -21,7 +21,6 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bankml.access import acting, refuse, viewing
@@ -39,12 +38,13 @@ from bankml.core.errors import BankmlError, InvalidInputError, UnavailableError
 from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore
 from bankml.core.replay import REPLAY_TOLERANCE, Replay, reasons_of
-from bankml.explain import adverse_reasons
+from bankml.explain import adverse_reasons, directions_of
 from bankml.features.service import ServiceReads
 from bankml.registry import Registry
 from bankml.serving.inputs import feature_inputs
 from bankml.serving.log import DecisionLogWriter
 from bankml.serving.runtime import LoadedEndpoint, Runtime
+from bankml.serving.scoring import FrameScorer, Scored
 from bankml.serving.sealing import Sealer
 from bankml.serving.verify import VerifyReport, check_proofs, compare_features, rescore, timed
 
@@ -118,15 +118,13 @@ class DecisionService:
         ids = [uuid.uuid4().hex for _ in requests]
         features, provenance = self._online(loaded, requests, ids)
         lap("features")
-        frame = pd.DataFrame([{**row, **online} for row, online in zip(inputs, features,
-                                                                        strict=True)],
-                             columns=loaded.inputs)
-        scores = np.asarray(loaded.model.predict_proba(frame)[:, 1], dtype=np.float64)
+        rows = [{**row, **online} for row, online in zip(inputs, features, strict=True)]
+        scored = loaded.scorer.score(rows)
         lap("score")
         outcomes = [loaded.policy.review if loaded.endpoint.mode == Mode.HUMAN_REVIEW
-                    else loaded.policy.decide(float(score)) for score in scores]
+                    else loaded.policy.decide(float(score)) for score in scored.scores]
         lap("policy")
-        reasons = self._reasons(loaded, frame, outcomes)
+        reasons = self._reasons(loaded, scored, rows, outcomes)
         lap("reasons")
         decided_at = utc_timestamp(self._clock())
         latency_us = int((time.perf_counter() - started) * 1e6)
@@ -135,8 +133,9 @@ class DecisionService:
                                 received_at=received_at, decided_at=decided_at,
                                 latency_us=latency_us)
                    for decision_id, request, row, score, outcome, reason, online in zip(
-                       ids, requests, frame.to_dict(orient="records"), scores, outcomes,
-                       reasons, provenance, strict=True)]
+                       ids, requests, rows, scored.scores.tolist(), outcomes, reasons,
+                       provenance, strict=True)]
+        lap("record")
         logged = self._log.submit(records, [idempotency_key] * len(records))
         logged.add_done_callback(lambda _: lap("log"))
         return logged
@@ -193,17 +192,21 @@ class DecisionService:
                         if record.endpoint is not None and record.endpoint_version else None)
         self._check_scope(by, record)
         version = self._registry.get(record.model_ref)
-        inputs = pd.DataFrame([json.loads(record.inputs_json)], columns=version.inputs)
-        model = self._runtime.model(version)
-        score = float(model.predict_proba(inputs)[0, 1])
+        row = json.loads(record.inputs_json)
+        loaded = (self._runtime.load_version(endpoint, version) if endpoint is not None
+                  else None)
+        # The general path, through a DataFrame and the model's own predict_proba: a replay
+        # also checks that the fast path the decision took agrees with it to the bit.
+        scored = FrameScorer(self._runtime.model(version), version.inputs,
+                             None if loaded is None else loaded.explainer).score([row])
+        score = float(scored.scores[0])
         described = json.loads(record.policy_json)
         policy = policy_from_description(described)
         outcome = policy.review if described.get("review") else policy.decide(score)
         reasons: tuple[str, ...] | None = None
-        if endpoint is not None and endpoint.endpoint.reasons is not None:
-            loaded = self._runtime.load_version(endpoint, version)
+        if loaded is not None and loaded.endpoint.reasons is not None:
             reasons = tuple(r["code"] for r in self._reasons(
-                loaded, inputs, [Outcome(record.outcome)])[0])
+                loaded, scored, [row], [Outcome(record.outcome)])[0])
         replayed = Replay(record=record, score=score, outcome=str(outcome), reasons=reasons)
         with acting(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
             tx.audit.record(by.name, "decision.replayed", subject, {
@@ -307,23 +310,28 @@ class DecisionService:
                                                                   ids[index])})
         return values, provenance
 
-    def _reasons(self, loaded: LoadedEndpoint, frame: pd.DataFrame,
+    def _reasons(self, loaded: LoadedEndpoint, scored: Scored,
+                 rows: Sequence[Mapping[str, Any]],
                  outcomes: Sequence[Outcome | str]) -> list[list[dict[str, Any]]]:
         """Reason codes for adverse outcomes, each with its explanation's provenance."""
         none: list[list[dict[str, Any]]] = [[] for _ in outcomes]
-        if loaded.explainer is None or loaded.catalogue is None:
+        explainer, catalogue = loaded.explainer, loaded.catalogue
+        if explainer is None or catalogue is None:
             return none
         adverse = [i for i, outcome in enumerate(outcomes)
                    if Outcome(outcome) in loaded.policy.adverse]
         if not adverse:
             return none
-        explanation = loaded.explainer.explain(frame.iloc[adverse])
+        values = scored.contributions(adverse)
         top = loaded.endpoint.reasons.top if loaded.endpoint.reasons else 0
-        for row, index in enumerate(adverse):
+        for position, index in enumerate(adverse):
+            contributions = dict(zip(explainer.features, values[position].tolist(),
+                                     strict=True))
             none[index] = [
                 {"code": r.code, "text": r.text, "contribution": r.contribution}
-                for r in adverse_reasons(explanation.contributions(row), loaded.catalogue,
-                                         n=top, directions=explanation.directions(row))]
+                for r in adverse_reasons(contributions, catalogue, n=top,
+                                         directions=directions_of(rows[index],
+                                                                  explainer.reference))]
         return none
 
     def _record(self, loaded: LoadedEndpoint, request: Mapping[str, Any], by: Principal, *,

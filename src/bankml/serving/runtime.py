@@ -28,6 +28,7 @@ from bankml.features.caches import LruCache
 from bankml.registry import Registry
 from bankml.serving.endpoints import champion_of
 from bankml.serving.inputs import RequestSchema, feature_inputs, request_schema
+from bankml.serving.scoring import Scorer, scorer_for
 
 MAX_AGE_S = 2.0  # how stale "which version is current" may be in one worker
 MODELS = 64  # loaded artifacts kept per process
@@ -47,6 +48,7 @@ class LoadedEndpoint:
     policy: DecisionPolicy
     catalogue: ReasonCatalogue | None
     explainer: Explainer | None
+    scorer: Scorer
 
     @property
     def inputs(self) -> list[str]:
@@ -110,11 +112,13 @@ class Runtime:
         if endpoint.reasons is not None:
             catalogue = load_catalogue(endpoint.reasons.catalogue, inputs=champion.inputs)
             explainer = self._explainer(champion)
+        model = self.model(champion)
         return LoadedEndpoint(
-            version=version, endpoint=endpoint, model_version=champion,
-            model=self.model(champion), schema=request_schema(champion, endpoint.entity),
+            version=version, endpoint=endpoint, model_version=champion, model=model,
+            schema=request_schema(champion, endpoint.entity),
             features=feature_inputs(champion), policy=endpoint.policy(version.policy_version),
-            catalogue=catalogue, explainer=explainer)
+            catalogue=catalogue, explainer=explainer,
+            scorer=scorer_for(model, champion.inputs, explainer))
 
     def _explainer(self, version: ModelVersion) -> Explainer:
         """Contributions measured from a seeded sample of the version's own training rows."""

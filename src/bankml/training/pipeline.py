@@ -241,8 +241,8 @@ class Trainer:
         for name in names:
             frame[name] = joined[name].to_numpy()
         views = tuple(sorted({f"{p.view}@{p.number}" for p in pinned}))
-        return [*columns, *names], frame, views, {ref: p.pinned for ref, p in zip(spec.features, pinned,
-                                                                      strict=True)}
+        pins_read = {ref: p.pinned for ref, p in zip(spec.features, pinned, strict=True)}
+        return [*columns, *names], frame, views, pins_read
 
 
 def _fit_and_evaluate(loaded: LoadedSpec, allowed: AllowedEstimator, inputs: list[str],

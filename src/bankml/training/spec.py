@@ -342,27 +342,32 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
                                "feature")
     if len(set(names)) != len(names):
         raise loaded.error(("inputs",), "an input is listed twice")
-    for index, ref in enumerate(spec.features):
-        if ":" not in ref or ref.split(":", 1)[1].strip() == "":
-            raise loaded.error(("features", index), f"{ref!r} is not a feature ref; write "
-                               "view:feature or view@3:feature")
-        if ref.split(":", 1)[1] == spec.source.label:
-            raise loaded.error(("features", index), f"{ref!r} is the label; a model cannot "
-                               "take its own target as an input", rule="pipeline.label_leak")
-        if ref.split(":", 1)[1] in names:
-            raise loaded.error(("features", index), f"{ref!r} names the input "
-                               f"{ref.split(':', 1)[1]!r} that `inputs:` lists already",
-                               rule="pipeline.input_once")
-        if ref.split(":", 1)[1] in spec.model.protected_attributes:
-            raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
-                               "kept for fairness testing only; remove it from the features",
-                               rule="registry.protected_not_input")
+    _check_feature_refs(loaded, names)
     fitting = profile(spec.model.domain).policy_kinds
     if spec.decision_policy.kind not in fitting:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "
                            f"with kind {' or '.join(fitting)}, not {spec.decision_policy.kind}",
                            rule="policy.kind_fits_domain")
     check_estimator(loaded, allowlist)  # before any data is read: `bankml train` fails fast
+
+
+def _check_feature_refs(loaded: LoadedSpec, columns: list[str]) -> None:
+    spec = loaded.spec
+    for index, ref in enumerate(spec.features):
+        if ":" not in ref or ref.split(":", 1)[1].strip() == "":
+            raise loaded.error(("features", index), f"{ref!r} is not a feature ref; write "
+                               "view:feature or view@3:feature")
+        feature = ref.split(":", 1)[1]
+        if feature == spec.source.label:
+            raise loaded.error(("features", index), f"{ref!r} is the label; a model cannot "
+                               "take its own target as an input", rule="pipeline.label_leak")
+        if feature in columns:
+            raise loaded.error(("features", index), f"{ref!r} names the input {feature!r} "
+                               "that `inputs:` lists already", rule="pipeline.input_once")
+        if feature in spec.model.protected_attributes:
+            raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
+                               "kept for fairness testing only; remove it from the features",
+                               rule="registry.protected_not_input")
 
 
 def _index_lines(node: yaml.Node, path: tuple[str | int, ...],

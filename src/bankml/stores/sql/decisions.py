@@ -19,6 +19,10 @@ from bankml.core.errors import DuplicateError, NotFoundError
 from bankml.stores.sql.tables import decision_batches, decision_overrides, decisions
 
 STREAM_BATCH = 2_000
+# Built once: constructing a statement per commit costs more than executing it, and the
+# log commits on every decision's path.
+INSERT_BATCH = insert(decision_batches).returning(decision_batches.c.batch_id)
+INSERT_RECORDS = insert(decisions)
 RECORD_COLUMNS = ("decision_id", "decided_at", "customer_pseudo_id", "model_name",
                   "model_version", "artifact_sha256", "inputs_json", "score", "outcome",
                   "policy_json", "schema_version", "endpoint", "endpoint_version", "route",
@@ -40,16 +44,16 @@ class SqlDecisionLog:
     def add_batch(self, batch: DecisionBatch, records: Sequence[DecisionRecord],
                   idempotency_keys: Sequence[str | None]) -> int:
         """Store a batch and its records in order; returns the batch's number."""
-        result = self._connection.execute(insert(decision_batches).values(
-            committed_at=batch.committed_at, records=batch.records,
-            merkle_root=batch.merkle_root, first_decided_at=batch.first_decided_at,
-            last_decided_at=batch.last_decided_at, leaves=",".join(batch.leaves)))
-        batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        batch_id = int(self._connection.execute(INSERT_BATCH, {
+            "committed_at": batch.committed_at, "records": batch.records,
+            "merkle_root": batch.merkle_root, "first_decided_at": batch.first_decided_at,
+            "last_decided_at": batch.last_decided_at, "leaves": ",".join(batch.leaves),
+        }).scalar_one())
         rows = [{**_row(record), "batch_id": batch_id, "batch_index": index,
                  "idempotency_key": key}
                 for index, (record, key) in enumerate(zip(records, idempotency_keys,
                                                           strict=True))]
-        self._connection.execute(insert(decisions), rows)
+        self._connection.execute(INSERT_RECORDS, rows)
         return batch_id
 
     def get(self, decision_id: str) -> DecisionRecord:
