@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, make_url, text
 from bankml import Entity, FeatureView, Field, FileSource, Float64, Platform
 from bankml.core.canonical import utc_timestamp
 from bankml.core.identity import Principal, Role
-from bankml.core.registry import Stage
+from bankml.core.registry import ModelVersion, Stage
 from bankml.registry.lifecycle import move
 
 ENDPOINT = "bench-credit"
@@ -68,28 +68,7 @@ def build(platform: Platform, folder: Path, shape: Shape = Shape()) -> BenchHome
     platform.features.apply(eli, [view])
     platform.features.materialize(eli, end=datetime.now(UTC))
 
-    spec = folder / "spec.yaml"
-    spec.write_text(yaml.safe_dump(_spec(shape)))
-    version = platform.training.train(platform.identity.user("dana"), spec)
-    for stage in (Stage.STAGING, Stage.PROD):
-        with platform.metadata.transaction() as tx:
-            move(tx, version.ref, stage, actor="bench", moment=utc_timestamp(datetime.now(UTC)),
-                 reason="benchmark setup")
-    platform.registry.set_alias(eli, version.name, "champion", version.number)
-
-    catalogue = folder / "reasons.yaml"
-    catalogue.write_text(yaml.safe_dump({"name": "bench-reasons", "reasons": [
-        {"code": f"R{i:02d}", "text": f"Input {name} weighs against the application",
-         "features": [name]} for i, name in enumerate(version.inputs)]}))
-    definition = folder / "endpoint.yaml"
-    definition.write_text(yaml.safe_dump({
-        "name": ENDPOINT, "model": version.name, "entity": ["customer_id"],
-        "policy": {"kind": "approve_refer_decline", "approve_below": 0.35,
-                   "decline_from": 0.6},
-        "reasons": {"catalogue": str(catalogue), "top": 4}, "mode": "automatic",
-        "missing_entity": "refuse"}))
-    platform.endpoints.apply(eli, definition)
-
+    version = add_endpoint(platform, folder, ENDPOINT, shape)
     app = platform.identity.add_service_account(admin, "bench-app", scopes=frozenset({ENDPOINT}))
     token = platform.identity.create_token(admin, "bench-app").plaintext
     ranges = {spec.name: (spec.minimum, spec.maximum) for spec in version.signature.inputs}
@@ -99,6 +78,34 @@ def build(platform: Platform, folder: Path, shape: Shape = Shape()) -> BenchHome
                 if all(low <= row[f"r{i}"] <= high  # the endpoint refuses values never seen
                        for i in range(REQUEST) for low, high in [ranges[f"r{i}"]])]
     return BenchHome(engineer=eli, app=app, token=token, requests=requests)
+
+
+def add_endpoint(platform: Platform, folder: Path, name: str, shape: Shape,
+                 seed: int = 7) -> ModelVersion:
+    """A model of its own trained on the home's data (with `seed`), taken to prod, and
+    an endpoint `name` deciding with it; returns the champion."""
+    eli, model = platform.identity.user("eli"), f"{name}-pd"
+    spec = folder / f"{name}.yaml"
+    spec.write_text(yaml.safe_dump(_spec(shape, model=model, seed=seed)))
+    version = platform.training.train(platform.identity.user("dana"), spec)
+    for stage in (Stage.STAGING, Stage.PROD):
+        with platform.metadata.transaction() as tx:
+            move(tx, version.ref, stage, actor="bench", moment=utc_timestamp(datetime.now(UTC)),
+                 reason="benchmark setup")
+    platform.registry.set_alias(eli, version.name, "champion", version.number)
+    catalogue = folder / f"{name}-reasons.yaml"
+    catalogue.write_text(yaml.safe_dump({"name": f"{name}-reasons", "reasons": [
+        {"code": f"R{i:02d}", "text": f"Input {input_name} weighs against the application",
+         "features": [input_name]} for i, input_name in enumerate(version.inputs)]}))
+    definition = folder / f"{name}-endpoint.yaml"
+    definition.write_text(yaml.safe_dump({
+        "name": name, "model": version.name, "entity": ["customer_id"],
+        "policy": {"kind": "approve_refer_decline", "approve_below": 0.35,
+                   "decline_from": 0.6},
+        "reasons": {"catalogue": str(catalogue), "top": 4}, "mode": "automatic",
+        "missing_entity": "refuse"}))
+    platform.endpoints.apply(eli, definition)
+    return version
 
 
 @contextmanager
@@ -146,9 +153,9 @@ def _data(rng: np.random.Generator, shape: Shape) -> tuple[pd.DataFrame, pd.Data
     return profiles, applications
 
 
-def _spec(shape: Shape) -> dict[str, Any]:
+def _spec(shape: Shape, *, model: str, seed: int) -> dict[str, Any]:
     return {
-        "model": {"name": "bench-pd", "domain": "credit", "risk_tier": 2, "owner": "bench",
+        "model": {"name": model, "domain": "credit", "risk_tier": 2, "owner": "bench",
                   "developer": "dana"},
         "source": {"path": "applications.parquet", "entity": ["customer_id", "application_id"],
                    "event_timestamp": "applied_at", "label": "default"},
@@ -161,8 +168,8 @@ def _spec(shape: Shape) -> dict[str, Any]:
                                  "learning_rate": 0.05}},
         "decision_policy": {"kind": "approve_refer_decline", "approve_below": 0.35,
                             "decline_from": 0.6},
-        "seed": 7, "threads": 2,
+        "seed": seed, "threads": 2,
     }
 
 
-__all__ = ["ENDPOINT", "BenchHome", "Shape", "build", "fresh_schema"]
+__all__ = ["ENDPOINT", "BenchHome", "Shape", "add_endpoint", "build", "fresh_schema"]
