@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -20,6 +21,7 @@ from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.offline import DuckDbOfflineEngine
 from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
+from bankml.stores.sql.engine import Timeouts
 from bankml.training import Trainer
 from bankml.validation.runs import Validation
 
@@ -58,12 +60,16 @@ class Platform:
         """
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
-        metadata = SqlMetadataStore(settings.resolved_metadata_url)
+        metadata = SqlMetadataStore(
+            settings.resolved_metadata_url, migration_url=settings.migration_url,
+            timeouts=Timeouts(lock_s=settings.lock_timeout_s,
+                              statement_s=settings.statement_timeout_s))
         try:
             if settings.auto_migrate:
                 metadata.migrate()
-            else:  # a bank that migrates on its own schedule gets told, not surprised
-                metadata.check_current()
+            # A bank that migrates on its own schedule gets told, not surprised; and after
+            # migrating, the runtime URL must see the schema the owner's URL built.
+            metadata.check_current()
         except BaseException:
             metadata.close()  # no pooled connection outlives a platform that never opened
             raise
@@ -99,11 +105,29 @@ def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:
 def _pseudonym_key(path: Path) -> bytes:
     """The HMAC key for customer ids: created once, readable by its owner alone."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(secrets.token_bytes(KEY_BYTES))
+        _create_key(path)
     key = path.read_bytes()
     if len(key) < KEY_BYTES:
         raise ValueError(f"{path} holds a key shorter than {KEY_BYTES} bytes")
     return key
+
+
+def _create_key(path: Path) -> None:
+    """Write a new random key at `path`, unless another process gets there first.
+
+    The key is written and synced under a private name, then linked into place: a link
+    fails if the name exists, so a reader never sees a half-written key and two processes
+    opening a new home never end up with two keys.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(KEY_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another process created it: use theirs
+            os.link(draft, path)
+    finally:
+        draft.unlink()

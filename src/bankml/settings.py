@@ -57,8 +57,18 @@ class Settings(BaseSettings):
         "created, never stored by bankml in plain text.")
     auto_migrate: bool = Field(
         True, description="Apply pending metadata migrations when the platform opens.")
+    migration_url: str | None = Field(
+        None, description="SQLAlchemy URL of the role that owns the metadata schema, used "
+        "only to migrate; BANKML_METADATA_URL is then a role that may change rows but not "
+        "the schema (docs/security.md). Default: migrate as BANKML_METADATA_URL.")
+    lock_timeout_s: float = Field(
+        5.0, gt=0, le=600, description="How long a write waits for a lock another writer "
+        "holds before it fails as busy (rule store.busy).")
+    statement_timeout_s: float = Field(
+        60.0, ge=0, le=86_400, description="PostgreSQL: the longest one statement may run "
+        "before it fails as busy; 0 for no limit.")
 
-    @field_validator("metadata_url")
+    @field_validator("metadata_url", "migration_url")
     @classmethod
     def _known_database(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(SUPPORTED_DATABASES):

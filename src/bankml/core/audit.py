@@ -17,6 +17,7 @@ from typing import Any
 from bankml.core.canonical import canonical_json, sha256_hex, utc_timestamp
 
 GENESIS_HASH = "0" * 64
+SUBJECT_CHARS = 500  # audit_events.subject
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,20 +76,55 @@ def event_hash(
         subject=subject, payload_json=payload_json))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventDraft:
+    """An event as recorded, before the chain gives it a sequence, a time and a hash."""
+
+    actor: str
+    action: str
+    subject: str
+    payload_json: str
+
+
+def draft_event(*, actor: str, action: str, subject: str,
+                payload: Mapping[str, Any]) -> EventDraft:
+    """Check an event's fields and fix its payload's text; ValueError if one is empty.
+
+    A subject longer than its column (user input can make one: a refusal names what was
+    asked for) is shortened to fit, keeping the sha256 of the whole, so that the event is
+    recorded alike on every backend rather than refused by one of them.
+    """
+    for name, value in (("actor", actor), ("action", action), ("subject", subject)):
+        if not value or not value.strip():
+            raise ValueError(f"audit event {name} must not be empty")
+    return EventDraft(actor=actor, action=action, subject=fitted_subject(subject),
+                      payload_json=canonical_json(dict(payload)))
+
+
+def fitted_subject(subject: str) -> str:
+    if len(subject) <= SUBJECT_CHARS:
+        return subject
+    tail = f"... (sha256 {sha256_hex(subject)})"
+    return subject[:SUBJECT_CHARS - len(tail)] + tail
+
+
+def chain_event(head: ChainHead, draft: EventDraft, *, moment: datetime) -> AuditEvent:
+    """The event that follows `head`, with its hash computed."""
+    fields = {
+        "sequence": head.sequence + 1, "recorded_at": utc_timestamp(moment),
+        "actor": draft.actor, "action": draft.action, "subject": draft.subject,
+        "payload_json": draft.payload_json, "prev_hash": head.hash,
+    }
+    return AuditEvent(**fields, hash=event_hash(**fields))  # type: ignore[arg-type]
+
+
 def next_event(
     head: ChainHead, *, moment: datetime, actor: str, action: str, subject: str,
     payload: Mapping[str, Any],
 ) -> AuditEvent:
     """The event that follows `head`, with its hash computed."""
-    for name, value in (("actor", actor), ("action", action), ("subject", subject)):
-        if not value or not value.strip():
-            raise ValueError(f"audit event {name} must not be empty")
-    fields = {
-        "sequence": head.sequence + 1, "recorded_at": utc_timestamp(moment), "actor": actor,
-        "action": action, "subject": subject, "payload_json": canonical_json(dict(payload)),
-        "prev_hash": head.hash,
-    }
-    return AuditEvent(**fields, hash=event_hash(**fields))  # type: ignore[arg-type]
+    draft = draft_event(actor=actor, action=action, subject=subject, payload=payload)
+    return chain_event(head, draft, moment=moment)
 
 
 class BreakKind(StrEnum):

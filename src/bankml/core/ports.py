@@ -67,8 +67,13 @@ class AuditLog(Protocol):
     """The hash-chained event log, as seen from inside one transaction."""
 
     def record(self, actor: str, action: str, subject: str,
-               payload: Mapping[str, Any]) -> AuditEvent:
-        """Append an event; it commits or rolls back with the transaction."""
+               payload: Mapping[str, Any]) -> None:
+        """Append an event; it commits or rolls back with the transaction.
+
+        The event is chained (given its sequence, time and hash) when the transaction
+        commits, or earlier if the transaction reads the trail; ValueError at once if a
+        field is empty or the payload has no JSON form.
+        """
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,

@@ -41,13 +41,19 @@ def translated_errors(location: str) -> Iterator[None]:
         raise _translate(exc, location) from exc
 
 
+def is_busy(exc: DBAPIError) -> bool:
+    """A lock or statement timeout: another writer held on for longer than allowed."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in (LOCK_NOT_AVAILABLE, QUERY_CANCELED) or "database is locked" in str(exc.orig)
+
+
 def _translate(exc: DBAPIError, location: str) -> Exception:  # noqa: PLR0911 - one per kind
     state = getattr(exc.orig, "sqlstate", None)
     reason = " ".join(str(exc.orig).split())
     if state == READ_ONLY_TRANSACTION or "readonly database" in reason:
         return ReadOnlyError(f"A write was attempted in a read-only transaction on {location} "
                              f"({reason}); nothing was written.")
-    if state in (LOCK_NOT_AVAILABLE, QUERY_CANCELED) or "database is locked" in reason:
+    if is_busy(exc):
         return StoreBusyError(f"The metadata store {location} is busy: another writer holds "
                               f"a lock for longer than the time limit ({reason}). Nothing was "
                               "changed; try again.")
