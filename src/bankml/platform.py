@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from bankml.audit import AuditTrail
+from bankml.audit.anchors import Anchoring
 from bankml.core.ports import OnlineStore
 from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
+from bankml.keys import installation_key
 from bankml.registry import Registry
 from bankml.serving import DecisionService
 from bankml.settings import Settings, load_settings
@@ -25,28 +25,46 @@ from bankml.stores.sql.engine import Timeouts
 from bankml.training import Trainer
 from bankml.validation.runs import Validation
 
-KEY_BYTES = 32
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Keys:
+    """The installation's secret keys, none of them kept in the metadata database."""
+
+    pseudonym: bytes  # HMAC of customer ids in decision records
+    anchor: bytes  # HMAC seal of audit anchors
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keys:
+        return cls(
+            pseudonym=installation_key(setting="PSEUDONYM_KEY", value=settings.pseudonym_key,
+                                       file=settings.pseudonym_key_file,
+                                       default_file=settings.pseudonym_key_path),
+            anchor=installation_key(setting="ANCHOR_KEY", value=settings.anchor_key,
+                                    file=settings.anchor_key_file,
+                                    default_file=settings.anchor_key_path))
 
 
 class Platform:
     """Settings wired to stores and services. Open one per process and share it."""
 
     def __init__(self, settings: Settings, metadata: SqlMetadataStore,
-                 artifacts: FsspecArtifactStore, pseudonym_key: bytes,
-                 online: OnlineStore) -> None:
+                 artifacts: FsspecArtifactStore, keys: Keys, online: OnlineStore) -> None:
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
         access = load_access_policy(settings.policies)
         self.identity = Identity(metadata, access)
-        self.audit = AuditTrail(metadata)
+        anchoring = Anchoring(metadata, artifacts, artifacts, keys.anchor,
+                              interval_s=settings.anchor_interval_s)
+        metadata.after_commit(anchoring.anchor_if_due)
+        self.audit = AuditTrail(metadata, anchoring)
         self.registry = Registry(metadata, artifacts)
         self.online = online
         self.features = FeatureStore(
             metadata, DuckDbOfflineEngine(settings.resolved_offline_folder), online, artifacts)
         self.training = Trainer(metadata, self.registry, artifacts, datasets_dir=settings.datasets,
                                 features=self.features)
-        self.decisions = DecisionService(metadata, self.registry, pseudonym_key)
+        self.decisions = DecisionService(metadata, self.registry, keys.pseudonym)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets)
         self.oversight = Oversight(metadata, load_policies(settings.policies), access)
@@ -60,6 +78,7 @@ class Platform:
         """
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
+        keys = Keys.from_settings(settings)
         metadata = SqlMetadataStore(
             settings.resolved_metadata_url, migration_url=settings.migration_url,
             timeouts=Timeouts(lock_s=settings.lock_timeout_s,
@@ -74,7 +93,7 @@ class Platform:
             metadata.close()  # no pooled connection outlives a platform that never opened
             raise
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
-        return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path),
+        return cls(settings, metadata, artifacts, keys,
                    online or open_online_store(settings.resolved_online_url))
 
     @classmethod
@@ -100,34 +119,3 @@ def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:
     if url.startswith("sqlite:///"):
         return SqliteOnlineStore(Path(url.removeprefix("sqlite:///")))
     return RedisOnlineStore(url, prefix=prefix)
-
-
-def _pseudonym_key(path: Path) -> bytes:
-    """The HMAC key for customer ids: created once, readable by its owner alone."""
-    if not path.exists():
-        _create_key(path)
-    key = path.read_bytes()
-    if len(key) < KEY_BYTES:
-        raise ValueError(f"{path} holds a key shorter than {KEY_BYTES} bytes")
-    return key
-
-
-def _create_key(path: Path) -> None:
-    """Write a new random key at `path`, unless another process gets there first.
-
-    The key is written and synced under a private name, then linked into place: a link
-    fails if the name exists, so a reader never sees a half-written key and two processes
-    opening a new home never end up with two keys.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(secrets.token_bytes(KEY_BYTES))
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(FileExistsError):  # another process created it: use theirs
-            os.link(draft, path)
-    finally:
-        draft.unlink()

@@ -64,6 +64,21 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(
         5.0, gt=0, le=600, description="How long a write waits for a lock another writer "
         "holds before it fails as busy (rule store.busy).")
+    pseudonym_key: SecretStr | None = Field(
+        None, description="The HMAC key that pseudonymises customer ids (at least 32 "
+        "characters); every process of one installation must share it.")
+    pseudonym_key_file: Path | None = Field(
+        None, description="A file holding the pseudonym key, when BANKML_PSEUDONYM_KEY is "
+        "unset; default: secrets/pseudonym.key in the home, made on first use.")
+    anchor_key: SecretStr | None = Field(
+        None, description="The HMAC key that seals audit anchors (at least 32 characters); "
+        "keep it where the database's administrators cannot read it.")
+    anchor_key_file: Path | None = Field(
+        None, description="A file holding the anchor key, when BANKML_ANCHOR_KEY is unset; "
+        "default: secrets/anchor.key in the home, made on first use.")
+    anchor_interval_s: float = Field(
+        3600.0, ge=0, description="Anchor the audit chain's head at most this far apart, "
+        "after a write; 0 anchors only on export and on `bankml audit anchor`.")
     statement_timeout_s: float = Field(
         60.0, ge=0, le=86_400, description="PostgreSQL: the longest one statement may run "
         "before it fails as busy; 0 for no limit.")
@@ -121,7 +136,11 @@ class Settings(BaseSettings):
 
     @property
     def pseudonym_key_path(self) -> Path:
-        return self.home / "secrets" / "pseudonym.key"
+        return self.pseudonym_key_file or self.home / "secrets" / "pseudonym.key"
+
+    @property
+    def anchor_key_path(self) -> Path:
+        return self.anchor_key_file or self.home / "secrets" / "anchor.key"
 
 
 def load_settings(**overrides: Any) -> Settings:

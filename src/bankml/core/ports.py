@@ -63,6 +63,17 @@ class ArtifactStore(Protocol):
         """Where the artifact lives, for people and reports."""
 
 
+class AnchorStore(Protocol):
+    """Sealed chain heads kept outside the database, never changed once written."""
+
+    def add_anchor(self, sequence: int, content: bytes) -> str:
+        """Store an anchor under its sha256 and list it in the index; returns the sha256."""
+
+    def anchor_digests(self) -> list[str]:
+        """The sha256 of every anchor in the index, oldest sequence first; read one's
+        bytes with `ArtifactStore.get`."""
+
+
 class AuditLog(Protocol):
     """The hash-chained event log, as seen from inside one transaction."""
 

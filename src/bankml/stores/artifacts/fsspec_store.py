@@ -24,6 +24,8 @@ from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFou
 
 CHUNK_BYTES = 1 << 20
 DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
+# anchors/<sequence, 12 digits>-<sha256>: listing the folder lists the anchors in order
+ANCHOR_ENTRY = re.compile(r"(\d{12})-([0-9a-f]{64})")
 
 
 class FsspecArtifactStore:
@@ -59,6 +61,23 @@ class FsspecArtifactStore:
 
     def exists(self, digest: str) -> bool:
         return bool(self._fs.exists(self._path(digest)))
+
+    def add_anchor(self, sequence: int, content: bytes) -> str:
+        """The anchor is an artifact like any other; its index entry is an empty object
+        whose name says the sequence and the digest, written once and never changed."""
+        digest = self.put(content)
+        entry = f"{self._root}/anchors/{sequence:012d}-{digest}"
+        self._fs.makedirs(f"{self._root}/anchors", exist_ok=True)
+        if not self._fs.exists(entry):
+            self._fs.pipe_file(entry, b"")
+        return digest
+
+    def anchor_digests(self) -> list[str]:
+        folder = f"{self._root}/anchors"
+        if not self._fs.exists(folder):
+            return []
+        names = sorted(str(path).rsplit("/", 1)[-1] for path in self._fs.ls(folder, detail=False))
+        return [match.group(2) for name in names if (match := ANCHOR_ENTRY.fullmatch(name))]
 
     def location(self, digest: str) -> str:
         path = self._path(digest)
