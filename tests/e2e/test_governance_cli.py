@@ -157,3 +157,19 @@ def test_verify_with_anchors_names_the_anchor_a_wipe_fails(
     message = " ".join(result.stderr.split())
     assert f"anchor {digest[:12]} (requested," in message
     assert "the chain ends at event 0" in message
+
+
+def test_verify_deep_names_a_role_given_in_its_row(home_and_admin_token: tuple[str, str]) -> None:
+    """A role written into users.roles_json by hand: `verify` passes, `verify --deep` exits
+    1 naming the row, the column and what the events give."""
+    home, admin_token = home_and_admin_token
+    with sqlite3.connect(Path(home) / "metadata.db") as database:
+        database.execute("""UPDATE users SET roles_json = '["admin","validator"]'""")
+
+    plain = bankml("audit", "verify", "--home", home, token=admin_token)
+    result = bankml("audit", "verify", "--deep", "--home", home, token=admin_token)
+
+    assert plain.returncode == 0, plain.stderr
+    assert result.returncode == 1
+    assert ("users.roles_json of ada: stored admin, validator, but the events that made it "
+            "(event #1) give: admin.") in " ".join(result.stderr.split())

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bankml.access import acting, viewing
 from bankml.audit.anchors import Anchoring
+from bankml.audit.deep import derivations
 from bankml.audit.export import export_lines
 from bankml.core.anchors import AnchorReason
 from bankml.core.audit import (
@@ -40,10 +41,11 @@ class AuditTrail:
                                         limit=limit, newest_first=newest_first))
 
     def verify(self, by: Principal, *, anchors: bool = False,
-               expect: Sequence[Checkpoint] = ()) -> ChainReport:
+               expect: Sequence[Checkpoint] = (), deep: bool = False) -> ChainReport:
         """Re-compute the whole chain, streaming, against the head the store keeps; with
         `anchors`, also against every anchor kept outside the database, and against each
-        checkpoint in `expect` (e.g. a head an auditor wrote down)."""
+        checkpoint in `expect` (e.g. a head an auditor wrote down); with `deep`, re-derive
+        the state beside the chain from its events and name every row that disagrees."""
         checkpoints, failures = list(expect), []
         if anchors:
             stored = self._anchoring.stored()
@@ -51,19 +53,25 @@ class AuditTrail:
             failures += stored.unreadable
         wanted = {point.sequence for point in checkpoints}
         hashes: dict[int, str] = {}
+        state = derivations() if deep else []
 
         def noting(events: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
             for event in events:
                 if event.sequence in wanted:
                     hashes[event.sequence] = event.hash
+                for derivation in state:
+                    derivation.observe(event)
                 yield event
 
-        with viewing(self._metadata, by, Permission.AUDIT_READ, TRAIL) as tx, \
-                closing(tx.audit.events()) as events:
-            report = verify_chain(noting(events), tx.audit.head())
+        with viewing(self._metadata, by, Permission.AUDIT_READ, TRAIL) as tx:
+            with closing(tx.audit.events()) as events:
+                report = verify_chain(noting(events), tx.audit.head())
+            compared = [derivation.compare(tx) for derivation in state]
         examined = len(checkpoints) + len(failures)  # unreadable anchors were examined too
         failures += check_checkpoints(report, hashes, checkpoints)
-        return replace(report, checkpoints_checked=examined, checkpoint_failures=failures)
+        return replace(report, checkpoints_checked=examined, checkpoint_failures=failures,
+                       rows_checked=sum(rows for rows, _ in compared) if deep else None,
+                       disagreements=[found for _, rows in compared for found in rows])
 
     def export(self, by: Principal, *, since: datetime | None = None,
                until: datetime | None = None) -> Iterator[str]:

@@ -59,13 +59,17 @@ def verify(
         help="A head written down earlier (this command prints it; so does an export's "
              "header): the chain must still hold that event with that hash. Repeatable.")
     ] = None,
+    deep: Annotated[bool, typer.Option(
+        "--deep", help="Also re-derive the state beside the chain (roles, artifacts, stages, "
+                       "aliases, feature definitions) from its events and name every row "
+                       "that disagrees.")] = False,
 ) -> None:
     """Re-compute the chain; exit 1 and say what does not hold if it does not."""
     expected = [parse_checkpoint(text, label=f"expected head {text.strip()[:24]}")
                 for text in expect_head or []]
     with open_platform(home) as platform:
         report = platform.audit.verify(acting_user(platform, token), anchors=anchors,
-                                       expect=expected)
+                                       expect=expected, deep=deep)
     print_report(report)
     if not report.is_intact:
         raise typer.Exit(1)
@@ -80,14 +84,20 @@ def print_report(report: ChainReport) -> None:
         errors.print(f"[bold red]Audit trail broken at event {found.sequence} ({found.kind}):[/] "
                      f"{found.detail}. {report.events_checked} events before it verified.")
         return
+    for row in report.disagreements:
+        errors.print(f"[bold red]{row.table}.{row.column} of {row.key}:[/] stored "
+                     f"{row.stored}, but {row.detail}: {row.derived}.", highlight=False)
     checked = (f"; {report.checkpoints_checked} checkpoints checked"
                if report.checkpoints_checked else "")
+    if report.rows_checked is not None:
+        checked += f"; {report.rows_checked} rows re-derived"
     head = f"{report.events_checked} events, head {report.head.sequence}:{report.head.hash}"
     if report.is_intact:
         console.print(f"[green]Audit trail intact:[/] {head}{checked}", highlight=False)
     else:
+        failing = len(report.checkpoint_failures) + len(report.disagreements)
         errors.print(f"[bold red]Audit trail does not hold:[/] {head}{checked}, "
-                     f"{len(report.checkpoint_failures)} failing.", highlight=False)
+                     f"{failing} failing.", highlight=False)
 
 
 @app.command("anchor")

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bankml.audit.recorded import require_recorded_definition
 from bankml.core.canonical import canonical_json, utc_timestamp
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
 from bankml.core.features import (
@@ -410,6 +411,7 @@ class FeatureStore:
             return cached
         with self._metadata.reading() as tx:
             version = tx.features.get(name, number)
+            require_recorded_definition(tx, version)  # before any of its code runs
         if definition_digest(version.spec) != version.digest:
             raise ArtifactIntegrityError(version.digest, definition_digest(version.spec),
                                          f"feature view {version.ref}")
