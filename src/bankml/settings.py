@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from bankml.core.errors import SettingsError
+from bankml.core.documents import load_yaml
+from bankml.core.errors import InvalidInputError, SettingsError
 
 ENV_PREFIX = "BANKML_"
 # Variables that share the prefix but are not settings of a running platform.
@@ -115,7 +117,7 @@ class Settings(BaseSettings):
         sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
         config_file = _config_file()
         if config_file is not None:
-            sources += (YamlConfigSettingsSource(settings_cls, yaml_file=config_file),)
+            sources += (_BoundedYamlSource(settings_cls, yaml_file=config_file),)
         return sources
 
     @property
@@ -141,6 +143,23 @@ class Settings(BaseSettings):
     @property
     def anchor_key_path(self) -> Path:
         return self.anchor_key_file or self.home / "secrets" / "anchor.key"
+
+
+class _BoundedYamlSource(YamlConfigSettingsSource):
+    """bankml.yaml through bankml's one YAML loader (aliases bounded, no cycles)."""
+
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        text = file_path.read_text(encoding=self.yaml_file_encoding or "utf-8")
+        try:
+            data = load_yaml(text, source=str(file_path))
+        except InvalidInputError as exc:
+            raise SettingsError([(str(file_path), str(exc).split(": ", 1)[-1])],
+                                rule=exc.rule) from exc
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise SettingsError([(str(file_path), "must be a mapping of setting: value")])
+        return data
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -93,11 +93,11 @@ class SettingsError(InvalidInputError):
 
     rule = "settings.valid"
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str]], *, rule: str | None = None) -> None:
         self.problems = problems
         lines = "\n".join(f"  {name}: {message}" for name, message in problems)
         BankmlError.__init__(self, f"bankml cannot start with these settings:\n{lines}",
-                             field=problems[0][0] if problems else None)
+                             rule=rule, field=problems[0][0] if problems else None)
 
 
 class ArtifactIntegrityError(IntegrityError):
