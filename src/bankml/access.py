@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-from bankml.core.errors import AuthenticationError, BankmlError, NotFoundError
+from bankml.core.errors import (
+    AuthenticationError,
+    BankmlError,
+    InvalidInputError,
+    NotFoundError,
+    UnavailableError,
+)
 from bankml.core.identity import Permission, Principal, PrincipalKind
 from bankml.core.ports import MetadataStore, Transaction
 
@@ -22,8 +28,12 @@ from bankml.core.ports import MetadataStore, Transaction
 @contextmanager
 def acting(metadata: MetadataStore, principal: Principal, permission: Permission,
            subject: str) -> Iterator[Transaction]:
-    """A write transaction in which `principal` holds `permission` on `subject`."""
-    with metadata.transaction() as tx:
+    """A write transaction in which `principal` holds `permission` on `subject`.
+
+    A rule the work inside breaks (bad input, a conflict, four eyes, evidence that does
+    not hold) rolls the transaction back and is then audited in one of its own.
+    """
+    with audited_refusals(metadata, principal, subject), metadata.transaction() as tx:
         refusal = _refusal(tx, principal, permission)
         if refusal is None:
             yield tx
@@ -34,8 +44,9 @@ def acting(metadata: MetadataStore, principal: Principal, permission: Permission
 @contextmanager
 def viewing(metadata: MetadataStore, principal: Principal, permission: Permission,
             subject: str) -> Iterator[Transaction]:
-    """A read-only view for a principal who holds `permission` on `subject`."""
-    with metadata.reading() as tx:
+    """A read-only view for a principal who holds `permission` on `subject`; a rule the
+    read breaks is audited as in `acting`."""
+    with audited_refusals(metadata, principal, subject), metadata.reading() as tx:
         refusal = _refusal(tx, principal, permission)
         if refusal is None:
             yield tx
@@ -68,14 +79,37 @@ def refuse(metadata: MetadataStore, principal: Principal, error: BankmlError, su
            *, permission: Permission | None = None) -> NoReturn:
     """Record the refusal as its own audit event, then raise it."""
     action = ("auth.refused" if isinstance(error, AuthenticationError) else
-              "auth.forbidden" if permission is not None else "governance.refused")
+              "auth.forbidden" if permission is not None else
+              "input.refused" if isinstance(error, InvalidInputError) else
+              "governance.refused")
     payload: dict[str, object] = {"rule": error.rule, "reason": str(error)}
     if permission is not None:
         payload["permission"] = str(permission)
         payload["roles"] = sorted(principal.roles)
+    if error.field is not None:
+        payload["field"] = error.field
     with metadata.transaction() as tx:
         tx.audit.record(principal.name, action, subject, payload)
+    error.audited = True
     raise error
+
+
+@contextmanager
+def audited_refusals(metadata: MetadataStore, principal: Principal,
+                     subject: str) -> Iterator[None]:
+    """A BankmlError raised inside is audited as `principal`'s refusal, then raised.
+
+    Not audited: a name that does not exist (a lookup, not a rule broken), a store that
+    cannot serve (recording would fail alike), and refusals recorded already.
+    """
+    try:
+        yield
+    except (NotFoundError, UnavailableError):
+        raise
+    except BankmlError as error:
+        if error.audited:
+            raise
+        refuse(metadata, principal, error, subject)
 
 
 def _refusal(tx: Transaction, principal: Principal,

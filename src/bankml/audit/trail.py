@@ -20,6 +20,7 @@ from bankml.core.audit import (
     verify_chain,
 )
 from bankml.core.identity import Permission, Principal
+from bankml.core.limits import check_integer
 from bankml.core.ports import MetadataStore
 
 TRAIL = "audit:trail"
@@ -37,6 +38,8 @@ class AuditTrail:
                since: datetime | None = None, until: datetime | None = None,
                limit: int | None = None, newest_first: bool = False) -> list[AuditEvent]:
         with viewing(self._metadata, by, Permission.AUDIT_READ, TRAIL) as tx:
+            if limit is not None:
+                check_integer("limit", limit)
             return list(tx.audit.events(subject=subject, since=since, until=until,
                                         limit=limit, newest_first=newest_first))
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bankml.access import acting, refuse, viewing
+from bankml.access import acting, audited_refusals, refuse, viewing
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
 from bankml.core.errors import (
     AuthenticationError,
@@ -35,6 +35,12 @@ from bankml.core.identity import (
     mint_token,
     secrets_match,
     split_token,
+)
+from bankml.core.limits import (
+    DISPLAY_NAME_CHARS,
+    TOKEN_DESCRIPTION_CHARS,
+    check_integer,
+    check_text,
 )
 from bankml.core.policy import AccessPolicy
 from bankml.core.ports import MetadataStore, Transaction
@@ -107,6 +113,7 @@ class Identity:
         subject = f"user:{check_username(username)}"
         now = self._now()
         with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            check_text("display_name", display_name, DISPLAY_NAME_CHARS)
             effective = frozenset(r for r in roles if r not in self._access.second_admin_for)
             user = Principal(name=username, display_name=display_name or username,
                              roles=effective)
@@ -125,6 +132,7 @@ class Identity:
             raise InvalidInputError("scopes", f"give the {SCOPE_PATTERN_HELP} the account "
                                     "may call", rule="users.scopes_given")
         with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            check_text("display_name", display_name, DISPLAY_NAME_CHARS)
             account = Principal(name=name, display_name=display_name or name,
                                 kind=PrincipalKind.SERVICE, scopes=frozenset(scopes))
             tx.users.add(account, self._now())
@@ -153,6 +161,8 @@ class Identity:
     def confirm_grant(self, by: Principal, grant_id: int) -> RoleGrant:
         """A second admin confirms a pending grant; the role takes effect now."""
         subject = f"grant:{grant_id}"
+        with audited_refusals(self._metadata, by, subject):
+            check_integer("grant_id", grant_id)
         with self._metadata.reading() as tx:
             pending = tx.users.get_grant(grant_id)
         if by.name in (pending.granted_by, pending.username):
@@ -226,6 +236,7 @@ class Identity:
             raise InvalidInputError("days", f"{days} is outside 1..{MAX_TOKEN_DAYS}",
                                     rule="tokens.lifetime")
         with acting(self._metadata, by, _token_permission(by, owner), f"user:{owner}") as tx:
+            check_text("description", description, TOKEN_DESCRIPTION_CHARS)
             tx.users.get(owner)
             return self._issue(tx, by.name, owner, days, description)
 
