@@ -10,8 +10,9 @@ in a transaction of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import NoReturn
 
 from bankml.core.errors import (
@@ -21,8 +22,9 @@ from bankml.core.errors import (
     NotFoundError,
     UnavailableError,
 )
-from bankml.core.identity import Permission, Principal, PrincipalKind
+from bankml.core.identity import SYSTEM, Permission, Principal, PrincipalKind
 from bankml.core.ports import MetadataStore, Transaction
+from bankml.core.refusals import ALL_SUBJECTS, is_recorded, window_of
 
 
 @contextmanager
@@ -89,9 +91,42 @@ def refuse(metadata: MetadataStore, principal: Principal, error: BankmlError, su
     if error.field is not None:
         payload["field"] = error.field
     with metadata.transaction() as tx:
-        tx.audit.record(principal.name, action, subject, payload)
+        if action == "auth.refused":
+            record_unauthenticated(tx, principal.name, subject, payload)
+        else:
+            tx.audit.record(principal.name, action, subject, payload)
     error.audited = True
     raise error
+
+
+def record_unauthenticated(tx: Transaction, actor: str, subject: str,
+                           payload: Mapping[str, object], *,
+                           moment: datetime | None = None) -> bool:
+    """Record an `auth.refused`, or only count it once its minute has had enough
+    (core/refusals.py); returns whether it became an audit event."""
+    window = window_of(moment or datetime.now(UTC))
+    summarise_refusals(tx, window)
+    of_subject = tx.refusals.count(window, subject)
+    of_all = tx.refusals.count(window, ALL_SUBJECTS)
+    if not is_recorded(of_subject, of_all):
+        return False
+    tx.audit.record(actor, "auth.refused", subject, payload)
+    tx.refusals.mark_recorded(window, subject)
+    tx.refusals.mark_recorded(window, ALL_SUBJECTS)
+    return True
+
+
+def summarise_refusals(tx: Transaction, window: str) -> None:
+    """One `auth.refused_summary` per subject whose refusals of a minute before `window`
+    were not all recorded, then those minutes' counts are dropped."""
+    closed = tx.refusals.closed(window)
+    for count in closed:
+        if count.subject != ALL_SUBJECTS and count.unrecorded:
+            tx.audit.record(SYSTEM.name, "auth.refused_summary", count.subject, {
+                "minute": count.window, "refused": count.refused,
+                "recorded": count.recorded, "not_recorded": count.unrecorded})
+    if closed:
+        tx.refusals.forget(window)
 
 
 @contextmanager

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bankml.access import require
+from bankml.access import require, summarise_refusals
 from bankml.core.anchors import Anchor, AnchorReason, UnreadableAnchorError, seal, unseal
 from bankml.core.audit import Checkpoint, CheckpointFailure
 from bankml.core.canonical import parse_utc_timestamp
 from bankml.core.errors import BankmlError
 from bankml.core.identity import SYSTEM, Permission, Principal
 from bankml.core.ports import AnchorStore, ArtifactStore, MetadataStore
+from bankml.core.refusals import window_of
 
 ANCHORS = "audit:anchors"  # the subject of every audit.anchored event
 RETRY_S = 60.0  # after a failed interval anchor, try again at a later write
@@ -58,6 +59,7 @@ class Anchoring:
         content = seal(head, key=self._key, moment=moment, reason=reason)
         digest = self._anchors.add_anchor(head.sequence, content)
         with self._metadata.transaction() as tx:
+            summarise_refusals(tx, window_of(moment))  # counts of closed minutes go in too
             tx.audit.record(actor, "audit.anchored", ANCHORS, {
                 "anchor": digest, "sequence": head.sequence, "hash": head.hash,
                 "reason": reason})

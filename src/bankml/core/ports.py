@@ -20,6 +20,7 @@ from bankml.core.oversight import (
     TransitionRequest,
     ValidationSignoff,
 )
+from bankml.core.refusals import RefusalCount
 from bankml.core.registry import Model, ModelVersion, Stage, StageChange
 from bankml.core.validation import ValidationRun
 
@@ -252,6 +253,22 @@ class ValidationRuns(Protocol):
         """Runs of a model (or one of its versions), oldest first."""
 
 
+class RefusalCounts(Protocol):
+    """Unauthenticated refusals counted per minute and subject (core/refusals.py)."""
+
+    def count(self, window: str, subject: str) -> int:
+        """Count one more; returns the window's count for `subject` now."""
+
+    def mark_recorded(self, window: str, subject: str) -> None:
+        """One of the window's refusals of `subject` became an audit event."""
+
+    def closed(self, before: str) -> list[RefusalCount]:
+        """The counts of every window that began before `before`."""
+
+    def forget(self, before: str) -> None:
+        """Drop the counts of every window that began before `before`."""
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -278,6 +295,9 @@ class Transaction(Protocol):
 
     @property
     def validation_runs(self) -> ValidationRuns: ...
+
+    @property
+    def refusals(self) -> RefusalCounts: ...
 
 
 class MetadataStore(Protocol):

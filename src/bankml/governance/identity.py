@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bankml.access import acting, audited_refusals, refuse, viewing
+from bankml.access import acting, audited_refusals, record_unauthenticated, refuse, viewing
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
 from bankml.core.errors import (
     AuthenticationError,
@@ -294,9 +294,13 @@ class Identity:
         return NewToken(token, plaintext)
 
     def _refused(self, subject: str, message: str) -> AuthenticationError:
+        """The refusal, recorded or (in a flood) counted: core/refusals.py."""
         with self._metadata.transaction() as tx:
-            tx.audit.record(SYSTEM.name, "auth.refused", subject, {"reason": message})
-        return AuthenticationError(message)
+            record_unauthenticated(tx, SYSTEM.name, subject, {"reason": message},
+                                   moment=self._clock())
+        error = AuthenticationError(message)
+        error.audited = True
+        return error
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())

@@ -27,6 +27,7 @@ from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_serialised
 from bankml.stores.sql.models import SqlModelVersions
 from bankml.stores.sql.oversight import SqlOversight
+from bankml.stores.sql.refusals import SqlRefusalCounts
 from bankml.stores.sql.validation_runs import SqlValidationRuns
 
 
@@ -40,6 +41,7 @@ class SqlTransaction:
     tokens: SqlTokens
     oversight: SqlOversight
     validation_runs: SqlValidationRuns
+    refusals: SqlRefusalCounts
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -49,7 +51,8 @@ class SqlTransaction:
                    features=SqlFeatureViews(connection),
                    users=SqlUsers(connection), tokens=SqlTokens(connection),
                    oversight=SqlOversight(connection),
-                   validation_runs=SqlValidationRuns(connection))
+                   validation_runs=SqlValidationRuns(connection),
+                   refusals=SqlRefusalCounts(connection))
 
 
 def _utc_now() -> datetime:
