@@ -13,6 +13,7 @@ from bankml.core.ports import OnlineStore
 from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
+from bankml.housekeeping import ArtifactCollection
 from bankml.keys import installation_key
 from bankml.registry import Registry
 from bankml.serving import DecisionService
@@ -68,6 +69,7 @@ class Platform:
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets)
         self.oversight = Oversight(metadata, load_policies(settings.policies), access)
+        self.artifact_gc = ArtifactCollection(metadata, artifacts)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,

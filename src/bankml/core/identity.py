@@ -60,6 +60,7 @@ class Permission(StrEnum):
     DECISION_REPLAY = "decision.replay"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
+    ARTIFACTS_COLLECT = "artifacts.collect"  # remove what no record refers to
 
 
 EVERY_ROLE = frozenset(Role)
@@ -90,6 +91,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
                                            Role.AUDITOR}),
     Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
     Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
+    Permission.ARTIFACTS_COLLECT: frozenset({Role.ML_ENGINEER}),
 }
 # What an application's service account may do, within the endpoints of its scopes.
 SERVICE_GRANTS = frozenset({Permission.DECISION_MAKE, Permission.DECISION_READ})

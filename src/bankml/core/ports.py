@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -62,6 +63,36 @@ class ArtifactStore(Protocol):
 
     def location(self, digest: str) -> str:
         """Where the artifact lives, for people and reports."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredObject:
+    """One object in the artifact store: a committed artifact or a file left in
+    `incoming/` by work that crashed or was refused."""
+
+    name: str  # the sha256 of a committed artifact; the file name in incoming/
+    size_bytes: int
+    modified_at: datetime
+
+
+class ArtifactInventory(Protocol):
+    """What housekeeping needs of the artifact store: what is there, and removing it."""
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every committed artifact."""
+
+    def staged(self) -> Iterator[StoredObject]:
+        """Every file in incoming/, which no reader looks in."""
+
+    def remove(self, digest: str, *, unless_modified_after: datetime) -> bool:
+        """Remove a committed artifact unless it was written (or written again) after the
+        moment given; returns whether it was removed."""
+
+    def remove_staged(self, name: str) -> None: ...
+
+    def get(self, digest: str) -> bytes: ...
+
+    def anchor_digests(self) -> list[str]: ...
 
 
 class AnchorStore(Protocol):
@@ -253,6 +284,11 @@ class ValidationRuns(Protocol):
         """Runs of a model (or one of its versions), oldest first."""
 
 
+class References(Protocol):
+    def digests(self) -> set[str]:
+        """Every sha256 any row of the metadata mentions (the artifacts it refers to)."""
+
+
 class RefusalCounts(Protocol):
     """Unauthenticated refusals counted per minute and subject (core/refusals.py)."""
 
@@ -298,6 +334,9 @@ class Transaction(Protocol):
 
     @property
     def refusals(self) -> RefusalCounts: ...
+
+    @property
+    def references(self) -> References: ...
 
 
 class MetadataStore(Protocol):

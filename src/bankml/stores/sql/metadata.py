@@ -27,6 +27,7 @@ from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_serialised
 from bankml.stores.sql.models import SqlModelVersions
 from bankml.stores.sql.oversight import SqlOversight
+from bankml.stores.sql.references import SqlReferences
 from bankml.stores.sql.refusals import SqlRefusalCounts
 from bankml.stores.sql.validation_runs import SqlValidationRuns
 
@@ -42,6 +43,7 @@ class SqlTransaction:
     oversight: SqlOversight
     validation_runs: SqlValidationRuns
     refusals: SqlRefusalCounts
+    references: SqlReferences
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -52,7 +54,8 @@ class SqlTransaction:
                    users=SqlUsers(connection), tokens=SqlTokens(connection),
                    oversight=SqlOversight(connection),
                    validation_runs=SqlValidationRuns(connection),
-                   refusals=SqlRefusalCounts(connection))
+                   refusals=SqlRefusalCounts(connection),
+                   references=SqlReferences(connection))
 
 
 def _utc_now() -> datetime:
