@@ -78,7 +78,7 @@ class Anchoring:
                 self._due_at = self._first_due(now)
             if now >= self._due_at:
                 self.anchor_head(AnchorReason.INTERVAL)
-        except BankmlError as error:
+        except (BankmlError, OSError) as error:  # a store down, a folder unwritable
             self._due_at = self._clock() + timedelta(seconds=RETRY_S)
             log.warning("The audit chain could not be anchored (%s); retrying later.", error)
         finally:
