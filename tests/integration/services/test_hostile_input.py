@@ -210,3 +210,12 @@ def test_the_cli_names_a_huge_limit(platform: Platform, people: dict[str, Princi
 
     assert isinstance(result.exception, InvalidInputError)
     assert result.exception.rule == "input.integer_range"
+
+
+def test_a_huge_number_no_service_checks_still_fails_as_input(platform: Platform) -> None:
+    """A path that passes an integer beyond 64 bits straight to the store (the feature
+    store's NAME@N) fails as store.value_fits, not as an OverflowError."""
+    with pytest.raises(BankmlError) as caught:
+        platform.features.version(f"balances@{HUGE}")
+
+    assert (caught.value.field, caught.value.rule) == ("value", "store.value_fits")

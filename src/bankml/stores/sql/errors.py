@@ -39,6 +39,9 @@ def translated_errors(location: str) -> Iterator[None]:
         yield
     except DBAPIError as exc:
         raise _translate(exc, location) from exc
+    except OverflowError as exc:  # the SQLite driver, binding an integer beyond 64 bits
+        raise InvalidInputError("value", f"does not fit the store ({exc}); nothing was "
+                                "changed", rule="store.value_fits") from exc
 
 
 def is_busy(exc: DBAPIError) -> bool:
