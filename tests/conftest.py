@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bankml import Platform
 from bankml.stores.sql import SqlMetadataStore
+from bankml.stores.sql.roles import runtime_grants
 
 POSTGRES_URL = os.environ.get("BANKML_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -64,6 +65,25 @@ def _fresh_schema() -> Iterator[str]:
     yield url.render_as_string(hide_password=False)
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def runtime_url(postgres_url: str) -> Iterator[str]:
+    """`postgres_url`'s schema as a role of its own that may change rows but owns nothing,
+    as docs/security.md sets one up; the owner (`postgres_url`) migrates."""
+    owner = make_url(postgres_url)
+    schema = str(owner.query["options"]).removeprefix("-csearch_path=")
+    role = f"bankml_runtime_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        for statement in runtime_grants(schema, role):
+            connection.execute(text(statement))
+    yield owner.set(username=role).render_as_string(hide_password=False)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP OWNED BY "{role}"'))
+        connection.execute(text(f'DROP ROLE "{role}"'))
     engine.dispose()
 
 
@@ -126,8 +146,15 @@ def empty_metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, metadata_url: str) -> Iterator[Platform]:
-    with Platform.open(tmp_path / "home", metadata_url=metadata_url) as opened:
+def platform(request: pytest.FixtureRequest, tmp_path: Path,
+             metadata_url: str) -> Iterator[Platform]:
+    """A platform on each backend; on PostgreSQL it runs as a role without DDL rights, and
+    the schema's owner migrates, as in production (docs/security.md)."""
+    urls = {"metadata_url": metadata_url}
+    if metadata_url.startswith("postgresql"):
+        urls = {"metadata_url": request.getfixturevalue("runtime_url"),
+                "migration_url": metadata_url}
+    with Platform.open(tmp_path / "home", **urls) as opened:
         yield opened
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from bankml.audit import AuditTrail
+from bankml.audit.anchors import Anchoring
 from bankml.core.ports import OnlineStore
 from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
+from bankml.housekeeping import ArtifactCollection
+from bankml.keys import installation_key
 from bankml.registry import Registry
 from bankml.reports.service import Reports
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
@@ -21,26 +23,45 @@ from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.offline import DuckDbOfflineEngine
 from bankml.stores.online import RedisOnlineStore, SqliteOnlineStore
 from bankml.stores.sql import SqlMetadataStore
+from bankml.stores.sql.engine import Timeouts
 from bankml.training import Trainer
 from bankml.training.allowlist import EstimatorAllowlist
 from bankml.training.environment import describe_code
 from bankml.validation.runs import Validation
 
-KEY_BYTES = 32
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Keys:
+    """The installation's secret keys, none of them kept in the metadata database."""
+
+    pseudonym: bytes  # HMAC of customer ids in decision records
+    anchor: bytes  # HMAC seal of audit anchors
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keys:
+        return cls(
+            pseudonym=installation_key(setting="PSEUDONYM_KEY", value=settings.pseudonym_key,
+                                       file=settings.pseudonym_key_file,
+                                       default_file=settings.pseudonym_key_path),
+            anchor=installation_key(setting="ANCHOR_KEY", value=settings.anchor_key,
+                                    file=settings.anchor_key_file,
+                                    default_file=settings.anchor_key_path))
 
 
 class Platform:
     """Settings wired to stores and services. Open one per process and share it."""
 
     def __init__(self, settings: Settings, metadata: SqlMetadataStore,
-                 artifacts: FsspecArtifactStore, pseudonym_key: bytes,
-                 online: OnlineStore) -> None:
+                 artifacts: FsspecArtifactStore, keys: Keys, online: OnlineStore) -> None:
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
         access = load_access_policy(settings.policies)
         self.identity = Identity(metadata, access)
-        self.audit = AuditTrail(metadata)
+        anchoring = Anchoring(metadata, artifacts, artifacts, keys.anchor,
+                              interval_s=settings.anchor_interval_s)
+        metadata.after_commit(anchoring.anchor_if_due)
+        self.audit = AuditTrail(metadata, anchoring)
         self.registry = Registry(metadata, artifacts)
         self.online = online
         self.features = FeatureStore(
@@ -54,13 +75,14 @@ class Platform:
         self.decisions = DecisionService(
             metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
             features=self.features.for_services, log=self.decision_log,
-            pseudonym_key=pseudonym_key, code_version=describe_code())
+            pseudonym_key=keys.pseudonym, code_version=describe_code())
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
         self.oversight = Oversight(metadata, load_policies(settings.policies), access)
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
+        self.artifact_gc = ArtifactCollection(metadata, artifacts)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,
@@ -71,17 +93,22 @@ class Platform:
         """
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
-        metadata = SqlMetadataStore(settings.resolved_metadata_url)
+        keys = Keys.from_settings(settings)
+        metadata = SqlMetadataStore(
+            settings.resolved_metadata_url, migration_url=settings.migration_url,
+            timeouts=Timeouts(lock_s=settings.lock_timeout_s,
+                              statement_s=settings.statement_timeout_s))
         try:
             if settings.auto_migrate:
                 metadata.migrate()
-            else:  # a bank that migrates on its own schedule gets told, not surprised
-                metadata.check_current()
+            # A bank that migrates on its own schedule gets told, not surprised; and after
+            # migrating, the runtime URL must see the schema the owner's URL built.
+            metadata.check_current()
         except BaseException:
             metadata.close()  # no pooled connection outlives a platform that never opened
             raise
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
-        return cls(settings, metadata, artifacts, _pseudonym_key(settings.pseudonym_key_path),
+        return cls(settings, metadata, artifacts, keys,
                    online or open_online_store(settings.resolved_online_url))
 
     @classmethod
@@ -108,16 +135,3 @@ def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:
     if url.startswith("sqlite:///"):
         return SqliteOnlineStore(Path(url.removeprefix("sqlite:///")))
     return RedisOnlineStore(url, prefix=prefix)
-
-
-def _pseudonym_key(path: Path) -> bytes:
-    """The HMAC key for customer ids: created once, readable by its owner alone."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(secrets.token_bytes(KEY_BYTES))
-    key = path.read_bytes()
-    if len(key) < KEY_BYTES:
-        raise ValueError(f"{path} holds a key shorter than {KEY_BYTES} bytes")
-    return key

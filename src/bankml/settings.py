@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from bankml.core.errors import SettingsError
+from bankml.core.documents import load_yaml
+from bankml.core.errors import InvalidInputError, SettingsError
 
 ENV_PREFIX = "BANKML_"
 # Variables that share the prefix but are not settings of a running platform.
@@ -76,8 +78,33 @@ class Settings(BaseSettings):
     serve_token_cache_s: float = Field(
         5.0, ge=0, le=300, description="How long `bankml serve` trusts an authenticated "
         "token before reading it again; a revoked token stops working within this time.")
+    migration_url: str | None = Field(
+        None, description="SQLAlchemy URL of the role that owns the metadata schema, used "
+        "only to migrate; BANKML_METADATA_URL is then a role that may change rows but not "
+        "the schema (docs/security.md). Default: migrate as BANKML_METADATA_URL.")
+    lock_timeout_s: float = Field(
+        5.0, gt=0, le=600, description="How long a write waits for a lock another writer "
+        "holds before it fails as busy (rule store.busy).")
+    pseudonym_key: SecretStr | None = Field(
+        None, description="The HMAC key that pseudonymises customer ids (at least 32 "
+        "characters); every process of one installation must share it.")
+    pseudonym_key_file: Path | None = Field(
+        None, description="A file holding the pseudonym key, when BANKML_PSEUDONYM_KEY is "
+        "unset; default: secrets/pseudonym.key in the home, made on first use.")
+    anchor_key: SecretStr | None = Field(
+        None, description="The HMAC key that seals audit anchors (at least 32 characters); "
+        "keep it where the database's administrators cannot read it.")
+    anchor_key_file: Path | None = Field(
+        None, description="A file holding the anchor key, when BANKML_ANCHOR_KEY is unset; "
+        "default: secrets/anchor.key in the home, made on first use.")
+    anchor_interval_s: float = Field(
+        3600.0, ge=0, description="Anchor the audit chain's head at most this far apart, "
+        "after a write; 0 anchors only on export and on `bankml audit anchor`.")
+    statement_timeout_s: float = Field(
+        60.0, ge=0, le=86_400, description="PostgreSQL: the longest one statement may run "
+        "before it fails as busy; 0 for no limit.")
 
-    @field_validator("metadata_url")
+    @field_validator("metadata_url", "migration_url")
     @classmethod
     def _known_database(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(SUPPORTED_DATABASES):
@@ -125,7 +152,7 @@ class Settings(BaseSettings):
         sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
         config_file = _config_file()
         if config_file is not None:
-            sources += (YamlConfigSettingsSource(settings_cls, yaml_file=config_file),)
+            sources += (_BoundedYamlSource(settings_cls, yaml_file=config_file),)
         return sources
 
     @property
@@ -146,7 +173,28 @@ class Settings(BaseSettings):
 
     @property
     def pseudonym_key_path(self) -> Path:
-        return self.home / "secrets" / "pseudonym.key"
+        return self.pseudonym_key_file or self.home / "secrets" / "pseudonym.key"
+
+    @property
+    def anchor_key_path(self) -> Path:
+        return self.anchor_key_file or self.home / "secrets" / "anchor.key"
+
+
+class _BoundedYamlSource(YamlConfigSettingsSource):
+    """bankml.yaml through bankml's one YAML loader (aliases bounded, no cycles)."""
+
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        text = file_path.read_text(encoding=self.yaml_file_encoding or "utf-8")
+        try:
+            data = load_yaml(text, source=str(file_path))
+        except InvalidInputError as exc:
+            raise SettingsError([(str(file_path), str(exc).split(": ", 1)[-1])],
+                                rule=exc.rule) from exc
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise SettingsError([(str(file_path), "must be a mapping of setting: value")])
+        return data
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,43 @@ def test_export_verifies_with_sha256_alone(home_and_admin_token: tuple[str, str]
         assert digest == event["hash"]
         previous = event["hash"]
     assert len(events) >= 4
+
+
+def test_verify_with_anchors_names_the_anchor_a_wipe_fails(
+        home_and_admin_token: tuple[str, str]) -> None:
+    """`bankml audit anchor`, then a wipe of the chain with its head reset: plain `verify`
+    passes, `verify --anchors` exits 1 naming the anchor and what is missing."""
+    home, admin_token = home_and_admin_token
+    anchored = bankml("audit", "anchor", "--home", home, token=admin_token)
+    assert anchored.returncode == 0, anchored.stderr
+    digest = anchored.stdout.split(" as ")[-1].strip().rstrip(".")
+    with sqlite3.connect(Path(home) / "metadata.db") as database:
+        for trigger in ("audit_events_no_delete", "audit_head_forward_only"):
+            database.execute(f"DROP TRIGGER {trigger}")
+        database.execute("DELETE FROM audit_events")
+        database.execute(f"UPDATE audit_head SET sequence = 0, hash = '{'0' * 64}'")
+
+    plain = bankml("audit", "verify", "--home", home, token=admin_token)
+    result = bankml("audit", "verify", "--anchors", "--home", home, token=admin_token)
+
+    assert plain.returncode == 0, plain.stderr
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert f"anchor {digest[:12]} (requested," in message
+    assert "the chain ends at event 0" in message
+
+
+def test_verify_deep_names_a_role_given_in_its_row(home_and_admin_token: tuple[str, str]) -> None:
+    """A role written into users.roles_json by hand: `verify` passes, `verify --deep` exits
+    1 naming the row, the column and what the events give."""
+    home, admin_token = home_and_admin_token
+    with sqlite3.connect(Path(home) / "metadata.db") as database:
+        database.execute("""UPDATE users SET roles_json = '["admin","validator"]'""")
+
+    plain = bankml("audit", "verify", "--home", home, token=admin_token)
+    result = bankml("audit", "verify", "--deep", "--home", home, token=admin_token)
+
+    assert plain.returncode == 0, plain.stderr
+    assert result.returncode == 1
+    assert ("users.roles_json of ada: stored admin, validator, but the events that made it "
+            "(event #1) give: admin.") in " ".join(result.stderr.split())

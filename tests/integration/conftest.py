@@ -18,12 +18,14 @@ def dba(metadata_url: str) -> Iterator[Connection]:
     engine = create_engine(metadata_url)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            for table in ("audit_events", "decisions"):
+            for table in ("audit_events", "decisions", "audit_head"):
                 connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         else:
             for table in ("audit_events", "decisions"):
                 for verb in ("update", "delete"):
                     connection.execute(text(f"DROP TRIGGER {table}_no_{verb}"))
+            for guard in ("audit_head_no_delete", "audit_head_forward_only"):
+                connection.execute(text(f"DROP TRIGGER {guard}"))
     with engine.begin() as connection:
         yield connection
     engine.dispose()

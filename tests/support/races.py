@@ -65,3 +65,10 @@ def request(home: str, url: str, ref: str, requester: str, barrier: Barrier) -> 
         except BankmlError as refused:
             return refused.rule
     return "requested"
+
+
+def open_home(home: str, url: str, barrier: Barrier) -> str:
+    """Open a platform on a new home at the same moment as the other racers."""
+    barrier.wait(BARRIER_TIMEOUT_S)
+    with Platform.open(home, metadata_url=url):
+        return "opened"

@@ -14,16 +14,18 @@ FORMAT = "bankml-audit-export/1"
 
 
 def export_lines(metadata: MetadataStore, *, since: datetime | None,
-                 until: datetime | None) -> Iterator[str]:
+                 until: datetime | None, anchor: str | None = None) -> Iterator[str]:
     """JSON lines: a header, then one line per event in sequence order.
 
     Each event line carries `hashed_text`, so that `hash == sha256(prev_hash + hashed_text)`
     can be checked with any sha256 tool, and `prev_hash` links it to the line before.
+    `anchor` is the digest of the anchor made for this export (`bankml audit verify
+    --anchors` checks the chain against it later).
     """
     with metadata.reading() as tx:
         head = tx.audit.head()
         yield json.dumps({"format": FORMAT, "head_sequence": head.sequence,
-                          "head_hash": head.hash,
+                          "head_hash": head.hash, "anchor": anchor,
                           "since": since.isoformat() if since else None,
                           "until": until.isoformat() if until else None})
         for event in tx.audit.events(since=since, until=until):

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bankml.cli.app import console, errors, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
+from bankml.core.audit import ChainReport, parse_checkpoint
 from bankml.core.errors import InvalidInputError
 from bankml.presenters import audit_event_view
 
@@ -45,18 +46,67 @@ def log(
 
 
 @app.command("verify")
-def verify(home: HomeOption = None, token: TokenOption = None) -> None:
-    """Re-compute the chain; exit 1 and name the first broken event if it does not hold."""
+def verify(
+    home: HomeOption = None, token: TokenOption = None,
+    anchors: Annotated[bool, typer.Option(
+        "--anchors", help="Also check the chain against every anchor kept outside the "
+                          "database: a rewritten or wiped chain no longer matches them.")] = False,
+    expect_head: Annotated[list[str] | None, typer.Option(
+        "--expect-head", metavar="SEQ:HASH",
+        help="A head written down earlier (this command prints it; so does an export's "
+             "header): the chain must still hold that event with that hash. Repeatable.")
+    ] = None,
+    deep: Annotated[bool, typer.Option(
+        "--deep", help="Also re-derive the state beside the chain (roles, artifacts, stages, "
+                       "aliases, feature definitions) from its events and name every row "
+                       "that disagrees.")] = False,
+) -> None:
+    """Re-compute the chain; exit 1 and say what does not hold if it does not."""
+    expected = [parse_checkpoint(text, label=f"expected head {text.strip()[:24]}")
+                for text in expect_head or []]
     with open_platform(home) as platform:
-        report = platform.audit.verify(acting_user(platform, token))
-    if report.is_intact:
-        console.print(f"[green]Audit trail intact:[/] {report.events_checked} events, head "
-                      f"#{report.head.sequence} {report.head.hash[:16]}")
+        report = platform.audit.verify(acting_user(platform, token), anchors=anchors,
+                                       expect=expected, deep=deep)
+    print_report(report)
+    if not report.is_intact:
+        raise typer.Exit(1)
+
+
+def print_report(report: ChainReport) -> None:
+    """The chain's head, or its first break; every checkpoint that fails, named."""
+    for failure in report.checkpoint_failures:
+        errors.print(f"[bold red]{failure.label}:[/] {failure.detail}.", highlight=False)
+    if report.breaks:
+        found = report.breaks[0]
+        errors.print(f"[bold red]Audit trail broken at event {found.sequence} ({found.kind}):[/] "
+                     f"{found.detail}. {report.events_checked} events before it verified.")
         return
-    found = report.breaks[0]
-    errors.print(f"[bold red]Audit trail broken at event {found.sequence} ({found.kind}):[/] "
-                 f"{found.detail}. {report.events_checked} events before it verified.")
-    raise typer.Exit(1)
+    for row in report.disagreements:
+        errors.print(f"[bold red]{row.table}.{row.column} of {row.key}:[/] stored "
+                     f"{row.stored}, but {row.detail}: {row.derived}.", highlight=False)
+    checked = (f"; {report.checkpoints_checked} checkpoints checked"
+               if report.checkpoints_checked else "")
+    if report.rows_checked is not None:
+        checked += f"; {report.rows_checked} rows re-derived"
+    head = f"{report.events_checked} events, head {report.head.sequence}:{report.head.hash}"
+    if report.is_intact:
+        console.print(f"[green]Audit trail intact:[/] {head}{checked}", highlight=False)
+    else:
+        failing = len(report.checkpoint_failures) + len(report.disagreements)
+        errors.print(f"[bold red]Audit trail does not hold:[/] {head}{checked}, "
+                     f"{failing} failing.", highlight=False)
+
+
+@app.command("anchor")
+def anchor(home: HomeOption = None, token: TokenOption = None) -> None:
+    """Seal the chain's head now and keep it outside the database (auditor, model_risk or
+    admin); run it from a scheduler to anchor at fixed times."""
+    with open_platform(home) as platform:
+        made = platform.audit.anchoring.anchor(acting_user(platform, token))
+    if made is None:
+        console.print("The chain is empty: nothing to anchor.")
+        return
+    console.print(f"Anchored head {made.sequence}:{made.hash} as {made.digest}.")
 
 
 def _utc(text: str | None, option: str) -> datetime | None:

@@ -22,7 +22,11 @@ def init(home: HomeOption = None,
         table.add_row("home", str(settings.home.resolve()))
         table.add_row("metadata", platform.metadata.describe())
         table.add_row("artifacts", settings.resolved_artifacts_uri)
-        table.add_row("pseudonym key", str(settings.pseudonym_key_path.resolve()))
+        for label, value, path in (
+                ("pseudonym key", settings.pseudonym_key, settings.pseudonym_key_path),
+                ("anchor key", settings.anchor_key, settings.anchor_key_path)):
+            setting = f"BANKML_{label.upper().replace(' ', '_')}"
+            table.add_row(label, f"from {setting}" if value else str(path.resolve()))
         table.add_row("datasets", str(settings.datasets) if settings.datasets
                       else "synthetic (set BANKML_DATASETS to use the public files)")
         if first is not None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bankml import __version__
-from bankml.cli import audit, decisions, endpoints, features, governance, models, users
+from bankml.cli import artifacts, audit, decisions, endpoints, features, governance, models, users
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
@@ -36,6 +36,7 @@ app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(governance.app, name="governance")
 app.add_typer(governance.findings_app, name="findings")
 app.add_typer(report_app, name="report")
+app.add_typer(artifacts.app, name="artifacts")
 show_tracebacks = False
 
 

@@ -25,6 +25,7 @@ class BankmlError(Exception):
 
     rule: str = "bankml"  # shown by the CLI and in problem+json
     field: str | None = None  # the input at fault, when there is one
+    audited: bool = False  # set once the refusal is on the audit trail
 
     def __init__(self, message: str, *, rule: str | None = None,
                  field: str | None = None) -> None:
@@ -93,11 +94,11 @@ class SettingsError(InvalidInputError):
 
     rule = "settings.valid"
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str]], *, rule: str | None = None) -> None:
         self.problems = problems
         lines = "\n".join(f"  {name}: {message}" for name, message in problems)
         BankmlError.__init__(self, f"bankml cannot start with these settings:\n{lines}",
-                             field=problems[0][0] if problems else None)
+                             rule=rule, field=problems[0][0] if problems else None)
 
 
 class ArtifactIntegrityError(IntegrityError):
@@ -124,6 +125,17 @@ class UntrustedArtifactError(InvalidInputError):
         BankmlError.__init__(
             self, f"Artifact {digest} contains types outside the trusted allowlist and was "
             f"not loaded: {', '.join(types)}.", field="artifact")
+
+
+class ArtifactFormatError(InvalidInputError):
+    """Bytes that are not an artifact of their flavour: nothing was loaded from them."""
+
+    rule = "artifact.format"
+
+    def __init__(self, digest: str, problem: str) -> None:
+        self.digest = digest
+        BankmlError.__init__(self, f"Artifact {digest} cannot be read as a model: {problem}. "
+                             "It was not loaded.", field="artifact")
 
 
 class IllegalTransitionError(ConflictError):

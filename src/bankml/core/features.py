@@ -17,6 +17,7 @@ from typing import Any
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.errors import InvalidInputError
+from bankml.core.limits import check_integer
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 EVENT_TIMESTAMP = "event_timestamp"
@@ -363,7 +364,7 @@ def parse_feature_ref(text: str) -> FeatureRef:
         raise InvalidInputError("feature", f"{text!r}: the version after @ must be a "
                                 "positive whole number", rule="features.ref")
     return FeatureRef(view=match.group("view"), feature=match.group("feature"),
-                      number=None if number is None else int(number))
+                      number=None if number is None else check_integer("feature", int(number)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,6 +62,7 @@ class Permission(StrEnum):
     DECISION_OVERRIDE = "decision.override"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
+    ARTIFACTS_COLLECT = "artifacts.collect"  # remove what no record refers to
 
 
 EVERY_ROLE = frozenset(Role)
@@ -95,6 +96,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.DECISION_OVERRIDE: frozenset({Role.BUSINESS_OWNER}),
     Permission.AUDIT_READ: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
     Permission.AUDIT_EXPORT: frozenset({Role.AUDITOR, Role.MODEL_RISK, Role.ADMIN}),
+    Permission.ARTIFACTS_COLLECT: frozenset({Role.ML_ENGINEER}),
 }
 # What an application's service account may do, within the endpoints of its scopes.
 SERVICE_GRANTS = frozenset({Permission.DECISION_MAKE, Permission.DECISION_READ})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -21,6 +22,7 @@ from bankml.core.oversight import (
     TransitionRequest,
     ValidationSignoff,
 )
+from bankml.core.refusals import RefusalCount
 from bankml.core.registry import Model, ModelVersion, Stage, StageChange
 from bankml.core.validation import ValidationRun
 
@@ -64,12 +66,58 @@ class ArtifactStore(Protocol):
         """Where the artifact lives, for people and reports."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredObject:
+    """One object in the artifact store: a committed artifact or a file left in
+    `incoming/` by work that crashed or was refused."""
+
+    name: str  # the sha256 of a committed artifact; the file name in incoming/
+    size_bytes: int
+    modified_at: datetime
+
+
+class ArtifactInventory(Protocol):
+    """What housekeeping needs of the artifact store: what is there, and removing it."""
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every committed artifact."""
+
+    def staged(self) -> Iterator[StoredObject]:
+        """Every file in incoming/, which no reader looks in."""
+
+    def remove(self, digest: str, *, unless_modified_after: datetime) -> bool:
+        """Remove a committed artifact unless it was written (or written again) after the
+        moment given; returns whether it was removed."""
+
+    def remove_staged(self, name: str) -> None: ...
+
+    def get(self, digest: str) -> bytes: ...
+
+    def anchor_digests(self) -> list[str]: ...
+
+
+class AnchorStore(Protocol):
+    """Sealed chain heads kept outside the database, never changed once written."""
+
+    def add_anchor(self, sequence: int, content: bytes) -> str:
+        """Store an anchor under its sha256 and list it in the index; returns the sha256."""
+
+    def anchor_digests(self) -> list[str]:
+        """The sha256 of every anchor in the index, oldest sequence first; read one's
+        bytes with `ArtifactStore.get`."""
+
+
 class AuditLog(Protocol):
     """The hash-chained event log, as seen from inside one transaction."""
 
     def record(self, actor: str, action: str, subject: str,
-               payload: Mapping[str, Any]) -> AuditEvent:
-        """Append an event; it commits or rolls back with the transaction."""
+               payload: Mapping[str, Any]) -> None:
+        """Append an event; it commits or rolls back with the transaction.
+
+        The event is chained (given its sequence, time and hash) when the transaction
+        commits, or earlier if the transaction reads the trail; ValueError at once if a
+        field is empty or the payload has no JSON form.
+        """
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,
@@ -277,6 +325,27 @@ class ValidationRuns(Protocol):
         """Runs of a model (or one of its versions), oldest first."""
 
 
+class References(Protocol):
+    def digests(self) -> set[str]:
+        """Every sha256 any row of the metadata mentions (the artifacts it refers to)."""
+
+
+class RefusalCounts(Protocol):
+    """Unauthenticated refusals counted per minute and subject (core/refusals.py)."""
+
+    def count(self, window: str, subject: str) -> int:
+        """Count one more; returns the window's count for `subject` now."""
+
+    def mark_recorded(self, window: str, subject: str) -> None:
+        """One of the window's refusals of `subject` became an audit event."""
+
+    def closed(self, before: str) -> list[RefusalCount]:
+        """The counts of every window that began before `before`."""
+
+    def forget(self, before: str) -> None:
+        """Drop the counts of every window that began before `before`."""
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -306,6 +375,12 @@ class Transaction(Protocol):
 
     @property
     def validation_runs(self) -> ValidationRuns: ...
+
+    @property
+    def refusals(self) -> RefusalCounts: ...
+
+    @property
+    def references(self) -> References: ...
 
 
 class MetadataStore(Protocol):

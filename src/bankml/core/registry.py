@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from bankml.core.errors import AliasTargetError, IllegalTransitionError, InvalidInputError
+from bankml.core.limits import check_integer
 from bankml.core.manifest import Manifest
 
 
@@ -238,7 +239,7 @@ def parse_model_ref(ref: str) -> tuple[str, int | str | None]:
     if not selector:
         return name, None
     if selector.isdigit() and int(selector) >= 1:
-        return name, int(selector)
+        return name, check_integer("model", int(selector))
     if ALIAS_PATTERN.fullmatch(selector):
         return name, selector
     raise InvalidInputError("model", f"{ref!r}: after @ comes a positive whole number (the "

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bankml.core.canonical import sha256_hex
+from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 
 Direction = Literal["high", "low"]
@@ -106,7 +107,7 @@ def load_catalogue(text: str, *, inputs: Sequence[str]) -> ReasonCatalogue:
             feature the model does not have, an input is covered twice or not at all.
     """
     try:
-        spec = _CatalogueSpec.model_validate(yaml.safe_load(text))
+        spec = _CatalogueSpec.model_validate(load_yaml(text, source="catalogue"))
     except yaml.YAMLError as exc:
         raise InvalidInputError("catalogue", f"is not valid YAML: {exc}",
                                 rule="reasons.schema") from exc
@@ -169,7 +170,7 @@ def adverse_reasons(contributions: Mapping[str, float], catalogue: ReasonCatalog
 def _entry_name(loc: tuple[int | str, ...], text: str) -> str:
     """`reasons[2] (R03).text` from a pydantic error location."""
     if len(loc) >= 2 and loc[0] == "reasons" and isinstance(loc[1], int):
-        raw = yaml.safe_load(text)["reasons"][loc[1]]
+        raw = load_yaml(text, source="catalogue")["reasons"][loc[1]]
         code = raw.get("code") if isinstance(raw, dict) else None
         label = f"reasons[{loc[1]}]" + (f" ({code})" if code else "")
         return ".".join([label, *(str(part) for part in loc[2:])])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bankml.access import acting, require
+from bankml.audit.recorded import require_recorded_definition
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
 from bankml.core.features import (
@@ -167,6 +168,7 @@ class FeatureCatalog:
             return cached
         with self._metadata.reading() as tx:
             version = tx.features.get(name, number)
+            require_recorded_definition(tx, version)  # before any of its code runs
         if definition_digest(version.spec) != version.digest:
             raise ArtifactIntegrityError(version.digest, definition_digest(version.spec),
                                          f"feature view {version.ref}")

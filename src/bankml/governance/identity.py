@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bankml.access import acting, refuse, viewing
+from bankml.access import acting, audited_refusals, record_unauthenticated, refuse, viewing
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
 from bankml.core.errors import (
     AuthenticationError,
@@ -35,6 +35,12 @@ from bankml.core.identity import (
     mint_token,
     secrets_match,
     split_token,
+)
+from bankml.core.limits import (
+    DISPLAY_NAME_CHARS,
+    TOKEN_DESCRIPTION_CHARS,
+    check_integer,
+    check_text,
 )
 from bankml.core.policy import AccessPolicy
 from bankml.core.ports import MetadataStore, Transaction
@@ -111,6 +117,7 @@ class Identity:
         subject = f"user:{check_username(username)}"
         now = self._now()
         with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            check_text("display_name", display_name, DISPLAY_NAME_CHARS)
             effective = frozenset(r for r in roles if r not in self._access.second_admin_for)
             user = Principal(name=username, display_name=display_name or username,
                              roles=effective)
@@ -129,6 +136,7 @@ class Identity:
             raise InvalidInputError("scopes", f"give the {SCOPE_PATTERN_HELP} the account "
                                     "may call", rule="users.scopes_given")
         with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
+            check_text("display_name", display_name, DISPLAY_NAME_CHARS)
             account = Principal(name=name, display_name=display_name or name,
                                 kind=PrincipalKind.SERVICE, scopes=frozenset(scopes))
             tx.users.add(account, self._now())
@@ -157,6 +165,8 @@ class Identity:
     def confirm_grant(self, by: Principal, grant_id: int) -> RoleGrant:
         """A second admin confirms a pending grant; the role takes effect now."""
         subject = f"grant:{grant_id}"
+        with audited_refusals(self._metadata, by, subject):
+            check_integer("grant_id", grant_id)
         with self._metadata.reading() as tx:
             pending = tx.users.get_grant(grant_id)
         if by.name in (pending.granted_by, pending.username):
@@ -230,6 +240,7 @@ class Identity:
             raise InvalidInputError("days", f"{days} is outside 1..{MAX_TOKEN_DAYS}",
                                     rule="tokens.lifetime")
         with acting(self._metadata, by, _token_permission(by, owner), f"user:{owner}") as tx:
+            check_text("description", description, TOKEN_DESCRIPTION_CHARS)
             tx.users.get(owner)
             return self._issue(tx, by.name, owner, days, description)
 
@@ -287,9 +298,13 @@ class Identity:
         return NewToken(token, plaintext)
 
     def _refused(self, subject: str, message: str) -> AuthenticationError:
+        """The refusal, recorded or (in a flood) counted: core/refusals.py."""
         with self._metadata.transaction() as tx:
-            tx.audit.record(SYSTEM.name, "auth.refused", subject, {"reason": message})
-        return AuthenticationError(message)
+            record_unauthenticated(tx, SYSTEM.name, subject, {"reason": message},
+                                   moment=self._clock())
+        error = AuthenticationError(message)
+        error.audited = True
+        return error
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())

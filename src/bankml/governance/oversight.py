@@ -18,6 +18,13 @@ from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import BankmlError, ConflictError, InvalidInputError, NotFoundError
 from bankml.core.errors import PermissionDeniedError as _Forbidden
 from bankml.core.identity import SYSTEM, Permission, Principal, Role
+from bankml.core.limits import (
+    ALERT_TITLE_CHARS,
+    FINDING_TITLE_CHARS,
+    GATE_CHARS,
+    check_integer,
+    check_text,
+)
 from bankml.core.oversight import (
     Approval,
     Finding,
@@ -115,6 +122,7 @@ class Oversight:
                 name, number = version.name, version.number
             else:  # about the model as a whole
                 name, number = _model(tx, model_ref).name, None
+            check_text("title", title, FINDING_TITLE_CHARS)
             tx.users.get(owner)
             finding = Finding(finding_id=0, model=name, version=number, severity=severity,
                               title=title, owner=owner, due_date=due.isoformat(),
@@ -129,6 +137,7 @@ class Oversight:
     def close_finding(self, by: Principal, finding_id: int, *, note: str) -> Finding:
         with acting(self._metadata, by, Permission.FINDING_CLOSE,
                     f"finding:{finding_id}") as tx:
+            check_integer("finding_id", finding_id)
             finding = tx.oversight.get_finding(finding_id)
             if finding.status == FindingStatus.CLOSED:
                 raise ConflictError(f"Finding #{finding_id} is closed already.",
@@ -163,6 +172,7 @@ class Oversight:
             raise InvalidInputError("expires", f"{expires} must lie after today and within "
                                     f"{MAX_EXCEPTION_DAYS} days", rule="exception.time_boxed")
         with acting(self._metadata, by, Permission.EXCEPTION_GRANT, f"model:{ref}") as tx:
+            check_text("gate", gate, GATE_CHARS)
             version = resolve(tx, ref)
             exception = PolicyException(
                 model=version.name, version=version.number, gate=gate,
@@ -181,6 +191,7 @@ class Oversight:
             raise InvalidInputError("severity", f"{severity!r} is not red or amber",
                                     rule="alert.severity")
         with acting(self._metadata, by, Permission.ALERT_MANAGE, f"model:{model}") as tx:
+            check_text("title", title, ALERT_TITLE_CHARS)
             _model(tx, model)
             alert_id = tx.oversight.open_alert(model, severity, title, by.name, self._now())
             tx.audit.record(by.name, "alert.opened", f"alert:{alert_id}",
@@ -189,6 +200,7 @@ class Oversight:
 
     def close_alert(self, by: Principal, alert_id: int) -> None:
         with acting(self._metadata, by, Permission.ALERT_MANAGE, f"alert:{alert_id}") as tx:
+            check_integer("alert_id", alert_id)
             model = tx.oversight.close_alert(alert_id, by.name, self._now())
             tx.audit.record(by.name, "alert.closed", f"alert:{alert_id}", {"model": model})
             self._advance(tx, model)
@@ -226,6 +238,7 @@ class Oversight:
     def request(self, by: Principal, request_id: int) -> TransitionRequest:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ,
                      f"request:{request_id}") as tx:
+            check_integer("request_id", request_id)
             return tx.oversight.get_request(request_id)
 
     def requests(self, by: Principal, *, model: str | None = None,
@@ -258,6 +271,7 @@ class Oversight:
                 comment: str) -> TransitionRequest:
         subject = f"request:{request_id}"
         with acting(self._metadata, by, Permission.TRANSITION_APPROVE, subject) as tx:
+            check_integer("request_id", request_id)
             request = tx.oversight.get_request(request_id)
             refusal = self._voice_refusal(tx, by, request, role)
             if refusal is None:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bankml.core.canonical import sha256_hex
+from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import GRANTS, Permission, Role
 from bankml.core.oversight import Severity
@@ -64,7 +65,7 @@ def _parsed(path: Path, shape: type[FileShape]) -> tuple[FileShape, str]:
     """The file validated as `shape`, and its text; an error names the file and the field."""
     text = path.read_text(encoding="utf-8")
     try:
-        return shape.model_validate(yaml.safe_load(text)), text
+        return shape.model_validate(load_yaml(text, source=str(path))), text
     except yaml.YAMLError as exc:
         raise InvalidInputError(str(path), f"is not valid YAML: {exc}",
                                 rule="policy.file_valid") from exc

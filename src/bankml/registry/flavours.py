@@ -16,6 +16,8 @@ same fitted model therefore always has the same sha256.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
 import re
@@ -29,7 +31,8 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
-from bankml.core.errors import InvalidInputError, UntrustedArtifactError
+from bankml.core.errors import ArtifactFormatError, InvalidInputError, UntrustedArtifactError
+from bankml.registry.lightgbm_text import check_parses
 
 SKLEARN = "sklearn-skops"
 BUNDLE = "bankml-bundle"
@@ -43,6 +46,10 @@ TRUSTED_EXTRA_TYPES: frozenset[str] = frozenset({
     "numpy.dtype", "sklearn.tree._tree.Tree", "bankml.training.woe.WoeEncoder"})
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+LIGHTGBM_PART = "estimator.lgbm.txt"
+# What reading a malformed archive raises; each becomes an ArtifactFormatError.
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError,
+              EOFError, OSError)
 OBJECT_ID = re.compile(r"^(\d+)\.npy$")
 
 
@@ -87,12 +94,29 @@ def dump_sklearn(model: Any) -> bytes:
 
 
 def load_sklearn(content: bytes, digest: str) -> Any:
-    """Rebuild a model from verified bytes; refuse it if it names an untrusted type."""
-    named = set(sio.get_untrusted_types(data=content))
+    """Rebuild a model from verified bytes; refuse it if it names an untrusted type, or is
+    not a skops archive at all (a pickle, say)."""
+    named = set(_types_named(content, digest))
     untrusted = sorted(named - TRUSTED_EXTRA_TYPES)
     if untrusted:
         raise UntrustedArtifactError(digest, untrusted)
-    return sio.loads(content, trusted=sorted(named) or None)
+    try:
+        return sio.loads(content, trusted=sorted(named) or None)
+    except UNREADABLE as exc:
+        raise ArtifactFormatError(digest, f"skops cannot rebuild it ({_why(exc)})") from exc
+
+
+def check_format(flavour: str, content: bytes, digest: str) -> None:
+    """ArtifactFormatError unless `content` is an archive of `flavour` that loading can read
+    (types are checked on loading): before anything is stored, and again before loading."""
+    if flavour == SKLEARN:
+        _types_named(content, digest)
+    elif flavour == BUNDLE:
+        with _archive(content, digest) as archive:
+            _bundle_header(archive, digest)
+    else:
+        raise InvalidInputError("flavour", f"{flavour!r} is not a known model flavour "
+                                f"({', '.join(FLAVOURS)})", rule="artifact.flavour")
 
 
 def dump_bundle(model: ScoringModel) -> bytes:
@@ -112,21 +136,22 @@ def dump_bundle(model: ScoringModel) -> bytes:
 def untrusted_types(bundle: bytes) -> list[str]:
     """Types in a bundle's skops parts that loading would refuse (checked before registering)."""
     found: set[str] = set()
-    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+    digest = hashlib.sha256(bundle).hexdigest()
+    with _archive(bundle, digest) as archive:
         for name in archive.namelist():
             if name.endswith(".skops"):
-                found |= set(sio.get_untrusted_types(data=archive.read(name)))
+                found |= set(_types_named(archive.read(name), digest))
     return sorted(found - TRUSTED_EXTRA_TYPES)
 
 
 def load_bundle(content: bytes, digest: str) -> ScoringModel:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        header = json.loads(archive.read("bundle.json"))
+    with _archive(content, digest) as archive:
+        header = _bundle_header(archive, digest)
         names = set(archive.namelist())
         preprocess = load_sklearn(archive.read("preprocess.skops"), digest)
-        if "estimator.lgbm.txt" in names:
-            estimator: Any = lgb.Booster(
-                model_str=archive.read("estimator.lgbm.txt").decode("utf-8"))
+        if LIGHTGBM_PART in names:
+            # checked by `_bundle_header` in a child process: this parse cannot abort
+            estimator: Any = lgb.Booster(model_str=archive.read(LIGHTGBM_PART).decode("utf-8"))
         else:
             estimator = load_sklearn(archive.read("estimator.skops"), digest)
         calibrator = (load_sklearn(archive.read("calibrator.skops"), digest)
@@ -134,6 +159,65 @@ def load_bundle(content: bytes, digest: str) -> ScoringModel:
     return ScoringModel(inputs=list(header["inputs"]), preprocess=preprocess,
                         estimator=estimator, calibration=header["calibration"],
                         calibrator=calibrator)
+
+
+@contextlib.contextmanager
+def _archive(content: bytes, digest: str) -> Iterator[zipfile.ZipFile]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except UNREADABLE as exc:
+        raise ArtifactFormatError(digest, f"it is not a zip archive ({_why(exc)}); a pickle "
+                                  "or any other format is refused") from exc
+    with archive:
+        yield archive
+
+
+def _bundle_header(archive: zipfile.ZipFile, digest: str) -> dict[str, Any]:
+    """bundle.json, once every part it names is there and readable."""
+    names = set(archive.namelist())
+    try:
+        header = json.loads(archive.read("bundle.json"))
+        inputs, parts = list(header["inputs"]), set(header["parts"])
+        if not all(isinstance(name, str) for name in inputs):
+            raise TypeError("inputs must be names")
+        if header["calibration"] not in (None, "sigmoid", "isotonic"):
+            raise ValueError(f"calibration {header['calibration']!r}")
+    except UNREADABLE as exc:
+        raise ArtifactFormatError(digest, f"its bundle.json is missing or malformed "
+                                  f"({_why(exc)})") from exc
+    problems = [f"{name} is listed but absent" for name in sorted(parts - names)]
+    if "preprocess.skops" not in parts:
+        problems.append("it has no preprocess.skops")
+    if len(parts & {"estimator.skops", LIGHTGBM_PART}) != 1:
+        problems.append("it has no single estimator part")
+    if (header["calibration"] is None) == ("calibrator.skops" in parts):
+        problems.append("its calibration and its calibrator.skops disagree")
+    if problems:
+        raise ArtifactFormatError(digest, f"its parts do not match bundle.json: "
+                                  f"{'; '.join(problems)}")
+    for name in sorted(parts):
+        if name.endswith(".skops"):
+            _types_named(archive.read(name), digest)
+    if LIGHTGBM_PART in parts:
+        try:
+            text = archive.read(LIGHTGBM_PART).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArtifactFormatError(digest, f"{LIGHTGBM_PART} is not UTF-8 text") from exc
+        check_parses(text, digest=digest)
+    return dict(header)
+
+
+def _types_named(content: bytes, digest: str) -> list[str]:
+    """The types a skops archive names; ArtifactFormatError if it is not one."""
+    try:
+        return list(sio.get_untrusted_types(data=content))
+    except UNREADABLE as exc:
+        raise ArtifactFormatError(digest, f"it is not a skops archive ({_why(exc)}); a "
+                                  "pickle or any other format is refused") from exc
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def load_model(flavour: str, content: bytes, digest: str) -> Any:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bankml.access import acting, require
-from bankml.core.canonical import utc_timestamp
+from bankml.access import acting, audited_refusals, require
+from bankml.core.canonical import sha256_hex, utc_timestamp
 from bankml.core.errors import DuplicateError, InvalidInputError, NotFoundError
 from bankml.core.identity import Permission, Principal
+from bankml.core.limits import PERSON_CHARS, check_text
 from bankml.core.manifest import DataSource, Manifest
 from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
 from bankml.core.registry import (
@@ -33,7 +34,7 @@ from bankml.core.registry import (
     production_version_at,
 )
 from bankml.registry.card import ModelCard
-from bankml.registry.flavours import SKLEARN, dump_sklearn, load_model
+from bankml.registry.flavours import SKLEARN, check_format, dump_sklearn, load_model
 
 REGISTER_ATTEMPTS = 5  # concurrent registrations of one model retry on a taken number
 
@@ -95,13 +96,17 @@ class Registry:
 
     def register(self, by: Principal, model: Model, new: NewVersion) -> ModelVersion:
         """Store the artifact and record it, with its model, as the model's next version."""
-        require(self._metadata, by, Permission.MODEL_REGISTER, f"model:{model.name}")
-        protected = sorted(set(new.signature.input_names) & set(model.protected_attributes))
-        if protected:
-            raise InvalidInputError(
-                "inputs", f"{', '.join(protected)} of model {model.name!r} is a protected "
-                "attribute, kept for fairness testing only; remove it from the inputs",
-                rule="registry.protected_not_input")
+        subject = f"model:{model.name}"
+        require(self._metadata, by, Permission.MODEL_REGISTER, subject)
+        with audited_refusals(self._metadata, by, subject):
+            protected = sorted(set(new.signature.input_names) & set(model.protected_attributes))
+            if protected:
+                raise InvalidInputError(
+                    "inputs", f"{', '.join(protected)} of model {model.name!r} is a protected "
+                    "attribute, kept for fairness testing only; remove it from the inputs",
+                    rule="registry.protected_not_input")
+            # Bytes nobody could load are refused before they are stored.
+            check_format(new.flavour, new.artifact, sha256_hex(new.artifact))
         digest = self._artifacts.put(new.artifact)
         for attempt in range(1, REGISTER_ATTEMPTS + 1):
             try:
@@ -251,6 +256,8 @@ class Registry:
             return tx.models.find_model(name)
 
     def _define(self, tx: Transaction, model: Model, actor: str) -> None:
+        check_text("owner", model.owner, PERSON_CHARS)
+        check_text("developer", model.developer, PERSON_CHARS)
         known = tx.models.find_model(model.name)
         if known == model:
             return

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
+from bankml.core.documents import compose_yaml
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError, SpecError
 from bankml.core.manifest import Manifest
@@ -270,8 +271,7 @@ def load_spec(path: Path, *,
 def parse_spec(text: str, *, source: str, folder: Path,
                allowlist: EstimatorAllowlist = SCIKIT_LEARN_CLASSIFIERS) -> LoadedSpec:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = compose_yaml(text, source=source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "the file"

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bankml.core.canonical import sha256_hex
+from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
 from bankml.core.validation import Better, OpinionRule, Tag, Threshold
@@ -116,7 +117,7 @@ class ValidationPolicy:
 def parse_policy(text: str, *, source: str) -> ValidationPolicy:
     """A policy from YAML text; errors name `source` and each offending field."""
     try:
-        parsed = _PolicyFile.model_validate(yaml.safe_load(text))
+        parsed = _PolicyFile.model_validate(load_yaml(text, source=source))
     except yaml.YAMLError as exc:
         raise InvalidInputError(source, f"is not valid YAML: {exc}",
                                 rule="validation_policy.file_valid") from exc

@@ -158,6 +158,9 @@ OPERATIONS = [
               lambda p, by: p.audit.verify(by)),
     Operation("export the audit trail", Permission.AUDIT_EXPORT,
               lambda p, by: list(p.audit.export(by))),
+    # housekeeping
+    Operation("collect unreferenced artifacts", Permission.ARTIFACTS_COLLECT,
+              lambda p, by: p.artifact_gc.gc(by, dry_run=True)),
 ]
 
 

@@ -25,6 +25,7 @@ from bankml.core.errors import (
 )
 from bankml.core.registry import NEXT_STAGES, Domain, Model, Signature, Stage
 from bankml.registry import NewVersion, Registry
+from bankml.registry.flavours import dump_sklearn
 from bankml.registry.lifecycle import move
 from support.lifecycle import move_to
 from support.people import staff
@@ -40,7 +41,7 @@ def register(platform: Platform, *, model: Model = PD, views: tuple[str, ...] = 
              dataset: str = "d" * 64, inputs: tuple[str, ...] = ("income",)) -> str:
     count = len(platform.registry.versions())
     version = platform.registry.register(staff(platform, "dev"), model, NewVersion(
-        artifact=f"artifact {count}".encode(), flavour="sklearn-skops",
+        artifact=dump_sklearn({"artifact": count}), flavour="sklearn-skops",
         signature=Signature.of_names(inputs), metrics={"test.auc": 0.7},
         feature_views=views, dataset_sha256=dataset))
     return version.ref
@@ -141,7 +142,7 @@ def test_production_version_at_a_time(platform: Platform) -> None:
     registry = Registry(platform.metadata, platform.artifacts, clock=lambda: next(clock))
     dev = staff(platform, "dev")
     for _ in range(2):  # registered on the 1st and 2nd
-        registry.register(dev, PD, NewVersion(artifact=b"a", flavour="sklearn-skops",
+        registry.register(dev, PD, NewVersion(artifact=dump_sklearn({}), flavour="sklearn-skops",
                                               signature=Signature.of_names(["income"])))
     for ref in ("pd@1", "pd@2"):  # pd@1 in prod on the 4th, pd@2 replaces it on the 6th
         for stage in (Stage.STAGING, Stage.PROD):

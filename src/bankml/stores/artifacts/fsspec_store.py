@@ -13,7 +13,9 @@ import io
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,9 +23,12 @@ from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 
 from bankml.core.errors import ArtifactIntegrityError, InvalidInputError, NotFoundError
+from bankml.core.ports import StoredObject
 
 CHUNK_BYTES = 1 << 20
 DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
+# anchors/<sequence, 12 digits>-<sha256>: listing the folder lists the anchors in order
+ANCHOR_ENTRY = re.compile(r"(\d{12})-([0-9a-f]{64})")
 
 
 class FsspecArtifactStore:
@@ -59,6 +64,57 @@ class FsspecArtifactStore:
 
     def exists(self, digest: str) -> bool:
         return bool(self._fs.exists(self._path(digest)))
+
+    def add_anchor(self, sequence: int, content: bytes) -> str:
+        """The anchor is an artifact like any other; its index entry is an empty object
+        whose name says the sequence and the digest, written once and never changed."""
+        digest = self.put(content)
+        entry = f"{self._root}/anchors/{sequence:012d}-{digest}"
+        self._fs.makedirs(f"{self._root}/anchors", exist_ok=True)
+        if not self._fs.exists(entry):
+            self._fs.pipe_file(entry, b"")
+        return digest
+
+    def anchor_digests(self) -> list[str]:
+        folder = f"{self._root}/anchors"
+        if not self._fs.exists(folder):
+            return []
+        names = sorted(str(path).rsplit("/", 1)[-1] for path in self._fs.ls(folder, detail=False))
+        return [match.group(2) for name in names if (match := ANCHOR_ENTRY.fullmatch(name))]
+
+    def objects(self) -> Iterator[StoredObject]:
+        folder = f"{self._root}/sha256"
+        if not self._fs.exists(folder):
+            return
+        for shard in sorted(self._fs.ls(folder, detail=False)):
+            for path in sorted(self._fs.ls(shard, detail=False)):
+                name = str(path).rsplit("/", 1)[-1]
+                if DIGEST_PATTERN.fullmatch(name):
+                    yield self._described(str(path), name)
+
+    def staged(self) -> Iterator[StoredObject]:
+        for path in sorted(self._fs.ls(f"{self._root}/incoming", detail=False)):
+            yield self._described(str(path), str(path).rsplit("/", 1)[-1])
+
+    def remove(self, digest: str, *, unless_modified_after: datetime) -> bool:
+        path = self._path(digest)
+        try:
+            if _modified(self._fs, path) > unless_modified_after:
+                return False  # put again since it was listed: someone refers to it now
+            self._fs.rm(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def remove_staged(self, name: str) -> None:
+        if "/" in name or name in ("", ".", ".."):
+            raise InvalidInputError("name", f"{name!r} is not a file in incoming/",
+                                    rule="artifact.staged_name")
+        _remove(self._fs, f"{self._root}/incoming/{name}")
+
+    def _described(self, path: str, name: str) -> StoredObject:
+        return StoredObject(name=name, size_bytes=int(self._fs.size(path)),
+                            modified_at=_modified(self._fs, path))
 
     def location(self, digest: str) -> str:
         path = self._path(digest)
@@ -98,9 +154,12 @@ class StagedFile:
 
     def commit(self) -> str:
         try:
-            if not self.fs.exists(self.final):  # same bytes stored before: keep that copy
+            if not self.fs.exists(self.final):
                 self.fs.makedirs(self.final.rsplit("/", 1)[0], exist_ok=True)
                 self.fs.mv(self.temporary, self.final)
+            else:  # same bytes stored before: keep that copy, fresh again for housekeeping
+                with contextlib.suppress(NotImplementedError):  # object stores cannot touch
+                    self.fs.touch(self.final, truncate=False)
             return self.digest
         finally:
             self.discard()
@@ -112,6 +171,11 @@ class StagedFile:
 def _remove(fs: AbstractFileSystem, path: str) -> None:
     if fs.exists(path):
         fs.rm(path)
+
+
+def _modified(fs: AbstractFileSystem, path: str) -> datetime:
+    moment: datetime = fs.modified(path)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _is_local(protocol: str | tuple[str, ...]) -> bool:

@@ -1,4 +1,10 @@
-"""The audit log in SQL: appends serialised on the head row, reads streamed."""
+"""The audit log in SQL: appends serialised on the head row, reads streamed.
+
+Events recorded in a write transaction wait in memory and are chained when it commits
+(`flush`): the head row, which every writer needs, is then locked only for the commit,
+not for the whole transaction. Each event's time is taken under that lock, so times
+never run backwards along the chain.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from bankml.core.audit import AuditEvent, ChainHead, next_event
+from bankml.core.audit import AuditEvent, ChainHead, EventDraft, chain_event, draft_event
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import ReadOnlyError
 from bankml.stores.sql.tables import audit_events, audit_head
@@ -21,11 +27,19 @@ class SqlAuditLog:
                  *, writable: bool) -> None:
         self._connection, self._clock, self._writable = connection, clock, writable
         self._locked_head: ChainHead | None = None  # known once this transaction holds the lock
+        self._pending: list[EventDraft] = []
 
     def record(self, actor: str, action: str, subject: str,
-               payload: Mapping[str, Any]) -> AuditEvent:
+               payload: Mapping[str, Any]) -> None:
         if not self._writable:
             raise ReadOnlyError("audit events are recorded inside a write transaction")
+        self._pending.append(draft_event(actor=actor, action=action, subject=subject,
+                                         payload=payload))
+
+    def flush(self) -> list[AuditEvent]:
+        """Chain the events recorded so far; the transaction's commit follows."""
+        if not self._pending:
+            return []
         if self._locked_head is None:
             # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
             # already holds the database's single write lock. Either way the head cannot
@@ -35,21 +49,26 @@ class SqlAuditLog:
                 .where(audit_head.c.id == 1).with_for_update()
             ).one()
             self._locked_head = ChainHead(sequence=row.sequence, hash=row.hash)
-        event = next_event(self._locked_head, moment=self._clock(), actor=actor,
-                           action=action, subject=subject, payload=payload)
-        self._connection.execute(insert(audit_events).values(
-            sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
-            action=event.action, subject=event.subject, payload_json=event.payload_json,
-            prev_hash=event.prev_hash, hash=event.hash,
-        ))
-        self._connection.execute(update(audit_head).where(audit_head.c.id == 1)
-                                 .values(sequence=event.sequence, hash=event.hash))
-        self._locked_head = ChainHead(sequence=event.sequence, hash=event.hash)
-        return event
+        chained = []
+        moment = self._clock()
+        for pending in self._pending:
+            event = chain_event(self._locked_head, pending, moment=moment)
+            self._connection.execute(insert(audit_events).values(
+                sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
+                action=event.action, subject=event.subject, payload_json=event.payload_json,
+                prev_hash=event.prev_hash, hash=event.hash,
+            ))
+            self._locked_head = ChainHead(sequence=event.sequence, hash=event.hash)
+            chained.append(event)
+        self._connection.execute(update(audit_head).where(audit_head.c.id == 1).values(
+            sequence=self._locked_head.sequence, hash=self._locked_head.hash))
+        self._pending.clear()
+        return chained
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,
                newest_first: bool = False) -> Generator[AuditEvent, None, None]:
+        self.flush()  # a transaction reads its own events
         query = select(audit_events)
         if subject is not None:
             query = query.where(audit_events.c.subject == subject)
@@ -67,6 +86,7 @@ class SqlAuditLog:
             result.close()
 
     def head(self) -> ChainHead:
+        self.flush()
         row = self._connection.execute(
             select(audit_head.c.sequence, audit_head.c.hash).where(audit_head.c.id == 1)
         ).one()

@@ -1,20 +1,44 @@
 """Engines tuned per backend: SQLite in WAL with immediate write locks, PostgreSQL pooled;
-read-only transactions enforced by the database on both."""
+read-only transactions enforced by the database on both; every wait for a lock bounded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from bankml.core.errors import InvalidInputError
 
 WRITE_OPTION = "bankml_write"
 READ_ONLY_OPTION = "bankml_read_only"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeouts:
+    """How long a statement may wait for a lock, and run, before it fails as busy.
+
+    `statement_s` of 0 means no limit (migrations). SQLite knows only the lock wait (its
+    busy timeout); a statement there cannot be stopped from outside.
+    """
+
+    lock_s: float = 5.0
+    statement_s: float = 60.0
+
+    @property
+    def lock_ms(self) -> int:
+        return max(1, round(self.lock_s * 1000))
+
+    @property
+    def statement_ms(self) -> int:
+        return round(self.statement_s * 1000)
+
+
+DEFAULT_TIMEOUTS = Timeouts()
 
 
 @contextmanager
@@ -24,7 +48,7 @@ def read_only(connection: Connection) -> Iterator[None]:
     yield
 
 
-def create_metadata_engine(url: str) -> Engine:
+def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
     """An engine for `url`; SQLite gets the settings that let several writers share it."""
     try:
         parsed = make_url(url)
@@ -33,15 +57,15 @@ def create_metadata_engine(url: str) -> Engine:
                                 "(e.g. sqlite:///path/metadata.db or "
                                 "postgresql+psycopg://user@host/db)") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, timeouts)
     if parsed.get_backend_name() == "postgresql":
-        return _postgresql_engine(url)
+        return _postgresql_engine(parsed, timeouts)
     raise InvalidInputError("BANKML_METADATA_URL", f"backend {parsed.get_backend_name()!r} "
                             "is not supported; use sqlite or postgresql")
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+def _sqlite_engine(url: str, timeouts: Timeouts) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": timeouts.lock_s})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -49,8 +73,8 @@ def _sqlite_engine(url: str) -> Engine:
         # take the write lock up front.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={timeouts.lock_ms}")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -72,8 +96,14 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _postgresql_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+def _postgresql_engine(url: URL, timeouts: Timeouts) -> Engine:
+    # Session settings ride on the connection's startup options, beside any the URL has,
+    # so they hold from the first statement and survive every rollback.
+    limits = f"-c lock_timeout={timeouts.lock_ms} -c statement_timeout={timeouts.statement_ms}"
+    given = url.query.get("options")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = f"{given} {limits}" if given else limits
+    engine = create_engine(url.update_query_dict({"options": options}), pool_pre_ping=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:

@@ -39,6 +39,15 @@ def translated_errors(location: str) -> Iterator[None]:
         yield
     except DBAPIError as exc:
         raise _translate(exc, location) from exc
+    except OverflowError as exc:  # the SQLite driver, binding an integer beyond 64 bits
+        raise InvalidInputError("value", f"does not fit the store ({exc}); nothing was "
+                                "changed", rule="store.value_fits") from exc
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """A lock or statement timeout: another writer held on for longer than allowed."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in (LOCK_NOT_AVAILABLE, QUERY_CANCELED) or "database is locked" in str(exc.orig)
 
 
 def _translate(exc: DBAPIError, location: str) -> Exception:  # noqa: PLR0911 - one per kind
@@ -47,7 +56,7 @@ def _translate(exc: DBAPIError, location: str) -> Exception:  # noqa: PLR0911 - 
     if state == READ_ONLY_TRANSACTION or "readonly database" in reason:
         return ReadOnlyError(f"A write was attempted in a read-only transaction on {location} "
                              f"({reason}); nothing was written.")
-    if state in (LOCK_NOT_AVAILABLE, QUERY_CANCELED) or "database is locked" in reason:
+    if is_busy(exc):
         return StoreBusyError(f"The metadata store {location} is busy: another writer holds "
                               f"a lock for longer than the time limit ({reason}). Nothing was "
                               "changed; try again.")

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bankml.core.errors import SchemaOutdatedError, StoreUnavailableError
+from bankml.core.errors import SchemaOutdatedError, StoreBusyError, StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
 from bankml.stores.sql.decisions import SqlDecisionLog
 from bankml.stores.sql.endpoints import SqlEndpoints
-from bankml.stores.sql.engine import WRITE_OPTION, create_metadata_engine, read_only
-from bankml.stores.sql.errors import translated_errors
+from bankml.stores.sql.engine import (
+    DEFAULT_TIMEOUTS,
+    WRITE_OPTION,
+    Timeouts,
+    create_metadata_engine,
+    read_only,
+)
+from bankml.stores.sql.errors import is_busy, translated_errors
 from bankml.stores.sql.features import SqlFeatureViews
 from bankml.stores.sql.identity import SqlTokens, SqlUsers
-from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_to_head
+from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_serialised
 from bankml.stores.sql.models import SqlModelVersions
 from bankml.stores.sql.oversight import SqlOversight
+from bankml.stores.sql.references import SqlReferences
+from bankml.stores.sql.refusals import SqlRefusalCounts
 from bankml.stores.sql.validation_runs import SqlValidationRuns
 
 
@@ -35,6 +44,8 @@ class SqlTransaction:
     tokens: SqlTokens
     oversight: SqlOversight
     validation_runs: SqlValidationRuns
+    refusals: SqlRefusalCounts
+    references: SqlReferences
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -45,22 +56,42 @@ class SqlTransaction:
                    features=SqlFeatureViews(connection),
                    users=SqlUsers(connection), tokens=SqlTokens(connection),
                    oversight=SqlOversight(connection),
-                   validation_runs=SqlValidationRuns(connection))
+                   validation_runs=SqlValidationRuns(connection),
+                   refusals=SqlRefusalCounts(connection),
+                   references=SqlReferences(connection))
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlMetadataStore:
-    """SQLite or PostgreSQL behind the same repositories."""
+# A process that finds another migrating waits for it rather than failing; migrations may
+# run for as long as they need.
+MIGRATION_TIMEOUTS = Timeouts(lock_s=300.0, statement_s=0)
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
-        self._engine = create_metadata_engine(url)
+
+class SqlMetadataStore:
+    """SQLite or PostgreSQL behind the same repositories.
+
+    `url` is what the platform runs as; on PostgreSQL a role that may read and write rows
+    but owns nothing. `migration_url`, when given, is the schema owner's, used only by
+    `migrate` (docs/security.md).
+    """
+
+    def __init__(self, url: str, *, migration_url: str | None = None,
+                 timeouts: Timeouts = DEFAULT_TIMEOUTS,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
+        self._url, self._migration_url = url, migration_url or url
+        self._engine = create_metadata_engine(url, timeouts)
         self._clock = clock
+        self._after_commit: list[Callable[[], None]] = []
 
     def describe(self) -> str:
-        return self._engine.url.render_as_string(hide_password=True)
+        return _described(self._url)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after every write transaction that commits."""
+        self._after_commit.append(callback)
 
     def check_current(self) -> None:
         """SchemaOutdatedError unless the database is at the newest migration."""
@@ -72,16 +103,28 @@ class SqlMetadataStore:
                 f"this bankml needs {head_revision()}; migrate it before use.")
 
     def migrate(self) -> str:
-        """Bring the schema to the newest migration; returns the revision now in force."""
-        with self._connect() as connection:
-            return upgrade_to_head(connection)
+        """Bring the schema to the newest migration, as the migration URL's role, one
+        process at a time; returns the revision now in force."""
+        engine = create_metadata_engine(self._migration_url, MIGRATION_TIMEOUTS)
+        location = _described(self._migration_url)
+        try:
+            with _connected(engine, location) as connection, translated_errors(location):
+                connection.execution_options(**{WRITE_OPTION: True})
+                return upgrade_serialised(connection)
+        finally:
+            engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self._connect() as connection, translated_errors(self.describe()):
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
-                yield SqlTransaction.on(connection, self._clock, writable=True)
+                tx = SqlTransaction.on(connection, self._clock, writable=True)
+                yield tx
+                # Last, so that the chain's head is locked only for the commit itself.
+                tx.audit.flush()
+        for callback in self._after_commit:
+            callback()
 
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
@@ -93,14 +136,25 @@ class SqlMetadataStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        try:
-            connection = self._engine.connect()
-        except OperationalError as exc:
-            reason = " ".join(str(exc.orig).split())
-            raise StoreUnavailableError(
-                f"Cannot reach the metadata store {self.describe()} ({reason}). Check "
-                "BANKML_METADATA_URL and that the server is running.") from exc
-        with connection:
-            yield connection
+    def _connect(self) -> AbstractContextManager[Connection]:
+        return _connected(self._engine, self.describe())
+
+
+@contextmanager
+def _connected(engine: Engine, location: str) -> Iterator[Connection]:
+    try:
+        connection = engine.connect()
+    except OperationalError as exc:
+        reason = " ".join(str(exc.orig).split())
+        if is_busy(exc):
+            raise StoreBusyError(f"The metadata store {location} is busy ({reason}); "
+                                 "nothing was changed, try again.") from exc
+        raise StoreUnavailableError(
+            f"Cannot reach the metadata store {location} ({reason}). Check "
+            "BANKML_METADATA_URL and that the server is running.") from exc
+    with connection:
+        yield connection
+
+
+def _described(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

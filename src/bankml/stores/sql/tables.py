@@ -206,6 +206,16 @@ endpoint_versions = Table(
 APPEND_ONLY_TABLES = ("audit_events", "decisions", "model_stage_changes", "decision_batches",
                       "decision_overrides")
 
+# Unauthenticated refusals of the current minute, by subject ("*": all of them): the first
+# few are audit events, the rest only counted here until a summary event takes them over.
+refusal_counts = Table(
+    "refusal_counts", metadata,
+    Column("window_start", String(32), primary_key=True),
+    Column("subject", String(500), primary_key=True),
+    Column("refused", Integer, nullable=False),
+    Column("recorded", Integer, nullable=False),
+)
+
 feature_view_versions = Table(
     "feature_view_versions", metadata,
     Column("name", String(200), primary_key=True),

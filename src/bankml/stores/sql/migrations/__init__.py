@@ -1,16 +1,27 @@
-"""Alembic migrations of the metadata schema, run in-process on a given connection."""
+"""Alembic migrations of the metadata schema, run in-process on a given connection.
+
+Many processes may open a new store at once; `upgrade_serialised` lets one migrate while
+the others wait, then finds nothing left to do for them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 HERE = Path(__file__).parent
+# Two keys of a PostgreSQL advisory lock: bankml's migrations, in the connection's schema
+# (stores in other schemas of one database migrate independently).
+LOCK_KEYS = "hashtext('bankml.migrations'), hashtext(current_schema())"
+MIGRATION_LOCK = f"SELECT pg_advisory_lock({LOCK_KEYS})"
+MIGRATION_UNLOCK = f"SELECT pg_advisory_unlock({LOCK_KEYS})"
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -36,6 +47,37 @@ def upgrade_to_head(connection: Connection) -> str:
     """Apply every pending migration in one transaction; returns the head revision."""
     upgrade_to(connection, "head")
     return head_revision()
+
+
+def upgrade_serialised(connection: Connection) -> str:
+    """`upgrade_to_head`, one process at a time.
+
+    PostgreSQL: an advisory lock, held by this session until the migrations commit.
+    SQLite: the database file's own write lock, taken before the first read of the
+    schema's revision (the connection must begin with BEGIN IMMEDIATE): a deferred
+    transaction would read, then fail at its first CREATE TABLE when another process
+    writes.
+    """
+    with _serialised(connection):
+        if connection.dialect.name == "sqlite":
+            connection.begin()  # BEGIN IMMEDIATE: alembic runs inside it, we commit
+        return upgrade_to_head(connection)
+
+
+@contextmanager
+def _serialised(connection: Connection) -> Iterator[None]:
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text(MIGRATION_LOCK))
+    connection.commit()  # the lock belongs to the session, not to this transaction
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.execute(text(MIGRATION_UNLOCK))
+        connection.commit()
 
 
 def upgrade_to(connection: Connection, revision: str) -> None:

@@ -4,8 +4,8 @@ root one audit event vouches for, idempotency keys, and overrides beside decisio
 
 Decisions logged before keep schema 1 and their own audit event per decision.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 from typing import Any
@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -35,7 +35,7 @@ def _new_decision_columns() -> tuple[sa.Column[Any], ...]:
         sa.Column("batch_index", sa.Integer, nullable=True),
         sa.Column("idempotency_key", sa.String(200), nullable=True),
     )
-APPEND_ONLY = ("decision_batches", "decision_overrides")
+APPEND_ONLY = ("decision_batches", "decision_overrides", "endpoint_versions")
 
 
 def upgrade() -> None:
@@ -114,7 +114,8 @@ def _where(condition: str) -> dict[str, Any]:
 
 
 def _forbid_changes(table: str) -> None:
-    """Refuse UPDATE and DELETE in the database itself, as for the audit trail."""
+    """Refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) in the database itself, as for
+    the audit trail."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
             CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$
@@ -124,12 +125,17 @@ def _forbid_changes(table: str) -> None:
             CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION {table}_append_only()
         """)
+        op.execute(f"""
+            CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION bankml_refuse_truncate()
+        """)  # the function is 0008's
         return
     _forbid_changes_sqlite(table)
 
 
 def _allow_changes(table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
         return
