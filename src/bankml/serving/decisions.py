@@ -358,6 +358,7 @@ class DecisionService:
             score=float(score), outcome=Outcome(outcome),
             reasons_json=canonical_json({} if loaded.catalogue is None or explainer is None
                                         else {"codes": reasons,
+                                              "catalogue": loaded.catalogue.name,
                                               "catalogue_sha256": loaded.catalogue.sha256,
                                               "method": str(explainer.method),
                                               "background_sha256": explainer.background.sha256}),

@@ -110,7 +110,7 @@ def explain_decline(declined: DecisionRecord) -> None:
     given = json.loads(declined.reasons_json)
     console.print(f"Reasons logged with decision {declined.decision_id} (method "
                   f"{given['method']}, background sha256 {given['background_sha256'][:12]}..., "
-                  f"catalogue sha256 {given['catalogue_sha256'][:12]}...):")
+                  f"catalogue {given['catalogue']} sha256 {given['catalogue_sha256'][:12]}...):")
     for reason in given["codes"]:
         console.print(f"  {reason['code']}  {reason['text']}  (+{reason['contribution']:.2f})")
 
