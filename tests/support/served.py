@@ -10,11 +10,13 @@ from typing import Any
 import pandas as pd
 
 from bankml import Platform
+from bankml.core.decisions import PolicyKind
 from bankml.core.endpoints import Endpoint
 from bankml.core.registry import ModelVersion, Stage
 from bankml.datasets import load_german_credit, synthesize_card_fraud
 from bankml.serving.endpoint_files import load_endpoint
 from support.lifecycle import move_to
+from support.models import register_tiny
 from support.people import staff
 
 EXAMPLES = Path(str(files("bankml") / "examples"))
@@ -34,6 +36,20 @@ def credit_in_prod(platform: Platform, spec: Path = SPEC) -> ModelVersion:
 def credit_endpoint(platform: Platform, **changes: Any) -> Endpoint:
     """The example endpoint (with `changes`), applied by an ML engineer."""
     endpoint = replace(load_endpoint(ENDPOINT), **changes)
+    platform.endpoints.apply(staff(platform, "ops"), endpoint)
+    return endpoint
+
+
+def tiny_endpoint(platform: Platform, name: str = "pd-decisions") -> Endpoint:
+    """register_tiny's model (input `x0`) in prod as champion, behind an approve / refer /
+    decline endpoint keyed by `customer_id`, applied by an ML engineer."""
+    version = register_tiny(platform, staff(platform, "dev"))
+    move_to(platform, version.ref, Stage.STAGING, Stage.PROD)
+    platform.registry.set_alias(staff(platform, "ops"), version.name, "champion",
+                                version.number)
+    endpoint = Endpoint(name=name, model=version.name, entity=("customer_id",),
+                        policy_kind=PolicyKind.APPROVE_REFER_DECLINE,
+                        cutoffs={"approve_below": 0.2, "decline_from": 0.8})
     platform.endpoints.apply(staff(platform, "ops"), endpoint)
     return endpoint
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bankml.api.context import Served, served
 from bankml.api.routing import Context, calls
 from bankml.api.views import applied_view, endpoint_version_view
+from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Permission
 from bankml.core.registry import InputField
@@ -98,8 +99,8 @@ def _check_catalogue_is_builtin(text: str) -> None:
     """A catalogue named by path would be read from the server's disk, before the caller's
     permission is checked: over HTTP only the builtin catalogues may be named."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = load_yaml(text, source="body")
+    except (yaml.YAMLError, InvalidInputError):
         return  # parse_endpoint names the problem
     reasons = data.get("reasons") if isinstance(data, dict) else None
     catalogue = reasons.get("catalogue") if isinstance(reasons, dict) else None

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bankml.core.decisions import PolicyKind
 from bankml.core.endpoints import MAX_REASONS, Endpoint, MissingEntity, Mode, Reasons
+from bankml.core.documents import load_yaml
 from bankml.core.errors import BankmlError, SpecError
 from bankml.explain import example_catalogue_text
 
@@ -64,7 +65,7 @@ def load_endpoint(path: Path) -> Endpoint:
 
 def parse_endpoint(text: str, *, source: str, folder: Path) -> Endpoint:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, source=source)
     except yaml.YAMLError as exc:
         raise _error(source, [f"not valid YAML ({exc})"]) from exc
     try:

@@ -59,7 +59,7 @@ def populated(platform: Platform, tmp_path: Path) -> Principal:
         name="ratio", sources=("balances:balance",),
         request_fields=(Field(name="request_amount", dtype=Float64),),
         schema=(Field(name="balance_ratio", dtype=Float64),), function=balance_ratio)
-    platform.features.apply([balances, ratio], actor="dev")
+    platform.features.apply(staff(platform, "dev"), [balances, ratio])
     return staff(platform, "aude")
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from pydantic import SecretStr
 
 from bankml import Platform
-from bankml.core.decisions import CutoffPolicy
 from bankml.core.errors import SettingsError
-from support.models import register_tiny
-from support.people import staff
+from support.served import tiny_endpoint
 
 KEY = "k3y-0f-0ne-installat10n-shared-by-every-process"
-APPLICANT = pd.DataFrame({"customer_id": ["c-1"], "x0": [0.2]})
-POLICY = CutoffPolicy(version="p", approve_below=0.2, decline_from=0.8)
+APPLICANT = {"customer_id": "c-1", "x0": 0.2}
 
 
 def _pseudonym(platform: Platform, home: Path, **keys: object) -> str:
@@ -25,15 +21,14 @@ def _pseudonym(platform: Platform, home: Path, **keys: object) -> str:
     settings = platform.settings.model_copy(update={
         "home": home, "artifacts_uri": platform.settings.resolved_artifacts_uri, **keys})
     with Platform.from_settings(settings) as opened:
-        [record] = opened.decisions.decide(opened.identity.user("ops"), "pd@1", APPLICANT,
-                                           POLICY)
+        [record] = opened.decisions.decide(opened.identity.user("ops"), "pd-decisions",
+                                           [APPLICANT])
     return record.customer_pseudo_id
 
 
 @pytest.fixture
 def shared(platform: Platform) -> Platform:
-    staff(platform, "ops")
-    register_tiny(platform, staff(platform, "dev"))
+    tiny_endpoint(platform)
     return platform
 
 

@@ -94,12 +94,31 @@ def test_protected_attribute_among_the_inputs_is_refused() -> None:
         parse(text)
 
 
-def test_inputs_and_features_together_are_refused() -> None:
-    """A spec takes its inputs from the source or from the feature store, not both."""
+def test_inputs_and_features_together_are_accepted() -> None:
+    """Request columns and feature refs together: the model's inputs are both."""
     text = BASE.replace("split:\n", "features: [customer:income]\n\nsplit:\n")
 
-    with pytest.raises(SpecError, match="either as `inputs:`.*or as `features:`"):
+    spec = parse(text).spec  # type: ignore[attr-defined]
+
+    assert spec.features == ["customer:income"]
+    assert spec.input_columns
+
+
+def test_an_input_named_by_both_is_refused() -> None:
+    """A feature ref may not name an input that `inputs:` lists already."""
+    text = BASE.replace("split:\n", "features: [customer:duration_months]\n\nsplit:\n")
+
+    with pytest.raises(SpecError, match=r"features.0: 'customer:duration_months' names the "
+                                        r"input 'duration_months' that `inputs:` lists") as raised:
         parse(text)
+    assert raised.value.rule == "pipeline.input_once"
+
+
+def test_a_spec_without_inputs_is_refused() -> None:
+    start, end = BASE.index("inputs:"), BASE.index("split:")
+
+    with pytest.raises(SpecError, match="give the model's inputs as `inputs:`"):
+        parse(BASE[:start] + BASE[end:])
 
 
 def test_bad_feature_ref_is_named() -> None:
