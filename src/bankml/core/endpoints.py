@@ -73,6 +73,9 @@ class Endpoint:
     reasons: Reasons | None = None
     missing_entity: MissingEntity = MissingEntity.REFUSE
     defaults: dict[str, Any] = field(default_factory=dict)  # feature -> value
+    # Request fields recorded with each decision for monitoring (e.g. a protected group
+    # for fairness in production), never given to the model.
+    monitoring_attributes: tuple[str, ...] = ()
     description: str = ""
     owner: str = ""
 
@@ -85,6 +88,10 @@ class Endpoint:
             raise InvalidInputError("defaults", "missing_entity: defaults needs the default "
                                     "value of each feature", rule="endpoint.defaults")
         self.policy("check")  # the cut-offs fit the kind, in order
+        keys = sorted(set(self.monitoring_attributes) & set(self.entity))
+        if keys or len(set(self.monitoring_attributes)) != len(self.monitoring_attributes):
+            raise InvalidInputError("monitoring.attributes", "name each attribute once, and "
+                                    "no entity key", rule="endpoint.attributes")
 
     def policy(self, version: str) -> DecisionPolicy:
         return make_policy(self.policy_kind, version=version, cutoffs=self.cutoffs)
@@ -96,7 +103,10 @@ class Endpoint:
                 "mode": str(self.mode), "missing_entity": str(self.missing_entity),
                 "defaults": self.defaults,
                 "reasons": None if self.reasons is None else {
-                    "catalogue": self.reasons.catalogue, "top": self.reasons.top}}
+                    "catalogue": self.reasons.catalogue, "top": self.reasons.top},
+                # only when declared, so that endpoints without keep their digest
+                **({"monitoring": {"attributes": list(self.monitoring_attributes)}}
+                   if self.monitoring_attributes else {})}
 
     def digest(self) -> str:
         return sha256_hex(canonical_json(self.spec()))
@@ -107,7 +117,9 @@ class Endpoint:
         policy = dict(spec["policy"])
         kind = PolicyKind(policy.pop("kind"))
         reasons = spec.get("reasons")
+        attributes = tuple(spec.get("monitoring", {}).get("attributes", ()))
         return cls(name=spec["name"], model=spec["model"], entity=tuple(spec["entity"]),
+                   monitoring_attributes=attributes,
                    policy_kind=kind, cutoffs={k: float(v) for k, v in policy.items()},
                    mode=Mode(spec["mode"]), missing_entity=MissingEntity(spec["missing_entity"]),
                    defaults=dict(spec["defaults"]), description=description, owner=owner,

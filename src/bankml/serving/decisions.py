@@ -42,7 +42,7 @@ from bankml.explain import adverse_reasons, directions_of
 from bankml.features.service import ServiceReads
 from bankml.registry import Registry
 from bankml.serving.inputs import feature_inputs
-from bankml.serving.log import DecisionLogWriter
+from bankml.serving.log import DecisionLogWriter, check_same_request
 from bankml.serving.runtime import LoadedEndpoint, Runtime
 from bankml.serving.scoring import FrameScorer, Scored
 from bankml.serving.sealing import Sealer
@@ -97,17 +97,20 @@ class DecisionService:
         started = time.perf_counter()
         received_at = utc_timestamp(self._clock())
         self._check_caller(by, endpoint)
-        if idempotency_key is not None:
+        loaded = self._runtime.endpoint(endpoint)
+        slot = None if idempotency_key is None else f"{by.name}:{idempotency_key}"
+        if slot is not None:  # keys are the caller's own: another caller's never collide
             if len(requests) != 1:
                 raise InvalidInputError("Idempotency-Key", "goes with a single decision, not "
                                         "a batch", rule="decision.idempotency_single")
             with self._metadata.reading() as tx:
-                known = tx.decisions.by_idempotency_key(endpoint, idempotency_key)
+                known = tx.decisions.by_idempotency_key(endpoint, slot)
             if known is not None:
+                check_same_request(known, self._request_json(loaded, requests[0]),
+                                   self._pseudonym(loaded, requests[0]))
                 answered: Future[list[DecisionRecord]] = Future()
                 answered.set_result([known])
                 return answered
-        loaded = self._runtime.endpoint(endpoint)
         if loaded.endpoint.mode == Mode.STOPPED:
             raise UnavailableError(f"Endpoint {endpoint} is stopped by its owners (human "
                                    "oversight); no decision is made.", rule="endpoint.stopped")
@@ -136,7 +139,7 @@ class DecisionService:
                        ids, requests, rows, scored.scores.tolist(), outcomes, reasons,
                        provenance, strict=True)]
         lap("record")
-        logged = self._log.submit(records, [idempotency_key] * len(records))
+        logged = self._log.submit(records, [slot] * len(records))
         logged.add_done_callback(lambda _: lap("log"))
         return logged
 
@@ -339,18 +342,15 @@ class DecisionService:
                 outcome: Outcome | str,
                 reasons: list[dict[str, Any]], online: dict[str, Any],
                 received_at: str, decided_at: str, latency_us: int) -> DecisionRecord:
-        entity = loaded.endpoint.entity
-        customer = "|".join(str(request[key]) for key in entity)
         explainer = loaded.explainer
         return DecisionRecord(
             decision_id=decision_id, decided_at=decided_at, received_at=received_at,
-            customer_pseudo_id=pseudonymise(customer, self._key),
+            customer_pseudo_id=self._pseudonym(loaded, request),
             endpoint=loaded.version.name, endpoint_version=loaded.version.number,
             model_name=loaded.model_version.name, model_version=loaded.model_version.number,
             artifact_sha256=loaded.model_version.artifact_sha256, route="champion",
             inputs_json=inputs_json(row),
-            request_json=canonical_json({k: v for k, v in request.items()
-                                         if k not in entity}),
+            request_json=self._request_json(loaded, request),
             features_json=canonical_json(online),
             policy_json=canonical_json({**loaded.policy.describe(),
                                         "kind": str(loaded.policy.kind),
@@ -364,6 +364,15 @@ class DecisionService:
                                               "background_sha256": explainer.background.sha256}),
             code_version=self._code_version, latency_us=latency_us,
             schema_version=RECORD_SCHEMA, requested_by=by.name)
+
+    def _pseudonym(self, loaded: LoadedEndpoint, request: Mapping[str, Any]) -> str:
+        customer = "|".join(str(request[key]) for key in loaded.endpoint.entity)
+        return pseudonymise(customer, self._key)
+
+    @staticmethod
+    def _request_json(loaded: LoadedEndpoint, request: Mapping[str, Any]) -> str:
+        return canonical_json({k: v for k, v in request.items()
+                               if k not in loaded.endpoint.entity})
 
     def _stages(self, endpoint: str) -> Callable[[str], None]:
         last = [time.perf_counter()]

@@ -40,6 +40,10 @@ class _Reasons(_Block):
     top: int = Field(MAX_REASONS, ge=1, le=MAX_REASONS)
 
 
+class _Monitoring(_Block):
+    attributes: list[str] = []
+
+
 class _EndpointFile(_Block):
     name: str
     model: str
@@ -49,6 +53,7 @@ class _EndpointFile(_Block):
     mode: Mode = Mode.AUTOMATIC
     missing_entity: MissingEntity = MissingEntity.REFUSE
     defaults: dict[str, Any] = {}
+    monitoring: _Monitoring = _Monitoring()
     description: str = ""
     owner: str = ""
 
@@ -84,6 +89,7 @@ def parse_endpoint(text: str, *, source: str, folder: Path) -> Endpoint:
             name=parsed.name, model=parsed.model, entity=tuple(parsed.entity),
             policy_kind=kind, cutoffs=policy, mode=parsed.mode,
             missing_entity=parsed.missing_entity, defaults=parsed.defaults,
+            monitoring_attributes=tuple(parsed.monitoring.attributes),
             description=parsed.description.strip(), owner=parsed.owner,
             reasons=None if parsed.reasons is None else Reasons(
                 catalogue=_catalogue_text(parsed.reasons.catalogue, folder, source),

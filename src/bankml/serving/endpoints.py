@@ -126,6 +126,11 @@ def check_fits(endpoint: Endpoint, version: ModelVersion, domain: str) -> None:
         raise InvalidInputError("entity", f"{', '.join(clash)} is an input of {version.ref}; "
                                 "entity keys identify the customer and are never scored",
                                 rule="endpoint.entity_not_input")
+    scored = sorted(set(endpoint.monitoring_attributes) & set(version.inputs))
+    if scored:
+        raise InvalidInputError("monitoring.attributes", f"{', '.join(scored)} is an input of "
+                                f"{version.ref}; a monitoring attribute is recorded, never "
+                                "scored", rule="endpoint.attribute_not_input")
     if endpoint.reasons is not None:
         load_catalogue(endpoint.reasons.catalogue, inputs=version.inputs)
     stored = set(feature_inputs(version))

@@ -29,10 +29,12 @@ def feature_inputs(version: ModelVersion) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestSchema:
-    """The fields a request must carry: entity keys, then the version's request inputs."""
+    """The fields a request must carry (entity keys, then the version's request inputs)
+    and those it may carry for monitoring alone."""
 
     entity: tuple[str, ...]
     fields: tuple[InputField, ...]
+    attributes: tuple[str, ...] = ()  # recorded with the decision, never scored
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -46,11 +48,17 @@ class RequestSchema:
             raise InvalidInputError(f"{prefix}{missing[0]}", "is required by this endpoint "
                                     f"(it takes {', '.join(self.names)})",
                                     rule="decision.field_required")
-        extra = sorted(set(request) - set(self.names))
+        extra = sorted(set(request) - set(self.names) - set(self.attributes))
         if extra:
             raise InvalidInputError(f"{prefix}{extra[0]}", "is not a field of this endpoint "
                                     f"(it takes {', '.join(self.names)})",
                                     rule="decision.field_known")
+        for name in self.attributes:
+            value = request.get(name)
+            if value is not None and (not isinstance(value, str | int | float)
+                                      or isinstance(value, bool)):
+                raise InvalidInputError(f"{prefix}{name}", "is a monitoring attribute: give "
+                                        "text or a number", rule="decision.attribute_value")
         for key in self.entity:
             if not isinstance(request[key], str | int) or isinstance(request[key], bool):
                 raise InvalidInputError(f"{prefix}{key}", "identifies the customer: give a "
@@ -59,10 +67,12 @@ class RequestSchema:
                 for spec in self.fields}
 
 
-def request_schema(version: ModelVersion, entity: Sequence[str]) -> RequestSchema:
+def request_schema(version: ModelVersion, entity: Sequence[str],
+                   attributes: Sequence[str] = ()) -> RequestSchema:
     from_store = feature_inputs(version)
     return RequestSchema(entity=tuple(entity), fields=tuple(
-        spec for spec in version.signature.inputs if spec.name not in from_store))
+        spec for spec in version.signature.inputs if spec.name not in from_store),
+        attributes=tuple(attributes))
 
 
 def _checked(spec: InputField, value: Any, field: str) -> Any:

@@ -46,6 +46,18 @@ class Committed:
     merkle_root: str
 
 
+Answer = list[DecisionRecord] | BankmlError  # what the log holds for a request, or why not
+
+
+def check_same_request(known: DecisionRecord, request_json: str, pseudonym: str) -> None:
+    """A key that comes back must come with the same request: else it is refused (409),
+    never answered with another customer's or another application's decision."""
+    if known.request_json != request_json or known.customer_pseudo_id != pseudonym:
+        raise ConflictError("This Idempotency-Key was used for another request; a retry "
+                            "sends the same request with its key, a new request a new key.",
+                            field="Idempotency-Key", rule="decision.idempotency_reused")
+
+
 class DecisionLogWriter:
     """Writes decision records durably, in batches, from a thread of its own."""
 
@@ -134,28 +146,40 @@ class DecisionLogWriter:
             for listener in self._listeners:
                 listener(committed)
         for pending, answer in zip(group, stored, strict=True):
-            pending.done.set_result(answer)
+            if isinstance(answer, BankmlError):
+                pending.done.set_exception(answer)
+            else:
+                pending.done.set_result(answer)
 
     def _write_group(self, tx: Transaction, group: list[_Pending]
-                     ) -> tuple[list[list[DecisionRecord]], Committed | None]:
+                     ) -> tuple[list[Answer], Committed | None]:
         """Settle idempotency keys, then store the new records as one batch."""
-        answers: list[list[DecisionRecord]] = []
+        answers: list[Answer] = []
         new: list[DecisionRecord] = []
         new_keys: list[str | None] = []
         claimed: dict[tuple[str, str], DecisionRecord] = {}
         for pending in group:
-            answer = []
-            for record, key in zip(pending.records, pending.keys, strict=True):
-                known = None
-                if key is not None and record.endpoint is not None:
-                    slot = (record.endpoint, key)
-                    known = claimed.get(slot) or tx.decisions.by_idempotency_key(*slot)
-                    if known is None:
-                        claimed[slot] = record
-                if known is None:
+            answer: list[DecisionRecord] = []
+            try:
+                for record, key in zip(pending.records, pending.keys, strict=True):
+                    known = None
+                    if key is not None and record.endpoint is not None:
+                        slot = (record.endpoint, key)
+                        known = claimed.get(slot) or tx.decisions.by_idempotency_key(*slot)
+                        if known is None:
+                            claimed[slot] = record
+                        else:
+                            check_same_request(known, record.request_json,
+                                               record.customer_pseudo_id)
+                    answer.append(known or record)
+            except ConflictError as reused:  # this request alone is refused
+                answers.append(reused)
+                continue
+            for record, key, answered in zip(pending.records, pending.keys, answer,
+                                             strict=True):
+                if answered is record:
                     new.append(record)
                     new_keys.append(key)
-                answer.append(known or record)
             answers.append(answer)
         if not new:
             return answers, None

@@ -115,7 +115,8 @@ class Runtime:
         model = self.model(champion)
         return LoadedEndpoint(
             version=version, endpoint=endpoint, model_version=champion, model=model,
-            schema=request_schema(champion, endpoint.entity),
+            schema=request_schema(champion, endpoint.entity,
+                                  endpoint.monitoring_attributes),
             features=feature_inputs(champion), policy=endpoint.policy(version.policy_version),
             catalogue=catalogue, explainer=explainer,
             scorer=scorer_for(model, champion.inputs, explainer))

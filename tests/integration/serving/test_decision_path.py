@@ -13,7 +13,12 @@ import pytest
 from bankml import Platform
 from bankml.core.decisions import CutoffPolicy, Outcome, pseudonymise
 from bankml.core.endpoints import Mode
-from bankml.core.errors import InvalidInputError, PermissionDeniedError, UnavailableError
+from bankml.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+    UnavailableError,
+)
 from bankml.core.merkle import merkle_root
 from bankml.core.registry import ModelVersion
 from bankml.explain import adverse_reasons, explainer_for, load_catalogue, sample_background
@@ -163,6 +168,25 @@ def test_an_idempotency_key_returns_the_first_decision(
     again = decide(platform, [request], idempotency_key="retry-me")
 
     assert again == first
+
+
+def test_a_key_is_the_callers_own_and_holds_one_request(
+        served: tuple[Platform, ModelVersion]) -> None:
+    """Another caller's same key makes its own decision; the same caller sending another
+    request under a used key is refused (409), never given the first decision."""
+    platform, version = served
+    first_request, other_request = applications(version, 2, start=420)
+    first = decide(platform, [first_request], idempotency_key="shared-key")
+    other_caller = service(platform, f"other-app-{version.number}", "credit-pd")
+
+    theirs = platform.decisions.decide(other_caller, "credit-pd", [first_request],
+                                       idempotency_key="shared-key")
+    with pytest.raises(ConflictError, match="used for another request") as refused:
+        decide(platform, [other_request], idempotency_key="shared-key")
+
+    assert theirs[0].decision_id != first[0].decision_id
+    assert refused.value.rule == "decision.idempotency_reused"
+    assert refused.value.field == "Idempotency-Key"
 
 
 @pytest.mark.parametrize(("change", "rule", "field"), [

@@ -132,3 +132,23 @@ def test_verify_rebuilds_the_features_and_names_skew(bureau: tuple[Platform, Ben
 
     skewed = platform.decisions.verify(auditor, endpoint=ENDPOINT, recompute_features=True)
     assert ("feature bureau@1:b0", 99.0) in {(m.what, m.now) for m in skewed.mismatches}
+
+
+def test_a_monitoring_attribute_is_recorded_and_never_scored(
+        bureau: tuple[Platform, BenchHome]) -> None:
+    """Declared under `monitoring.attributes`, a request field lands in the record for
+    fairness in production; it is not a model input, and may not be one."""
+    platform, home = bureau
+    endpoint = platform.endpoints.version(f"{ENDPOINT}@1").endpoint
+    watched = replace(endpoint, name="bench-credit-watched", monitoring_attributes=("sex",))
+    platform.endpoints.apply(home.engineer, watched)
+
+    [record] = decide(platform, home, [{**home.requests[0], "sex": "female"}],
+                      endpoint=watched.name)
+
+    assert json.loads(record.request_json)["sex"] == "female"
+    assert "sex" not in json.loads(record.inputs_json)
+    with pytest.raises(InvalidInputError, match="r0 is an input") as refused:
+        platform.endpoints.apply(home.engineer, replace(endpoint, name="bench-credit-bad",
+                                                        monitoring_attributes=("r0",)))
+    assert refused.value.rule == "endpoint.attribute_not_input"
