@@ -13,8 +13,10 @@ from typing import Any
 from bankml import Platform
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import BankmlError
+from bankml.core.identity import Principal
 from bankml.core.registry import Stage
 from bankml.registry.lifecycle import move
+from bankml.stores.sql.identity import SqlUsers
 
 BARRIER_TIMEOUT_S = 60
 
@@ -72,3 +74,27 @@ def open_home(home: str, url: str, barrier: Barrier) -> str:
     barrier.wait(BARRIER_TIMEOUT_S)
     with Platform.open(home, metadata_url=url):
         return "opened"
+
+
+
+def confirm(home: str, url: str, admin: str, grant_id: int, barrier: Barrier) -> str:
+    """`admin` confirms grant `grant_id`, having read its grantee's roles at the same moment
+    as the other racers; returns "confirmed" or the rule that refused it."""
+    with Platform.open(home, metadata_url=url) as platform:
+        identity = platform.identity
+        confirmer = identity.user(admin)
+        grantee = next(g.username for g in identity.grants(confirmer) if g.grant_id == grant_id)
+        read = SqlUsers.get
+
+        def get(users: SqlUsers, username: str) -> Principal:
+            found = read(users, username)
+            if username == grantee:
+                barrier.wait(BARRIER_TIMEOUT_S)
+            return found
+
+        SqlUsers.get = get  # type: ignore[method-assign]  # this racer's own process
+        try:
+            identity.confirm_grant(confirmer, grant_id)
+        except BankmlError as refused:
+            return refused.rule
+    return "confirmed"

@@ -13,7 +13,7 @@ from bankml.core.audit import AuditEvent, ChainHead
 from bankml.core.decisions import DecisionBatch, DecisionOverride, DecisionRecord
 from bankml.core.endpoints import EndpointVersion
 from bankml.core.features import FeatureView, FeatureViewVersion
-from bankml.core.identity import ApiToken, Principal, RoleGrant
+from bankml.core.identity import ApiToken, GrantStatus, Principal, RoleGrant
 from bankml.core.oversight import (
     Approval,
     Finding,
@@ -241,7 +241,8 @@ class Users(Protocol):
     def get(self, username: str) -> Principal:
         """Raises NotFoundError."""
 
-    def save(self, user: Principal) -> None: ...
+    def save(self, user: Principal, *, was: Principal) -> None:
+        """Compare-and-set: raises ConflictError when the stored user is no longer `was`."""
 
     def all(self) -> list[Principal]: ...
 
@@ -253,7 +254,8 @@ class Users(Protocol):
     def get_grant(self, grant_id: int) -> RoleGrant:
         """Raises NotFoundError."""
 
-    def save_grant(self, grant: RoleGrant) -> None: ...
+    def save_grant(self, grant: RoleGrant, *, was: GrantStatus) -> None:
+        """Compare-and-set: raises ConflictError when its status is no longer `was`."""
 
     def grants(self, *, username: str | None = None, granted_by: str | None = None,
                pending_only: bool = False) -> list[RoleGrant]: ...

@@ -181,9 +181,9 @@ class Identity:
                                     rule="access.grant_pending", field="grant_id")
             confirmed = replace(grant, status=GrantStatus.EFFECTIVE, confirmed_by=by.name,
                                 confirmed_at=self._now())
-            tx.users.save_grant(confirmed)
             user = tx.users.get(grant.username)
-            tx.users.save(replace(user, roles=user.roles | {grant.role}))
+            tx.users.save_grant(confirmed, was=GrantStatus.PENDING)
+            tx.users.save(replace(user, roles=user.roles | {grant.role}), was=user)
             tx.audit.record(by.name, "user.granted", f"user:{grant.username}", {
                 "role": str(grant.role), "grant_id": grant_id,
                 "requested_by": grant.granted_by, "confirmed_by": by.name,
@@ -204,7 +204,7 @@ class Identity:
         with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
             user = tx.users.get(username)
             changed = replace(user, roles=user.roles - {role})
-            tx.users.save(changed)
+            tx.users.save(changed, was=user)
             tx.audit.record(by.name, "user.revoked", subject,
                             {"role": str(role), "roles": sorted(changed.roles)})
         return changed
@@ -216,8 +216,9 @@ class Identity:
             raise InvalidInputError("username", "you cannot deactivate yourself; ask another "
                                     "admin", rule="users.no_self_deactivation")
         with acting(self._metadata, by, Permission.USERS_MANAGE, subject) as tx:
-            user = replace(tx.users.get(username), active=False)
-            tx.users.save(user)
+            stored = tx.users.get(username)
+            user = replace(stored, active=False)
+            tx.users.save(user, was=stored)
             tx.audit.record(by.name, "user.deactivated", subject, {})
         return user
 
@@ -277,7 +278,7 @@ class Identity:
             return grant
         user = tx.users.get(username)
         if role not in user.roles:
-            tx.users.save(replace(user, roles=user.roles | {role}))
+            tx.users.save(replace(user, roles=user.roles | {role}), was=user)
         tx.audit.record(by.name, "user.granted", f"user:{username}", {
             "role": str(role), "grant_id": grant.grant_id,
             "roles": sorted(user.roles | {role})})

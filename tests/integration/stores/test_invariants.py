@@ -1,5 +1,5 @@
 """Invariants the database holds against many processes racing on PostgreSQL: one prod
-version per model, one open request per version and target.
+version per model, one open request per version and target, no role grant lost.
 
 SQLite takes its write lock at BEGIN, so writers there never interleave; PostgreSQL lets
 them, which is where the constraints and compare-and-set must hold on their own.
@@ -15,15 +15,21 @@ from pathlib import Path
 import pytest
 
 from bankml import Platform
+from bankml.core.identity import GrantStatus, Principal, Role
 from bankml.core.registry import Stage
 from support import races
 from support.lifecycle import move_to
 from support.models import register_tiny
-from support.people import staff
+from support.people import admins, staff
 
 RACERS = 4
 
 pytestmark = pytest.mark.slow
+
+
+def staff_admin(platform: Platform, first: Principal, name: str) -> str:
+    platform.identity.add_user(first, name, roles=frozenset({Role.ADMIN}))
+    return name
 
 
 @pytest.fixture
@@ -86,3 +92,26 @@ def test_racing_requests_open_one(pg_platform: Platform, postgres_url: str,
     assert set(outcomes) - {"requested"} == {"store.constraint"}
     with pg_platform.metadata.reading() as tx:
         assert len(tx.oversight.requests(model="pd")) == 1
+
+
+def test_racing_confirmations_lose_no_role(pg_platform: Platform, postgres_url: str,
+                                           tmp_path: Path) -> None:
+    """Three admins confirm three grants to one person at once, and a fourth confirms the
+    first grant again, all having read her roles at the same moment: no confirmed role is
+    lost, no grant is confirmed twice, and what was refused changed nothing."""
+    first, _ = admins(pg_platform)
+    confirmers = [staff_admin(pg_platform, first, name) for name in ("ivy", "max", "noa", "pia")]
+    pg_platform.identity.add_user(first, "mira", roles=frozenset())
+    grants = [pg_platform.identity.grant(first, "mira", role).grant_id
+              for role in (Role.VALIDATOR, Role.MODEL_RISK, Role.BUSINESS_OWNER)]
+
+    outcomes = _race(races.confirm, *[(str(tmp_path / "home"), postgres_url, admin, grant)
+                                      for admin, grant in zip(confirmers, [*grants, grants[0]],
+                                                              strict=True)])
+
+    assert outcomes["confirmed"] >= 1, outcomes
+    assert set(outcomes) <= {"confirmed", "store.changed_meanwhile", "access.grant_pending"}
+    effective = {g.role for g in pg_platform.identity.grants(first, username="mira")
+                 if g.status == GrantStatus.EFFECTIVE}
+    assert len(effective) == outcomes["confirmed"]
+    assert pg_platform.identity.user("mira").roles == effective

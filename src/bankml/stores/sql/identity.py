@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bankml.core.errors import DuplicateError, NotFoundError
+from bankml.core.errors import ConflictError, DuplicateError, NotFoundError
 from bankml.core.identity import ApiToken, GrantStatus, Principal, PrincipalKind, Role, RoleGrant
 from bankml.stores.sql.tables import api_tokens, role_grants, users
 
@@ -32,9 +32,18 @@ class SqlUsers:
             raise NotFoundError("user", username, field="username")
         return _principal(row)
 
-    def save(self, user: Principal) -> None:
-        self._connection.execute(update(users).where(users.c.username == user.name)
-                                 .values(**_user_row(user)))
+    def save(self, user: Principal, *, was: Principal) -> None:
+        # Compare-and-set: two admins changing one person's roles at once both read `was`;
+        # the second write matches no row (PostgreSQL re-reads it after the first commits)
+        # and is refused rather than dropping the first admin's change.
+        unchanged = [getattr(users.c, column) == value
+                     for column, value in _user_row(was).items()]
+        result = self._connection.execute(update(users).where(
+            users.c.username == user.name, *unchanged).values(**_user_row(user)))
+        if result.rowcount != 1:
+            raise ConflictError(f"{user.name} was changed by someone else meanwhile; nothing "
+                                "was changed, so look again and retry.",
+                                rule="store.changed_meanwhile", field="username")
 
     def all(self) -> list[Principal]:
         rows = self._connection.execute(select(users).order_by(users.c.username))
@@ -55,9 +64,14 @@ class SqlUsers:
             raise NotFoundError("role grant", f"#{grant_id}", field="grant_id")
         return _grant(row)
 
-    def save_grant(self, grant: RoleGrant) -> None:
-        self._connection.execute(update(role_grants).where(
-            role_grants.c.grant_id == grant.grant_id).values(**_grant_row(grant)))
+    def save_grant(self, grant: RoleGrant, *, was: GrantStatus) -> None:
+        # Compare-and-set on the status: a grant is confirmed (or otherwise moved) once.
+        result = self._connection.execute(update(role_grants).where(
+            role_grants.c.grant_id == grant.grant_id, role_grants.c.status == str(was))
+            .values(**_grant_row(grant)))
+        if result.rowcount != 1:
+            raise ConflictError(f"Grant #{grant.grant_id} is no longer {was}.",
+                                rule="access.grant_pending", field="grant_id")
 
     def grants(self, *, username: str | None = None, granted_by: str | None = None,
                pending_only: bool = False) -> list[RoleGrant]:
