@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bankml.core.audit import AuditEvent, Disagreement
+from bankml.core.decisions import DecisionRecord
 from bankml.core.features import definition_digest
 from bankml.core.ports import Transaction
+from bankml.core.proofs import LOGGED, batch_of_subject, batch_problems
 
 
 class Derivation(Protocol):
@@ -29,13 +31,8 @@ class Derivation(Protocol):
 
 
 def derivations() -> list[Derivation]:
-    """Every state the deep verification re-derives.
-
-    Decision records plug in here: once the decision log is kept in batches, a derivation
-    that folds their events (each batch's Merkle root) compares every stored record with
-    the root that covers it.
-    """
-    return [UserRoles(), ModelVersionState(), FeatureViewDefinitions()]
+    """Every state the deep verification re-derives."""
+    return [UserRoles(), ModelVersionState(), FeatureViewDefinitions(), DecisionRecords()]
 
 
 def _listed(values: Any) -> str:
@@ -204,6 +201,40 @@ class FeatureViewDefinitions:
                                f"feature_view.applied #{sequence} recorded"))
         return len(stored), found
 
+
+
+class DecisionRecords:
+    """decisions and decision_batches from the Merkle root each decisions.logged event
+    recorded for its batch: a record edited, removed, added or left outside any batch is
+    named (`bankml decisions verify` also scores each decision again)."""
+
+    def __init__(self) -> None:
+        self._roots: dict[int, dict[str, Any]] = {}
+
+    def observe(self, event: AuditEvent) -> None:
+        if event.action == LOGGED:
+            self._roots[batch_of_subject(event.subject)] = event.payload
+
+    def compare(self, tx: Transaction) -> tuple[int, list[Disagreement]]:
+        members: dict[int | None, list[DecisionRecord]] = {}
+        for batch_id, _index, record in tx.decisions.batched():  # in batch order
+            members.setdefault(batch_id, []).append(record)
+        stored = tx.decisions.batches()
+        found = []
+        for batch_id in sorted(set(members) | set(self._roots) | set(stored),
+                               key=lambda b: -1 if b is None else b):
+            for problem in batch_problems(
+                    batch_id, members.get(batch_id, []),
+                    None if batch_id is None else self._roots.get(batch_id),
+                    None if batch_id is None else stored.get(batch_id)):
+                found.append(Disagreement(
+                    table="decisions", key=problem.decision_id or f"batch {batch_id}",
+                    column="record_sha256",
+                    stored="a record" if problem.decision_id else f"batch {batch_id}",
+                    derived="none" if batch_id is None else f"decisions.logged root of batch "
+                                                             f"{batch_id}",
+                    detail=problem.problem))
+        return sum(len(records) for records in members.values()), found
 
 def _made_by(events: str) -> str:
     return f"the events that made it ({events}) give"

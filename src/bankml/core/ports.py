@@ -211,6 +211,12 @@ class DecisionLog(Protocol):
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
         """(batch, place in batch, record) of every schema-2 record in batch order."""
 
+    def batch_of(self, decision_id: str) -> tuple[int | None, DecisionBatch | None,
+                                                  list[DecisionRecord]]:
+        """The batch holding `decision_id`: its number (None: the record has none), its
+        stored row (None: gone) and its records in batch order (the record alone when it
+        has no batch). Raises NotFoundError."""
+
     def add_override(self, override: DecisionOverride) -> int: ...
 
     def overrides(self, decision_id: str) -> list[DecisionOverride]: ...

@@ -34,9 +34,9 @@ from bankml.core.decisions import (
     pseudonymise,
 )
 from bankml.core.endpoints import MissingEntity, Mode
-from bankml.core.errors import BankmlError, InvalidInputError, UnavailableError
+from bankml.core.errors import BankmlError, IntegrityError, InvalidInputError, UnavailableError
 from bankml.core.identity import Permission, Principal
-from bankml.core.ports import MetadataStore
+from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.replay import REPLAY_TOLERANCE, Replay, reasons_of
 from bankml.explain import adverse_reasons, directions_of
 from bankml.features.service import ServiceReads
@@ -46,7 +46,14 @@ from bankml.serving.log import DecisionLogWriter, check_same_request
 from bankml.serving.runtime import LoadedEndpoint, Runtime
 from bankml.serving.scoring import FrameScorer, Scored
 from bankml.serving.sealing import Sealer
-from bankml.serving.verify import VerifyReport, check_proofs, compare_features, rescore, timed
+from bankml.serving.verify import (
+    VerifyReport,
+    check_proofs,
+    compare_features,
+    record_problems,
+    rescore,
+    timed,
+)
 
 Observe = Callable[[str, str, float], None]  # endpoint, stage, seconds
 
@@ -191,6 +198,7 @@ class DecisionService:
         subject = f"decision:{decision_id}"
         with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
             record = tx.decisions.get(decision_id)
+            _check_proof(tx, decision_id)
             endpoint = (tx.endpoints.get(record.endpoint, record.endpoint_version)
                         if record.endpoint is not None and record.endpoint_version else None)
         self._check_scope(by, record)
@@ -399,3 +407,14 @@ def inputs_json(row: Mapping[Hashable, object]) -> str:
 
 
 __all__ = ["REPLAY_TOLERANCE", "DecisionService", "Replay", "reasons_of"]
+
+
+def _check_proof(tx: Transaction, decision_id: str) -> None:
+    """Refuse to replay a record that is not what was committed: made again, it would
+    vouch for whatever was written over the original."""
+    problems = record_problems(tx, decision_id)
+    if problems:
+        described = "; ".join(p.problem for p in problems)
+        raise IntegrityError(f"Decision {decision_id} is not what was committed, so it is not "
+                             f"replayed: {described}. Run `bankml decisions verify`.",
+                             rule="decision.proof", field="decision_id")

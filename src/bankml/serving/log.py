@@ -27,6 +27,7 @@ from bankml.core.errors import BankmlError, ConflictError, UnavailableError
 from bankml.core.identity import SYSTEM
 from bankml.core.merkle import merkle_root
 from bankml.core.ports import MetadataStore, Transaction
+from bankml.core.proofs import LOGGED, batch_subject
 
 MAX_BATCH = 512  # records per commit; more wait for the next one
 RETRIES = 3  # a batch that met another process's idempotency key is tried again
@@ -190,7 +191,7 @@ class DecisionLogWriter:
                               first_decided_at=min(r.decided_at for r in new),
                               last_decided_at=max(r.decided_at for r in new), leaves=leaves)
         batch_id = tx.decisions.add_batch(batch, new, new_keys)
-        tx.audit.record(SYSTEM.name, "decisions.logged", f"decisions:batch:{batch_id}", {
+        tx.audit.record(SYSTEM.name, LOGGED, batch_subject(batch_id), {
             "records": len(new), "merkle_root": root,
             "endpoints": sorted({r.endpoint or "" for r in new}),
             "first_decided_at": batch.first_decided_at,

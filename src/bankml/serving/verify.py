@@ -1,8 +1,7 @@
-"""Checking the decision log at scale: every batch's proof, then every decision made again.
+"""Checking the decision log at scale: every batch's proof (`bankml.core.proofs`), then
+every decision made again.
 
-Proofs: the records of each batch hash to the Merkle root its `decisions.logged` audit
-event holds (the chain vouches for the event); the batch's stored leaves name which record
-was edited, removed or added. Re-scoring: records are scored again in bulk, one frame per
+Re-scoring: records are scored again in bulk, one frame per
 model version, from the inputs they hold, and decided again under the policy they name.
 With `recompute_features`, each record's online feature values are rebuilt from the
 offline store as of the decision time, which shows train-serve skew after the fact.
@@ -21,20 +20,15 @@ import numpy as np
 import pandas as pd
 
 from bankml.core.decisions import DecisionRecord, policy_from_description
-from bankml.core.merkle import merkle_root
 from bankml.core.ports import Transaction
+from bankml.core.proofs import (
+    LOGGED,
+    ProofProblem,
+    batch_of_subject,
+    batch_problems,
+    batch_subject,
+)
 from bankml.core.replay import REPLAY_TOLERANCE
-
-LOGGED = "decisions.logged"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProofProblem:
-    """A batch whose records do not add up to what the audit trail recorded."""
-
-    batch_id: int | None
-    decision_id: str | None
-    problem: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,56 +65,32 @@ def check_proofs(tx: Transaction, report: VerifyReport, *,
     vouched: dict[int, dict[str, Any]] = {}
     for event in tx.audit.events():
         if event.action == LOGGED:
-            vouched[int(event.subject.rsplit(":", 1)[1])] = event.payload
+            vouched[batch_of_subject(event.subject)] = event.payload
     stored = tx.decisions.batches()
     members: dict[int | None, list[tuple[int | None, DecisionRecord]]] = defaultdict(list)
     for batch_id, index, record in tx.decisions.batched():
         members[batch_id].append((index, record))
-    for record in (r for _, r in members.pop(None, [])):
-        report.proof_problems.append(ProofProblem(
-            batch_id=None, decision_id=record.decision_id,
-            problem="the record belongs to no batch: nothing on the audit trail vouches for it"))
     for batch_id in sorted(set(members) | set(vouched) | set(stored), key=lambda b: b or 0):
         records = [r for _, r in sorted(members.get(batch_id, []), key=lambda m: m[0] or 0)]
         if selected is not None and not any(r.decision_id in selected for r in records):
             continue
-        report.proofs_checked += 1
-        report.proof_problems += _batch_problems(batch_id, records, vouched.get(batch_id or 0),
-                                                 stored.get(batch_id or 0))
+        report.proofs_checked += batch_id is not None
+        report.proof_problems += batch_problems(
+            batch_id, records, None if batch_id is None else vouched.get(batch_id),
+            None if batch_id is None else stored.get(batch_id))
 
 
-def _batch_problems(batch_id: int | None, records: Sequence[DecisionRecord],
-                    event: dict[str, Any] | None, stored: Any) -> list[ProofProblem]:
-    if event is None:
-        return [ProofProblem(batch_id=batch_id, decision_id=None,
-                             problem="no decisions.logged event vouches for this batch")]
-    digests = [record.record_sha256 for record in records]
-    if digests and merkle_root(digests) == event["merkle_root"]:
-        return []
-    leaves = tuple(stored.leaves) if stored is not None else ()
-    if not leaves or merkle_root(leaves) != event["merkle_root"]:
-        return [ProofProblem(batch_id=batch_id, decision_id=None, problem=(
-            f"its {len(records)} records do not hash to the root the audit trail holds, and "
-            "its stored leaves do not either: which record changed cannot be told"))]
-    return _named(batch_id, records, leaves)
-
-
-def _named(batch_id: int | None, records: Sequence[DecisionRecord],
-           leaves: tuple[str, ...]) -> list[ProofProblem]:
-    """The leaves hold: name each record that is not what was committed."""
-    problems = []
-    for index, record in enumerate(records):
-        if index >= len(leaves):
-            problems.append(ProofProblem(batch_id=batch_id, decision_id=record.decision_id,
-                                         problem="added to the batch after it was committed"))
-        elif record.record_sha256 != leaves[index]:
-            problems.append(ProofProblem(batch_id=batch_id, decision_id=record.decision_id,
-                                         problem="edited after it was committed"))
-    if len(records) < len(leaves):
-        problems.append(ProofProblem(
-            batch_id=batch_id, decision_id=None,
-            problem=f"{len(leaves) - len(records)} committed record(s) are missing"))
-    return problems
+def record_problems(tx: Transaction, decision_id: str) -> list[ProofProblem]:
+    """What is wrong with the proof of `decision_id`: its batch checked against its event,
+    keeping the problems that concern this record (an edited neighbour does not)."""
+    batch_id, stored, records = tx.decisions.batch_of(decision_id)
+    if batch_id is None:
+        return batch_problems(None, [r for r in records if r.decision_id == decision_id],
+                              None, None)
+    events = list(tx.audit.events(subject=batch_subject(batch_id)))
+    vouching = next((e.payload for e in events if e.action == LOGGED), None)
+    return [problem for problem in batch_problems(batch_id, records, vouching, stored)
+            if problem.whole_batch or problem.decision_id == decision_id]
 
 
 def rescore(records: Iterable[DecisionRecord], *, model: Any, inputs: list[str],

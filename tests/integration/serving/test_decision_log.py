@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from bankml import Platform
 from bankml.core.decisions import DecisionRecord
-from bankml.core.errors import StoreUnavailableError, UnavailableError
+from bankml.core.errors import IntegrityError, StoreUnavailableError, UnavailableError
 from bankml.core.merkle import merkle_root
 from bankml.serving import DecisionLogWriter
 from support.people import staff
@@ -196,3 +196,35 @@ def test_rewritten_leaves_do_not_hide_an_edit(served: Platform, dba: Connection)
     assert problem.decision_id is None
     assert "cannot be told" in problem.problem
     assert [m.what for m in report.mismatches] == ["score"]
+
+
+def test_a_moved_decision_is_not_replayed(served: Platform, dba: Connection) -> None:
+    """Replay checks the record against its batch's proof before scoring it again: the
+    decision moved to another customer is refused (and the refusal audited), while its
+    untouched neighbour in the same batch replays."""
+    records = decide(served, 3)
+    _tamper(dba, "UPDATE decisions SET customer_pseudo_id = :other WHERE decision_id = :id",
+            other="0" * 64, id=records[1].decision_id)
+    auditor = staff(served, "aude")
+
+    with pytest.raises(IntegrityError, match="not what was committed") as refused:
+        served.decisions.replay(auditor, records[1].decision_id)
+
+    assert (refused.value.rule, refused.value.field) == ("decision.proof", "decision_id")
+    assert audit_events(served)[-1].action == "governance.refused"
+    assert served.decisions.replay(auditor, records[0].decision_id).is_identical
+
+
+def test_deep_audit_verify_names_an_edited_decision(served: Platform, dba: Connection) -> None:
+    """`audit verify --deep` checks the decision log against the roots on the chain too:
+    intact as the services left it, then naming the record edited beside the chain."""
+    records = decide(served, 4)
+    auditor = staff(served, "aude")
+    assert served.audit.verify(auditor, deep=True).is_intact
+    _tamper(dba, "UPDATE decisions SET score = 0.5 WHERE decision_id = :id",
+            id=records[2].decision_id)
+
+    report = served.audit.verify(auditor, deep=True)
+
+    assert [(d.table, d.key, d.detail) for d in report.disagreements] == [
+        ("decisions", records[2].decision_id, "edited after it was committed")]

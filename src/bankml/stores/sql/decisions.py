@@ -107,6 +107,22 @@ class SqlDecisionLog:
         finally:
             result.close()
 
+    def batch_of(self, decision_id: str) -> tuple[int | None, DecisionBatch | None,
+                                                  list[DecisionRecord]]:
+        record = self._connection.execute(select(decisions).where(
+            decisions.c.decision_id == decision_id)).one_or_none()
+        if record is None:
+            raise NotFoundError("decision", decision_id, field="decision_id")
+        batch_id = record.batch_id
+        if batch_id is None:
+            return None, None, [_record(record._asdict())]
+        stored = self._connection.execute(select(decision_batches).where(
+            decision_batches.c.batch_id == batch_id)).one_or_none()
+        rows = self._connection.execute(select(decisions).where(
+            decisions.c.batch_id == batch_id).order_by(decisions.c.batch_index))
+        return (batch_id, None if stored is None else _batch(stored._asdict()),
+                [_record(row._asdict()) for row in rows])
+
     def add_override(self, override: DecisionOverride) -> int:
         result = self._connection.execute(insert(decision_overrides).values(
             decision_id=override.decision_id, outcome=str(override.outcome),
