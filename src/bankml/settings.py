@@ -22,8 +22,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError, SettingsError
+from bankml.documents import load_yaml
 
 ENV_PREFIX = "BANKML_"
 # Variables that share the prefix but are not settings of a running platform.

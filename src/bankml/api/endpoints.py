@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from bankml.api.context import Served, served
 from bankml.api.routing import Context, calls
 from bankml.api.views import applied_view, endpoint_version_view
-from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Permission
 from bankml.core.registry import InputField
+from bankml.documents import load_yaml
 from bankml.serving import Applied, LoadedEndpoint
 from bankml.serving.endpoint_files import BUILTIN_CATALOGUES, parse_endpoint
 

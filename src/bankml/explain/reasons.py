@@ -23,8 +23,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bankml.core.canonical import sha256_hex
-from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
+from bankml.documents import load_yaml
 
 Direction = Literal["high", "low"]
 DIRECTIONS: tuple[Direction, ...] = ("high", "low")

@@ -9,12 +9,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bankml.core.canonical import sha256_hex
-from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import GRANTS, Permission, Role
 from bankml.core.oversight import Severity
 from bankml.core.policy import AccessPolicy, FairnessRule, StepRequirements, TierPolicy
 from bankml.core.registry import Stage
+from bankml.documents import load_yaml
 
 DEFAULTS = Path(__file__).parent / "policies"
 FileShape = TypeVar("FileShape", bound=BaseModel)

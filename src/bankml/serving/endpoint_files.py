@@ -23,9 +23,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bankml.core.decisions import PolicyKind
-from bankml.core.documents import load_yaml
 from bankml.core.endpoints import MAX_REASONS, Endpoint, MissingEntity, Mode, Reasons
 from bankml.core.errors import BankmlError, SpecError
+from bankml.documents import load_yaml
 from bankml.explain import example_catalogue_text
 
 BUILTIN_CATALOGUES = {"builtin:german-credit": example_catalogue_text}

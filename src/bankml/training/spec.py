@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
-from bankml.core.documents import compose_yaml
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError, SpecError
 from bankml.core.manifest import Manifest
 from bankml.core.registry import Domain, Model, check_model_name
+from bankml.documents import compose_yaml
 from bankml.training.allowlist import (
     SCIKIT_LEARN_CLASSIFIERS,
     EstimatorAllowlist,

@@ -13,10 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bankml.core.canonical import sha256_hex
-from bankml.core.documents import load_yaml
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
 from bankml.core.validation import Better, OpinionRule, Tag, Threshold
+from bankml.documents import load_yaml
 
 DEFAULTS = Path(__file__).parent / "policies"
 
