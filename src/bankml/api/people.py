@@ -9,8 +9,7 @@ from pydantic import Field
 
 from bankml.api.routing import Body, Context, calls
 from bankml.api.views import grant_view, new_token_view, token_view, user_view
-from bankml.core.identity import Permission, Role
-from bankml.governance.identity import DEFAULT_TOKEN_DAYS
+from bankml.core.identity import DEFAULT_TOKEN_DAYS, Permission, Role
 
 router = APIRouter(tags=["people"])
 Username = Field(min_length=1, max_length=63)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bankml.core.identity import Principal
-from bankml.platform import Platform
-from bankml.settings import load_settings
+
+if TYPE_CHECKING:
+    from bankml.platform import Platform
 
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="bankml home folder (default: BANKML_HOME).")]
@@ -21,6 +22,10 @@ TokenOption = Annotated[
 def open_platform(home: Path | None, **overrides: Any) -> Platform:
     """The platform the settings (and --home) name; `overrides` are applied after the
     settings are checked, so a wrong BANKML_* variable is still named."""
+    # Imported here: `--help` and `--version` need none of what the platform loads.
+    from bankml.platform import Platform  # noqa: PLC0415
+    from bankml.settings import load_settings  # noqa: PLC0415
+
     settings = load_settings(**({"home": home} if home is not None else {}))
     return Platform.from_settings(settings.model_copy(update=overrides))
 

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.panel import Panel
 from rich.table import Table
 
 from bankml.cli.app import console
 from bankml.cli.context import HomeOption, open_platform
-from bankml.cli.demo_steps import credit, features, governance, validation
 from bankml.core.audit import ChainReport
 from bankml.core.identity import Principal
-from bankml.datasets import german_credit, load_german_credit
-from bankml.platform import Platform
+
+if TYPE_CHECKING:
+    from bankml.platform import Platform
 
 
 def demo(home: HomeOption = None) -> None:
     """Train, curate, validate, govern, decide, replay, explain, features, audit."""
+    # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
+    from bankml.cli.demo_steps import credit, features, governance, validation  # noqa: PLC0415
+    from bankml.datasets import german_credit, load_german_credit  # noqa: PLC0415
+
     started = time.perf_counter()
     with open_platform(home) as platform:
         console.rule("[bold]0. People: an admin adds the cast, a second admin confirms")

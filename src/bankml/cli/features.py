@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -16,8 +16,10 @@ from rich.table import Table
 from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
-from bankml.features.service import Progress as ProgressCallback
 from bankml.presenters import feature_view_version_view
+
+if TYPE_CHECKING:
+    from bankml.features.service import Progress as ProgressCallback
 
 app = new_group("The feature store: definitions, versions, online values.")
 

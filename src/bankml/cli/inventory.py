@@ -7,7 +7,7 @@ import io
 import json
 from dataclasses import asdict
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,7 +15,9 @@ from rich.table import Table
 from bankml.cli.app import console
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.cli.users import grants_table
-from bankml.governance.inventory import InventoryRow, build_inventory
+
+if TYPE_CHECKING:
+    from bankml.governance.inventory import InventoryRow
 
 
 class Format(StrEnum):
@@ -38,6 +40,8 @@ def inventory(
         if access:
             console.print(grants_table(platform.identity.grants(by)))
             return
+        from bankml.governance.inventory import build_inventory  # noqa: PLC0415 - not for --help
+
         rows = build_inventory(by, platform.registry, platform.oversight,
                                platform.oversight.policies)
     if overdue:

@@ -9,8 +9,14 @@ from rich.table import Table
 
 from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
-from bankml.core.identity import GrantStatus, PrincipalKind, Role, RoleGrant, parse_roles
-from bankml.governance.identity import DEFAULT_TOKEN_DAYS
+from bankml.core.identity import (
+    DEFAULT_TOKEN_DAYS,
+    GrantStatus,
+    PrincipalKind,
+    Role,
+    RoleGrant,
+    parse_roles,
+)
 
 users_app = new_group("People and their roles (admins only, except listing).")
 tokens_app = new_group("API tokens: create (shown once), list, revoke.")

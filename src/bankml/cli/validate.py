@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,7 +15,9 @@ from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platfo
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
 from bankml.core.validation import ValidationRun
-from bankml.platform import Platform
+
+if TYPE_CHECKING:
+    from bankml.platform import Platform
 
 Ref = Annotated[str, typer.Argument(help="Model version, NAME@VERSION.")]
 report_app = new_group("Reports rendered from stored evidence.")

@@ -17,6 +17,8 @@ from bankml.core.errors import AuthenticationError, InvalidInputError, Permissio
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,62}")
 TOKEN = re.compile(r"bml_([0-9a-f]{16})_([0-9A-Za-z_-]{43})")
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 365
 
 
 class Role(StrEnum):

@@ -22,6 +22,8 @@ from bankml.core.errors import (
     PermissionDeniedError,
 )
 from bankml.core.identity import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
     SYSTEM,
     ApiToken,
     GrantStatus,
@@ -45,8 +47,6 @@ from bankml.core.limits import (
 from bankml.core.policy import AccessPolicy
 from bankml.core.ports import MetadataStore, Transaction
 
-DEFAULT_TOKEN_DAYS = 90
-MAX_TOKEN_DAYS = 365
 SCOPE_PATTERN_HELP = "endpoint names, or * for every endpoint"
 
 
