@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bankml.core.canonical import sha256_hex
+from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
 from bankml.core.validation import Better, OpinionRule, Tag, Threshold
@@ -158,5 +159,4 @@ def load_policy(path: Path) -> ValidationPolicy:
 
 def default_policy(domain: Domain) -> ValidationPolicy:
     """The policy bankml ships for `domain` (other scoring models take propensity's)."""
-    name = "propensity" if domain == Domain.OTHER else str(domain)
-    return load_policy(DEFAULTS / f"{name}.yaml")
+    return load_policy(DEFAULTS / f"{profile(domain).validation_policy}.yaml")

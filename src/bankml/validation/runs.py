@@ -24,11 +24,12 @@ import pandas as pd
 from bankml.access import acting, require
 from bankml.arrays import FloatArray
 from bankml.core.canonical import to_plain, utc_timestamp
+from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError, NotFoundError
 from bankml.core.identity import Permission, Principal
 from bankml.core.manifest import Manifest
 from bankml.core.ports import ArtifactStore, MetadataStore
-from bankml.core.registry import Domain, Model, ModelVersion
+from bankml.core.registry import Model, ModelVersion
 from bankml.core.serialisation import result_from_json, result_to_json
 from bankml.core.validation import (
     ChangeSincePrevious,
@@ -49,9 +50,6 @@ from bankml.training.pipeline import split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
-
-_BATTERY_OF = {Domain.CREDIT: "credit", Domain.FRAUD: "alerting", Domain.AML: "alerting",
-               Domain.PROPENSITY: "ranking", Domain.OTHER: "ranking"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -269,7 +267,7 @@ def _policy_for(model: Model, version: ModelVersion,
     chosen = (policy if isinstance(policy, ValidationPolicy)
               else load_policy(policy) if policy is not None
               else default_policy(model.domain))
-    if _BATTERY_OF[chosen.domain] != _BATTERY_OF[model.domain]:
+    if profile(chosen.domain).battery != profile(model.domain).battery:
         raise InvalidInputError("policy", f"{chosen.policy_id} is a {chosen.domain} "
                                 f"policy; {version.ref} is a {model.domain} model",
                                 rule="validation_policy.domain")
