@@ -60,10 +60,23 @@ def canonical_json(value: object) -> str:
     Keys are sorted, separators fixed and non-finite floats refused, because a digest
     over this text must mean the same thing on every machine and in every database.
     """
-    return json.dumps(
-        _plain(value, "refuse"), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-        allow_nan=False,
-    )
+    return _CANONICAL.encode(value if _is_flat_plain(value) else _plain(value, "refuse"))
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+
+
+_FLAT_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _is_flat_plain(value: object) -> bool:
+    """A dict of text keys to exact plain scalars is its own plain form: decision records
+    and audit payloads, hashed by the thousand, skip the walk."""
+    return type(value) is dict and all(
+        type(key) is str and (type(item) in _FLAT_TYPES
+                              or (type(item) is float and math.isfinite(item)))
+        for key, item in value.items())
 
 
 def sha256_hex(data: bytes | str) -> str:

@@ -15,7 +15,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -52,6 +51,7 @@ from bankml.serving.verify import (
     compare_features,
     record_problems,
     rescore,
+    scan,
     timed,
 )
 
@@ -236,14 +236,10 @@ class DecisionService:
         window = {"endpoint": endpoint,
                   "since": utc_timestamp(since) if since else None,
                   "until": utc_timestamp(until) if until else None}
-        by_version: dict[str, list[DecisionRecord]] = defaultdict(list)
         with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
-            for record in tx.decisions.records(**window):
-                by_version[record.model_ref].append(record)
-            selected = {r.decision_id for records in by_version.values() for r in records}
-            check_proofs(tx, report, selected=None if endpoint is None and since is None
-                         and until is None else selected)
-        for ref, records in by_version.items():
+            log = scan(tx, **window)
+            check_proofs(tx, report, log)
+        for ref, records in log.in_window.items():
             version = self._registry.get(ref)
             rescore(records, model=self._runtime.model(version), inputs=version.inputs,
                     report=report)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,24 +58,48 @@ class VerifyReport:
         return self.checked / self.seconds if self.seconds else 0.0
 
 
-def check_proofs(tx: Transaction, report: VerifyReport, *,
-                 selected: set[str] | None = None) -> None:
-    """Every batch (or those holding a `selected` decision) against its audit event."""
+@dataclass(slots=True)
+class LogScan:
+    """One pass over the log: every batch's records in batch order (for the proofs) and
+    the records in the window by model version (for re-scoring)."""
+
+    members: dict[int | None, list[DecisionRecord]] = field(default_factory=dict)
+    in_window: dict[str, list[DecisionRecord]] = field(default_factory=dict)
+    windowed: bool = False  # False: the window is the whole log
+
+    def batches_in_window(self) -> set[int | None]:
+        chosen = {r.decision_id for records in self.in_window.values() for r in records}
+        return {batch_id for batch_id, records in self.members.items()
+                if any(r.decision_id in chosen for r in records)}
+
+
+def scan(tx: Transaction, *, endpoint: str | None = None, since: str | None = None,
+         until: str | None = None) -> LogScan:
+    """Read the log once, in batch order; keep what is in the window apart."""
+    found = LogScan(windowed=endpoint is not None or since is not None or until is not None)
+    for batch_id, _index, record in tx.decisions.batched():
+        found.members.setdefault(batch_id, []).append(record)
+        if ((endpoint is None or record.endpoint == endpoint)
+                and (since is None or record.decided_at >= since)
+                and (until is None or record.decided_at < until)):
+            found.in_window.setdefault(record.model_ref, []).append(record)
+    return found
+
+
+def check_proofs(tx: Transaction, report: VerifyReport, log: LogScan) -> None:
+    """Every batch (or those holding a decision in the window) against its audit event."""
     vouched: dict[int, dict[str, Any]] = {}
     for event in tx.audit.events():
         if event.action == LOGGED:
             vouched[batch_of_subject(event.subject)] = event.payload
     stored = tx.decisions.batches()
-    members: dict[int | None, list[tuple[int | None, DecisionRecord]]] = defaultdict(list)
-    for batch_id, index, record in tx.decisions.batched():
-        members[batch_id].append((index, record))
-    for batch_id in sorted(set(members) | set(vouched) | set(stored), key=lambda b: b or 0):
-        records = [r for _, r in sorted(members.get(batch_id, []), key=lambda m: m[0] or 0)]
-        if selected is not None and not any(r.decision_id in selected for r in records):
-            continue
+    batches = (log.batches_in_window() if log.windowed
+               else set(log.members) | set(vouched) | set(stored))
+    for batch_id in sorted(batches, key=lambda b: -1 if b is None else b):
         report.proofs_checked += batch_id is not None
         report.proof_problems += batch_problems(
-            batch_id, records, None if batch_id is None else vouched.get(batch_id),
+            batch_id, log.members.get(batch_id, []),
+            None if batch_id is None else vouched.get(batch_id),
             None if batch_id is None else stored.get(batch_id))
 
 
@@ -99,7 +122,10 @@ def rescore(records: Iterable[DecisionRecord], *, model: Any, inputs: list[str],
     batch = list(records)
     if not batch:
         return
-    frame = pd.DataFrame([json.loads(r.inputs_json) for r in batch], columns=inputs)
+    rows = [json.loads(r.inputs_json) for r in batch]
+    # Column by column: a frame from a list of dicts takes a much slower path.
+    frame = pd.DataFrame({name: [row.get(name) for row in rows] for name in inputs},
+                         columns=inputs)
     scores = np.asarray(model.predict_proba(frame)[:, 1], dtype=np.float64)
     logged = np.fromiter((r.score for r in batch), dtype=np.float64, count=len(batch))
     report.checked += len(batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -123,3 +124,22 @@ def test_canonical_json_takes_numpy_values_as_plain_ones() -> None:
     """A digest over numpy values equals the digest over the same plain values."""
     assert canonical_json({"n": np.int64(3), "x": np.float64(0.1)}) == canonical_json(
         {"n": 3, "x": 0.1})
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": "é", "c": None, "d": True, "e": -0.0, "f": 1e-300},
+    {"score": 0.1 + 0.2, "nested": {"x": 1}},  # not flat: walked
+    {"when": datetime(2026, 1, 1, tzinfo=UTC)},  # not plain: converted
+    {1: "a"},  # a key that is not text: made text by the walk
+])
+def test_flat_records_hash_as_the_walk_would(value: dict[object, object]) -> None:
+    """The shortcut for flat records of plain values gives the walk's text exactly."""
+    walked = json.dumps(to_plain(value), sort_keys=True, separators=(",", ":"),
+                        ensure_ascii=False, allow_nan=False)
+
+    assert canonical_json(value) == walked
+
+
+def test_a_flat_record_with_a_non_finite_number_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="no JSON form"):
+        canonical_json({"score": math.nan})

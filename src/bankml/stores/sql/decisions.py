@@ -97,13 +97,18 @@ class SqlDecisionLog:
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
         """(batch number, place in batch, record) of every schema-2 record, in batch order
         (records without a batch, which no proof vouches for, first), streamed."""
-        query = (select(decisions).where(decisions.c.schema_version >= RECORD_SCHEMA)
+        # Positional rows, not mappings: verification reads every record of the log here.
+        query = (select(decisions.c.batch_id, decisions.c.batch_index,
+                        *(decisions.c[name] for name in RECORD_COLUMNS))
+                 .where(decisions.c.schema_version >= RECORD_SCHEMA)
                  .order_by(decisions.c.batch_id, decisions.c.batch_index))
         result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
+        outcome_at = RECORD_COLUMNS.index("outcome")
         try:
-            for row in result:
-                values = row._asdict()
-                yield values["batch_id"], values["batch_index"], _record(values)
+            for batch_id, batch_index, *values in result:
+                values[outcome_at] = Outcome(values[outcome_at])
+                yield batch_id, batch_index, DecisionRecord(**dict(zip(RECORD_COLUMNS, values,
+                                                                       strict=True)))
         finally:
             result.close()
 
