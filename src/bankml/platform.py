@@ -15,6 +15,7 @@ from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
 from bankml.housekeeping import ArtifactCollection
 from bankml.keys import installation_key
+from bankml.monitoring.labels import GroundTruth
 from bankml.registry import Registry
 from bankml.reports.service import Reports
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
@@ -76,6 +77,7 @@ class Platform:
             metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
             features=self.features.for_services, log=self.decision_log,
             pseudonym_key=keys.pseudonym, code_version=describe_code())
+        self.labels = GroundTruth(metadata, pseudonym_key=keys.pseudonym)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
