@@ -100,7 +100,7 @@ def confirm(home: str, url: str, admin: str, grant_id: int, barrier: Barrier) ->
     return "confirmed"
 
 
-def ingest_label(home: str, url: str, decision_id: str, outcome: int, observed_at: str,
+def ingest_label(home: str, url: str, decision_id: str, outcome: int, observed_at: str,  # noqa: PLR0917 - a process target takes positional arguments
                  barrier: Barrier) -> str:
     """Ingest one outcome for `decision_id`, having read its latest label at the same
     moment as the other racers (once: a retry reads again without waiting); returns what

@@ -29,6 +29,7 @@ class Status(StrEnum):
     AMBER = "amber"
     RED = "red"
     INSUFFICIENT = "insufficient"  # too few rows to judge
+    INFO = "info"  # reported, not judged (counts, the figures a judged metric derives from)
 
 
 class LabelChange(StrEnum):
