@@ -18,6 +18,7 @@ from bankml.cli import (
     governance,
     labels,
     models,
+    monitor,
     users,
 )
 from bankml.cli.app import console, new_group, report
@@ -41,6 +42,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(endpoints.app, name="endpoints")
 app.add_typer(labels.app, name="labels")
+app.add_typer(monitor.app, name="monitor")
 app.add_typer(features.app, name="features")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
