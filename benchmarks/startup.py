@@ -20,23 +20,24 @@ import sys
 import tempfile
 import time
 
-COMMANDS = {
-    "bankml --version": [sys.executable, "-m", "bankml", "--version"],
-    "bankml --help": [sys.executable, "-m", "bankml", "--help"],
-    "import bankml": [sys.executable, "-c", "import bankml"],
-    "import bankml.client": [sys.executable, "-c", "import bankml.client"],
-    "open a platform": [sys.executable, "-c",
-                        "import sys, bankml; bankml.Platform.open(sys.argv[1]).close()"],
-}
+
+def commands(home: str) -> dict[str, list[str]]:
+    python = sys.executable
+    return {
+        "bankml --version": [python, "-m", "bankml", "--version"],
+        "bankml --help": [python, "-m", "bankml", "--help"],
+        "import bankml": [python, "-c", "import bankml"],
+        "import bankml.client": [python, "-c", "import bankml.client"],
+        "open a platform": [python, "-c", f"import bankml; bankml.Platform.open({home!r}).close()"],
+    }
 
 
-def measure(command: list[str], runs: int, home: str) -> tuple[float, float]:
+def measure(command: list[str], runs: int) -> tuple[float, float]:
     """Median seconds and peak MiB of `command` run `runs` times, one at a time."""
     seconds, peaks = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        argv = [*command, home] if "open" in command[-1] else command
-        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL,  # noqa: S603 - fixed argv
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL,  # noqa: S603 - fixed argv
                                  env={**os.environ, "COLUMNS": "100"})
         _, status, usage = os.wait4(child.pid, 0)
         seconds.append(time.perf_counter() - started)
@@ -53,10 +54,11 @@ def main() -> None:
     print(f"{host.node()} · {os.cpu_count()} cores · Python {host.python_version()} · "
           f"load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as home:
-        measure(COMMANDS["open a platform"], 1, home)  # migrate once, outside the timing
+        timed = commands(home)
+        measure(timed["open a platform"], 1)  # migrate once, outside the timing
         print(f"{'command':<22} {'median s':>9} {'peak MiB':>9}")
-        for name, command in COMMANDS.items():
-            median, peak = measure(command, args.runs, home)
+        for name, command in timed.items():
+            median, peak = measure(command, args.runs)
             print(f"{name:<22} {median:>9.2f} {peak:>9.0f}")
 
 

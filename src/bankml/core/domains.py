@@ -21,22 +21,13 @@ class Battery(StrEnum):
     RANKING = "ranking"  # lift and gains by decile
 
 
-class Favourable(StrEnum):
-    """Which side of the cut-off a customer would rather be on: what fairness compares."""
-
-    BELOW_CUTOFF = "below"  # credit: a score under the decline cut-off is an approval
-    ABOVE_CUTOFF = "above"  # propensity: a score over the cut-off is an offer
-    NOT_ALERTED = "not alerted"  # fraud, AML: fairness compares alert rates (alert parity)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainProfile:
     domain: Domain
     output: str  # the name of the score a version gives
     event: str  # what a label of 1 means
     policy_kinds: tuple[PolicyKind, ...]  # decision policy kinds that fit; the first is usual
-    battery: Battery
-    favourable: Favourable
+    battery: Battery  # also what fairness compares: approvals, alert rates or offers
     metrics: tuple[str, ...]  # evaluation metrics reported at training by default
     kpis: tuple[str, ...]  # business KPIs monitoring reports
     label_maturity_days: int  # how long until an outcome is final (default)
@@ -51,7 +42,6 @@ PROFILES: dict[Domain, DomainProfile] = {
     Domain.CREDIT: DomainProfile(
         domain=Domain.CREDIT, output="probability_of_default", event="default",
         policy_kinds=(PolicyKind.APPROVE_REFER_DECLINE,), battery=Battery.CREDIT,
-        favourable=Favourable.BELOW_CUTOFF,
         metrics=("auc", "gini", "ks", "brier"),
         kpis=("approval_rate", "refer_rate", "bad_rate_approved", "expected_loss",
               "override_rate"),
@@ -59,28 +49,24 @@ PROFILES: dict[Domain, DomainProfile] = {
     Domain.FRAUD: DomainProfile(
         domain=Domain.FRAUD, output="fraud_probability", event="fraud",
         policy_kinds=(PolicyKind.BLOCK_ALLOW, PolicyKind.ALLOW_CHALLENGE_BLOCK),
-        battery=Battery.ALERTING, favourable=Favourable.NOT_ALERTED,
-        metrics=("auc", "average_precision", "brier"),
+        battery=Battery.ALERTING, metrics=("auc", "average_precision", "brier"),
         kpis=("fraud_caught", "fraud_value_caught", "false_positive_rate", "challenge_rate",
               "block_rate", "override_rate"),
         label_maturity_days=90, validation_policy="fraud"),
     Domain.AML: DomainProfile(
         domain=Domain.AML, output="suspicion_score", event="suspicious activity reported",
         policy_kinds=(PolicyKind.ALERT,), battery=Battery.ALERTING,
-        favourable=Favourable.NOT_ALERTED,
         metrics=("auc", "average_precision"),
         kpis=("alert_volume", "alert_rate", "alert_to_sar", "override_rate"),
         label_maturity_days=180, validation_policy="aml"),
     Domain.PROPENSITY: DomainProfile(
         domain=Domain.PROPENSITY, output="propensity", event="product taken",
         policy_kinds=(PolicyKind.OFFER,), battery=Battery.RANKING,
-        favourable=Favourable.ABOVE_CUTOFF,
         metrics=("auc", "gini", "brier"), kpis=("offer_rate", "take_up_rate", "lift"),
         label_maturity_days=30, validation_policy="propensity"),
     Domain.OTHER: DomainProfile(
         domain=Domain.OTHER, output="score", event="event",
-        policy_kinds=tuple(PolicyKind), battery=Battery.RANKING,
-        favourable=Favourable.ABOVE_CUTOFF, metrics=("auc", "brier"),
+        policy_kinds=tuple(PolicyKind), battery=Battery.RANKING, metrics=("auc", "brier"),
         kpis=(), label_maturity_days=30, validation_policy="propensity"),
 }
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bankml.arrays import FloatArray
 from bankml.core.canonical import to_plain
-from bankml.core.domains import Battery, Favourable, profile
+from bankml.core.domains import Battery, profile
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
 from bankml.core.validation import (
@@ -295,10 +295,10 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
     scores, labels = population.scores, population.labels
     combos = [list(c) for size in range(1, params.max_intersection + 1)
               for c in itertools.combinations(groups.columns, size)]
-    domain_profile = profile(domain)
+    kind = profile(domain).battery
     for columns in combos:
         attribute = " & ".join(columns)
-        if domain_profile.favourable == Favourable.NOT_ALERTED:
+        if kind == Battery.ALERTING:  # fairness of alerts: alert rates by group
             cut = cutoffs.get("alert_from", cutoffs.get("block_from", 0.5))
             parity = fairness.alert_parity(scores >= cut, labels, groups[columns],
                                            min_group_size=params.min_group_size)
@@ -309,7 +309,7 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
             battery.fairness.append(AlertFairness(attribute=attribute, groups=tuple(
                 _record(GroupAlerts, _fields(p)) for p in parity)))
             continue
-        if domain_profile.favourable == Favourable.BELOW_CUTOFF:  # not declined
+        if kind == Battery.CREDIT:  # favourable: not declined
             favourable = scores < cutoffs.get("decline_from", 0.5)
             good = 1 - labels
         else:  # favourable: selected for the offer
@@ -329,7 +329,7 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
                             default=float("nan")), detail="largest |EOD|")
         calibration: tuple[GroupCalibration, ...] = ()
         proxies: tuple[ProxyScore, ...] = ()
-        if domain_profile.battery == Battery.CREDIT and len(columns) == 1:
+        if kind == Battery.CREDIT and len(columns) == 1:
             calibration = tuple(_record(GroupCalibration, _fields(c))
                                 for c in fairness.group_calibration(
                 labels, scores, groups[columns], min_group_size=params.min_group_size))

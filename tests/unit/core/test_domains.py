@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bankml.core.decisions import POLICY_CLASSES
-from bankml.core.domains import PROFILES, Battery, Favourable, profile
+from bankml.core.domains import PROFILES, Battery, profile
 from bankml.core.registry import Domain
 from bankml.validation.policy import default_policy
 
@@ -17,16 +17,16 @@ def test_every_domain_has_a_profile() -> None:
 
 @pytest.mark.parametrize("domain", list(Domain))
 def test_a_profile_names_a_shipped_policy_and_policy_kinds_that_exist(domain: Domain) -> None:
+    """The policy file it names declares the domain it is for (other models borrow
+    propensity's), and every decision policy kind it admits has a class."""
     chosen = profile(domain)
 
-    assert default_policy(domain).version
+    assert default_policy(domain).domain == Domain(chosen.validation_policy)
     assert set(chosen.policy_kinds) <= set(POLICY_CLASSES)
 
 
-def test_alerting_domains_compare_alert_rates() -> None:
-    """Fairness in fraud and AML is alert parity; in credit, approval below the cut-off."""
+def test_fraud_and_aml_are_validated_as_alerting() -> None:
+    """Their battery, fairness included, is about alerts: alert rates by group."""
     assert {d for d, p in PROFILES.items() if p.battery == Battery.ALERTING} == {
         Domain.FRAUD, Domain.AML}
-    assert {d for d, p in PROFILES.items() if p.favourable == Favourable.NOT_ALERTED} == {
-        Domain.FRAUD, Domain.AML}
-    assert profile(Domain.CREDIT).favourable == Favourable.BELOW_CUTOFF
+    assert profile(Domain.CREDIT).battery == Battery.CREDIT

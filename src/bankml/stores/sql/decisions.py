@@ -103,12 +103,10 @@ class SqlDecisionLog:
                  .where(decisions.c.schema_version >= RECORD_SCHEMA)
                  .order_by(decisions.c.batch_id, decisions.c.batch_index))
         result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
-        outcome_at = RECORD_COLUMNS.index("outcome")
         try:
             for batch_id, batch_index, *values in result:
-                values[outcome_at] = Outcome(values[outcome_at])
-                yield batch_id, batch_index, DecisionRecord(**dict(zip(RECORD_COLUMNS, values,
-                                                                       strict=True)))
+                yield batch_id, batch_index, _record(dict(zip(RECORD_COLUMNS, values,
+                                                              strict=True)))
         finally:
             result.close()
 
