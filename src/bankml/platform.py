@@ -15,6 +15,10 @@ from bankml.governance import Identity, Oversight
 from bankml.governance.policy_files import load_access_policy, load_policies
 from bankml.housekeeping import ArtifactCollection
 from bankml.keys import installation_key
+from bankml.monitoring.alerts import AlertDesk
+from bankml.monitoring.labels import GroundTruth
+from bankml.monitoring.runs import Monitor
+from bankml.monitoring.webhooks import Webhooks
 from bankml.registry import Registry
 from bankml.reports.service import Reports
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
@@ -76,9 +80,14 @@ class Platform:
             metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
             features=self.features.for_services, log=self.decision_log,
             pseudonym_key=keys.pseudonym, code_version=describe_code())
+        self.labels = GroundTruth(metadata, pseudonym_key=keys.pseudonym)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
+        self.alerts = AlertDesk(metadata, Webhooks(
+            settings.alert_webhooks, attempts=settings.alert_webhook_attempts,
+            backoff_s=settings.alert_webhook_backoff_s))
+        self.monitor = Monitor(metadata, self.registry, self.validation, self.alerts)
         self.oversight = Oversight(metadata, load_policies(settings.policies), access)
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
         60.0, ge=0, le=86_400, description="PostgreSQL: the longest one statement may run "
         "before it fails as busy; 0 for no limit.")
 
+    alert_webhooks: list[str] = Field(
+        default_factory=list, description="URLs that monitoring alerts are POSTed to as "
+        "JSON (a JSON list in the environment).")
+    alert_webhook_attempts: int = Field(
+        4, ge=1, le=20, description="How many times an alert delivery is tried.")
+    alert_webhook_backoff_s: float = Field(
+        1.0, ge=0, le=600, description="The wait before the second try of a delivery; "
+        "each further wait doubles it.")
+
     @field_validator("metadata_url", "migration_url")
     @classmethod
     def _known_database(cls, url: str | None) -> str | None:

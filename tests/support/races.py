@@ -98,3 +98,30 @@ def confirm(home: str, url: str, admin: str, grant_id: int, barrier: Barrier) ->
         except BankmlError as refused:
             return refused.rule
     return "confirmed"
+
+
+def ingest_label(home: str, url: str, decision_id: str, outcome: int, observed_at: str,  # noqa: PLR0917 - a process target takes positional arguments
+                 barrier: Barrier) -> str:
+    """Ingest one outcome for `decision_id`, having read its latest label at the same
+    moment as the other racers (once: a retry reads again without waiting); returns what
+    the ingest did ("new", "correction", "duplicate") or the rule that refused it."""
+    from bankml.stores.sql.monitoring import SqlLabels  # noqa: PLC0415
+
+    with Platform.open(home, metadata_url=url) as platform:
+        read, waited = SqlLabels.latest, []
+
+        def latest(labels: SqlLabels, ids: Any) -> Any:
+            found = read(labels, ids)
+            if not waited:
+                waited.append(True)
+                barrier.wait(BARRIER_TIMEOUT_S)
+            return found
+
+        SqlLabels.latest = latest  # type: ignore[method-assign]  # this racer's own process
+        try:
+            report = platform.labels.ingest(platform.identity.user("ops"), [
+                {"decision_id": decision_id, "outcome": outcome, "observed_at": observed_at}],
+                endpoint="pd-decisions")
+        except BankmlError as refused:
+            return refused.rule
+    return ("correction" if report.corrections else "new" if report.new else "duplicate")

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from bankml import __version__
-from bankml.cli import artifacts, audit, decisions, endpoints, features, governance, models, users
+from bankml.cli import (
+    artifacts,
+    audit,
+    decisions,
+    endpoints,
+    features,
+    governance,
+    labels,
+    models,
+    monitor,
+    users,
+)
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
 from bankml.cli.init import init
@@ -30,6 +41,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(endpoints.app, name="endpoints")
+app.add_typer(labels.app, name="labels")
+app.add_typer(monitor.app, name="monitor")
 app.add_typer(features.app, name="features")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")

@@ -57,6 +57,8 @@ class Permission(StrEnum):
     FINDING_CLOSE = "finding.close"
     EXCEPTION_GRANT = "exception.grant"
     ALERT_MANAGE = "alert.manage"
+    LABELS_INGEST = "labels.ingest"  # outcomes that arrive after the decision
+    MONITORING_RUN = "monitoring.run"
     ENDPOINT_APPLY = "endpoint.apply"
     DECISION_MAKE = "decision.make"
     DECISION_READ = "decision.read"  # a decision's inputs: personal data
@@ -88,6 +90,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.FINDING_CLOSE: frozenset({Role.VALIDATOR, Role.MODEL_RISK}),
     Permission.EXCEPTION_GRANT: frozenset({Role.MODEL_RISK}),
     Permission.ALERT_MANAGE: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
+    Permission.LABELS_INGEST: frozenset({Role.ML_ENGINEER}),
+    Permission.MONITORING_RUN: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
     Permission.ENDPOINT_APPLY: frozenset({Role.ML_ENGINEER}),
     Permission.DECISION_MAKE: frozenset({Role.ML_ENGINEER}),
     Permission.DECISION_READ: frozenset({Role.ML_ENGINEER, Role.VALIDATOR, Role.MODEL_RISK,
@@ -103,7 +107,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 # What an application's service account may do, within the endpoints of its scopes.
 SERVICE_GRANTS = frozenset({Permission.DECISION_MAKE, Permission.DECISION_READ})
 # What bankml does on its own: execute approved requests, raise alerts, run controllers.
-SYSTEM_GRANTS = frozenset({Permission.ALERT_MANAGE, Permission.EVIDENCE_READ})
+SYSTEM_GRANTS = frozenset({Permission.ALERT_MANAGE, Permission.EVIDENCE_READ,
+                           Permission.MONITORING_RUN})
 # Roles whose grant is a control in itself: giving one needs a second admin (four eyes).
 CONTROL_ROLES = frozenset(
     role for role in Role

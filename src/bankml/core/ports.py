@@ -14,6 +14,14 @@ from bankml.core.decisions import DecisionBatch, DecisionOverride, DecisionRecor
 from bankml.core.endpoints import EndpointVersion
 from bankml.core.features import FeatureView, FeatureViewVersion
 from bankml.core.identity import ApiToken, GrantStatus, Principal, RoleGrant
+from bankml.core.monitoring import (
+    Alert,
+    AlertStatus,
+    Delivery,
+    Label,
+    MetricPoint,
+    MonitoringRun,
+)
 from bankml.core.oversight import (
     Approval,
     Finding,
@@ -221,6 +229,72 @@ class DecisionLog(Protocol):
 
     def overrides(self, decision_id: str) -> list[DecisionOverride]: ...
 
+    def brief(self, decision_ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
+        """(endpoint, decided_at) of each id that is logged."""
+
+    def latest_of_customer(self, endpoint: str, customer_pseudo_id: str,
+                           at_or_before: str) -> tuple[str, str] | None:
+        """(decision id, decided_at) of the customer's last decision on `endpoint` at or
+        before the moment (canonical UTC text)."""
+
+
+class Labels(Protocol):
+    """Every version of every decision's outcome (append-only)."""
+
+    def add(self, new: Sequence[Label]) -> None:
+        """Raises ConflictError (rule labels.version_unique) when a version exists."""
+
+    def latest(self, decision_ids: Iterable[str]) -> dict[str, Label]: ...
+
+    def of_window(self, endpoint: str, since: str, until: str) -> dict[str, Label]:
+        """The latest label of each decision of `endpoint` decided in [since, until)."""
+
+    def history(self, decision_id: str) -> list[Label]:
+        """Every version, oldest first."""
+
+
+class MonitoringSeries(Protocol):
+    """Monitoring runs and the metric points each stored."""
+
+    def find_run(self, endpoint: str, window_start: str, window_end: str,
+                 as_of: str) -> MonitoringRun | None: ...
+
+    def add_run(self, run: MonitoringRun, points: Sequence[MetricPoint]) -> None:
+        """Raises ConflictError (rule monitoring.run_unique) when the window is stored."""
+
+    def runs(self, endpoint: str | None = None) -> list[MonitoringRun]: ...
+
+    def points(self, run_id: str) -> list[MetricPoint]: ...
+
+    def series(self, endpoint: str, *, since: str | None = None
+               ) -> list[tuple[str, MetricPoint]]:
+        """(window end, point) of every metric of the endpoint, oldest first."""
+
+
+class MonitoringAlerts(Protocol):
+    """Monitoring alerts (the governance gate counts the red ones) and their deliveries."""
+
+    def find_open(self, endpoint: str, metric: str) -> Alert | None:
+        """The endpoint's unresolved alert on `metric`, if any."""
+
+    def open(self, alert: Alert) -> int:
+        """Raises ConflictError (rule alert.one_open) when one is unresolved already."""
+
+    def seen_again(self, alert_id: int, *, severity: str, title: str, seen_at: str) -> None: ...
+
+    def get(self, alert_id: int) -> Alert:
+        """Raises NotFoundError."""
+
+    def move(self, alert_id: int, *, was: AlertStatus, to: AlertStatus, by: str, at: str,
+             comment: str) -> None:
+        """Compare-and-set; raises ConflictError when the alert is no longer `was`."""
+
+    def all(self, *, endpoint: str | None = None, unresolved: bool = False) -> list[Alert]: ...
+
+    def add_delivery(self, delivery: Delivery) -> None: ...
+
+    def deliveries(self, alert_id: int) -> list[Delivery]: ...
+
 
 class Endpoints(Protocol):
     """Applied endpoint definitions, one row per version."""
@@ -389,6 +463,15 @@ class Transaction(Protocol):
 
     @property
     def references(self) -> References: ...
+
+    @property
+    def labels(self) -> Labels: ...
+
+    @property
+    def monitoring(self) -> MonitoringSeries: ...
+
+    @property
+    def alerts(self) -> MonitoringAlerts: ...
 
 
 class MetadataStore(Protocol):

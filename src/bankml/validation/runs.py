@@ -146,6 +146,30 @@ class Validation:
         """The full stored result of a run, verified against its digest, of any layout."""
         return result_from_json(self._artifacts.get(run.result_sha256))
 
+    def development_sample(self, ref: str) -> tuple[pd.DataFrame, FloatArray]:
+        """The inputs of the rows `ref` was trained on and its scores on them, rebuilt from
+        the stored snapshot as a run rebuilds them: production monitoring's baseline."""
+        version = self._registry.get(ref)
+        manifest = _manifest_of(version)
+        loaded = spec_from_manifest(manifest, source=f"manifest of {version.ref}",
+                                    allowlist=self._allowlist)
+        sets, _ = self._sets(version, manifest, loaded)
+        inputs = sets["train"][version.inputs].reset_index(drop=True)
+        return inputs, _score(self._registry.load(version), inputs)
+
+    def validated_auc(self, ref: str) -> tuple[float, str] | None:
+        """The AUC `ref` was last validated with (out of time), else its development
+        holdout AUC, and where it comes from."""
+        version = self._registry.get(ref)
+        with self._metadata.reading() as tx:
+            runs = tx.validation_runs.of(version.name, version.number)
+        if runs:
+            auc = self.result(runs[-1]).out_of_time.auc
+            if auc is not None and auc.auc is not None:
+                return auc.auc, f"validation run {runs[-1].run_id}"
+        holdout = version.metrics.get("holdout.auc")
+        return None if holdout is None else (float(holdout), "development holdout AUC")
+
     # -- internals -----------------------------------------------------------------------
 
     def _subject(self, version: ModelVersion, model: Model) -> _Subject:

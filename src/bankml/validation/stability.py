@@ -110,8 +110,23 @@ def psi(expected: npt.ArrayLike | pd.Series, actual: npt.ArrayLike | pd.Series, 
                                 rule="validation.nonempty")
     labels, expected_codes, actual_codes = _bin(expected_series, actual_series, bins, edges)
     size = len(labels)
-    e = np.bincount(expected_codes, minlength=size) / expected_codes.size
-    a = np.bincount(actual_codes, minlength=size) / actual_codes.size
+    return psi_from_counts(labels, np.bincount(expected_codes, minlength=size),
+                           np.bincount(actual_codes, minlength=size), feature=feature,
+                           epsilon=epsilon)
+
+
+def psi_from_counts(labels: Sequence[str], expected_counts: npt.ArrayLike,
+                    actual_counts: npt.ArrayLike, *, feature: str = "score",
+                    epsilon: float = PSI_EPSILON) -> PsiResult:
+    """The PSI of bins already counted, by the convention of `psi` (bins empty in both
+    samples left out, shares below `epsilon` floored in the log and the difference).
+
+    Monitoring counts production's values in the development bins and comes here, so that
+    a PSI means the same wherever bankml reports it.
+    """
+    expected_n = np.asarray(expected_counts, dtype=np.float64)
+    actual_n = np.asarray(actual_counts, dtype=np.float64)
+    e, a = expected_n / expected_n.sum(), actual_n / actual_n.sum()
     seen = (e > 0) | (a > 0)  # a bin empty in both samples says nothing; leave it out
     labels, e, a = [label for label, s in zip(labels, seen, strict=True) if s], e[seen], a[seen]
     e_floor, a_floor = np.maximum(e, epsilon), np.maximum(a, epsilon)
@@ -123,6 +138,12 @@ def psi(expected: npt.ArrayLike | pd.Series, actual: npt.ArrayLike | pd.Series, 
         bins=tuple(PsiBin(label=label, expected_share=float(es), actual_share=float(ac),
                           contribution=float(term))
                    for label, es, ac, term in zip(labels, e, a, terms, strict=True)))
+
+
+def bin_labels(cuts: Sequence[float]) -> list[str]:
+    """`[lo, hi)` labels of the bins `cuts` make, outer bins open, then the missing bin."""
+    bounds = [-np.inf, *cuts, np.inf]
+    return [*(f"[{lo:.6g}, {hi:.6g})" for lo, hi in itertools.pairwise(bounds)), MISSING]
 
 
 def _bin(expected: pd.Series, actual: pd.Series, bins: int,
@@ -139,15 +160,14 @@ def _bin(expected: pd.Series, actual: pd.Series, bins: int,
                 if present.size else np.array([])
         else:
             cuts = np.unique(np.asarray(edges, dtype=np.float64))
-        bounds = [-np.inf, *cuts, np.inf]
-        labels = [f"[{lo:.6g}, {hi:.6g})" for lo, hi in itertools.pairwise(bounds)]
-        missing_code = len(labels)
+        labels = bin_labels(cuts.tolist())
+        missing_code = len(labels) - 1
 
         def codes(values: FloatArray) -> npt.NDArray[np.intp]:
             found = np.searchsorted(cuts, values, side="right")
             return np.where(np.isnan(values), missing_code, found)
 
-        return [*labels, MISSING], codes(e_values), codes(a_values)
+        return labels, codes(e_values), codes(a_values)
     e_text = expected.astype("string").fillna(MISSING)
     a_text = actual.astype("string").fillna(MISSING)
     categories = sorted(set(e_text.unique()) | set(a_text.unique()))

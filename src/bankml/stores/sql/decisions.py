@@ -89,6 +89,29 @@ class SqlDecisionLog:
         finally:
             result.close()
 
+    def brief(self, decision_ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
+        """(endpoint, decided_at) of each known id."""
+        ids = list(dict.fromkeys(decision_ids))
+        found: dict[str, tuple[str | None, str]] = {}
+        for start in range(0, len(ids), 500):
+            rows = self._connection.execute(select(
+                decisions.c.decision_id, decisions.c.endpoint, decisions.c.decided_at).where(
+                decisions.c.decision_id.in_(ids[start:start + 500])))
+            found |= {row.decision_id: (row.endpoint, row.decided_at) for row in rows}
+        return found
+
+    def latest_of_customer(self, endpoint: str, customer_pseudo_id: str,
+                           at_or_before: str) -> tuple[str, str] | None:
+        """(decision id, decided_at) of the customer's last decision on `endpoint` made
+        at or before the moment given."""
+        row = self._connection.execute(
+            select(decisions.c.decision_id, decisions.c.decided_at).where(
+                decisions.c.endpoint == endpoint,
+                decisions.c.customer_pseudo_id == customer_pseudo_id,
+                decisions.c.decided_at <= at_or_before)
+            .order_by(decisions.c.decided_at.desc()).limit(1)).first()
+        return None if row is None else (row.decision_id, row.decided_at)
+
     def batches(self) -> dict[int, DecisionBatch]:
         """Every committed batch by its number."""
         return {row.batch_id: _batch(row._asdict())

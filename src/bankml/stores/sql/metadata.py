@@ -27,6 +27,7 @@ from bankml.stores.sql.features import SqlFeatureViews
 from bankml.stores.sql.identity import SqlTokens, SqlUsers
 from bankml.stores.sql.migrations import current_revision, head_revision, upgrade_serialised
 from bankml.stores.sql.models import SqlModelVersions
+from bankml.stores.sql.monitoring import SqlAlerts, SqlLabels, SqlMonitoring
 from bankml.stores.sql.oversight import SqlOversight
 from bankml.stores.sql.references import SqlReferences
 from bankml.stores.sql.refusals import SqlRefusalCounts
@@ -46,6 +47,9 @@ class SqlTransaction:
     validation_runs: SqlValidationRuns
     refusals: SqlRefusalCounts
     references: SqlReferences
+    labels: SqlLabels
+    monitoring: SqlMonitoring
+    alerts: SqlAlerts
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -58,7 +62,9 @@ class SqlTransaction:
                    oversight=SqlOversight(connection),
                    validation_runs=SqlValidationRuns(connection),
                    refusals=SqlRefusalCounts(connection),
-                   references=SqlReferences(connection))
+                   references=SqlReferences(connection),
+                   labels=SqlLabels(connection), monitoring=SqlMonitoring(connection),
+                   alerts=SqlAlerts(connection))
 
 
 def _utc_now() -> datetime:

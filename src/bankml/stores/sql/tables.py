@@ -204,7 +204,7 @@ endpoint_versions = Table(
 )
 
 APPEND_ONLY_TABLES = ("audit_events", "decisions", "model_stage_changes", "decision_batches",
-                      "decision_overrides")
+                      "decision_overrides", "labels", "alert_deliveries")
 
 # Unauthenticated refusals of the current minute, by subject ("*": all of them): the first
 # few are audit events, the rest only counted here until a summary event takes them over.
@@ -377,4 +377,87 @@ alerts = Table(
     Column("opened_at", String(32), nullable=False),
     Column("closed_by", String(63), nullable=True),
     Column("closed_at", String(32), nullable=True),
+    # monitoring's alerts (migration 0012): one per endpoint and metric until resolved
+    Column("endpoint", String(100), nullable=True),
+    Column("metric", String(200), nullable=True),
+    Column("status", String(12), nullable=False, server_default="open"),
+    Column("last_seen_at", String(32), nullable=True),
+    Column("acknowledged_by", String(63), nullable=True),
+    Column("acknowledged_at", String(32), nullable=True),
+    Column("comment", Text, nullable=False, server_default=""),
+    Index("ux_alerts_open_metric", "endpoint", "metric", unique=True,
+          **_where("closed_at IS NULL AND metric IS NOT NULL")),
+)
+
+# Each attempt to deliver an alert to a webhook, successful or not.
+alert_deliveries = Table(
+    "alert_deliveries", metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.alert_id", name="fk_alert_deliveries_alert"),
+           nullable=False, index=True),
+    Column("url", String(500), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("delivered", Integer, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=False),
+    Column("attempted_at", String(32), nullable=False),
+)
+
+# Delayed ground truth: every version of a decision's outcome; the latest is read.
+labels = Table(
+    "labels", metadata,
+    Column("label_id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(64), ForeignKey("decisions.decision_id",
+                                                 name="fk_labels_decision"), nullable=False),
+    Column("endpoint", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("outcome", Integer, nullable=False),
+    Column("observed_at", String(32), nullable=False),
+    Column("ingested_at", String(32), nullable=False),
+    Column("ingested_by", String(63), nullable=False),
+    Column("source", String(500), nullable=False),
+    # a duplicate or a correction racing another writer meets this index
+    Index("ux_labels_version", "decision_id", "version", unique=True),
+    Index("ix_labels_endpoint", "endpoint"),
+)
+
+# One monitoring run per endpoint, window and as-of moment: re-running it changes nothing.
+monitoring_runs = Table(
+    "monitoring_runs", metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("endpoint", String(100), nullable=False),
+    Column("window_start", String(32), nullable=False),
+    Column("window_end", String(32), nullable=False),
+    Column("as_of", String(32), nullable=False),
+    Column("policy_id", String(200), nullable=False),
+    Column("policy_version", String(100), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(63), nullable=False),
+    Column("decisions", Integer, nullable=False),
+    Column("greens", Integer, nullable=False),
+    Column("ambers", Integer, nullable=False),
+    Column("reds", Integer, nullable=False),
+    Index("ux_monitoring_runs_window", "endpoint", "window_start", "window_end", "as_of",
+          unique=True),
+)
+
+# The time series: one row per run, model version, route and metric.
+monitoring_metrics = Table(
+    "monitoring_metrics", metadata,
+    Column("metric_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("monitoring_runs.run_id",
+                                            name="fk_monitoring_metrics_run"), nullable=False),
+    Column("endpoint", String(100), nullable=False),
+    Column("window_end", String(32), nullable=False),
+    Column("model", String(220), nullable=False),
+    Column("route", String(20), nullable=False),
+    Column("metric", String(200), nullable=False),
+    Column("value", Float(precision=53), nullable=True),
+    Column("p_value", Float(precision=53), nullable=True),
+    Column("baseline", Float(precision=53), nullable=True),
+    Column("n", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_monitoring_metrics_series", "endpoint", "metric", "window_end"),
+    Index("ix_monitoring_metrics_run", "run_id"),
 )

@@ -1,0 +1,101 @@
+"""`bankml monitor`: measure endpoints' windows and show their status."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bankml.cli.app import console, new_group
+from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
+from bankml.core.errors import InvalidInputError
+from bankml.core.monitoring import MetricPoint, Status
+from bankml.monitoring.policy import load_policy
+
+app = new_group("Production monitoring: runs per window, status with RAG and sparklines.")
+COLOURS = {Status.GREEN: "green", Status.AMBER: "yellow", Status.RED: "red",
+           Status.INSUFFICIENT: "dim", Status.INFO: "blue"}
+BARS = "▁▂▃▄▅▆▇█"
+
+
+@app.command("run")
+def run(
+    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
+    window: Annotated[str, typer.Option(help="Window length in days, e.g. 7d.")] = "7d",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="End of the window (ISO 8601, "
+                                              "UTC); default the start of today.")] = None,
+    policy: Annotated[Path | None, typer.Option(help="A monitoring policy YAML.")] = None,
+    home: HomeOption = None, token: TokenOption = None,
+) -> None:
+    """Measure the window of each endpoint; a window measured before is shown, not redone."""
+    days = _days(window)
+    moment = None if as_of is None else _utc(as_of)
+    with open_platform(home) as platform, console.status("measuring"):
+        runs = platform.monitor.run(acting_user(platform, token), endpoint=endpoint,
+                                    window_days=days, as_of=moment,
+                                    policy=load_policy(policy) if policy else None)
+    for done in runs:
+        console.print(f"{done.endpoint} {done.window_start} .. {done.window_end}: "
+                      f"{done.decisions:,} decisions, [green]{done.greens} green[/], "
+                      f"[yellow]{done.ambers} amber[/], [red]{done.reds} red[/] "
+                      f"(run {done.run_id})")
+
+
+@app.command("status")
+def status(
+    endpoint: Annotated[str, typer.Option(help="The endpoint.")],
+    weeks: Annotated[int, typer.Option(help="How many weeks the sparklines cover.")] = 8,
+    home: HomeOption = None, token: TokenOption = None,
+) -> None:
+    """Each metric's latest status with a sparkline of its last weeks."""
+    since = datetime.now(UTC) - timedelta(weeks=weeks)
+    with open_platform(home) as platform:
+        series = platform.monitor.series(acting_user(platform, token), endpoint, since=since)
+    by_metric: dict[tuple[str, str, str], list[MetricPoint]] = defaultdict(list)
+    for _, point in series:
+        by_metric[(point.model, point.route, point.metric)].append(point)
+    table = Table("model", "route", "metric", "status", "value", "p", "n", "trend")
+    for (model, route, metric), points in sorted(by_metric.items()):
+        last = points[-1]
+        colour = COLOURS[last.status]
+        table.add_row(model, route, metric, f"[{colour}]{last.status}[/]", _number(last.value),
+                      _number(last.p_value), f"{last.n:,}", sparkline(
+                          [p.value for p in points]))
+    console.print(table)
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One bar per window, scaled between the series' own minimum and maximum."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low or 1.0
+    return "".join(" " if v is None else BARS[int((v - low) / span * (len(BARS) - 1))]
+                   for v in values)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+def _days(window: str) -> int:
+    match = re.fullmatch(r"(\d+)d", window.strip())
+    if match is None or int(match.group(1)) < 1:
+        raise InvalidInputError("--window", f"{window!r} is not a number of days like 7d",
+                                rule="monitoring.window_days")
+    return int(match.group(1))
+
+
+def _utc(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError("--as-of", f"{text!r} is not an ISO 8601 time",
+                                rule="monitoring.as_of") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,104 @@
+"""Monitoring policies as data: thresholds with provenance, windows, label maturity.
+
+A policy is a YAML file (bankml ships `policies/default.yaml`); its version is the
+declared version plus the first 12 hex digits of the sha256 of its text, stored with every
+run. A metric named `feature.psi[income]` reads the threshold `feature.psi`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bankml.core.canonical import sha256_hex
+from bankml.core.errors import InvalidInputError
+from bankml.core.monitoring import MetricThreshold
+from bankml.core.validation import Better, Tag
+from bankml.documents import load_yaml
+
+DEFAULT = Path(__file__).parent / "policies" / "default.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Threshold(_Strict):
+    better: Better
+    green: float
+    amber: float
+    tag: Tag
+    source: str = Field(min_length=1)
+    min_n: int = Field(default=0, ge=0)
+    significance: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Threshold:
+        if (self.green < self.amber) if self.better == Better.HIGHER else \
+                (self.green > self.amber):
+            raise ValueError(f"green {self.green} is beyond amber {self.amber}: with "
+                             f"better={self.better} green must be the stricter bound")
+        return self
+
+
+class _Parameters(_Strict):
+    window_days: int = Field(default=7, ge=1, le=366)
+    psi_bins: int = Field(default=10, ge=2, le=100)
+    maturity_days: dict[str, int] = Field(default_factory=dict)
+
+
+class _PolicyFile(_Strict):
+    policy: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    effective: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    parameters: _Parameters = Field(default_factory=_Parameters)
+    thresholds: dict[str, _Threshold]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonitoringPolicy:
+    policy_id: str
+    version: str
+    sha256: str
+    effective: str
+    window_days: int
+    psi_bins: int
+    maturity_days: dict[str, int] = field(default_factory=dict)
+    thresholds: dict[str, MetricThreshold] = field(default_factory=dict)
+
+    def threshold(self, metric: str) -> MetricThreshold | None:
+        return self.thresholds.get(metric.split("[", 1)[0])
+
+
+def parse_policy(text: str, *, source: str) -> MonitoringPolicy:
+    """A policy from YAML text; errors name `source` and each offending field."""
+    try:
+        parsed = _PolicyFile.model_validate(load_yaml(text, source=source))
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(source, f"is not valid YAML: {exc}",
+                                rule="monitoring_policy.file_valid") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}"
+                             for e in exc.errors())
+        raise InvalidInputError(source, problems,
+                                rule="monitoring_policy.file_valid") from exc
+    digest = sha256_hex(text)
+    p = parsed.parameters
+    return MonitoringPolicy(
+        policy_id=parsed.policy, version=f"{parsed.version}+{digest[:12]}", sha256=digest,
+        effective=parsed.effective, window_days=p.window_days, psi_bins=p.psi_bins,
+        maturity_days=dict(p.maturity_days),
+        thresholds={name: MetricThreshold(metric=name, **t.model_dump())
+                    for name, t in parsed.thresholds.items()})
+
+
+def load_policy(path: Path | None = None) -> MonitoringPolicy:
+    """A policy file (default: the one bankml ships)."""
+    chosen = path or DEFAULT
+    if not chosen.is_file():
+        raise InvalidInputError(str(chosen), "does not exist; give a monitoring policy YAML "
+                                "file", rule="monitoring_policy.file_valid")
+    return parse_policy(chosen.read_text(encoding="utf-8"), source=str(chosen))

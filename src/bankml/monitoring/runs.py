@@ -1,0 +1,286 @@
+"""Monitoring runs: one endpoint's window of decisions against its model's baseline.
+
+For every model version and route that decided in the window, a run measures the score
+and decision rates against the development sample (PSI, KS), every input (PSI/CSI, KS,
+chi-square, Jensen-Shannon, missing, out-of-range and unseen values), performance on the
+labels that have matured (AUC against the validated figure with the ECB PD-07 test, the
+Brier score) and the approval-rate KPI; each point gets its status from the monitoring
+policy. The points are stored as one run per endpoint, window and as-of moment (a second
+run of the same window returns the first), amber and red points open or refresh alerts
+in the same transaction, and the alerts are then delivered to the webhooks.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from bankml.access import acting, require, viewing
+from bankml.arrays import FloatArray
+from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
+from bankml.core.decisions import DecisionRecord, policy_from_description
+from bankml.core.domains import profile
+from bankml.core.errors import BankmlError, ConflictError, NotFoundError
+from bankml.core.identity import Permission, Principal
+from bankml.core.monitoring import Label, MetricPoint, MonitoringRun, Status
+from bankml.core.ports import MetadataStore
+from bankml.monitoring.alerts import AlertDesk
+from bankml.monitoring.drift import (
+    FeatureDrift,
+    NumericReference,
+    categorical_drift,
+    numeric_drift,
+    references,
+)
+from bankml.monitoring.policy import MonitoringPolicy, load_policy
+from bankml.registry import Registry
+from bankml.validation.calibration import brier_score
+from bankml.validation.discrimination import auc_delong, compare_with_initial_auc
+from bankml.validation.runs import Validation
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Baseline:
+    """What a model version is compared with: its development sample, measured once."""
+
+    inputs: dict[str, NumericReference | pd.Series]
+    scores: NumericReference
+    auc: tuple[float, str] | None
+
+
+@dataclass(slots=True)
+class _Window:
+    """The decisions of one model version and route in the window."""
+
+    records: list[DecisionRecord] = field(default_factory=list)
+
+
+class Monitor:
+    """Measures endpoints' windows and keeps every run as a time series."""
+
+    def __init__(self, metadata: MetadataStore, registry: Registry, validation: Validation,
+                 alerts: AlertDesk, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 policy: MonitoringPolicy | None = None) -> None:
+        self._metadata, self._registry, self._validation = metadata, registry, validation
+        self._alerts, self._clock = alerts, clock
+        self._policy = policy or load_policy()
+        self._baselines: dict[str, _Baseline | None] = {}
+
+    @property
+    def policy(self) -> MonitoringPolicy:
+        return self._policy
+
+    def run(self, by: Principal, *, endpoint: str | None = None,
+            window_days: int | None = None, as_of: datetime | None = None,
+            policy: MonitoringPolicy | None = None) -> list[MonitoringRun]:
+        """Measure the window (default: the policy's days) ending at `as_of` (default: the
+        start of today, UTC) of `endpoint`, or of every endpoint."""
+        chosen = policy or self._policy
+        require(self._metadata, by, Permission.MONITORING_RUN, f"endpoint:{endpoint or '*'}")
+        end = as_of or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = end - timedelta(days=window_days or chosen.window_days)
+        with self._metadata.reading() as tx:
+            names = [endpoint] if endpoint else sorted({e.name for e in tx.endpoints.all()})
+            for name in names:
+                tx.endpoints.latest(name)  # NotFoundError names an unknown endpoint
+        return [self._run_one(by, name, utc_timestamp(start), utc_timestamp(end), chosen)
+                for name in names]
+
+    def runs(self, by: Principal, endpoint: str | None = None) -> list[MonitoringRun]:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ,
+                     f"endpoint:{endpoint or '*'}") as tx:
+            return tx.monitoring.runs(endpoint)
+
+    def points(self, by: Principal, run_id: str) -> list[MetricPoint]:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"monitoring:{run_id}") as tx:
+            return tx.monitoring.points(run_id)
+
+    def series(self, by: Principal, endpoint: str, *, since: datetime | None = None
+               ) -> list[tuple[str, MetricPoint]]:
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"endpoint:{endpoint}") as tx:
+            return tx.monitoring.series(endpoint,
+                                        since=utc_timestamp(since) if since else None)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _run_one(self, by: Principal, endpoint: str, start: str, end: str,
+                 policy: MonitoringPolicy) -> MonitoringRun:
+        with self._metadata.reading() as tx:
+            known = tx.monitoring.find_run(endpoint, start, end, end)
+            if known is not None:
+                return known  # a window is measured once
+            groups: dict[tuple[str, str], _Window] = defaultdict(_Window)
+            for record in tx.decisions.records(endpoint=endpoint, since=start, until=end):
+                groups[(record.model_ref, record.route)].records.append(record)
+            labels = tx.labels.of_window(endpoint, start, end)
+        points: list[MetricPoint] = []
+        for (model, route), window in sorted(groups.items()):
+            points += self._measure(endpoint, model, route, window.records, labels=labels,
+                                    as_of=end, policy=policy)
+        counts = {s: sum(p.status == s for p in points) for s in Status}
+        run = MonitoringRun(
+            run_id=secrets.token_hex(8), endpoint=endpoint, window_start=start,
+            window_end=end, as_of=end, policy_id=policy.policy_id,
+            policy_version=policy.version, created_at=utc_timestamp(self._clock()),
+            created_by=by.name, decisions=sum(len(w.records) for w in groups.values()),
+            greens=counts[Status.GREEN], ambers=counts[Status.AMBER], reds=counts[Status.RED])
+        try:
+            with acting(self._metadata, by, Permission.MONITORING_RUN,
+                        f"endpoint:{endpoint}") as tx:
+                tx.monitoring.add_run(run, points)
+                raised = self._alerts.raise_for(tx, by, run, points)
+                tx.audit.record(by.name, "monitoring.run", f"endpoint:{endpoint}", {
+                    "run_id": run.run_id, "window_start": start, "window_end": end,
+                    "policy": policy.policy_id, "policy_version": policy.version,
+                    "decisions": run.decisions, "greens": run.greens, "ambers": run.ambers,
+                    "reds": run.reds, "alerts": raised})
+        except ConflictError as raced:
+            if raced.rule != "monitoring.run_unique":
+                raise
+            with self._metadata.reading() as tx:
+                stored = tx.monitoring.find_run(endpoint, start, end, end)
+            if stored is None:
+                raise
+            return stored
+        self._alerts.deliver(raised)
+        return run
+
+    def _measure(self, endpoint: str, model: str, route: str,
+                 records: Sequence[DecisionRecord], *, labels: dict[str, Label], as_of: str,
+                 policy: MonitoringPolicy) -> list[MetricPoint]:
+        def point(metric: str, value: float | None, n: int, *, p_value: float | None = None,
+                  baseline: float | None = None, detail: str = "",
+                  judged: bool = True) -> MetricPoint:
+            threshold = policy.threshold(metric) if judged else None
+            status = (threshold.status(value, n=n, p_value=p_value) if threshold is not None
+                      else Status.INFO)
+            return MetricPoint(metric=metric, model=model, route=route,
+                               value=None if value is None else float(value), n=n,
+                               status=status, p_value=p_value, baseline=baseline,
+                               detail=detail)
+
+        points = [point("decisions", float(len(records)), len(records), judged=False)]
+        baseline = self._baseline(model)
+        scores = np.array([r.score for r in records], dtype=np.float64)
+        outcomes = pd.Series([str(r.outcome) for r in records])
+        if baseline is None:
+            return [*points, point("baseline.missing", None, 0, judged=False,
+                                   detail="no development sample: the version was not "
+                                          "trained by `bankml train`")]
+        points += self._distribution(point, baseline, scores, outcomes, records)
+        points += self._performance(point, endpoint, model, records, labels=labels,
+                                    as_of=as_of, policy=policy, baseline=baseline)
+        return points
+
+    def _distribution(self, point: Callable[..., MetricPoint], baseline: _Baseline,
+                      scores: FloatArray, outcomes: pd.Series,
+                      records: Sequence[DecisionRecord]) -> list[MetricPoint]:
+        n = len(records)
+        score = numeric_drift(baseline.scores, scores, feature="score")
+        points = [point("score.psi", score.psi.value, n, p_value=score.chi_square.p_value),
+                  _ks_point(point, "score.ks", score, n)]
+        policy = policy_from_description(json.loads(records[0].policy_json))
+        developed = pd.Series([str(policy.decide(s)) for s in baseline.scores.values.tolist()])
+        rates = categorical_drift(developed, outcomes, feature="decision")
+        points.append(point("decision.psi", rates.psi.value, n,
+                            p_value=rates.chi_square.p_value))
+        favourable = str(policy.outcomes[0])
+        now, then = float((outcomes == favourable).mean()), float((developed == favourable).mean())
+        points += [point(f"kpi.{favourable}_rate", now, n, baseline=then, judged=False),
+                   point("kpi.approval_rate_change", abs(now - then), n, baseline=then,
+                         detail=f"{favourable} rate {now:.3f} against {then:.3f} in development")]
+        inputs = pd.DataFrame([json.loads(r.inputs_json) for r in records])
+        for name, reference in baseline.inputs.items():
+            column = inputs[name] if name in inputs else pd.Series([None] * n)
+            drift = (numeric_drift(reference, pd.to_numeric(column).to_numpy(np.float64),
+                                   feature=name)
+                     if isinstance(reference, NumericReference)
+                     else categorical_drift(reference, column, feature=name))
+            points += _feature_points(point, drift, n)
+        return points
+
+    def _performance(self, point: Callable[..., MetricPoint], endpoint: str, model: str,
+                     records: Sequence[DecisionRecord], *, labels: dict[str, Label],
+                     as_of: str, policy: MonitoringPolicy,
+                     baseline: _Baseline) -> list[MetricPoint]:
+        days = policy.maturity_days.get(endpoint, profile(
+            self._registry.model(model.rpartition("@")[0]).domain).label_maturity_days)
+        mature_before = utc_timestamp(parse_utc_timestamp(as_of) - timedelta(days=days))
+        mature = [r for r in records if r.decided_at <= mature_before]
+        labelled = [(r.score, labels[r.decision_id].outcome) for r in mature
+                    if r.decision_id in labels]
+        points = [
+            point("performance.immature", float(len(records) - len(mature)),
+                  len(records), judged=False,
+                  detail=f"decided after {mature_before} ({days}-day maturity): excluded"),
+            point("performance.labelled", float(len(labelled)), len(mature), judged=False,
+                  detail=f"{len(mature) - len(labelled)} mature decisions have no label yet")]
+        events = sum(y for _, y in labelled)
+        if not labelled or events in (0, len(labelled)):
+            return [*points, point("performance.auc_drop", None, len(labelled),
+                                   detail="needs matured labels of both classes")]
+        y = np.array([label for _, label in labelled], dtype=np.int64)
+        s = np.array([score for score, _ in labelled], dtype=np.float64)
+        auc = auc_delong(y, s)
+        points.append(point("performance.auc", auc.auc, len(labelled), judged=False,
+                            detail=f"DeLong 95% CI {auc.ci_low:.3f} .. {auc.ci_high:.3f}"))
+        if baseline.auc is not None:
+            initial, source = baseline.auc
+            # compare_with_initial_auc divides by the standard error, 0 when the labels
+            # are separated perfectly: the drop is then certain (or there is none)
+            p_value = (compare_with_initial_auc(y, s, auc_initial=initial).p_value
+                       if auc.std_error > 0 else float(initial <= auc.auc))
+            points.append(point("performance.auc_drop", initial - auc.auc, len(labelled),
+                                p_value=p_value, baseline=initial,
+                                detail=f"against the {source} (ECB PD-07 test)"))
+        points.append(point("performance.brier", brier_score(y, s).score, len(labelled)))
+        return points
+
+    def _baseline(self, model: str) -> _Baseline | None:
+        if model not in self._baselines:
+            try:
+                inputs, scores = self._validation.development_sample(model)
+            except (NotFoundError, BankmlError):
+                self._baselines[model] = None
+                return None
+            self._baselines[model] = _Baseline(
+                inputs=references(inputs, list(inputs.columns), bins=self._policy.psi_bins),
+                scores=NumericReference.of(scores, bins=self._policy.psi_bins),
+                auc=self._validation.validated_auc(model))
+        return self._baselines[model]
+
+
+def _ks_point(point: Callable[..., MetricPoint], metric: str, drift: FeatureDrift,
+              n: int) -> MetricPoint:
+    if drift.ks is None:
+        return point(metric, None, n)
+    return point(metric, drift.ks.statistic, n, p_value=drift.ks.p_value)
+
+
+def _feature_points(point: Callable[..., MetricPoint], drift: FeatureDrift,
+                    n: int) -> list[MetricPoint]:
+    name = drift.feature
+    points = [point(f"feature.psi[{name}]", drift.psi.value, n,
+                    p_value=drift.chi_square.p_value),
+              point(f"feature.chi_square[{name}]", drift.chi_square.cramers_v, n,
+                    p_value=drift.chi_square.p_value,
+                    detail=f"chi2 {drift.chi_square.statistic:.4g}, dof {drift.chi_square.dof}"),
+              point(f"feature.js[{name}]", drift.js_distance, n),
+              point(f"quality.missing_rate[{name}]", drift.missing_rate, n,
+                    baseline=drift.missing_rate_reference)]
+    if drift.kind == "numeric":
+        points += [_ks_point(point, f"feature.ks[{name}]", drift, n),
+                   point(f"quality.out_of_range[{name}]", drift.out_of_range_rate, n)]
+    else:
+        points.append(point(f"quality.unseen[{name}]", drift.unseen_rate, n))
+    return points
+
+
+__all__ = ["Monitor"]
