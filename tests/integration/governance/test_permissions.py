@@ -151,6 +151,13 @@ OPERATIONS = [
     Operation("override a decision", Permission.DECISION_OVERRIDE,
               lambda p, by: p.decisions.override(by, "unknown", outcome="approve",
                                                  reason_code="R1", comment="known")),
+    # monitoring
+    Operation("ingest outcomes", Permission.LABELS_INGEST,
+              lambda p, by: p.labels.ingest(by, [{"decision_id": "unknown", "outcome": 1,
+                                                  "observed_at": "2026-01-01T00:00:00Z"}],
+                                            endpoint="pd-decisions")),
+    Operation("run monitoring", Permission.MONITORING_RUN,
+              lambda p, by: p.monitor.run(by, endpoint="pd-decisions")),
     # audit
     Operation("read the audit trail", Permission.AUDIT_READ,
               lambda p, by: p.audit.events(by, limit=1)),
