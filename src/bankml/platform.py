@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -53,10 +55,16 @@ class Keys:
 
 
 class Platform:
-    """Settings wired to stores and services. Open one per process and share it."""
+    """Settings wired to stores and services. Open one per process and share it.
+
+    `clock` times decisions and outcomes; only simulations (the demo's weeks of traffic,
+    drills) pass their own: `bankml serve` always runs on the wall clock.
+    """
 
     def __init__(self, settings: Settings, metadata: SqlMetadataStore,
-                 artifacts: FsspecArtifactStore, keys: Keys, online: OnlineStore) -> None:
+                 artifacts: FsspecArtifactStore, keys: Keys, online: OnlineStore, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        clock = clock or wall_clock
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
@@ -75,12 +83,12 @@ class Platform:
                                 datasets_dir=settings.datasets, features=self.features.for_services,
                                 estimator_allowlist=estimators)
         self.endpoints = EndpointCatalog(metadata, self.registry)
-        self.decision_log = DecisionLogWriter(metadata)
+        self.decision_log = DecisionLogWriter(metadata, clock)
         self.decisions = DecisionService(
             metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
             features=self.features.for_services, log=self.decision_log,
-            pseudonym_key=keys.pseudonym, code_version=describe_code())
-        self.labels = GroundTruth(metadata, pseudonym_key=keys.pseudonym)
+            pseudonym_key=keys.pseudonym, code_version=describe_code(), clock=clock)
+        self.labels = GroundTruth(metadata, pseudonym_key=keys.pseudonym, clock=clock)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
@@ -95,7 +103,8 @@ class Platform:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,
-                      online: OnlineStore | None = None) -> Self:
+                      online: OnlineStore | None = None,
+                      clock: Callable[[], datetime] | None = None) -> Self:
         """Open the stores the settings name, creating the embedded home when needed.
 
         `online` replaces the online store the settings name (tests keep Redis keys apart).
@@ -118,13 +127,14 @@ class Platform:
             raise
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
         return cls(settings, metadata, artifacts, keys,
-                   online or open_online_store(settings.resolved_online_url))
+                   online or open_online_store(settings.resolved_online_url), clock=clock)
 
     @classmethod
     def open(cls, home: Path | str, *, online: OnlineStore | None = None,
-             **overrides: Any) -> Self:
+             clock: Callable[[], datetime] | None = None, **overrides: Any) -> Self:
         """A platform on `home` (tests, notebooks); other settings from `overrides`."""
-        return cls.from_settings(load_settings(home=Path(home), **overrides), online=online)
+        return cls.from_settings(load_settings(home=Path(home), **overrides), online=online,
+                                 clock=clock)
 
     def close(self) -> None:
         self.decision_log.close()
@@ -137,6 +147,10 @@ class Platform:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:

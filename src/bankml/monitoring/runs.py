@@ -2,12 +2,13 @@
 
 For every model version and route that decided in the window, a run measures the score
 and decision rates against the development sample (PSI, KS), every input (PSI/CSI, KS,
-chi-square, Jensen-Shannon, missing, out-of-range and unseen values), performance on the
-labels that have matured (AUC against the validated figure with the ECB PD-07 test, the
-Brier score) and the approval-rate KPI; each point gets its status from the monitoring
-policy. The points are stored as one run per endpoint, window and as-of moment (a second
-run of the same window returns the first), amber and red points open or refresh alerts
-in the same transaction, and the alerts are then delivered to the webhooks.
+chi-square, Jensen-Shannon, missing, out-of-range and unseen values), the approval-rate
+KPI, and performance on the cohort whose labels have matured (the window one maturity
+period earlier: AUC against the validated figure with the ECB PD-07 test, the Brier
+score); each point gets its status from the monitoring policy. The points are stored as
+one run per endpoint, window and as-of moment (a second run of the same window returns
+the first), amber and red points open or refresh alerts in the same transaction, and the
+alerts are then delivered to the webhooks.
 """
 
 from __future__ import annotations
@@ -57,9 +58,10 @@ class _Baseline:
 
 @dataclass(slots=True)
 class _Window:
-    """The decisions of one model version and route in the window."""
+    """The decisions of one model version and route in the window and in its cohort."""
 
     records: list[DecisionRecord] = field(default_factory=list)
+    matured: list[DecisionRecord] = field(default_factory=list)  # the cohort one maturity ago
 
 
 class Monitor:
@@ -116,14 +118,22 @@ class Monitor:
             known = tx.monitoring.find_run(endpoint, start, end, end)
             if known is not None:
                 return known  # a window is measured once
+            days = self._maturity_days(endpoint, tx.endpoints.latest(endpoint).endpoint.model,
+                                       policy)
+            # Performance reads the cohort whose labels have matured: the same length of
+            # window, one maturity period earlier (a credit label is final after months).
+            cohort_start, cohort_end = (_shifted(start, -days), _shifted(end, -days))
             groups: dict[tuple[str, str], _Window] = defaultdict(_Window)
             for record in tx.decisions.records(endpoint=endpoint, since=start, until=end):
                 groups[(record.model_ref, record.route)].records.append(record)
-            labels = tx.labels.of_window(endpoint, start, end)
+            for record in tx.decisions.records(endpoint=endpoint, since=cohort_start,
+                                               until=cohort_end):
+                groups[(record.model_ref, record.route)].matured.append(record)
+            labels = tx.labels.of_window(endpoint, cohort_start, cohort_end)
         points: list[MetricPoint] = []
         for (model, route), window in sorted(groups.items()):
-            points += self._measure(endpoint, model, route, window.records, labels=labels,
-                                    as_of=end, policy=policy)
+            points += self._measure(endpoint, model, route, window, labels=labels,
+                                    maturity_days=days, as_of=end, policy=policy)
         counts = {s: sum(p.status == s for p in points) for s in Status}
         run = MonitoringRun(
             run_id=secrets.token_hex(8), endpoint=endpoint, window_start=start,
@@ -152,8 +162,8 @@ class Monitor:
         self._alerts.deliver(raised)
         return run
 
-    def _measure(self, endpoint: str, model: str, route: str,
-                 records: Sequence[DecisionRecord], *, labels: dict[str, Label], as_of: str,
+    def _measure(self, endpoint: str, model: str, route: str, window: _Window, *,
+                 labels: dict[str, Label], maturity_days: int, as_of: str,
                  policy: MonitoringPolicy) -> list[MetricPoint]:
         def point(metric: str, value: float | None, n: int, *, p_value: float | None = None,
                   baseline: float | None = None, detail: str = "",
@@ -166,17 +176,19 @@ class Monitor:
                                status=status, p_value=p_value, baseline=baseline,
                                detail=detail)
 
+        records = window.records
         points = [point("decisions", float(len(records)), len(records), judged=False)]
         baseline = self._baseline(model)
-        scores = np.array([r.score for r in records], dtype=np.float64)
-        outcomes = pd.Series([str(r.outcome) for r in records])
         if baseline is None:
             return [*points, point("baseline.missing", None, 0, judged=False,
                                    detail="no development sample: the version was not "
                                           "trained by `bankml train`")]
-        points += self._distribution(point, baseline, scores, outcomes, records)
-        points += self._performance(point, endpoint, model, records, labels=labels,
-                                    as_of=as_of, policy=policy, baseline=baseline)
+        if records:  # a version may have only a matured cohort left
+            scores = np.array([r.score for r in records], dtype=np.float64)
+            outcomes = pd.Series([str(r.outcome) for r in records])
+            points += self._distribution(point, baseline, scores, outcomes, records)
+        points += self._performance(point, window, labels=labels, days=maturity_days,
+                                    as_of=as_of, baseline=baseline)
         return points
 
     def _distribution(self, point: Callable[..., MetricPoint], baseline: _Baseline,
@@ -206,22 +218,21 @@ class Monitor:
             points += _feature_points(point, drift, n)
         return points
 
-    def _performance(self, point: Callable[..., MetricPoint], endpoint: str, model: str,
-                     records: Sequence[DecisionRecord], *, labels: dict[str, Label],
-                     as_of: str, policy: MonitoringPolicy,
+    def _performance(self, point: Callable[..., MetricPoint], window: _Window, *,
+                     labels: dict[str, Label], days: int, as_of: str,
                      baseline: _Baseline) -> list[MetricPoint]:
-        days = policy.maturity_days.get(endpoint, profile(
-            self._registry.model(model.rpartition("@")[0]).domain).label_maturity_days)
-        mature_before = utc_timestamp(parse_utc_timestamp(as_of) - timedelta(days=days))
-        mature = [r for r in records if r.decided_at <= mature_before]
+        mature_before = _shifted(as_of, -days)
+        records = window.records
+        mature = [r for r in window.matured if r.decided_at <= mature_before]
         labelled = [(r.score, labels[r.decision_id].outcome) for r in mature
                     if r.decision_id in labels]
+        immature = sum(r.decided_at > mature_before for r in records)
         points = [
-            point("performance.immature", float(len(records) - len(mature)),
-                  len(records), judged=False,
-                  detail=f"decided after {mature_before} ({days}-day maturity): excluded"),
+            point("performance.immature", float(immature), len(records), judged=False,
+                  detail=f"decided after {mature_before} ({days}-day maturity): excluded; "
+                         f"performance reads the {days}-day older cohort"),
             point("performance.labelled", float(len(labelled)), len(mature), judged=False,
-                  detail=f"{len(mature) - len(labelled)} mature decisions have no label yet")]
+                  detail=f"{len(mature) - len(labelled)} matured decisions have no label yet")]
         events = sum(y for _, y in labelled)
         if not labelled or events in (0, len(labelled)):
             return [*points, point("performance.auc_drop", None, len(labelled),
@@ -242,6 +253,12 @@ class Monitor:
                                 detail=f"against the {source} (ECB PD-07 test)"))
         points.append(point("performance.brier", brier_score(y, s).score, len(labelled)))
         return points
+
+    def _maturity_days(self, endpoint: str, model_name: str, policy: MonitoringPolicy) -> int:
+        """The endpoint's label maturity: the policy's, else its model's domain's."""
+        if endpoint in policy.maturity_days:
+            return policy.maturity_days[endpoint]
+        return profile(self._registry.model(model_name).domain).label_maturity_days
 
     def _baseline(self, model: str) -> _Baseline | None:
         if model not in self._baselines:
@@ -284,3 +301,7 @@ def _feature_points(point: Callable[..., MetricPoint], drift: FeatureDrift,
 
 
 __all__ = ["Monitor"]
+
+
+def _shifted(moment: str, days: int) -> str:
+    return utc_timestamp(parse_utc_timestamp(moment) + timedelta(days=days))

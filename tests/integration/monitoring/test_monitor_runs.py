@@ -157,3 +157,28 @@ def test_immature_decisions_are_excluded_and_counted(tmp_path: Path) -> None:
     assert points["performance.immature"].value == len(records)
     assert points["performance.auc_drop"].status == Status.INSUFFICIENT
     assert not by_status(list(points.values()), Status.RED)
+
+
+def test_performance_reads_the_cohort_whose_labels_have_matured(tmp_path: Path) -> None:
+    """With a 21-day maturity, a week's run judges performance on the decisions of the week
+    21 days earlier (their labels), and counts this week's decisions as immature."""
+    now = datetime.now(UTC)
+    moment = [now - timedelta(days=24)]
+    with Platform.open(tmp_path / "home", clock=lambda: moment[0]) as platform:
+        version = credit_in_prod(platform)
+        credit_endpoint(platform)
+        earlier = decide(platform, traffic(version, drifted=False))
+        label(platform, earlier, decayed=False)
+        moment[0] = now
+        recent = decide(platform, traffic(version, drifted=False)[:300])
+        policy = parse_policy(DEFAULT.read_text().replace(
+            "maturity_days: {}", "maturity_days: {credit-pd: 21}"), source="test policy")
+        mira = staff(platform, "mira")
+
+        [run] = platform.monitor.run(mira, endpoint="credit-pd", as_of=AS_OF, policy=policy)
+
+        points = {p.metric: p for p in platform.monitor.points(mira, run.run_id)}
+    assert run.decisions == len(recent)
+    assert points["performance.immature"].value == len(recent)
+    assert points["performance.labelled"].value == len(earlier)
+    assert points["performance.auc"].n == len(earlier)
