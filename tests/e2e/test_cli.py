@@ -48,6 +48,24 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
     assert re.search(r"Audit trail: \d+ events, intact\.", output)
 
 
+def test_demo_monitors_weeks_and_the_drift_turns_red(demo_home: tuple[Path, str],
+                                                    token_for: TokenFor) -> None:
+    """The simulated weeks are green until the inputs drift, then red; the runs and the
+    alerts they opened are stored, so `bankml alerts`-style views see them afterwards."""
+    home, output = demo_home
+    weeks = re.search(r"red metrics per week \[(.*?)\], (\d+) alerts open", output)
+
+    assert weeks is not None
+    reds = [int(n) for n in weeks.group(1).split(",")]
+    assert reds[:2] == [0, 0]
+    assert all(n > 0 for n in reds[2:])
+    status = bankml("monitor", "status", "--endpoint", "credit-pd", "--home", str(home),
+                    token=token_for(home, Role.MODEL_RISK))
+    assert status.returncode == 0, status.stderr
+    assert "feature.psi[credit_amount]" in status.stdout
+    assert "red" in status.stdout
+
+
 def test_demo_gives_the_declined_applicants_reasons(demo_home: tuple[Path, str]) -> None:
     """The replayed decline is explained with up to four catalogue reason codes."""
     _, output = demo_home

@@ -18,9 +18,15 @@ if TYPE_CHECKING:
 
 
 def demo(home: HomeOption = None) -> None:
-    """Train, curate, validate, govern, decide, replay, explain, features, audit."""
+    """Train, curate, validate, govern, decide, replay, explain, features, monitor, audit."""
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
-    from bankml.cli.demo_steps import credit, features, governance, validation  # noqa: PLC0415
+    from bankml.cli.demo_steps import (  # noqa: PLC0415
+        credit,
+        features,
+        governance,
+        monitoring,
+        validation,
+    )
     from bankml.datasets import german_credit, load_german_credit  # noqa: PLC0415
 
     started = time.perf_counter()
@@ -46,7 +52,9 @@ def demo(home: HomeOption = None) -> None:
         credit.explain_decline(decided.declined)
         console.rule("[bold]8. Card features, the same offline and online")
         skew = features.card_features(platform, people["eli"])
-        console.rule("[bold]9. The audit trail, verified by the auditor")
+        console.rule("[bold]9. Monitoring: weeks of traffic, drift, late outcomes, alerts")
+        watched = monitoring.watch(platform, version, data, people, endpoint)
+        console.rule("[bold]10. The audit trail, verified by the auditor")
         report = _audit(platform, people["aude"])
         console.print(Panel.fit(
             f"Trained and registered [bold]{version.ref}[/] on {data.source} data "
@@ -56,6 +64,8 @@ def demo(home: HomeOption = None) -> None:
             f"Made {len(decided.records)} logged decisions and replayed one: "
             f"{'identical' if decided.replay.is_identical else 'different'}.\n"
             f"Feature skew check: {skew} mismatches between offline and online.\n"
+            f"Monitored {len(watched.reds_by_week)} weeks: red metrics per week "
+            f"{watched.reds_by_week}, {len(watched.alerts)} alerts open.\n"
             f"Audit trail: {report.events_checked} events, "
             f"{'intact' if report.is_intact else 'broken'}.\n\n"
             f"Metadata:   {platform.metadata.describe()}\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bankml.cli.app import console, new_group
@@ -63,7 +64,8 @@ def status(
     for (model, route, metric), points in sorted(by_metric.items()):
         last = points[-1]
         colour = COLOURS[last.status]
-        table.add_row(model, route, metric, f"[{colour}]{last.status}[/]", _number(last.value),
+        table.add_row(model, route, escape(metric), f"[{colour}]{last.status}[/]",
+                      _number(last.value),
                       _number(last.p_value), f"{last.n:,}", sparkline(
                           [p.value for p in points]))
     console.print(table)
