@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bankml.core.audit import AuditEvent, ChainHead, EventDraft, chain_event, draft_event
 from bankml.core.canonical import utc_timestamp
@@ -20,6 +20,12 @@ from bankml.core.errors import ReadOnlyError
 from bankml.stores.sql.tables import audit_events, audit_head
 
 STREAM_BATCH = 1_000
+# Built once: every audited change appends through these, the decision log on every commit.
+LOCK_HEAD = (select(audit_head.c.sequence, audit_head.c.hash)
+             .where(audit_head.c.id == 1).with_for_update())
+INSERT_EVENTS = insert(audit_events)
+MOVE_HEAD = (update(audit_head).where(audit_head.c.id == 1)
+             .values(sequence=bindparam("head_sequence"), hash=bindparam("head_hash")))
 
 
 class SqlAuditLog:
@@ -44,24 +50,20 @@ class SqlAuditLog:
             # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
             # already holds the database's single write lock. Either way the head cannot
             # move under us until commit, so later appends in this transaction reuse it.
-            row = self._connection.execute(
-                select(audit_head.c.sequence, audit_head.c.hash)
-                .where(audit_head.c.id == 1).with_for_update()
-            ).one()
+            row = self._connection.execute(LOCK_HEAD).one()
             self._locked_head = ChainHead(sequence=row.sequence, hash=row.hash)
         chained = []
         moment = self._clock()
         for pending in self._pending:
             event = chain_event(self._locked_head, pending, moment=moment)
-            self._connection.execute(insert(audit_events).values(
-                sequence=event.sequence, recorded_at=event.recorded_at, actor=event.actor,
-                action=event.action, subject=event.subject, payload_json=event.payload_json,
-                prev_hash=event.prev_hash, hash=event.hash,
-            ))
             self._locked_head = ChainHead(sequence=event.sequence, hash=event.hash)
             chained.append(event)
-        self._connection.execute(update(audit_head).where(audit_head.c.id == 1).values(
-            sequence=self._locked_head.sequence, hash=self._locked_head.hash))
+        self._connection.execute(INSERT_EVENTS, [{
+            "sequence": e.sequence, "recorded_at": e.recorded_at, "actor": e.actor,
+            "action": e.action, "subject": e.subject, "payload_json": e.payload_json,
+            "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
+        self._connection.execute(MOVE_HEAD, {"head_sequence": self._locked_head.sequence,
+                                             "head_hash": self._locked_head.hash})
         self._pending.clear()
         return chained
 
