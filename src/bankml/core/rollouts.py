@@ -40,6 +40,7 @@ class Route(StrEnum):
 
     CHAMPION = "champion"
     CANARY = "canary"
+    FALLBACK = "fallback"  # the customer's arm was canary, but the challenger failed
     SHADOW = "shadow"
 
 
