@@ -135,6 +135,14 @@ def plan_for(strategy: Strategy | str, **step: Any) -> Plan:
     return Plan(steps=tuple(steps))
 
 
+def choose_plan(strategy: Strategy | str | None, plan: object | None) -> Plan:
+    """A deploy's plan: exactly one of a strategy's defaults and a plan's data."""
+    if (strategy is None) == (plan is None):
+        raise InvalidInputError("plan", "give a plan or a strategy (shadow, canary, full), "
+                                "not both nor neither", rule="rollout.plan_or_strategy")
+    return plan_for(strategy) if strategy is not None else Plan.from_data(plan)
+
+
 def check_plan(plan: Plan) -> None:
     """Shadow steps come first, canary shares increase, every share is within 0-100."""
     last_canary = 0.0
@@ -448,5 +456,5 @@ class Lease:
 __all__ = ["ACTIVE", "BUCKETS", "DEFAULT_GUARDRAILS", "DIRECTION", "STATISTICAL", "Guardrail",
            "Lease", "Measurement", "Move", "Plan", "Result", "Rollout", "RolloutStatus",
            "Route", "Step", "StepKind", "Strategy", "Verdict", "arm_for", "bucket_of",
-           "check_challenger", "check_plan", "disparate_impact", "judge", "next_move",
-           "percentile", "plan_for", "rate"]
+           "check_challenger", "check_plan", "choose_plan", "disparate_impact", "judge",
+           "next_move", "percentile", "plan_for", "rate"]
