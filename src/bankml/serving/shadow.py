@@ -24,6 +24,7 @@ class ShadowCounts:
     dropped: int = 0  # the queue was full
     failed: int = 0  # the challenger raised
     done: int = 0
+    last_error: str = ""  # what the last failure was, for the operator
 
 
 class ShadowQueue:
@@ -73,7 +74,8 @@ class ShadowQueue:
                     return
                 job()
                 self.counts.done += 1
-            except Exception:  # a failing challenger must not stop the worker
+            except Exception as error:  # a failing challenger must not stop the worker
                 self.counts.failed += 1
+                self.counts.last_error = repr(error)
             finally:
                 self._queue.task_done()
