@@ -146,3 +146,19 @@ def add_rollout(home: str, url: str, challenger: int, barrier: Barrier) -> str:
         except BankmlError as refused:
             return f"{refused.field} {refused.rule}"
     return "added"
+
+
+def deploy(home: str, url: str, ref: str, barrier: Barrier) -> str:
+    """Deploy `ref` on pd-decisions by the service, waiting inside the deploy's transaction
+    until every racer has checked its gates; returns "deployed" or the field and rule."""
+    from bankml.core.rollouts import plan_for  # noqa: PLC0415
+
+    with Platform.open(home, metadata_url=url) as platform:
+        oversight = platform.oversight
+        oversight.gates_in = _wait_after(oversight.gates_in, barrier)  # type: ignore[method-assign]
+        try:
+            platform.rollouts.deploy(platform.identity.user("ops"), "pd-decisions", ref,
+                                     plan=plan_for("shadow"))
+        except BankmlError as refused:
+            return f"{refused.field} {refused.rule}"
+    return "deployed"

@@ -12,10 +12,14 @@ import pytest
 
 from bankml import Platform
 from bankml.core.errors import ConflictError
+from bankml.core.registry import Stage
 from bankml.core.rollouts import Rollout, RolloutStatus, plan_for
 from support import races
+from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import staff
+from support.served import tiny_endpoint
+from support.trail import audit_events
 
 AT = "2026-03-01T09:00:00.000000Z"
 LATER = "2026-03-01T09:00:30.000000Z"
@@ -131,3 +135,39 @@ def test_racing_adds_leave_one_active_rollout(tmp_path: Path, postgres_url: str)
     with Platform.open(home, metadata_url=postgres_url) as platform, \
             platform.metadata.reading() as tx:
         assert len(tx.rollouts.all_active()) == 1
+
+
+@pytest.mark.slow
+def test_racing_deploys_leave_one_rollout(tmp_path: Path, postgres_url: str) -> None:
+    """Four processes deploy four staged challengers on one endpoint at once, each inside its
+    transaction having passed its gates: one rollout runs, three are refused with the field
+    and the rule, and each refusal is audited."""
+    home = str(tmp_path / "home")
+    with Platform.open(home, metadata_url=postgres_url) as platform:
+        tiny_endpoint(platform)
+        refs = []
+        for _ in range(RACERS):
+            version = register_tiny(platform, staff(platform, "dev"))
+            platform.oversight.record_validation(staff(platform, "vera"), version.ref,
+                                                 passed=True, fairness_passed=True,
+                                                 summary="sound")
+            move_to(platform, version.ref, Stage.STAGING)
+            refs.append(version.ref)
+        staff(platform, "ops")
+    context = multiprocessing.get_context("spawn")
+    barrier, outcomes = context.Barrier(RACERS), context.Queue()
+    racers = [context.Process(target=races.report, args=(
+        races.deploy, outcomes, home, postgres_url, ref, barrier)) for ref in refs]
+    for racer in racers:
+        racer.start()
+    counted = Counter(outcomes.get(timeout=races.BARRIER_TIMEOUT_S * 2) for _ in racers)
+    for racer in racers:
+        racer.join()
+
+    assert counted == {"deployed": 1, "endpoint rollout.one_active": RACERS - 1}
+    with Platform.open(home, metadata_url=postgres_url) as platform:
+        with platform.metadata.reading() as tx:
+            assert len(tx.rollouts.of("pd-decisions")) == 1
+        actions = [e.action for e in audit_events(platform)]
+    assert actions.count("rollout.deployed") == 1
+    assert actions.count("governance.refused") == RACERS - 1

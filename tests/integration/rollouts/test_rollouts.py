@@ -172,6 +172,8 @@ def test_clean_steps_advance_and_the_last_promotes(served: Platform) -> None:
     assert actions.count("rollout.advanced") == 1
     assert {"rollout.deployed", "rollout.completed", "model.alias_set"} <= set(actions)
     assert {r.model_ref for r in decide(served, 5, start=500)} == {"pd@2"}
+    report = served.audit.verify(staff(served, "aude"), deep=True)
+    assert report.is_intact, report.disagreements  # stage and alias follow their events
 
 
 def test_a_breach_rolls_back_records_why_and_opens_an_alert(served: Platform) -> None:
