@@ -18,9 +18,15 @@ if TYPE_CHECKING:
 
 
 def demo(home: HomeOption = None) -> None:
-    """Train, curate, validate, govern, decide, replay, explain, features, audit."""
+    """Train, curate, validate, govern, decide, replay, explain, roll out, features, audit."""
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
-    from bankml.cli.demo_steps import credit, features, governance, validation  # noqa: PLC0415
+    from bankml.cli.demo_steps import (  # noqa: PLC0415
+        credit,
+        features,
+        governance,
+        rollouts,
+        validation,
+    )
     from bankml.datasets import german_credit, load_german_credit  # noqa: PLC0415
 
     started = time.perf_counter()
@@ -44,9 +50,11 @@ def demo(home: HomeOption = None) -> None:
         decided = credit.decide(platform, version, data, people, endpoint)
         console.rule("[bold]7. Why it was declined")
         credit.explain_decline(decided.declined)
-        console.rule("[bold]8. Card features, the same offline and online")
+        console.rule("[bold]8. Rollouts: shadow, canary, full; a bad challenger rolled back")
+        rolled = rollouts.roll_out(platform, data, endpoint, people)
+        console.rule("[bold]9. Card features, the same offline and online")
         skew = features.card_features(platform, people["eli"])
-        console.rule("[bold]9. The audit trail, verified by the auditor")
+        console.rule("[bold]10. The audit trail, verified by the auditor")
         report = _audit(platform, people["aude"])
         console.print(Panel.fit(
             f"Trained and registered [bold]{version.ref}[/] on {data.source} data "
@@ -55,6 +63,9 @@ def demo(home: HomeOption = None) -> None:
             f"and approved with four eyes: now {version.stage}.\n"
             f"Made {len(decided.records)} logged decisions and replayed one: "
             f"{'identical' if decided.replay.is_identical else 'different'}.\n"
+            f"Rolled out {rolled.promoted} through shadow and canary to champion; rolled "
+            f"{rolled.rolled_back} back on {rolled.breach.get('guardrail')} "
+            f"({rolled.breach.get('value', 0):.2f} > {rolled.breach.get('threshold')}).\n"
             f"Feature skew check: {skew} mismatches between offline and online.\n"
             f"Audit trail: {report.events_checked} events, "
             f"{'intact' if report.is_intact else 'broken'}.\n\n"
