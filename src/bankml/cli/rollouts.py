@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,7 +13,9 @@ from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.rollouts import Rollout, Strategy, choose_plan
 from bankml.documents import load_yaml
-from bankml.rollouts import Evaluation
+
+if TYPE_CHECKING:  # the service loads pandas and the models: only when a command runs
+    from bankml.rollouts import Evaluation
 
 app = new_group("Rollouts: a challenger's shadow, canary and full steps, and its guardrails.")
 Endpoint = Annotated[str, typer.Argument(help="The endpoint.")]
