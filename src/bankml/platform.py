@@ -23,6 +23,7 @@ from bankml.monitoring.runs import Monitor
 from bankml.monitoring.webhooks import Webhooks
 from bankml.registry import Registry
 from bankml.reports.service import Reports
+from bankml.rollouts import Controller, RolloutService
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
@@ -100,6 +101,15 @@ class Platform:
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
         self.artifact_gc = ArtifactCollection(metadata, artifacts)
+        self.rollouts = RolloutService(
+            metadata, self.registry, endpoints=self.endpoints, oversight=self.oversight,
+            alerts=self.alerts, validation=self.validation, runtime=self.decisions.runtime)
+
+    def rollout_controller(self) -> Controller:
+        """The controller `bankml serve` runs in each worker (one acts, by lease)."""
+        return Controller(self.metadata, self.rollouts,
+                          interval_s=self.settings.rollout_interval_s,
+                          lease_s=self.settings.rollout_lease_s)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,
@@ -137,6 +147,7 @@ class Platform:
                                  clock=clock)
 
     def close(self) -> None:
+        self.decisions.shadow.close()  # its last records go to the log, which then flushes
         self.decision_log.close()
         self.online.close()
         self.metadata.close()

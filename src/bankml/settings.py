@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     alert_webhook_backoff_s: float = Field(
         1.0, ge=0, le=600, description="The wait before the second try of a delivery; "
         "each further wait doubles it.")
+    rollout_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="How often the rollout controller inside `bankml "
+        "serve` evaluates running rollouts.")
+    rollout_lease_s: float = Field(
+        15.0, gt=0, le=86_400, description="How long the controller's lease lasts without "
+        "renewal: another worker or replica takes over this long after its holder died.")
 
     @field_validator("metadata_url", "migration_url")
     @classmethod

@@ -195,6 +195,18 @@ ROUTES = [
           "/v1/decisions/{decision}/override",
           body=fixed({"outcome": "decline", "reason_code": "FRAUD-SUSPECTED",
                       "comment": "documents did not match"})),
+    # rollouts (the endpoint has none: allowed callers meet 404, or 422 for another model)
+    Route("POST", "/v1/endpoints/{name}/rollouts", Permission.ROLLOUT_DEPLOY,
+          f"/v1/endpoints/{ENDPOINT}/rollouts",
+          body=fixed({"version": "stg@1", "strategy": "shadow"})),
+    Route("GET", "/v1/endpoints/{name}/rollout", Permission.EVIDENCE_READ,
+          f"/v1/endpoints/{ENDPOINT}/rollout"),
+    *(Route("POST", f"/v1/endpoints/{{name}}/rollout/{verb}", permission,
+            f"/v1/endpoints/{ENDPOINT}/rollout/{verb}", body=fixed({"comment": "matrix"}))
+      for verb, permission in [("pause", Permission.ROLLOUT_PAUSE),
+                               ("resume", Permission.ROLLOUT_PAUSE),
+                               ("promote", Permission.ROLLOUT_PROMOTE),
+                               ("rollback", Permission.ROLLOUT_ROLLBACK)]),
     # the Open Inference Protocol
     Route("GET", "/v2/models/{name}", None, f"/v2/models/{ENDPOINT}"),
     Route("GET", "/v2/models/{name}/versions/{version}", None,

@@ -107,7 +107,8 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str], token_for: To
     assert [event["action"] for event in events] == [
         "model.registered", "validation.run", "validation.recorded", "model.transitioned",
         "governance.refused",
-        "model.transitioned"]
+        "model.transitioned",
+        "model.transitioned"]  # archived when the demo's rollout made @2 champion
     assert events[0]["sequence"] > 1  # after the people and model.defined
 
 
@@ -221,7 +222,7 @@ def test_inventory_lists_the_demo_model(demo_home: tuple[Path, str],
     [row] = json.loads(result.stdout)
     assert (row["model"], row["status"], row["validator"]) == ("german-credit-pd", "prod",
                                                                 "vera")
-    assert row["production_version"] == "german-credit-pd@1"
+    assert row["production_version"] == "german-credit-pd@2"  # the demo's rollout made it so
     assert json.loads(overdue.stdout) == []
 
 

@@ -125,3 +125,40 @@ def ingest_label(home: str, url: str, decision_id: str, outcome: int, observed_a
         except BankmlError as refused:
             return refused.rule
     return ("correction" if report.corrections else "new" if report.new else "duplicate")
+
+
+def add_rollout(home: str, url: str, challenger: int, barrier: Barrier) -> str:
+    """Add a rollout of pd@`challenger` on one endpoint after finding none active there;
+    returns "added" or the field and rule that refused it."""
+    from bankml.core.rollouts import Rollout, RolloutStatus, plan_for  # noqa: PLC0415
+
+    now = utc_timestamp(datetime.now(UTC))
+    with Platform.open(home, metadata_url=url) as platform:
+        try:
+            with platform.metadata.transaction() as tx:
+                assert tx.rollouts.active("pd-decisions") is None
+                barrier.wait(BARRIER_TIMEOUT_S)
+                tx.rollouts.add(Rollout(
+                    rollout_id=0, endpoint="pd-decisions", model="pd", champion=1,
+                    challenger=challenger, plan=plan_for("shadow"), salt="s", step=0,
+                    status=RolloutStatus.RUNNING, step_started_at=now, created_at=now,
+                    created_by="racer"))
+        except BankmlError as refused:
+            return f"{refused.field} {refused.rule}"
+    return "added"
+
+
+def deploy(home: str, url: str, ref: str, barrier: Barrier) -> str:
+    """Deploy `ref` on pd-decisions by the service, waiting inside the deploy's transaction
+    until every racer has checked its gates; returns "deployed" or the field and rule."""
+    from bankml.core.rollouts import plan_for  # noqa: PLC0415
+
+    with Platform.open(home, metadata_url=url) as platform:
+        oversight = platform.oversight
+        oversight.gates_in = _wait_after(oversight.gates_in, barrier)  # type: ignore[method-assign]
+        try:
+            platform.rollouts.deploy(platform.identity.user("ops"), "pd-decisions", ref,
+                                     plan=plan_for("shadow"))
+        except BankmlError as refused:
+            return f"{refused.field} {refused.rule}"
+    return "deployed"

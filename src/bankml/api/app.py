@@ -43,11 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.authenticator = Authenticator(platform.identity.authenticate,
                                                 platform.identity.refuse_credentials,
                                                 ttl_s=chosen.serve_token_cache_s)
+        controller = platform.rollout_controller()
+        controller.start()
         # what start-up built lives as long as the server: keep it out of full collections
         gc.freeze()
         try:
             yield
         finally:
+            controller.stop()
             platform.close()
 
     app = FastAPI(title="bankml", version=__version__, description=DESCRIPTION,

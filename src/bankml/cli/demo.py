@@ -18,13 +18,15 @@ if TYPE_CHECKING:
 
 
 def demo(home: HomeOption = None) -> None:
-    """Train, curate, validate, govern, decide, replay, explain, features, monitor, audit."""
+    """Train, curate, validate, govern, decide, replay, explain, roll out, features,
+    monitor, audit."""
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
     from bankml.cli.demo_steps import (  # noqa: PLC0415
         credit,
         features,
         governance,
         monitoring,
+        rollouts,
         validation,
     )
     from bankml.datasets import german_credit, load_german_credit  # noqa: PLC0415
@@ -50,11 +52,14 @@ def demo(home: HomeOption = None) -> None:
         decided = credit.decide(platform, version, data, people, endpoint)
         console.rule("[bold]7. Why it was declined")
         credit.explain_decline(decided.declined)
-        console.rule("[bold]8. Card features, the same offline and online")
+        console.rule("[bold]8. Rollouts: shadow, canary, full; a bad challenger rolled back")
+        rolled = rollouts.roll_out(platform, data, endpoint, people)
+        console.rule("[bold]9. Card features, the same offline and online")
         skew = features.card_features(platform, people["eli"])
-        console.rule("[bold]9. Monitoring: weeks of traffic, drift, late outcomes, alerts")
-        watched = monitoring.watch(platform, version, data, people, endpoint)
-        console.rule("[bold]10. The audit trail, verified by the auditor")
+        console.rule("[bold]10. Monitoring: weeks of traffic, drift, late outcomes, alerts")
+        champion = platform.registry.get(rolled.promoted)
+        watched = monitoring.watch(platform, champion, data, people, endpoint)
+        console.rule("[bold]11. The audit trail, verified by the auditor")
         report = _audit(platform, people["aude"])
         console.print(Panel.fit(
             f"Trained and registered [bold]{version.ref}[/] on {data.source} data "
@@ -63,6 +68,9 @@ def demo(home: HomeOption = None) -> None:
             f"and approved with four eyes: now {version.stage}.\n"
             f"Made {len(decided.records)} logged decisions and replayed one: "
             f"{'identical' if decided.replay.is_identical else 'different'}.\n"
+            f"Rolled out {rolled.promoted} through shadow and canary to champion; rolled "
+            f"{rolled.rolled_back} back on {rolled.breach.get('guardrail')} "
+            f"({rolled.breach.get('value', 0):.2f} > {rolled.breach.get('threshold')}).\n"
             f"Feature skew check: {skew} mismatches between offline and online.\n"
             f"Monitored {len(watched.reds_by_week)} weeks: red metrics per week "
             f"{watched.reds_by_week}, {len(watched.alerts)} alerts open.\n"

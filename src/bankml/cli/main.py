@@ -19,6 +19,7 @@ from bankml.cli import (
     labels,
     models,
     monitor,
+    rollouts,
     users,
 )
 from bankml.cli.app import console, new_group, report
@@ -37,12 +38,14 @@ app.command()(inventory)
 app.command()(train)
 app.command()(validate)
 app.command()(serve)
+app.command()(rollouts.deploy)
 app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(endpoints.app, name="endpoints")
 app.add_typer(labels.app, name="labels")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(rollouts.app, name="rollout")
 app.add_typer(features.app, name="features")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")

@@ -60,6 +60,10 @@ class Permission(StrEnum):
     LABELS_INGEST = "labels.ingest"  # outcomes that arrive after the decision
     MONITORING_RUN = "monitoring.run"
     ENDPOINT_APPLY = "endpoint.apply"
+    ROLLOUT_DEPLOY = "rollout.deploy"  # start a challenger's rollout on an endpoint
+    ROLLOUT_PAUSE = "rollout.pause"  # hold a rollout at its step, and resume it
+    ROLLOUT_PROMOTE = "rollout.promote"  # make the challenger champion before its plan ends
+    ROLLOUT_ROLLBACK = "rollout.rollback"  # send every decision back to the champion
     DECISION_MAKE = "decision.make"
     DECISION_READ = "decision.read"  # a decision's inputs: personal data
     DECISION_REPLAY = "decision.replay"
@@ -93,6 +97,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.LABELS_INGEST: frozenset({Role.ML_ENGINEER}),
     Permission.MONITORING_RUN: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
     Permission.ENDPOINT_APPLY: frozenset({Role.ML_ENGINEER}),
+    Permission.ROLLOUT_DEPLOY: frozenset({Role.ML_ENGINEER}),
+    Permission.ROLLOUT_PAUSE: frozenset({Role.ML_ENGINEER, Role.MODEL_RISK}),
+    Permission.ROLLOUT_PROMOTE: frozenset({Role.ML_ENGINEER}),
+    Permission.ROLLOUT_ROLLBACK: frozenset({Role.ML_ENGINEER}),
     Permission.DECISION_MAKE: frozenset({Role.ML_ENGINEER}),
     Permission.DECISION_READ: frozenset({Role.ML_ENGINEER, Role.VALIDATOR, Role.MODEL_RISK,
                                          Role.AUDITOR}),
@@ -108,7 +116,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 SERVICE_GRANTS = frozenset({Permission.DECISION_MAKE, Permission.DECISION_READ})
 # What bankml does on its own: execute approved requests, raise alerts, run controllers.
 SYSTEM_GRANTS = frozenset({Permission.ALERT_MANAGE, Permission.EVIDENCE_READ,
-                           Permission.MONITORING_RUN})
+                           Permission.MONITORING_RUN, Permission.ROLLOUT_PROMOTE,
+                           Permission.ROLLOUT_ROLLBACK})
 # Roles whose grant is a control in itself: giving one needs a second admin (four eyes).
 CONTROL_ROLES = frozenset(
     role for role in Role

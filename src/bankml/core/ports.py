@@ -32,6 +32,7 @@ from bankml.core.oversight import (
 )
 from bankml.core.refusals import RefusalCount
 from bankml.core.registry import Model, ModelVersion, Stage, StageChange
+from bankml.core.rollouts import Lease, Rollout
 from bankml.core.validation import ValidationRun
 
 if TYPE_CHECKING:
@@ -428,6 +429,39 @@ class RefusalCounts(Protocol):
         """Drop the counts of every window that began before `before`."""
 
 
+class Rollouts(Protocol):
+    """Rollouts of challengers; one active per endpoint, held by the store."""
+
+    def add(self, rollout: Rollout) -> Rollout:
+        """Store a new rollout (its id assigned). ConflictError `rollout.one_active` if the
+        endpoint has an active one, whoever added it a moment ago."""
+
+    def get(self, rollout_id: int) -> Rollout:
+        """Raises NotFoundError."""
+
+    def active(self, endpoint: str) -> Rollout | None: ...
+
+    def all_active(self) -> list[Rollout]: ...
+
+    def of(self, endpoint: str) -> list[Rollout]:
+        """Every rollout of the endpoint, oldest first."""
+
+    def save(self, rollout: Rollout, *, was: Rollout) -> Rollout:
+        """Compare-and-set on `was.revision`; ConflictError `store.changed_meanwhile` if
+        another writer moved it first."""
+
+
+class Leases(Protocol):
+    """Singleton workers' leases: one holder at a time, taken over once expired."""
+
+    def get(self, name: str) -> Lease | None: ...
+
+    def take(self, name: str, holder: str, *, now: str, until: str) -> bool:
+        """Hold (or renew) `name` until `until`; False while another holds it unexpired."""
+
+    def release(self, name: str, holder: str) -> None: ...
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -472,6 +506,12 @@ class Transaction(Protocol):
 
     @property
     def alerts(self) -> MonitoringAlerts: ...
+
+    @property
+    def rollouts(self) -> Rollouts: ...
+
+    @property
+    def leases(self) -> Leases: ...
 
 
 class MetadataStore(Protocol):

@@ -213,6 +213,14 @@ class Oversight:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"model:{ref}") as tx:
             return self._gates(tx, resolve(tx, ref), parse_stage(target), request)
 
+    def gates_in(self, tx: Transaction, version: ModelVersion, target: Stage) -> list[Gate]:
+        """The gates of moving `version` to `target`, read in the caller's transaction, with
+        the approvals of its open request to `target` if it has one (rollouts use this)."""
+        request = next((r for r in tx.oversight.requests(model=version.name,
+                                                         status=RequestStatus.OPEN)
+                        if r.version == version.number and r.target == target), None)
+        return self._gates(tx, version, target, request)
+
     def request_transition(self, by: Principal, ref: str, target: Stage, *,
                            reason: str) -> TransitionRequest:
         """Ask to move a version; it moves at once if every gate already holds."""

@@ -72,6 +72,27 @@ class AlertDesk:
                 raised.append(known.alert_id)
         return raised
 
+    def raise_one(self, tx: Transaction, by: Principal, *, endpoint: str, model: str,
+                  metric: str, title: str, detail: dict[str, object]) -> int:
+        """Open a red alert on `endpoint` and `metric` (or make the unresolved one red and
+        seen again), in the caller's transaction; returns its id, to deliver once committed.
+        Rollouts raise their guardrail breaches here."""
+        now = utc_timestamp(self._clock())
+        title = title[:ALERT_TITLE_CHARS]
+        known = tx.alerts.find_open(endpoint, metric)
+        if known is not None:
+            tx.alerts.seen_again(known.alert_id, severity="red", title=title, seen_at=now)
+            tx.audit.record(by.name, "alert.escalated", f"alert:{known.alert_id}",
+                            {"metric": metric, **detail})
+            return known.alert_id
+        alert_id = tx.alerts.open(Alert(
+            alert_id=0, model=model, severity="red", title=title, status=AlertStatus.OPEN,
+            opened_by=by.name, opened_at=now, endpoint=endpoint, metric=metric,
+            last_seen_at=now))
+        tx.audit.record(by.name, "alert.opened", f"alert:{alert_id}", {
+            "endpoint": endpoint, "metric": metric, "severity": "red", **detail})
+        return alert_id
+
     def deliver(self, alert_ids: Sequence[int]) -> None:
         """POST each alert to every configured webhook (retries, each attempt logged)."""
         for alert_id in alert_ids:

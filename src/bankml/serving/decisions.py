@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,14 +38,16 @@ from bankml.core.errors import BankmlError, IntegrityError, InvalidInputError, U
 from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.replay import REPLAY_TOLERANCE, Replay, reasons_of
+from bankml.core.rollouts import Route, arm_for
 from bankml.explain import adverse_reasons, directions_of
 from bankml.features.service import ServiceReads
 from bankml.registry import Registry
 from bankml.serving.inputs import feature_inputs
 from bankml.serving.log import DecisionLogWriter, check_same_request
-from bankml.serving.runtime import LoadedEndpoint, Runtime
+from bankml.serving.runtime import LoadedEndpoint, Routing, Runtime
 from bankml.serving.scoring import FrameScorer, Scored
 from bankml.serving.sealing import Sealer
+from bankml.serving.shadow import ShadowQueue
 from bankml.serving.verify import (
     VerifyReport,
     check_proofs,
@@ -67,11 +70,16 @@ class DecisionService:
                  features: ServiceReads, log: DecisionLogWriter, pseudonym_key: bytes,
                  code_version: str = "",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 observe: Observe = _ignore) -> None:
+                 observe: Observe = _ignore, shadow: ShadowQueue | None = None) -> None:
         self._metadata, self._registry, self._runtime = metadata, registry, runtime
         self._features, self._log, self._key = features, log, pseudonym_key
         self._sealer = Sealer(pseudonym_key)
         self._code_version, self._clock, self._observe = code_version, clock, observe
+        self._shadow = shadow or ShadowQueue()
+
+    @property
+    def shadow(self) -> ShadowQueue:
+        return self._shadow
 
     @property
     def runtime(self) -> Runtime:
@@ -122,31 +130,24 @@ class DecisionService:
             raise UnavailableError(f"Endpoint {endpoint} is stopped by its owners (human "
                                    "oversight); no decision is made.", rule="endpoint.stopped")
         lap = self._stages(endpoint)
-        inputs = [loaded.schema.check(request, where=f"requests[{i}]" if len(requests) > 1
-                                      else "") for i, request in enumerate(requests)]
-        lap("validate")
-        ids = [uuid.uuid4().hex for _ in requests]
-        features, provenance = self._online(loaded, requests, ids)
-        lap("features")
-        rows = [{**row, **online} for row, online in zip(inputs, features, strict=True)]
-        scored = loaded.scorer.score(rows)
-        lap("score")
-        outcomes = [loaded.policy.review if loaded.endpoint.mode == Mode.HUMAN_REVIEW
-                    else loaded.policy.decide(float(score)) for score in scored.scores]
-        lap("policy")
-        reasons = self._reasons(loaded, scored, rows, outcomes)
-        lap("reasons")
-        decided_at = utc_timestamp(self._clock())
-        latency_us = int((time.perf_counter() - started) * 1e6)
-        records = [self._record(loaded, request, by, decision_id=decision_id, row=row,
-                                score=score, outcome=outcome, reasons=reason, online=online,
-                                received_at=received_at, decided_at=decided_at,
-                                latency_us=latency_us)
-                   for decision_id, request, row, score, outcome, reason, online in zip(
-                       ids, requests, rows, scored.scores.tolist(), outcomes, reasons,
-                       provenance, strict=True)]
+        routing = self._runtime.routing(loaded)
+        pseudonyms = [self._pseudonym(loaded, request) for request in requests]
+        routes = ([routing.rollout.route_for(p) for p in pseudonyms] if routing is not None
+                  else [Route.CHAMPION] * len(requests))
+        made = Made(by=by, requests=requests, pseudonyms=pseudonyms,
+                    received_at=received_at, started=started, many=len(requests) > 1)
+        canary = [i for i, route in enumerate(routes) if route == Route.CANARY]
+        champion = [i for i, route in enumerate(routes) if route != Route.CANARY]
+        records: dict[int, DecisionRecord] = {}
+        if champion:
+            records |= self._make(made, loaded, champion, Route.CHAMPION, lap)
+        if canary and routing is not None:
+            records |= self._canary(made, loaded, routing, canary, lap)
+        ordered = [records[i] for i in range(len(requests))]
         lap("record")
-        logged = self._log.submit(records, [slot] * len(records))
+        logged = self._log.submit(ordered, [slot] * len(ordered))
+        if routing is not None and routing.rollout.shadows:
+            self._offer_shadow(made, routing)
         logged.add_done_callback(lambda _: lap("log"))
         return logged
 
@@ -255,6 +256,66 @@ class DecisionService:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _make(self, made: Made, loaded: LoadedEndpoint, positions: Sequence[int], route: Route,
+              lap: Callable[[str], None]) -> dict[int, DecisionRecord]:
+        """Decide the requests at `positions` with `loaded`'s model, on `route`."""
+        requests = [made.requests[i] for i in positions]
+        inputs = [loaded.schema.check(request, where=f"requests[{i}]" if made.many else "")
+                  for i, request in zip(positions, requests, strict=True)]
+        lap("validate")
+        ids = [uuid.uuid4().hex for _ in requests]
+        features, provenance = self._online(loaded, requests, ids)
+        lap("features")
+        rows = [{**row, **online} for row, online in zip(inputs, features, strict=True)]
+        scored = loaded.scorer.score(rows)
+        lap("score")
+        outcomes = [loaded.policy.review if loaded.endpoint.mode == Mode.HUMAN_REVIEW
+                    else loaded.policy.decide(float(score)) for score in scored.scores]
+        lap("policy")
+        # a shadow's outcome is never given to anyone, so it owes no reasons: leaving them
+        # out keeps the shadow worker's share of the CPU small
+        reasons = (self._reasons(loaded, scored, rows, outcomes) if route != Route.SHADOW
+                   else [[] for _ in outcomes])
+        lap("reasons")
+        decided_at = utc_timestamp(self._clock())
+        latency_us = int((time.perf_counter() - made.started) * 1e6)
+        return {position: self._record(
+                    loaded, request, made.by, decision_id=decision_id, row=row, score=score,
+                    outcome=outcome, reasons=reason, online=online,
+                    received_at=made.received_at, decided_at=decided_at,
+                    latency_us=latency_us, route=route, pseudonym=made.pseudonyms[position])
+                for position, decision_id, request, row, score, outcome, reason, online in zip(
+                    positions, ids, requests, rows, scored.scores.tolist(), outcomes, reasons,
+                    provenance, strict=True)}
+
+    def _canary(self, made: Made, loaded: LoadedEndpoint, routing: Routing,
+                positions: Sequence[int], lap: Callable[[str], None]
+                ) -> dict[int, DecisionRecord]:
+        """The challenger decides for its customers; if it fails, the champion does (route
+        `fallback`, which the error-rate guardrail counts). Bad input is refused by the
+        champion's schema first, so both arms refuse alike."""
+        for i in positions:
+            loaded.schema.check(made.requests[i], where=f"requests[{i}]" if made.many else "")
+        try:
+            return self._make(made, routing.challenger, positions, Route.CANARY, lap)
+        except Exception:  # the customer is answered by the champion instead
+            return self._make(made, loaded, positions, Route.FALLBACK, lap)
+
+    def _offer_shadow(self, made: Made, routing: Routing) -> None:
+        """Copy the step's share of requests (sticky by customer) to the challenger, off
+        the response path; its records are logged with route `shadow`, never answered."""
+        share = routing.rollout.shadows
+        positions = [i for i, p in enumerate(made.pseudonyms)
+                     if arm_for(p, routing.rollout.salt, share) == Route.CANARY]
+        if not positions:
+            return
+
+        def job() -> None:
+            records = self._make(made, routing.challenger, positions, Route.SHADOW, _no_lap)
+            self._log.submit([records[i] for i in positions])
+
+        self._shadow.offer(job)
+
     def _compare_offline(self, records: Sequence[DecisionRecord], refs: dict[str, str],
                          report: VerifyReport) -> None:
         with self._metadata.reading() as tx:
@@ -345,14 +406,15 @@ class DecisionService:
                 decision_id: str, row: Mapping[Hashable, Any], score: float,
                 outcome: Outcome | str,
                 reasons: list[dict[str, Any]], online: dict[str, Any],
-                received_at: str, decided_at: str, latency_us: int) -> DecisionRecord:
+                received_at: str, decided_at: str, latency_us: int,
+                route: Route = Route.CHAMPION, pseudonym: str | None = None) -> DecisionRecord:
         explainer = loaded.explainer
         return DecisionRecord(
             decision_id=decision_id, decided_at=decided_at, received_at=received_at,
-            customer_pseudo_id=self._pseudonym(loaded, request),
+            customer_pseudo_id=pseudonym or self._pseudonym(loaded, request),
             endpoint=loaded.version.name, endpoint_version=loaded.version.number,
             model_name=loaded.model_version.name, model_version=loaded.model_version.number,
-            artifact_sha256=loaded.model_version.artifact_sha256, route="champion",
+            artifact_sha256=loaded.model_version.artifact_sha256, route=str(route),
             inputs_json=inputs_json(row),
             request_json=self._request_json(loaded, request),
             features_json=canonical_json(online),
@@ -386,6 +448,22 @@ class DecisionService:
             self._observe(endpoint, stage, now - last[0])
             last[0] = now
         return lap
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Made:
+    """One call's requests, as every arm that decides some of them needs them."""
+
+    by: Principal
+    requests: Sequence[Mapping[str, Any]]
+    pseudonyms: list[str]
+    received_at: str
+    started: float
+    many: bool
+
+
+def _no_lap(_stage: str) -> None:
+    return None
 
 
 def _fields(override: DecisionOverride) -> dict[str, Any]:

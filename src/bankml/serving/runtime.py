@@ -22,6 +22,7 @@ from bankml.core.endpoints import Endpoint, EndpointVersion
 from bankml.core.errors import ConflictError
 from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import ModelVersion
+from bankml.core.rollouts import Rollout
 from bankml.explain import Explainer, Method, ReasonCatalogue, explainer_for, load_catalogue
 from bankml.explain.background import sample_background
 from bankml.features.caches import LruCache
@@ -55,9 +56,23 @@ class LoadedEndpoint:
         return self.model_version.inputs
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Routing:
+    """An endpoint's active rollout and its challenger, loaded to decide."""
+
+    rollout: Rollout
+    challenger: LoadedEndpoint
+
+
 @dataclass(slots=True)
 class _Entry:
     loaded: LoadedEndpoint
+    checked: float
+
+
+@dataclass(slots=True)
+class _Routes:
+    routing: Routing | None
     checked: float
 
 
@@ -70,6 +85,7 @@ class Runtime:
         self._metadata, self._registry, self._artifacts = metadata, registry, artifacts
         self._max_age_s, self._monotonic = max_age_s, monotonic
         self._entries: dict[str, _Entry] = {}
+        self._routes: dict[str, _Routes] = {}
         self._models: LruCache[str, Any] = LruCache(MODELS)
         self._explainers: LruCache[tuple[str, str, str], Explainer] = LruCache(MODELS)
 
@@ -93,6 +109,30 @@ class Runtime:
     def forget(self, name: str) -> None:
         """Read the endpoint again at its next use (an operator changed it just now)."""
         self._entries.pop(name, None)
+        self._routes.pop(name, None)
+
+    def routing(self, loaded: LoadedEndpoint) -> Routing | None:
+        """The endpoint's active rollout with its challenger loaded (at most `max_age_s`
+        old in this process), or None: every decision goes to the champion."""
+        name = loaded.version.name
+        known = self._routes.get(name)
+        now = self._monotonic()
+        if known is not None and now - known.checked < self._max_age_s:
+            return known.routing
+        with self._metadata.reading() as tx:
+            rollout = tx.rollouts.active(name)
+        routing = None
+        if rollout is not None and rollout.champion == loaded.model_version.number:
+            if (known is not None and known.routing is not None
+                    and known.routing.rollout == rollout
+                    and known.routing.challenger.version == loaded.version):
+                routing = known.routing
+            else:
+                challenger = self._registry.get(rollout.challenger_ref)
+                routing = Routing(rollout=rollout,
+                                  challenger=self._load(loaded.version, challenger))
+        self._routes[name] = _Routes(routing, now)
+        return routing
 
     def load_version(self, version: EndpointVersion, model_version: ModelVersion
                      ) -> LoadedEndpoint:

@@ -24,6 +24,7 @@ from bankml.core.errors import AuthenticationError, BankmlError, PermissionDenie
 from bankml.core.identity import GRANTS, Permission, Principal, Role, RoleDeniedError
 from bankml.core.oversight import Severity
 from bankml.core.registry import Domain, Model, Stage
+from bankml.core.rollouts import plan_for
 from support.people import admins
 from support.trail import audit_events
 
@@ -151,6 +152,20 @@ OPERATIONS = [
     Operation("override a decision", Permission.DECISION_OVERRIDE,
               lambda p, by: p.decisions.override(by, "unknown", outcome="approve",
                                                  reason_code="R1", comment="known")),
+    # rollouts
+    Operation("deploy a rollout", Permission.ROLLOUT_DEPLOY,
+              lambda p, by: p.rollouts.deploy(by, "pd-decisions", "pd@1",
+                                              plan=plan_for("shadow"))),
+    Operation("pause a rollout", Permission.ROLLOUT_PAUSE,
+              lambda p, by: p.rollouts.pause(by, "pd-decisions")),
+    Operation("resume a rollout", Permission.ROLLOUT_PAUSE,
+              lambda p, by: p.rollouts.resume(by, "pd-decisions")),
+    Operation("promote a rollout", Permission.ROLLOUT_PROMOTE,
+              lambda p, by: p.rollouts.promote(by, "pd-decisions")),
+    Operation("roll back a rollout", Permission.ROLLOUT_ROLLBACK,
+              lambda p, by: p.rollouts.rollback(by, "pd-decisions")),
+    Operation("read a rollout", Permission.EVIDENCE_READ,
+              lambda p, by: p.rollouts.status(by, "pd-decisions")),
     # monitoring
     Operation("ingest outcomes", Permission.LABELS_INGEST,
               lambda p, by: p.labels.ingest(by, [{"decision_id": "unknown", "outcome": 1,

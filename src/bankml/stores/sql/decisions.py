@@ -108,6 +108,7 @@ class SqlDecisionLog:
             select(decisions.c.decision_id, decisions.c.decided_at).where(
                 decisions.c.endpoint == endpoint,
                 decisions.c.customer_pseudo_id == customer_pseudo_id,
+                decisions.c.route != "shadow",  # the customer never saw a shadow's answer
                 decisions.c.decided_at <= at_or_before)
             .order_by(decisions.c.decided_at.desc()).limit(1)).first()
         return None if row is None else (row.decision_id, row.decided_at)

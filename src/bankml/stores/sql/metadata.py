@@ -31,6 +31,7 @@ from bankml.stores.sql.monitoring import SqlAlerts, SqlLabels, SqlMonitoring
 from bankml.stores.sql.oversight import SqlOversight
 from bankml.stores.sql.references import SqlReferences
 from bankml.stores.sql.refusals import SqlRefusalCounts
+from bankml.stores.sql.rollouts import SqlLeases, SqlRollouts
 from bankml.stores.sql.validation_runs import SqlValidationRuns
 
 
@@ -50,6 +51,8 @@ class SqlTransaction:
     labels: SqlLabels
     monitoring: SqlMonitoring
     alerts: SqlAlerts
+    rollouts: SqlRollouts
+    leases: SqlLeases
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -64,7 +67,8 @@ class SqlTransaction:
                    refusals=SqlRefusalCounts(connection),
                    references=SqlReferences(connection),
                    labels=SqlLabels(connection), monitoring=SqlMonitoring(connection),
-                   alerts=SqlAlerts(connection))
+                   alerts=SqlAlerts(connection), rollouts=SqlRollouts(connection),
+                   leases=SqlLeases(connection))
 
 
 def _utc_now() -> datetime:

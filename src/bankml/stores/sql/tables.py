@@ -461,3 +461,39 @@ monitoring_metrics = Table(
     Index("ix_monitoring_metrics_series", "endpoint", "metric", "window_end"),
     Index("ix_monitoring_metrics_run", "run_id"),
 )
+
+# Rollouts (migration 0013): a challenger's way to champion on one endpoint. The state
+# changes by compare-and-set on `revision`; the partial unique index holds one active
+# (running or paused) rollout per endpoint against any number of deploying processes.
+rollouts = Table(
+    "rollouts", metadata,
+    Column("rollout_id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(100), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("champion", Integer, nullable=False),
+    Column("challenger", Integer, nullable=False),
+    Column("plan_json", Text, nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("step_started_at", String(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(63), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("ended_at", String(32), nullable=True),
+    Column("outcome_json", Text, nullable=False, server_default="{}"),
+    Index("ix_rollouts_endpoint", "endpoint", "rollout_id"),
+    Index("ux_rollouts_active", "endpoint", unique=True,
+          **_where("status IN ('running', 'paused')")),
+    _version_of("rollouts_challenger", "model", "challenger"),
+)
+
+# Leases of singleton workers (the rollout controller): one holder until `expires_at`,
+# taken over by compare-and-set once it expired.
+leases = Table(
+    "leases", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("revision", Integer, nullable=False),
+)

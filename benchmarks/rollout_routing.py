@@ -1,0 +1,148 @@
+"""What routing and shadow scoring add to the champion's latency, in one run.
+
+    .venv/bin/python benchmarks/rollout_routing.py [--decisions 2000] [--rounds 3]
+
+Target (issue 13): routing and shadow add under 0.2 ms to the champion's p99.
+
+The workload is `serving_home.py`'s (a 200-tree LightGBM, 20 online features, reasons,
+durable log), smaller so that set-up stays short. A challenger (the same spec, another
+seed) is staged and validated. Then, in interleaved rounds so that the machine's drift
+falls on every arm alike, one caller makes `--decisions` decisions one at a time with:
+
+- off: no rollout on the endpoint;
+- shadow: a shadow step copying 100 % of requests to the challenger, scored on the shadow
+  worker while the champion answers;
+- canary: a 5 % canary step (only the champion's 95 % are timed: the routing's cost).
+
+Each arm's latencies are pooled over the rounds; the shadow queue's drops are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform as host
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serving_home import ENDPOINT, BenchHome, Shape, _spec, build
+
+from bankml import Platform
+from bankml.core.canonical import utc_timestamp
+from bankml.core.identity import Principal, Role
+from bankml.core.registry import Stage
+from bankml.core.rollouts import Plan
+from bankml.registry.lifecycle import move
+
+TARGET_MS = 0.2
+SHAPE = Shape(customers=2_000, applications=6_000)
+PLANS = {
+    "shadow": {"steps": [{"kind": "shadow", "share": 100, "min_decisions": 10**9}]},
+    "canary": {"steps": [{"kind": "canary", "share": 5, "min_decisions": 10**9}]},
+}
+
+
+def stage_challenger(platform: Platform, folder: Path) -> str:
+    """The champion's spec with another seed: version 2, validated and in staging."""
+    admin = platform.identity.user("bench-admin")
+    platform.identity.add_user(admin, "vera", roles=frozenset({Role.VALIDATOR}))
+    platform.identity.confirm_grant(_second_admin(platform, admin), _pending(platform, admin))
+    spec = folder / "challenger.yaml"
+    spec.write_text(yaml.safe_dump(_spec(SHAPE, model=f"{ENDPOINT}-pd", seed=8)))
+    version = platform.training.train(platform.identity.user("dana"), spec)
+    platform.oversight.record_validation(platform.identity.user("vera"), version.ref,
+                                         passed=True, fairness_passed=True, summary="bench")
+    with platform.metadata.transaction() as tx:
+        move(tx, version.ref, Stage.STAGING, actor="bench",
+             moment=utc_timestamp(datetime.now(UTC)), reason="benchmark setup")
+    return version.ref
+
+
+def _second_admin(platform: Platform, admin: Principal) -> Principal:
+    platform.identity.add_user(admin, "bench-admin-2", roles=frozenset({Role.ADMIN}))
+    return platform.identity.user("bench-admin-2")
+
+
+def _pending(platform: Platform, admin: Principal) -> int:
+    [grant] = platform.identity.grants(admin, username="vera", pending_only=True)
+    return grant.grant_id
+
+
+def timed(platform: Platform, home: BenchHome, count: int, *, champion_only: bool
+          ) -> list[tuple[float, float]]:
+    """(until handed to the log, until durable) in ms of `count` single decisions; with
+    `champion_only`, of the champion's only. Routing and the shadow offer happen before
+    the hand-over; the shadow's records then share the log's commits."""
+    times = []
+    for index in range(count):
+        started = time.perf_counter()
+        future = platform.decisions.submit(home.app, ENDPOINT,
+                                           [home.requests[index % len(home.requests)]])
+        handed = time.perf_counter()
+        [record] = future.result()
+        durable = time.perf_counter()
+        if not champion_only or record.route == "champion":
+            times.append(((handed - started) * 1e3, (durable - started) * 1e3))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--decisions", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{host.node()}: {os.cpu_count()} cores, Python {host.python_version()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        with Platform.open(folder / "home") as platform:
+            started = time.perf_counter()
+            home = build(platform, folder, SHAPE)
+            challenger = stage_challenger(platform, folder)
+            print(f"set up in {time.perf_counter() - started:.1f} s; champion "
+                  f"{ENDPOINT}-pd@1, challenger {challenger}")
+            engineer = home.engineer
+            gc.freeze()
+            arms: dict[str, list[tuple[float, float]]] = {"off": [], "shadow": [],
+                                                          "canary": []}
+            timed(platform, home, 300, champion_only=False)  # warm the champion's caches
+            for _ in range(args.rounds):
+                for arm in arms:
+                    if arm != "off":
+                        platform.rollouts.deploy(engineer, ENDPOINT, challenger,
+                                                 plan=Plan.from_data(PLANS[arm]))
+                        timed(platform, home, 50, champion_only=False)  # load the challenger
+                    arms[arm] += timed(platform, home, args.decisions,
+                                       champion_only=arm == "canary")
+                    if arm != "off":
+                        platform.decisions.shadow.drain()
+                        platform.rollouts.rollback(engineer, ENDPOINT, comment="next arm")
+            counts = platform.decisions.shadow.counts
+    print(f"\n{args.rounds} interleaved rounds of {args.decisions:,} decisions per arm, "
+          "one caller, champion latency ms:")
+    p99: dict[tuple[str, int], float] = {}
+    for part, name in enumerate(("handed to the log", "durable")):
+        print(f" {name}:")
+        for arm, values in arms.items():
+            ordered = np.asarray([v[part] for v in values])
+            p99[arm, part] = float(np.percentile(ordered, 99))
+            print(f"  {arm:<7} n {len(values):>6,}  p50 {np.percentile(ordered, 50):7.3f}  "
+                  f"p90 {np.percentile(ordered, 90):7.3f}  p99 {p99[arm, part]:7.3f}")
+    print(f"shadow queue: {counts.offered:,} offered, {counts.done:,} scored, "
+          f"{counts.dropped:,} dropped, {counts.failed:,} failed (last: {counts.last_error})")
+    for part, name in enumerate(("handed to the log", "durable")):
+        for arm in ("shadow", "canary"):
+            added = p99[arm, part] - p99["off", part]
+            print(f"  {arm} adds {added:+.3f} ms to the champion's p99 {name} (target < "
+                  f"{TARGET_MS} ms: {'met' if added < TARGET_MS else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

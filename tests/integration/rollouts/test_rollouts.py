@@ -1,0 +1,256 @@
+"""Rollouts as a service on both databases: deploy behind the gates, routing in the decision
+path (canary recorded in each decision, shadow logged and never returned), the controller
+advancing, promoting and rolling back, and the operations' roles."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bankml import Platform
+from bankml.core.decisions import DecisionRecord
+from bankml.core.errors import ConflictError, InvalidInputError, NotFoundError
+from bankml.core.identity import SYSTEM, RoleDeniedError
+from bankml.core.registry import Stage
+from bankml.core.rollouts import Plan, RolloutStatus, Route, plan_for
+from bankml.rollouts import Controller
+from support.lifecycle import move_to
+from support.models import register_tiny
+from support.people import staff
+from support.served import tiny_endpoint
+from support.trail import audit_events
+
+ENDPOINT = "pd-decisions"
+
+
+def plan(*steps: dict[str, Any], **guardrails: float) -> Plan:
+    return Plan.from_data({"steps": list(steps), "min_sample": 5,
+                           "guardrails": guardrails or {"error_rate": 0.5}})
+
+
+def canary(share: float, decisions: int = 5) -> dict[str, Any]:
+    return {"kind": "canary", "share": share, "min_decisions": decisions, "min_duration_s": 0}
+
+
+SHADOW = {"kind": "shadow", "min_decisions": 5, "min_duration_s": 0}
+
+
+@pytest.fixture
+def served(platform: Platform) -> Platform:
+    """pd@1 champion behind the endpoint; pd@2 in staging, validated independently."""
+    tiny_endpoint(platform)
+    challenger = register_tiny(platform, staff(platform, "dev"))
+    platform.oversight.record_validation(staff(platform, "vera"), challenger.ref, passed=True,
+                                         fairness_passed=True, summary="sound")
+    move_to(platform, challenger.ref, Stage.STAGING)
+    return platform
+
+
+def decide(platform: Platform, count: int, start: int = 0) -> list[DecisionRecord]:
+    app = staff(platform, "ops")
+    return platform.decisions.decide(app, ENDPOINT, [
+        {"customer_id": f"c{i}", "x0": (i % 7) / 7 - 0.5} for i in range(start, start + count)])
+
+
+def logged(platform: Platform) -> list[DecisionRecord]:
+    platform.decisions.shadow.drain()
+    platform.decision_log.write([])  # the writer has committed everything before it
+    with platform.metadata.reading() as tx:
+        return list(tx.decisions.records(endpoint=ENDPOINT))
+
+
+def test_shadow_scores_every_request_and_answers_none(served: Platform) -> None:
+    """In shadow the champion answers; the challenger's scores are logged as route shadow."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2", plan=plan(SHADOW))
+
+    answered = decide(served, 20)
+
+    assert {(r.route, r.model_ref) for r in answered} == {("champion", "pd@1")}
+    records = logged(served)
+    assert Counter((r.route, r.model_ref) for r in records) == {
+        ("champion", "pd@1"): 20, ("shadow", "pd@2"): 20}
+    shadows = {r.customer_pseudo_id for r in records if r.route == "shadow"}
+    assert shadows == {r.customer_pseudo_id for r in answered}
+
+
+def test_canary_sends_its_share_and_records_the_route(served: Platform) -> None:
+    """The challenger answers its customers with route canary, the same ones every time."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2", plan=plan(canary(50)))
+
+    first, again = decide(served, 200), decide(served, 200)
+
+    routes = [(r.route, r.model_ref) for r in first]
+    assert set(routes) == {("champion", "pd@1"), ("canary", "pd@2")}
+    assert 60 < routes.count(("canary", "pd@2")) < 140
+    assert [r.route for r in again] == [r.route for r in first]
+
+
+@pytest.mark.parametrize(("ref", "field", "rule"), [
+    ("fraud@1", "version", "rollout.same_model"),
+    ("pd@1", "version", "rollout.not_champion"),
+])
+def test_a_version_that_cannot_challenge_is_refused(served: Platform, ref: str, field: str,
+                                                    rule: str) -> None:
+    register_tiny(served, staff(served, "dev"), "fraud")
+    before = audit_events(served)
+
+    with pytest.raises(InvalidInputError) as refused:
+        served.rollouts.deploy(staff(served, "ops"), ENDPOINT, ref, plan=plan_for("shadow"))
+
+    assert (refused.value.field, refused.value.rule) == (field, rule)
+    with served.metadata.reading() as tx:
+        assert tx.rollouts.of(ENDPOINT) == []
+    assert [e.action for e in audit_events(served)[len(before):]] == ["input.refused"]
+
+
+def test_a_second_rollout_on_the_endpoint_is_refused(served: Platform) -> None:
+    ops = staff(served, "ops")
+    served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=plan_for("shadow"))
+    third = register_tiny(served, staff(served, "dev"))
+    served.oversight.record_validation(staff(served, "vera"), third.ref, passed=True,
+                                       fairness_passed=True, summary="sound")
+    move_to(served, third.ref, Stage.STAGING)
+
+    with pytest.raises(ConflictError) as refused:
+        served.rollouts.deploy(ops, ENDPOINT, third.ref, plan=plan_for("canary"))
+
+    assert (refused.value.field, refused.value.rule) == ("endpoint", "rollout.one_active")
+
+
+def test_a_deploy_whose_gate_does_not_hold_names_the_gate(served: Platform) -> None:
+    """A tier-1 challenger without a sign-off may not enter shadow: the gate is named."""
+    bare = register_tiny(served, staff(served, "dev"))
+    move_to(served, bare.ref, Stage.STAGING)
+
+    with pytest.raises(ConflictError, match="gate.validation") as refused:
+        served.rollouts.deploy(staff(served, "ops"), ENDPOINT, bare.ref, plan=plan_for("shadow"))
+
+    assert refused.value.field == "version"
+    with served.metadata.reading() as tx:
+        assert tx.rollouts.of(ENDPOINT) == []
+
+
+def test_a_challenger_outside_staging_is_refused(served: Platform) -> None:
+    register_tiny(served, staff(served, "dev"))
+
+    with pytest.raises(ConflictError) as refused:
+        served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@3", plan=plan_for("shadow"))
+
+    assert refused.value.rule == "rollout.challenger_staged"
+
+
+def controller(platform: Platform, holder: str = "one", **clock: Any) -> Controller:
+    return Controller(platform.metadata, platform.rollouts, interval_s=1, lease_s=30,
+                      holder=holder, **clock)
+
+
+def test_clean_steps_advance_and_the_last_promotes(served: Platform) -> None:
+    """shadow -> canary 50 % -> full: each tick after enough decisions moves one step; at
+    full the challenger is champion in prod and the old one archived, all audited."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
+                           plan=plan(SHADOW, canary(50)))
+    ticking = controller(served)
+    assert ticking.tick() == 0  # no decision yet: the shadow step waits
+
+    decide(served, 10)
+    logged(served)
+    assert ticking.tick() == 1
+    decide(served, 40)
+    logged(served)
+    assert ticking.tick() == 1
+
+    with served.metadata.reading() as tx:
+        [done] = tx.rollouts.of(ENDPOINT)
+    assert done.status == RolloutStatus.COMPLETED
+    assert served.registry.get("pd@champion").number == 2
+    assert served.registry.get("pd@1").stage == Stage.ARCHIVED
+    assert served.registry.get("pd@2").stage == Stage.PROD
+    actions = [e.action for e in audit_events(served)]
+    assert actions.count("rollout.advanced") == 1
+    assert {"rollout.deployed", "rollout.completed", "model.alias_set"} <= set(actions)
+    assert {r.model_ref for r in decide(served, 5, start=500)} == {"pd@2"}
+    report = served.audit.verify(staff(served, "aude"), deep=True)
+    assert report.is_intact, report.disagreements  # stage and alias follow their events
+
+
+def test_a_breach_rolls_back_records_why_and_opens_an_alert(served: Platform) -> None:
+    """A p99 ceiling of 0 ms breaks on the first canary decision: traffic returns to the
+    champion, the rollout keeps guardrail, value and threshold, a red alert is open."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
+                           plan=plan(canary(50, decisions=1000), p99_latency_ms=0.0))
+    decide(served, 20)
+
+    assert controller(served).tick() == 1
+
+    with served.metadata.reading() as tx:
+        [ended] = tx.rollouts.of(ENDPOINT)
+        alerts = tx.alerts.all(endpoint=ENDPOINT, unresolved=True)
+    assert ended.status == RolloutStatus.ROLLED_BACK
+    assert ended.outcome["guardrail"] == "p99_latency_ms"
+    assert ended.outcome["threshold"] == 0.0
+    assert ended.outcome["value"] > 0
+    assert [(a.metric, a.severity) for a in alerts] == [("rollout.p99_latency_ms", "red")]
+    assert {r.route for r in decide(served, 50, start=100)} == {str(Route.CHAMPION)}
+    rolled = [e for e in audit_events(served) if e.action == "rollout.rolled_back"]
+    assert rolled[0].actor == SYSTEM.name
+    assert rolled[0].payload["guardrail"] == "p99_latency_ms"
+
+
+def test_a_paused_rollout_holds_its_step(served: Platform) -> None:
+    """model_risk pauses; the controller then neither advances nor rolls back; resumed, it
+    acts again."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
+                           plan=plan(canary(50, decisions=1), p99_latency_ms=0.0))
+    served.rollouts.pause(staff(served, "mira"), ENDPOINT, comment="looking")
+    decide(served, 20)
+    ticking = controller(served)
+
+    assert ticking.tick() == 0
+    served.rollouts.resume(staff(served, "ops"), ENDPOINT)
+    assert ticking.tick() == 1
+
+
+def test_model_risk_may_pause_but_not_roll_back(served: Platform) -> None:
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2", plan=plan_for("shadow"))
+
+    with pytest.raises(RoleDeniedError, match="rollout.rollback"):
+        served.rollouts.rollback(staff(served, "mira"), ENDPOINT)
+    rolled = served.rollouts.rollback(staff(served, "ops"), ENDPOINT, comment="not now")
+
+    assert rolled.outcome == {"reason": "operator", "by": "ops", "comment": "not now"}
+    with pytest.raises(NotFoundError):
+        served.rollouts.pause(staff(served, "mira"), ENDPOINT)
+
+
+def test_status_shows_steps_guardrails_and_routes(served: Platform) -> None:
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
+                           plan=plan(canary(50, decisions=1000)))
+    decide(served, 40)
+
+    shown = served.rollouts.status(staff(served, "aude"), ENDPOINT).describe()
+
+    assert shown["status"] == "running"
+    assert shown["current"]["share"] == 50.0
+    assert set(shown["routes"]) == {"champion", "canary"}
+    assert sum(shown["routes"].values()) == 40
+    [error_rate] = shown["guardrails"]
+    assert (error_rate["guardrail"], error_rate["value"], error_rate["threshold"]) == (
+        "error_rate", 0.0, 0.5)
+    assert shown["next"] == "wait"
+
+
+def test_one_controller_leads_until_its_lease_expires(served: Platform) -> None:
+    """A second controller does nothing while the first holds the lease, and takes over
+    once it lapsed (the first died without releasing it)."""
+    now = [datetime(2030, 1, 1, tzinfo=UTC)]
+    first = controller(served, "first", clock=lambda: now[0])
+    second = controller(served, "second", clock=lambda: now[0])
+
+    assert first.lead()
+    assert not second.lead()
+    now[0] += timedelta(seconds=31)
+    assert second.lead()
+    assert not first.lead()
