@@ -217,8 +217,8 @@ class Oversight:
                            reason: str) -> TransitionRequest:
         """Ask to move a version; it moves at once if every gate already holds."""
         subject = f"model:{ref}"
-        stage = parse_stage(target)
         with acting(self._metadata, by, Permission.TRANSITION_REQUEST, subject) as tx:
+            stage = parse_stage(target)  # inside: an unknown stage is a refusal on record
             version = resolve(tx, ref)
             refusal = _lifecycle_refusal(version, stage)
             if refusal is None:

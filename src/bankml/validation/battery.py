@@ -176,11 +176,16 @@ def _discrimination(battery: _Battery, reference: Reference) -> None:
     charts["score_distribution"] = _histograms(labels, scores)
 
 
-def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
-    """Master-scale grade labels `G1` (best) .. `G{K+1}`: PD at most the grade's bound."""
-    index = np.searchsorted(np.asarray(master_scale, dtype=np.float64), scores, side="left")
+def grade_names(master_scale: Sequence[float]) -> np.ndarray:
+    """Every grade of the master scale, `G1` (best) .. `G{K}`, K = bounds + 1."""
     width = len(str(len(master_scale) + 1))
-    return np.array([f"G{i + 1:0{width}d}" for i in range(len(master_scale) + 1)])[index]
+    return np.array([f"G{i + 1:0{width}d}" for i in range(len(master_scale) + 1)])
+
+
+def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
+    """Master-scale grade labels of scores: PD at most the grade's bound."""
+    index = np.searchsorted(np.asarray(master_scale, dtype=np.float64), scores, side="left")
+    return grade_names(master_scale)[index]
 
 
 def _calibration(battery: _Battery, reference: Reference) -> None:
@@ -224,19 +229,22 @@ def _calibration(battery: _Battery, reference: Reference) -> None:
         "calibration_curve": {"predicted": curve.mean_predicted.tolist(),
                               "observed": curve.observed_rate.tolist(),
                               "count": curve.count.tolist()}}
-    labels_all = sorted(set(grades_of(reference.scores, scale)) | set(grades))
-    current = pd.Series(grades).value_counts().reindex(labels_all, fill_value=0)
+    every_grade = grade_names(scale)
+    # Empty grades count in K (ECB 2.5.5.3): a portfolio crowded into few grades of the
+    # master scale is exactly the concentration the test is for.
+    current = pd.Series(grades).value_counts().reindex(every_grade, fill_value=0)
     initial = pd.Series(grades_of(reference.scores, scale)).value_counts().reindex(
-        labels_all, fill_value=0)
-    if len(labels_all) >= 2:
-        herfindahl = stability.herfindahl_test(current.to_numpy(), initial.to_numpy())
-        battery.add("stability.concentration", herfindahl.hi_current,
-                    p_value=herfindahl.p_value,
-                    detail=f"Herfindahl {herfindahl.hi_current:.4f} now, "
-                    f"{herfindahl.hi_initial:.4f} on the training rows")
-        charts["concentration"] = {**_fields(herfindahl),
-                                    "counts_current": current.to_dict(),
-                                    "counts_initial": initial.to_dict()}
+        every_grade, fill_value=0)
+    herfindahl = stability.herfindahl_test(initial=initial.to_numpy(),
+                                           current=current.to_numpy())
+    battery.add("stability.concentration", herfindahl.hi_current,
+                p_value=herfindahl.p_value,
+                detail=f"Herfindahl {herfindahl.hi_current:.4f} now, "
+                f"{herfindahl.hi_initial:.4f} on the training rows, over "
+                f"{herfindahl.grades} grades")
+    charts["concentration"] = {**_fields(herfindahl),
+                                "counts_current": current.to_dict(),
+                                "counts_initial": initial.to_dict()}
 
 
 def _alerting(battery: _Battery) -> None:

@@ -406,3 +406,16 @@ def test_a_lifecycle_refusal_is_audited(platform: Platform, people: People) -> N
 
     last = audit_events(platform)[-1]
     assert (last.action, last.payload["rule"]) == ("governance.refused", "lifecycle.transition")
+
+
+def test_an_unknown_stage_is_refused_on_the_record(platform: Platform, people: People) -> None:
+    """A request for a stage that does not exist names the rule and is audited."""
+    version = register(platform, 1)
+
+    with pytest.raises(InvalidInputError, match="'nowhere' is not a stage"):
+        platform.oversight.request_transition(people["dana"], version.ref, "nowhere",
+                                              reason="x")
+
+    last = audit_events(platform)[-1]
+    assert (last.action, last.payload["rule"]) == ("input.refused", "lifecycle.stage")
+
