@@ -333,10 +333,32 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
         raise loaded.error(("source", "label"), f"{spec.source.label!r} must hold 0 and 1 "
                            "only, without gaps", rule="pipeline.label_binary")
     _check_no_leak(loaded, frame)
+    _check_rows_identified(loaded, frame)
     extra = [c.as_of for c in spec.input_columns if c.as_of is not None]
     columns = list(dict.fromkeys([*spec.source.entity, spec.source.event_timestamp,
                                   spec.date_column, *inputs, *extra, spec.source.label]))
     return frame[columns].reset_index(drop=True)
+
+
+def _check_rows_identified(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
+    """The entity keys with the event time name one row each: validation joins the
+    protected attributes (and the value column) back on them, and a repeated key would
+    join them to the wrong rows."""
+    keys = row_identity(loaded)
+    repeated = frame.duplicated(keys, keep=False)
+    if repeated.any():
+        first = frame.loc[repeated, keys].iloc[0]
+        example = ", ".join(f"{k}={first[k]}" for k in keys)
+        raise loaded.error(("source", "entity"), (
+            f"{' + '.join(keys)} must identify one row each; {int(repeated.sum())} rows "
+            f"share a key (first: {example}). Name a key that is unique per application, "
+            "e.g. an application id"), rule="pipeline.entity_unique")
+
+
+def row_identity(loaded: LoadedSpec) -> list[str]:
+    """The columns that name one row of the dataset: the entity keys and the event time."""
+    source = loaded.spec.source
+    return list(dict.fromkeys([*source.entity, source.event_timestamp]))
 
 
 def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:

@@ -46,7 +46,7 @@ from bankml.core.validation import (
 from bankml.registry import Registry
 from bankml.training.allowlist import SCIKIT_LEARN_CLASSIFIERS, EstimatorAllowlist
 from bankml.training.data import READERS, dataset_digest, read_source
-from bankml.training.pipeline import split_dataset
+from bankml.training.pipeline import row_identity, split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
@@ -243,15 +243,26 @@ class Validation:
         columns = [c for c in dict.fromkeys(columns) if c not in rows.columns]
         if not columns:
             return rows
-        keys = loaded.spec.source.entity
+        keys = row_identity(loaded)
         source = read_source(loaded, self._datasets_dir).frame
-        missing = [c for c in columns if c not in source.columns]
+        missing = [c for c in [*keys, *columns] if c not in source.columns]
         if missing:
             raise InvalidInputError("source", f"{missing} are not in the model's source "
                                     "data; protected attributes and the value column are "
                                     "read from there", rule="validation.source_columns")
-        joined = rows.merge(source[[*keys, *columns]].drop_duplicates(keys), on=keys,
-                            how="left", validate="many_to_one")
+        repeated = source.duplicated(keys, keep=False)
+        if repeated.any():  # never guess which of the rows the evidence belongs to
+            raise InvalidInputError("source", f"{int(repeated.sum())} rows of the model's "
+                                    f"source share a key ({' + '.join(keys)}); protected "
+                                    "attributes are joined on it and would reach the wrong "
+                                    "rows", rule="validation.join_unique")
+        joined = rows.merge(source[[*keys, *columns]], on=keys, how="left",
+                            validate="one_to_one", indicator="_found")
+        unmatched = int((joined.pop("_found") != "both").sum())
+        if unmatched:
+            raise InvalidInputError("source", f"{unmatched} of {len(rows)} rows validated "
+                                    f"have no row of the model's source with their key "
+                                    f"({' + '.join(keys)})", rule="validation.join_complete")
         return joined.set_axis(rows.index)
 
     def _compared(self, version: ModelVersion, against: str | None) -> ModelVersion | None:

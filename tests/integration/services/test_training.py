@@ -377,3 +377,15 @@ def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path:
     with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
         bankml.training.train(staff(bankml, "dev"), spec)
     assert bankml.registry.versions() == []
+
+
+def test_keys_that_repeat_are_refused(bankml: Platform, tmp_path: Path) -> None:
+    """Two rows with the same entity key and event time are refused with the field and
+    the rule: the protected attributes are joined back on that key."""
+    frame = synthesize_german_credit()
+    frame.loc[1, ["row_id", "application_date"]] = frame.loc[0, ["row_id", "application_date"]]
+
+    error = refused(bankml, on_csv(tmp_path, frame), r"source.entity: row_id \+ "
+                    r"application_date must identify one row each; 2 rows share a key")
+
+    assert error.rule == "pipeline.entity_unique"

@@ -184,3 +184,25 @@ def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion
     assert f"bankml validate {logistic.ref}" in page
     assert page.count("<svg") == 5
     assert to_pdf(result, []).startswith(b"%PDF")
+
+
+def test_evidence_is_never_joined_on_a_repeated_key(platform: Platform,
+                                                    tmp_path: Path) -> None:
+    """A source that now repeats a key (the file changed after training) is refused with
+    the rule, not joined to whichever of the rows comes first."""
+    frame = load_german_credit(None).frame
+    frame.to_csv(tmp_path / "applications.csv", index=False)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((EXAMPLES / "german_credit_pd.yaml").read_text().replace(
+        "dataset: german_credit ", "path: applications.csv "))
+    version = platform.training.train(staff(platform, "dana"), spec)
+    late = frame[pd.to_datetime(frame["application_date"], utc=True) >= TEST_FROM].iloc[:1]
+    flipped = late.assign(sex=late["sex"].map(lambda s: "female" if s == "male" else "male"))
+    pd.concat([flipped, frame]).to_csv(tmp_path / "applications.csv", index=False)
+
+    with pytest.raises(InvalidInputError, match=r"2 rows of the model's source share a key "
+                       r"\(row_id \+ application_date\)") as caught:
+        platform.validation.run(validator(platform), version.ref)
+
+    assert caught.value.rule == "validation.join_unique"
+    assert platform.validation.runs(version.ref) == []
