@@ -75,6 +75,9 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
                   f"{run.reds} red under {run.policy_id} {run.policy_version}.")
     console.print(f"Opinion: [bold]{int(run.opinion)} - {run.opinion.label}[/]; fairness "
                   f"{'passed' if run.fairness_passed else 'failed'}.")
+    if run.self_test:
+        console.print(f"[yellow]Developer self-test[/]: {run.created_by} built this model; "
+                      "the run is not independent validation and no sign-off can rest on it.")
 
 
 @report_app.command("validation")

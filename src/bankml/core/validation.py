@@ -143,6 +143,9 @@ class ValidationRun:
     reds: int
     result_sha256: str  # the full JSON result in the artifact store
     against: str | None = None  # the version compared with, `name@number`
+    # Run by the model's developer or the version's registrant: a developer self-test,
+    # never independent validation (a sign-off cannot rest on it).
+    self_test: bool = False
 
     @property
     def ref(self) -> str:

@@ -119,7 +119,8 @@ class Validation:
             previous=_previous_summary(self._previous(version.name), tests),
             reproduce=_pack(subject, chosen, compared,
                             command=_command(version.ref, against, policy, sample)))
-        return self._store(by, result, chosen)
+        return self._store(by, result, chosen,
+                           self_test=by.name in {model.developer, version.created_by})
 
     def get(self, run_id: str) -> ValidationRun:
         """Raises NotFoundError."""
@@ -199,8 +200,8 @@ class Validation:
             auc_initial=None if initial is None else initial[0],
             auc_initial_source="" if initial is None else initial[1])
 
-    def _store(self, by: Principal, result: ValidationResult,
-               policy: ValidationPolicy) -> ValidationRun:
+    def _store(self, by: Principal, result: ValidationResult, policy: ValidationPolicy, *,
+               self_test: bool) -> ValidationRun:
         """The result as an artifact, and its run row and audit event in one transaction."""
         digest = self._artifacts.put(result_to_json(result).encode())
         counts = result.verdict_counts()
@@ -211,7 +212,7 @@ class Validation:
             policy_version=policy.version, opinion=result.opinion,
             fairness_passed=result.fairness_passed, greens=counts[Verdict.GREEN],
             ambers=counts[Verdict.AMBER], reds=counts[Verdict.RED], result_sha256=digest,
-            against=result.against)
+            against=result.against, self_test=self_test)
         with acting(self._metadata, by, Permission.VALIDATION_RUN,
                     f"model:{result.model}") as tx:
             tx.validation_runs.add(run)
@@ -219,7 +220,7 @@ class Validation:
                 "run_id": run.run_id, "opinion": int(run.opinion), "policy": run.policy_id,
                 "policy_version": run.policy_version, "result_sha256": digest,
                 "against": run.against, "verdicts": {str(k): v for k, v in counts.items()},
-                "fairness_passed": run.fairness_passed})
+                "fairness_passed": run.fairness_passed, "self_test": run.self_test})
         return run
 
     def _sets(self, version: ModelVersion, manifest: Manifest, loaded: LoadedSpec

@@ -13,12 +13,12 @@ from sklearn.metrics import roc_auc_score
 
 from bankml import Platform
 from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Principal
+from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion
 from bankml.core.validation import Opinion
 from bankml.datasets import load_german_credit
 from bankml.reports.validation import to_html, to_pdf
-from support.people import staff
+from support.people import person, staff
 from support.trail import audit_events
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
@@ -206,3 +206,34 @@ def test_evidence_is_never_joined_on_a_repeated_key(platform: Platform,
 
     assert caught.value.rule == "validation.join_unique"
     assert platform.validation.runs(version.ref) == []
+
+
+def test_a_developers_run_is_a_self_test_never_independent_validation(
+        platform: Platform) -> None:
+    """A developer who also holds the validator role may run the battery on their own
+    model: the run is marked a developer self-test, the report says so and shows the
+    independent run once there is one, with a section on who concluded what on which run."""
+    both = person(platform, "devon", Role.DATA_SCIENTIST, Role.VALIDATOR)
+    version = platform.training.train(both, EXAMPLES / "german_credit_pd.yaml")
+    own = platform.validation.run(both, version.ref)
+    [event] = [e for e in audit_events(platform, subject=f"model:{version.ref}")
+               if e.action == "validation.run"]
+    alone = platform.reports.write_validation(validator(platform), version.ref).html.read_text()
+    vera = validator(platform)
+    independent = platform.validation.run(vera, version.ref)
+    platform.oversight.record_validation(vera, version.ref, passed=True, summary="fit",
+                                         run_id=independent.run_id)
+
+    report = platform.reports.write_validation(vera, version.ref)
+    page = report.html.read_text()
+
+    assert (own.self_test, independent.self_test, event.payload["self_test"]) == (
+        True, False, True)
+    assert platform.validation.get(own.run_id).self_test is True
+    assert "Developer self-test</b> by devon" in alone
+    assert "not independent validation" in alone
+    assert "Validated by" not in alone + page
+    assert report.run.run_id == independent.run_id
+    assert f"signed off by vera on {independent.created_at[:10]}: passed" in page
+    assert "10. Sign-offs" in page
+    assert f"{independent.run_id} (this run)" in page

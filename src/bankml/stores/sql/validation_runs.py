@@ -21,7 +21,8 @@ class SqlValidationRuns:
             created_at=run.created_at, created_by=run.created_by, policy_id=run.policy_id,
             policy_version=run.policy_version, opinion=int(run.opinion),
             fairness_passed=int(run.fairness_passed), greens=run.greens, ambers=run.ambers,
-            reds=run.reds, result_sha256=run.result_sha256, against=run.against))
+            reds=run.reds, result_sha256=run.result_sha256, against=run.against,
+            self_test=int(run.self_test)))
 
     def get(self, run_id: str) -> ValidationRun:
         row = self._connection.execute(
@@ -46,4 +47,4 @@ def _run(row: Any) -> ValidationRun:
         created_by=row.created_by, policy_id=row.policy_id, policy_version=row.policy_version,
         opinion=Opinion(row.opinion), fairness_passed=bool(row.fairness_passed),
         greens=row.greens, ambers=row.ambers, reds=row.reds,
-        result_sha256=row.result_sha256, against=row.against)
+        result_sha256=row.result_sha256, against=row.against, self_test=bool(row.self_test))
