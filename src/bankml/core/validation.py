@@ -152,6 +152,19 @@ class ValidationRun:
         return f"{self.model}@{self.version}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidationBaseline:
+    """A model's initial validation (ECB PD-07's AUC_init): the run the sign-off in force
+    rested on when the model first entered production. Set once."""
+
+    model: str
+    version: int
+    run_id: str
+    validator: str  # who signed off on the run
+    request_id: int  # the request whose execution was the first approval for prod
+    recorded_at: str
+
+
 # -- the stored result of a run -------------------------------------------------------------
 #
 # What a run stores as its JSON artifact, typed. Numbers that could not be computed are

@@ -38,7 +38,7 @@ from bankml.core.oversight import (
 from bankml.core.policy import AccessPolicy, Evidence, Gate, TierPolicy, evaluate
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.registry import Model, ModelVersion, Stage, parse_model_ref
-from bankml.core.validation import ValidationRun
+from bankml.core.validation import ValidationBaseline, ValidationRun
 from bankml.registry.lifecycle import move, parse_stage, resolve
 
 MAX_EXCEPTION_DAYS = 366
@@ -382,7 +382,27 @@ class Oversight:
         tx.oversight.set_request_status(request.request_id, RequestStatus.EXECUTED)
         tx.audit.record(SYSTEM.name, "transition.executed", f"request:{request.request_id}",
                         {"model": request.ref, "target": str(request.target)})
+        if request.target == Stage.PROD:
+            self._record_initial_validation(tx, request)
         return replace(request, status=RequestStatus.EXECUTED)
+
+    def _record_initial_validation(self, tx: Transaction, request: TransitionRequest) -> None:
+        """At the model's first approval for production, the run the version's sign-off in
+        force rests on becomes its initial validation (ECB PD-07's baseline), once."""
+        if tx.validation_runs.baseline(request.model) is not None:
+            return
+        signoffs = tx.oversight.signoffs(request.model, request.version)
+        latest = signoffs[-1] if signoffs else None
+        if latest is None or not latest.passed or latest.run_id is None:
+            return  # a policy that needs no validation for prod: no initial validation yet
+        baseline = ValidationBaseline(
+            model=request.model, version=request.version, run_id=latest.run_id,
+            validator=latest.validator, request_id=request.request_id,
+            recorded_at=self._now())
+        tx.validation_runs.set_baseline(baseline)
+        tx.audit.record(SYSTEM.name, "validation.baseline_set", f"model:{request.ref}", {
+            "run_id": baseline.run_id, "validator": baseline.validator,
+            "request_id": baseline.request_id})
 
     def _gates(self, tx: Transaction, version: ModelVersion, target: Stage,
                request: TransitionRequest | None) -> list[Gate]:

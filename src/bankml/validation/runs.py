@@ -279,16 +279,23 @@ class Validation:
         return self._registry.get(f"{version.name}@{champion}")
 
     def _initial_auc(self, version: ModelVersion) -> tuple[float, str] | None:
-        """ECB PD-07's AUC_init and where it comes from: the model's first validation run,
-        else the development holdout AUC."""
+        """ECB PD-07's AUC_init and where it comes from: the model's initial validation
+        (the run signed off at its first approval for production, recorded then), else,
+        before that approval, the version's development holdout AUC. An exploratory run
+        is never the baseline."""
         with self._metadata.reading() as tx:
-            earlier = tx.validation_runs.of(version.name)
-        if earlier:
-            auc = self.result(earlier[0]).out_of_time.auc
+            baseline = tx.validation_runs.baseline(version.name)
+            run = None if baseline is None else tx.validation_runs.get(baseline.run_id)
+        if baseline is not None and run is not None:
+            auc = self.result(run).out_of_time.auc
             if auc is not None and auc.auc is not None:
-                return auc.auc, f"initial validation run {earlier[0].run_id}"
+                return auc.auc, (f"initial validation run {run.run_id} ({run.ref}, signed "
+                                 f"off by {baseline.validator}, first approved for prod by "
+                                 f"request #{baseline.request_id})")
         holdout = version.metrics.get("holdout.auc")
-        return None if holdout is None else (float(holdout), "development holdout AUC")
+        return None if holdout is None else (
+            float(holdout), "development holdout AUC (no initial validation yet: the model "
+            "has not been approved for prod)")
 
     def _previous(self, name: str) -> ValidationResult | None:
         with self._metadata.reading() as tx:

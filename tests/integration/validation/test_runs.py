@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from bankml import Platform
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal, Role
-from bankml.core.registry import ModelVersion
+from bankml.core.registry import ModelVersion, Stage
 from bankml.core.validation import Opinion
 from bankml.datasets import load_german_credit
 from bankml.reports.validation import to_html, to_pdf
@@ -116,12 +116,41 @@ def test_second_run_reports_the_previous_one(platform: Platform,
     assert second.previous is not None
     assert second.previous.run_id == first.run_id
     assert {d.test for d in second.previous.deltas} >= {"discrimination.auc"}
-    initial = second.out_of_time.auc_vs_initial
+
+
+def test_initial_validation_is_the_run_signed_off_at_first_approval(
+        platform: Platform, logistic: ModelVersion) -> None:
+    """PD-07 compares with the development holdout AUC until the model is first approved
+    for prod; the run the sign-off then rests on becomes the initial validation, recorded
+    as such, and an earlier exploratory run never is."""
+    vera, dana = validator(platform), staff(platform, "dana")
+    platform.validation.run(vera, logistic.ref)  # exploratory
+    signed = platform.validation.run(vera, logistic.ref)
+    before = platform.validation.result(signed).out_of_time.auc_vs_initial
+    platform.oversight.record_validation(vera, logistic.ref, passed=True, summary="fit",
+                                         run_id=signed.run_id)
+    platform.oversight.request_transition(dana, logistic.ref, Stage.STAGING, reason="ok")
+    request = platform.oversight.request_transition(dana, logistic.ref, Stage.PROD,
+                                                    reason="go")
+    platform.oversight.approve(staff(platform, "mira"), request.request_id,
+                               role=Role.MODEL_RISK)
+
+    after = platform.validation.result(platform.validation.run(vera, logistic.ref))
+    [event] = [e for e in audit_events(platform) if e.action == "validation.baseline_set"]
+
+    assert before is not None
+    assert before.auc_initial == logistic.metrics["holdout.auc"]
+    assert before.source.startswith("development holdout AUC")
+    initial = after.out_of_time.auc_vs_initial
+    signed_auc = platform.validation.result(signed).out_of_time.auc
     assert initial is not None
-    assert initial.source == f"initial validation run {first.run_id}"
-    first_auc = platform.validation.result(first).out_of_time.auc
-    assert first_auc is not None
-    assert initial.auc_initial == first_auc.auc
+    assert signed_auc is not None
+    assert initial.auc_initial == signed_auc.auc
+    assert initial.source.startswith(f"initial validation run {signed.run_id} "
+                                     f"({logistic.ref}, signed off by vera, first approved "
+                                     f"for prod by request #{request.request_id})")
+    assert (event.payload["run_id"], event.subject) == (signed.run_id,
+                                                        f"model:{logistic.ref}")
 
 
 def test_signoff_rests_on_a_run(platform: Platform, logistic: ModelVersion) -> None:
