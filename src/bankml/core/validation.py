@@ -153,6 +153,16 @@ class ValidationRun:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PdFloor:
+    """The lowest PD a calibration test reads (e.g. the IRB floor of CRR Art. 160(1)): a
+    model's PD below it is raised to it, as own-funds PDs are, and recorded."""
+
+    value: float
+    tag: Tag
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ValidationBaseline:
     """A model's initial validation (ECB PD-07's AUC_init): the run the sign-off in force
     rested on when the model first entered production. Set once."""

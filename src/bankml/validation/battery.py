@@ -189,37 +189,51 @@ def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
 
 
 def _calibration(battery: _Battery, reference: Reference) -> None:
-    labels, scores = battery.population.labels, battery.population.scores
-    charts = battery.charts
-    scale = battery.policy.parameters.master_scale
+    labels, charts = battery.population.labels, battery.charts
+    scale, floor = battery.policy.parameters.master_scale, battery.policy.parameters.pd_floor
+    policy = f"validation policy {battery.policy.policy_id}"
     if not scale:
-        raise InvalidInputError(f"validation policy {battery.policy.policy_id}",
-                                "parameters.master_scale: empty; credit calibration tests "
-                                "run per master-scale grade", rule="validation_policy.complete")
+        raise InvalidInputError(policy, "parameters.master_scale: empty; credit calibration "
+                                "tests run per master-scale grade",
+                                rule="validation_policy.complete")
+    if floor is None:
+        raise InvalidInputError(policy, "parameters.pd_floor: missing; credit calibration "
+                                "tests read PDs floored as own-funds PDs are (e.g. CRR Art. "
+                                "160(1): 0.03 %)", rule="validation_policy.complete")
+    # A PD of exactly 0 (isotonic calibration can give one) would make one default
+    # impossible: Jeffreys p = 0, Hosmer-Lemeshow undefined. The floor is what own funds use.
+    scores = np.maximum(battery.population.scores, floor.value)
+    floored = int(np.count_nonzero(battery.population.scores < floor.value))
+    charts["pd_floor"] = {"value": floor.value, "tag": str(floor.tag), "source": floor.source,
+                          "rows_floored": floored, "rows": int(scores.size)}
+    note = f"; PD floor {floor.value:.4%} on {floored} rows"
     grades = grades_of(scores, scale)
     jeffreys = calibration.jeffreys_test(grades, scores, labels)
     battery.add("calibration.jeffreys_portfolio", jeffreys.portfolio.default_rate,
                 p_value=jeffreys.portfolio.p_value, detail=(
                     f"PD {jeffreys.portfolio.pd:.4f}, defaults {jeffreys.portfolio.defaults}/"
-                    f"{jeffreys.portfolio.n}"))
+                    f"{jeffreys.portfolio.n}{note}"))
     worst = min(jeffreys.grades, key=lambda g: g.p_value)
     battery.add("calibration.jeffreys_grades", worst.default_rate, p_value=worst.p_value,
                 detail=f"worst grade {worst.grade}: PD {worst.pd:.4f}, defaults "
-                f"{worst.defaults}/{worst.n}")
+                f"{worst.defaults}/{worst.n}{note}")
     binomial = calibration.binomial_test(grades, scores, labels)
     battery.add("calibration.binomial_portfolio", binomial.portfolio.default_rate,
-                p_value=binomial.portfolio.p_value)
+                p_value=binomial.portfolio.p_value, detail=note.removeprefix("; "))
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero PD with defaults: T = inf
         hosmer = calibration.hosmer_lemeshow(labels, scores, groups=grades)
     battery.add("calibration.hosmer_lemeshow", hosmer.statistic, p_value=hosmer.p_value,
-                detail=f"df {hosmer.degrees_of_freedom} (master-scale grades, out of sample)")
+                detail=f"df {hosmer.degrees_of_freedom} (master-scale grades, out of "
+                f"sample){note}")
     brier = calibration.brier_score(labels, scores)
     battery.add("calibration.brier", brier.score,
-                detail=f"reliability {brier.reliability:.4f}, resolution {brier.resolution:.4f}")
+                detail=f"reliability {brier.reliability:.4f}, resolution "
+                f"{brier.resolution:.4f}{note}")
     light = calibration.traffic_light(int(labels.sum()), trials=int(labels.size),
                                       coverage=1.0 - float(scores.mean()))
     battery.add("calibration.traffic_light", light.cumulative_probability,
-                detail=f"zone {light.zone}: {light.exceptions} defaults in {light.trials}")
+                detail=f"zone {light.zone}: {light.exceptions} defaults in "
+                f"{light.trials}{note}")
     curve = calibration.calibration_curve(labels, scores, bins=10, strategy="quantile")
     charts |= {
         "grades": [_fields(g) for g in (*jeffreys.grades, jeffreys.portfolio)],
@@ -338,9 +352,11 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
         calibration: tuple[GroupCalibration, ...] = ()
         proxies: tuple[ProxyScore, ...] = ()
         if kind == Battery.CREDIT and len(columns) == 1:
+            floor = params.pd_floor.value if params.pd_floor is not None else 0.0
             calibration = tuple(_record(GroupCalibration, _fields(c))
                                 for c in fairness.group_calibration(
-                labels, scores, groups[columns], min_group_size=params.min_group_size))
+                labels, np.maximum(scores, floor), groups[columns],
+                min_group_size=params.min_group_size))
             proxies = tuple(_record(ProxyScore, _fields(p)) for p in fairness.proxy_screen(
                 population.inputs, groups[columns[0]]))
         battery.fairness.append(SelectionFairness(

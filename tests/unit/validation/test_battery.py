@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from bankml.core.registry import Domain
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
@@ -43,3 +44,28 @@ def test_concentration_counts_empty_grades_in_k() -> None:
     assert result.details.charts["concentration"]["grades"] == 9
     assert test.value == pytest.approx(1 + math.log(np.sum(shares**2)) / math.log(9),
                                        abs=1e-12)
+
+
+def test_calibration_reads_pds_raised_to_the_policy_floor() -> None:
+    """A PD of exactly 0 (isotonic calibration on few rows) is raised to the policy's floor
+    (CRR Art. 160(1), 0.03 %) before the calibration tests, and the floor is recorded:
+    Jeffreys p of the zero-PD grade is SciPy's Beta cdf at the floor, not 0."""
+    scores = np.array([0.0] * 7 + [0.02] * 6)
+    labels = np.array([1] + [0] * 12)
+
+    result = credit_battery(scores, labels, scores[::-1].copy())
+
+    tests = {t.test: t for t in result.tests}
+    floored = np.maximum(scores, 0.0003)
+    expected = stats.beta.cdf(floored.mean(), 1 + 0.5, 12 + 0.5)
+    assert tests["calibration.jeffreys_portfolio"].p_value == pytest.approx(expected,
+                                                                            abs=1e-12)
+    worst = tests["calibration.jeffreys_grades"]  # G1: the seven zeros, one default
+    assert worst.p_value == pytest.approx(stats.beta.cdf(0.0003, 1 + 0.5, 6 + 0.5), abs=1e-12)
+    assert worst.p_value > 0
+    assert math.isfinite(tests["calibration.hosmer_lemeshow"].value)
+    assert "PD floor 0.0300% on 7 rows" in tests["calibration.jeffreys_portfolio"].detail
+    recorded = result.details.charts["pd_floor"]
+    assert (recorded["value"], recorded["tag"], recorded["rows_floored"]) == (
+        0.0003, "regulation", 7)
+    assert "CRR Art. 160(1)" in recorded["source"]
