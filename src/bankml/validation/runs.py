@@ -180,8 +180,13 @@ class Validation:
                                     allowlist=self._allowlist)
         sets, snapshot_sha256 = self._sets(version, manifest, loaded)
         value = loaded.spec.source.value
+        protected = list(model.protected_attributes)
+        test = sets["test"]
+        if manifest.protected_snapshot_sha256 is not None:  # as training kept them
+            test = _joined(test, self._protected(version, manifest), row_identity(loaded))
+            protected = []
         test = self._with_source_columns(
-            loaded, sets["test"], [*model.protected_attributes, *([value] if value else [])])
+            loaded, test, [*protected, *([value] if value else [])])
         return _Subject(version=version, model=model, manifest=manifest, loaded=loaded,
                         scorer=self._registry.load(version), train=sets["train"], test=test,
                         snapshot_sha256=snapshot_sha256)
@@ -237,6 +242,17 @@ class Validation:
                                     rule="validation.snapshot_intact")
         return split_dataset(loaded, dataset), digest
 
+    def _protected(self, version: ModelVersion, manifest: Manifest) -> pd.DataFrame:
+        """The protected attributes training snapshotted, verified by their digest."""
+        frame = pd.read_parquet(io.BytesIO(self._artifacts.get(
+            str(manifest.protected_snapshot_sha256))))
+        if dataset_digest(frame) != manifest.protected_sha256:
+            raise InvalidInputError("protected snapshot", f"does not hash to the protected "
+                                    f"attributes {str(manifest.protected_sha256)[:12]} "
+                                    f"recorded for {version.ref}",
+                                    rule="validation.snapshot_intact")
+        return frame
+
     def _with_source_columns(self, loaded: LoadedSpec, rows: pd.DataFrame,
                              columns: list[str]) -> pd.DataFrame:
         """Protected attributes (and the value column) joined from the source on the entity
@@ -251,20 +267,7 @@ class Validation:
             raise InvalidInputError("source", f"{missing} are not in the model's source "
                                     "data; protected attributes and the value column are "
                                     "read from there", rule="validation.source_columns")
-        repeated = source.duplicated(keys, keep=False)
-        if repeated.any():  # never guess which of the rows the evidence belongs to
-            raise InvalidInputError("source", f"{int(repeated.sum())} rows of the model's "
-                                    f"source share a key ({' + '.join(keys)}); protected "
-                                    "attributes are joined on it and would reach the wrong "
-                                    "rows", rule="validation.join_unique")
-        joined = rows.merge(source[[*keys, *columns]], on=keys, how="left",
-                            validate="one_to_one", indicator="_found")
-        unmatched = int((joined.pop("_found") != "both").sum())
-        if unmatched:
-            raise InvalidInputError("source", f"{unmatched} of {len(rows)} rows validated "
-                                    f"have no row of the model's source with their key "
-                                    f"({' + '.join(keys)})", rule="validation.join_complete")
-        return joined.set_axis(rows.index)
+        return _joined(rows, source[[*keys, *columns]], keys)
 
     def _compared(self, version: ModelVersion, against: str | None) -> ModelVersion | None:
         if against is not None:
@@ -301,6 +304,25 @@ class Validation:
         with self._metadata.reading() as tx:
             earlier = tx.validation_runs.of(name)
         return self.result(earlier[-1]) if earlier else None
+
+
+def _joined(rows: pd.DataFrame, evidence: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`rows` with the columns of `evidence` joined on the row identity `keys`: never
+    ambiguously (a key the evidence repeats) and never partly (a row it lacks)."""
+    repeated = evidence.duplicated(keys, keep=False)
+    if repeated.any():  # never guess which of the rows the evidence belongs to
+        raise InvalidInputError("source", f"{int(repeated.sum())} rows of the model's "
+                                f"source share a key ({' + '.join(keys)}); protected "
+                                "attributes are joined on it and would reach the wrong "
+                                "rows", rule="validation.join_unique")
+    joined = rows.merge(evidence, on=keys, how="left", validate="one_to_one",
+                        indicator="_found")
+    unmatched = int((joined.pop("_found") != "both").sum())
+    if unmatched:
+        raise InvalidInputError("source", f"{unmatched} of {len(rows)} rows validated "
+                                f"have no row of the model's source with their key "
+                                f"({' + '.join(keys)})", rule="validation.join_complete")
+    return joined.set_axis(rows.index)
 
 
 def _policy_for(model: Model, version: ModelVersion,

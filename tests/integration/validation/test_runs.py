@@ -215,19 +215,31 @@ def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion
     assert to_pdf(result, []).startswith(b"%PDF")
 
 
+def on_csv(tmp_path: Path, *replacements: tuple[str, str]) -> tuple[pd.DataFrame, Path]:
+    """The German credit data in a CSV file beside a copy of the example spec reading it;
+    `exposure` (the credit amount) is a column no input reads."""
+    frame = load_german_credit(None).frame
+    frame = frame.assign(exposure=frame["credit_amount"])
+    frame.to_csv(tmp_path / "applications.csv", index=False)
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text().replace(
+        "dataset: german_credit ", "path: applications.csv ")
+    for old, new in replacements:
+        text = text.replace(old, new)
+    (tmp_path / "spec.yaml").write_text(text)
+    return frame, tmp_path / "spec.yaml"
+
+
 def test_evidence_is_never_joined_on_a_repeated_key(platform: Platform,
                                                     tmp_path: Path) -> None:
     """A source that now repeats a key (the file changed after training) is refused with
-    the rule, not joined to whichever of the rows comes first."""
-    frame = load_german_credit(None).frame
-    frame.to_csv(tmp_path / "applications.csv", index=False)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text((EXAMPLES / "german_credit_pd.yaml").read_text().replace(
-        "dataset: german_credit ", "path: applications.csv "))
+    the rule, not joined to whichever of the rows comes first: here the value column,
+    which validation reads from the source."""
+    frame, spec = on_csv(tmp_path, ("  label: default\n",
+                                    "  label: default\n  value: exposure\n"))
     version = platform.training.train(staff(platform, "dana"), spec)
     late = frame[pd.to_datetime(frame["application_date"], utc=True) >= TEST_FROM].iloc[:1]
-    flipped = late.assign(sex=late["sex"].map(lambda s: "female" if s == "male" else "male"))
-    pd.concat([flipped, frame]).to_csv(tmp_path / "applications.csv", index=False)
+    pd.concat([late.assign(exposure=1), frame]).to_csv(tmp_path / "applications.csv",
+                                                             index=False)
 
     with pytest.raises(InvalidInputError, match=r"2 rows of the model's source share a key "
                        r"\(row_id \+ application_date\)") as caught:
@@ -235,6 +247,34 @@ def test_evidence_is_never_joined_on_a_repeated_key(platform: Platform,
 
     assert caught.value.rule == "validation.join_unique"
     assert platform.validation.runs(version.ref) == []
+
+
+def test_protected_attributes_are_read_as_training_kept_them(platform: Platform,
+                                                             tmp_path: Path) -> None:
+    """Training snapshots the protected attributes with their own digest: editing the
+    source in place afterwards changes no fairness figure (they equal fairlearn's on the
+    data as trained), and reproduce names the change (the model itself is identical)."""
+    frame, spec = on_csv(tmp_path)
+    version = platform.training.train(staff(platform, "dana"), spec)
+    frame.assign(sex="female").to_csv(tmp_path / "applications.csv", index=False)
+
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+    reproduced = platform.training.reproduce(staff(platform, "dana"), version.ref)
+
+    _, scores = out_of_time(platform, version)
+    rows = frame[pd.to_datetime(frame["application_date"], utc=True) >= TEST_FROM]
+    labels = rows["default"].to_numpy()
+    reference = MetricFrame(metrics=selection_rate, y_true=1 - labels,
+                            y_pred=(scores < 0.45).astype(int),
+                            sensitive_features=rows["sex"].to_numpy()).by_group
+    [sex] = [r for r in result.out_of_time.fairness if r.attribute == "sex"]
+    assert {g.group: g.selection_rate for g in sex.groups} == pytest.approx(
+        {f"sex={group}": rate for group, rate in reference.items()}, abs=1e-12)
+    assert version.manifest is not None
+    assert version.manifest.protected_snapshot_sha256 is not None
+    assert [d.input for d in reproduced.differences] == ["protected_sha256"]
+    assert "protected_sha256" in reproduced.verdict
 
 
 def test_a_developers_run_is_a_self_test_never_independent_validation(
