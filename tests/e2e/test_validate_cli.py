@@ -87,3 +87,14 @@ def test_a_passing_signoff_rests_on_the_validators_run(trained: Path,
     assert (f"german-credit-pd@1 validation passed (fairness {fairness}) by "
             in founded.stdout)
     assert f"resting on run {found.group(1)}" in founded.stdout
+
+
+def test_data_is_refused_for_a_built_in_dataset(trained: Path, token_for: TokenFor) -> None:
+    """`--data` names where a moved source file is now; a spec reading the built-in
+    dataset has no file to move, and says so with the rule."""
+    result = bankml("validate", "german-credit-pd@1", "--data", str(trained / "x.csv"),
+                    "--home", str(trained), token=token_for(trained, Role.VALIDATOR))
+
+    assert result.returncode == 1
+    assert "the spec reads the built-in dataset 'german_credit'" in result.stderr
+    assert "rule: pipeline.data_moved" in result.stderr

@@ -147,8 +147,9 @@ class Trainer:
             tags=dict(loaded.spec.tags)))
 
     def reproduce(self, by: Principal, ref: str, *, spec: Path | None = None,
-                  progress: Progress = _silent) -> Reproduction:
-        """Rebuild `ref` from its manifest (or from `spec`, to test a change) and compare."""
+                  data: Path | None = None, progress: Progress = _silent) -> Reproduction:
+        """Rebuild `ref` from its manifest (or from `spec`, to test a change) and compare;
+        `data` is where the spec's source file is now, if it has moved."""
         require(self._metadata, by, Permission.EVIDENCE_READ, f"model:{ref}")
         version = self._registry.get(ref)
         recorded = version.manifest
@@ -160,7 +161,7 @@ class Trainer:
                   else spec_from_manifest(recorded, source=f"manifest of {version.ref}",
                                           allowlist=self._allowlist))
         # Feature refs read the view versions recorded, not whatever is newest today.
-        built = self.build(loaded, progress, pins=dict(recorded.feature_refs))
+        built = self.build(loaded, progress, pins=dict(recorded.feature_refs), data=data)
         progress("comparing with the registered version")
         stored = self._registry.load(version)
         with threadpool_limits(limits=loaded.spec.threads):  # every row, both models
@@ -171,7 +172,8 @@ class Trainer:
                             differences=_differences(recorded, built.manifest))
 
     def build(self, loaded: LoadedSpec, progress: Progress = _silent, *,
-              pins: dict[str, str] | None = None, keep_snapshot: bool = False) -> Build:
+              pins: dict[str, str] | None = None, keep_snapshot: bool = False,
+              data: Path | None = None) -> Build:
         """Everything `train` does except registering; `pins` maps feature refs to the
         pinned refs to read instead (`view:f` -> `view@3:f`); `keep_snapshot` stages the
         dataset as Parquet in the artifact store, for the caller to commit or discard."""
@@ -179,7 +181,7 @@ class Trainer:
         # Again here: a LoadedSpec may have been made without load_spec, or another allowlist.
         allowed = check_estimator(loaded, self._allowlist)
         progress("reading the source")
-        source = read_source(loaded, self._datasets_dir)
+        source = read_source(loaded, self._datasets_dir, data=data)
         inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
         progress("checking columns, labels and timestamps")
         dataset = _dataset(loaded, frame, inputs)

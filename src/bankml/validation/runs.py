@@ -45,7 +45,7 @@ from bankml.core.validation import (
 )
 from bankml.registry import Registry
 from bankml.training.allowlist import SCIKIT_LEARN_CLASSIFIERS, EstimatorAllowlist
-from bankml.training.data import READERS, dataset_digest, read_source
+from bankml.training.data import READERS, check_moved, dataset_digest, read_source
 from bankml.training.pipeline import row_identity, split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
@@ -92,14 +92,18 @@ class Validation:
 
     def run(self, by: Principal, ref: str, *, against: str | None = None,
             policy: Path | ValidationPolicy | None = None,
-            sample: Path | None = None) -> ValidationRun:
-        """Validate `ref` on its out-of-time rows (and `sample` if given); store and audit."""
+            sample: Path | None = None, data: Path | None = None) -> ValidationRun:
+        """Validate `ref` on its out-of-time rows (and `sample` if given); store and audit.
+
+        `data` is where the model's source file is now, if it has moved (read only for
+        what training did not snapshot: the value column, and the protected attributes of
+        versions trained before they were snapshotted)."""
         require(self._metadata, by, Permission.VALIDATION_RUN, f"model:{ref}")
         actor = by.name
         version = self._registry.get(ref)
         model = self._registry.model(version.name)
         chosen = _policy_for(model, version, policy)
-        subject = self._subject(version, model)
+        subject = self._subject(version, model, data)
         compared = self._compared(version, against)
         reference = self._reference(subject, compared)
         batteries = {"out_of_time": _main_battery(subject, chosen, reference)}
@@ -118,7 +122,7 @@ class Validation:
             details={name: battery.details for name, battery in batteries.items()},
             previous=_previous_summary(self._previous(version.name), tests),
             reproduce=_pack(subject, chosen, compared,
-                            command=_command(version.ref, against, policy, sample)))
+                            command=_command(version.ref, against, policy, sample, data)))
         return self._store(by, result, chosen,
                            self_test=by.name in {model.developer, version.created_by})
 
@@ -173,11 +177,13 @@ class Validation:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _subject(self, version: ModelVersion, model: Model) -> _Subject:
+    def _subject(self, version: ModelVersion, model: Model,
+                 data: Path | None = None) -> _Subject:
         """The version, its recorded spec and training's rows; the registered artifact."""
         manifest = _manifest_of(version)
         loaded = spec_from_manifest(manifest, source=f"manifest of {version.ref}",
                                     allowlist=self._allowlist)
+        check_moved(loaded, data)
         sets, snapshot_sha256 = self._sets(version, manifest, loaded)
         value = loaded.spec.source.value
         protected = list(model.protected_attributes)
@@ -186,7 +192,7 @@ class Validation:
             test = _joined(test, self._protected(version, manifest), row_identity(loaded))
             protected = []
         test = self._with_source_columns(
-            loaded, test, [*protected, *([value] if value else [])])
+            loaded, test, [*protected, *([value] if value else [])], data)
         return _Subject(version=version, model=model, manifest=manifest, loaded=loaded,
                         scorer=self._registry.load(version), train=sets["train"], test=test,
                         snapshot_sha256=snapshot_sha256)
@@ -254,14 +260,14 @@ class Validation:
         return frame
 
     def _with_source_columns(self, loaded: LoadedSpec, rows: pd.DataFrame,
-                             columns: list[str]) -> pd.DataFrame:
+                             columns: list[str], data: Path | None) -> pd.DataFrame:
         """Protected attributes (and the value column) joined from the source on the entity
         keys, for testing; columns the rows already hold are kept as they are."""
         columns = [c for c in dict.fromkeys(columns) if c not in rows.columns]
         if not columns:
             return rows
         keys = row_identity(loaded)
-        source = read_source(loaded, self._datasets_dir).frame
+        source = read_source(loaded, self._datasets_dir, data=data).frame
         missing = [c for c in [*keys, *columns] if c not in source.columns]
         if missing:
             raise InvalidInputError("source", f"{missing} are not in the model's source "
@@ -478,7 +484,7 @@ def _previous_summary(previous: ValidationResult | None,
 
 
 def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | None,
-             sample: Path | None) -> str:
+             sample: Path | None, data: Path | None) -> str:
     parts = ["bankml", "validate", ref]
     if against:
         parts += ["--against", against]
@@ -486,6 +492,8 @@ def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | No
         parts += ["--policy", str(policy)]
     if sample is not None:
         parts += ["--sample", str(sample)]
+    if data is not None:
+        parts += ["--data", str(data)]
     return " ".join(parts)
 
 

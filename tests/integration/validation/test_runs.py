@@ -306,3 +306,23 @@ def test_a_developers_run_is_a_self_test_never_independent_validation(
     assert f"signed off by vera on {independent.created_at[:10]}: passed" in page
     assert "10. Sign-offs" in page
     assert f"{independent.run_id} (this run)" in page
+
+
+def test_a_moved_source_is_named_with_data(platform: Platform, tmp_path: Path) -> None:
+    """When the source file has moved, validate and reproduce say so and take `data`: the
+    digests decide that it holds the same rows."""
+    _, spec = on_csv(tmp_path, ("  label: default\n", "  label: default\n  value: exposure\n"))
+    version = platform.training.train(staff(platform, "dana"), spec)
+    moved = tmp_path / "archive" / "applications.csv"
+    moved.parent.mkdir()
+    (tmp_path / "applications.csv").rename(moved)
+
+    with pytest.raises(InvalidInputError, match=r"does not exist; if it moved, name where "
+                       r"it is now \(--data PATH\)"):
+        platform.validation.run(validator(platform), version.ref)
+    run = platform.validation.run(validator(platform), version.ref, data=moved)
+    reproduced = platform.training.reproduce(staff(platform, "dana"), version.ref, data=moved)
+
+    assert platform.validation.result(run).reproduce.command.endswith(f"--data {moved}")
+    assert reproduced.is_identical
+    assert reproduced.differences == []
