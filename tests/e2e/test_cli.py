@@ -89,7 +89,7 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str], token_for: To
     assert [event["action"] for event in events] == [
         "model.registered", "validation.run", "validation.recorded", "model.transitioned",
         "governance.refused",
-        "model.transitioned"]
+        "model.transitioned", "validation.baseline_set"]
     assert events[0]["sequence"] > 1  # after the people and model.defined
 
 
