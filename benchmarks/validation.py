@@ -101,7 +101,8 @@ def battery_figures(rows: int) -> None:
         ("PSI", lambda: stability.psi(development, pds)),
         ("migration matrix", lambda: stability.migration_matrix(
             grades, end, grades=list(range(6)))),
-        ("Herfindahl test", lambda: stability.herfindahl_test(counts, counts[::-1] + 1)),
+        ("Herfindahl test", lambda: stability.herfindahl_test(
+            initial=counts[::-1] + 1, current=counts)),
         ("lift by decile", lambda: alerting.lift_table(defaults, pds)),
         ("fairness: 2 attributes + intersection, 1,000 bootstraps",
          lambda: fairness.fairness_report(approve, 1 - defaults, protected)),

@@ -236,11 +236,10 @@ class BankmlClient:
                           json={"role": role, "comment": comment})
 
     def sign_off(self, ref: str, *, passed: bool, summary: str,
-                 fairness_passed: bool | None = None,
                  run_id: str | None = None) -> dict[str, Any]:
+        """A passing sign-off names your validation run; it carries the run's fairness."""
         return self._call("POST", "/v1/governance/signoffs", json={
-            "ref": ref, "passed": passed, "fairness_passed": fairness_passed,
-            "summary": summary, "run_id": run_id})
+            "ref": ref, "passed": passed, "summary": summary, "run_id": run_id})
 
     def grant_exception(self, ref: str, *, gate: str, justification: str,
                         expires: date) -> dict[str, Any]:

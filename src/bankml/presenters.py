@@ -72,7 +72,7 @@ def validation_run_view(run: ValidationRun, result: ValidationResult | None = No
     """A validation run as recorded; with its stored `result`, the result's summary."""
     view: JsonObject = {
         "run_id": run.run_id, "model": run.ref, "created_at": run.created_at,
-        "created_by": run.created_by,
+        "created_by": run.created_by, "self_test": run.self_test,
         "policy": {"id": run.policy_id, "version": run.policy_version},
         "opinion": {"level": int(run.opinion), "label": run.opinion.label},
         "fairness_passed": run.fairness_passed,

@@ -107,7 +107,7 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str], token_for: To
     assert [event["action"] for event in events] == [
         "model.registered", "validation.run", "validation.recorded", "model.transitioned",
         "governance.refused",
-        "model.transitioned",
+        "model.transitioned", "validation.baseline_set",
         "model.transitioned"]  # archived when the demo's rollout made @2 champion
     assert events[0]["sequence"] > 1  # after the people and model.defined
 

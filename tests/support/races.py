@@ -15,6 +15,7 @@ from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import BankmlError
 from bankml.core.identity import Principal
 from bankml.core.registry import Stage
+from bankml.core.validation import ValidationBaseline
 from bankml.registry.lifecycle import move
 from bankml.stores.sql.identity import SqlUsers
 
@@ -162,3 +163,19 @@ def deploy(home: str, url: str, ref: str, barrier: Barrier) -> str:
         except BankmlError as refused:
             return f"{refused.field} {refused.rule}"
     return "deployed"
+
+
+def set_baseline(home: str, url: str, model: str, run_id: str, barrier: Barrier) -> str:
+    """Record `run_id` as `model`'s initial validation, having read that it has none at the
+    same moment as the other racers; returns "recorded" or the rule that refused it."""
+    with Platform.open(home, metadata_url=url) as platform:
+        try:
+            with platform.metadata.transaction() as tx:
+                if _wait_after(tx.validation_runs.baseline, barrier)(model) is not None:
+                    return "already set"
+                tx.validation_runs.set_baseline(ValidationBaseline(
+                    model=model, version=1, run_id=run_id, validator="vera", request_id=1,
+                    recorded_at=utc_timestamp(datetime.now(UTC))))
+        except BankmlError as refused:
+            return str(refused.rule)
+    return "recorded"

@@ -47,11 +47,10 @@ class RejectionBody(Body):
 class SignoffBody(Body):
     ref: str = Ref
     passed: bool
-    fairness_passed: bool | None = Field(
-        None, description="Your fairness conclusion; read from the run when omitted.")
     summary: str = Text
-    run_id: str | None = Field(None, max_length=64,
-                               description="The validation run the conclusion rests on.")
+    run_id: str | None = Field(
+        None, max_length=64, description="Your validation run of this version the "
+        "conclusion rests on (needed to pass); its fairness verdict is the sign-off's.")
 
 
 class ExceptionBody(Body):
@@ -136,8 +135,8 @@ def reject(request_id: int, body: RejectionBody, context: Context) -> dict[str, 
              openapi_extra=calls(Permission.VALIDATION_RECORD))
 def signoff(body: SignoffBody, context: Context) -> dict[str, Any]:
     return signoff_view(context.platform.oversight.record_validation(
-        context.principal, body.ref, passed=body.passed, fairness_passed=body.fairness_passed,
-        summary=body.summary, run_id=body.run_id))
+        context.principal, body.ref, passed=body.passed, summary=body.summary,
+        run_id=body.run_id))
 
 
 @router.post("/v1/governance/exceptions", status_code=201,

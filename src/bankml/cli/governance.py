@@ -99,18 +99,23 @@ def requests(model: Annotated[str | None, typer.Option(help="Only this model.")]
 @app.command("signoff")
 def signoff(ref: Ref,
             passed: Annotated[bool, typer.Option("--passed/--failed", help="Your conclusion.")],
-            fairness: Annotated[bool, typer.Option(
-                "--fairness-passed/--fairness-failed", help="Fairness conclusion.")],
             summary: Annotated[str, typer.Option(help="What you concluded and why.")],
+            run_id: Annotated[str | None, typer.Option(
+                "--run", help="Your validation run of this version it rests on (needed "
+                "for --passed; its fairness verdict is the sign-off's).")] = None,
             home: HomeOption = None, token: TokenOption = None) -> None:
-    """Record a validator's conclusion on a version (the evidence gates read)."""
+    """Record a validator's conclusion on a version (the evidence gates read).
+
+    A failed fairness verdict is not overridden here: model risk grants a time-boxed
+    exception (`bankml governance exception REF --gate gate.fairness ...`).
+    """
     with open_platform(home) as platform:
         recorded = platform.oversight.record_validation(
-            acting_user(platform, token), ref, passed=passed, fairness_passed=fairness,
-            summary=summary)
+            acting_user(platform, token), ref, passed=passed, summary=summary, run_id=run_id)
+    rests = f", resting on run {recorded.run_id}" if recorded.run_id else ", on no run"
     console.print(f"Recorded: {ref} validation {'passed' if recorded.passed else 'failed'} "
                   f"(fairness {'passed' if recorded.fairness_passed else 'failed'}) by "
-                  f"{recorded.validator}.")
+                  f"{recorded.validator}{rests}.")
 
 
 @app.command("exception")

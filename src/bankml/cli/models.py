@@ -132,12 +132,14 @@ def reproduce(
     ref: Ref,
     spec: Annotated[Path | None, typer.Option(
         help="Rebuild from this spec instead of the recorded one (to test a change).")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="Where the spec's source file is now, if it has moved.")] = None,
     home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Rebuild a version from its manifest; say "identical" or which input differs (exit 1)."""
     with open_platform(home) as platform, console.status("rebuilding") as status:
         result = platform.training.reproduce(acting_user(platform, token), ref, spec=spec,
-                                             progress=status.update)
+                                             data=data, progress=status.update)
     if result.is_identical:
         console.print(f"{result.version.ref}: [green]{result.verdict}[/]")
         return

@@ -32,6 +32,8 @@ def validate(
         help="Validation policy YAML (default: the domain's shipped policy).")] = None,
     sample: Annotated[Path | None, typer.Option(
         help="A fresh sample (Parquet/CSV with inputs and label) to test as well.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="Where the model's source file is now, if it has moved.")] = None,
     sign_off: Annotated[bool, typer.Option(
         "--sign-off", help="Record your conclusion on the version, resting on this run.")] = False,
     passed: Annotated[bool | None, typer.Option(
@@ -47,7 +49,7 @@ def validate(
         user = acting_user(platform, token)
         with console.status(f"validating {ref}"):
             run = platform.validation.run(user, ref, against=against, policy=policy,
-                                          sample=sample)
+                                          sample=sample, data=data)
         show_run(platform, run)
         if sign_off:
             signoff = platform.oversight.record_validation(
@@ -75,6 +77,9 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
                   f"{run.reds} red under {run.policy_id} {run.policy_version}.")
     console.print(f"Opinion: [bold]{int(run.opinion)} - {run.opinion.label}[/]; fairness "
                   f"{'passed' if run.fairness_passed else 'failed'}.")
+    if run.self_test:
+        console.print(f"[yellow]Developer self-test[/]: {run.created_by} built this model; "
+                      "the run is not independent validation and no sign-off can rest on it.")
 
 
 @report_app.command("validation")

@@ -74,6 +74,11 @@ class Manifest:
     threads: int
     splits: Mapping[str, int]  # rows per set: train, holdout, test, calibration
     dataset_snapshot_sha256: str | None = None  # the Parquet snapshot, once committed
+    # The protected attributes by row (entity keys, event time, attributes), kept apart
+    # from the model's inputs: their digest, and their Parquet snapshot once committed.
+    # None in versions trained before they were snapshotted.
+    protected_sha256: str | None = None
+    protected_snapshot_sha256: str | None = None
     schema_version: int = MANIFEST_SCHEMA_VERSION
     # Fields of an earlier layout that this one no longer has (e.g. `predictions_sha256`),
     # kept as recorded so that reading an old version loses nothing; version 1 only.

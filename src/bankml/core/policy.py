@@ -112,15 +112,20 @@ def _validation_gate(latest: ValidationSignoff | None) -> Gate:
     if latest is None:
         return Gate(rule="gate.validation_passed", passed=False,
                     detail="no validation of this version is recorded")
+    on = f"validation by {latest.validator} on {latest.recorded_at[:10]}"
+    if latest.run_id is None:  # recorded before sign-offs had to rest on a run
+        return Gate(rule="gate.validation_passed", passed=False,
+                    detail=f"{on} rests on no validation run")
     return Gate(rule="gate.validation_passed", passed=latest.passed,
-                detail=f"validation by {latest.validator} on {latest.recorded_at[:10]}: "
+                detail=f"{on}, run {latest.run_id}: "
                        f"{'passed' if latest.passed else 'failed'}")
 
 
 def _fairness_gate(rule: FairnessRule, latest: ValidationSignoff | None,
                    exceptions: tuple[PolicyException, ...]) -> Gate:
-    if latest is not None and latest.fairness_passed:
-        return Gate(rule="gate.fairness", passed=True, detail="fairness tests passed")
+    if latest is not None and latest.run_id is not None and latest.fairness_passed:
+        return Gate(rule="gate.fairness", passed=True,
+                    detail=f"fairness tests passed in run {latest.run_id}")
     exception = next((e for e in exceptions if e.gate == "gate.fairness"), None)
     if rule == FairnessRule.PASSED_OR_EXCEPTION and exception is not None:
         return Gate(rule="gate.fairness", passed=True,

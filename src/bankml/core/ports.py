@@ -33,7 +33,7 @@ from bankml.core.oversight import (
 from bankml.core.refusals import RefusalCount
 from bankml.core.registry import Model, ModelVersion, Stage, StageChange
 from bankml.core.rollouts import Lease, Rollout
-from bankml.core.validation import ValidationRun
+from bankml.core.validation import ValidationBaseline, ValidationRun
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -406,6 +406,12 @@ class ValidationRuns(Protocol):
 
     def of(self, model: str, version: int | None = None) -> list[ValidationRun]:
         """Runs of a model (or one of its versions), oldest first."""
+
+    def baseline(self, model: str) -> ValidationBaseline | None:
+        """The model's initial validation, once recorded."""
+
+    def set_baseline(self, baseline: ValidationBaseline) -> None:
+        """Record the initial validation; ConflictError if the model has one already."""
 
 
 class References(Protocol):

@@ -71,7 +71,8 @@ E = TypeVar("E", bound=Enum)
 _MANIFEST_FIELDS = frozenset({
     "schema_version", "spec", "spec_sha256", "spec_folder", "data_source", "dataset_sha256",
     "dataset_rows", "dataset_snapshot_sha256", "feature_refs", "feature_views", "code",
-    "dependencies", "platform", "seeds", "threads", "splits"})
+    "dependencies", "platform", "seeds", "threads", "splits", "protected_sha256",
+    "protected_snapshot_sha256"})
 
 
 # -- manifests ------------------------------------------------------------------------------
@@ -102,6 +103,9 @@ def manifest_to_plain(manifest: Manifest) -> JsonObject:
     }
     if manifest.spec_folder is not None:
         plain["spec_folder"] = manifest.spec_folder
+    for key in ("protected_sha256", "protected_snapshot_sha256"):  # absent when never kept
+        if getattr(manifest, key) is not None:
+            plain[key] = getattr(manifest, key)
     return plain
 
 
@@ -130,6 +134,8 @@ def manifest_from_plain(data: JsonValue) -> Manifest | None:
         dataset_sha256=record.text("dataset_sha256"),
         dataset_rows=record.integer("dataset_rows"),
         dataset_snapshot_sha256=record.optional_text("dataset_snapshot_sha256"),
+        protected_sha256=record.optional_text("protected_sha256"),
+        protected_snapshot_sha256=record.optional_text("protected_snapshot_sha256"),
         feature_refs=record.mapping("feature_refs", _Fields.text),
         feature_views=record.texts("feature_views"),
         code=_code(record.part("code")),

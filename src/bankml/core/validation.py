@@ -143,10 +143,36 @@ class ValidationRun:
     reds: int
     result_sha256: str  # the full JSON result in the artifact store
     against: str | None = None  # the version compared with, `name@number`
+    # Run by the model's developer or the version's registrant: a developer self-test,
+    # never independent validation (a sign-off cannot rest on it).
+    self_test: bool = False
 
     @property
     def ref(self) -> str:
         return f"{self.model}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PdFloor:
+    """The lowest PD a calibration test reads (e.g. the IRB floor of CRR Art. 160(1)): a
+    model's PD below it is raised to it, as own-funds PDs are, and recorded."""
+
+    value: float
+    tag: Tag
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidationBaseline:
+    """A model's initial validation (ECB PD-07's AUC_init): the run the sign-off in force
+    rested on when the model first entered production. Set once."""
+
+    model: str
+    version: int
+    run_id: str
+    validator: str  # who signed off on the run
+    request_id: int  # the request whose execution was the first approval for prod
+    recorded_at: str
 
 
 # -- the stored result of a run -------------------------------------------------------------

@@ -38,6 +38,7 @@ from bankml.core.oversight import (
 from bankml.core.policy import AccessPolicy, Evidence, Gate, TierPolicy, evaluate
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.registry import Model, ModelVersion, Stage, parse_model_ref
+from bankml.core.validation import ValidationBaseline, ValidationRun
 from bankml.registry.lifecycle import move, parse_stage, resolve
 
 MAX_EXCEPTION_DAYS = 366
@@ -75,13 +76,14 @@ class Oversight:
 
     # -- evidence ------------------------------------------------------------------------
 
-    def record_validation(self, by: Principal, ref: str, *, passed: bool,
-                          fairness_passed: bool | None = None, summary: str,
+    def record_validation(self, by: Principal, ref: str, *, passed: bool, summary: str,
                           run_id: str | None = None) -> ValidationSignoff:
         """A validator's conclusion on a version; the developer cannot validate their own.
 
-        With `run_id` the sign-off rests on that validation run of the same version, and
-        `fairness_passed`, when not given, is the run's fairness verdict.
+        A passing sign-off rests on a stored validation run of this version by this
+        validator (`run_id`) and carries that run's fairness verdict: a failed fairness
+        verdict is overridden only by a time-boxed exception (`grant_exception`), never by
+        the sign-off. A failing sign-off may rest on a run or on none.
         """
         subject = f"model:{ref}"
         with self._metadata.reading() as tx:
@@ -92,17 +94,13 @@ class Oversight:
                 f"{by.name} developed {version.ref} and cannot validate it.",
                 "four_eyes.validator_not_developer"), subject)
         with acting(self._metadata, by, Permission.VALIDATION_RECORD, subject) as tx:
-            if run_id is not None:
-                run = tx.validation_runs.get(run_id)
-                if run.ref != version.ref:
-                    raise InvalidInputError("run_id", f"{run_id} validated {run.ref}, not "
-                                            f"{version.ref}", rule="validation.run_matches")
-                if fairness_passed is None:
-                    fairness_passed = run.fairness_passed
-            if fairness_passed is None:
-                raise InvalidInputError("fairness_passed", "give the fairness conclusion, or a "
-                                        "validation run it is read from",
-                                        rule="validation.fairness_stated")
+            run = None if run_id is None else _run_of(tx, run_id, version, by)
+            if passed and run is None:
+                raise InvalidInputError(
+                    "run_id", f"a passing sign-off of {version.ref} rests on a validation "
+                    f"run of it by {by.name}; run `bankml validate {version.ref} --sign-off "
+                    "--passed`, or name the run", rule="validation.run_required")
+            fairness_passed = run is not None and run.fairness_passed
             signoff = ValidationSignoff(
                 model=version.name, version=version.number, validator=by.name, passed=passed,
                 fairness_passed=fairness_passed, summary=summary, recorded_at=self._now(),
@@ -225,8 +223,8 @@ class Oversight:
                            reason: str) -> TransitionRequest:
         """Ask to move a version; it moves at once if every gate already holds."""
         subject = f"model:{ref}"
-        stage = parse_stage(target)
         with acting(self._metadata, by, Permission.TRANSITION_REQUEST, subject) as tx:
+            stage = parse_stage(target)  # inside: an unknown stage is a refusal on record
             version = resolve(tx, ref)
             refusal = _lifecycle_refusal(version, stage)
             if refusal is None:
@@ -392,7 +390,27 @@ class Oversight:
         tx.oversight.set_request_status(request.request_id, RequestStatus.EXECUTED)
         tx.audit.record(SYSTEM.name, "transition.executed", f"request:{request.request_id}",
                         {"model": request.ref, "target": str(request.target)})
+        if request.target == Stage.PROD:
+            self._record_initial_validation(tx, request)
         return replace(request, status=RequestStatus.EXECUTED)
+
+    def _record_initial_validation(self, tx: Transaction, request: TransitionRequest) -> None:
+        """At the model's first approval for production, the run the version's sign-off in
+        force rests on becomes its initial validation (ECB PD-07's baseline), once."""
+        if tx.validation_runs.baseline(request.model) is not None:
+            return
+        signoffs = tx.oversight.signoffs(request.model, request.version)
+        latest = signoffs[-1] if signoffs else None
+        if latest is None or not latest.passed or latest.run_id is None:
+            return  # a policy that needs no validation for prod: no initial validation yet
+        baseline = ValidationBaseline(
+            model=request.model, version=request.version, run_id=latest.run_id,
+            validator=latest.validator, request_id=request.request_id,
+            recorded_at=self._now())
+        tx.validation_runs.set_baseline(baseline)
+        tx.audit.record(SYSTEM.name, "validation.baseline_set", f"model:{request.ref}", {
+            "run_id": baseline.run_id, "validator": baseline.validator,
+            "request_id": baseline.request_id})
 
     def _gates(self, tx: Transaction, version: ModelVersion, target: Stage,
                request: TransitionRequest | None) -> list[Gate]:
@@ -420,6 +438,20 @@ def _model(tx: Transaction, name: str) -> Model:
     if found is None:
         raise NotFoundError("model", name, field="model")
     return found
+
+
+def _run_of(tx: Transaction, run_id: str, version: ModelVersion,
+            by: Principal) -> ValidationRun:
+    """The run a sign-off rests on: of this version, and the validator's own."""
+    run = tx.validation_runs.get(run_id)
+    if run.ref != version.ref:
+        raise InvalidInputError("run_id", f"{run_id} validated {run.ref}, not {version.ref}",
+                                rule="validation.run_matches")
+    if run.created_by != by.name:
+        raise InvalidInputError("run_id", f"{run_id} was run by {run.created_by}; "
+                                f"{by.name} signs off on a run of their own",
+                                rule="validation.run_by_validator")
+    return run
 
 
 def _developers(tx: Transaction, version: ModelVersion) -> frozenset[str]:

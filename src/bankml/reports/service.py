@@ -12,17 +12,19 @@ from typing import Protocol
 
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
-from bankml.core.oversight import Finding
+from bankml.core.oversight import Finding, ValidationSignoff
 from bankml.core.validation import ValidationResult, ValidationRun
 from bankml.registry import Registry
-from bankml.reports.validation import to_html, to_pdf
+from bankml.reports.validation import Governance, to_html, to_pdf
 from bankml.validation.runs import Validation
 
 
 class Findings(Protocol):
-    """Where the findings governance recorded on a model are read from."""
+    """Where the findings and sign-offs governance recorded on a model are read from."""
 
     def findings(self, by: Principal, *, model: str | None = None) -> list[Finding]: ...
+
+    def signoffs(self, by: Principal, model: str) -> list[ValidationSignoff]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,12 +45,17 @@ class Reports:
         self._folder = folder
 
     def validation_run(self, ref: str, *, run_id: str | None = None) -> ValidationRun:
-        """The run a report of `ref` shows: `run_id`, or the version's latest run.
+        """The run a report of `ref` shows: `run_id`, or the version's latest independent
+        run (a developer self-test only when there is no other).
 
         A run of another version is refused (`validation.run_matches`).
         """
-        run = (self._validation.get(run_id) if run_id is not None
-               else self._validation.latest(ref))
+        if run_id is not None:
+            run = self._validation.get(run_id)
+        else:
+            latest = self._validation.latest(ref)  # NotFoundError when never validated
+            independent = [r for r in self._validation.runs(ref) if not r.self_test]
+            run = independent[-1] if independent else latest
         version = self._registry.get(ref)
         if run.ref != version.ref:
             raise InvalidInputError("run", f"{run.run_id} validated {run.ref}, not "
@@ -67,13 +74,15 @@ class Reports:
         the evidence is `by`'s permission (checked as the findings are read)."""
         run = self.validation_run(ref, run_id=run_id)
         findings = self.validation_findings(by, run)
+        evidence = Governance(self_test=run.self_test, signoffs=[
+            s for s in self._findings.signoffs(by, run.model) if s.version == run.version])
         result: ValidationResult = self._validation.result(run)
         target = folder or self._folder
         target.mkdir(parents=True, exist_ok=True)
         stem = target / f"validation-{run.model}-{run.version}-{run.run_id}"
         html_path, pdf_path = stem.with_suffix(".html"), stem.with_suffix(".pdf")
-        html_path.write_text(to_html(result, findings), encoding="utf-8")
-        pdf_path.write_bytes(to_pdf(result, findings))
+        html_path.write_text(to_html(result, findings, evidence), encoding="utf-8")
+        pdf_path.write_bytes(to_pdf(result, findings, evidence))
         return ValidationReport(run=run, html=html_path, pdf=pdf_path)
 
 

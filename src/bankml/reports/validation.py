@@ -1,8 +1,9 @@
 """The validation report: a stored run laid out in sections, rendered as HTML and PDF.
 
-`sections(result, findings)` turns a run's stored result and the governance findings into
-titled blocks of text, tables and charts (regulatory.md G-18..G-24); `to_html` and
-`to_pdf` render the same blocks, so both files always say the same thing.
+`sections(result, findings, evidence)` turns a run's stored result, the governance
+findings and the sign-offs into titled blocks of text, tables and charts (regulatory.md
+G-18..G-24); `to_html` and `to_pdf` render the same blocks, so both files always say the
+same thing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from reportlab.platypus import (
 )
 
 from bankml.core.canonical import JsonValue
-from bankml.core.oversight import Finding
+from bankml.core.oversight import Finding, ValidationSignoff
 from bankml.core.validation import (
     AlertFairness,
     PopulationDetails,
@@ -61,13 +62,22 @@ class Section:
     charts: list[str] = field(default_factory=list)  # names in charts.CHARTS
 
 
-def sections(result: ValidationResult, findings: Sequence[Finding]) -> list[Section]:
-    """The report's contents, in order, from a stored run and its findings."""
-    details = result.out_of_time
-    return [_summary(result), _scope(result.scope), _tests(result.tests),
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Governance:
+    """What governance holds about the run: who ran it, and who concluded what on it."""
+
+    self_test: bool = False  # run by the model's developer: not independent validation
+    signoffs: Sequence[ValidationSignoff] = ()  # of the run's version, oldest first
+
+
+def sections(result: ValidationResult, findings: Sequence[Finding],
+             evidence: Governance | None = None) -> list[Section]:
+    """The report's contents, in order, from a stored run, its findings and sign-offs."""
+    details, evidence = result.out_of_time, evidence or Governance()
+    return [_summary(result, evidence), _scope(result.scope), _tests(result.tests),
             _discrimination(details), _stability(details), _fairness(details),
             _explanations(details), _soundness(details), _comparison(result, details),
-            _findings(findings), _reproduce(result)]
+            _signoffs(result, evidence), _findings(findings), _reproduce(result)]
 
 
 def _num(value: object, digits: int = 4) -> str:
@@ -83,7 +93,7 @@ def _num(value: object, digits: int = 4) -> str:
     return str(value)
 
 
-def _summary(result: ValidationResult) -> Section:
+def _summary(result: ValidationResult, evidence: Governance) -> Section:
     card, opinion, policy, tests = result.model_card, result.opinion, result.policy, \
         result.tests
     counts = result.verdict_counts()
@@ -101,8 +111,7 @@ def _summary(result: ValidationResult) -> Section:
         f"{counts[Verdict.RED]} red. Fairness: "
         f"{'passed' if result.fairness_passed else 'failed'} (no red fairness test). Policy "
         f"{html.escape(policy.policy_id)} {html.escape(policy.version)}.",
-        f"Validated by {html.escape(result.created_by)} on {result.created_at}, "
-        f"run {result.run_id}.",
+        _who_ran(result, evidence),
     ]
     rows = [(t.test, t.population, _num(t.value), _num(t.p_value), str(t.verdict))
             for t in worst[:8]]
@@ -276,10 +285,42 @@ def _signed(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.4f}"
 
 
+def _who_ran(result: ValidationResult, evidence: Governance) -> str:
+    """Who ran the battery, and whether that was independent validation: only a sign-off
+    concludes one (section 10)."""
+    by, at = html.escape(result.created_by), f"on {result.created_at}, run {result.run_id}"
+    if evidence.self_test:
+        return (f"<b>Developer self-test</b> by {by} {at}: run by the model's developer, "
+                "this is not independent validation.")
+    concluded = [s for s in evidence.signoffs if s.run_id == result.run_id]
+    if not concluded:
+        return f"Run by {by} {at}; no validator has signed off on this run."
+    last = concluded[-1]
+    return (f"Run by {by} {at}; signed off by {html.escape(last.validator)} on "
+            f"{last.recorded_at[:10]}: {'passed' if last.passed else 'failed'}.")
+
+
+def _signoffs(result: ValidationResult, evidence: Governance) -> Section:
+    title = "10. Sign-offs"
+    if not evidence.signoffs:
+        model = html.escape(result.model)
+        return Section(title=title, text=[f"No validator has signed off on {model}."])
+    return Section(title=title, text=[
+        "Each validator's conclusion on this version, and the run it rests on (the one "
+        "shown here is marked); the latest is the one the promotion gates read."],
+        tables=[Block(
+            header=("recorded", "validator", "conclusion", "fairness", "run", "summary"),
+            rows=[(s.recorded_at[:19], s.validator, "passed" if s.passed else "failed",
+                   "passed" if s.fairness_passed else "failed",
+                   "none" if s.run_id is None else
+                   s.run_id + (" (this run)" if s.run_id == result.run_id else ""),
+                   s.summary) for s in evidence.signoffs])])
+
+
 def _findings(findings: Sequence[Finding]) -> Section:
     if not findings:
-        return Section(title="10. Findings", text=["No findings recorded in governance."])
-    return Section(title="10. Findings", tables=[Block(
+        return Section(title="11. Findings", text=["No findings recorded in governance."])
+    return Section(title="11. Findings", tables=[Block(
         header=("#", "version", "severity", "title", "owner", "due", "status"),
         rows=[(str(f.finding_id), "all" if f.version is None else str(f.version),
                str(f.severity), f.title, f.owner, f.due_date, str(f.status))
@@ -296,7 +337,7 @@ def _reproduce(result: ValidationResult) -> Section:
             ("seed", str(pack.seed)),
             ("against_artifact_sha256", pack.against_artifact_sha256 or "none"),
             ("result_run_id", result.run_id)]
-    return Section(title="11. Reproducibility pack", text=[
+    return Section(title="12. Reproducibility pack", text=[
         f"Re-run: <code>{html.escape(pack.command)}</code> (same artifact, snapshot, policy "
         "and seed give the same numbers)."],
         tables=[Block(header=("item", "value"), rows=rows)])
@@ -330,13 +371,14 @@ th{background:#f0f4f8}caption{text-align:left;font-weight:600;padding:4px 0}
 """
 
 
-def to_html(result: ValidationResult, findings: Sequence[Finding]) -> str:
+def to_html(result: ValidationResult, findings: Sequence[Finding],
+            evidence: Governance | None = None) -> str:
     """A self-contained page: inline CSS and inline SVG charts, no external reference."""
     details = result.out_of_time
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Validation "
              f"report {html.escape(result.model)}</title><style>{_CSS}</style></head><body>",
              f"<h1>Validation report: {html.escape(result.model)}</h1>"]
-    for section in sections(result, findings):
+    for section in sections(result, findings, evidence):
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
         parts += [f"<p>{line}</p>" for line in section.text]
         for name in section.charts:
@@ -366,7 +408,8 @@ def _html_table(block: Block) -> str:
 # -- PDF ------------------------------------------------------------------------------------
 
 
-def to_pdf(result: ValidationResult, findings: Sequence[Finding]) -> bytes:
+def to_pdf(result: ValidationResult, findings: Sequence[Finding],
+           evidence: Governance | None = None) -> bytes:
     """An A4 PDF of the same sections, charts as images; built by reportlab alone."""
     details = result.out_of_time
     styles = getSampleStyleSheet()
@@ -381,7 +424,7 @@ def to_pdf(result: ValidationResult, findings: Sequence[Finding]) -> bytes:
     story: list[Any] = [Paragraph(f"Validation report: {html.escape(result.model)}",
                                   styles["Title"])]
     width = A4[0] - 3 * cm
-    for section in sections(result, findings):
+    for section in sections(result, findings, evidence):
         story.append(Paragraph(html.escape(section.title), styles["Heading2"]))
         story += [Paragraph(line.replace("<code>", "<font face='Courier'>")
                             .replace("</code>", "</font>"), body) for line in section.text]

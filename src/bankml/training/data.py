@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bankml.core.errors import InvalidInputError
 from bankml.core.manifest import DataSource
 from bankml.datasets import ExampleData, load_german_credit, synthesize_card_fraud
 from bankml.training.spec import LoadedSpec
@@ -23,9 +24,13 @@ class SourceData:
     described: DataSource  # recorded in the manifest: where the rows came from
 
 
-def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
-    """The rows the spec names: a built-in example or a Parquet/CSV file."""
+def read_source(loaded: LoadedSpec, datasets_dir: Path | None, *,
+                data: Path | None = None) -> SourceData:
+    """The rows the spec names: a built-in example or a Parquet/CSV file; `data` reads the
+    spec's file from where it is now, when it has moved (the digests still decide whether
+    it holds the same rows)."""
     source = loaded.spec.source
+    check_moved(loaded, data)
     if source.dataset is not None:
         example = (load_german_credit(datasets_dir) if source.dataset == "german_credit"
                    else ExampleData(synthesize_card_fraud(), "synthetic",
@@ -34,19 +39,30 @@ def read_source(loaded: LoadedSpec, datasets_dir: Path | None) -> SourceData:
                                                     origin=example.source,
                                                     description=example.description))
     path = Path(str(source.path))
-    path = path if path.is_absolute() else (loaded.folder / path).resolve()
+    path = (data.resolve() if data is not None else path if path.is_absolute()
+            else (loaded.folder / path).resolve())
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise loaded.error(("source", "path"), f"{path.name}: read Parquet (.parquet) or CSV "
                            "(.csv) files")
     if not path.is_file():
-        raise loaded.error(("source", "path"), f"{path} does not exist")
+        hint = "" if data is not None else "; if it moved, name where it is now (--data PATH)"
+        raise loaded.error(("source", "path"), f"{path} does not exist{hint}")
     frame = reader(path)
     timestamp = source.event_timestamp
     if timestamp in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[timestamp]):
         frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
     return SourceData(frame, DataSource(path=str(path), origin="file",
                                         description=f"{path.name} ({len(frame):,} rows)"))
+
+
+def check_moved(loaded: LoadedSpec, data: Path | None) -> None:
+    """`data` (where a moved source file is now) only for a spec that reads a file."""
+    source = loaded.spec.source
+    if data is not None and source.path is None:
+        raise InvalidInputError("data", f"the spec reads the built-in dataset "
+                                f"{source.dataset!r}, not a file that could have moved",
+                                rule="pipeline.data_moved")
 
 
 def dataset_digest(frame: pd.DataFrame) -> str:

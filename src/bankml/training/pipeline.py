@@ -76,7 +76,8 @@ class Build:
     dataset_sha256: str
     snapshot: StagedArtifact | None  # the dataset as Parquet, staged in the artifact store
     feature_views: tuple[str, ...]
-    manifest: Manifest  # without the snapshot's digest, known once it is committed
+    manifest: Manifest  # without the snapshots' digests, known once they are committed
+    protected: StagedArtifact | None = None  # the protected attributes by row, as Parquet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,7 +137,9 @@ class Trainer:
         built = self.build(loaded, progress, keep_snapshot=True)
         progress("registering the version")
         snapshot = built.snapshot.commit() if built.snapshot is not None else None
-        manifest = replace(built.manifest, dataset_snapshot_sha256=snapshot)
+        protected = built.protected.commit() if built.protected is not None else None
+        manifest = replace(built.manifest, dataset_snapshot_sha256=snapshot,
+                           protected_snapshot_sha256=protected)
         return self._registry.register(by, loaded.spec.model.to_model(), NewVersion(
             artifact=built.artifact, flavour=BUNDLE, signature=built.signature,
             metrics=built.metrics, feature_views=built.feature_views,
@@ -144,8 +147,9 @@ class Trainer:
             tags=dict(loaded.spec.tags)))
 
     def reproduce(self, by: Principal, ref: str, *, spec: Path | None = None,
-                  progress: Progress = _silent) -> Reproduction:
-        """Rebuild `ref` from its manifest (or from `spec`, to test a change) and compare."""
+                  data: Path | None = None, progress: Progress = _silent) -> Reproduction:
+        """Rebuild `ref` from its manifest (or from `spec`, to test a change) and compare;
+        `data` is where the spec's source file is now, if it has moved."""
         require(self._metadata, by, Permission.EVIDENCE_READ, f"model:{ref}")
         version = self._registry.get(ref)
         recorded = version.manifest
@@ -157,7 +161,7 @@ class Trainer:
                   else spec_from_manifest(recorded, source=f"manifest of {version.ref}",
                                           allowlist=self._allowlist))
         # Feature refs read the view versions recorded, not whatever is newest today.
-        built = self.build(loaded, progress, pins=dict(recorded.feature_refs))
+        built = self.build(loaded, progress, pins=dict(recorded.feature_refs), data=data)
         progress("comparing with the registered version")
         stored = self._registry.load(version)
         with threadpool_limits(limits=loaded.spec.threads):  # every row, both models
@@ -168,7 +172,8 @@ class Trainer:
                             differences=_differences(recorded, built.manifest))
 
     def build(self, loaded: LoadedSpec, progress: Progress = _silent, *,
-              pins: dict[str, str] | None = None, keep_snapshot: bool = False) -> Build:
+              pins: dict[str, str] | None = None, keep_snapshot: bool = False,
+              data: Path | None = None) -> Build:
         """Everything `train` does except registering; `pins` maps feature refs to the
         pinned refs to read instead (`view:f` -> `view@3:f`); `keep_snapshot` stages the
         dataset as Parquet in the artifact store, for the caller to commit or discard."""
@@ -176,10 +181,11 @@ class Trainer:
         # Again here: a LoadedSpec may have been made without load_spec, or another allowlist.
         allowed = check_estimator(loaded, self._allowlist)
         progress("reading the source")
-        source = read_source(loaded, self._datasets_dir)
+        source = read_source(loaded, self._datasets_dir, data=data)
         inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
         progress("checking columns, labels and timestamps")
         dataset = _dataset(loaded, frame, inputs)
+        protected = protected_frame(loaded, frame)
         progress("splitting out of time and holding out")
         sets = split_dataset(loaded, dataset)
         # What needs no fitted model is done during the fit, on a core the declared threads
@@ -191,6 +197,9 @@ class Trainer:
             digest = background.submit(dataset_digest, dataset)
             snapshot = (background.submit(_stage_snapshot, self._artifacts, dataset)
                         if keep_snapshot else None)
+            protected_digest = background.submit(dataset_digest, protected)
+            staged_protected = (background.submit(_stage_snapshot, self._artifacts, protected)
+                                if keep_snapshot else None)
             try:
                 model, artifact, metrics = _fit_and_evaluate(loaded, allowed, inputs, sets,
                                                              progress)
@@ -202,14 +211,18 @@ class Trainer:
                     dataset_sha256=dataset_sha256, dataset_rows=len(dataset),
                     feature_refs=refs, feature_views=feature_views, code=code,
                     environment=ran_on, seed=spec.seed, threads=spec.threads,
-                    splits={name: len(rows) for name, rows in sets.items()})
+                    splits={name: len(rows) for name, rows in sets.items()},
+                    protected_sha256=protected_digest.result())
                 return Build(model=model, artifact=artifact,
                              signature=_signature(spec, sets["train"], inputs),
                              metrics=metrics, dataset=dataset, dataset_sha256=dataset_sha256,
                              snapshot=snapshot.result() if snapshot is not None else None,
-                             feature_views=feature_views, manifest=manifest)
+                             feature_views=feature_views, manifest=manifest,
+                             protected=(staged_protected.result()
+                                        if staged_protected is not None else None))
             except BaseException:
                 _discard(snapshot)
+                _discard(staged_protected)
                 raise
 
     def _inputs(self, loaded: LoadedSpec, source: SourceData, pins: dict[str, str]
@@ -333,10 +346,52 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
         raise loaded.error(("source", "label"), f"{spec.source.label!r} must hold 0 and 1 "
                            "only, without gaps", rule="pipeline.label_binary")
     _check_no_leak(loaded, frame)
+    _check_rows_identified(loaded, frame)
     extra = [c.as_of for c in spec.input_columns if c.as_of is not None]
     columns = list(dict.fromkeys([*spec.source.entity, spec.source.event_timestamp,
                                   spec.date_column, *inputs, *extra, spec.source.label]))
     return frame[columns].reset_index(drop=True)
+
+
+def _check_rows_identified(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
+    """The entity keys with the event time name one row each: validation joins the
+    protected attributes (and the value column) back on them, and a repeated key would
+    join them to the wrong rows."""
+    keys = row_identity(loaded)
+    repeated = frame.duplicated(keys, keep=False)
+    if repeated.any():
+        first = frame.loc[repeated, keys].iloc[0]
+        example = ", ".join(f"{k}={first[k]}" for k in keys)
+        raise loaded.error(("source", "entity"), (
+            f"{' + '.join(keys)} must identify one row each; {int(repeated.sum())} rows "
+            f"share a key (first: {example}). Name a key that is unique per application, "
+            "e.g. an application id"), rule="pipeline.entity_unique")
+
+
+def protected_frame(loaded: LoadedSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's protected attributes by row (row identity + attributes), checked: each
+    is in the source and has a value on every row (an unknown one is coded explicitly)."""
+    spec = loaded.spec
+    attributes = list(spec.model.protected_attributes)
+    for index, name in enumerate(attributes):
+        if name not in frame.columns:
+            raise loaded.error(("model", "protected_attributes", index), (
+                f"{name!r} is not in the source; it has {', '.join(map(str, frame.columns))}"),
+                rule="pipeline.protected_known")
+        missing = int(frame[name].isna().sum())
+        if missing:
+            raise loaded.error(("model", "protected_attributes", index), (
+                f"{name!r} is missing on {missing} of {len(frame)} rows; fairness is tested "
+                "on every row, so code an unknown value explicitly (e.g. 'unknown')"),
+                rule="pipeline.protected_complete")
+    keys = row_identity(loaded)
+    return frame[list(dict.fromkeys([*keys, *attributes]))].reset_index(drop=True)
+
+
+def row_identity(loaded: LoadedSpec) -> list[str]:
+    """The columns that name one row of the dataset: the entity keys and the event time."""
+    source = loaded.spec.source
+    return list(dict.fromkeys([*source.entity, source.event_timestamp]))
 
 
 def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
@@ -473,6 +528,8 @@ def _differences(recorded: Manifest, now: Manifest) -> list[Difference]:
     found: list[Difference] = []
     for key in keys:
         found += _diff(key, before.get(key), after.get(key))
+    if recorded.protected_sha256 is not None:  # versions trained since it was kept
+        found += _diff("protected_sha256", recorded.protected_sha256, now.protected_sha256)
     return found
 
 

@@ -176,45 +176,64 @@ def _discrimination(battery: _Battery, reference: Reference) -> None:
     charts["score_distribution"] = _histograms(labels, scores)
 
 
-def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
-    """Master-scale grade labels `G1` (best) .. `G{K+1}`: PD at most the grade's bound."""
-    index = np.searchsorted(np.asarray(master_scale, dtype=np.float64), scores, side="left")
+def grade_names(master_scale: Sequence[float]) -> np.ndarray:
+    """Every grade of the master scale, `G1` (best) .. `G{K}`, K = bounds + 1."""
     width = len(str(len(master_scale) + 1))
-    return np.array([f"G{i + 1:0{width}d}" for i in range(len(master_scale) + 1)])[index]
+    return np.array([f"G{i + 1:0{width}d}" for i in range(len(master_scale) + 1)])
+
+
+def grades_of(scores: FloatArray, master_scale: Sequence[float]) -> np.ndarray:
+    """Master-scale grade labels of scores: PD at most the grade's bound."""
+    index = np.searchsorted(np.asarray(master_scale, dtype=np.float64), scores, side="left")
+    return grade_names(master_scale)[index]
 
 
 def _calibration(battery: _Battery, reference: Reference) -> None:
-    labels, scores = battery.population.labels, battery.population.scores
-    charts = battery.charts
-    scale = battery.policy.parameters.master_scale
+    labels, charts = battery.population.labels, battery.charts
+    scale, floor = battery.policy.parameters.master_scale, battery.policy.parameters.pd_floor
+    policy = f"validation policy {battery.policy.policy_id}"
     if not scale:
-        raise InvalidInputError(f"validation policy {battery.policy.policy_id}",
-                                "parameters.master_scale: empty; credit calibration tests "
-                                "run per master-scale grade", rule="validation_policy.complete")
+        raise InvalidInputError(policy, "parameters.master_scale: empty; credit calibration "
+                                "tests run per master-scale grade",
+                                rule="validation_policy.complete")
+    if floor is None:
+        raise InvalidInputError(policy, "parameters.pd_floor: missing; credit calibration "
+                                "tests read PDs floored as own-funds PDs are (e.g. CRR Art. "
+                                "160(1): 0.03 %)", rule="validation_policy.complete")
+    # A PD of exactly 0 (isotonic calibration can give one) would make one default
+    # impossible: Jeffreys p = 0, Hosmer-Lemeshow undefined. The floor is what own funds use.
+    scores = np.maximum(battery.population.scores, floor.value)
+    floored = int(np.count_nonzero(battery.population.scores < floor.value))
+    charts["pd_floor"] = {"value": floor.value, "tag": str(floor.tag), "source": floor.source,
+                          "rows_floored": floored, "rows": int(scores.size)}
+    note = f"; PD floor {floor.value:.4%} on {floored} rows"
     grades = grades_of(scores, scale)
     jeffreys = calibration.jeffreys_test(grades, scores, labels)
     battery.add("calibration.jeffreys_portfolio", jeffreys.portfolio.default_rate,
                 p_value=jeffreys.portfolio.p_value, detail=(
                     f"PD {jeffreys.portfolio.pd:.4f}, defaults {jeffreys.portfolio.defaults}/"
-                    f"{jeffreys.portfolio.n}"))
+                    f"{jeffreys.portfolio.n}{note}"))
     worst = min(jeffreys.grades, key=lambda g: g.p_value)
     battery.add("calibration.jeffreys_grades", worst.default_rate, p_value=worst.p_value,
                 detail=f"worst grade {worst.grade}: PD {worst.pd:.4f}, defaults "
-                f"{worst.defaults}/{worst.n}")
+                f"{worst.defaults}/{worst.n}{note}")
     binomial = calibration.binomial_test(grades, scores, labels)
     battery.add("calibration.binomial_portfolio", binomial.portfolio.default_rate,
-                p_value=binomial.portfolio.p_value)
+                p_value=binomial.portfolio.p_value, detail=note.removeprefix("; "))
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero PD with defaults: T = inf
         hosmer = calibration.hosmer_lemeshow(labels, scores, groups=grades)
     battery.add("calibration.hosmer_lemeshow", hosmer.statistic, p_value=hosmer.p_value,
-                detail=f"df {hosmer.degrees_of_freedom} (master-scale grades, out of sample)")
+                detail=f"df {hosmer.degrees_of_freedom} (master-scale grades, out of "
+                f"sample){note}")
     brier = calibration.brier_score(labels, scores)
     battery.add("calibration.brier", brier.score,
-                detail=f"reliability {brier.reliability:.4f}, resolution {brier.resolution:.4f}")
+                detail=f"reliability {brier.reliability:.4f}, resolution "
+                f"{brier.resolution:.4f}{note}")
     light = calibration.traffic_light(int(labels.sum()), trials=int(labels.size),
                                       coverage=1.0 - float(scores.mean()))
     battery.add("calibration.traffic_light", light.cumulative_probability,
-                detail=f"zone {light.zone}: {light.exceptions} defaults in {light.trials}")
+                detail=f"zone {light.zone}: {light.exceptions} defaults in "
+                f"{light.trials}{note}")
     curve = calibration.calibration_curve(labels, scores, bins=10, strategy="quantile")
     charts |= {
         "grades": [_fields(g) for g in (*jeffreys.grades, jeffreys.portfolio)],
@@ -224,19 +243,22 @@ def _calibration(battery: _Battery, reference: Reference) -> None:
         "calibration_curve": {"predicted": curve.mean_predicted.tolist(),
                               "observed": curve.observed_rate.tolist(),
                               "count": curve.count.tolist()}}
-    labels_all = sorted(set(grades_of(reference.scores, scale)) | set(grades))
-    current = pd.Series(grades).value_counts().reindex(labels_all, fill_value=0)
+    every_grade = grade_names(scale)
+    # Empty grades count in K (ECB 2.5.5.3): a portfolio crowded into few grades of the
+    # master scale is exactly the concentration the test is for.
+    current = pd.Series(grades).value_counts().reindex(every_grade, fill_value=0)
     initial = pd.Series(grades_of(reference.scores, scale)).value_counts().reindex(
-        labels_all, fill_value=0)
-    if len(labels_all) >= 2:
-        herfindahl = stability.herfindahl_test(current.to_numpy(), initial.to_numpy())
-        battery.add("stability.concentration", herfindahl.hi_current,
-                    p_value=herfindahl.p_value,
-                    detail=f"Herfindahl {herfindahl.hi_current:.4f} now, "
-                    f"{herfindahl.hi_initial:.4f} on the training rows")
-        charts["concentration"] = {**_fields(herfindahl),
-                                    "counts_current": current.to_dict(),
-                                    "counts_initial": initial.to_dict()}
+        every_grade, fill_value=0)
+    herfindahl = stability.herfindahl_test(initial=initial.to_numpy(),
+                                           current=current.to_numpy())
+    battery.add("stability.concentration", herfindahl.hi_current,
+                p_value=herfindahl.p_value,
+                detail=f"Herfindahl {herfindahl.hi_current:.4f} now, "
+                f"{herfindahl.hi_initial:.4f} on the training rows, over "
+                f"{herfindahl.grades} grades")
+    charts["concentration"] = {**_fields(herfindahl),
+                                "counts_current": current.to_dict(),
+                                "counts_initial": initial.to_dict()}
 
 
 def _alerting(battery: _Battery) -> None:
@@ -330,9 +352,11 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
         calibration: tuple[GroupCalibration, ...] = ()
         proxies: tuple[ProxyScore, ...] = ()
         if kind == Battery.CREDIT and len(columns) == 1:
+            floor = params.pd_floor.value if params.pd_floor is not None else 0.0
             calibration = tuple(_record(GroupCalibration, _fields(c))
                                 for c in fairness.group_calibration(
-                labels, scores, groups[columns], min_group_size=params.min_group_size))
+                labels, np.maximum(scores, floor), groups[columns],
+                min_group_size=params.min_group_size))
             proxies = tuple(_record(ProxyScore, _fields(p)) for p in fairness.proxy_screen(
                 population.inputs, groups[columns[0]]))
         battery.fairness.append(SelectionFairness(

@@ -8,6 +8,7 @@ the ECB instructions (Annex 3.1) and the Mann-Whitney statistic.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,11 +148,8 @@ def compare_auc(labels: npt.ArrayLike, scores_a: npt.ArrayLike,
     variance = float(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1])
     std_error = float(np.sqrt(max(variance, 0.0)))
     difference = auc_a - auc_b
-    if std_error == 0.0:  # identical rankings: no evidence of a difference
-        z, p_value = 0.0, 1.0
-    else:
-        z = difference / std_error
-        p_value = float(2 * stats.norm.sf(abs(z)))
+    z = _standardised(difference, std_error)
+    p_value = float(2 * stats.norm.sf(abs(z)))
     product = float(covariance[0, 0] * covariance[1, 1])
     correlation = float(covariance[0, 1] / np.sqrt(product)) if product > 0 else float("nan")
     return AucComparison(auc_a=auc_a, auc_b=auc_b, difference=difference,
@@ -168,10 +166,19 @@ def compare_with_initial_auc(labels: npt.ArrayLike, scores: npt.ArrayLike, *,
     """
     share("auc_initial", auc_initial)
     current = auc_delong(labels, scores)
-    statistic = (auc_initial - current.auc) / current.std_error
+    statistic = _standardised(auc_initial - current.auc, current.std_error)
     return AucChangeTest(auc_initial=auc_initial, auc_current=current.auc,
                          variance=current.variance, statistic=statistic,
                          p_value=float(stats.norm.sf(statistic)))
+
+
+def _standardised(difference: float, std_error: float) -> float:
+    """`difference / std_error`, where a zero standard error (every placement value equal,
+    e.g. a perfectly separated sample) makes any difference certain: +/-inf by its sign,
+    and 0 when there is none. A NaN error (too few cases) stays NaN."""
+    if std_error == 0.0:
+        return math.copysign(math.inf, difference) if difference != 0.0 else 0.0
+    return difference / std_error
 
 
 def roc_curve(labels: npt.ArrayLike, scores: npt.ArrayLike) -> RocCurve:

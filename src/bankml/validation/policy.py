@@ -16,7 +16,7 @@ from bankml.core.canonical import sha256_hex
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
-from bankml.core.validation import Better, OpinionRule, Tag, Threshold
+from bankml.core.validation import Better, OpinionRule, PdFloor, Tag, Threshold
 from bankml.documents import load_yaml
 
 DEFAULTS = Path(__file__).parent / "policies"
@@ -53,8 +53,15 @@ class _Opinion(_Strict):
     source: str = Field(min_length=1)
 
 
+class _PdFloor(_Strict):
+    value: float = Field(gt=0, lt=1)
+    tag: Tag
+    source: str = Field(min_length=1)
+
+
 class _Parameters(_Strict):
     master_scale: list[float] = Field(default_factory=list)  # PD grade upper bounds
+    pd_floor: _PdFloor | None = None  # the lowest PD calibration tests read
     bands: dict[str, list[float]] = Field(default_factory=dict)  # numeric protected attrs
     monotone: dict[str, int] = Field(default_factory=dict)  # feature -> +1 / -1
     max_intersection: int = Field(default=2, ge=1)
@@ -83,6 +90,7 @@ class Parameters:
     """How the battery runs: grades, bands, directions, sizes and seed."""
 
     master_scale: tuple[float, ...] = ()
+    pd_floor: PdFloor | None = None
     bands: dict[str, tuple[float, ...]] = field(default_factory=dict)
     monotone: dict[str, int] = field(default_factory=dict)
     max_intersection: int = 2
@@ -137,6 +145,7 @@ def parse_policy(text: str, *, source: str) -> ValidationPolicy:
         domain=parsed.domain, effective=parsed.effective,
         parameters=Parameters(
             master_scale=tuple(p.master_scale),
+            pd_floor=None if p.pd_floor is None else PdFloor(**p.pd_floor.model_dump()),
             bands={k: tuple(v) for k, v in p.bands.items()}, monotone=dict(p.monotone),
             max_intersection=p.max_intersection, min_group_size=p.min_group_size,
             bootstrap_samples=p.bootstrap_samples, sensitivity_delta=p.sensitivity_delta,

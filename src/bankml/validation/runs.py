@@ -45,8 +45,8 @@ from bankml.core.validation import (
 )
 from bankml.registry import Registry
 from bankml.training.allowlist import SCIKIT_LEARN_CLASSIFIERS, EstimatorAllowlist
-from bankml.training.data import READERS, dataset_digest, read_source
-from bankml.training.pipeline import split_dataset
+from bankml.training.data import READERS, check_moved, dataset_digest, read_source
+from bankml.training.pipeline import row_identity, split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
@@ -92,14 +92,18 @@ class Validation:
 
     def run(self, by: Principal, ref: str, *, against: str | None = None,
             policy: Path | ValidationPolicy | None = None,
-            sample: Path | None = None) -> ValidationRun:
-        """Validate `ref` on its out-of-time rows (and `sample` if given); store and audit."""
+            sample: Path | None = None, data: Path | None = None) -> ValidationRun:
+        """Validate `ref` on its out-of-time rows (and `sample` if given); store and audit.
+
+        `data` is where the model's source file is now, if it has moved (read only for
+        what training did not snapshot: the value column, and the protected attributes of
+        versions trained before they were snapshotted)."""
         require(self._metadata, by, Permission.VALIDATION_RUN, f"model:{ref}")
         actor = by.name
         version = self._registry.get(ref)
         model = self._registry.model(version.name)
         chosen = _policy_for(model, version, policy)
-        subject = self._subject(version, model)
+        subject = self._subject(version, model, data)
         compared = self._compared(version, against)
         reference = self._reference(subject, compared)
         batteries = {"out_of_time": _main_battery(subject, chosen, reference)}
@@ -118,8 +122,9 @@ class Validation:
             details={name: battery.details for name, battery in batteries.items()},
             previous=_previous_summary(self._previous(version.name), tests),
             reproduce=_pack(subject, chosen, compared,
-                            command=_command(version.ref, against, policy, sample)))
-        return self._store(by, result, chosen)
+                            command=_command(version.ref, against, policy, sample, data)))
+        return self._store(by, result, chosen,
+                           self_test=by.name in {model.developer, version.created_by})
 
     def get(self, run_id: str) -> ValidationRun:
         """Raises NotFoundError."""
@@ -172,15 +177,22 @@ class Validation:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _subject(self, version: ModelVersion, model: Model) -> _Subject:
+    def _subject(self, version: ModelVersion, model: Model,
+                 data: Path | None = None) -> _Subject:
         """The version, its recorded spec and training's rows; the registered artifact."""
         manifest = _manifest_of(version)
         loaded = spec_from_manifest(manifest, source=f"manifest of {version.ref}",
                                     allowlist=self._allowlist)
+        check_moved(loaded, data)
         sets, snapshot_sha256 = self._sets(version, manifest, loaded)
         value = loaded.spec.source.value
+        protected = list(model.protected_attributes)
+        test = sets["test"]
+        if manifest.protected_snapshot_sha256 is not None:  # as training kept them
+            test = _joined(test, self._protected(version, manifest), row_identity(loaded))
+            protected = []
         test = self._with_source_columns(
-            loaded, sets["test"], [*model.protected_attributes, *([value] if value else [])])
+            loaded, test, [*protected, *([value] if value else [])], data)
         return _Subject(version=version, model=model, manifest=manifest, loaded=loaded,
                         scorer=self._registry.load(version), train=sets["train"], test=test,
                         snapshot_sha256=snapshot_sha256)
@@ -199,8 +211,8 @@ class Validation:
             auc_initial=None if initial is None else initial[0],
             auc_initial_source="" if initial is None else initial[1])
 
-    def _store(self, by: Principal, result: ValidationResult,
-               policy: ValidationPolicy) -> ValidationRun:
+    def _store(self, by: Principal, result: ValidationResult, policy: ValidationPolicy, *,
+               self_test: bool) -> ValidationRun:
         """The result as an artifact, and its run row and audit event in one transaction."""
         digest = self._artifacts.put(result_to_json(result).encode())
         counts = result.verdict_counts()
@@ -211,7 +223,7 @@ class Validation:
             policy_version=policy.version, opinion=result.opinion,
             fairness_passed=result.fairness_passed, greens=counts[Verdict.GREEN],
             ambers=counts[Verdict.AMBER], reds=counts[Verdict.RED], result_sha256=digest,
-            against=result.against)
+            against=result.against, self_test=self_test)
         with acting(self._metadata, by, Permission.VALIDATION_RUN,
                     f"model:{result.model}") as tx:
             tx.validation_runs.add(run)
@@ -219,7 +231,7 @@ class Validation:
                 "run_id": run.run_id, "opinion": int(run.opinion), "policy": run.policy_id,
                 "policy_version": run.policy_version, "result_sha256": digest,
                 "against": run.against, "verdicts": {str(k): v for k, v in counts.items()},
-                "fairness_passed": run.fairness_passed})
+                "fairness_passed": run.fairness_passed, "self_test": run.self_test})
         return run
 
     def _sets(self, version: ModelVersion, manifest: Manifest, loaded: LoadedSpec
@@ -236,23 +248,32 @@ class Validation:
                                     rule="validation.snapshot_intact")
         return split_dataset(loaded, dataset), digest
 
+    def _protected(self, version: ModelVersion, manifest: Manifest) -> pd.DataFrame:
+        """The protected attributes training snapshotted, verified by their digest."""
+        frame = pd.read_parquet(io.BytesIO(self._artifacts.get(
+            str(manifest.protected_snapshot_sha256))))
+        if dataset_digest(frame) != manifest.protected_sha256:
+            raise InvalidInputError("protected snapshot", f"does not hash to the protected "
+                                    f"attributes {str(manifest.protected_sha256)[:12]} "
+                                    f"recorded for {version.ref}",
+                                    rule="validation.snapshot_intact")
+        return frame
+
     def _with_source_columns(self, loaded: LoadedSpec, rows: pd.DataFrame,
-                             columns: list[str]) -> pd.DataFrame:
+                             columns: list[str], data: Path | None) -> pd.DataFrame:
         """Protected attributes (and the value column) joined from the source on the entity
         keys, for testing; columns the rows already hold are kept as they are."""
         columns = [c for c in dict.fromkeys(columns) if c not in rows.columns]
         if not columns:
             return rows
-        keys = loaded.spec.source.entity
-        source = read_source(loaded, self._datasets_dir).frame
-        missing = [c for c in columns if c not in source.columns]
+        keys = row_identity(loaded)
+        source = read_source(loaded, self._datasets_dir, data=data).frame
+        missing = [c for c in [*keys, *columns] if c not in source.columns]
         if missing:
             raise InvalidInputError("source", f"{missing} are not in the model's source "
                                     "data; protected attributes and the value column are "
                                     "read from there", rule="validation.source_columns")
-        joined = rows.merge(source[[*keys, *columns]].drop_duplicates(keys), on=keys,
-                            how="left", validate="many_to_one")
-        return joined.set_axis(rows.index)
+        return _joined(rows, source[[*keys, *columns]], keys)
 
     def _compared(self, version: ModelVersion, against: str | None) -> ModelVersion | None:
         if against is not None:
@@ -267,21 +288,47 @@ class Validation:
         return self._registry.get(f"{version.name}@{champion}")
 
     def _initial_auc(self, version: ModelVersion) -> tuple[float, str] | None:
-        """ECB PD-07's AUC_init and where it comes from: the model's first validation run,
-        else the development holdout AUC."""
+        """ECB PD-07's AUC_init and where it comes from: the model's initial validation
+        (the run signed off at its first approval for production, recorded then), else,
+        before that approval, the version's development holdout AUC. An exploratory run
+        is never the baseline."""
         with self._metadata.reading() as tx:
-            earlier = tx.validation_runs.of(version.name)
-        if earlier:
-            auc = self.result(earlier[0]).out_of_time.auc
+            baseline = tx.validation_runs.baseline(version.name)
+            run = None if baseline is None else tx.validation_runs.get(baseline.run_id)
+        if baseline is not None and run is not None:
+            auc = self.result(run).out_of_time.auc
             if auc is not None and auc.auc is not None:
-                return auc.auc, f"initial validation run {earlier[0].run_id}"
+                return auc.auc, (f"initial validation run {run.run_id} ({run.ref}, signed "
+                                 f"off by {baseline.validator}, first approved for prod by "
+                                 f"request #{baseline.request_id})")
         holdout = version.metrics.get("holdout.auc")
-        return None if holdout is None else (float(holdout), "development holdout AUC")
+        return None if holdout is None else (
+            float(holdout), "development holdout AUC (no initial validation yet: the model "
+            "has not been approved for prod)")
 
     def _previous(self, name: str) -> ValidationResult | None:
         with self._metadata.reading() as tx:
             earlier = tx.validation_runs.of(name)
         return self.result(earlier[-1]) if earlier else None
+
+
+def _joined(rows: pd.DataFrame, evidence: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`rows` with the columns of `evidence` joined on the row identity `keys`: never
+    ambiguously (a key the evidence repeats) and never partly (a row it lacks)."""
+    repeated = evidence.duplicated(keys, keep=False)
+    if repeated.any():  # never guess which of the rows the evidence belongs to
+        raise InvalidInputError("source", f"{int(repeated.sum())} rows of the model's "
+                                f"source share a key ({' + '.join(keys)}); protected "
+                                "attributes are joined on it and would reach the wrong "
+                                "rows", rule="validation.join_unique")
+    joined = rows.merge(evidence, on=keys, how="left", validate="one_to_one",
+                        indicator="_found")
+    unmatched = int((joined.pop("_found") != "both").sum())
+    if unmatched:
+        raise InvalidInputError("source", f"{unmatched} of {len(rows)} rows validated "
+                                f"have no row of the model's source with their key "
+                                f"({' + '.join(keys)})", rule="validation.join_complete")
+    return joined.set_axis(rows.index)
 
 
 def _policy_for(model: Model, version: ModelVersion,
@@ -437,7 +484,7 @@ def _previous_summary(previous: ValidationResult | None,
 
 
 def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | None,
-             sample: Path | None) -> str:
+             sample: Path | None, data: Path | None) -> str:
     parts = ["bankml", "validate", ref]
     if against:
         parts += ["--against", against]
@@ -445,6 +492,8 @@ def _command(ref: str, against: str | None, policy: Path | ValidationPolicy | No
         parts += ["--policy", str(policy)]
     if sample is not None:
         parts += ["--sample", str(sample)]
+    if data is not None:
+        parts += ["--data", str(data)]
     return " ".join(parts)
 
 

@@ -271,9 +271,12 @@ def herfindahl_index(weights: npt.ArrayLike) -> tuple[float, float]:
     return 1 + float(np.log((cv**2 + 1) / size) / np.log(size)), cv
 
 
-def herfindahl_test(current: npt.ArrayLike, initial: npt.ArrayLike) -> ConcentrationTest:
+def herfindahl_test(*, initial: npt.ArrayLike, current: npt.ArrayLike) -> ConcentrationTest:
     """ECB PD-12: H0 HI_curr < HI_init, p = 1 - Phi(sqrt(K-1) (CV_curr - CV_init) /
     sqrt(CV_curr^2 (0.5 + CV_curr^2))), CV_init treated as deterministic.
+
+    Keywords only: the ECB names the initial distribution first, and a swapped positional
+    call would be silently wrong.
     """
     hi_current, cv_current = herfindahl_index(current)
     hi_initial, cv_initial = herfindahl_index(initial)

@@ -12,6 +12,7 @@ from bankml.core.oversight import Severity
 from bankml.core.registry import Domain, Stage
 from bankml.governance import Oversight
 from bankml.governance.inventory import build_inventory
+from support.evidence import stored_run
 from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import staff
@@ -31,8 +32,9 @@ def in_prod(platform: Platform, people: dict[str, Principal], name: str, tier: i
                             owner="payments")
     back_then = Oversight(platform.metadata, platform.oversight.policies,
                           clock=lambda: validated_on)
-    back_then.record_validation(people["vera"], version.ref, passed=True, fairness_passed=True,
-                                summary="ok")
+    run = stored_run(platform, people["vera"], version.ref)
+    back_then.record_validation(people["vera"], version.ref, passed=True, summary="ok",
+                                run_id=run.run_id)
     move_to(platform, version.ref, Stage.STAGING, Stage.PROD)
 
 

@@ -17,6 +17,7 @@ from bankml.core.identity import Principal, Role
 from bankml.core.oversight import RequestStatus, Severity
 from bankml.core.registry import Domain, Model, ModelVersion, Stage
 from bankml.governance.oversight import ApprovalError, FourEyesError
+from support.evidence import signed_off, stored_run
 from support.people import admins, person
 from support.trail import audit_events
 
@@ -60,8 +61,7 @@ def register(platform: Platform, tier: int, *, name: str = "pd",
 def staged(platform: Platform, people: People, tier: int) -> ModelVersion:
     """A version of a tier-`tier` model, independently validated and in staging."""
     version = register(platform, tier)
-    platform.oversight.record_validation(people["vera"], version.ref, passed=True,
-                                         fairness_passed=True, summary="ok")
+    signed_off(platform, people["vera"], version.ref)
     request = platform.oversight.request_transition(people["dana"], version.ref,
                                                     Stage.STAGING, reason="validated")
     assert request.status == RequestStatus.EXECUTED
@@ -110,13 +110,12 @@ Breach = Callable[[Platform, People, ModelVersion], None]
 
 
 def _failed_fairness(platform: Platform, people: People, version: ModelVersion) -> None:
-    platform.oversight.record_validation(people["val"], version.ref, passed=True,
-                                         fairness_passed=False, summary="impact ratio 0.7")
+    signed_off(platform, people["val"], version.ref, fairness_passed=False,
+               summary="impact ratio 0.7")
 
 
 def _failed_validation(platform: Platform, people: People, version: ModelVersion) -> None:
-    platform.oversight.record_validation(people["val"], version.ref, passed=False,
-                                         fairness_passed=True, summary="calibration red")
+    signed_off(platform, people["val"], version.ref, passed=False, summary="calibration red")
 
 
 def _open_finding(platform: Platform, people: People, version: ModelVersion) -> None:
@@ -173,8 +172,7 @@ def test_staging_needs_a_validation(platform: Platform, people: People) -> None:
                                                     Stage.STAGING, reason="ready")
     assert request.status == RequestStatus.OPEN
 
-    platform.oversight.record_validation(people["vera"], version.ref, passed=True,
-                                         fairness_passed=True, summary="ok")
+    signed_off(platform, people["vera"], version.ref)
 
     assert platform.registry.get(version.ref).stage == Stage.STAGING
 
@@ -247,9 +245,7 @@ def four_eyes_case(platform: Platform, people: People, case: str) -> tuple[int, 
     """A tier-1 prod request and who tries to approve it, in which role."""
     developer = "bob" if case == "developer" else "dana"
     version = register(platform, 1, developer=developer)
-    platform.oversight.record_validation(people["val" if case == "validator" else "vera"],
-                                         version.ref, passed=True, fairness_passed=True,
-                                         summary="ok")
+    signed_off(platform, people["val" if case == "validator" else "vera"], version.ref)
     platform.oversight.request_transition(people["dana"], version.ref, Stage.STAGING,
                                           reason="ok")
     requester = "sam" if case == "requester" else "dana"
@@ -331,7 +327,7 @@ def test_developer_cannot_validate(platform: Platform, people: People) -> None:
 
     with pytest.raises(FourEyesError, match="vera developed pd@1 and cannot validate it"):
         platform.oversight.record_validation(people["vera"], version.ref, passed=True,
-                                             fairness_passed=True, summary="mine")
+                                             summary="mine")
 
 
 class _CrashOnExecuted:
@@ -406,3 +402,62 @@ def test_a_lifecycle_refusal_is_audited(platform: Platform, people: People) -> N
 
     last = audit_events(platform)[-1]
     assert (last.action, last.payload["rule"]) == ("governance.refused", "lifecycle.transition")
+
+
+def test_an_unknown_stage_is_refused_on_the_record(platform: Platform, people: People) -> None:
+    """A request for a stage that does not exist names the rule and is audited."""
+    version = register(platform, 1)
+
+    with pytest.raises(InvalidInputError, match="'nowhere' is not a stage"):
+        platform.oversight.request_transition(people["dana"], version.ref, "nowhere",
+                                              reason="x")
+
+    last = audit_events(platform)[-1]
+    assert (last.action, last.payload["rule"]) == ("input.refused", "lifecycle.stage")
+
+
+
+def test_a_passing_signoff_needs_a_run(platform: Platform, people: People) -> None:
+    """Passed with no validation run is refused with the field and the rule; nothing is
+    recorded and the gates still fail."""
+    version = register(platform, 1)
+
+    with pytest.raises(InvalidInputError, match="rests on a validation run") as caught:
+        platform.oversight.record_validation(people["vera"], version.ref, passed=True,
+                                             summary="fine")
+
+    assert (caught.value.field, caught.value.rule) == ("run_id", "validation.run_required")
+    assert platform.oversight.signoffs(READER(platform), "pd") == []
+    assert audit_events(platform)[-1].payload["rule"] == "validation.run_required"
+    assert "gate.validation_passed" in [g.rule for g in platform.oversight.gates(
+        READER(platform), version.ref, Stage.STAGING) if not g.passed]
+
+
+def test_a_signoff_rests_on_the_validators_own_run(platform: Platform,
+                                                   people: People) -> None:
+    """A run by another validator is no ground for this validator's sign-off."""
+    version = register(platform, 1)
+    theirs = stored_run(platform, people["val"], version.ref)
+
+    with pytest.raises(InvalidInputError, match="was run by val") as caught:
+        platform.oversight.record_validation(people["vera"], version.ref, passed=True,
+                                             summary="fine", run_id=theirs.run_id)
+
+    assert caught.value.rule == "validation.run_by_validator"
+
+
+def test_a_signoff_carries_the_runs_fairness_verdict(platform: Platform,
+                                                     people: People) -> None:
+    """A run whose fairness failed makes the sign-off's fairness fail: the gate reads the
+    run, and only an exception lets the version past it."""
+    version = staged(platform, people, 1)
+    run = stored_run(platform, people["vera"], version.ref, fairness_passed=False)
+
+    signoff = platform.oversight.record_validation(people["vera"], version.ref, passed=True,
+                                                   summary="fair enough", run_id=run.run_id)
+
+    assert signoff.fairness_passed is False
+    [fairness] = [g for g in platform.oversight.gates(READER(platform), version.ref,
+                                                      Stage.PROD) if g.rule == "gate.fairness"]
+    assert (fairness.passed, fairness.detail) == (False, "needs passed fairness tests or a "
+                                                  "granted exception")

@@ -129,7 +129,8 @@ def test_manifest_holds_what_a_rebuild_needs(bankml: Platform) -> None:
 
 
 def test_stored_manifest_keeps_the_fields_it_always_had(bankml: Platform) -> None:
-    """The stored layout names every field untyped manifests held, plus its version."""
+    """The stored layout names every field untyped manifests held, plus its version and
+    the protected attributes' snapshot (kept apart from the dataset)."""
     version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
     assert version.manifest is not None
 
@@ -138,7 +139,8 @@ def test_stored_manifest_keeps_the_fields_it_always_had(bankml: Platform) -> Non
     assert set(stored) == {
         "schema_version", "spec", "spec_sha256", "spec_folder", "data_source",
         "dataset_sha256", "dataset_rows", "dataset_snapshot_sha256", "feature_refs",
-        "feature_views", "code", "dependencies", "platform", "seeds", "threads", "splits"}
+        "feature_views", "code", "dependencies", "platform", "seeds", "threads", "splits",
+        "protected_sha256", "protected_snapshot_sha256"}
     assert (stored["seeds"], stored["threads"]) == ({"seed": 7}, {"threads": 1})
     assert set(stored["platform"]) == {"python", "implementation", "system", "machine"}
 
@@ -377,3 +379,42 @@ def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path:
     with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
         bankml.training.train(staff(bankml, "dev"), spec)
     assert bankml.registry.versions() == []
+
+
+def test_keys_that_repeat_are_refused(bankml: Platform, tmp_path: Path) -> None:
+    """Two rows with the same entity key and event time are refused with the field and
+    the rule: the protected attributes are joined back on that key."""
+    frame = synthesize_german_credit()
+    frame.loc[1, ["row_id", "application_date"]] = frame.loc[0, ["row_id", "application_date"]]
+
+    error = refused(bankml, on_csv(tmp_path, frame), r"source.entity: row_id \+ "
+                    r"application_date must identify one row each; 2 rows share a key")
+
+    assert error.rule == "pipeline.entity_unique"
+
+
+def test_a_misspelt_protected_attribute_is_refused_at_training(bankml: Platform,
+                                                               tmp_path: Path) -> None:
+    """A protected attribute the source lacks is refused with its line, at training, not
+    found out at validation."""
+    spec = variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "),
+                   ("protected_attributes: [age_years, sex,",
+                    "protected_attributes: [age_years, gender,"))
+    synthesize_german_credit().to_csv(tmp_path / "applications.csv", index=False)
+
+    error = refused(bankml, spec, r"model.protected_attributes.1: 'gender' is not in the "
+                    "source")
+
+    assert error.rule == "pipeline.protected_known"
+
+
+def test_missing_protected_values_are_named_with_column_and_count(bankml: Platform,
+                                                                  tmp_path: Path) -> None:
+    """Missing values of a protected attribute are refused naming the column and how many
+    rows; an unknown value must be coded explicitly."""
+    frame = synthesize_german_credit()
+    frame.loc[[3, 5, 8], "sex"] = None
+
+    error = refused(bankml, on_csv(tmp_path, frame), r"'sex' is missing on 3 of 1000 rows")
+
+    assert error.rule == "pipeline.protected_complete"

@@ -18,6 +18,7 @@ from bankml import Platform
 from bankml.core.identity import GrantStatus, Principal, Role
 from bankml.core.registry import Stage
 from support import races
+from support.evidence import stored_run
 from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import admins, staff
@@ -75,6 +76,25 @@ def test_racing_promotions_leave_one_prod_version(pg_platform: Platform, postgre
     assert set(outcomes) - {"moved"} <= {"lifecycle.stage_unchanged", "registry.one_prod_version"}
     in_prod = [v.ref for v in pg_platform.registry.versions("pd") if v.stage == Stage.PROD]
     assert len(in_prod) == 1
+
+
+def test_racing_baselines_record_one(pg_platform: Platform, postgres_url: str,
+                                     tmp_path: Path) -> None:
+    """Four processes record four runs as one model's initial validation at once, each
+    having read that it has none: one is recorded, the others are refused."""
+    version = register_tiny(pg_platform, staff(pg_platform, "dev"))
+    vera = staff(pg_platform, "vera")
+    runs = [stored_run(pg_platform, vera, version.ref).run_id for _ in range(RACERS)]
+
+    outcomes = _race(races.set_baseline, *[(str(tmp_path / "home"), postgres_url, "pd", run)
+                                           for run in runs])
+
+    assert outcomes["recorded"] == 1
+    assert set(outcomes) - {"recorded"} <= {"identity.unique", "store.constraint"}
+    with pg_platform.metadata.reading() as tx:
+        baseline = tx.validation_runs.baseline("pd")
+    assert baseline is not None
+    assert baseline.run_id in runs
 
 
 def test_racing_requests_open_one(pg_platform: Platform, postgres_url: str,

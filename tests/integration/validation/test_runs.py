@@ -13,12 +13,12 @@ from sklearn.metrics import roc_auc_score
 
 from bankml import Platform
 from bankml.core.errors import InvalidInputError
-from bankml.core.identity import Principal
-from bankml.core.registry import ModelVersion
+from bankml.core.identity import Principal, Role
+from bankml.core.registry import ModelVersion, Stage
 from bankml.core.validation import Opinion
 from bankml.datasets import load_german_credit
 from bankml.reports.validation import to_html, to_pdf
-from support.people import staff
+from support.people import person, staff
 from support.trail import audit_events
 
 EXAMPLES = Path(__file__).parents[3] / "src" / "bankml" / "examples"
@@ -116,12 +116,41 @@ def test_second_run_reports_the_previous_one(platform: Platform,
     assert second.previous is not None
     assert second.previous.run_id == first.run_id
     assert {d.test for d in second.previous.deltas} >= {"discrimination.auc"}
-    initial = second.out_of_time.auc_vs_initial
+
+
+def test_initial_validation_is_the_run_signed_off_at_first_approval(
+        platform: Platform, logistic: ModelVersion) -> None:
+    """PD-07 compares with the development holdout AUC until the model is first approved
+    for prod; the run the sign-off then rests on becomes the initial validation, recorded
+    as such, and an earlier exploratory run never is."""
+    vera, dana = validator(platform), staff(platform, "dana")
+    platform.validation.run(vera, logistic.ref)  # exploratory
+    signed = platform.validation.run(vera, logistic.ref)
+    before = platform.validation.result(signed).out_of_time.auc_vs_initial
+    platform.oversight.record_validation(vera, logistic.ref, passed=True, summary="fit",
+                                         run_id=signed.run_id)
+    platform.oversight.request_transition(dana, logistic.ref, Stage.STAGING, reason="ok")
+    request = platform.oversight.request_transition(dana, logistic.ref, Stage.PROD,
+                                                    reason="go")
+    platform.oversight.approve(staff(platform, "mira"), request.request_id,
+                               role=Role.MODEL_RISK)
+
+    after = platform.validation.result(platform.validation.run(vera, logistic.ref))
+    [event] = [e for e in audit_events(platform) if e.action == "validation.baseline_set"]
+
+    assert before is not None
+    assert before.auc_initial == logistic.metrics["holdout.auc"]
+    assert before.source.startswith("development holdout AUC")
+    initial = after.out_of_time.auc_vs_initial
+    signed_auc = platform.validation.result(signed).out_of_time.auc
     assert initial is not None
-    assert initial.source == f"initial validation run {first.run_id}"
-    first_auc = platform.validation.result(first).out_of_time.auc
-    assert first_auc is not None
-    assert initial.auc_initial == first_auc.auc
+    assert signed_auc is not None
+    assert initial.auc_initial == signed_auc.auc
+    assert initial.source.startswith(f"initial validation run {signed.run_id} "
+                                     f"({logistic.ref}, signed off by vera, first approved "
+                                     f"for prod by request #{request.request_id})")
+    assert (event.payload["run_id"], event.subject) == (signed.run_id,
+                                                        f"model:{logistic.ref}")
 
 
 def test_signoff_rests_on_a_run(platform: Platform, logistic: ModelVersion) -> None:
@@ -184,3 +213,116 @@ def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion
     assert f"bankml validate {logistic.ref}" in page
     assert page.count("<svg") == 5
     assert to_pdf(result, []).startswith(b"%PDF")
+
+
+def on_csv(tmp_path: Path, *replacements: tuple[str, str]) -> tuple[pd.DataFrame, Path]:
+    """The German credit data in a CSV file beside a copy of the example spec reading it;
+    `exposure` (the credit amount) is a column no input reads."""
+    frame = load_german_credit(None).frame
+    frame = frame.assign(exposure=frame["credit_amount"])
+    frame.to_csv(tmp_path / "applications.csv", index=False)
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text().replace(
+        "dataset: german_credit ", "path: applications.csv ")
+    for old, new in replacements:
+        text = text.replace(old, new)
+    (tmp_path / "spec.yaml").write_text(text)
+    return frame, tmp_path / "spec.yaml"
+
+
+def test_evidence_is_never_joined_on_a_repeated_key(platform: Platform,
+                                                    tmp_path: Path) -> None:
+    """A source that now repeats a key (the file changed after training) is refused with
+    the rule, not joined to whichever of the rows comes first: here the value column,
+    which validation reads from the source."""
+    frame, spec = on_csv(tmp_path, ("  label: default\n",
+                                    "  label: default\n  value: exposure\n"))
+    version = platform.training.train(staff(platform, "dana"), spec)
+    late = frame[pd.to_datetime(frame["application_date"], utc=True) >= TEST_FROM].iloc[:1]
+    pd.concat([late.assign(exposure=1), frame]).to_csv(tmp_path / "applications.csv",
+                                                             index=False)
+
+    with pytest.raises(InvalidInputError, match=r"2 rows of the model's source share a key "
+                       r"\(row_id \+ application_date\)") as caught:
+        platform.validation.run(validator(platform), version.ref)
+
+    assert caught.value.rule == "validation.join_unique"
+    assert platform.validation.runs(version.ref) == []
+
+
+def test_protected_attributes_are_read_as_training_kept_them(platform: Platform,
+                                                             tmp_path: Path) -> None:
+    """Training snapshots the protected attributes with their own digest: editing the
+    source in place afterwards changes no fairness figure (they equal fairlearn's on the
+    data as trained), and reproduce names the change (the model itself is identical)."""
+    frame, spec = on_csv(tmp_path)
+    version = platform.training.train(staff(platform, "dana"), spec)
+    frame.assign(sex="female").to_csv(tmp_path / "applications.csv", index=False)
+
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+    reproduced = platform.training.reproduce(staff(platform, "dana"), version.ref)
+
+    _, scores = out_of_time(platform, version)
+    rows = frame[pd.to_datetime(frame["application_date"], utc=True) >= TEST_FROM]
+    labels = rows["default"].to_numpy()
+    reference = MetricFrame(metrics=selection_rate, y_true=1 - labels,
+                            y_pred=(scores < 0.45).astype(int),
+                            sensitive_features=rows["sex"].to_numpy()).by_group
+    [sex] = [r for r in result.out_of_time.fairness if r.attribute == "sex"]
+    assert {g.group: g.selection_rate for g in sex.groups} == pytest.approx(
+        {f"sex={group}": rate for group, rate in reference.items()}, abs=1e-12)
+    assert version.manifest is not None
+    assert version.manifest.protected_snapshot_sha256 is not None
+    assert [d.input for d in reproduced.differences] == ["protected_sha256"]
+    assert "protected_sha256" in reproduced.verdict
+
+
+def test_a_developers_run_is_a_self_test_never_independent_validation(
+        platform: Platform) -> None:
+    """A developer who also holds the validator role may run the battery on their own
+    model: the run is marked a developer self-test, the report says so and shows the
+    independent run once there is one, with a section on who concluded what on which run."""
+    both = person(platform, "devon", Role.DATA_SCIENTIST, Role.VALIDATOR)
+    version = platform.training.train(both, EXAMPLES / "german_credit_pd.yaml")
+    own = platform.validation.run(both, version.ref)
+    [event] = [e for e in audit_events(platform, subject=f"model:{version.ref}")
+               if e.action == "validation.run"]
+    alone = platform.reports.write_validation(validator(platform), version.ref).html.read_text()
+    vera = validator(platform)
+    independent = platform.validation.run(vera, version.ref)
+    platform.oversight.record_validation(vera, version.ref, passed=True, summary="fit",
+                                         run_id=independent.run_id)
+
+    report = platform.reports.write_validation(vera, version.ref)
+    page = report.html.read_text()
+
+    assert (own.self_test, independent.self_test, event.payload["self_test"]) == (
+        True, False, True)
+    assert platform.validation.get(own.run_id).self_test is True
+    assert "Developer self-test</b> by devon" in alone
+    assert "not independent validation" in alone
+    assert "Validated by" not in alone + page
+    assert report.run.run_id == independent.run_id
+    assert f"signed off by vera on {independent.created_at[:10]}: passed" in page
+    assert "10. Sign-offs" in page
+    assert f"{independent.run_id} (this run)" in page
+
+
+def test_a_moved_source_is_named_with_data(platform: Platform, tmp_path: Path) -> None:
+    """When the source file has moved, validate and reproduce say so and take `data`: the
+    digests decide that it holds the same rows."""
+    _, spec = on_csv(tmp_path, ("  label: default\n", "  label: default\n  value: exposure\n"))
+    version = platform.training.train(staff(platform, "dana"), spec)
+    moved = tmp_path / "archive" / "applications.csv"
+    moved.parent.mkdir()
+    (tmp_path / "applications.csv").rename(moved)
+
+    with pytest.raises(InvalidInputError, match=r"does not exist; if it moved, name where "
+                       r"it is now \(--data PATH\)"):
+        platform.validation.run(validator(platform), version.ref)
+    run = platform.validation.run(validator(platform), version.ref, data=moved)
+    reproduced = platform.training.reproduce(staff(platform, "dana"), version.ref, data=moved)
+
+    assert platform.validation.result(run).reproduce.command.endswith(f"--data {moved}")
+    assert reproduced.is_identical
+    assert reproduced.differences == []

@@ -22,7 +22,8 @@ STRICT = StepRequirements(
     blocking_findings=frozenset({Severity.HIGH, Severity.MEDIUM}), no_open_red_alerts=True)
 AT = "2026-03-03T09:00:00.000000Z"
 SIGNOFF = ValidationSignoff(model="pd", version=1, validator="vera", passed=True,
-                            fairness_passed=True, summary="ok", recorded_at=AT)
+                            fairness_passed=True, summary="ok", recorded_at=AT,
+                            run_id="0f3a")
 APPROVALS = (Approval(approver="mira", role=Role.MODEL_RISK, approved=True, comment="",
                       recorded_at=AT),
              Approval(approver="bob", role=Role.BUSINESS_OWNER, approved=True, comment="",
@@ -106,3 +107,15 @@ def test_red_alerts_block() -> None:
 def test_empty_step_needs_nothing() -> None:
     """A step without requirements has no gates."""
     assert evaluate(StepRequirements(), Evidence(developers=frozenset({"dana"}))) == []
+
+
+def test_a_signoff_without_a_run_holds_no_gate() -> None:
+    """A sign-off recorded before they had to rest on a run passes neither the validation
+    nor the fairness gate."""
+    unfounded = replace(SIGNOFF, run_id=None)
+
+    gates = {g.rule: g for g in evaluate(STRICT, replace(COMPLETE, signoffs=(unfounded,)))}
+
+    assert not gates["gate.validation_passed"].passed
+    assert gates["gate.validation_passed"].detail.endswith("rests on no validation run")
+    assert not gates["gate.fairness"].passed

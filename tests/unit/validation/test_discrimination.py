@@ -179,3 +179,27 @@ def test_cap_accuracy_ratio_equals_gini(data: tuple[list[int], list[int]]) -> No
 
     assert cap_curve(labels, scores).accuracy_ratio == pytest.approx(
         2 * roc_auc_score(labels, scores) - 1, abs=1e-9)
+
+
+SEPARATED = ([0] * 6 + [1] * 5, list(range(11)))  # every event above every non-event
+
+
+def test_ecb_auc_test_with_zero_variance_is_certain() -> None:
+    """A perfectly separated sample (AUC 1, DeLong variance 0) cannot have deteriorated
+    from a lower initial AUC: S = -inf, p = 1 - Phi(-inf) = 1."""
+    labels, scores = SEPARATED
+
+    result = compare_with_initial_auc(labels, scores, auc_initial=0.8)
+
+    assert (result.auc_current, result.variance) == (1.0, 0.0)
+    assert (result.statistic, result.p_value) == (-np.inf, 1.0)
+
+
+def test_reversed_rankings_with_zero_error_differ_for_certain() -> None:
+    """AUC 1.0 against 0.0 with standard error 0 is a certain difference: z = inf, p = 0."""
+    labels, scores = SEPARATED
+
+    result = compare_auc(labels, scores, [-s for s in scores])
+
+    assert (result.auc_a, result.auc_b, result.std_error) == (1.0, 0.0, 0.0)
+    assert (result.z, result.p_value) == (np.inf, 0.0)

@@ -176,7 +176,14 @@ def test_herfindahl_test_follows_the_ecb_formula() -> None:
     cv_i = math.sqrt(4 * sum((c / 100 - 0.25) ** 2 for c in initial))
     statistic = math.sqrt(3) * (cv_c - cv_i) / math.sqrt(cv_c**2 * (0.5 + cv_c**2))
 
-    result = herfindahl_test(current, initial)
+    result = herfindahl_test(current=current, initial=initial)
 
     assert (result.cv_current, result.cv_initial) == pytest.approx((cv_c, cv_i), abs=1e-12)
     assert result.p_value == pytest.approx(1 - stats.norm.cdf(statistic), abs=1e-12)
+
+
+def test_herfindahl_test_takes_keywords_only() -> None:
+    """The ECB writes (initial, current), the reverse of a natural positional order: a
+    positional call is refused rather than silently swapped."""
+    with pytest.raises(TypeError):
+        herfindahl_test([10, 20, 30, 40], [20, 30, 30, 20])  # type: ignore[misc]

@@ -78,8 +78,9 @@ def roll_out(platform: Platform, data: ExampleData, endpoint: str,
 def _challenger(platform: Platform, people: dict[str, Principal]) -> ModelVersion:
     """The spec trained again (a retrain on fresh data in life), validated and staged."""
     version = platform.training.train(people["dana"], SPEC)
+    run = platform.validation.run(people["vera"], version.ref)
     platform.oversight.record_validation(people["vera"], version.ref, passed=True,
-                                         fairness_passed=True,
+                                         run_id=run.run_id,
                                          summary="Retrain within the validated design.")
     platform.oversight.request_transition(people["dana"], version.ref, Stage.STAGING,
                                           reason="challenger")

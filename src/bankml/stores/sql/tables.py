@@ -305,8 +305,23 @@ validation_runs = Table(
     Column("reds", Integer, nullable=False),
     Column("result_sha256", String(64), nullable=False),
     Column("against", String(220), nullable=True),
+    Column("self_test", Integer, nullable=False, server_default="0"),  # by a developer
     Index("ix_validation_runs_model", "model", "version"),
     _version_of("validation_runs", "model", "version"),
+)
+
+# Each model's initial validation (ECB PD-07): set once, when it first enters prod.
+validation_baselines = Table(
+    "validation_baselines", metadata,
+    Column("model", String(200), ForeignKey("models.name", name="fk_validation_baselines_model"),
+           primary_key=True),
+    Column("run_id", String(32),
+           ForeignKey("validation_runs.run_id", name="fk_validation_baselines_run"),
+           nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("validator", String(200), nullable=False),
+    Column("request_id", Integer, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
 )
 
 findings = Table(

@@ -87,6 +87,13 @@ def upgrade_to(connection: Connection, revision: str) -> None:
         connection.commit()
 
 
+def downgrade_to(connection: Connection, revision: str) -> None:
+    """Undo the migrations after `revision` (used by migration tests)."""
+    command.downgrade(_config(connection), revision)
+    if connection.in_transaction():
+        connection.commit()
+
+
 def downgrade_to_base(connection: Connection) -> None:
     """Remove every table bankml created (used by migration tests)."""
     command.downgrade(_config(connection), "base")
