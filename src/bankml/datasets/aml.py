@@ -34,6 +34,7 @@ from bankml.core.errors import InvalidInputError
 GENERATOR_VERSION = "1"
 START = pd.Timestamp("2024-01-01", tz="UTC")
 DAY_S = 86_400
+HISTORY_DAYS = 60  # normal behaviour only at first: the baseline that reviews compare with
 REPORTING_THRESHOLD = 10_000.0  # cash deposits from this amount are reported (CTR)
 TYPOLOGIES = ("structuring", "fan_in", "fan_out", "cycle", "rapid_movement", "mule")
 DEFAULT_MIX = dict.fromkeys(TYPOLOGIES, 1 / len(TYPOLOGIES))
@@ -58,10 +59,11 @@ class AmlWorld:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def synthesize_aml(accounts: int = 3_000, *, days: int = 120, laundering_share: float = 0.03,
+def synthesize_aml(accounts: int = 3_000, *, days: int = 180, laundering_share: float = 0.03,
                    mix: Mapping[str, float] | None = None, seed: int = 7) -> AmlWorld:
     """Accounts and their transactions over `days` from 2024-01-01, with laundering
-    patterns injected until `laundering_share` of the accounts take part in one.
+    patterns injected until `laundering_share` of the accounts take part in one. The first
+    `HISTORY_DAYS` are normal behaviour only, the history that reviews compare with.
 
     `mix` weighs the typologies when each pattern is drawn (default: equal weights).
     The same arguments give the same frames, row for row.
@@ -72,7 +74,7 @@ def synthesize_aml(accounts: int = 3_000, *, days: int = 120, laundering_share: 
     ledger = _Ledger()
     _normal_behaviour(book, days, rng, ledger)
     patterns = _inject(book, days, laundering_share, weights, rng=rng, ledger=ledger)
-    transactions = ledger.frame(rng)
+    transactions = ledger.frame(rng, end_s=days * DAY_S)
     members = set(transactions.loc[transactions["is_laundering"] == 1,
                                    ["from_account", "to_account"]].to_numpy().ravel())
     book["is_sar_account"] = book["account_id"].isin(members).astype(np.int64)
@@ -93,8 +95,9 @@ def _checked(accounts: int, days: int, share: float,
     if accounts < 200:
         raise InvalidInputError("accounts", f"{accounts} is too few; give at least 200",
                                 rule="datasets.parameter")
-    if not 60 <= days <= 730:
-        raise InvalidInputError("days", f"{days} is outside 60..730", rule="datasets.parameter")
+    if not HISTORY_DAYS + 60 <= days <= 730:
+        raise InvalidInputError("days", f"{days} is outside {HISTORY_DAYS + 60}..730",
+                                rule="datasets.parameter")
     if not 0 < share <= 0.2:
         raise InvalidInputError("laundering_share", f"{share} is outside (0, 0.2]",
                                 rule="datasets.parameter")
@@ -130,8 +133,8 @@ def _open_accounts(count: int, days: int, rng: np.random.Generator) -> pd.DataFr
         "open_date": opened.normalize(),
         "kyc_risk_rating": rating,
         "industry": np.where(business, rng.choice(INDUSTRIES, count), "none"),
-        "age_band": np.where(business, "n/a",
-                             np.array(bands)[rng.choice(len(bands), count, p=band_shares)]),
+        # a business's age band is its beneficial owner's, as KYC records it
+        "age_band": np.array(bands)[rng.choice(len(bands), count, p=band_shares)],
         "residency": residency,
     })
 
@@ -155,10 +158,11 @@ class _Ledger:
             "payment_type": full(payment), "channel": full(channel), "typology": full(typology),
             "pattern_id": np.full(size, pattern, dtype=np.int64)})
 
-    def frame(self, rng: np.random.Generator) -> pd.DataFrame:
+    def frame(self, rng: np.random.Generator, *, end_s: int) -> pd.DataFrame:
         columns = {name: np.concatenate([part[name] for part in self.parts])
                    for name in self.parts[0]}
         frame = pd.DataFrame(columns)
+        frame = frame[frame["seconds"] < end_s]
         # ties in time are broken at random, so the row order says nothing about the label
         frame["tiebreak"] = rng.random(len(frame))
         frame = frame.sort_values(["seconds", "tiebreak"], kind="stable").reset_index(drop=True)
@@ -300,7 +304,8 @@ def _inject(book: pd.DataFrame, days: int, share: float, weights: dict[str, floa
         if size > len(free):
             break
         members = ids[[free.pop() for _ in range(size)]]
-        start = int(rng.integers(0, days - 30)) * DAY_S + int(rng.integers(8, 18)) * 3_600
+        # a pattern may run past the end of the period: what happens later is not seen
+        start = int(rng.integers(HISTORY_DAYS, days - 7)) * DAY_S + int(rng.integers(8, 18)) * 3_600
         TYPOLOGY_MAKERS[name](members, start, rng, ledger, pattern)
         summary[name]["patterns"] += 1
         summary[name]["accounts"] += size

@@ -2,7 +2,7 @@
 
 Transaction monitoring scores accounts, not single payments: every `REVIEW_EVERY_DAYS`
 each account is reviewed on what it did in the windows before the review (7 and 30 days,
-and a 90-day baseline before those), as a bank's monitoring system computes it. The
+and a 60-day baseline before those), as a bank's monitoring system computes it. The
 label says whether the account took part in laundering within the last 30 days, and
 `typologies` names which patterns (empty for normal accounts). Only transactions before
 the review moment count, so no feature sees the future. See docs/datasets.md.
@@ -16,8 +16,10 @@ import pandas as pd
 from bankml.datasets.aml import CASH, DAY_S, REPORTING_THRESHOLD, START, AmlWorld, synthesize_aml
 from bankml.datasets.german_credit import ExampleData
 
-REVIEW_EVERY_DAYS, FIRST_REVIEW_DAY = 14, 28
-WINDOW_DAYS, SHORT_DAYS, BASELINE_DAYS = 30, 7, 90
+WINDOW_DAYS, SHORT_DAYS, BASELINE_DAYS = 30, 7, 60
+# reviews start once every account has a full window and baseline behind it
+REVIEW_EVERY_DAYS, FIRST_REVIEW_DAY = 14, WINDOW_DAYS + BASELINE_DAYS
+MAX_AGE_DAYS = 3_650  # account ages are capped at ten years: older is simply "long-standing"
 TARGET, DATE, TAGS = "is_suspicious", "review_date", "typologies"
 PROTECTED = ("age_band", "residency")
 FEATURES = [
@@ -50,7 +52,7 @@ def aml_reviews(world: AmlWorld) -> pd.DataFrame:
         moment = START + pd.Timedelta(days=day)
         frame[DATE] = moment
         frame["account_age_days"] = (moment - accounts["open_date"]).dt.days.clip(
-            lower=0).astype(np.int64)
+            0, MAX_AGE_DAYS).astype(np.int64)
         for column in ("account_id", "customer_type", "kyc_risk_rating", *PROTECTED):
             frame[column] = accounts[column]
         frames.append(frame)
