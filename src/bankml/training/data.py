@@ -11,7 +11,7 @@ import pandas as pd
 
 from bankml.core.errors import InvalidInputError
 from bankml.core.manifest import DataSource
-from bankml.datasets import ExampleData, load_german_credit, synthesize_card_fraud
+from bankml.datasets import load_example
 from bankml.training.spec import LoadedSpec
 
 READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
@@ -32,9 +32,7 @@ def read_source(loaded: LoadedSpec, datasets_dir: Path | None, *,
     source = loaded.spec.source
     check_moved(loaded, data)
     if source.dataset is not None:
-        example = (load_german_credit(datasets_dir) if source.dataset == "german_credit"
-                   else ExampleData(synthesize_card_fraud(), "synthetic",
-                                    "synthetic card fraud payments (6,000 rows, seed 7)"))
+        example = load_example(source.dataset, datasets_dir)
         return SourceData(example.frame, DataSource(dataset=source.dataset,
                                                     origin=example.source,
                                                     description=example.description))

@@ -28,10 +28,11 @@ from bankml.training.allowlist import (
     check_estimator,
 )
 
-EXAMPLE_DATASETS = ("german_credit", "card_fraud")
-METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate")
+EXAMPLE_DATASETS = ("german_credit", "card_fraud", "aml", "bank_marketing")
+METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate",
+           "top_decile_lift")
 MetricName = Literal["auc", "gini", "ks", "brier", "log_loss", "average_precision",
-                     "default_rate"]
+                     "default_rate", "top_decile_lift"]
 
 
 class _Block(BaseModel):
@@ -57,7 +58,7 @@ class ModelBlock(_Block):
 
 
 class SourceBlock(_Block):
-    dataset: Literal["german_credit", "card_fraud"] | None = None
+    dataset: Literal["german_credit", "card_fraud", "aml", "bank_marketing"] | None = None
     path: str | None = None
     entity: list[str] = Field(min_length=1)
     event_timestamp: str
