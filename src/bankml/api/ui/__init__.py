@@ -1,0 +1,38 @@
+"""The web UI under /ui: server-rendered pages over the same services as the API.
+
+`install(app)` adds the pages and the stylesheet; `open_sessions(settings)` makes the
+session sealer once the server starts (it reads, or makes, the installation's session
+key). See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from bankml.api.ui import approvals, audit, decisions, models, signin
+from bankml.api.ui.sessions import COOKIE_PATH, Sessions
+from bankml.keys import installation_key
+from bankml.settings import Settings
+
+STATIC = Path(str(files("bankml.api.ui") / "static"))
+
+
+def install(app: FastAPI) -> None:
+    for part in (signin.router, models.router, approvals.router, decisions.router,
+                 audit.router):
+        app.include_router(part)
+    app.mount(f"{COOKIE_PATH}/static", StaticFiles(directory=STATIC), name="ui-static")
+
+
+def open_sessions(settings: Settings) -> Sessions:
+    key = installation_key(setting="SESSION_KEY", value=settings.session_key,
+                           file=settings.session_key_file,
+                           default_file=settings.session_key_path)
+    return Sessions(key, lifetime_s=settings.ui_session_hours * 3600)
+
+
+__all__ = ["install", "open_sessions"]
