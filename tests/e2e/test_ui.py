@@ -6,78 +6,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bankml import Platform
 from bankml.core.audit import AuditEvent
-from bankml.core.identity import Role
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
-from support.models import register_tiny
-from support.people import person, staff
-from support.served import applications, credit_endpoint, credit_in_prod
 from support.server import Server, serving
 from support.trail import audit_events
+from support.ui import World, build_world
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-@dataclass(frozen=True)
-class World:
-    home: Path
-    tokens: dict[str, str]
-    credit: str  # the German credit model in prod
-    decision_id: str  # a decline with reason codes
-    run_id: str  # a validation run of the credit model
-    to_approve: int  # requests waiting for a model_risk approval
-    to_forge: int
-    own_request: int  # requested by someone who also holds model_risk
-
-
-def _request_prod(platform: Platform, name: str, requester: str) -> int:
-    """A tier 2 model validated independently, in staging, asked for prod: it waits for
-    one model_risk approval."""
-    by = platform.identity.user(requester)
-    version = register_tiny(platform, by, name, tier=2)
-    platform.oversight.record_validation(staff(platform, "vera"), version.ref, passed=True,
-                                         fairness_passed=True, summary="fit for use")
-    platform.oversight.request_transition(by, version.ref, Stage.STAGING, reason="test")
-    made = platform.oversight.request_transition(by, version.ref, Stage.PROD,
-                                                 reason="ready")
-    assert made.status == RequestStatus.OPEN
-    return made.request_id
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    """German credit in prod behind its endpoint with forty decisions and a validation run;
-    three tier 2 models asked for prod; the cast with tokens."""
-    home = tmp_path_factory.mktemp("ui") / "home"
-    with Platform.open(home) as platform:
-        version = credit_in_prod(platform)
-        endpoint = credit_endpoint(platform)
-        ops = staff(platform, "ops")
-        records = platform.decisions.decide(ops, endpoint.name,
-                                            applications(version, 40))
-        declined = next(r for r in records if '"codes"' in r.reasons_json
-                        and str(r.outcome) == "decline")
-        run = platform.validation.run(staff(platform, "vera"), version.ref)
-        person(platform, "dual", Role.DATA_SCIENTIST, Role.MODEL_RISK)
-        to_approve = _request_prod(platform, "tiny-approve", staff(platform, "dev").name)
-        to_forge = _request_prod(platform, "tiny-forged", "dev")
-        own = _request_prod(platform, "tiny-own", "dual")
-        first = platform.identity.user("ada")
-        names = ["dana", "dev", "mira", "aude", "dual", "bob"]
-        for name in names:
-            staff(platform, name) if name != "dual" else None
-        tokens = {name: platform.identity.create_token(first, name, days=1).plaintext
-                  for name in names}
-    return World(home, tokens, version.name, declined.decision_id, run.run_id, to_approve,
-                 to_forge, own)
+    return build_world(tmp_path_factory.mktemp("ui") / "home")
 
 
 @pytest.fixture(scope="module")

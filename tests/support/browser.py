@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-SCREENSHOTS = "UI_SCREENSHOTS"  # a folder to keep the screenshots in (make screenshots)
+SCREENSHOTS = "UI_SCREENSHOTS"  # an absolute folder to keep the screenshots in (make screenshots)
 
 
 def chromium() -> str:
