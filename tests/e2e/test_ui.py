@@ -362,6 +362,20 @@ def test_the_model_page_shows_versions_lineage_runs_and_history(app_client: http
         assert metric in page
 
 
+def test_the_model_page_shows_its_requests_on_the_audit_history(app_client: httpx.Client,
+                                                                 world: World) -> None:
+    """The audit history of a model includes its transition requests' events, and is
+    not shown to a role that may not read the trail."""
+    page = signed_in(app_client, world, "mira").get("/ui/models/tiny-forged").text
+    with httpx.Client(base_url=app_client.base_url, follow_redirects=False) as other:
+        hidden = signed_in(other, world, "dana").get("/ui/models/tiny-forged").text
+
+    assert f"<code>request:{world.to_forge}</code>" in page
+    assert "transition.requested" in page
+    assert "transition.requested" not in hidden
+    assert "Reading the audit trail needs" in hidden
+
+
 def test_the_validation_report_and_card_open(app_client: httpx.Client, world: World) -> None:
     """A run's report is the validation report, with its inline SVG charts; the card opens
     as HTML."""

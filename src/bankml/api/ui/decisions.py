@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -21,7 +22,7 @@ router = APIRouter(prefix=COOKIE_PATH, route_class=PageRoute, include_in_schema=
 @router.get("/decisions")
 def lookup(request: Request, visiting: Visiting, decision_id: str = "") -> Response:
     if decision_id.strip():
-        return see_other(f"/ui/decisions/{decision_id.strip()}")
+        return see_other(f"{COOKIE_PATH}/decisions/{quote(decision_id.strip(), safe='')}")
     return page(request, "lookup.html", visiting=visiting)
 
 

@@ -74,7 +74,11 @@ def model_page(request: Request, name: str, visiting: Visiting) -> HTMLResponse:
     findings = platform.oversight.findings(by, model=name)
     events: list[AuditEvent] = []
     if visiting.can(Permission.AUDIT_READ):
-        events = _model_events(visiting, name, [v.ref for v in versions])
+        requests = platform.oversight.requests(by, model=name)
+        events = _model_events(visiting, [f"model:{name}",
+                                          *(f"model:{v.ref}" for v in versions),
+                                          *(f"request:{r.request_id}" for r in requests),
+                                          *(f"finding:{f.finding_id}" for f in findings)])
     return page(request, "model.html", visiting=visiting, model=model,
                 versions=list(reversed(versions)), aliases=aliases, lineages=lineages,
                 runs=runs, history=list(reversed(registry.history(name))),
@@ -97,11 +101,12 @@ def card(name: str, number: int, visiting: Visiting) -> HTMLResponse:
     return HTMLResponse(found.html(), headers=SECURITY_HEADERS)
 
 
-def _model_events(visiting: Visitor, name: str, refs: list[str]) -> list[AuditEvent]:
-    """Events on the model and on each of its versions, newest first."""
+def _model_events(visiting: Visitor, subjects: list[str]) -> list[AuditEvent]:
+    """Events on the model, its versions, its transition requests and its findings,
+    newest first."""
     audit, by = visiting.platform.audit, visiting.principal
     found: dict[int, AuditEvent] = {}
-    for subject in [f"model:{name}", *(f"model:{ref}" for ref in refs)]:
+    for subject in subjects:
         for event in audit.events(by, subject=subject, limit=MODEL_EVENTS, newest_first=True):
             found[event.sequence] = event
     return [found[sequence] for sequence in sorted(found, reverse=True)]

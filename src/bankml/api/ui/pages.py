@@ -118,12 +118,12 @@ Posted = Annotated[Form, Depends(posted)]
 
 
 def page(request: Request, template: str, *, visiting: Visitor | None,
-         status: int = 200, **values: Any) -> HTMLResponse:
-    """A template rendered for the visitor, with the security headers every page has."""
+         status: int = 200, csrf: str = "", **values: Any) -> HTMLResponse:
+    """A template rendered for the visitor, with the security headers every page has; the
+    forms carry the visitor's CSRF token (`csrf` before sign-in)."""
     html = templates.get_template(template).render(
         request=request, visitor=visiting, Permission=Permission,
-        csrf=visiting.session.csrf if visiting is not None else values.pop("csrf", ""),
-        **values)
+        csrf=visiting.session.csrf if visiting is not None else csrf, **values)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
@@ -153,8 +153,11 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except SignInNeeded as needed:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query
-                                             else "")
+                # back to the page asked for; a form posted once the session ended is not
+                # posted again, so it goes back to the inventory
+                target = (request.url.path + (f"?{request.url.query}" if request.url.query
+                                              else "")) if request.method == "GET" else \
+                    f"{COOKIE_PATH}/models"
                 location = f"{COOKIE_PATH}/signin?next={quote(target, safe='')}"
                 if needed.reason:
                     location += "&ended=1"
