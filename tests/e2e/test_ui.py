@@ -464,3 +464,14 @@ def test_the_auditor_exports_the_trail(app_client: httpx.Client, world: World) -
     lines = answer.text.splitlines()
     assert len(lines) > 10
     assert '"hashed_text"' in lines[1]
+
+
+def test_a_path_that_is_no_page_is_a_404_page(app_client: httpx.Client) -> None:
+    """Under /ui, an unknown path answers an HTML page naming it; the stylesheet is
+    still served."""
+    answer = app_client.get("/ui/nothing-here")
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "/ui/nothing-here" in answer.text
+    assert app_client.get("/ui/static/ui.css").status_code == 200

@@ -91,11 +91,16 @@ def test_a_model_risk_officer_signs_in_and_approves(browser: Browser, server: Se
 
 def test_an_auditor_opens_a_decision_and_replays_it(browser: Browser, server: Server,
                                                     world: World, shots: Path) -> None:
-    """Aude looks a decision up by its id, sees its reasons as a chart, replays it and is
-    told it is identical; then reads the model and verifies the audit chain."""
+    """Aude skips to the content by keyboard, looks a decision up by its id, sees its
+    reasons as a chart, replays it and is told it is identical; then reads the model and
+    verifies the audit chain."""
     from playwright.sync_api import expect  # noqa: PLC0415 - skipped without it
 
     page = signed_in(browser, server, world.tokens["aude"], "/ui/decisions")
+    page.keyboard.press("Tab")  # the first stop of the keyboard is the skip link
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
     page.get_by_label("Decision id").fill(world.decision_id)
     page.get_by_label("Decision id").press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text(world.decision_id)
