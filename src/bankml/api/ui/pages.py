@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.concurrency import run_in_threadpool
 
 from bankml.api.auth import Authenticator
-from bankml.api.problems import status_of
+from bankml.api.problems import TITLES, status_of
 from bankml.api.ui.sessions import COOKIE_PATH, SESSION_COOKIE, Session, Sessions
 from bankml.core.errors import AuthenticationError, BankmlError
 from bankml.core.identity import Permission, Principal
@@ -166,8 +166,9 @@ class PageRoute(APIRoute):
                 return refusal_page(request, 403, "Form refused", str(refused),
                                     "ui.csrf_token")
             except BankmlError as error:
-                return refusal_page(request, status_of(error), type(error).__name__,
-                                    str(error), error.rule)
+                status = status_of(error)
+                return refusal_page(request, status, TITLES.get(status, "Error"), str(error),
+                                    error.rule)
 
         return handle
 
