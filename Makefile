@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint check benchmarks clean
+.PHONY: install demo test lint check screenshots benchmarks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: install  ## ruff, mypy --strict, import-linter
 	$(BIN)/lint-imports
 
 check: lint test  ## what CI runs
+
+screenshots: install  ## the web UI's pages photographed by the browser tests, into docs/ui/
+	UI_SCREENSHOTS=$(CURDIR)/docs/ui $(BIN)/python -m pytest -q tests/e2e/test_ui_browser.py
 
 clean:
 	rm -rf $(VENV) .bankml .pytest_cache .mypy_cache .ruff_cache

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     anchor_key_file: Path | None = Field(
         None, description="A file holding the anchor key, when BANKML_ANCHOR_KEY is unset; "
         "default: secrets/anchor.key in the home, made on first use.")
+    session_key: SecretStr | None = Field(
+        None, description="The key that seals web UI session cookies (at least 32 "
+        "characters); every worker of one server must share it.")
+    session_key_file: Path | None = Field(
+        None, description="A file holding the session key, when BANKML_SESSION_KEY is "
+        "unset; default: secrets/session.key in the home, made on first use.")
+    ui_session_hours: float = Field(
+        8.0, gt=0, le=24, description="How long a web UI sign-in lasts before the token "
+        "must be given again.")
     anchor_interval_s: float = Field(
         3600.0, ge=0, description="Anchor the audit chain's head at most this far apart, "
         "after a write; 0 anchors only on export and on `bankml audit anchor`.")
@@ -193,6 +202,10 @@ class Settings(BaseSettings):
     @property
     def anchor_key_path(self) -> Path:
         return self.anchor_key_file or self.home / "secrets" / "anchor.key"
+
+    @property
+    def session_key_path(self) -> Path:
+        return self.session_key_file or self.home / "secrets" / "session.key"
 
 
 class _BoundedYamlSource(YamlConfigSettingsSource):

@@ -1,4 +1,4 @@
-"""The HTTP service: decisions, the Open Inference Protocol, management, metrics.
+"""The HTTP service: decisions, the Open Inference Protocol, management, metrics, web UI.
 
 `create_app()` opens the platform the settings name when the server starts and closes it
 (flushing the decision log) when it stops; `bankml serve` runs it on uvicorn.
@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from bankml import __version__
-from bankml.api import decisions, endpoints, management, oip
+from bankml.api import decisions, endpoints, management, oip, ui
 from bankml.api.auth import Authenticator
 from bankml.api.limits import BodyLimit
 from bankml.api.metrics import Metrics
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.authenticator = Authenticator(platform.identity.authenticate,
                                                 platform.identity.refuse_credentials,
                                                 ttl_s=chosen.serve_token_cache_s)
+        app.state.sessions = ui.open_sessions(chosen)
         controller = platform.rollout_controller()
         controller.start()
         # what start-up built lives as long as the server: keep it out of full collections
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (decisions.router, endpoints.router, oip.router, management.router):
         app.include_router(router)
+    ui.install(app)
     app.add_middleware(BodyLimit, max_bytes=chosen.serve_max_body_bytes,
                        count=metrics.count_error)
     return app

@@ -49,10 +49,10 @@ def export(context: Context, since: Since = None, until: Until = None) -> Stream
     can be verified without bankml (docs/audit.md). The export itself is audited."""
     lines = context.platform.audit.export(context.principal, since=utc(since),
                                           until=utc(until))
-    return StreamingResponse(_chunks(lines), media_type=NDJSON)
+    return StreamingResponse(chunks(lines), media_type=NDJSON)
 
 
-def _chunks(lines: Iterator[str]) -> Iterator[str]:
+def chunks(lines: Iterator[str]) -> Iterator[str]:
     """Lines in groups, streamed as the store reads them."""
     batch: list[str] = []
     for line in lines:

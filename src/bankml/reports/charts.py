@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -120,6 +120,30 @@ def importance(details: PopulationDetails) -> Figure | None:
     axis.set(title=f"Global SHAP importance ({explanations['method']}, "
              f"{explanations['space']})", xlabel="mean |contribution|")
     axis.tick_params(axis="y", labelsize=7)
+    return _finish(figure)
+
+
+def reason_waterfall(reasons: Sequence[tuple[str, float]]) -> Figure | None:
+    """A decision's reason codes as a waterfall: each code's contribution to the score,
+    stacked from zero to their sum (red raises the risk, green lowers it)."""
+    if not reasons:
+        return None
+    labels = [code for code, _ in reasons] + ["sum"]
+    starts, widths, colours, total = [], [], [], 0.0
+    for _, contribution in reasons:
+        starts.append(total if contribution >= 0 else total + contribution)
+        widths.append(abs(contribution))
+        colours.append(RED if contribution >= 0 else GREEN)
+        total += contribution
+    starts.append(min(0.0, total))
+    widths.append(abs(total))
+    colours.append(INK)
+    figure, axis = plt.subplots(figsize=(SIZE[0], max(1.8, 0.35 * len(labels) + 0.9)))
+    axis.barh(labels, widths, left=starts, color=colours)
+    axis.axvline(0, color=MUTED, linewidth=0.8)
+    axis.invert_yaxis()
+    axis.set(title="Reason codes: contribution of each to the score",
+             xlabel="contribution (the explainer's units)")
     return _finish(figure)
 
 

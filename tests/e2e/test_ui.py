@@ -1,0 +1,477 @@
+"""The web UI over HTTP against a real `bankml serve`: sign-in and sessions, CSRF, what each
+role is offered and what the server refuses anyway, and every page on a platform with real
+data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bankml import Platform
+from bankml.core.audit import AuditEvent
+from bankml.core.oversight import RequestStatus
+from bankml.core.registry import Stage
+from support.server import Server, serving
+from support.trail import audit_events
+from support.ui import World, build_world
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return build_world(tmp_path_factory.mktemp("ui") / "home")
+
+
+@pytest.fixture(scope="module")
+def server(world: World) -> Iterator[Server]:
+    """One server for the module; tokens are read again on every request (no cache), so
+    a revocation counts at once."""
+    with serving(world.home, env={"BANKML_SERVE_TOKEN_CACHE_S": "0"}) as running:
+        yield running
+
+
+@pytest.fixture
+def app_client(server: Server) -> Iterator[httpx.Client]:
+    """A browser of its own: its own cookies, no redirect followed."""
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=60) as client:
+        yield client
+
+
+def sign_in(client: httpx.Client, token: str) -> None:
+    form = client.get("/ui/signin")
+    answer = client.post("/ui/signin", data={"csrf": _csrf(form.text), "token": token,
+                                            "next": "/ui/models"})
+    assert answer.status_code == 303, answer.text
+
+
+def _csrf(html: str) -> str:
+    found = CSRF.search(html)
+    assert found is not None, "the page has no CSRF token"
+    return found.group(1)
+
+
+def _actions(platform: Platform, action: str) -> list[AuditEvent]:
+    return [event for event in audit_events(platform) if event.action == action]
+
+
+def signed_in(client: httpx.Client, world: World, name: str) -> httpx.Client:
+    sign_in(client, world.tokens[name])
+    return client
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def test_a_page_without_a_session_sends_to_sign_in(app_client: httpx.Client) -> None:
+    """A page asked for without a session redirects to the sign-in form, keeping the way
+    back."""
+    answer = app_client.get("/ui/approvals")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/ui/signin?next=%2Fui%2Fapprovals"
+
+
+def test_signing_in_sets_a_sealed_strict_cookie(app_client: httpx.Client, world: World) -> None:
+    """A good token gives an HttpOnly, SameSite=Strict session cookie that holds no token
+    in clear, and the page it was asked for."""
+    form = app_client.get("/ui/signin?next=%2Fui%2Fapprovals")
+    answer = app_client.post("/ui/signin", data={"csrf": _csrf(form.text),
+                                                "token": world.tokens["mira"],
+                                                "next": "/ui/approvals"})
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/ui/approvals"
+    cookie = next(c for c in answer.headers.get_list("set-cookie")
+                  if c.startswith("bankml_session="))
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert {"httponly", "samesite=strict", "path=/ui"} <= flags
+    assert "secure" not in flags  # plain http here; https adds it
+    assert any(flag.startswith("max-age=") for flag in flags)
+    assert world.tokens["mira"] not in cookie
+    assert world.tokens["mira"].split("_")[1] not in cookie
+
+
+def test_the_cookie_is_secure_over_https(app_client: httpx.Client, world: World) -> None:
+    """Served over https (here: behind a TLS proxy on loopback, which says so in
+    X-Forwarded-Proto), the session cookie is marked Secure."""
+    https = {"X-Forwarded-Proto": "https"}
+    form = app_client.get("/ui/signin", headers=https)
+    # the client speaks plain http to the proxy's side, so it holds the Secure cookie back
+    sealed = form.cookies["bankml_signin"]
+    answer = app_client.post("/ui/signin", headers={**https,
+                                                   "Cookie": f"bankml_signin={sealed}"},
+                             data={"csrf": _csrf(form.text), "token": world.tokens["mira"]})
+
+    cookie = next(c for c in answer.headers.get_list("set-cookie")
+                  if c.startswith("bankml_session="))
+    assert "secure" in {part.strip().lower() for part in cookie.split(";")}
+
+
+def test_a_wrong_token_is_refused_clearly_and_audited(app_client: httpx.Client,
+                                                      world: World) -> None:
+    """A token that is not known is refused on the form with the reason, no session is
+    made, and the trail records the refusal as it does for the API."""
+    wrong = "bml_0123456789abcdef_" + "x" * 43
+    with Platform.open(world.home) as platform:
+        before = len(_actions(platform, "auth.refused"))
+    form = app_client.get("/ui/signin")
+    answer = app_client.post("/ui/signin", data={"csrf": _csrf(form.text), "token": wrong})
+
+    assert answer.status_code == 401
+    assert "Sign-in refused: The token is not known." in answer.text
+    assert not any(c.startswith("bankml_session=")
+                   for c in answer.headers.get_list("set-cookie"))
+    with Platform.open(world.home) as platform:
+        refused = _actions(platform, "auth.refused")
+    assert len(refused) == before + 1
+    assert refused[-1].subject == "token:0123456789abcdef"
+
+
+def test_signing_out_ends_the_session(app_client: httpx.Client, world: World) -> None:
+    """Sign-out removes the cookie; the next page asks to sign in again."""
+    client = signed_in(app_client, world, "aude")
+    page = client.get("/ui/models")
+    answer = client.post("/ui/signout", data={"csrf": _csrf(page.text)})
+
+    assert answer.status_code == 303
+    assert 'bankml_session=""' in answer.headers["set-cookie"]
+    assert client.get("/ui/models").status_code == 303
+
+
+def test_an_altered_cookie_is_no_session(app_client: httpx.Client, world: World) -> None:
+    """A session cookie changed by one character is not accepted."""
+    client = signed_in(app_client, world, "aude")
+    value = client.cookies["bankml_session"]
+    client.cookies.set("bankml_session", value[:-2] + ("A" if value[-2] != "A" else "B")
+                       + value[-1], path="/ui")
+
+    assert client.get("/ui/models").status_code == 303
+
+
+def test_a_revoked_token_ends_its_session(app_client: httpx.Client, world: World) -> None:
+    """Revoking the token a session was made with ends the session at once (this server
+    keeps no token cache)."""
+    with Platform.open(world.home) as platform:
+        first = platform.identity.user("ada")
+        token = platform.identity.create_token(first, "aude", days=1)
+    sign_in(app_client, token.plaintext)
+    assert app_client.get("/ui/models").status_code == 200
+    with Platform.open(world.home) as platform:
+        platform.identity.revoke_token(platform.identity.user("ada"), token.token.token_id)
+
+    answer = app_client.get("/ui/models")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].endswith("&ended=1")
+
+
+# -- CSRF ----------------------------------------------------------------------------------
+
+
+def test_a_form_without_the_csrf_token_is_refused(app_client: httpx.Client,
+                                                  world: World) -> None:
+    """An approval posted without the session's CSRF token (a forged form) is refused with
+    403 before any service is called: the request stays open."""
+    client = signed_in(app_client, world, "mira")
+
+    answer = client.post(f"/ui/approvals/{world.to_forge}/approve",
+                         data={"role": "model_risk", "comment": "forged"})
+
+    assert answer.status_code == 403
+    assert "ui.csrf_token" in answer.text
+    with Platform.open(world.home) as platform:
+        request = platform.oversight.request(platform.identity.user("mira"), world.to_forge)
+    assert request.status == RequestStatus.OPEN
+    assert not request.approvals
+
+
+def test_a_form_with_another_sessions_token_is_refused(server: Server, world: World) -> None:
+    """The CSRF token of one session does not pass in another."""
+    with httpx.Client(base_url=server.url, follow_redirects=False) as one, \
+            httpx.Client(base_url=server.url, follow_redirects=False) as other:
+        stolen = _csrf(signed_in(one, world, "aude").get("/ui/models").text)
+        signed_in(other, world, "mira")
+
+        answer = other.post(f"/ui/approvals/{world.to_forge}/approve",
+                            data={"csrf": stolen, "role": "model_risk"})
+
+    assert answer.status_code == 403
+
+
+def test_the_sign_in_form_needs_its_csrf_token(app_client: httpx.Client, world: World) -> None:
+    """Signing in without the form's CSRF token is refused (no login CSRF)."""
+    answer = app_client.post("/ui/signin", data={"token": world.tokens["mira"]})
+
+    assert answer.status_code == 403
+    assert not any(c.startswith("bankml_session=")
+                   for c in answer.headers.get_list("set-cookie"))
+
+
+def test_signing_in_never_goes_back_off_the_ui(app_client: httpx.Client, world: World) -> None:
+    """A `next` that leaves the UI is replaced by the inventory (no open redirect)."""
+    form = app_client.get("/ui/signin")
+    answer = app_client.post("/ui/signin", data={"csrf": _csrf(form.text),
+                                                "token": world.tokens["mira"],
+                                                "next": "//evil.example/ui/"})
+
+    assert answer.headers["location"] == "/ui/models"
+
+
+# -- roles ---------------------------------------------------------------------------------
+
+
+def test_a_data_scientist_is_offered_no_approval(app_client: httpx.Client,
+                                                 world: World) -> None:
+    """The inbox shows a data scientist the requests and their gates, but no approve or
+    reject button."""
+    page = signed_in(app_client, world, "dana").get("/ui/approvals")
+
+    assert page.status_code == 200
+    assert f"Request {world.to_forge}:" in page.text
+    assert "gate.approval.model_risk" in page.text
+    assert "/approve" not in page.text
+    assert "/reject" not in page.text
+
+
+def test_a_data_scientist_posting_the_approve_form_gets_403(app_client: httpx.Client,
+                                                            world: World) -> None:
+    """The approve form posted anyway by a data scientist, with a valid CSRF token, is
+    refused by the oversight service: 403, the rule shown, audited, request still open."""
+    client = signed_in(app_client, world, "dana")
+    csrf = _csrf(client.get("/ui/approvals").text)
+
+    answer = client.post(f"/ui/approvals/{world.to_forge}/approve",
+                         data={"csrf": csrf, "role": "model_risk", "comment": "me too"})
+
+    assert answer.status_code == 403
+    assert "auth.role_grants" in answer.text
+    with Platform.open(world.home) as platform:
+        request = platform.oversight.request(platform.identity.user("mira"), world.to_forge)
+        forbidden = _actions(platform, "auth.forbidden")
+    assert request.status == RequestStatus.OPEN
+    assert not request.approvals
+    assert forbidden[-1].actor == "dana"
+
+
+def test_a_model_risk_officer_approves_a_request(app_client: httpx.Client,
+                                                 world: World) -> None:
+    """Mira approves as model_risk: the last gate holds, the version moves to prod."""
+    client = signed_in(app_client, world, "mira")
+    page = client.get("/ui/approvals")
+    assert f'action="/ui/approvals/{world.to_approve}/approve"' in page.text
+
+    answer = client.post(f"/ui/approvals/{world.to_approve}/approve",
+                         data={"csrf": _csrf(page.text), "role": "model_risk",
+                               "comment": "agreed"})
+
+    assert answer.status_code == 303
+    assert client.get(answer.headers["location"]).text.count(
+        f"Request {world.to_approve} approved.") == 1
+    with Platform.open(world.home) as platform:
+        assert platform.registry.get("tiny-approve@1").stage == Stage.PROD
+
+
+def test_four_eyes_refusals_show_their_rule(app_client: httpx.Client, world: World) -> None:
+    """Approving one's own request is refused on the inbox with the four-eyes rule."""
+    client = signed_in(app_client, world, "dual")
+    csrf = _csrf(client.get("/ui/approvals").text)
+
+    answer = client.post(f"/ui/approvals/{world.own_request}/approve",
+                         data={"csrf": csrf, "role": "model_risk"})
+
+    assert answer.status_code == 403
+    assert re.search(r"Rule: <code>four_eyes\.not_(requester|developer)</code>", answer.text)
+
+
+def test_rejecting_needs_a_comment(app_client: httpx.Client, world: World) -> None:
+    """A rejection without a comment is refused with the field's rule; the request stays
+    open."""
+    client = signed_in(app_client, world, "mira")
+    csrf = _csrf(client.get("/ui/approvals").text)
+
+    answer = client.post(f"/ui/approvals/{world.to_forge}/reject",
+                         data={"csrf": csrf, "role": "model_risk", "comment": ""})
+
+    assert answer.status_code == 422
+    assert "Rule: <code>input.valid</code>" in answer.text
+    with Platform.open(world.home) as platform:
+        request = platform.oversight.request(platform.identity.user("mira"), world.to_forge)
+    assert request.status == RequestStatus.OPEN
+
+
+def test_the_audit_trail_is_not_offered_without_the_role(app_client: httpx.Client,
+                                                         world: World) -> None:
+    """A data scientist sees no audit link, and the page itself answers 403."""
+    client = signed_in(app_client, world, "dana")
+
+    assert 'href="/ui/audit"' not in client.get("/ui/models").text
+    assert client.get("/ui/audit").status_code == 403
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+def test_the_inventory_lists_every_model(app_client: httpx.Client, world: World) -> None:
+    """Every model is a row with its domain, tier, status and production version."""
+    page = signed_in(app_client, world, "aude").get("/ui/models")
+
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    for name in (world.credit, "tiny-forged", "tiny-own"):
+        assert f'href="/ui/models/{name}"' in page.text
+    assert f"{world.credit}@1" in page.text
+
+
+def test_the_inventory_filters_searches_and_sorts(app_client: httpx.Client,
+                                                  world: World) -> None:
+    """Search, the status filter and the sort order narrow and order the rows."""
+    client = signed_in(app_client, world, "aude")
+
+    searched = client.get("/ui/models", params={"q": "TINY-F"}).text
+    staging = client.get("/ui/models", params={"stage": "staging"}).text
+    ordered = client.get("/ui/models", params={"sort": "model", "descending": "true"}).text
+
+    assert "tiny-forged" in searched
+    assert world.credit not in searched
+    assert world.credit not in staging
+    assert "tiny-own" in staging
+    assert ordered.index("tiny-own") < ordered.index(world.credit)
+
+
+def test_the_model_page_shows_versions_lineage_runs_and_history(app_client: httpx.Client,
+                                                                world: World) -> None:
+    """The model page shows its version, lineage digests, metrics, the validation run with
+    a link to its report, the lifecycle and the audit history."""
+    client = signed_in(app_client, world, "mira")
+    with Platform.open(world.home) as platform:
+        version = platform.registry.get(f"{world.credit}@1")
+
+    page = client.get(f"/ui/models/{world.credit}").text
+
+    assert version.dataset_sha256 in page
+    assert f'href="/ui/runs/{world.run_id}/report"' in page
+    assert "Lifecycle history" in page
+    assert "staging" in page
+    assert "model.registered" in page or "model.version_registered" in page
+    for metric in version.metrics:
+        assert metric in page
+
+
+def test_the_model_page_shows_its_requests_on_the_audit_history(app_client: httpx.Client,
+                                                                 world: World) -> None:
+    """The audit history of a model includes its transition requests' events, and is
+    not shown to a role that may not read the trail."""
+    page = signed_in(app_client, world, "mira").get("/ui/models/tiny-forged").text
+    with httpx.Client(base_url=app_client.base_url, follow_redirects=False) as other:
+        hidden = signed_in(other, world, "dana").get("/ui/models/tiny-forged").text
+
+    assert f"<code>request:{world.to_forge}</code>" in page
+    assert "transition.requested" in page
+    assert "transition.requested" not in hidden
+    assert "Reading the audit trail needs" in hidden
+
+
+def test_the_validation_report_and_card_open(app_client: httpx.Client, world: World) -> None:
+    """A run's report is the validation report, with its inline SVG charts; the card opens
+    as HTML."""
+    client = signed_in(app_client, world, "dana")
+
+    report = client.get(f"/ui/runs/{world.run_id}/report")
+    card = client.get(f"/ui/models/{world.credit}/versions/1/card")
+
+    assert report.status_code == 200
+    assert "Validation report" in report.text
+    assert "<svg" in report.text
+    assert card.status_code == 200
+    assert f"Model card: {world.credit}@1" in card.text
+
+
+def test_a_decision_shows_its_reasons_as_a_waterfall(app_client: httpx.Client,
+                                                     world: World) -> None:
+    """The lookup finds a decision by id; its page shows the score, decision, reason codes
+    as an inline SVG and the inputs."""
+    client = signed_in(app_client, world, "aude")
+
+    found = client.get("/ui/decisions", params={"decision_id": world.decision_id})
+    page = client.get(found.headers["location"])
+
+    assert found.status_code == 303
+    assert page.status_code == 200
+    assert "<strong>decline</strong>" in page.text
+    assert "<svg" in page.text
+    assert "Reason codes: contribution" in page.text
+    assert "duration_months" in page.text
+
+
+def test_replaying_a_decision_shows_the_verdict(app_client: httpx.Client, world: World) -> None:
+    """The replay button scores the decision again and shows that it is identical."""
+    client = signed_in(app_client, world, "aude")
+    page = client.get(f"/ui/decisions/{world.decision_id}")
+
+    answer = client.post(f"/ui/decisions/{world.decision_id}/replay",
+                         data={"csrf": _csrf(page.text)})
+
+    assert answer.status_code == 200
+    assert "Replay: identical" in answer.text
+
+
+def test_decisions_are_not_shown_to_a_data_scientist(app_client: httpx.Client,
+                                                     world: World) -> None:
+    """Decision records are personal data: a data scientist gets 403."""
+    client = signed_in(app_client, world, "dana")
+
+    assert client.get(f"/ui/decisions/{world.decision_id}").status_code == 403
+
+
+def test_the_audit_trail_filters_and_verifies(app_client: httpx.Client, world: World) -> None:
+    """The trail narrows to a subject, and the chain verifies as intact."""
+    client = signed_in(app_client, world, "aude")
+
+    filtered = client.get("/ui/audit", params={"subject": f"model:{world.credit}@1"}).text
+    verified = client.get("/ui/audit/verify").text
+
+    subjects = re.findall(r"<td><code>(model:[^<]+|request:[^<]+|user:[^<]+)</code></td>",
+                          filtered)
+    assert subjects
+    assert set(subjects) == {f"model:{world.credit}@1"}
+    assert "Chain intact" in verified
+
+
+def test_a_bad_date_filter_is_named(app_client: httpx.Client, world: World) -> None:
+    """A filter that is not a date is refused naming the field."""
+    client = signed_in(app_client, world, "aude")
+
+    answer = client.get("/ui/audit", params={"since": "last week"})
+
+    assert answer.status_code == 422
+    assert "since" in answer.text
+
+
+def test_the_auditor_exports_the_trail(app_client: httpx.Client, world: World) -> None:
+    """The export button downloads the JSON lines the API streams, and is audited."""
+    client = signed_in(app_client, world, "aude")
+    csrf = _csrf(client.get("/ui/audit").text)
+
+    answer = client.post("/ui/audit/export", data={"csrf": csrf, "since": "", "until": ""})
+
+    assert answer.status_code == 200
+    assert "attachment" in answer.headers["content-disposition"]
+    lines = answer.text.splitlines()
+    assert len(lines) > 10
+    assert '"hashed_text"' in lines[1]
+
+
+def test_a_path_that_is_no_page_is_a_404_page(app_client: httpx.Client) -> None:
+    """Under /ui, an unknown path answers an HTML page naming it; the stylesheet is
+    still served."""
+    answer = app_client.get("/ui/nothing-here")
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "/ui/nothing-here" in answer.text
+    assert app_client.get("/ui/static/ui.css").status_code == 200
