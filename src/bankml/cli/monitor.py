@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,7 @@ from rich.table import Table
 from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import InvalidInputError
-from bankml.core.monitoring import MetricPoint, Status
+from bankml.core.monitoring import Status
 from bankml.monitoring.policy import load_policy
 
 app = new_group("Production monitoring: runs per window, status with RAG and sparklines.")
@@ -55,17 +54,14 @@ def status(
     """Each metric's latest status with a sparkline of its last weeks."""
     since = datetime.now(UTC) - timedelta(weeks=weeks)
     with open_platform(home) as platform:
-        series = platform.monitor.series(acting_user(platform, token), endpoint, since=since)
-    by_metric: dict[tuple[str, str, str], list[MetricPoint]] = defaultdict(list)
-    for _, point in series:
-        by_metric[(point.model, point.route, point.metric)].append(point)
+        found = platform.monitor.status(acting_user(platform, token), endpoint, since=since)
     table = Table("model", "route", "metric", "status", "value", "p", "n", "trend")
-    for (model, route, metric), points in sorted(by_metric.items()):
-        last = points[-1]
+    for trend in found:
+        last = trend.latest
         colour = COLOURS[last.status]
-        table.add_row(model, route, metric, f"[{colour}]{last.status}[/]", _number(last.value),
-                      _number(last.p_value), f"{last.n:,}", sparkline(
-                          [p.value for p in points]))
+        table.add_row(last.model, last.route, last.metric, f"[{colour}]{last.status}[/]",
+                      _number(last.value), _number(last.p_value), f"{last.n:,}",
+                      sparkline([w.value for w in trend.history]))
     console.print(table)
 
 

@@ -264,6 +264,9 @@ class MonitoringSeries(Protocol):
 
     def runs(self, endpoint: str | None = None) -> list[MonitoringRun]: ...
 
+    def run(self, run_id: str) -> MonitoringRun:
+        """Raises NotFoundError."""
+
     def points(self, run_id: str) -> list[MetricPoint]: ...
 
     def series(self, endpoint: str, *, since: str | None = None
@@ -388,9 +391,6 @@ class OversightRecords(Protocol):
 
     def open_alert(self, model: str, severity: str, title: str, opened_by: str,
                    opened_at: str) -> int: ...
-
-    def close_alert(self, alert_id: int, closed_by: str, closed_at: str) -> str:
-        """Close an open alert; returns its model. Raises NotFoundError."""
 
     def open_red_alerts(self, model: str) -> int: ...
 

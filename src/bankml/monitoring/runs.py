@@ -29,7 +29,14 @@ from bankml.core.decisions import DecisionRecord, policy_from_description
 from bankml.core.domains import profile
 from bankml.core.errors import BankmlError, ConflictError, NotFoundError
 from bankml.core.identity import Permission, Principal
-from bankml.core.monitoring import Label, MetricPoint, MonitoringRun, Status
+from bankml.core.monitoring import (
+    Label,
+    MetricPoint,
+    MetricTrend,
+    MonitoringRun,
+    Status,
+    trends,
+)
 from bankml.core.ports import MetadataStore
 from bankml.monitoring.alerts import AlertDesk
 from bankml.monitoring.drift import (
@@ -98,6 +105,11 @@ class Monitor:
                      f"endpoint:{endpoint or '*'}") as tx:
             return tx.monitoring.runs(endpoint)
 
+    def run_of(self, by: Principal, run_id: str) -> MonitoringRun:
+        """Raises NotFoundError."""
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"monitoring:{run_id}") as tx:
+            return tx.monitoring.run(run_id)
+
     def points(self, by: Principal, run_id: str) -> list[MetricPoint]:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"monitoring:{run_id}") as tx:
             return tx.monitoring.points(run_id)
@@ -107,6 +119,12 @@ class Monitor:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"endpoint:{endpoint}") as tx:
             return tx.monitoring.series(endpoint,
                                         since=utc_timestamp(since) if since else None)
+
+    def status(self, by: Principal, endpoint: str, *, since: datetime | None = None
+               ) -> list[MetricTrend]:
+        """Each metric's latest status and its windows since `since`: the status table of
+        the CLI and the API."""
+        return trends(self.series(by, endpoint, since=since))
 
     # -- internals -----------------------------------------------------------------------
 
