@@ -110,6 +110,13 @@ class SqlMonitoring:
             query = query.where(monitoring_runs.c.endpoint == endpoint)
         return [MonitoringRun(**row._asdict()) for row in self._connection.execute(query)]
 
+    def run(self, run_id: str) -> MonitoringRun:
+        row = self._connection.execute(select(monitoring_runs).where(
+            monitoring_runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFoundError("monitoring run", run_id, field="run_id")
+        return MonitoringRun(**row._asdict())
+
     def points(self, run_id: str) -> list[MetricPoint]:
         rows = self._connection.execute(select(monitoring_metrics).where(
             monitoring_metrics.c.run_id == run_id).order_by(monitoring_metrics.c.metric_id))
@@ -137,13 +144,17 @@ class SqlAlerts:
         return None if row is None else _alert(row._asdict())
 
     def open(self, alert: Alert) -> int:
-        """Raises ConflictError when the endpoint's metric has an unresolved alert."""
+        """Raises ConflictError when the endpoint's metric has an unresolved alert. The
+        insert runs in a savepoint, so the caller's transaction survives the refusal (and
+        may refresh the alert that won)."""
         try:
-            result = self._connection.execute(insert(alerts).values(
-                model=alert.model, severity=alert.severity, title=alert.title,
-                opened_by=alert.opened_by, opened_at=alert.opened_at, endpoint=alert.endpoint,
-                metric=alert.metric, status=str(AlertStatus.OPEN),
-                last_seen_at=alert.last_seen_at, comment=""))
+            with self._connection.begin_nested():
+                result = self._connection.execute(insert(alerts).values(
+                    model=alert.model, severity=alert.severity, title=alert.title,
+                    opened_by=alert.opened_by, opened_at=alert.opened_at,
+                    endpoint=alert.endpoint, metric=alert.metric,
+                    status=str(AlertStatus.OPEN), last_seen_at=alert.last_seen_at,
+                    comment=""))
         except IntegrityError as exc:
             raise ConflictError(f"{alert.endpoint}'s {alert.metric} has an unresolved alert "
                                 "already.", rule="alert.one_open") from exc
