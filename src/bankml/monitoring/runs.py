@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from bankml.access import acting, require, viewing
-from bankml.arrays import FloatArray
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
-from bankml.core.decisions import DecisionRecord, policy_from_description
+from bankml.core.decisions import policy_from_description
 from bankml.core.domains import profile
 from bankml.core.errors import BankmlError, ConflictError, NotFoundError
 from bankml.core.identity import Permission, Principal
@@ -46,7 +44,9 @@ from bankml.monitoring.drift import (
     numeric_drift,
     references,
 )
+from bankml.monitoring.fairness import fairness_points
 from bankml.monitoring.policy import MonitoringPolicy, load_policy
+from bankml.monitoring.window import WindowColumns, accumulate
 from bankml.registry import Registry
 from bankml.validation.calibration import brier_score
 from bankml.validation.discrimination import auc_delong, compare_with_initial_auc
@@ -60,13 +60,6 @@ class _Baseline:
     inputs: dict[str, NumericReference | pd.Series]
     scores: NumericReference
     auc: tuple[float, str] | None
-
-
-@dataclass(slots=True)
-class _Window:
-    """The decisions of one model version and route in the window."""
-
-    records: list[DecisionRecord] = field(default_factory=list)
 
 
 class Monitor:
@@ -134,20 +127,21 @@ class Monitor:
             known = tx.monitoring.find_run(endpoint, start, end, end)
             if known is not None:
                 return known  # a window is measured once
-            groups: dict[tuple[str, str], _Window] = defaultdict(_Window)
-            for record in tx.decisions.records(endpoint=endpoint, since=start, until=end):
-                groups[(record.model_ref, record.route)].records.append(record)
+            declared = tx.endpoints.latest(endpoint).endpoint
+            groups = accumulate(tx.decisions.records(endpoint=endpoint, since=start,
+                                                     until=end),
+                                attributes=declared.monitoring_attributes)
             labels = tx.labels.of_window(endpoint, start, end)
         points: list[MetricPoint] = []
-        for (model, route), window in sorted(groups.items()):
-            points += self._measure(endpoint, model, route, window.records, labels=labels,
-                                    as_of=end, policy=policy)
+        for _, window in sorted(groups.items()):
+            points += self._measure(endpoint, window, labels=labels, as_of=end,
+                                    policy=policy)
         counts = {s: sum(p.status == s for p in points) for s in Status}
         run = MonitoringRun(
             run_id=secrets.token_hex(8), endpoint=endpoint, window_start=start,
             window_end=end, as_of=end, policy_id=policy.policy_id,
             policy_version=policy.version, created_at=utc_timestamp(self._clock()),
-            created_by=by.name, decisions=sum(len(w.records) for w in groups.values()),
+            created_by=by.name, decisions=sum(len(w) for w in groups.values()),
             greens=counts[Status.GREEN], ambers=counts[Status.AMBER], reds=counts[Status.RED])
         try:
             with acting(self._metadata, by, Permission.MONITORING_RUN,
@@ -170,9 +164,10 @@ class Monitor:
         self._alerts.deliver(raised)
         return run
 
-    def _measure(self, endpoint: str, model: str, route: str,
-                 records: Sequence[DecisionRecord], *, labels: dict[str, Label], as_of: str,
-                 policy: MonitoringPolicy) -> list[MetricPoint]:
+    def _measure(self, endpoint: str, window: WindowColumns, *, labels: dict[str, Label],
+                 as_of: str, policy: MonitoringPolicy) -> list[MetricPoint]:
+        model, route, n = window.model, window.route, len(window)
+
         def point(metric: str, value: float | None, n: int, *, p_value: float | None = None,
                   baseline: float | None = None, detail: str = "",
                   judged: bool = True) -> MetricPoint:
@@ -184,27 +179,27 @@ class Monitor:
                                status=status, p_value=p_value, baseline=baseline,
                                detail=detail)
 
-        points = [point("decisions", float(len(records)), len(records), judged=False)]
+        points = [point("decisions", float(n), n, judged=False)]
+        favourable = str(policy_from_description(json.loads(window.policy_json)).outcomes[0])
+        points += fairness_points(point, window, favourable=favourable, policy=policy)
         baseline = self._baseline(model)
-        scores = np.array([r.score for r in records], dtype=np.float64)
-        outcomes = pd.Series([str(r.outcome) for r in records])
         if baseline is None:
             return [*points, point("baseline.missing", None, 0, judged=False,
                                    detail="no development sample: the version was not "
                                           "trained by `bankml train`")]
-        points += self._distribution(point, baseline, scores, outcomes, records)
-        points += self._performance(point, endpoint, model, records, labels=labels,
-                                    as_of=as_of, policy=policy, baseline=baseline)
+        points += self._distribution(point, baseline, window)
+        points += self._performance(point, endpoint, window, labels=labels, as_of=as_of,
+                                    policy=policy, baseline=baseline)
         return points
 
     def _distribution(self, point: Callable[..., MetricPoint], baseline: _Baseline,
-                      scores: FloatArray, outcomes: pd.Series,
-                      records: Sequence[DecisionRecord]) -> list[MetricPoint]:
-        n = len(records)
-        score = numeric_drift(baseline.scores, scores, feature="score")
+                      window: WindowColumns) -> list[MetricPoint]:
+        n = len(window)
+        outcomes = window.outcome_series()
+        score = numeric_drift(baseline.scores, window.score_array(), feature="score")
         points = [point("score.psi", score.psi.value, n, p_value=score.chi_square.p_value),
                   _ks_point(point, "score.ks", score, n)]
-        policy = policy_from_description(json.loads(records[0].policy_json))
+        policy = policy_from_description(json.loads(window.policy_json))
         developed = pd.Series([str(policy.decide(s)) for s in baseline.scores.values.tolist()])
         rates = categorical_drift(developed, outcomes, feature="decision")
         points.append(point("decision.psi", rates.psi.value, n,
@@ -214,9 +209,8 @@ class Monitor:
         points += [point(f"kpi.{favourable}_rate", now, n, baseline=then, judged=False),
                    point("kpi.approval_rate_change", abs(now - then), n, baseline=then,
                          detail=f"{favourable} rate {now:.3f} against {then:.3f} in development")]
-        inputs = pd.DataFrame([json.loads(r.inputs_json) for r in records])
         for name, reference in baseline.inputs.items():
-            column = inputs[name] if name in inputs else pd.Series([None] * n)
+            column = window.column(name)
             drift = (numeric_drift(reference, pd.to_numeric(column).to_numpy(np.float64),
                                    feature=name)
                      if isinstance(reference, NumericReference)
@@ -224,19 +218,18 @@ class Monitor:
             points += _feature_points(point, drift, n)
         return points
 
-    def _performance(self, point: Callable[..., MetricPoint], endpoint: str, model: str,
-                     records: Sequence[DecisionRecord], *, labels: dict[str, Label],
-                     as_of: str, policy: MonitoringPolicy,
-                     baseline: _Baseline) -> list[MetricPoint]:
+    def _performance(self, point: Callable[..., MetricPoint], endpoint: str,
+                     window: WindowColumns, *, labels: dict[str, Label], as_of: str,
+                     policy: MonitoringPolicy, baseline: _Baseline) -> list[MetricPoint]:
+        model, n = window.model, len(window)
         days = policy.maturity_days.get(endpoint, profile(
             self._registry.model(model.rpartition("@")[0]).domain).label_maturity_days)
         mature_before = utc_timestamp(parse_utc_timestamp(as_of) - timedelta(days=days))
-        mature = [r for r in records if r.decided_at <= mature_before]
-        labelled = [(r.score, labels[r.decision_id].outcome) for r in mature
-                    if r.decision_id in labels]
+        mature = [i for i, at in enumerate(window.decided_at) if at <= mature_before]
+        labelled = [(window.scores[i], labels[window.decision_ids[i]].outcome) for i in mature
+                    if window.decision_ids[i] in labels]
         points = [
-            point("performance.immature", float(len(records) - len(mature)),
-                  len(records), judged=False,
+            point("performance.immature", float(n - len(mature)), n, judged=False,
                   detail=f"decided after {mature_before} ({days}-day maturity): excluded"),
             point("performance.labelled", float(len(labelled)), len(mature), judged=False,
                   detail=f"{len(mature) - len(labelled)} mature decisions have no label yet")]
