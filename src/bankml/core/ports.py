@@ -229,6 +229,10 @@ class DecisionLog(Protocol):
 
     def overrides(self, decision_id: str) -> list[DecisionOverride]: ...
 
+    def overridden(self, endpoint: str, since: str, until: str) -> dict[str, str]:
+        """Decision id -> the latest overriding outcome, of the endpoint's decisions made
+        in [since, until) that a person overrode."""
+
     def brief(self, decision_ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
         """(endpoint, decided_at) of each id that is logged."""
 

@@ -37,6 +37,7 @@ from bankml.core.monitoring import (
 )
 from bankml.core.ports import MetadataStore
 from bankml.monitoring.alerts import AlertDesk
+from bankml.monitoring.challenger import Measured, challenger_points
 from bankml.monitoring.drift import (
     FeatureDrift,
     NumericReference,
@@ -45,6 +46,7 @@ from bankml.monitoring.drift import (
     references,
 )
 from bankml.monitoring.fairness import fairness_points
+from bankml.monitoring.kpis import Matured, kpi_points
 from bankml.monitoring.policy import MonitoringPolicy, load_policy
 from bankml.monitoring.window import WindowColumns, accumulate
 from bankml.registry import Registry
@@ -132,10 +134,18 @@ class Monitor:
                                                      until=end),
                                 attributes=declared.monitoring_attributes)
             labels = tx.labels.of_window(endpoint, start, end)
+            overridden = tx.decisions.overridden(endpoint, start, end)
         points: list[MetricPoint] = []
-        for _, window in sorted(groups.items()):
-            points += self._measure(endpoint, window, labels=labels, as_of=end,
-                                    policy=policy)
+        measured: dict[str, Measured] = {}
+        for (_, route), window in sorted(groups.items()):
+            found = self._measure(endpoint, window, labels=labels, overridden=overridden,
+                                  as_of=end, policy=policy)
+            points += found.points
+            measured.setdefault(route, found)  # one version per route in a window, usually
+        champion = measured.pop("champion", None)
+        if champion is not None:
+            for challenger in measured.values():
+                points += challenger_points(champion, challenger)
         counts = {s: sum(p.status == s for p in points) for s in Status}
         run = MonitoringRun(
             run_id=secrets.token_hex(8), endpoint=endpoint, window_start=start,
@@ -165,7 +175,8 @@ class Monitor:
         return run
 
     def _measure(self, endpoint: str, window: WindowColumns, *, labels: dict[str, Label],
-                 as_of: str, policy: MonitoringPolicy) -> list[MetricPoint]:
+                 overridden: dict[str, str], as_of: str,
+                 policy: MonitoringPolicy) -> Measured:
         model, route, n = window.model, window.route, len(window)
 
         def point(metric: str, value: float | None, n: int, *, p_value: float | None = None,
@@ -179,18 +190,33 @@ class Monitor:
                                status=status, p_value=p_value, baseline=baseline,
                                detail=detail)
 
-        points = [point("decisions", float(n), n, judged=False)]
+        domain = profile(self._registry.model(model.rpartition("@")[0]).domain)
+        days = policy.maturity_days.get(endpoint, domain.label_maturity_days)
+        mature_before = utc_timestamp(parse_utc_timestamp(as_of) - timedelta(days=days))
+        mature = [i for i, at in enumerate(window.decided_at) if at <= mature_before]
+        rows = [i for i in mature if window.decision_ids[i] in labels]
+        matured = Matured(rows=np.asarray(rows, dtype=np.int64), events=np.asarray(
+            [labels[window.decision_ids[i]].outcome for i in rows], dtype=np.int64))
+        points = [
+            point("decisions", float(n), n, judged=False),
+            point("performance.immature", float(n - len(mature)), n, judged=False,
+                  detail=f"decided after {mature_before} ({days}-day maturity): excluded"),
+            point("performance.labelled", float(len(rows)), len(mature), judged=False,
+                  detail=f"{len(mature) - len(rows)} mature decisions have no label yet")]
         favourable = str(policy_from_description(json.loads(window.policy_json)).outcomes[0])
         points += fairness_points(point, window, favourable=favourable, policy=policy)
+        points += kpi_points(point, window, domain=domain, matured=matured,
+                             overridden=overridden, inputs=policy.kpi_inputs(endpoint))
         baseline = self._baseline(model)
         if baseline is None:
-            return [*points, point("baseline.missing", None, 0, judged=False,
-                                   detail="no development sample: the version was not "
-                                          "trained by `bankml train`")]
-        points += self._distribution(point, baseline, window)
-        points += self._performance(point, endpoint, window, labels=labels, as_of=as_of,
-                                    policy=policy, baseline=baseline)
-        return points
+            points.append(point("baseline.missing", None, 0, judged=False,
+                                detail="no development sample: the version was not "
+                                       "trained by `bankml train`"))
+        else:
+            points += self._distribution(point, baseline, window)
+        points += _performance(point, window, matured,
+                               None if baseline is None else baseline.auc)
+        return Measured(window=window, matured=matured, points=points)
 
     def _distribution(self, point: Callable[..., MetricPoint], baseline: _Baseline,
                       window: WindowColumns) -> list[MetricPoint]:
@@ -218,42 +244,6 @@ class Monitor:
             points += _feature_points(point, drift, n)
         return points
 
-    def _performance(self, point: Callable[..., MetricPoint], endpoint: str,
-                     window: WindowColumns, *, labels: dict[str, Label], as_of: str,
-                     policy: MonitoringPolicy, baseline: _Baseline) -> list[MetricPoint]:
-        model, n = window.model, len(window)
-        days = policy.maturity_days.get(endpoint, profile(
-            self._registry.model(model.rpartition("@")[0]).domain).label_maturity_days)
-        mature_before = utc_timestamp(parse_utc_timestamp(as_of) - timedelta(days=days))
-        mature = [i for i, at in enumerate(window.decided_at) if at <= mature_before]
-        labelled = [(window.scores[i], labels[window.decision_ids[i]].outcome) for i in mature
-                    if window.decision_ids[i] in labels]
-        points = [
-            point("performance.immature", float(n - len(mature)), n, judged=False,
-                  detail=f"decided after {mature_before} ({days}-day maturity): excluded"),
-            point("performance.labelled", float(len(labelled)), len(mature), judged=False,
-                  detail=f"{len(mature) - len(labelled)} mature decisions have no label yet")]
-        events = sum(y for _, y in labelled)
-        if not labelled or events in (0, len(labelled)):
-            return [*points, point("performance.auc_drop", None, len(labelled),
-                                   detail="needs matured labels of both classes")]
-        y = np.array([label for _, label in labelled], dtype=np.int64)
-        s = np.array([score for score, _ in labelled], dtype=np.float64)
-        auc = auc_delong(y, s)
-        points.append(point("performance.auc", auc.auc, len(labelled), judged=False,
-                            detail=f"DeLong 95% CI {auc.ci_low:.3f} .. {auc.ci_high:.3f}"))
-        if baseline.auc is not None:
-            initial, source = baseline.auc
-            # compare_with_initial_auc divides by the standard error, 0 when the labels
-            # are separated perfectly: the drop is then certain (or there is none)
-            p_value = (compare_with_initial_auc(y, s, auc_initial=initial).p_value
-                       if auc.std_error > 0 else float(initial <= auc.auc))
-            points.append(point("performance.auc_drop", initial - auc.auc, len(labelled),
-                                p_value=p_value, baseline=initial,
-                                detail=f"against the {source} (ECB PD-07 test)"))
-        points.append(point("performance.brier", brier_score(y, s).score, len(labelled)))
-        return points
-
     def _baseline(self, model: str) -> _Baseline | None:
         if model not in self._baselines:
             try:
@@ -266,6 +256,30 @@ class Monitor:
                 scores=NumericReference.of(scores, bins=self._policy.psi_bins),
                 auc=self._validation.validated_auc(model))
         return self._baselines[model]
+
+
+def _performance(point: Callable[..., MetricPoint], window: WindowColumns, matured: Matured,
+                 validated: tuple[float, str] | None) -> list[MetricPoint]:
+    """AUC with its DeLong CI, its drop from the validated AUC (ECB PD-07), the Brier score:
+    on matured labels only."""
+    y, n = matured.events, int(matured.events.size)
+    if n == 0 or int(y.sum()) in (0, n):
+        return [point("performance.auc_drop", None, n,
+                      detail="needs matured labels of both classes")]
+    s = window.score_array()[matured.rows]
+    auc = auc_delong(y, s)
+    points = [point("performance.auc", auc.auc, n, judged=False,
+                    detail=f"DeLong 95% CI {auc.ci_low:.3f} .. {auc.ci_high:.3f}")]
+    if validated is not None:
+        initial, source = validated
+        # compare_with_initial_auc divides by the standard error, 0 when the labels are
+        # separated perfectly: the drop is then certain (or there is none)
+        p_value = (compare_with_initial_auc(y, s, auc_initial=initial).p_value
+                   if auc.std_error > 0 else float(initial <= auc.auc))
+        points.append(point("performance.auc_drop", initial - auc.auc, n, p_value=p_value,
+                            baseline=initial, detail=f"against the {source} (ECB PD-07 test)"))
+    points.append(point("performance.brier", brier_score(y, s).score, n))
+    return points
 
 
 def _ks_point(point: Callable[..., MetricPoint], metric: str, drift: FeatureDrift,
