@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+# (decision_id, decided_at, model_name, model_version, route, score, outcome, inputs_json,
+# request_json): one logged decision as monitoring reads it
+MonitoredRow = tuple[str, str, str, int, str, float, str, str, str]
+
+
 class StagedArtifact(Protocol):
     """Bytes written durably where no reader looks, waiting to be kept or dropped."""
 
@@ -214,6 +219,14 @@ class DecisionLog(Protocol):
                 until: str | None = None) -> Iterator[DecisionRecord]:
         """Records in decision order, streamed; close the iterator if you stop early."""
 
+    def monitored(self, endpoint: str, since: str, until: str
+                  ) -> Iterator[list[MonitoredRow]]:
+        """What monitoring reads of the endpoint's decisions in [since, until), in decision
+        order, streamed in chunks of rows (no record is built)."""
+
+    def policy_of(self, decision_id: str) -> str:
+        """The decision's policy description (JSON text). Raises NotFoundError."""
+
     def batches(self) -> dict[int, DecisionBatch]: ...
 
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
@@ -249,6 +262,9 @@ class Labels(Protocol):
         """Raises ConflictError (rule labels.version_unique) when a version exists."""
 
     def latest(self, decision_ids: Iterable[str]) -> dict[str, Label]: ...
+
+    def outcomes_of_window(self, endpoint: str, since: str, until: str) -> dict[str, int]:
+        """Decision id -> its latest outcome, for the endpoint's decisions in the window."""
 
     def of_window(self, endpoint: str, since: str, until: str) -> dict[str, Label]:
         """The latest label of each decision of `endpoint` decided in [since, until)."""

@@ -28,7 +28,6 @@ from bankml.core.domains import profile
 from bankml.core.errors import BankmlError, ConflictError, NotFoundError
 from bankml.core.identity import Permission, Principal
 from bankml.core.monitoring import (
-    Label,
     MetricPoint,
     MetricTrend,
     MonitoringRun,
@@ -130,10 +129,11 @@ class Monitor:
             if known is not None:
                 return known  # a window is measured once
             declared = tx.endpoints.latest(endpoint).endpoint
-            groups = accumulate(tx.decisions.records(endpoint=endpoint, since=start,
-                                                     until=end),
+            groups = accumulate(tx.decisions.monitored(endpoint, start, end),
                                 attributes=declared.monitoring_attributes)
-            labels = tx.labels.of_window(endpoint, start, end)
+            for window in groups.values():
+                window.policy_json = tx.decisions.policy_of(window.decision_ids[0])
+            labels = tx.labels.outcomes_of_window(endpoint, start, end)
             overridden = tx.decisions.overridden(endpoint, start, end)
         points: list[MetricPoint] = []
         measured: dict[str, Measured] = {}
@@ -174,7 +174,7 @@ class Monitor:
         self._alerts.deliver(raised)
         return run
 
-    def _measure(self, endpoint: str, window: WindowColumns, *, labels: dict[str, Label],
+    def _measure(self, endpoint: str, window: WindowColumns, *, labels: dict[str, int],
                  overridden: dict[str, str], as_of: str,
                  policy: MonitoringPolicy) -> Measured:
         model, route, n = window.model, window.route, len(window)
@@ -196,7 +196,7 @@ class Monitor:
         mature = [i for i, at in enumerate(window.decided_at) if at <= mature_before]
         rows = [i for i in mature if window.decision_ids[i] in labels]
         matured = Matured(rows=np.asarray(rows, dtype=np.int64), events=np.asarray(
-            [labels[window.decision_ids[i]].outcome for i in rows], dtype=np.int64))
+            [labels[window.decision_ids[i]] for i in rows], dtype=np.int64))
         points = [
             point("decisions", float(n), n, judged=False),
             point("performance.immature", float(n - len(mature)), n, judged=False,

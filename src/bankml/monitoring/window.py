@@ -9,16 +9,16 @@ it is measured.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from json import loads
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bankml.arrays import FloatArray
-from bankml.core.decisions import DecisionRecord
+from bankml.core.ports import MonitoredRow
 
 
 @dataclass(slots=True, eq=False)
@@ -39,19 +39,18 @@ class WindowColumns:
     def __len__(self) -> int:
         return len(self.scores)
 
-    def add(self, record: DecisionRecord) -> None:
-        row = len(self.scores)
-        if not self.policy_json:
-            self.policy_json = record.policy_json
-        self.decision_ids.append(record.decision_id)
-        self.decided_at.append(record.decided_at)
-        self.scores.append(record.score)
-        self.outcomes.append(str(record.outcome))
-        _append(self.inputs, json.loads(record.inputs_json), row)
+    def add(self, row: MonitoredRow) -> None:
+        decision_id, decided_at, _, _, _, score, outcome, inputs_json, request_json = row
+        index = len(self.scores)
+        self.decision_ids.append(decision_id)
+        self.decided_at.append(decided_at)
+        self.scores.append(score)
+        self.outcomes.append(outcome)
+        _append(self.inputs, loads(inputs_json), index)
         if self.attribute_names:
-            request = json.loads(record.request_json)
+            request = loads(request_json)
             _append(self.attributes, {name: request.get(name)
-                                      for name in self.attribute_names}, row)
+                                      for name in self.attribute_names}, index)
 
     def score_array(self) -> FloatArray:
         return np.asarray(self.scores, dtype=np.float64)
@@ -85,16 +84,18 @@ def _append(columns: dict[str, list[Any]], values: dict[str, Any], row: int) -> 
                 column.append(None)
 
 
-def accumulate(records: Iterable[DecisionRecord], *, attributes: Sequence[str] = ()
+def accumulate(chunks: Iterable[list[MonitoredRow]], *, attributes: Sequence[str] = ()
                ) -> dict[tuple[str, str], WindowColumns]:
-    """The window's columns per (model version, route), read in one pass."""
-    windows: dict[tuple[str, str], WindowColumns] = {}
+    """The window's columns per (model version, route), read in one pass over the log's
+    chunks; the caller sets each window's `policy_json`."""
+    windows: dict[tuple[str, str, int, str], WindowColumns] = {}
     names = tuple(attributes)
-    for record in records:
-        key = (record.model_ref, record.route)
-        window = windows.get(key)
-        if window is None:
-            window = windows[key] = WindowColumns(model=key[0], route=key[1],
-                                                  attribute_names=names)
-        window.add(record)
-    return windows
+    for chunk in chunks:
+        for row in chunk:
+            key = ("", row[2], row[3], row[4])
+            window = windows.get(key)
+            if window is None:
+                window = windows[key] = WindowColumns(model=f"{row[2]}@{row[3]}", route=row[4],
+                                                      attribute_names=names)
+            window.add(row)
+    return {(w.model, w.route): w for w in windows.values()}
