@@ -262,13 +262,39 @@ class BankmlClient:
         return self._call("POST", _path("v1", "governance", "findings", finding_id, "close"),
                           json={"note": note})
 
+    # -- monitoring ----------------------------------------------------------------------
+
+    def ingest_labels(self, endpoint: str, labels: Sequence[Mapping[str, Any]]
+                      ) -> dict[str, Any]:
+        """Outcomes of logged decisions; the counts of new, duplicate and corrected ones."""
+        return self._call("POST", "/v1/labels", json={"endpoint": endpoint,
+                                                      "labels": list(labels)})
+
+    def monitoring_status(self, endpoint: str, *, weeks: int = 8) -> list[dict[str, Any]]:
+        return self._listed("GET", "/v1/monitoring/status", "metrics",
+                            params={"endpoint": endpoint, "weeks": weeks})
+
+    def monitoring_runs(self, *, endpoint: str | None = None) -> list[dict[str, Any]]:
+        return self._listed("GET", "/v1/monitoring/runs", "runs",
+                            params=_query(endpoint=endpoint))
+
+    def alerts(self, *, endpoint: str | None = None,
+               unresolved: bool = False) -> list[dict[str, Any]]:
+        return self._listed("GET", "/v1/alerts", "alerts",
+                            params=_query(endpoint=endpoint, unresolved=unresolved))
+
     def open_alert(self, model: str, *, severity: str, title: str) -> int:
-        opened = self._call("POST", "/v1/governance/alerts",
+        opened = self._call("POST", "/v1/alerts",
                             json={"model": model, "severity": severity, "title": title})
         return int(opened["alert_id"])
 
-    def close_alert(self, alert_id: int) -> None:
-        self._call("POST", _path("v1", "governance", "alerts", alert_id, "close"))
+    def acknowledge_alert(self, alert_id: int, *, comment: str) -> dict[str, Any]:
+        return self._call("POST", _path("v1", "alerts", alert_id, "acknowledge"),
+                          json={"comment": comment})
+
+    def resolve_alert(self, alert_id: int, *, comment: str) -> dict[str, Any]:
+        return self._call("POST", _path("v1", "alerts", alert_id, "resolve"),
+                          json={"comment": comment})
 
     def inventory(self, *, overdue: bool = False) -> list[dict[str, Any]]:
         return self._listed("GET", "/v1/inventory", "models", params={"overdue": overdue})

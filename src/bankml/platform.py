@@ -93,11 +93,11 @@ class Platform:
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
                                      estimator_allowlist=estimators)
+        self.oversight = Oversight(metadata, load_policies(settings.policies), access)
         self.alerts = AlertDesk(metadata, Webhooks(
             settings.alert_webhooks, attempts=settings.alert_webhook_attempts,
-            backoff_s=settings.alert_webhook_backoff_s))
+            backoff_s=settings.alert_webhook_backoff_s), on_resolved=self.oversight.reconsider)
         self.monitor = Monitor(metadata, self.registry, self.validation, self.alerts)
-        self.oversight = Oversight(metadata, load_policies(settings.policies), access)
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
         self.artifact_gc = ArtifactCollection(metadata, artifacts)

@@ -133,11 +133,24 @@ ROUTES = [
                       "due": IN_A_MONTH})),
     Route("POST", "/v1/governance/findings/{finding_id}/close", Permission.FINDING_CLOSE,
           "/v1/governance/findings/{finding}/close", body=fixed({"note": "documented"})),
-    Route("POST", "/v1/governance/alerts", Permission.ALERT_MANAGE,
-          body=fixed({"model": "pd", "severity": "amber", "title": "drift"})),
-    Route("POST", "/v1/governance/alerts/{alert_id}/close", Permission.ALERT_MANAGE,
-          "/v1/governance/alerts/{alert}/close"),
     Route("GET", "/v1/inventory", Permission.EVIDENCE_READ),
+    # monitoring and alerts
+    Route("POST", "/v1/labels", Permission.LABELS_INGEST, body=lambda _caller, cast: {
+        "endpoint": ENDPOINT, "labels": [{"decision_id": cast.ids["decision"], "outcome": 1,
+                                          "observed_at": datetime.now(UTC).isoformat()}]}),
+    Route("GET", "/v1/monitoring/status", Permission.EVIDENCE_READ,
+          f"/v1/monitoring/status?endpoint={ENDPOINT}"),
+    Route("GET", "/v1/monitoring/runs", Permission.EVIDENCE_READ),
+    Route("GET", "/v1/monitoring/runs/{run_id}", Permission.EVIDENCE_READ,
+          "/v1/monitoring/runs/{run}"),
+    Route("GET", "/v1/alerts", Permission.EVIDENCE_READ, "/v1/alerts?unresolved=true"),
+    Route("GET", "/v1/alerts/{alert_id}", Permission.EVIDENCE_READ, "/v1/alerts/{alert}"),
+    Route("POST", "/v1/alerts", Permission.ALERT_MANAGE,
+          body=fixed({"model": "pd", "severity": "amber", "title": "drift"})),
+    Route("POST", "/v1/alerts/{alert_id}/acknowledge", Permission.ALERT_MANAGE,
+          "/v1/alerts/{alert}/acknowledge", body=fixed({"comment": "looking"})),
+    Route("POST", "/v1/alerts/{alert_id}/resolve", Permission.ALERT_MANAGE,
+          "/v1/alerts/{alert}/resolve", body=fixed({"comment": "fixed"})),
     # validation
     Route("POST", "/v1/validation/runs", Permission.VALIDATION_RUN, body=fixed({"ref": "pd@1"})),
     Route("GET", f"{VERSION}/runs", None, "/v1/models/pd/versions/1/runs"),
@@ -268,6 +281,7 @@ def _prepare(platform: Platform) -> tuple[dict[str, str], dict[str, str], dict[s
         "grant": identity.grant(ada, TARGET, Role.BUSINESS_OWNER).grant_id,  # pending
         "target_token": identity.create_token(ada, TARGET, days=1).token.token_id,
         "decision": decision.decision_id,
+        "run": platform.monitor.run(risk, endpoint=ENDPOINT)[0].run_id,
     }
     return tokens, spare, {key: str(value) for key, value in ids.items()}
 

@@ -179,3 +179,59 @@ def set_baseline(home: str, url: str, model: str, run_id: str, barrier: Barrier)
         except BankmlError as refused:
             return str(refused.rule)
     return "recorded"
+
+
+def raise_alert(home: str, url: str, endpoint: str, metric: str, barrier: Barrier) -> str:
+    """Raise a red alert on `endpoint`'s `metric` as a monitoring run does, having looked
+    for an unresolved one at the same moment as the other racers; returns "opened" when
+    this racer opened it, "refreshed" when it found another's, or the refusing rule."""
+    from bankml.core.identity import SYSTEM  # noqa: PLC0415
+    from bankml.core.monitoring import MetricPoint, MonitoringRun, Status  # noqa: PLC0415
+    from bankml.stores.sql.monitoring import SqlAlerts  # noqa: PLC0415
+
+    now = utc_timestamp(datetime.now(UTC))
+    run = MonitoringRun(run_id="race", endpoint=endpoint, window_start=now, window_end=now,
+                        as_of=now, policy_id="race", policy_version="1", created_at=now,
+                        created_by="system", decisions=0, greens=0, ambers=0, reds=1)
+    point = MetricPoint(metric=metric, model="pd@1", route="champion", value=0.4, n=500,
+                        status=Status.RED)
+    with Platform.open(home, metadata_url=url) as platform:
+        read, waited = SqlAlerts.find_open, []
+
+        def find_open(found_in: SqlAlerts, *args: Any) -> Any:
+            found = read(found_in, *args)
+            if not waited:
+                waited.append(True)
+                barrier.wait(BARRIER_TIMEOUT_S)
+            return found
+
+        SqlAlerts.find_open = find_open  # type: ignore[method-assign]  # this racer's own
+        try:
+            with platform.metadata.transaction() as tx:
+                raised = platform.alerts.raise_for(tx, SYSTEM, run, [point])
+        except BankmlError as refused:
+            return refused.rule
+    return "opened" if raised else "refreshed"
+
+
+def resolve_alert(home: str, url: str, alert_id: int, by: str, barrier: Barrier) -> str:
+    """Resolve alert `alert_id`, having read it at the same moment as the other racers;
+    returns "resolved" or the rule that refused it."""
+    from bankml.stores.sql.monitoring import SqlAlerts  # noqa: PLC0415
+
+    with Platform.open(home, metadata_url=url) as platform:
+        read, waited = SqlAlerts.get, []
+
+        def get(found_in: SqlAlerts, *args: Any) -> Any:
+            found = read(found_in, *args)
+            if not waited:
+                waited.append(True)
+                barrier.wait(BARRIER_TIMEOUT_S)
+            return found
+
+        SqlAlerts.get = get  # type: ignore[method-assign]  # this racer's own process
+        try:
+            platform.alerts.resolve(platform.identity.user(by), alert_id, comment=f"by {by}")
+        except BankmlError as refused:
+            return refused.rule
+    return "resolved"

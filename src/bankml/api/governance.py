@@ -1,5 +1,5 @@
 """Governance routes: gates, transition requests and their approvals, sign-offs, exceptions,
-findings, alerts, and the model inventory."""
+findings and the model inventory (alerts: api/monitoring.py)."""
 
 from __future__ import annotations
 
@@ -71,12 +71,6 @@ class FindingBody(Body):
 
 class ClosingBody(Body):
     note: str = Text
-
-
-class AlertBody(Body):
-    model: str = Field(min_length=1, max_length=200)
-    severity: str = Field(description="red or amber.")
-    title: str = Text
 
 
 @router.get("/v1/models/{name}/versions/{number}/gates",
@@ -171,23 +165,6 @@ def raise_finding(body: FindingBody, context: Context) -> dict[str, Any]:
 def close_finding(finding_id: int, body: ClosingBody, context: Context) -> dict[str, Any]:
     return finding_view(context.platform.oversight.close_finding(
         context.principal, finding_id, note=body.note))
-
-
-@router.post("/v1/governance/alerts", status_code=201,
-             summary="Open a monitoring alert on a model",
-             openapi_extra=calls(Permission.ALERT_MANAGE))
-def open_alert(body: AlertBody, context: Context) -> dict[str, Any]:
-    alert_id = context.platform.oversight.open_alert(
-        context.principal, body.model, severity=body.severity, title=body.title)
-    return {"alert_id": alert_id, "model": body.model, "severity": body.severity,
-            "title": body.title, "open": True}
-
-
-@router.post("/v1/governance/alerts/{alert_id}/close", summary="Close a monitoring alert",
-             openapi_extra=calls(Permission.ALERT_MANAGE))
-def close_alert(alert_id: int, context: Context) -> dict[str, Any]:
-    context.platform.oversight.close_alert(context.principal, alert_id)
-    return {"alert_id": alert_id, "open": False}
 
 
 @router.get("/v1/inventory",

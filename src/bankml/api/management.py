@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bankml.api import audit, governance, people, registry, rollouts, validation
+from bankml.api import audit, governance, monitoring, people, registry, rollouts, validation
 
 router = APIRouter()
-for part in (registry.router, governance.router, validation.router, people.router,
-             audit.router, rollouts.router):
+for part in (registry.router, governance.router, validation.router, monitoring.router,
+             people.router, audit.router, rollouts.router):
     router.include_router(part)

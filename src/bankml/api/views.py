@@ -17,6 +17,14 @@ from bankml.core.audit import ChainReport
 from bankml.core.canonical import JsonObject, to_plain
 from bankml.core.endpoints import EndpointVersion
 from bankml.core.identity import ApiToken, NewToken, Principal, PrincipalKind, RoleGrant
+from bankml.core.monitoring import (
+    Alert,
+    Delivery,
+    IngestReport,
+    MetricPoint,
+    MetricTrend,
+    MonitoringRun,
+)
 from bankml.core.oversight import Finding, PolicyException, TransitionRequest, ValidationSignoff
 from bankml.core.policy import Gate
 from bankml.core.registry import ModelVersion
@@ -174,3 +182,36 @@ def endpoint_version_view(version: EndpointVersion) -> JsonObject:
 
 def applied_view(applied: Applied) -> JsonObject:
     return {**endpoint_version_view(applied.version), "created": applied.created}
+
+
+# -- monitoring ----------------------------------------------------------------------------
+
+
+def _fields(record: object) -> dict[str, object]:
+    found: dict[str, object] = asdict(record)  # type: ignore[call-overload]  # a record
+    return found
+
+
+def alert_view(alert: Alert, deliveries: Sequence[Delivery] | None = None) -> JsonObject:
+    view = to_plain(_fields(alert))
+    if deliveries is not None:
+        view["deliveries"] = [to_plain(asdict(d)) for d in deliveries]
+    return view
+
+
+def monitoring_run_view(run: MonitoringRun,
+                        points: Sequence[MetricPoint] | None = None) -> JsonObject:
+    view = to_plain(_fields(run))
+    if points is not None:
+        view["points"] = [to_plain(asdict(p)) for p in points]
+    return view
+
+
+def trend_view(trend: MetricTrend) -> JsonObject:
+    """A status row: the latest point, and each window's value and status for a sparkline."""
+    return {**to_plain(asdict(trend.latest)), "window_end": trend.window_end,
+            "history": [to_plain(asdict(w)) for w in trend.history]}
+
+
+def ingest_view(report: IngestReport) -> JsonObject:
+    return to_plain(_fields(report))

@@ -10,6 +10,7 @@ import typer
 
 from bankml import __version__
 from bankml.cli import (
+    alerts,
     artifacts,
     audit,
     decisions,
@@ -46,6 +47,7 @@ app.add_typer(endpoints.app, name="endpoints")
 app.add_typer(labels.app, name="labels")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(rollouts.app, name="rollout")
+app.add_typer(alerts.app, name="alerts")
 app.add_typer(features.app, name="features")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")

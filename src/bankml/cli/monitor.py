@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +14,10 @@ from rich.table import Table
 
 from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
-from bankml.core.errors import InvalidInputError
-from bankml.core.monitoring import MetricPoint, Status
+from bankml.core.errors import BankmlError, InvalidInputError
+from bankml.core.monitoring import Status
 from bankml.monitoring.policy import load_policy
+from bankml.monitoring.schedule import Cron, Schedule
 
 app = new_group("Production monitoring: runs per window, status with RAG and sparklines.")
 COLOURS = {Status.GREEN: "green", Status.AMBER: "yellow", Status.RED: "red",
@@ -47,6 +48,51 @@ def run(
                       f"(run {done.run_id})")
 
 
+@app.command("schedule")
+def schedule(
+    cron: Annotated[str, typer.Option(help="When, in UTC: minute hour day-of-month month "
+                                           "day-of-week.")] = "0 2 * * 1",
+    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
+    window: Annotated[str, typer.Option(help="Window length in days, e.g. 7d.")] = "7d",
+    policy: Annotated[Path | None, typer.Option(help="A monitoring policy YAML.")] = None,
+    home: HomeOption = None, token: TokenOption = None,
+) -> None:
+    """Run monitoring at every moment of CRON until SIGTERM or Ctrl-C.
+
+    Each window ends at its scheduled moment and is measured once: on start the latest
+    moment already due is run (a stored window is only read back), then each next one.
+    A failed run is reported and the schedule goes on.
+    """
+    days, plan = _days(window), Cron.parse(cron)
+    chosen = load_policy(policy) if policy else None
+    with open_platform(home) as platform:
+        by = acting_user(platform, token)
+
+        def job(moment: datetime) -> None:
+            try:
+                runs = platform.monitor.run(by, endpoint=endpoint, window_days=days,
+                                            as_of=moment, policy=chosen)
+            except BankmlError as failed:
+                console.print(f"[red]{moment:%Y-%m-%dT%H:%MZ}: {failed}[/] ({failed.rule})")
+                runs = []
+            for done in runs:
+                console.print(f"{done.endpoint} window to {done.window_end}: "
+                              f"{done.decisions:,} decisions, {done.reds} red, "
+                              f"{done.ambers} amber (run {done.run_id})")
+            console.print(f"next window at {plan.next_after(moment):%Y-%m-%dT%H:%MZ}")
+
+        loop = Schedule(plan, job)
+        handlers = {sig: signal.signal(sig, lambda *_: loop.stop())
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        console.print(f"Monitoring on '{cron}' (UTC), {days}-day windows; SIGTERM stops.")
+        try:
+            loop.run_forever()
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+    console.print("Stopped.")
+
+
 @app.command("status")
 def status(
     endpoint: Annotated[str, typer.Option(help="The endpoint.")],
@@ -56,18 +102,14 @@ def status(
     """Each metric's latest status with a sparkline of its last weeks."""
     since = datetime.now(UTC) - timedelta(weeks=weeks)
     with open_platform(home) as platform:
-        series = platform.monitor.series(acting_user(platform, token), endpoint, since=since)
-    by_metric: dict[tuple[str, str, str], list[MetricPoint]] = defaultdict(list)
-    for _, point in series:
-        by_metric[(point.model, point.route, point.metric)].append(point)
+        found = platform.monitor.status(acting_user(platform, token), endpoint, since=since)
     table = Table("model", "route", "metric", "status", "value", "p", "n", "trend")
-    for (model, route, metric), points in sorted(by_metric.items()):
-        last = points[-1]
+    for trend in found:
+        last = trend.latest
         colour = COLOURS[last.status]
-        table.add_row(model, route, escape(metric), f"[{colour}]{last.status}[/]",
-                      _number(last.value),
-                      _number(last.p_value), f"{last.n:,}", sparkline(
-                          [p.value for p in points]))
+        table.add_row(last.model, last.route, escape(last.metric), f"[{colour}]{last.status}[/]",
+                      _number(last.value), _number(last.p_value), f"{last.n:,}",
+                      sparkline([w.value for w in trend.history]))
     console.print(table)
 
 

@@ -17,6 +17,7 @@ rejects negligible differences, and those must not page anybody.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -121,6 +122,35 @@ class MetricPoint:
     p_value: float | None = None
     baseline: float | None = None  # the validation figure it is compared with
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowValue:
+    """One window's figure of a metric: what a sparkline draws."""
+
+    window_end: str
+    value: float | None
+    status: Status
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricTrend:
+    """A metric of one model version and route: its latest point and its recent windows."""
+
+    latest: MetricPoint
+    window_end: str  # of the latest point
+    history: tuple[WindowValue, ...]  # oldest first, the latest included
+
+
+def trends(series: Sequence[tuple[str, MetricPoint]]) -> list[MetricTrend]:
+    """Group (window end, point) pairs, oldest first, by model, route and metric."""
+    grouped: dict[tuple[str, str, str], list[tuple[str, MetricPoint]]] = {}
+    for window_end, point in series:
+        grouped.setdefault((point.model, point.route, point.metric), []).append(
+            (window_end, point))
+    return [MetricTrend(latest=points[-1][1], window_end=points[-1][0], history=tuple(
+        WindowValue(window_end=end, value=p.value, status=p.status) for end, p in points))
+        for _, points in sorted(grouped.items())]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+# (decision_id, decided_at, model_name, model_version, route, score, outcome, inputs_json,
+# request_json): one logged decision as monitoring reads it
+MonitoredRow = tuple[str, str, str, int, str, float, str, str, str]
+
+
 class StagedArtifact(Protocol):
     """Bytes written durably where no reader looks, waiting to be kept or dropped."""
 
@@ -215,6 +220,14 @@ class DecisionLog(Protocol):
                 until: str | None = None) -> Iterator[DecisionRecord]:
         """Records in decision order, streamed; close the iterator if you stop early."""
 
+    def monitored(self, endpoint: str, since: str, until: str
+                  ) -> Iterator[list[MonitoredRow]]:
+        """What monitoring reads of the endpoint's decisions in [since, until), in decision
+        order, streamed in chunks of rows (no record is built)."""
+
+    def policy_of(self, decision_id: str) -> str:
+        """The decision's policy description (JSON text). Raises NotFoundError."""
+
     def batches(self) -> dict[int, DecisionBatch]: ...
 
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
@@ -229,6 +242,10 @@ class DecisionLog(Protocol):
     def add_override(self, override: DecisionOverride) -> int: ...
 
     def overrides(self, decision_id: str) -> list[DecisionOverride]: ...
+
+    def overridden(self, endpoint: str, since: str, until: str) -> dict[str, str]:
+        """Decision id -> the latest overriding outcome, of the endpoint's decisions made
+        in [since, until) that a person overrode."""
 
     def brief(self, decision_ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
         """(endpoint, decided_at) of each id that is logged."""
@@ -247,6 +264,9 @@ class Labels(Protocol):
 
     def latest(self, decision_ids: Iterable[str]) -> dict[str, Label]: ...
 
+    def outcomes_of_window(self, endpoint: str, since: str, until: str) -> dict[str, int]:
+        """Decision id -> its latest outcome, for the endpoint's decisions in the window."""
+
     def of_window(self, endpoint: str, since: str, until: str) -> dict[str, Label]:
         """The latest label of each decision of `endpoint` decided in [since, until)."""
 
@@ -264,6 +284,9 @@ class MonitoringSeries(Protocol):
         """Raises ConflictError (rule monitoring.run_unique) when the window is stored."""
 
     def runs(self, endpoint: str | None = None) -> list[MonitoringRun]: ...
+
+    def run(self, run_id: str) -> MonitoringRun:
+        """Raises NotFoundError."""
 
     def points(self, run_id: str) -> list[MetricPoint]: ...
 
@@ -389,9 +412,6 @@ class OversightRecords(Protocol):
 
     def open_alert(self, model: str, severity: str, title: str, opened_by: str,
                    opened_at: str) -> int: ...
-
-    def close_alert(self, alert_id: int, closed_by: str, closed_at: str) -> str:
-        """Close an open alert; returns its model. Raises NotFoundError."""
 
     def open_red_alerts(self, model: str) -> int: ...
 

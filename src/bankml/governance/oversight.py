@@ -196,12 +196,11 @@ class Oversight:
                             {"model": model, "severity": severity, "title": title})
         return alert_id
 
-    def close_alert(self, by: Principal, alert_id: int) -> None:
-        with acting(self._metadata, by, Permission.ALERT_MANAGE, f"alert:{alert_id}") as tx:
-            check_integer("alert_id", alert_id)
-            model = tx.oversight.close_alert(alert_id, by.name, self._now())
-            tx.audit.record(by.name, "alert.closed", f"alert:{alert_id}", {"model": model})
-            self._advance(tx, model)
+    def reconsider(self, tx: Transaction, model: str) -> None:
+        """Execute the model's open requests whose gates hold now, in the transaction of a
+        sibling service that changed their evidence (monitoring resolving an alert: alerts
+        move through `monitoring.alerts.AlertDesk` alone, and governance only re-reads)."""
+        self._advance(tx, model)
 
     # -- transitions ---------------------------------------------------------------------
 

@@ -3,7 +3,8 @@ resolved, moved open -> acknowledged -> resolved by people, delivered to webhook
 
 A point that is amber or red opens an alert, or refreshes the endpoint's unresolved alert
 on that metric (its severity rises to red, its last-seen time moves); the unique index on
-unresolved (endpoint, metric) holds the one-alert rule against racing runs. A red alert
+unresolved (endpoint, metric) holds the one-alert rule against racing runs: the loser's
+insert fails inside a savepoint, and it refreshes the winner's alert instead. A red alert
 that is not resolved blocks promotions of the model (the tier policy's
 `no_open_red_alerts` gate counts it). State changes are compare-and-set and audited.
 """
@@ -15,12 +16,13 @@ from datetime import UTC, datetime
 
 from bankml.access import acting, viewing
 from bankml.core.canonical import utc_timestamp
-from bankml.core.errors import InvalidInputError
+from bankml.core.errors import ConflictError, InvalidInputError
 from bankml.core.identity import Permission, Principal
-from bankml.core.limits import ALERT_TITLE_CHARS
+from bankml.core.limits import ALERT_TITLE_CHARS, check_integer
 from bankml.core.monitoring import (
     Alert,
     AlertStatus,
+    Delivery,
     MetricPoint,
     MonitoringRun,
     Status,
@@ -36,8 +38,12 @@ class AlertDesk:
     """Raises, moves and delivers monitoring alerts."""
 
     def __init__(self, metadata: MetadataStore, webhooks: Webhooks, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 on_resolved: Callable[[Transaction, str], None] | None = None) -> None:
+        """`on_resolved(tx, model)` runs in the transaction that resolves an alert:
+        governance re-reads the gates of the model's open requests there."""
         self._metadata, self._webhooks, self._clock = metadata, webhooks, clock
+        self._on_resolved = on_resolved
 
     def raise_for(self, tx: Transaction, by: Principal, run: MonitoringRun,
                   points: Sequence[MetricPoint]) -> list[int]:
@@ -54,15 +60,24 @@ class AlertDesk:
                 :ALERT_TITLE_CHARS]
             known = tx.alerts.find_open(run.endpoint, point.metric)
             if known is None:
-                alert_id = tx.alerts.open(Alert(
-                    alert_id=0, model=point.model.rpartition("@")[0], severity=severity,
-                    title=title, status=AlertStatus.OPEN, opened_by=by.name, opened_at=now,
-                    endpoint=run.endpoint, metric=point.metric, last_seen_at=now))
-                tx.audit.record(by.name, "alert.opened", f"alert:{alert_id}", {
-                    "endpoint": run.endpoint, "metric": point.metric, "severity": severity,
-                    "run_id": run.run_id, "value": point.value, "p_value": point.p_value})
-                raised.append(alert_id)
-                continue
+                try:
+                    alert_id = tx.alerts.open(Alert(
+                        alert_id=0, model=point.model.rpartition("@")[0], severity=severity,
+                        title=title, status=AlertStatus.OPEN, opened_by=by.name,
+                        opened_at=now, endpoint=run.endpoint, metric=point.metric,
+                        last_seen_at=now))
+                except ConflictError as raced:
+                    # another run opened it since we looked: refresh theirs instead
+                    known = tx.alerts.find_open(run.endpoint, point.metric)
+                    if raced.rule != "alert.one_open" or known is None:
+                        raise
+                else:
+                    tx.audit.record(by.name, "alert.opened", f"alert:{alert_id}", {
+                        "endpoint": run.endpoint, "metric": point.metric,
+                        "severity": severity, "run_id": run.run_id, "value": point.value,
+                        "p_value": point.p_value})
+                    raised.append(alert_id)
+                    continue
             worse = severity == "red" and known.severity != "red"
             tx.alerts.seen_again(known.alert_id, severity="red" if worse else known.severity,
                                  title=title if worse else known.title, seen_at=now)
@@ -108,6 +123,12 @@ class AlertDesk:
                      f"alerts:{endpoint or '*'}") as tx:
             return tx.alerts.all(endpoint=endpoint, unresolved=unresolved)
 
+    def alert(self, by: Principal, alert_id: int) -> tuple[Alert, list[Delivery]]:
+        """The alert and every attempt to deliver it."""
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"alert:{alert_id}") as tx:
+            check_integer("alert_id", alert_id)
+            return tx.alerts.get(alert_id), tx.alerts.deliveries(alert_id)
+
     def acknowledge(self, by: Principal, alert_id: int, *, comment: str) -> Alert:
         return self._move(by, alert_id, AlertStatus.ACKNOWLEDGED, comment)
 
@@ -117,6 +138,7 @@ class AlertDesk:
     def _move(self, by: Principal, alert_id: int, target: AlertStatus, comment: str) -> Alert:
         subject = f"alert:{alert_id}"
         with acting(self._metadata, by, Permission.ALERT_MANAGE, subject) as tx:
+            check_integer("alert_id", alert_id)
             if not comment.strip():
                 raise InvalidInputError("comment", f"say why the alert is {target}",
                                         rule="alert.comment_given")
@@ -127,6 +149,8 @@ class AlertDesk:
             tx.audit.record(by.name, f"alert.{target}", subject, {
                 "from": str(alert.status), "comment": comment, "metric": alert.metric,
                 "endpoint": alert.endpoint})
+            if target == AlertStatus.RESOLVED and self._on_resolved is not None:
+                self._on_resolved(tx, alert.model)
             return tx.alerts.get(alert_id)
 
 

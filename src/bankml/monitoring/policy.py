@@ -44,10 +44,22 @@ class _Threshold(_Strict):
         return self
 
 
+class _Kpis(_Strict):
+    """What an endpoint's business KPIs need beyond the decision: loss given default, and
+    which request field or input is the exposure (credit) or the amount (fraud)."""
+
+    lgd: float | None = Field(default=None, ge=0, le=1)
+    ead_field: str | None = Field(default=None, min_length=1)
+    value_field: str | None = Field(default=None, min_length=1)
+
+
 class _Parameters(_Strict):
     window_days: int = Field(default=7, ge=1, le=366)
     psi_bins: int = Field(default=10, ge=2, le=100)
     maturity_days: dict[str, int] = Field(default_factory=dict)
+    fairness_bootstrap: int = Field(default=500, ge=0, le=100_000)
+    fairness_confidence: float = Field(default=0.95, gt=0, lt=1)
+    kpis: dict[str, _Kpis] = Field(default_factory=dict)
 
 
 class _PolicyFile(_Strict):
@@ -56,6 +68,13 @@ class _PolicyFile(_Strict):
     effective: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     parameters: _Parameters = Field(default_factory=_Parameters)
     thresholds: dict[str, _Threshold]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KpiInputs:
+    lgd: float | None = None
+    ead_field: str | None = None
+    value_field: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +87,12 @@ class MonitoringPolicy:
     psi_bins: int
     maturity_days: dict[str, int] = field(default_factory=dict)
     thresholds: dict[str, MetricThreshold] = field(default_factory=dict)
+    fairness_bootstrap: int = 500
+    fairness_confidence: float = 0.95
+    kpis: dict[str, KpiInputs] = field(default_factory=dict)
+
+    def kpi_inputs(self, endpoint: str) -> KpiInputs:
+        return self.kpis.get(endpoint, KpiInputs())
 
     def threshold(self, metric: str) -> MetricThreshold | None:
         return self.thresholds.get(metric.split("[", 1)[0])
@@ -90,7 +115,9 @@ def parse_policy(text: str, *, source: str) -> MonitoringPolicy:
     return MonitoringPolicy(
         policy_id=parsed.policy, version=f"{parsed.version}+{digest[:12]}", sha256=digest,
         effective=parsed.effective, window_days=p.window_days, psi_bins=p.psi_bins,
-        maturity_days=dict(p.maturity_days),
+        maturity_days=dict(p.maturity_days), fairness_bootstrap=p.fairness_bootstrap,
+        fairness_confidence=p.fairness_confidence,
+        kpis={name: KpiInputs(**k.model_dump()) for name, k in p.kpis.items()},
         thresholds={name: MetricThreshold(metric=name, **t.model_dump())
                     for name, t in parsed.thresholds.items()})
 

@@ -15,24 +15,29 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from bankml.access import acting, require, viewing
-from bankml.arrays import FloatArray
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
-from bankml.core.decisions import DecisionRecord, policy_from_description
+from bankml.core.decisions import policy_from_description
 from bankml.core.domains import profile
 from bankml.core.errors import BankmlError, ConflictError, NotFoundError
 from bankml.core.identity import Permission, Principal
-from bankml.core.monitoring import Label, MetricPoint, MonitoringRun, Status
+from bankml.core.monitoring import (
+    MetricPoint,
+    MetricTrend,
+    MonitoringRun,
+    Status,
+    trends,
+)
 from bankml.core.ports import MetadataStore
 from bankml.monitoring.alerts import AlertDesk
+from bankml.monitoring.challenger import Measured, challenger_points
 from bankml.monitoring.drift import (
     FeatureDrift,
     NumericReference,
@@ -40,7 +45,10 @@ from bankml.monitoring.drift import (
     numeric_drift,
     references,
 )
+from bankml.monitoring.fairness import fairness_points
+from bankml.monitoring.kpis import Matured, kpi_points
 from bankml.monitoring.policy import MonitoringPolicy, load_policy
+from bankml.monitoring.window import WindowColumns, accumulate
 from bankml.registry import Registry
 from bankml.validation.calibration import brier_score
 from bankml.validation.discrimination import auc_delong, compare_with_initial_auc
@@ -54,14 +62,6 @@ class _Baseline:
     inputs: dict[str, NumericReference | pd.Series]
     scores: NumericReference
     auc: tuple[float, str] | None
-
-
-@dataclass(slots=True)
-class _Window:
-    """The decisions of one model version and route in the window and in its cohort."""
-
-    records: list[DecisionRecord] = field(default_factory=list)
-    matured: list[DecisionRecord] = field(default_factory=list)  # the cohort one maturity ago
 
 
 class Monitor:
@@ -100,6 +100,11 @@ class Monitor:
                      f"endpoint:{endpoint or '*'}") as tx:
             return tx.monitoring.runs(endpoint)
 
+    def run_of(self, by: Principal, run_id: str) -> MonitoringRun:
+        """Raises NotFoundError."""
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"monitoring:{run_id}") as tx:
+            return tx.monitoring.run(run_id)
+
     def points(self, by: Principal, run_id: str) -> list[MetricPoint]:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"monitoring:{run_id}") as tx:
             return tx.monitoring.points(run_id)
@@ -110,6 +115,12 @@ class Monitor:
             return tx.monitoring.series(endpoint,
                                         since=utc_timestamp(since) if since else None)
 
+    def status(self, by: Principal, endpoint: str, *, since: datetime | None = None
+               ) -> list[MetricTrend]:
+        """Each metric's latest status and its windows since `since`: the status table of
+        the CLI and the API."""
+        return trends(self.series(by, endpoint, since=since))
+
     # -- internals -----------------------------------------------------------------------
 
     def _run_one(self, by: Principal, endpoint: str, start: str, end: str,
@@ -118,28 +129,37 @@ class Monitor:
             known = tx.monitoring.find_run(endpoint, start, end, end)
             if known is not None:
                 return known  # a window is measured once
-            days = self._maturity_days(endpoint, tx.endpoints.latest(endpoint).endpoint.model,
-                                       policy)
+            declared = tx.endpoints.latest(endpoint).endpoint
+            days = self._maturity_days(endpoint, declared.model, policy)
+            groups = accumulate(tx.decisions.monitored(endpoint, start, end),
+                                attributes=declared.monitoring_attributes)
             # Performance reads the cohort whose labels have matured: the same length of
             # window, one maturity period earlier (a credit label is final after months).
-            cohort_start, cohort_end = (_shifted(start, -days), _shifted(end, -days))
-            groups: dict[tuple[str, str], _Window] = defaultdict(_Window)
-            for record in tx.decisions.records(endpoint=endpoint, since=start, until=end):
-                groups[(record.model_ref, record.route)].records.append(record)
-            for record in tx.decisions.records(endpoint=endpoint, since=cohort_start,
-                                               until=cohort_end):
-                groups[(record.model_ref, record.route)].matured.append(record)
-            labels = tx.labels.of_window(endpoint, cohort_start, cohort_end)
+            cohort_start, cohort_end = _shifted(start, -days), _shifted(end, -days)
+            cohorts = accumulate(tx.decisions.monitored(endpoint, cohort_start, cohort_end),
+                                 attributes=declared.monitoring_attributes)
+            for window in [*groups.values(), *cohorts.values()]:
+                window.policy_json = tx.decisions.policy_of(window.decision_ids[0])
+            labels = tx.labels.outcomes_of_window(endpoint, cohort_start, cohort_end)
+            overridden = tx.decisions.overridden(endpoint, start, end)
         points: list[MetricPoint] = []
-        for (model, route), window in sorted(groups.items()):
-            points += self._measure(endpoint, model, route, window, labels=labels,
-                                    maturity_days=days, as_of=end, policy=policy)
+        measured: dict[str, Measured] = {}
+        for key, window in sorted(groups.items()):
+            found = self._measure(endpoint, window, cohort=cohorts.get(key), labels=labels,
+                                  overridden=overridden, maturity_days=days, as_of=end,
+                                  policy=policy)
+            points += found.points
+            measured.setdefault(key[1], found)  # one version per route in a window, usually
+        champion = measured.pop("champion", None)
+        if champion is not None:
+            for challenger in measured.values():
+                points += challenger_points(champion, challenger)
         counts = {s: sum(p.status == s for p in points) for s in Status}
         run = MonitoringRun(
             run_id=secrets.token_hex(8), endpoint=endpoint, window_start=start,
             window_end=end, as_of=end, policy_id=policy.policy_id,
             policy_version=policy.version, created_at=utc_timestamp(self._clock()),
-            created_by=by.name, decisions=sum(len(w.records) for w in groups.values()),
+            created_by=by.name, decisions=sum(len(w) for w in groups.values()),
             greens=counts[Status.GREEN], ambers=counts[Status.AMBER], reds=counts[Status.RED])
         try:
             with acting(self._metadata, by, Permission.MONITORING_RUN,
@@ -162,9 +182,12 @@ class Monitor:
         self._alerts.deliver(raised)
         return run
 
-    def _measure(self, endpoint: str, model: str, route: str, window: _Window, *,
-                 labels: dict[str, Label], maturity_days: int, as_of: str,
-                 policy: MonitoringPolicy) -> list[MetricPoint]:
+    def _measure(self, endpoint: str, window: WindowColumns, *,
+                 cohort: WindowColumns | None, labels: dict[str, int],
+                 overridden: dict[str, str], maturity_days: int, as_of: str,
+                 policy: MonitoringPolicy) -> Measured:
+        model, route, n = window.model, window.route, len(window)
+
         def point(metric: str, value: float | None, n: int, *, p_value: float | None = None,
                   baseline: float | None = None, detail: str = "",
                   judged: bool = True) -> MetricPoint:
@@ -176,29 +199,44 @@ class Monitor:
                                status=status, p_value=p_value, baseline=baseline,
                                detail=detail)
 
-        records = window.records
-        points = [point("decisions", float(len(records)), len(records), judged=False)]
+        domain = profile(self._registry.model(model.rpartition("@")[0]).domain)
+        days = maturity_days
+        mature_before = _shifted(as_of, -days)
+        immature = sum(at > mature_before for at in window.decided_at)
+        matured = _matured(cohort or WindowColumns(model=model, route=route,
+                                                   attribute_names=window.attribute_names),
+                           labels, mature_before)
+        points = [
+            point("decisions", float(n), n, judged=False),
+            point("performance.immature", float(immature), n, judged=False,
+                  detail=f"decided after {mature_before} ({days}-day maturity): excluded; "
+                         f"performance reads the {days}-day older cohort"),
+            point("performance.labelled", float(matured.rows.size), matured.mature,
+                  judged=False, detail=f"{matured.mature - matured.rows.size} matured "
+                                       "decisions have no label yet")]
+        favourable = str(policy_from_description(json.loads(window.policy_json)).outcomes[0])
+        points += fairness_points(point, window, favourable=favourable, policy=policy)
+        points += kpi_points(point, window, domain=domain, matured=matured,
+                             overridden=overridden, inputs=policy.kpi_inputs(endpoint))
         baseline = self._baseline(model)
         if baseline is None:
-            return [*points, point("baseline.missing", None, 0, judged=False,
-                                   detail="no development sample: the version was not "
-                                          "trained by `bankml train`")]
-        if records:  # a version may have only a matured cohort left
-            scores = np.array([r.score for r in records], dtype=np.float64)
-            outcomes = pd.Series([str(r.outcome) for r in records])
-            points += self._distribution(point, baseline, scores, outcomes, records)
-        points += self._performance(point, window, labels=labels, days=maturity_days,
-                                    as_of=as_of, baseline=baseline)
-        return points
+            points.append(point("baseline.missing", None, 0, judged=False,
+                                detail="no development sample: the version was not "
+                                       "trained by `bankml train`"))
+        else:
+            points += self._distribution(point, baseline, window)
+        points += _performance(point, window, matured,
+                               None if baseline is None else baseline.auc)
+        return Measured(window=window, matured=matured, points=points)
 
     def _distribution(self, point: Callable[..., MetricPoint], baseline: _Baseline,
-                      scores: FloatArray, outcomes: pd.Series,
-                      records: Sequence[DecisionRecord]) -> list[MetricPoint]:
-        n = len(records)
-        score = numeric_drift(baseline.scores, scores, feature="score")
+                      window: WindowColumns) -> list[MetricPoint]:
+        n = len(window)
+        outcomes = window.outcome_series()
+        score = numeric_drift(baseline.scores, window.score_array(), feature="score")
         points = [point("score.psi", score.psi.value, n, p_value=score.chi_square.p_value),
                   _ks_point(point, "score.ks", score, n)]
-        policy = policy_from_description(json.loads(records[0].policy_json))
+        policy = policy_from_description(json.loads(window.policy_json))
         developed = pd.Series([str(policy.decide(s)) for s in baseline.scores.values.tolist()])
         rates = categorical_drift(developed, outcomes, feature="decision")
         points.append(point("decision.psi", rates.psi.value, n,
@@ -208,50 +246,13 @@ class Monitor:
         points += [point(f"kpi.{favourable}_rate", now, n, baseline=then, judged=False),
                    point("kpi.approval_rate_change", abs(now - then), n, baseline=then,
                          detail=f"{favourable} rate {now:.3f} against {then:.3f} in development")]
-        inputs = pd.DataFrame([json.loads(r.inputs_json) for r in records])
         for name, reference in baseline.inputs.items():
-            column = inputs[name] if name in inputs else pd.Series([None] * n)
+            column = window.column(name)
             drift = (numeric_drift(reference, pd.to_numeric(column).to_numpy(np.float64),
                                    feature=name)
                      if isinstance(reference, NumericReference)
                      else categorical_drift(reference, column, feature=name))
             points += _feature_points(point, drift, n)
-        return points
-
-    def _performance(self, point: Callable[..., MetricPoint], window: _Window, *,
-                     labels: dict[str, Label], days: int, as_of: str,
-                     baseline: _Baseline) -> list[MetricPoint]:
-        mature_before = _shifted(as_of, -days)
-        records = window.records
-        mature = [r for r in window.matured if r.decided_at <= mature_before]
-        labelled = [(r.score, labels[r.decision_id].outcome) for r in mature
-                    if r.decision_id in labels]
-        immature = sum(r.decided_at > mature_before for r in records)
-        points = [
-            point("performance.immature", float(immature), len(records), judged=False,
-                  detail=f"decided after {mature_before} ({days}-day maturity): excluded; "
-                         f"performance reads the {days}-day older cohort"),
-            point("performance.labelled", float(len(labelled)), len(mature), judged=False,
-                  detail=f"{len(mature) - len(labelled)} matured decisions have no label yet")]
-        events = sum(y for _, y in labelled)
-        if not labelled or events in (0, len(labelled)):
-            return [*points, point("performance.auc_drop", None, len(labelled),
-                                   detail="needs matured labels of both classes")]
-        y = np.array([label for _, label in labelled], dtype=np.int64)
-        s = np.array([score for score, _ in labelled], dtype=np.float64)
-        auc = auc_delong(y, s)
-        points.append(point("performance.auc", auc.auc, len(labelled), judged=False,
-                            detail=f"DeLong 95% CI {auc.ci_low:.3f} .. {auc.ci_high:.3f}"))
-        if baseline.auc is not None:
-            initial, source = baseline.auc
-            # compare_with_initial_auc divides by the standard error, 0 when the labels
-            # are separated perfectly: the drop is then certain (or there is none)
-            p_value = (compare_with_initial_auc(y, s, auc_initial=initial).p_value
-                       if auc.std_error > 0 else float(initial <= auc.auc))
-            points.append(point("performance.auc_drop", initial - auc.auc, len(labelled),
-                                p_value=p_value, baseline=initial,
-                                detail=f"against the {source} (ECB PD-07 test)"))
-        points.append(point("performance.brier", brier_score(y, s).score, len(labelled)))
         return points
 
     def _maturity_days(self, endpoint: str, model_name: str, policy: MonitoringPolicy) -> int:
@@ -272,6 +273,30 @@ class Monitor:
                 scores=NumericReference.of(scores, bins=self._policy.psi_bins),
                 auc=self._validation.validated_auc(model))
         return self._baselines[model]
+
+
+def _performance(point: Callable[..., MetricPoint], window: WindowColumns, matured: Matured,
+                 validated: tuple[float, str] | None) -> list[MetricPoint]:
+    """AUC with its DeLong CI, its drop from the validated AUC (ECB PD-07), the Brier score:
+    on matured labels only."""
+    y, n = matured.events, int(matured.events.size)
+    if n == 0 or int(y.sum()) in (0, n):
+        return [point("performance.auc_drop", None, n,
+                      detail="needs matured labels of both classes")]
+    s = matured.window.score_array()[matured.rows]
+    auc = auc_delong(y, s)
+    points = [point("performance.auc", auc.auc, n, judged=False,
+                    detail=f"DeLong 95% CI {auc.ci_low:.3f} .. {auc.ci_high:.3f}")]
+    if validated is not None:
+        initial, source = validated
+        # compare_with_initial_auc divides by the standard error, 0 when the labels are
+        # separated perfectly: the drop is then certain (or there is none)
+        p_value = (compare_with_initial_auc(y, s, auc_initial=initial).p_value
+                   if auc.std_error > 0 else float(initial <= auc.auc))
+        points.append(point("performance.auc_drop", initial - auc.auc, n, p_value=p_value,
+                            baseline=initial, detail=f"against the {source} (ECB PD-07 test)"))
+    points.append(point("performance.brier", brier_score(y, s).score, n))
+    return points
 
 
 def _ks_point(point: Callable[..., MetricPoint], metric: str, drift: FeatureDrift,
@@ -300,8 +325,17 @@ def _feature_points(point: Callable[..., MetricPoint], drift: FeatureDrift,
     return points
 
 
-__all__ = ["Monitor"]
+def _matured(cohort: WindowColumns, labels: dict[str, int], mature_before: str) -> Matured:
+    """The cohort's decisions old enough to be judged, and those of them with a label."""
+    mature = [i for i, at in enumerate(cohort.decided_at) if at <= mature_before]
+    rows = [i for i in mature if cohort.decision_ids[i] in labels]
+    return Matured(window=cohort, mature=len(mature), rows=np.asarray(rows, dtype=np.int64),
+                   events=np.asarray([labels[cohort.decision_ids[i]] for i in rows],
+                                     dtype=np.int64))
 
 
 def _shifted(moment: str, days: int) -> str:
     return utc_timestamp(parse_utc_timestamp(moment) + timedelta(days=days))
+
+
+__all__ = ["Monitor"]

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from bankml import Platform
 from bankml.core.errors import IllegalTransitionError, InvalidInputError, PermissionDeniedError
 from bankml.core.identity import Principal, Role
+from bankml.core.monitoring import AlertStatus
 from bankml.core.oversight import RequestStatus, Severity
 from bankml.core.registry import Domain, Model, ModelVersion, Stage
 from bankml.governance.oversight import ApprovalError, FourEyesError
@@ -147,6 +148,27 @@ def test_tier_one_stops_at_each_failing_gate(platform: Platform, people: People,
 
     assert platform.registry.get(version.ref).stage == Stage.STAGING
     assert failing(platform, version.ref, request.request_id) == [gate]
+
+
+def test_resolving_the_red_alert_lets_the_waiting_request_through(platform: Platform,
+                                                                  people: People) -> None:
+    """Resolved through the one alerts door, the red alert is resolved (not merely
+    closed), nothing counts as open, and the request it held executes at once."""
+    version = staged(platform, people, 1)
+    _red_alert(platform, people, version)
+    request = platform.oversight.request_transition(people["dana"], version.ref, Stage.PROD,
+                                                    reason="go")
+    approve_both(platform, people, request.request_id)
+    [alert] = platform.alerts.alerts(people["mira"], unresolved=True)
+
+    platform.alerts.resolve(people["mira"], alert.alert_id, comment="false alarm: feed fixed")
+
+    resolved, _ = platform.alerts.alert(people["mira"], alert.alert_id)
+    assert (resolved.status, resolved.closed_by) == (AlertStatus.RESOLVED, "mira")
+    assert platform.alerts.alerts(people["mira"], unresolved=True) == []
+    assert platform.registry.get(version.ref).stage == Stage.PROD
+    assert platform.oversight.request(READER(platform), request.request_id).status == \
+        RequestStatus.EXECUTED
 
 
 @pytest.mark.parametrize("missing", [Role.MODEL_RISK, Role.BUSINESS_OWNER])

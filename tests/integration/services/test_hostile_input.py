@@ -177,7 +177,8 @@ HUGE_NUMBERS: dict[str, tuple[str, Callable[[Platform, dict[str, Principal]], ob
         c["mira"], HUGE, role=Role.MODEL_RISK)),
     "finding number": ("finding_id", lambda p, c: p.oversight.close_finding(
         c["mira"], HUGE, note="")),
-    "alert number": ("alert_id", lambda p, c: p.oversight.close_alert(c["ops"], HUGE)),
+    "alert number": ("alert_id", lambda p, c: p.alerts.resolve(c["ops"], HUGE,
+                                                                comment="fixed")),
 }
 
 

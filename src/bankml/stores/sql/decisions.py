@@ -16,9 +16,11 @@ from bankml.core.decisions import (
     Outcome,
 )
 from bankml.core.errors import DuplicateError, NotFoundError
+from bankml.core.ports import MonitoredRow
 from bankml.stores.sql.tables import decision_batches, decision_overrides, decisions
 
 STREAM_BATCH = 2_000
+MONITOR_CHUNK = 20_000  # rows per chunk monitoring accumulates
 # Built once: constructing a statement per commit costs more than executing it, and the
 # log commits on every decision's path.
 INSERT_BATCH = insert(decision_batches).returning(decision_batches.c.batch_id)
@@ -89,6 +91,31 @@ class SqlDecisionLog:
         finally:
             result.close()
 
+    def monitored(self, endpoint: str, since: str, until: str
+                  ) -> Iterator[list[MonitoredRow]]:
+        """Only the columns monitoring reads, as plain tuples in chunks: no record, no
+        mapping per row (the weekly run reads millions)."""
+        query = (select(decisions.c.decision_id, decisions.c.decided_at,
+                        decisions.c.model_name, decisions.c.model_version, decisions.c.route,
+                        decisions.c.score, decisions.c.outcome, decisions.c.inputs_json,
+                        decisions.c.request_json)
+                 .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
+                        decisions.c.decided_at < until)
+                 .order_by(decisions.c.decided_at))
+        result = self._connection.execution_options(yield_per=MONITOR_CHUNK).execute(query)
+        try:
+            for chunk in result.partitions(MONITOR_CHUNK):
+                yield [tuple(row) for row in chunk]
+        finally:
+            result.close()
+
+    def policy_of(self, decision_id: str) -> str:
+        found = self._connection.execute(select(decisions.c.policy_json).where(
+            decisions.c.decision_id == decision_id)).scalar_one_or_none()
+        if found is None:
+            raise NotFoundError("decision", decision_id, field="decision_id")
+        return str(found)
+
     def brief(self, decision_ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
         """(endpoint, decided_at) of each known id."""
         ids = list(dict.fromkeys(decision_ids))
@@ -156,6 +183,15 @@ class SqlDecisionLog:
             reason_code=override.reason_code, comment=override.comment,
             overridden_by=override.overridden_by, overridden_at=override.overridden_at))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def overridden(self, endpoint: str, since: str, until: str) -> dict[str, str]:
+        rows = self._connection.execute(
+            select(decision_overrides.c.decision_id, decision_overrides.c.outcome)
+            .join(decisions, decisions.c.decision_id == decision_overrides.c.decision_id)
+            .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
+                   decisions.c.decided_at < until)
+            .order_by(decision_overrides.c.override_id))
+        return {row.decision_id: str(row.outcome) for row in rows}  # the latest wins
 
     def overrides(self, decision_id: str) -> list[DecisionOverride]:
         rows = self._connection.execute(select(decision_overrides).where(

@@ -57,6 +57,17 @@ class SqlLabels:
             found |= {row.decision_id: _label(row._asdict()) for row in rows}
         return found
 
+    def outcomes_of_window(self, endpoint: str, since: str, until: str) -> dict[str, int]:
+        newest = (select(labels.c.decision_id, func.max(labels.c.version).label("v"))
+                  .join(decisions, decisions.c.decision_id == labels.c.decision_id)
+                  .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
+                         decisions.c.decided_at < until)
+                  .group_by(labels.c.decision_id).subquery())
+        rows = self._connection.execute(select(labels.c.decision_id, labels.c.outcome).join(
+            newest, and_(labels.c.decision_id == newest.c.decision_id,
+                         labels.c.version == newest.c.v)))
+        return {row.decision_id: int(row.outcome) for row in rows}
+
     def of_window(self, endpoint: str, since: str, until: str) -> dict[str, Label]:
         """The latest label of every decision of `endpoint` decided in [since, until)."""
         newest = (select(labels.c.decision_id, func.max(labels.c.version).label("v"))
@@ -110,6 +121,13 @@ class SqlMonitoring:
             query = query.where(monitoring_runs.c.endpoint == endpoint)
         return [MonitoringRun(**row._asdict()) for row in self._connection.execute(query)]
 
+    def run(self, run_id: str) -> MonitoringRun:
+        row = self._connection.execute(select(monitoring_runs).where(
+            monitoring_runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFoundError("monitoring run", run_id, field="run_id")
+        return MonitoringRun(**row._asdict())
+
     def points(self, run_id: str) -> list[MetricPoint]:
         rows = self._connection.execute(select(monitoring_metrics).where(
             monitoring_metrics.c.run_id == run_id).order_by(monitoring_metrics.c.metric_id))
@@ -137,13 +155,17 @@ class SqlAlerts:
         return None if row is None else _alert(row._asdict())
 
     def open(self, alert: Alert) -> int:
-        """Raises ConflictError when the endpoint's metric has an unresolved alert."""
+        """Raises ConflictError when the endpoint's metric has an unresolved alert. The
+        insert runs in a savepoint, so the caller's transaction survives the refusal (and
+        may refresh the alert that won)."""
         try:
-            result = self._connection.execute(insert(alerts).values(
-                model=alert.model, severity=alert.severity, title=alert.title,
-                opened_by=alert.opened_by, opened_at=alert.opened_at, endpoint=alert.endpoint,
-                metric=alert.metric, status=str(AlertStatus.OPEN),
-                last_seen_at=alert.last_seen_at, comment=""))
+            with self._connection.begin_nested():
+                result = self._connection.execute(insert(alerts).values(
+                    model=alert.model, severity=alert.severity, title=alert.title,
+                    opened_by=alert.opened_by, opened_at=alert.opened_at,
+                    endpoint=alert.endpoint, metric=alert.metric,
+                    status=str(AlertStatus.OPEN), last_seen_at=alert.last_seen_at,
+                    comment=""))
         except IntegrityError as exc:
             raise ConflictError(f"{alert.endpoint}'s {alert.metric} has an unresolved alert "
                                 "already.", rule="alert.one_open") from exc

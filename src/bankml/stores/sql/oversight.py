@@ -152,16 +152,6 @@ class SqlOversight:
             opened_at=opened_at))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def close_alert(self, alert_id: int, closed_by: str, closed_at: str) -> str:
-        """Close an open alert; returns its model. Raises NotFoundError."""
-        model = self._connection.execute(select(alerts.c.model).where(
-            alerts.c.alert_id == alert_id, alerts.c.closed_at.is_(None))).scalar_one_or_none()
-        if model is None:
-            raise NotFoundError("open alert", f"#{alert_id}")
-        self._connection.execute(update(alerts).where(alerts.c.alert_id == alert_id)
-                                 .values(closed_by=closed_by, closed_at=closed_at))
-        return str(model)
-
     def open_red_alerts(self, model: str) -> int:
         return int(self._connection.execute(select(func.count()).select_from(alerts).where(
             alerts.c.model == model, alerts.c.severity == "red",

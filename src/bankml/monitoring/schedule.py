@@ -1,0 +1,149 @@
+"""Monitoring on a schedule: a cron expression, and a loop that runs each window once.
+
+`Cron` reads the five classic fields (minute, hour, day of month, month, day of week:
+`*`, numbers, `a-b` ranges, `*/n` or `a-b/n` steps and comma lists; day of week 0-7,
+both 0 and 7 Sunday; when day of month and day of week are both restricted, either one
+matches, as in cron). `Schedule` fires at each moment the expression names: the window of
+that fire ends at its moment, so a restart or a retry asks for the same window, which the
+monitor measures once. On start it fires the latest moment already due (a window missed
+while the process was down is measured; one measured already is only read back), then
+each next moment in turn: a run that overruns the next moment is followed at once by
+that moment's run, so no window is skipped. `stop()` (SIGTERM, in the CLI) ends the wait
+at once; a run in progress finishes first. Time comes from an injected clock and waits go through an
+injected `wait`, so tests drive the loop without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bankml.core.errors import InvalidInputError
+
+_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+           ("day of week", 0, 7))
+HORIZON_DAYS = 366 * 5  # a valid expression fires within this (29 February included)
+
+
+@dataclass(frozen=True, slots=True)
+class Cron:
+    text: str
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]  # 0 Sunday .. 6 Saturday
+    any_day: bool  # day of month is *
+    any_weekday: bool  # day of week is *
+
+    @classmethod
+    def parse(cls, text: str) -> Cron:
+        parts = text.split()
+        if len(parts) != len(_FIELDS):
+            raise InvalidInputError("cron", f"{text!r} has {len(parts)} fields; give five: "
+                                    "minute hour day-of-month month day-of-week "
+                                    "(e.g. '0 2 * * 1')", rule="schedule.cron")
+        sets = [_field(part, name, low, high)
+                for part, (name, low, high) in zip(parts, _FIELDS, strict=True)]
+        weekdays = frozenset(d % 7 for d in sets[4])
+        cron = cls(text=text, minutes=sets[0], hours=sets[1], days=sets[2], months=sets[3],
+                   weekdays=weekdays, any_day=parts[2] == "*", any_weekday=parts[4] == "*")
+        cron.next_after(datetime(2000, 1, 1, tzinfo=UTC))  # fires at all (not 31 February)
+        return cron
+
+    def _day_matches(self, day: datetime) -> bool:
+        if day.month not in self.months:
+            return False
+        in_month, in_week = day.day in self.days, (day.isoweekday() % 7) in self.weekdays
+        if self.any_day or self.any_weekday:
+            return in_month and in_week
+        return in_month or in_week
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first moment strictly after `moment` (UTC, whole minutes) that it names."""
+        start = (moment.astimezone(UTC) + timedelta(minutes=1)).replace(second=0,
+                                                                        microsecond=0)
+        day = start.replace(hour=0, minute=0)
+        for _ in range(HORIZON_DAYS):
+            if self._day_matches(day):
+                for hour in sorted(self.hours):
+                    for minute in sorted(self.minutes):
+                        found = day.replace(hour=hour, minute=minute)
+                        if found >= start:
+                            return found
+            day += timedelta(days=1)
+        raise InvalidInputError("cron", f"{self.text!r} names no moment in five years",
+                                rule="schedule.cron")
+
+    def latest_at_or_before(self, moment: datetime) -> datetime:
+        """The last moment at or before `moment` that it names."""
+        end = moment.astimezone(UTC).replace(second=0, microsecond=0)
+        day = end.replace(hour=0, minute=0)
+        for _ in range(HORIZON_DAYS):
+            if self._day_matches(day):
+                for hour in sorted(self.hours, reverse=True):
+                    for minute in sorted(self.minutes, reverse=True):
+                        found = day.replace(hour=hour, minute=minute)
+                        if found <= end:
+                            return found
+            day -= timedelta(days=1)
+        raise InvalidInputError("cron", f"{self.text!r} names no moment in five years",
+                                rule="schedule.cron")
+
+
+def _field(part: str, name: str, low: int, high: int) -> frozenset[int]:
+    values: set[int] = set()
+    for item in part.split(","):
+        body, _, step_text = item.partition("/")
+        try:
+            step = int(step_text) if step_text else 1
+            if body == "*":
+                first, last = low, high
+            elif "-" in body:
+                first, last = (int(v) for v in body.split("-", 1))
+            else:
+                first = int(body)
+                last = high if step_text else first
+        except ValueError:
+            raise InvalidInputError("cron", f"{name} {item!r} is not a number, range, list "
+                                    "or step", rule="schedule.cron") from None
+        if not low <= first <= last <= high or step < 1:
+            raise InvalidInputError("cron", f"{name} {item!r} is outside {low}-{high}",
+                                    rule="schedule.cron")
+        values.update(range(first, last + 1, step))
+    return frozenset(values)
+
+
+class Schedule:
+    """Fires `job(moment)` at every moment of `cron` until stopped."""
+
+    def __init__(self, cron: Cron, job: Callable[[datetime], None], *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 wait: Callable[[float], bool] | None = None) -> None:
+        """`wait(seconds)` blocks up to `seconds` and returns True once stopped (default:
+        waiting on the stop event itself)."""
+        self._cron, self._job, self._clock = cron, job, clock
+        self._stopped = threading.Event()
+        self._wait = wait or self._stopped.wait
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    @property
+    def is_stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def run_forever(self) -> None:
+        """Fire the latest due moment, then each next one, until `stop()`."""
+        moment = self._cron.latest_at_or_before(self._clock())
+        while not self._stopped.is_set():
+            self._job(moment)
+            moment = self._cron.next_after(moment)
+            while not self._stopped.is_set():
+                remaining = (moment - self._clock()).total_seconds()
+                if remaining <= 0:
+                    break
+                if self._wait(remaining):
+                    self._stopped.set()
