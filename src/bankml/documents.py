@@ -10,9 +10,10 @@ it sits in; a file beyond that is refused before anything walks it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from bankml.core.errors import InvalidInputError
 
@@ -83,3 +84,19 @@ def compose_yaml(text: str, *, source: str) -> tuple[Any, yaml.Node | None]:
 def load_yaml(text: str, *, source: str) -> Any:
     """The data of a YAML document; see `compose_yaml` for what is refused."""
     return compose_yaml(text, source=source)[0]
+
+
+Shape = TypeVar("Shape", bound=BaseModel)
+
+
+def parse_document(shape: type[Shape], text: str, *, source: str, rule: str) -> Shape:
+    """YAML `text` validated as `shape`; an error names `source`, every offending field
+    and `rule` (policy files, whose fields a person wrote)."""
+    try:
+        return shape.model_validate(load_yaml(text, source=source))
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(source, f"is not valid YAML: {exc}", rule=rule) from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}"
+                             for e in exc.errors())
+        raise InvalidInputError(source, problems, rule=rule) from exc

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
@@ -14,7 +13,7 @@ from bankml.core.identity import GRANTS, Permission, Role
 from bankml.core.oversight import Severity
 from bankml.core.policy import AccessPolicy, FairnessRule, StepRequirements, TierPolicy
 from bankml.core.registry import Stage
-from bankml.documents import load_yaml
+from bankml.documents import parse_document
 
 DEFAULTS = Path(__file__).parent / "policies"
 FileShape = TypeVar("FileShape", bound=BaseModel)
@@ -64,15 +63,7 @@ class _AccessFile(BaseModel):
 def _parsed(path: Path, shape: type[FileShape]) -> tuple[FileShape, str]:
     """The file validated as `shape`, and its text; an error names the file and the field."""
     text = path.read_text(encoding="utf-8")
-    try:
-        return shape.model_validate(load_yaml(text, source=str(path))), text
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(str(path), f"is not valid YAML: {exc}",
-                                rule="policy.file_valid") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise InvalidInputError(str(path), problems, rule="policy.file_valid") from exc
+    return parse_document(shape, text, source=str(path), rule="policy.file_valid"), text
 
 
 def load_access_policy(folder: Path | None = None) -> AccessPolicy:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
 from bankml.core.monitoring import MetricThreshold
 from bankml.core.validation import Better, Tag
-from bankml.documents import load_yaml
+from bankml.documents import parse_document
 
 DEFAULT = Path(__file__).parent / "policies" / "default.yaml"
 
@@ -100,16 +99,7 @@ class MonitoringPolicy:
 
 def parse_policy(text: str, *, source: str) -> MonitoringPolicy:
     """A policy from YAML text; errors name `source` and each offending field."""
-    try:
-        parsed = _PolicyFile.model_validate(load_yaml(text, source=source))
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(source, f"is not valid YAML: {exc}",
-                                rule="monitoring_policy.file_valid") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}"
-                             for e in exc.errors())
-        raise InvalidInputError(source, problems,
-                                rule="monitoring_policy.file_valid") from exc
+    parsed = parse_document(_PolicyFile, text, source=source, rule="monitoring_policy.file_valid")
     digest = sha256_hex(text)
     p = parsed.parameters
     return MonitoringPolicy(

@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bankml.core.canonical import sha256_hex
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
 from bankml.core.validation import Better, OpinionRule, PdFloor, Tag, Threshold
-from bankml.documents import load_yaml
+from bankml.documents import parse_document
 
 DEFAULTS = Path(__file__).parent / "policies"
 
@@ -125,15 +124,7 @@ class ValidationPolicy:
 
 def parse_policy(text: str, *, source: str) -> ValidationPolicy:
     """A policy from YAML text; errors name `source` and each offending field."""
-    try:
-        parsed = _PolicyFile.model_validate(load_yaml(text, source=source))
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(source, f"is not valid YAML: {exc}",
-                                rule="validation_policy.file_valid") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}"
-                             for e in exc.errors())
-        raise InvalidInputError(source, problems, rule="validation_policy.file_valid") from exc
+    parsed = parse_document(_PolicyFile, text, source=source, rule="validation_policy.file_valid")
     digest = sha256_hex(text)
     p = parsed.parameters
     wrong = {f: d for f, d in p.monotone.items() if d not in (-1, 1)}
