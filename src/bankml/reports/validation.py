@@ -206,9 +206,13 @@ def _ci(low: float | None, high: float | None) -> str:
 
 def _explanations(details: PopulationDetails) -> Section:
     explanations = _part(details, "explanations")
-    if not explanations or "error" in explanations:
-        reason = str(explanations.get("error", "not computed"))
-        return Section(title="7. Explanations", text=[f"Not computed: {html.escape(reason)}"])
+    if not explanations:  # a fresh sample's battery, or a run stored before explanations
+        return Section(title="7. Explanations", text=["Not computed for this population."])
+    if "error" in explanations:
+        return Section(title="7. Explanations", text=[
+            "Finding: the model cannot be explained by its inputs, so neither global "
+            "importance nor decline reasons can be given. "
+            f"{html.escape(str(explanations['error']))}"])
     importance = [i for i in _list(explanations.get("importance")) if isinstance(i, dict)]
     return Section(title="7. Explanations", text=[
         f"Method {explanations['method']} ({explanations['explainer_version']}), output in "

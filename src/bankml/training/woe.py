@@ -48,7 +48,14 @@ class WoeEncoder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return encoded
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array([f"{column}_woe" for column in self.columns_], dtype=object)
+        """`<input>_woe` for each input, one column per input; given `input_features`
+        (scikit-learn's convention) the names derive from them, which is how explanations
+        map each WoE column back to the one input it encodes."""
+        names = self.columns_ if input_features is None else [str(f) for f in input_features]
+        if len(names) != len(self.columns_):
+            raise ValueError(f"input_features has {len(names)} names; the encoder was "
+                             f"fitted on {len(self.columns_)} columns")
+        return np.array([f"{name}_woe" for name in names], dtype=object)
 
     def _bin(self, column: str, values: pd.Series) -> list[str]:
         missing = values.isna().to_numpy()

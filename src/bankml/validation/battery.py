@@ -41,6 +41,7 @@ from bankml.validation import alerting, calibration, discrimination, fairness, s
 from bankml.validation.policy import ValidationPolicy
 
 CURVE_POINTS = 200  # charts need the shape, not every distinct score
+EXPLAINABLE = "soundness.explainable"  # 1 when every input's contribution is attributed
 R = TypeVar("R")
 Scorer = Callable[[pd.DataFrame], FloatArray]
 
@@ -387,11 +388,16 @@ def _explanations(battery: _Battery, reference: Reference, model: Any) -> None:
     try:
         explainer = explainer_for(model, background, features=list(inputs.columns),
                                   seed=params.seed)
-    except InvalidInputError as exc:  # an explanation gap is reported, not a failed run
-        battery.charts["explanations"] = {"error": str(exc)}
+    except InvalidInputError as exc:
+        # Not a failed run but a finding: decline reasons and global importance cannot be
+        # given for this model, and the opinion must say so.
+        battery.add(EXPLAINABLE, 0.0, detail=f"not explainable: {exc} (rule {exc.rule})")
+        battery.charts["explanations"] = {"error": str(exc), "rule": exc.rule}
         return
     rows = inputs.sample(n=min(params.explain_rows, len(inputs)), random_state=params.seed)
     explanation = explainer.explain(rows.reset_index(drop=True))
+    battery.add(EXPLAINABLE, 1.0, detail=f"every input attributed ({explanation.method}, "
+                f"{explanation.space})")
     battery.charts["explanations"] = {
         "method": str(explanation.method), "space": explanation.space,
         "rows": len(rows), "background_sha256": explanation.background_sha256,

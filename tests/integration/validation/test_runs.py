@@ -15,9 +15,12 @@ from bankml import Platform
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
-from bankml.core.validation import Opinion
+from bankml.core.validation import Opinion, Verdict
 from bankml.datasets import load_german_credit
+from bankml.explain import sample_background
 from bankml.reports.validation import to_html, to_pdf
+from bankml.training.pipeline import split_dataset
+from bankml.training.spec import load_spec
 from support.people import staff
 from support.trail import audit_events
 
@@ -184,3 +187,37 @@ def test_report_holds_the_key_numbers(platform: Platform, logistic: ModelVersion
     assert f"bankml validate {logistic.ref}" in page
     assert page.count("<svg") == 5
     assert to_pdf(result, []).startswith(b"%PDF")
+
+
+def test_woe_scorecard_report_ranks_its_inputs_by_shap(platform: Platform,
+                                                       tmp_path: Path) -> None:
+    """The shipped German example with `woe_binning` is explained: the stored global
+    importance of each input is mean |coef_j (woe_j(x) - background mean woe_j)| over the
+    explained rows, and the report shows it rather than "Not computed"."""
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text()
+    spec = tmp_path / "woe.yaml"
+    spec.write_text(text.replace("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n"))
+    version = platform.training.train(staff(platform, "dana"), spec)
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+    explained = result.out_of_time.charts["explanations"]
+    rows, _ = out_of_time(platform, version)
+    assert version.manifest is not None
+    snapshot = pd.read_parquet(platform.artifacts.location(
+        str(version.manifest.dataset_snapshot_sha256)))
+    train = split_dataset(load_spec(spec), snapshot)["train"][version.inputs]
+    background = sample_background(train.reset_index(drop=True), rows=200, seed=0).frame
+    model = platform.registry.load(version)
+    explained_rows = rows[version.inputs].sample(n=min(500, len(rows)), random_state=0)
+    contributions = model.estimator.coef_[0] * (
+        model.preprocess.transform(explained_rows)
+        - model.preprocess.transform(background).mean(axis=0))
+    by_hand = dict(zip(version.inputs, np.abs(contributions).mean(axis=0), strict=True))
+
+    [test] = [t for t in result.tests if t.test == "soundness.explainable"]
+    assert test.verdict == Verdict.GREEN
+    stored = {i["feature"]: i["mean_abs_contribution"] for i in explained["importance"]}
+    assert stored == pytest.approx(by_hand, abs=1e-9)
+    page = to_html(result, [])
+    assert "Not computed" not in page
+    assert f"Method linear ({explained['explainer_version']})" in page
