@@ -45,6 +45,7 @@ from bankml.training.allowlist import (
     EstimatorAllowlist,
     check_estimator,
 )
+from bankml.training.checks import check_data
 from bankml.training.data import SourceData, dataset_digest, read_source
 from bankml.training.environment import (
     available_cores,
@@ -178,8 +179,9 @@ class Trainer:
         progress("reading the source")
         source = read_source(loaded, self._datasets_dir)
         inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
-        progress("checking columns, labels and timestamps")
+        progress("checking columns, labels, timestamps and the data checks")
         dataset = _dataset(loaded, frame, inputs)
+        quality = check_data(loaded, frame, dataset, inputs, progress)
         progress("splitting out of time and holding out")
         sets = split_dataset(loaded, dataset)
         # What needs no fitted model is done during the fit, on a core the declared threads
@@ -202,7 +204,8 @@ class Trainer:
                     dataset_sha256=dataset_sha256, dataset_rows=len(dataset),
                     feature_refs=refs, feature_views=feature_views, code=code,
                     environment=ran_on, seed=spec.seed, threads=spec.threads,
-                    splits={name: len(rows) for name, rows in sets.items()})
+                    splits={name: len(rows) for name, rows in sets.items()},
+                    data_quality=quality)
                 return Build(model=model, artifact=artifact,
                              signature=_signature(spec, sets["train"], inputs),
                              metrics=metrics, dataset=dataset, dataset_sha256=dataset_sha256,
@@ -328,10 +331,6 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
         if pd.api.types.is_datetime64_any_dtype(frame[name]):
             raise loaded.error(("inputs", index), f"{name!r} is a timestamp; derive a number "
                                "from it (e.g. days since) instead")
-    labels = frame[spec.source.label]
-    if not set(labels.dropna().unique()) <= {0, 1} or labels.isna().any():
-        raise loaded.error(("source", "label"), f"{spec.source.label!r} must hold 0 and 1 "
-                           "only, without gaps", rule="pipeline.label_binary")
     _check_no_leak(loaded, frame)
     extra = [c.as_of for c in spec.input_columns if c.as_of is not None]
     columns = list(dict.fromkeys([*spec.source.entity, spec.source.event_timestamp,

@@ -114,6 +114,38 @@ class Preprocessing(_Block):
     woe_binning: WoeBinning | None = None
 
 
+Breach = Literal["refuse", "warn"]
+
+
+class MissingCheck(_Block):
+    """Per input: the share of rows without a value."""
+
+    max_share: float = Field(default=0.5, ge=0, le=1)
+    on_breach: Breach = "warn"  # a gappy input may be legitimate; it is recorded either way
+
+
+class CategoriesCheck(_Block):
+    """Per text input: the distinct values its encoding may take."""
+
+    one_hot: int = Field(default=100, ge=2)  # one column per category
+    ordinal: int = Field(default=1000, ge=2)
+    woe: int = Field(default=50, ge=2)  # each category a bin of its own: tiny bins overfit
+    on_breach: Breach = "refuse"
+
+
+class IdentifierCheck(_Block):
+    """Per text input: a distinct value on more than this share of rows is an identifier."""
+
+    max_distinct_share: float = Field(default=0.5, gt=0, le=1)
+    on_breach: Breach = "refuse"
+
+
+class DataChecks(_Block):
+    missing: MissingCheck = MissingCheck()
+    categories: CategoriesCheck = CategoriesCheck()
+    identifier: IdentifierCheck = IdentifierCheck()
+
+
 class Estimator(_Block):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -185,6 +217,7 @@ class PolicyBlock(_Block):
 
 
 LATER_CUTOFFS = ("challenge_from", "offer_from", "top_share")  # added with policy kinds
+LATER_FIELDS = ("data_checks",)  # top-level fields added after specs were first recorded
 CUTOFF_FIELDS = ("approve_below", "decline_from", "challenge_from", "block_from", "alert_from",
                  "offer_from", "top_share")
 CUTOFFS_OF_KIND: dict[PolicyKind, tuple[tuple[str, ...], ...]] = {
@@ -207,6 +240,7 @@ class PipelineSpec(_Block):
     calibration: Calibration | None = None
     evaluation: Evaluation = Evaluation()
     decision_policy: PolicyBlock
+    data_checks: DataChecks | None = None  # None: the defaults (kept apart for the digest)
     seed: int = 7
     threads: int = Field(1, ge=1, le=256)
     tags: dict[str, str] = {}
@@ -215,6 +249,11 @@ class PipelineSpec(_Block):
     def input_columns(self) -> list[InputColumn]:
         return [InputColumn(name=item) if isinstance(item, str) else item
                 for item in self.inputs]
+
+    @property
+    def checks(self) -> DataChecks:
+        """The data checks' limits: the spec's, else the defaults."""
+        return self.data_checks or DataChecks()
 
     @property
     def date_column(self) -> str:
@@ -233,6 +272,9 @@ class PipelineSpec(_Block):
         described = self.model_dump(mode="json", by_alias=True)
         if self.source.value is None:  # specs without a value column keep their digest
             del described["source"]["value"]
+        for name in LATER_FIELDS:  # specs that do not use newer fields keep their digest
+            if described.get(name) is None:
+                described.pop(name, None)
         for name in LATER_CUTOFFS:  # specs without the newer policy kinds keep their digest
             if described["decision_policy"].get(name) is None:
                 described["decision_policy"].pop(name, None)
@@ -251,8 +293,11 @@ class LoadedSpec:
     def error(self, location: tuple[str | int, ...], message: str, *,
               rule: str = "pipeline.spec") -> SpecError:
         """A SpecError pointing at `location`'s line (or its nearest parent's)."""
-        return SpecError(self.source, [f"{_where(self.lines, location)}: {message}"],
-                         rule=rule)
+        return SpecError(self.source, [f"{self.where(location)}: {message}"], rule=rule)
+
+    def where(self, location: tuple[str | int, ...]) -> str:
+        """`line 12, estimator.params`: where in the spec `location` is."""
+        return _where(self.lines, location)
 
 
 def load_spec(path: Path, *,

@@ -138,7 +138,8 @@ def test_stored_manifest_keeps_the_fields_it_always_had(bankml: Platform) -> Non
     assert set(stored) == {
         "schema_version", "spec", "spec_sha256", "spec_folder", "data_source",
         "dataset_sha256", "dataset_rows", "dataset_snapshot_sha256", "feature_refs",
-        "feature_views", "code", "dependencies", "platform", "seeds", "threads", "splits"}
+        "feature_views", "code", "dependencies", "platform", "seeds", "threads", "splits",
+        "data_quality"}
     assert (stored["seeds"], stored["threads"]) == ({"seed": 7}, {"threads": 1})
     assert set(stored["platform"]) == {"python", "implementation", "system", "machine"}
 
@@ -377,3 +378,135 @@ def test_unknown_feature_view_is_named_with_its_line(bankml: Platform, tmp_path:
     with pytest.raises(SpecError, match=rf"line {line}, features.1: No feature view 'bureeau'"):
         bankml.training.train(staff(bankml, "dev"), spec)
     assert bankml.registry.versions() == []
+
+
+# -- data checks ---------------------------------------------------------------------------
+
+
+def with_column(tmp_path: Path, name: str, values: object, *replacements: tuple[str, str],
+                frame: pd.DataFrame | None = None) -> Path:
+    """The example spec on a CSV file whose extra column `name` is an input."""
+    data = synthesize_german_credit() if frame is None else frame
+    data[name] = values
+    data.to_csv(tmp_path / "applications.csv", index=False)
+    return variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "),
+                   ("  - telephone\n", f"  - telephone\n  - {name}\n"), *replacements)
+
+
+def test_a_unique_per_row_text_input_is_refused(bankml: Platform, tmp_path: Path) -> None:
+    """A text column with a value per row is an identifier, not a feature: refused with
+    its line, the count and the rule, before anything is fitted."""
+    spec = with_column(tmp_path, "application_ref", [f"A-{i:05d}" for i in range(1000)])
+    line = spec.read_text().splitlines().index("  - application_ref") + 1
+
+    error = refused(bankml, spec, r"'application_ref' has 1,000 distinct values on 1,000 "
+                    r"rows \(100%\)")
+
+    assert error.rule == "data.identifier"
+    assert f"line {line}, inputs.17" in str(error)
+
+
+@pytest.mark.parametrize(("encoding", "replacement", "limit"), [
+    ("one_hot", ("encode: one_hot", "encode: one_hot"), 100),
+    ("woe", ("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n"), 50)])
+def test_categories_beyond_the_encodings_limit_are_refused(
+        bankml: Platform, tmp_path: Path, encoding: str, replacement: tuple[str, str],
+        limit: int) -> None:
+    """A text input with more categories than its encoding's limit is refused, naming the
+    encoding and the limit."""
+    spec = with_column(tmp_path, "branch", [f"b{i % (limit + 5)}" for i in range(1000)],
+                       replacement)
+
+    error = refused(bankml, spec, rf"'branch' has {limit + 5} categories; {encoding} "
+                    rf"encoding takes at most {limit}")
+
+    assert error.rule == "data.categories"
+
+
+def test_a_breach_only_warns_when_the_spec_says_so(bankml: Platform, tmp_path: Path) -> None:
+    """With `on_breach: warn` the version trains; the manifest and the model card record
+    the breach and the rule."""
+    spec = with_column(tmp_path, "branch", [f"b{i % 105}" for i in range(1000)],
+                       ("seed: 7", "data_checks:\n  categories: {on_breach: warn}\nseed: 7"))
+    said: list[str] = []
+
+    version = bankml.training.train(staff(bankml, "dev"), spec, progress=said.append)
+
+    assert version.manifest is not None
+    quality = version.manifest.data_quality
+    assert quality is not None
+    [warned] = [c for c in quality.checks if c.breached]
+    assert (warned.rule, warned.column, warned.value, warned.limit, warned.on_breach) == (
+        "data.categories", "branch", 105, 100, "warn")
+    assert any("warning" in line and "data.categories" in line for line in said)
+    card = bankml.registry.card(version.ref).markdown()
+    assert "data.categories" in card
+    assert "'branch' has 105 categories" in card
+
+
+def test_missing_rates_warn_by_default_and_refuse_on_request(bankml: Platform,
+                                                            tmp_path: Path) -> None:
+    """An input missing on 60% of rows warns under the default limit of 50%; a spec that
+    asks to refuse is refused with the share and the rule."""
+    gappy = [None if i % 5 < 3 else float(i) for i in range(1000)]
+    warned = bankml.training.train(staff(bankml, "dev"), with_column(tmp_path, "income", gappy))
+    assert warned.manifest is not None
+    assert warned.manifest.data_quality is not None
+    [check] = [c for c in warned.manifest.data_quality.checks
+               if c.rule == "data.missing_share" and c.column == "income"]
+    assert (check.value, check.limit, check.breached) == (pytest.approx(0.6), 0.5, True)
+
+    strict = tmp_path / "strict"
+    strict.mkdir()
+    spec = with_column(strict, "income", gappy, (
+        "seed: 7", "data_checks:\n  missing: {max_share: 0.5, on_breach: refuse}\nseed: 7"))
+    with pytest.raises(SpecError, match=r"'income' has no value on 600 of 1,000 rows \(60%\); "
+                       r"the limit is 50%") as caught:
+        bankml.training.train(staff(bankml, "dev"), spec)
+    assert caught.value.rule == "data.missing_share"
+
+
+def test_label_error_names_the_values_and_their_rows(bankml: Platform, tmp_path: Path) -> None:
+    """A label that is not 0/1 is refused with each wrong value, its row count, and the
+    rows without a label."""
+    frame = synthesize_german_credit()
+    frame["default"] = frame["default"].astype(object)
+    frame.loc[:13, "default"] = 2
+    frame.loc[14:16, "default"] = "yes"
+    frame.loc[17:21, "default"] = None
+
+    error = refused(bankml, on_csv(tmp_path, frame), r"'default' must hold 0 and 1 only, "
+                    r"without gaps: found '2' on 14 rows, 'yes' on 3 rows; no value on 5 rows")
+
+    assert error.rule == "pipeline.label_binary"
+
+
+def test_a_misspelt_protected_attribute_is_refused_at_training(bankml: Platform,
+                                                               tmp_path: Path) -> None:
+    """A protected attribute the source does not have is refused before anything is
+    registered, not found missing at validation."""
+    spec = variant(tmp_path, ("protected_attributes: [age_years, sex,",
+                              "protected_attributes: [age_yaers, sex,"))
+
+    error = refused(bankml, spec, r"'age_yaers' is not in the source")
+
+    assert error.rule == "data.protected_present"
+    assert "model.protected_attributes.0" in str(error)
+
+
+def test_manifest_records_label_counts_and_every_check(bankml: Platform) -> None:
+    """The example's manifest holds the label counts and one missing-rate check per input
+    (equal to pandas' own count), all within limits."""
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
+    assert version.manifest is not None
+    quality = version.manifest.data_quality
+    assert quality is not None
+    frame = synthesize_german_credit()
+
+    assert quality.label_counts == {str(k): int(v) for k, v in
+                                    frame["default"].value_counts().items()}
+    missing = {c.column: c.value for c in quality.checks if c.rule == "data.missing_share"}
+    assert missing == {name: pytest.approx(frame[name].isna().mean(), abs=0)
+                       for name in version.inputs}
+    assert not any(c.breached for c in quality.checks)
+    assert "## Data checks" in bankml.registry.card(version.ref).markdown()
