@@ -193,11 +193,18 @@ def _fairness(details: PopulationDetails) -> Section:
                        _num(c.difference), _num(c.jeffreys_p_value))
                       for c in table.calibration],
                 caption=f"{table.attribute}: calibration by group (PD-32)"))
+    declared = _part(details, "declarations")
+    sources = declared.get("sources")
+    read = ", ".join(f"{k} from the {v}" for k, v in sorted(sources.items())) \
+        if isinstance(sources, dict) and sources else ""
+    notes = [f"Declared: {html.escape(read)}."] if read else []
+    notes += [f"Warning: {html.escape(str(w))}." for w in _list(declared.get("warnings"))]
     return Section(title="6. Fairness", text=[
         "Favourable decision: not declined (credit) / selected (propensity); alerts are "
         "adverse (fraud, AML). AIR = selection rate / reference group's; four-fifths flag "
         "below 0.8. Intervals: seeded bootstrap of the group cells. Small groups (below the "
-        "policy's minimum size) are shown, not compared."], tables=tables, charts=["fairness"])
+        "policy's minimum size) are shown, not compared.", *notes], tables=tables,
+        charts=["fairness"])
 
 
 def _ci(low: float | None, high: float | None) -> str:

@@ -49,7 +49,7 @@ def check_data(loaded: LoadedSpec, source: pd.DataFrame, dataset: pd.DataFrame,
                inputs: Sequence[str], progress: Callable[[str], None]) -> DataQuality:
     """Every data check on the training dataset; the first refused breach raises."""
     spec = loaded.spec
-    for index, name in enumerate(spec.model.protected_attributes):
+    for index, name in enumerate(spec.model.protected_names):
         if name not in source.columns:
             raise loaded.error(("model", "protected_attributes", index), (
                 f"{name!r} is not in the source, so fairness could not be tested on it; it "

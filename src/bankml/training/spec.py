@@ -6,6 +6,7 @@ JSON form, so comments and formatting do not change its digest.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
@@ -38,6 +46,35 @@ class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ProtectedAttribute(_Block):
+    """A protected attribute with how fairness tests read it: the model's own declaration,
+    which takes precedence over the validation policy's defaults."""
+
+    name: str = Field(min_length=1)
+    bands: list[float] | None = Field(default=None, min_length=1)  # numeric: band edges
+    labels: dict[str, str] | None = None  # stored value (as text) -> group name: {1: male}
+    reference: str | None = Field(default=None, min_length=1)  # the reference group
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `{1: male}` with a number as the key; the values are matched as text
+        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProtectedAttribute:
+        if self.bands is not None and any(b <= a for a, b in itertools.pairwise(self.bands)):
+            raise ValueError(f"bands {self.bands} must increase strictly")
+        if self.bands is not None and self.labels is not None:
+            raise ValueError("give `bands` (a number cut into ranges) or `labels` (codes "
+                             "named), not both")
+        if self.labels is not None and self.reference is not None \
+                and self.reference not in self.labels.values():
+            raise ValueError(f"reference {self.reference!r} is none of the labels "
+                             f"{sorted(set(self.labels.values()))}")
+        return self
+
+
 class ModelBlock(_Block):
     name: str
     domain: Domain
@@ -46,14 +83,26 @@ class ModelBlock(_Block):
     developer: str = Field(min_length=1)
     intended_use: str = ""
     limitations: str = ""
-    protected_attributes: list[str] = []
+    protected_attributes: list[str | ProtectedAttribute] = []
+    # the declared direction of each input's effect on the score: +1 raises it, -1 lowers it
+    monotone: dict[str, Literal[1, -1]] | None = None
+
+    @property
+    def protected(self) -> list[ProtectedAttribute]:
+        """Every protected attribute as a declaration (a bare name declares nothing more)."""
+        return [ProtectedAttribute(name=item) if isinstance(item, str) else item
+                for item in self.protected_attributes]
+
+    @property
+    def protected_names(self) -> list[str]:
+        return [item.name for item in self.protected]
 
     def to_model(self) -> Model:
         return Model(name=self.name, domain=self.domain, risk_tier=self.risk_tier,
                      owner=self.owner, developer=self.developer,
                      intended_use=self.intended_use.strip(),
                      limitations=self.limitations.strip(),
-                     protected_attributes=tuple(self.protected_attributes))
+                     protected_attributes=tuple(self.protected_names))
 
 
 class SourceBlock(_Block):
@@ -275,6 +324,11 @@ class PipelineSpec(_Block):
         for name in LATER_FIELDS:  # specs that do not use newer fields keep their digest
             if described.get(name) is None:
                 described.pop(name, None)
+        if described["model"].get("monotone") is None:
+            described["model"].pop("monotone", None)
+        described["model"]["protected_attributes"] = [
+            {k: v for k, v in item.items() if v is not None} if isinstance(item, dict)
+            else item for item in described["model"]["protected_attributes"]]
         for name in LATER_CUTOFFS:  # specs without the newer policy kinds keep their digest
             if described["decision_policy"].get(name) is None:
                 described["decision_policy"].pop(name, None)
@@ -378,7 +432,7 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
         if name == spec.source.label:
             raise loaded.error(("inputs", index), f"{name!r} is the label; a model cannot "
                                "take its own target as an input", rule="pipeline.label_leak")
-        if name in spec.model.protected_attributes:
+        if name in spec.model.protected_names:
             raise loaded.error(("inputs", index), f"{name!r} is a protected attribute, kept "
                                "for fairness testing only; remove it from the inputs",
                                rule="registry.protected_not_input")
@@ -388,12 +442,29 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
     if len(set(names)) != len(names):
         raise loaded.error(("inputs",), "an input is listed twice")
     _check_feature_refs(loaded, names)
+    _check_declarations(loaded, names)
     fitting = profile(spec.model.domain).policy_kinds
     if spec.decision_policy.kind not in fitting:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "
                            f"with kind {' or '.join(fitting)}, not {spec.decision_policy.kind}",
                            rule="policy.kind_fits_domain")
     check_estimator(loaded, allowlist)  # before any data is read: `bankml train` fails fast
+
+
+def _check_declarations(loaded: LoadedSpec, columns: list[str]) -> None:
+    """Monotone directions name inputs; each protected attribute is declared once."""
+    spec = loaded.spec
+    inputs = [*columns, *(ref.split(":", 1)[1] for ref in spec.features)]
+    for name in spec.model.monotone or {}:
+        if name not in inputs:
+            raise loaded.error(("model", "monotone", name), f"{name!r} is not an input of "
+                               f"the model; its inputs are {', '.join(inputs)}",
+                               rule="pipeline.column_known")
+    names = spec.model.protected_names
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise loaded.error(("model", "protected_attributes", index), f"{name!r} is "
+                               "declared twice", rule="pipeline.spec")
 
 
 def _check_feature_refs(loaded: LoadedSpec, columns: list[str]) -> None:
@@ -409,7 +480,7 @@ def _check_feature_refs(loaded: LoadedSpec, columns: list[str]) -> None:
         if feature in columns:
             raise loaded.error(("features", index), f"{ref!r} names the input {feature!r} "
                                "that `inputs:` lists already", rule="pipeline.input_once")
-        if feature in spec.model.protected_attributes:
+        if feature in spec.model.protected_names:
             raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
                                "kept for fairness testing only; remove it from the features",
                                rule="registry.protected_not_input")

@@ -49,6 +49,7 @@ from bankml.training.data import READERS, dataset_digest, read_source
 from bankml.training.pipeline import split_dataset
 from bankml.training.spec import LoadedSpec, spec_from_manifest
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
+from bankml.validation.declarations import Declarations, declarations_for
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
 
 
@@ -307,7 +308,15 @@ def _main_battery(subject: _Subject, policy: ValidationPolicy,
                              protected=list(model.protected_attributes), value=subject.value)
     return run_battery(policy, model.domain, population, reference, model=subject.score,
                        explain_model=subject.scorer,
-                       decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs())
+                       decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs(),
+                       declared=_declarations(subject, policy, population))
+
+
+def _declarations(subject: _Subject, policy: ValidationPolicy,
+                  population: Population) -> Declarations:
+    """Bands, labels, references and directions: the spec's over the policy's defaults."""
+    return declarations_for(subject.loaded.spec, policy, inputs=subject.version.inputs,
+                            protected=population.protected, model=subject.version.ref)
 
 
 def _sample_battery(subject: _Subject, policy: ValidationPolicy, reference: Reference,
@@ -323,7 +332,7 @@ def _sample_battery(subject: _Subject, policy: ValidationPolicy, reference: Refe
                           Reference(inputs=reference.inputs, scores=reference.scores),
                           model=subject.score, explain_model=subject.scorer,
                           decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs(),
-                          full=False)
+                          full=False, declared=_declarations(subject, policy, population))
     scope = replace(_population_scope(fresh, label, None), path=str(sample),
                     sha256=dataset_digest(fresh))
     return battery, scope

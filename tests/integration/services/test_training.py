@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -325,7 +326,8 @@ def apply_application_view(bankml: Platform, tmp_path: Path, *, ttl_days: int = 
 
 
 def spec_with_features(tmp_path: Path, refs: list[str]) -> Path:
-    text = LOGISTIC.read_text()
+    # the example declares a direction for duration_months, which these refs may not hold
+    text = re.sub(r"  monotone: .*\n", "", LOGISTIC.read_text())
     spec = tmp_path / "spec.yaml"
     spec.write_text(text[:text.index("inputs:")] + "features:\n"
                     + "".join(f"  - {ref}\n" for ref in refs) + "\n"
@@ -485,8 +487,8 @@ def test_a_misspelt_protected_attribute_is_refused_at_training(bankml: Platform,
                                                                tmp_path: Path) -> None:
     """A protected attribute the source does not have is refused before anything is
     registered, not found missing at validation."""
-    spec = variant(tmp_path, ("protected_attributes: [age_years, sex,",
-                              "protected_attributes: [age_yaers, sex,"))
+    spec = variant(tmp_path, ("{name: age_years, bands",
+                              "{name: age_yaers, bands"))
 
     error = refused(bankml, spec, r"'age_yaers' is not in the source")
 

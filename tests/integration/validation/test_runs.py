@@ -15,7 +15,7 @@ from bankml import Platform
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
-from bankml.core.validation import Opinion, Verdict
+from bankml.core.validation import Opinion, SelectionFairness, Verdict
 from bankml.datasets import load_german_credit
 from bankml.explain import sample_background
 from bankml.reports.validation import to_html, to_pdf
@@ -221,3 +221,44 @@ def test_woe_scorecard_report_ranks_its_inputs_by_shap(platform: Platform,
     page = to_html(result, [])
     assert "Not computed" not in page
     assert f"Method linear ({explained['explainer_version']})" in page
+
+
+def test_another_banks_columns_are_read_as_its_spec_declares(platform: Platform,
+                                                             tmp_path: Path) -> None:
+    """Coded `SEX` (1/2) is named by the spec's labels against its declared reference, and
+    selection rates equal fairlearn's on the named groups; `AGE`, numeric and not banded
+    by the spec, is cut at the policy's default bands with a warning on the record, not
+    tested as one group per year; without declared directions the record says that
+    monotonicity was not tested."""
+    frame = load_german_credit(None).frame.rename(columns={"age_years": "AGE"})
+    frame["SEX"] = frame["sex"].map({"male": 1, "female": 2})
+    frame.drop(columns=["sex"]).to_csv(tmp_path / "applications.csv", index=False)
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text()
+    start, end = text.index("  protected_attributes:"), text.index("\nsource:")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        text[:start] + "  protected_attributes:\n    - AGE\n"
+        "    - {name: SEX, labels: {1: male, 2: female}, reference: female}\n"
+        + text[end:].replace("dataset: german_credit ", "path: applications.csv "))
+    version = platform.training.train(staff(platform, "dana"), spec)
+
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+
+    fairness = {f.attribute: f for f in result.out_of_time.fairness}
+    assert isinstance(fairness["SEX"], SelectionFairness)
+    assert fairness["SEX"].reference == "SEX=female"
+    rows, scores = out_of_time(platform, version)
+    labels = rows["default"].to_numpy()
+    reference = MetricFrame(metrics=selection_rate, y_true=1 - labels,
+                            y_pred=(scores < 0.45).astype(int),
+                            sensitive_features=rows["sex"].to_numpy()).by_group
+    stored = {g.group: g.selection_rate for g in fairness["SEX"].groups}
+    assert stored == {f"SEX={k}": pytest.approx(v, abs=1e-12) for k, v in reference.items()}
+    assert {g.group for g in fairness["AGE"].groups} <= {
+        "AGE=<25", "AGE=25-35", "AGE=35-50", "AGE=50-65", "AGE=>=65"}
+    notes = result.out_of_time.charts["declarations"]
+    assert notes["sources"]["bands[AGE]"] == "policy default"
+    assert any("AGE is numeric and its spec declares no bands" in w for w in notes["warnings"])
+    assert any("monotonicity is not tested" in w for w in notes["warnings"])
+    assert "soundness.monotonicity" not in {t.test for t in result.tests}
