@@ -105,9 +105,25 @@ class ModelBlock(_Block):
                      protected_attributes=tuple(self.protected_names))
 
 
+class CsvOptions(_Block):
+    """How a CSV source is written: regional spreadsheets often use `;` and a decimal comma."""
+
+    separator: str = Field(default=",", min_length=1, max_length=1)
+    decimal: str = Field(default=".", min_length=1, max_length=1)
+    # a column of row numbers (a name, or its position from 0) that is not data: dropped
+    index_column: str | int | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CsvOptions:
+        if self.separator == self.decimal:
+            raise ValueError(f"separator and decimal are both {self.separator!r}")
+        return self
+
+
 class SourceBlock(_Block):
     dataset: Literal["german_credit", "card_fraud"] | None = None
     path: str | None = None
+    csv: CsvOptions | None = None  # CSV files only; None: comma-separated, decimal point
     entity: list[str] = Field(min_length=1)
     event_timestamp: str
     label: str
@@ -119,6 +135,8 @@ class SourceBlock(_Block):
         if (self.dataset is None) == (self.path is None):
             raise ValueError("give exactly one of `dataset` (a built-in example: "
                              f"{', '.join(EXAMPLE_DATASETS)}) or `path` (a Parquet or CSV file)")
+        if self.csv is not None and not str(self.path or "").lower().endswith(".csv"):
+            raise ValueError("`csv` options go with a `path` to a .csv file")
         return self
 
 
@@ -319,8 +337,9 @@ class PipelineSpec(_Block):
 
     def described(self) -> dict[str, Any]:
         described = self.model_dump(mode="json", by_alias=True)
-        if self.source.value is None:  # specs without a value column keep their digest
-            del described["source"]["value"]
+        for name in ("value", "csv"):  # specs without these newer fields keep their digest
+            if described["source"][name] is None:
+                del described["source"][name]
         for name in LATER_FIELDS:  # specs that do not use newer fields keep their digest
             if described.get(name) is None:
                 described.pop(name, None)

@@ -512,3 +512,38 @@ def test_manifest_records_label_counts_and_every_check(bankml: Platform) -> None
                        for name in version.inputs}
     assert not any(c.breached for c in quality.checks)
     assert "## Data checks" in bankml.registry.card(version.ref).markdown()
+
+
+# -- CSV options ---------------------------------------------------------------------------
+
+
+def test_a_semicolon_file_with_decimal_commas_reads_as_declared(bankml: Platform,
+                                                                tmp_path: Path) -> None:
+    """`csv: {separator: ';', decimal: ',', index_column: 0}` reads a regional export with a
+    row-number column into the very dataset the plain CSV gives: the same digest."""
+    frame = synthesize_german_credit()
+    frame["credit_amount"] = frame["credit_amount"] / 7  # numbers with decimals
+    plain = bankml.training.train(staff(bankml, "dev"), on_csv(tmp_path, frame))
+    regional = tmp_path / "regional"
+    regional.mkdir()
+    frame.to_csv(regional / "applications.csv", sep=";", decimal=",", index=True)
+    spec = variant(regional, ("dataset: german_credit ",
+                              "path: applications.csv\n  csv: {separator: ';', decimal: ',', "
+                              "index_column: 0}\n "))
+
+    version = bankml.training.train(staff(bankml, "dev"), spec)
+
+    assert version.dataset_sha256 == plain.dataset_sha256
+
+
+def test_a_semicolon_file_read_as_one_column_says_which_separator(bankml: Platform,
+                                                                  tmp_path: Path) -> None:
+    """A file separated by `;` read with the default `,` is refused with the separator to
+    declare, not with "column 'row_id' is not in the source"."""
+    synthesize_german_credit().to_csv(tmp_path / "applications.csv", sep=";", index=False)
+    spec = variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "))
+
+    error = refused(bankml, spec, r"applications.csv reads as one column .* its header is "
+                    r"separated by ';': declare `csv: \{separator: ';'\}` under source")
+
+    assert error.rule == "pipeline.csv_format"
