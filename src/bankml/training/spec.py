@@ -173,6 +173,17 @@ class CategoricalPreprocessing(_Block):
 
 class WoeBinning(_Block):
     bins: int = Field(5, ge=2, le=20)
+    # quantile: bins at training quantiles; monotone: then merged until the WoE rises or
+    # falls steadily with the value (a scorecard's points then do too)
+    method: Literal["quantile", "monotone"] = "quantile"
+    edges: dict[str, list[float]] | None = None  # per numeric input: cut points set by hand
+
+    @model_validator(mode="after")
+    def _edges_given(self) -> WoeBinning:
+        for name, cuts in (self.edges or {}).items():
+            if not cuts:
+                raise ValueError(f"edges.{name}: give at least one cut point")
+        return self
 
 
 class Preprocessing(_Block):
@@ -343,6 +354,12 @@ class PipelineSpec(_Block):
         for name in LATER_FIELDS:  # specs that do not use newer fields keep their digest
             if described.get(name) is None:
                 described.pop(name, None)
+        woe = described["preprocessing"].get("woe_binning")
+        if woe is not None:  # scorecards that use neither keep their digest
+            if woe.get("method") == "quantile":
+                woe.pop("method")
+            if woe.get("edges") is None:
+                woe.pop("edges")
         if described["model"].get("monotone") is None:
             described["model"].pop("monotone", None)
         described["model"]["protected_attributes"] = [
@@ -462,6 +479,11 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
         raise loaded.error(("inputs",), "an input is listed twice")
     _check_feature_refs(loaded, names)
     _check_declarations(loaded, names)
+    woe = spec.preprocessing.woe_binning
+    for name in (woe.edges or {}) if woe is not None else {}:
+        if name not in names and name not in [r.split(":", 1)[1] for r in spec.features]:
+            raise loaded.error(("preprocessing", "woe_binning", "edges", name), f"{name!r} "
+                               "is not an input of the model", rule="pipeline.column_known")
     fitting = profile(spec.model.domain).policy_kinds
     if spec.decision_policy.kind not in fitting:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "

@@ -199,7 +199,10 @@ def test_metrics_are_those_of_the_registered_artifact(bankml: Platform) -> None:
       "kind: sklearn\n  class: sklearn.ensemble.RandomForestClassifier\n"
       "  params: {n_estimators: 20, max_depth: 4}")],
     [("seed: 7", "calibration: {method: sigmoid, share: 0.3}\nseed: 7")],
-], ids=["woe-scorecard", "sklearn-by-import-path", "sigmoid-calibration"])
+    [("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 6, method: monotone, "
+      "edges: {duration_months: [12, 24, 36]}}\n")],
+], ids=["woe-scorecard", "sklearn-by-import-path", "sigmoid-calibration",
+        "woe-monotone-with-edges"])
 def test_declared_variants_train_and_reproduce(bankml: Platform, tmp_path: Path,
                                                replacements: list[tuple[str, str]]) -> None:
     """WoE binning, an estimator by import path and Platt scaling each rebuild identically."""

@@ -236,3 +236,23 @@ def test_labels_declared_with_number_keys_read_as_text() -> None:
     [_, sex, *_] = parse(text).spec.model.protected  # type: ignore[attr-defined]
 
     assert sex.labels == {"1": "male", "2": "female"}
+
+
+def test_woe_edges_for_no_input_are_refused() -> None:
+    """Cut points set by hand name an input of the model."""
+    text = BASE.replace("preprocessing:\n", "preprocessing:\n  woe_binning: "
+                        "{edges: {duration_month: [12, 24]}}\n")
+
+    with pytest.raises(SpecError, match=r"preprocessing.woe_binning.edges.duration_month: "
+                       r"'duration_month' is not an input") as caught:
+        parse(text)
+    assert caught.value.rule == "pipeline.column_known"
+
+
+def test_a_woe_spec_with_the_defaults_keeps_its_digest() -> None:
+    """`woe_binning: {bins: 4}` digests as it did before methods and edges existed."""
+    text = BASE.replace("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n")
+
+    described = parse(text).spec.described()  # type: ignore[attr-defined]
+
+    assert described["preprocessing"]["woe_binning"] == {"bins": 4}
