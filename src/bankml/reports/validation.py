@@ -116,9 +116,17 @@ def _scope(scope: Scope) -> Section:
     rows = [(name, " to ".join(part.period) if part.period else part.path or "",
              _num(part.rows), _num(part.events), f"{part.event_rate:.2%}")
             for name, part in scope.populations()]
-    text = [f"Out-of-time rows: application dates on or after {scope.test_from}, rebuilt "
-            "from the dataset snapshot training stored (no retraining); scored with the "
-            "registered artifact.",
+    if scope.test_from.startswith("random"):
+        first = (f"Test rows: a {scope.test_from}, not out of time. This is weaker evidence "
+                 "than an out-of-time test: test and training rows come from the same "
+                 "period, so drift and stability over time are not tested. Rebuilt from the "
+                 "dataset snapshot training stored (no retraining); scored with the "
+                 "registered artifact.")
+    else:
+        first = (f"Out-of-time rows: application dates on or after {scope.test_from}, "
+                 "rebuilt from the dataset snapshot training stored (no retraining); scored "
+                 "with the registered artifact.")
+    text = [first,
             f"Dataset sha256 {scope.dataset_sha256}; snapshot sha256 "
             f"{scope.snapshot_sha256}.",
             "Protected attributes (read from the data, never model inputs): "

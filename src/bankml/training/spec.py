@@ -125,7 +125,8 @@ class SourceBlock(_Block):
     path: str | None = None
     csv: CsvOptions | None = None  # CSV files only; None: comma-separated, decimal point
     entity: list[str] = Field(min_length=1)
-    event_timestamp: str
+    # when the decision was taken; data without dates leaves it out and splits at random
+    event_timestamp: str | None = None
     label: str
     # fraud/AML: the amount at stake per row, read by the value detection rate
     value: str | None = None
@@ -155,9 +156,26 @@ class Holdout(_Block):
     share: float = Field(gt=0, lt=1)
 
 
+class RandomSplit(_Block):
+    """For data without dates: a seeded test set, stratified by label or grouped by a
+    column. Weaker evidence than out of time: test and training rows share one period."""
+
+    test_share: float = Field(gt=0, lt=1)
+    group_by: str | None = None  # every row of a group (a customer) on one side
+
+
 class Split(_Block):
-    out_of_time: OutOfTime
+    out_of_time: OutOfTime | None = None
+    random: RandomSplit | None = None
     holdout: Holdout
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Split:
+        if (self.out_of_time is None) == (self.random is None):
+            raise ValueError("give exactly one of `out_of_time` (test rows from a date on) "
+                             "or `random` (a seeded share of the rows, for data without "
+                             "dates; weaker evidence)")
+        return self
 
 
 class NumericPreprocessing(_Block):
@@ -334,8 +352,11 @@ class PipelineSpec(_Block):
         return self.data_checks or DataChecks()
 
     @property
-    def date_column(self) -> str:
-        return self.split.out_of_time.date_column or self.source.event_timestamp
+    def date_column(self) -> str | None:
+        """The column the out-of-time split reads; None for a random split without dates."""
+        if self.split.out_of_time is not None and self.split.out_of_time.date_column:
+            return self.split.out_of_time.date_column
+        return self.source.event_timestamp
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -351,6 +372,9 @@ class PipelineSpec(_Block):
         for name in ("value", "csv"):  # specs without these newer fields keep their digest
             if described["source"][name] is None:
                 del described["source"][name]
+        for name in ("out_of_time", "random"):
+            if described["split"][name] is None:
+                del described["split"][name]
         for name in LATER_FIELDS:  # specs that do not use newer fields keep their digest
             if described.get(name) is None:
                 described.pop(name, None)
@@ -479,6 +503,7 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
         raise loaded.error(("inputs",), "an input is listed twice")
     _check_feature_refs(loaded, names)
     _check_declarations(loaded, names)
+    _check_dates(loaded)
     woe = spec.preprocessing.woe_binning
     for name in (woe.edges or {}) if woe is not None else {}:
         if name not in names and name not in [r.split(":", 1)[1] for r in spec.features]:
@@ -490,6 +515,25 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
                            f"with kind {' or '.join(fitting)}, not {spec.decision_policy.kind}",
                            rule="policy.kind_fits_domain")
     check_estimator(loaded, allowlist)  # before any data is read: `bankml train` fails fast
+
+
+def _check_dates(loaded: LoadedSpec) -> None:
+    """What needs an event time has one: an out-of-time split, feature refs (joined point
+    in time) and `as_of` inputs."""
+    spec = loaded.spec
+    if spec.source.event_timestamp is not None:
+        return
+    if spec.split.out_of_time is not None and spec.split.out_of_time.date_column is None:
+        raise loaded.error(("source",), "an out-of-time split needs `event_timestamp` (or "
+                           "split.out_of_time.date_column); for data without dates use "
+                           "split.random", rule="pipeline.spec")
+    if spec.features:
+        raise loaded.error(("features",), "feature refs are joined at the event time: "
+                           "give source.event_timestamp", rule="pipeline.spec")
+    for index, column in enumerate(spec.input_columns):
+        if column.as_of is not None:
+            raise loaded.error(("inputs", index, "as_of"), "`as_of` is compared with the "
+                               "event time: give source.event_timestamp", rule="pipeline.spec")
 
 
 def _check_declarations(loaded: LoadedSpec, columns: list[str]) -> None:

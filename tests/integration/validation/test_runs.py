@@ -262,3 +262,35 @@ def test_another_banks_columns_are_read_as_its_spec_declares(platform: Platform,
     assert any("AGE is numeric and its spec declares no bands" in w for w in notes["warnings"])
     assert any("monotonicity is not tested" in w for w in notes["warnings"])
     assert "soundness.monotonicity" not in {t.test for t in result.tests}
+
+
+@pytest.mark.parametrize("split", ["{test_share: 0.3}", "{test_share: 0.3, group_by: branch}"])
+def test_data_without_dates_splits_at_random_and_the_report_says_it_is_weaker(
+        platform: Platform, tmp_path: Path, split: str) -> None:
+    """No date column: a seeded random (or grouped) test set; the stored AUC equals
+    scikit-learn's on the test rows, and the report says this is weaker evidence."""
+    frame = load_german_credit(None).frame.drop(columns=["application_date"])
+    frame["branch"] = frame["row_id"] % 40
+    frame.to_csv(tmp_path / "applications.csv", index=False)
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text()
+    text = text.replace("dataset: german_credit ", "path: applications.csv ").replace(
+        "  event_timestamp: application_date\n", "")
+    start, end = text.index("  out_of_time:"), text.index("  holdout:")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:start] + f"  random: {split}\n" + text[end:])
+    version = platform.training.train(staff(platform, "dana"), spec)
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+    assert version.manifest is not None
+    snapshot = pd.read_parquet(platform.artifacts.location(
+        str(version.manifest.dataset_snapshot_sha256)))
+    sets = split_dataset(load_spec(spec), snapshot)
+    test = sets["test"]
+    scores = platform.registry.load(version).predict_proba(test[version.inputs])[:, 1]
+
+    auc = next(t for t in result.tests if t.test == "discrimination.auc").value
+    assert auc == pytest.approx(roc_auc_score(test["default"], scores), abs=1e-12)
+    assert len(test) == pytest.approx(0.3 * len(frame), abs=0.05 * len(frame))
+    if "group_by" in split:
+        assert not set(test["branch"]) & set(sets["train"]["branch"])
+    assert "weaker evidence than an out-of-time test" in to_html(result, [])
