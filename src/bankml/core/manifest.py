@@ -55,6 +55,32 @@ class DataSource:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DataCheck:
+    """One check of the training data against a limit of the spec (docs/pipelines.md)."""
+
+    rule: str  # data.missing_share, data.categories, data.identifier
+    column: str
+    value: float  # what was measured: a share of rows, or a count of distinct values
+    limit: float
+    breached: bool
+    on_breach: str  # "refuse" or "warn": a refused breach registers no version
+    detail: str  # the finding in words, as the model card shows it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataQuality:
+    """What training found in its data: the label's values and the checks it ran."""
+
+    label_counts: Mapping[str, int]  # each label value (as text) -> rows
+    checks: tuple[DataCheck, ...]
+
+    @property
+    def warnings(self) -> tuple[DataCheck, ...]:
+        """The breaches the spec chose to warn about rather than refuse."""
+        return tuple(check for check in self.checks if check.breached)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Manifest:
     """What a version was built from; `bankml models reproduce` rebuilds from it."""
 
@@ -79,6 +105,7 @@ class Manifest:
     # None in versions trained before they were snapshotted.
     protected_sha256: str | None = None
     protected_snapshot_sha256: str | None = None
+    data_quality: DataQuality | None = None  # None in records made before training checked
     schema_version: int = MANIFEST_SCHEMA_VERSION
     # Fields of an earlier layout that this one no longer has (e.g. `predictions_sha256`),
     # kept as recorded so that reading an old version loses nothing; version 1 only.

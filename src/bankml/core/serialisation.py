@@ -29,6 +29,8 @@ from bankml.core.errors import InvalidInputError
 from bankml.core.manifest import (
     MANIFEST_SCHEMA_VERSION,
     CodeVersion,
+    DataCheck,
+    DataQuality,
     DataSource,
     Environment,
     Manifest,
@@ -72,7 +74,7 @@ _MANIFEST_FIELDS = frozenset({
     "schema_version", "spec", "spec_sha256", "spec_folder", "data_source", "dataset_sha256",
     "dataset_rows", "dataset_snapshot_sha256", "feature_refs", "feature_views", "code",
     "dependencies", "platform", "seeds", "threads", "splits", "protected_sha256",
-    "protected_snapshot_sha256"})
+    "protected_snapshot_sha256", "data_quality"})
 
 
 # -- manifests ------------------------------------------------------------------------------
@@ -106,7 +108,28 @@ def manifest_to_plain(manifest: Manifest) -> JsonObject:
     for key in ("protected_sha256", "protected_snapshot_sha256"):  # absent when never kept
         if getattr(manifest, key) is not None:
             plain[key] = getattr(manifest, key)
+    if manifest.data_quality is not None:
+        plain["data_quality"] = _quality_to_plain(manifest.data_quality)
     return plain
+
+
+def _quality_to_plain(quality: DataQuality) -> JsonObject:
+    return {"label_counts": dict(quality.label_counts),
+            "checks": [{"rule": c.rule, "column": c.column, "value": c.value,
+                        "limit": c.limit, "breached": c.breached, "on_breach": c.on_breach,
+                        "detail": c.detail}
+                       for c in quality.checks]}
+
+
+def _quality(record: _Fields) -> DataQuality:
+    parts = record.parts("checks")
+    return DataQuality(
+        label_counts=record.mapping("label_counts", _Fields.integer),
+        checks=tuple(DataCheck(rule=c.text("rule"), column=c.text("column"),
+                               value=c.number("value"), limit=c.number("limit"),
+                               breached=c.flag("breached"), on_breach=c.text("on_breach"),
+                               detail=c.text("detail"))
+                     for c in parts))
 
 
 def manifest_to_json(manifest: Manifest) -> str:
@@ -146,6 +169,8 @@ def manifest_from_plain(data: JsonValue) -> Manifest | None:
         seed=record.part("seeds").integer("seed"),
         threads=record.part("threads").integer("threads"),
         splits=record.mapping("splits", _Fields.integer),
+        data_quality=(_quality(record.part("data_quality"))
+                      if record.data.get("data_quality") is not None else None),
         legacy={key: value for key, value in record.data.items()
                 if key not in _MANIFEST_FIELDS})
 

@@ -41,6 +41,7 @@ class ModelCard:
             "## Purpose", model.intended_use or "_Not stated._",
             "## Limitations", model.limitations or "_Not stated._",
             "## Data", _data(version),
+            "## Data checks", _data_checks(version.manifest),
             "## Features", _features(version),
             "## Metrics", _metrics(version.metrics),
             "## Decision policy", _policy(version.manifest),
@@ -76,6 +77,21 @@ def _data(version: ModelVersion) -> str:
                      f"{manifest.holdout_share:.0%} of the earlier rows; "
                      + ", ".join(f"{name} {count:,}" for name, count in manifest.splits.items()))
     return "\n".join(lines)
+
+
+def _data_checks(manifest: Manifest | None) -> str:
+    quality = None if manifest is None else manifest.data_quality
+    if quality is None:
+        return "_Not recorded (trained before training checked its data)._"
+    labels = ", ".join(f"{value}: {rows:,} rows" for value, rows in quality.label_counts.items())
+    lines = [f"- Label values: {labels}",
+             f"- {len(quality.checks)} checks of the inputs (identifiers, categories per "
+             f"encoding, missing rates); {len(quality.warnings)} beyond their limits"]
+    if not quality.warnings:
+        return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + _table(
+        ["rule", "input", "finding", "on breach"],
+        [[c.rule, c.column, c.detail, c.on_breach] for c in quality.warnings])
 
 
 def _features(version: ModelVersion) -> str:

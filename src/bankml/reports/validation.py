@@ -125,9 +125,17 @@ def _scope(scope: Scope) -> Section:
     rows = [(name, " to ".join(part.period) if part.period else part.path or "",
              _num(part.rows), _num(part.events), f"{part.event_rate:.2%}")
             for name, part in scope.populations()]
-    text = [f"Out-of-time rows: application dates on or after {scope.test_from}, rebuilt "
-            "from the dataset snapshot training stored (no retraining); scored with the "
-            "registered artifact.",
+    if scope.test_from.startswith("random"):
+        first = (f"Test rows: a {scope.test_from}, not out of time. This is weaker evidence "
+                 "than an out-of-time test: test and training rows come from the same "
+                 "period, so drift and stability over time are not tested. Rebuilt from the "
+                 "dataset snapshot training stored (no retraining); scored with the "
+                 "registered artifact.")
+    else:
+        first = (f"Out-of-time rows: application dates on or after {scope.test_from}, "
+                 "rebuilt from the dataset snapshot training stored (no retraining); scored "
+                 "with the registered artifact.")
+    text = [first,
             f"Dataset sha256 {scope.dataset_sha256}; snapshot sha256 "
             f"{scope.snapshot_sha256}.",
             "Protected attributes (read from the data, never model inputs): "
@@ -202,11 +210,18 @@ def _fairness(details: PopulationDetails) -> Section:
                        _num(c.difference), _num(c.jeffreys_p_value))
                       for c in table.calibration],
                 caption=f"{table.attribute}: calibration by group (PD-32)"))
+    declared = _part(details, "declarations")
+    sources = declared.get("sources")
+    read = ", ".join(f"{k} from the {v}" for k, v in sorted(sources.items())) \
+        if isinstance(sources, dict) and sources else ""
+    notes = [f"Declared: {html.escape(read)}."] if read else []
+    notes += [f"Warning: {html.escape(str(w))}." for w in _list(declared.get("warnings"))]
     return Section(title="6. Fairness", text=[
         "Favourable decision: not declined (credit) / selected (propensity); alerts are "
         "adverse (fraud, AML). AIR = selection rate / reference group's; four-fifths flag "
         "below 0.8. Intervals: seeded bootstrap of the group cells. Small groups (below the "
-        "policy's minimum size) are shown, not compared."], tables=tables, charts=["fairness"])
+        "policy's minimum size) are shown, not compared.", *notes], tables=tables,
+        charts=["fairness"])
 
 
 def _ci(low: float | None, high: float | None) -> str:
@@ -215,9 +230,13 @@ def _ci(low: float | None, high: float | None) -> str:
 
 def _explanations(details: PopulationDetails) -> Section:
     explanations = _part(details, "explanations")
-    if not explanations or "error" in explanations:
-        reason = str(explanations.get("error", "not computed"))
-        return Section(title="7. Explanations", text=[f"Not computed: {html.escape(reason)}"])
+    if not explanations:  # a fresh sample's battery, or a run stored before explanations
+        return Section(title="7. Explanations", text=["Not computed for this population."])
+    if "error" in explanations:
+        return Section(title="7. Explanations", text=[
+            "Finding: the model cannot be explained by its inputs, so neither global "
+            "importance nor decline reasons can be given. "
+            f"{html.escape(str(explanations['error']))}"])
     importance = [i for i in _list(explanations.get("importance")) if isinstance(i, dict)]
     return Section(title="7. Explanations", text=[
         f"Method {explanations['method']} ({explanations['explainer_version']}), output in "

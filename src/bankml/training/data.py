@@ -46,7 +46,7 @@ def read_source(loaded: LoadedSpec, datasets_dir: Path | None, *,
     if not path.is_file():
         hint = "" if data is not None else "; if it moved, name where it is now (--data PATH)"
         raise loaded.error(("source", "path"), f"{path} does not exist{hint}")
-    frame = reader(path)
+    frame = _read_csv(loaded, path) if path.suffix.lower() == ".csv" else reader(path)
     timestamp = source.event_timestamp
     if timestamp in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[timestamp]):
         frame[timestamp] = pd.to_datetime(frame[timestamp], utc=True)
@@ -61,6 +61,29 @@ def check_moved(loaded: LoadedSpec, data: Path | None) -> None:
         raise InvalidInputError("data", f"the spec reads the built-in dataset "
                                 f"{source.dataset!r}, not a file that could have moved",
                                 rule="pipeline.data_moved")
+SEPARATORS = (";", "\t", "|", ",")
+
+
+def _read_csv(loaded: LoadedSpec, path: Path) -> pd.DataFrame:
+    """A CSV file as the spec's `source.csv` describes it; a file that reads as one column
+    because its separator is another is refused with the separator to declare."""
+    options = loaded.spec.source.csv
+    separator = options.separator if options else ","
+    frame = pd.read_csv(path, sep=separator, decimal=options.decimal if options else ".",
+                        index_col=options.index_column if options else None)
+    if options is not None and options.index_column is not None:
+        frame = frame.reset_index(drop=True)
+    if len(frame.columns) == 1:
+        header = str(frame.columns[0])
+        found = next((s for s in SEPARATORS if s != separator and s in header), None)
+        if found is not None:
+            raise loaded.error(("source", "path"), (
+                f"{path.name} reads as one column {header[:60]!r} with the separator "
+                f"{separator!r}; its header is separated by {found!r}: declare "
+                f"`csv: {{separator: {found!r}}}` under source"
+                + (" (and `decimal: ','` if numbers are written 1,5)" if found == ";" else "")),
+                rule="pipeline.csv_format")
+    return frame
 
 
 def dataset_digest(frame: pd.DataFrame) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from threadpoolctl import threadpool_limits
 
 from bankml.access import require
@@ -45,6 +45,7 @@ from bankml.training.allowlist import (
     EstimatorAllowlist,
     check_estimator,
 )
+from bankml.training.checks import check_data
 from bankml.training.data import SourceData, dataset_digest, read_source
 from bankml.training.environment import (
     available_cores,
@@ -54,7 +55,14 @@ from bankml.training.environment import (
 from bankml.training.estimators import EstimatorError, fit_calibrator, fit_estimator
 from bankml.training.evaluation import evaluate, outcome_shares
 from bankml.training.preprocessing import build_preprocessing, numeric_columns
-from bankml.training.spec import LoadedSpec, PipelineSpec, load_spec, spec_from_manifest
+from bankml.training.spec import (
+    LoadedSpec,
+    OutOfTime,
+    PipelineSpec,
+    RandomSplit,
+    load_spec,
+    spec_from_manifest,
+)
 
 Progress = Callable[[str], None]
 EVENT_TIMESTAMP = "event_timestamp"  # the column name the feature store joins on
@@ -183,8 +191,9 @@ class Trainer:
         progress("reading the source")
         source = read_source(loaded, self._datasets_dir, data=data)
         inputs, frame, feature_views, refs = self._inputs(loaded, source, pins or {})
-        progress("checking columns, labels and timestamps")
+        progress("checking columns, labels, timestamps and the data checks")
         dataset = _dataset(loaded, frame, inputs)
+        quality = check_data(loaded, frame, dataset, inputs, progress)
         protected = protected_frame(loaded, frame)
         progress("splitting out of time and holding out")
         sets = split_dataset(loaded, dataset)
@@ -212,7 +221,7 @@ class Trainer:
                     feature_refs=refs, feature_views=feature_views, code=code,
                     environment=ran_on, seed=spec.seed, threads=spec.threads,
                     splits={name: len(rows) for name, rows in sets.items()},
-                    protected_sha256=protected_digest.result())
+                    protected_sha256=protected_digest.result(), data_quality=quality)
                 return Build(model=model, artifact=artifact,
                              signature=_signature(spec, sets["train"], inputs),
                              metrics=metrics, dataset=dataset, dataset_sha256=dataset_sha256,
@@ -243,7 +252,7 @@ class Trainer:
             except NotFoundError as exc:
                 raise loaded.error(("features", index), str(exc),
                                    rule="pipeline.feature_known") from None
-        keys = [*spec.source.entity, spec.source.event_timestamp]
+        keys = [*spec.source.entity, str(spec.source.event_timestamp)]  # checked at load
         _require(loaded, source.frame, keys, ("source",))
         entities = source.frame[keys].rename(
             columns={spec.source.event_timestamp: EVENT_TIMESTAMP})
@@ -326,8 +335,14 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
     spec = loaded.spec
     for key in ("entity", "event_timestamp", "label"):
         value = getattr(spec.source, key)
-        _require(loaded, frame, value if isinstance(value, list) else [value], ("source", key))
-    _require(loaded, frame, [spec.date_column], ("split", "out_of_time"))
+        if value is not None:
+            _require(loaded, frame, value if isinstance(value, list) else [value],
+                     ("source", key))
+    dates = [spec.date_column] if spec.date_column is not None else []
+    _require(loaded, frame, dates, ("split", "out_of_time"))
+    group = spec.split.random.group_by if spec.split.random is not None else None
+    if group is not None:
+        _require(loaded, frame, [group], ("split", "random", "group_by"))
     if spec.source.value is not None:
         _require(loaded, frame, [spec.source.value], ("source", "value"))
         if not pd.api.types.is_numeric_dtype(frame[spec.source.value]):
@@ -341,15 +356,13 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
         if pd.api.types.is_datetime64_any_dtype(frame[name]):
             raise loaded.error(("inputs", index), f"{name!r} is a timestamp; derive a number "
                                "from it (e.g. days since) instead")
-    labels = frame[spec.source.label]
-    if not set(labels.dropna().unique()) <= {0, 1} or labels.isna().any():
-        raise loaded.error(("source", "label"), f"{spec.source.label!r} must hold 0 and 1 "
-                           "only, without gaps", rule="pipeline.label_binary")
     _check_no_leak(loaded, frame)
     _check_rows_identified(loaded, frame)
     extra = [c.as_of for c in spec.input_columns if c.as_of is not None]
-    columns = list(dict.fromkeys([*spec.source.entity, spec.source.event_timestamp,
-                                  spec.date_column, *inputs, *extra, spec.source.label]))
+    times = [c for c in (spec.source.event_timestamp, spec.date_column, group)
+             if c is not None]
+    columns = list(dict.fromkeys([*spec.source.entity, *times, *inputs, *extra,
+                                  spec.source.label]))
     return frame[columns].reset_index(drop=True)
 
 
@@ -370,14 +383,11 @@ def _check_rows_identified(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
 
 def protected_frame(loaded: LoadedSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """The model's protected attributes by row (row identity + attributes), checked: each
-    is in the source and has a value on every row (an unknown one is coded explicitly)."""
+    has a value on every row (an unknown one is coded explicitly). That each is in the
+    source, the data checks have made sure (`data.protected_present`)."""
     spec = loaded.spec
-    attributes = list(spec.model.protected_attributes)
+    attributes = list(spec.model.protected_names)
     for index, name in enumerate(attributes):
-        if name not in frame.columns:
-            raise loaded.error(("model", "protected_attributes", index), (
-                f"{name!r} is not in the source; it has {', '.join(map(str, frame.columns))}"),
-                rule="pipeline.protected_known")
         missing = int(frame[name].isna().sum())
         if missing:
             raise loaded.error(("model", "protected_attributes", index), (
@@ -389,14 +399,18 @@ def protected_frame(loaded: LoadedSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_identity(loaded: LoadedSpec) -> list[str]:
-    """The columns that name one row of the dataset: the entity keys and the event time."""
+    """The columns that name one row of the dataset: the entity keys and the event time
+    (the keys alone in data without dates)."""
     source = loaded.spec.source
-    return list(dict.fromkeys([*source.entity, source.event_timestamp]))
+    times = [] if source.event_timestamp is None else [source.event_timestamp]
+    return list(dict.fromkeys([*source.entity, *times]))
 
 
 def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
     """A value observed after the event time would carry knowledge of the label period."""
     spec = loaded.spec
+    if spec.source.event_timestamp is None:  # then no input has `as_of` (checked at load)
+        return
     event_time = pd.to_datetime(frame[spec.source.event_timestamp], utc=True)
     for index, column in enumerate(spec.input_columns):
         if column.as_of is None:
@@ -415,19 +429,14 @@ def _check_no_leak(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
 def split_dataset(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Out of time: test from the date on; before it, a seeded stratified holdout."""
     spec = loaded.spec
-    cut = spec.split.out_of_time.test_from
-    dates = pd.to_datetime(dataset[spec.date_column], utc=True)
-    is_test = (dates >= pd.Timestamp(cut, tz="UTC")).to_numpy()
     labels = dataset[spec.source.label].to_numpy()
     # Row positions are split, and each set taken from the dataset once at the end.
-    test, pool = np.flatnonzero(is_test), np.flatnonzero(~is_test)
-    where = ("split", "out_of_time", "test_from")
-    if not test.size:
-        raise loaded.error(where, f"{cut} leaves the out-of-time test set empty: the latest "
-                           f"{spec.date_column} is {dates.max()}", rule="pipeline.split_nonempty")
-    if not pool.size:
-        raise loaded.error(where, f"{cut} leaves no rows before it to train on: the earliest "
-                           f"{spec.date_column} is {dates.min()}", rule="pipeline.split_nonempty")
+    if spec.split.random is not None:
+        where: tuple[str | int, ...] = ("split", "random", "test_share")
+        pool, test = _random_test(loaded, dataset, labels, spec.split.random, where)
+    else:
+        where = ("split", "out_of_time", "test_from")
+        pool, test = _out_of_time_test(loaded, dataset, spec.split.out_of_time, where)
     train, holdout = _share(loaded, pool, labels, share=spec.split.holdout.share,
                             seed=spec.seed, where=("split", "holdout", "share"))
     positions = {"train": train, "holdout": holdout, "test": test}
@@ -442,6 +451,45 @@ def split_dataset(loaded: LoadedSpec, dataset: pd.DataFrame) -> dict[str, pd.Dat
                                "value; it cannot be fitted or evaluated",
                                rule="pipeline.split_nonempty")
     return {name: dataset.take(rows) for name, rows in positions.items()}
+
+
+def _out_of_time_test(loaded: LoadedSpec, dataset: pd.DataFrame, declared: OutOfTime | None,
+                      where: tuple[str | int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows before the date to train on; rows from it on to test."""
+    spec = loaded.spec
+    if declared is None or spec.date_column is None:  # the spec's own check refuses this
+        raise loaded.error(("split",), "no split is declared")
+    cut = declared.test_from
+    dates = pd.to_datetime(dataset[spec.date_column], utc=True)
+    is_test = (dates >= pd.Timestamp(cut, tz="UTC")).to_numpy()
+    test, pool = np.flatnonzero(is_test), np.flatnonzero(~is_test)
+    if not test.size:
+        raise loaded.error(where, f"{cut} leaves the out-of-time test set empty: the latest "
+                           f"{spec.date_column} is {dates.max()}", rule="pipeline.split_nonempty")
+    if not pool.size:
+        raise loaded.error(where, f"{cut} leaves no rows before it to train on: the earliest "
+                           f"{spec.date_column} is {dates.min()}", rule="pipeline.split_nonempty")
+    return pool, test
+
+
+def _random_test(loaded: LoadedSpec, dataset: pd.DataFrame, labels: np.ndarray,
+                 declared: RandomSplit, where: tuple[str | int, ...]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded share of the rows to test: stratified by label, or by whole groups."""
+    spec = loaded.spec
+    rows = np.arange(len(dataset))
+    if declared.group_by is None:
+        return _share(loaded, rows, labels, share=declared.test_share, seed=spec.seed,
+                      where=where)
+    groups = dataset[declared.group_by].to_numpy()
+    if len(pd.unique(groups)) < 2:
+        raise loaded.error(("split", "random", "group_by"), f"{declared.group_by!r} holds "
+                           "one group; a grouped split needs two or more",
+                           rule="pipeline.split_nonempty")
+    splitter = GroupShuffleSplit(n_splits=1, test_size=declared.test_share,
+                                 random_state=spec.seed)
+    pool, test = next(splitter.split(rows, labels, groups))
+    return np.sort(pool), np.sort(test)
 
 
 def _share(loaded: LoadedSpec, rows: np.ndarray, labels: np.ndarray, *, share: float,

@@ -26,7 +26,10 @@ def build_preprocessing(declared: Preprocessing, frame: pd.DataFrame) -> ColumnT
     Output columns: the numeric inputs first, then the categorical ones, in input order.
     """
     if declared.woe_binning is not None:
-        return ColumnTransformer([("woe", WoeEncoder(bins=declared.woe_binning.bins),
+        woe = declared.woe_binning
+        edges = {k: list(v) for k, v in woe.edges.items()} if woe.edges else None
+        return ColumnTransformer([("woe", WoeEncoder(bins=woe.bins, method=woe.method,
+                                                     edges=edges),
                                    list(frame.columns))])
     numeric = numeric_columns(frame)
     categorical = [str(c) for c in frame.columns if c not in numeric]

@@ -6,6 +6,7 @@ JSON form, so comments and formatting do not change its digest.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import DecisionPolicy, PolicyKind, make_policy
@@ -39,6 +47,35 @@ class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ProtectedAttribute(_Block):
+    """A protected attribute with how fairness tests read it: the model's own declaration,
+    which takes precedence over the validation policy's defaults."""
+
+    name: str = Field(min_length=1)
+    bands: list[float] | None = Field(default=None, min_length=1)  # numeric: band edges
+    labels: dict[str, str] | None = None  # stored value (as text) -> group name: {1: male}
+    reference: str | None = Field(default=None, min_length=1)  # the reference group
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `{1: male}` with a number as the key; the values are matched as text
+        return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProtectedAttribute:
+        if self.bands is not None and any(b <= a for a, b in itertools.pairwise(self.bands)):
+            raise ValueError(f"bands {self.bands} must increase strictly")
+        if self.bands is not None and self.labels is not None:
+            raise ValueError("give `bands` (a number cut into ranges) or `labels` (codes "
+                             "named), not both")
+        if self.labels is not None and self.reference is not None \
+                and self.reference not in self.labels.values():
+            raise ValueError(f"reference {self.reference!r} is none of the labels "
+                             f"{sorted(set(self.labels.values()))}")
+        return self
+
+
 class ModelBlock(_Block):
     name: str
     domain: Domain
@@ -47,21 +84,50 @@ class ModelBlock(_Block):
     developer: str = Field(min_length=1)
     intended_use: str = ""
     limitations: str = ""
-    protected_attributes: list[str] = []
+    protected_attributes: list[str | ProtectedAttribute] = []
+    # the declared direction of each input's effect on the score: +1 raises it, -1 lowers it
+    monotone: dict[str, Literal[1, -1]] | None = None
+
+    @property
+    def protected(self) -> list[ProtectedAttribute]:
+        """Every protected attribute as a declaration (a bare name declares nothing more)."""
+        return [ProtectedAttribute(name=item) if isinstance(item, str) else item
+                for item in self.protected_attributes]
+
+    @property
+    def protected_names(self) -> list[str]:
+        return [item.name for item in self.protected]
 
     def to_model(self) -> Model:
         return Model(name=self.name, domain=self.domain, risk_tier=self.risk_tier,
                      owner=self.owner, developer=self.developer,
                      intended_use=self.intended_use.strip(),
                      limitations=self.limitations.strip(),
-                     protected_attributes=tuple(self.protected_attributes))
+                     protected_attributes=tuple(self.protected_names))
+
+
+class CsvOptions(_Block):
+    """How a CSV source is written: regional spreadsheets often use `;` and a decimal comma."""
+
+    separator: str = Field(default=",", min_length=1, max_length=1)
+    decimal: str = Field(default=".", min_length=1, max_length=1)
+    # a column of row numbers (a name, or its position from 0) that is not data: dropped
+    index_column: str | int | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CsvOptions:
+        if self.separator == self.decimal:
+            raise ValueError(f"separator and decimal are both {self.separator!r}")
+        return self
 
 
 class SourceBlock(_Block):
     dataset: Literal["german_credit", "card_fraud", "aml", "bank_marketing"] | None = None
     path: str | None = None
+    csv: CsvOptions | None = None  # CSV files only; None: comma-separated, decimal point
     entity: list[str] = Field(min_length=1)
-    event_timestamp: str
+    # when the decision was taken; data without dates leaves it out and splits at random
+    event_timestamp: str | None = None
     label: str
     # fraud/AML: the amount at stake per row, read by the value detection rate
     value: str | None = None
@@ -71,6 +137,8 @@ class SourceBlock(_Block):
         if (self.dataset is None) == (self.path is None):
             raise ValueError("give exactly one of `dataset` (a built-in example: "
                              f"{', '.join(EXAMPLE_DATASETS)}) or `path` (a Parquet or CSV file)")
+        if self.csv is not None and not str(self.path or "").lower().endswith(".csv"):
+            raise ValueError("`csv` options go with a `path` to a .csv file")
         return self
 
 
@@ -89,9 +157,26 @@ class Holdout(_Block):
     share: float = Field(gt=0, lt=1)
 
 
+class RandomSplit(_Block):
+    """For data without dates: a seeded test set, stratified by label or grouped by a
+    column. Weaker evidence than out of time: test and training rows share one period."""
+
+    test_share: float = Field(gt=0, lt=1)
+    group_by: str | None = None  # every row of a group (a customer) on one side
+
+
 class Split(_Block):
-    out_of_time: OutOfTime
+    out_of_time: OutOfTime | None = None
+    random: RandomSplit | None = None
     holdout: Holdout
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Split:
+        if (self.out_of_time is None) == (self.random is None):
+            raise ValueError("give exactly one of `out_of_time` (test rows from a date on) "
+                             "or `random` (a seeded share of the rows, for data without "
+                             "dates; weaker evidence)")
+        return self
 
 
 class NumericPreprocessing(_Block):
@@ -107,12 +192,55 @@ class CategoricalPreprocessing(_Block):
 
 class WoeBinning(_Block):
     bins: int = Field(5, ge=2, le=20)
+    # quantile: bins at training quantiles; monotone: then merged until the WoE rises or
+    # falls steadily with the value (a scorecard's points then do too)
+    method: Literal["quantile", "monotone"] = "quantile"
+    edges: dict[str, list[float]] | None = None  # per numeric input: cut points set by hand
+
+    @model_validator(mode="after")
+    def _edges_given(self) -> WoeBinning:
+        for name, cuts in (self.edges or {}).items():
+            if not cuts:
+                raise ValueError(f"edges.{name}: give at least one cut point")
+        return self
 
 
 class Preprocessing(_Block):
     numeric: NumericPreprocessing = NumericPreprocessing()
     categorical: CategoricalPreprocessing = CategoricalPreprocessing()
     woe_binning: WoeBinning | None = None
+
+
+Breach = Literal["refuse", "warn"]
+
+
+class MissingCheck(_Block):
+    """Per input: the share of rows without a value."""
+
+    max_share: float = Field(default=0.5, ge=0, le=1)
+    on_breach: Breach = "warn"  # a gappy input may be legitimate; it is recorded either way
+
+
+class CategoriesCheck(_Block):
+    """Per text input: the distinct values its encoding may take."""
+
+    one_hot: int = Field(default=100, ge=2)  # one column per category
+    ordinal: int = Field(default=1000, ge=2)
+    woe: int = Field(default=50, ge=2)  # each category a bin of its own: tiny bins overfit
+    on_breach: Breach = "refuse"
+
+
+class IdentifierCheck(_Block):
+    """Per text input: a distinct value on more than this share of rows is an identifier."""
+
+    max_distinct_share: float = Field(default=0.5, gt=0, le=1)
+    on_breach: Breach = "refuse"
+
+
+class DataChecks(_Block):
+    missing: MissingCheck = MissingCheck()
+    categories: CategoriesCheck = CategoriesCheck()
+    identifier: IdentifierCheck = IdentifierCheck()
 
 
 class Estimator(_Block):
@@ -186,6 +314,7 @@ class PolicyBlock(_Block):
 
 
 LATER_CUTOFFS = ("challenge_from", "offer_from", "top_share")  # added with policy kinds
+LATER_FIELDS = ("data_checks",)  # top-level fields added after specs were first recorded
 CUTOFF_FIELDS = ("approve_below", "decline_from", "challenge_from", "block_from", "alert_from",
                  "offer_from", "top_share")
 CUTOFFS_OF_KIND: dict[PolicyKind, tuple[tuple[str, ...], ...]] = {
@@ -208,6 +337,7 @@ class PipelineSpec(_Block):
     calibration: Calibration | None = None
     evaluation: Evaluation = Evaluation()
     decision_policy: PolicyBlock
+    data_checks: DataChecks | None = None  # None: the defaults (kept apart for the digest)
     seed: int = 7
     threads: int = Field(1, ge=1, le=256)
     tags: dict[str, str] = {}
@@ -218,8 +348,16 @@ class PipelineSpec(_Block):
                 for item in self.inputs]
 
     @property
-    def date_column(self) -> str:
-        return self.split.out_of_time.date_column or self.source.event_timestamp
+    def checks(self) -> DataChecks:
+        """The data checks' limits: the spec's, else the defaults."""
+        return self.data_checks or DataChecks()
+
+    @property
+    def date_column(self) -> str | None:
+        """The column the out-of-time split reads; None for a random split without dates."""
+        if self.split.out_of_time is not None and self.split.out_of_time.date_column:
+            return self.split.out_of_time.date_column
+        return self.source.event_timestamp
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -232,8 +370,26 @@ class PipelineSpec(_Block):
 
     def described(self) -> dict[str, Any]:
         described = self.model_dump(mode="json", by_alias=True)
-        if self.source.value is None:  # specs without a value column keep their digest
-            del described["source"]["value"]
+        for name in ("value", "csv"):  # specs without these newer fields keep their digest
+            if described["source"][name] is None:
+                del described["source"][name]
+        for name in ("out_of_time", "random"):
+            if described["split"][name] is None:
+                del described["split"][name]
+        for name in LATER_FIELDS:  # specs that do not use newer fields keep their digest
+            if described.get(name) is None:
+                described.pop(name, None)
+        woe = described["preprocessing"].get("woe_binning")
+        if woe is not None:  # scorecards that use neither keep their digest
+            if woe.get("method") == "quantile":
+                woe.pop("method")
+            if woe.get("edges") is None:
+                woe.pop("edges")
+        if described["model"].get("monotone") is None:
+            described["model"].pop("monotone", None)
+        described["model"]["protected_attributes"] = [
+            {k: v for k, v in item.items() if v is not None} if isinstance(item, dict)
+            else item for item in described["model"]["protected_attributes"]]
         for name in LATER_CUTOFFS:  # specs without the newer policy kinds keep their digest
             if described["decision_policy"].get(name) is None:
                 described["decision_policy"].pop(name, None)
@@ -252,8 +408,11 @@ class LoadedSpec:
     def error(self, location: tuple[str | int, ...], message: str, *,
               rule: str = "pipeline.spec") -> SpecError:
         """A SpecError pointing at `location`'s line (or its nearest parent's)."""
-        return SpecError(self.source, [f"{_where(self.lines, location)}: {message}"],
-                         rule=rule)
+        return SpecError(self.source, [f"{self.where(location)}: {message}"], rule=rule)
+
+    def where(self, location: tuple[str | int, ...]) -> str:
+        """`line 12, estimator.params`: where in the spec `location` is."""
+        return _where(self.lines, location)
 
 
 def load_spec(path: Path, *,
@@ -334,7 +493,7 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
         if name == spec.source.label:
             raise loaded.error(("inputs", index), f"{name!r} is the label; a model cannot "
                                "take its own target as an input", rule="pipeline.label_leak")
-        if name in spec.model.protected_attributes:
+        if name in spec.model.protected_names:
             raise loaded.error(("inputs", index), f"{name!r} is a protected attribute, kept "
                                "for fairness testing only; remove it from the inputs",
                                rule="registry.protected_not_input")
@@ -344,12 +503,54 @@ def _check_consistency(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Non
     if len(set(names)) != len(names):
         raise loaded.error(("inputs",), "an input is listed twice")
     _check_feature_refs(loaded, names)
+    _check_declarations(loaded, names)
+    _check_dates(loaded)
+    woe = spec.preprocessing.woe_binning
+    for name in (woe.edges or {}) if woe is not None else {}:
+        if name not in names and name not in [r.split(":", 1)[1] for r in spec.features]:
+            raise loaded.error(("preprocessing", "woe_binning", "edges", name), f"{name!r} "
+                               "is not an input of the model", rule="pipeline.column_known")
     fitting = profile(spec.model.domain).policy_kinds
     if spec.decision_policy.kind not in fitting:
         raise loaded.error(("decision_policy", "kind"), f"a {spec.model.domain} model decides "
                            f"with kind {' or '.join(fitting)}, not {spec.decision_policy.kind}",
                            rule="policy.kind_fits_domain")
     check_estimator(loaded, allowlist)  # before any data is read: `bankml train` fails fast
+
+
+def _check_dates(loaded: LoadedSpec) -> None:
+    """What needs an event time has one: an out-of-time split, feature refs (joined point
+    in time) and `as_of` inputs."""
+    spec = loaded.spec
+    if spec.source.event_timestamp is not None:
+        return
+    if spec.split.out_of_time is not None and spec.split.out_of_time.date_column is None:
+        raise loaded.error(("source",), "an out-of-time split needs `event_timestamp` (or "
+                           "split.out_of_time.date_column); for data without dates use "
+                           "split.random", rule="pipeline.spec")
+    if spec.features:
+        raise loaded.error(("features",), "feature refs are joined at the event time: "
+                           "give source.event_timestamp", rule="pipeline.spec")
+    for index, column in enumerate(spec.input_columns):
+        if column.as_of is not None:
+            raise loaded.error(("inputs", index, "as_of"), "`as_of` is compared with the "
+                               "event time: give source.event_timestamp", rule="pipeline.spec")
+
+
+def _check_declarations(loaded: LoadedSpec, columns: list[str]) -> None:
+    """Monotone directions name inputs; each protected attribute is declared once."""
+    spec = loaded.spec
+    inputs = [*columns, *(ref.split(":", 1)[1] for ref in spec.features)]
+    for name in spec.model.monotone or {}:
+        if name not in inputs:
+            raise loaded.error(("model", "monotone", name), f"{name!r} is not an input of "
+                               f"the model; its inputs are {', '.join(inputs)}",
+                               rule="pipeline.column_known")
+    names = spec.model.protected_names
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise loaded.error(("model", "protected_attributes", index), f"{name!r} is "
+                               "declared twice", rule="pipeline.spec")
 
 
 def _check_feature_refs(loaded: LoadedSpec, columns: list[str]) -> None:
@@ -365,7 +566,7 @@ def _check_feature_refs(loaded: LoadedSpec, columns: list[str]) -> None:
         if feature in columns:
             raise loaded.error(("features", index), f"{ref!r} names the input {feature!r} "
                                "that `inputs:` lists already", rule="pipeline.input_once")
-        if feature in spec.model.protected_attributes:
+        if feature in spec.model.protected_names:
             raise loaded.error(("features", index), f"{ref!r} is a protected attribute, "
                                "kept for fairness testing only; remove it from the features",
                                rule="registry.protected_not_input")

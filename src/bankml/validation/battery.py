@@ -38,9 +38,11 @@ from bankml.core.validation import (
 )
 from bankml.explain import explainer_for, global_importance, sample_background
 from bankml.validation import alerting, calibration, discrimination, fairness, soundness, stability
+from bankml.validation.declarations import Declarations
 from bankml.validation.policy import ValidationPolicy
 
 CURVE_POINTS = 200  # charts need the shape, not every distinct score
+EXPLAINABLE = "soundness.explainable"  # 1 when every input's contribution is attributed
 R = TypeVar("R")
 Scorer = Callable[[pd.DataFrame], FloatArray]
 
@@ -112,13 +114,17 @@ class _Battery:
 
 def run_battery(policy: ValidationPolicy, domain: Domain, population: Population,
                 reference: Reference, *, model: Scorer, explain_model: Any,
-                decision_cutoffs: dict[str, float], full: bool = True) -> BatteryResult:
+                decision_cutoffs: dict[str, float], full: bool = True,
+                declared: Declarations | None = None) -> BatteryResult:
     """Every test of the domain's battery on `population`, with verdicts under `policy`.
 
     `full` adds what is drawn once per run (soundness, explanations, champion comparison);
     a fresh sample gets the statistical tests only.
     """
     battery = _Battery(policy, population)
+    declared = declared or Declarations()
+    battery.charts["declarations"] = {"sources": dict(declared.sources),
+                                      "warnings": list(declared.warnings)}
     labels, scores = population.labels, population.scores
     _discrimination(battery, reference)
     kind = profile(domain).battery
@@ -132,9 +138,9 @@ def run_battery(policy: ValidationPolicy, domain: Domain, population: Population
                     detail=f"gain in the top decile {lift['cumulative_gain'].iloc[0]:.1%}")
         battery.charts["lift"] = lift.to_dict(orient="records")
     _stability(battery, reference)
-    _fairness(battery, domain, decision_cutoffs)
+    _fairness(battery, domain, decision_cutoffs, declared)
     if full:
-        _soundness(battery, model)
+        _soundness(battery, model, declared)
         _explanations(battery, reference, explain_model)
         if reference.champion_scores is not None:
             comparison = discrimination.compare_auc(labels, scores, reference.champion_scores)
@@ -294,26 +300,12 @@ def _stability(battery: _Battery, reference: Reference) -> None:
                              for r in csis]
 
 
-def band(protected: pd.DataFrame, bands: dict[str, tuple[float, ...]]) -> pd.DataFrame:
-    """Numeric protected attributes cut into the policy's bands (`<25`, `25-35`, ...)."""
-    banded = protected.copy()
-    for column in protected.columns:
-        values = protected[column]
-        if column not in bands or not pd.api.types.is_numeric_dtype(values):
-            banded[column] = values.astype(str)
-            continue
-        edges = list(bands[column])
-        names = [f"<{edges[0]:g}", *(f"{a:g}-{b:g}" for a, b in itertools.pairwise(edges)),
-                 f">={edges[-1]:g}"]
-        banded[column] = np.array(names)[np.searchsorted(edges, values, side="right")]
-    return banded
-
-
-def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> None:
+def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float],
+              declared: Declarations) -> None:
     population, params = battery.population, battery.policy.parameters
     if population.protected.columns.empty:
         return
-    groups = band(population.protected, params.bands)
+    groups = declared.groups(population.protected)
     scores, labels = population.scores, population.labels
     combos = [list(c) for size in range(1, params.max_intersection + 1)
               for c in itertools.combinations(groups.columns, size)]
@@ -323,6 +315,7 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
         if kind == Battery.ALERTING:  # fairness of alerts: alert rates by group
             cut = cutoffs.get("alert_from", cutoffs.get("block_from", 0.5))
             parity = fairness.alert_parity(scores >= cut, labels, groups[columns],
+                                           reference=declared.reference(columns),
                                            min_group_size=params.min_group_size)
             large = [p for p in parity if not p.is_small and math.isfinite(p.alert_rate_ratio)]
             worst = max((p.alert_rate_ratio for p in large), default=float("nan"))
@@ -338,8 +331,9 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float]) -> N
             favourable = scores >= cutoffs.get("alert_from", float(np.quantile(scores, 0.9)))
             good = labels
         report = fairness.fairness_by_group(
-            favourable.astype(int), good, groups[columns], min_group_size=params.min_group_size,
-            bootstrap_samples=params.bootstrap_samples, seed=params.seed)
+            favourable.astype(int), good, groups[columns], reference=declared.reference(columns),
+            min_group_size=params.min_group_size, bootstrap_samples=params.bootstrap_samples,
+            seed=params.seed)
         compared = [g for g in report.groups if not g.is_small and g.group != report.reference]
         battery.add(f"fairness.impact_ratio[{attribute}]",
                     min((g.impact_ratio for g in compared), default=float("nan")),
@@ -374,7 +368,7 @@ def _small_note(compared: int, others: int) -> str:
     return f"{compared} of {others} groups compared" if compared < others else ""
 
 
-def _soundness(battery: _Battery, model: Scorer) -> None:
+def _soundness(battery: _Battery, model: Scorer, declared: Declarations) -> None:
     params = battery.policy.parameters
     inputs = battery.population.inputs
     rows = inputs.sample(n=min(params.soundness_rows, len(inputs)), random_state=params.seed)
@@ -394,7 +388,13 @@ def _soundness(battery: _Battery, model: Scorer) -> None:
                     detail=f"{len(extremes)} grid points, {invalid} outside [0, 1]")
         charts["sensitivity"] = [_fields(s) for s in moved]
         charts["extreme_values"] = [_fields(e) for e in extremes]
-    directions = {f: d for f, d in params.monotone.items() if f in numeric}
+    directions = {f: d for f, d in declared.monotone.items() if f in numeric}
+    notes = charts.setdefault("declarations", {}).setdefault("warnings", [])
+    notes += [f"{f} is declared monotone but is not a number: its direction is not tested"
+              for f in declared.monotone if f not in numeric]
+    if not declared.monotone:
+        notes.append("no input declares a monotone direction (model.monotone in the spec): "
+                     "monotonicity is not tested")
     if directions and "soundness.monotonicity" in battery.policy.thresholds:
         checks = soundness.monotonicity(model, rows, directions)
         worst_share = max(c.violating_rows / c.rows_checked for c in checks)
@@ -411,11 +411,16 @@ def _explanations(battery: _Battery, reference: Reference, model: Any) -> None:
     try:
         explainer = explainer_for(model, background, features=list(inputs.columns),
                                   seed=params.seed)
-    except InvalidInputError as exc:  # an explanation gap is reported, not a failed run
-        battery.charts["explanations"] = {"error": str(exc)}
+    except InvalidInputError as exc:
+        # Not a failed run but a finding: decline reasons and global importance cannot be
+        # given for this model, and the opinion must say so.
+        battery.add(EXPLAINABLE, 0.0, detail=f"not explainable: {exc} (rule {exc.rule})")
+        battery.charts["explanations"] = {"error": str(exc), "rule": exc.rule}
         return
     rows = inputs.sample(n=min(params.explain_rows, len(inputs)), random_state=params.seed)
     explanation = explainer.explain(rows.reset_index(drop=True))
+    battery.add(EXPLAINABLE, 1.0, detail=f"every input attributed ({explanation.method}, "
+                f"{explanation.space})")
     battery.charts["explanations"] = {
         "method": str(explanation.method), "space": explanation.space,
         "rows": len(rows), "background_sha256": explanation.background_sha256,

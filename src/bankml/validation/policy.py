@@ -6,6 +6,7 @@ version is its declared version plus the sha256 of its text, stored with every r
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,9 @@ class _PdFloor(_Strict):
 class _Parameters(_Strict):
     master_scale: list[float] = Field(default_factory=list)  # PD grade upper bounds
     pd_floor: _PdFloor | None = None  # the lowest PD calibration tests read
+    # Numeric protected attributes the model's spec gives no bands: cut here, with a warning.
+    default_bands: list[float] = Field(default_factory=list)
+    # Per column, for a policy written for one model: a column the model lacks is an error.
     bands: dict[str, list[float]] = Field(default_factory=dict)  # numeric protected attrs
     monotone: dict[str, int] = Field(default_factory=dict)  # feature -> +1 / -1
     max_intersection: int = Field(default=2, ge=1)
@@ -90,6 +94,7 @@ class Parameters:
 
     master_scale: tuple[float, ...] = ()
     pd_floor: PdFloor | None = None
+    default_bands: tuple[float, ...] = ()
     bands: dict[str, tuple[float, ...]] = field(default_factory=dict)
     monotone: dict[str, int] = field(default_factory=dict)
     max_intersection: int = 2
@@ -127,6 +132,11 @@ def parse_policy(text: str, *, source: str) -> ValidationPolicy:
     parsed = parse_document(_PolicyFile, text, source=source, rule="validation_policy.file_valid")
     digest = sha256_hex(text)
     p = parsed.parameters
+    for name, edges in [("default_bands", p.default_bands),
+                        *((f"bands.{k}", v) for k, v in p.bands.items())]:
+        if any(b <= a for a, b in itertools.pairwise(edges)):
+            raise InvalidInputError(source, f"parameters.{name}: {edges} must increase "
+                                    "strictly", rule="validation_policy.file_valid")
     wrong = {f: d for f, d in p.monotone.items() if d not in (-1, 1)}
     if wrong:
         raise InvalidInputError(source, f"parameters.monotone: {wrong}: a direction is +1 or "
@@ -137,6 +147,7 @@ def parse_policy(text: str, *, source: str) -> ValidationPolicy:
         parameters=Parameters(
             master_scale=tuple(p.master_scale),
             pd_floor=None if p.pd_floor is None else PdFloor(**p.pd_floor.model_dump()),
+            default_bands=tuple(p.default_bands),
             bands={k: tuple(v) for k, v in p.bands.items()}, monotone=dict(p.monotone),
             max_intersection=p.max_intersection, min_group_size=p.min_group_size,
             bootstrap_samples=p.bootstrap_samples, sensitivity_delta=p.sensitivity_delta,

@@ -47,8 +47,9 @@ from bankml.registry import Registry
 from bankml.training.allowlist import SCIKIT_LEARN_CLASSIFIERS, EstimatorAllowlist
 from bankml.training.data import READERS, check_moved, dataset_digest, read_source
 from bankml.training.pipeline import row_identity, split_dataset
-from bankml.training.spec import LoadedSpec, spec_from_manifest
+from bankml.training.spec import LoadedSpec, PipelineSpec, spec_from_manifest
 from bankml.validation.battery import BatteryResult, Population, Reference, run_battery
+from bankml.validation.declarations import Declarations, declarations_for
 from bankml.validation.policy import ValidationPolicy, default_policy, load_policy
 
 
@@ -354,7 +355,15 @@ def _main_battery(subject: _Subject, policy: ValidationPolicy,
                              protected=list(model.protected_attributes), value=subject.value)
     return run_battery(policy, model.domain, population, reference, model=subject.score,
                        explain_model=subject.scorer,
-                       decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs())
+                       decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs(),
+                       declared=_declarations(subject, policy, population))
+
+
+def _declarations(subject: _Subject, policy: ValidationPolicy,
+                  population: Population) -> Declarations:
+    """Bands, labels, references and directions: the spec's over the policy's defaults."""
+    return declarations_for(subject.loaded.spec, policy, inputs=subject.version.inputs,
+                            protected=population.protected, model=subject.version.ref)
 
 
 def _sample_battery(subject: _Subject, policy: ValidationPolicy, reference: Reference,
@@ -370,7 +379,7 @@ def _sample_battery(subject: _Subject, policy: ValidationPolicy, reference: Refe
                           Reference(inputs=reference.inputs, scores=reference.scores),
                           model=subject.score, explain_model=subject.scorer,
                           decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs(),
-                          full=False)
+                          full=False, declared=_declarations(subject, policy, population))
     scope = replace(_population_scope(fresh, label, None), path=str(sample),
                     sha256=dataset_digest(fresh))
     return battery, scope
@@ -394,9 +403,19 @@ def _scope(subject: _Subject, sample: PopulationScope | None) -> Scope:
         train=_population_scope(subject.train, subject.label, subject.loaded),
         out_of_time=_population_scope(subject.test, subject.label, subject.loaded),
         sample=sample, dataset_sha256=subject.version.dataset_sha256,
-        snapshot_sha256=subject.snapshot_sha256, test_from=str(spec.split.out_of_time.test_from),
+        snapshot_sha256=subject.snapshot_sha256, test_from=_test_from(spec),
         protected_attributes=subject.model.protected_attributes,
         decision_cutoffs=spec.decision_policy.cutoffs())
+
+
+def _test_from(spec: PipelineSpec) -> str:
+    """The out-of-time date; for a random split, what the test rows are instead."""
+    if spec.split.out_of_time is not None:
+        return str(spec.split.out_of_time.test_from)
+    declared = spec.split.random
+    share = declared.test_share if declared is not None else 0.0
+    grouped = f", by {declared.group_by}" if declared is not None and declared.group_by else ""
+    return f"random {share:.0%} of the rows (seed {spec.seed}{grouped})"
 
 
 def _pack(subject: _Subject, policy: ValidationPolicy, compared: ModelVersion | None, *,
@@ -457,7 +476,7 @@ def _population_scope(rows: pd.DataFrame, label: str,
                       loaded: LoadedSpec | None) -> PopulationScope:
     """Rows, events and event rate; with the spec, the period the rows' dates span."""
     period = None
-    if loaded is not None:
+    if loaded is not None and loaded.spec.date_column is not None:
         dates = pd.to_datetime(rows[loaded.spec.date_column], utc=True)
         period = (str(dates.min().date()), str(dates.max().date()))
     return PopulationScope(rows=len(rows), events=int(rows[label].sum()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_stored_manifest_keeps_the_fields_it_always_had(bankml: Platform) -> Non
         "schema_version", "spec", "spec_sha256", "spec_folder", "data_source",
         "dataset_sha256", "dataset_rows", "dataset_snapshot_sha256", "feature_refs",
         "feature_views", "code", "dependencies", "platform", "seeds", "threads", "splits",
-        "protected_sha256", "protected_snapshot_sha256"}
+        "protected_sha256", "protected_snapshot_sha256", "data_quality"}
     assert (stored["seeds"], stored["threads"]) == ({"seed": 7}, {"threads": 1})
     assert set(stored["platform"]) == {"python", "implementation", "system", "machine"}
 
@@ -199,7 +200,10 @@ def test_metrics_are_those_of_the_registered_artifact(bankml: Platform) -> None:
       "kind: sklearn\n  class: sklearn.ensemble.RandomForestClassifier\n"
       "  params: {n_estimators: 20, max_depth: 4}")],
     [("seed: 7", "calibration: {method: sigmoid, share: 0.3}\nseed: 7")],
-], ids=["woe-scorecard", "sklearn-by-import-path", "sigmoid-calibration"])
+    [("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 6, method: monotone, "
+      "edges: {duration_months: [12, 24, 36]}}\n")],
+], ids=["woe-scorecard", "sklearn-by-import-path", "sigmoid-calibration",
+        "woe-monotone-with-edges"])
 def test_declared_variants_train_and_reproduce(bankml: Platform, tmp_path: Path,
                                                replacements: list[tuple[str, str]]) -> None:
     """WoE binning, an estimator by import path and Platt scaling each rebuild identically."""
@@ -326,7 +330,8 @@ def apply_application_view(bankml: Platform, tmp_path: Path, *, ttl_days: int = 
 
 
 def spec_with_features(tmp_path: Path, refs: list[str]) -> Path:
-    text = LOGISTIC.read_text()
+    # the example declares a direction for duration_months, which these refs may not hold
+    text = re.sub(r"  monotone: .*\n", "", LOGISTIC.read_text())
     spec = tmp_path / "spec.yaml"
     spec.write_text(text[:text.index("inputs:")] + "features:\n"
                     + "".join(f"  - {ref}\n" for ref in refs) + "\n"
@@ -393,19 +398,118 @@ def test_keys_that_repeat_are_refused(bankml: Platform, tmp_path: Path) -> None:
     assert error.rule == "pipeline.entity_unique"
 
 
+# -- data checks ---------------------------------------------------------------------------
+
+
+def with_column(tmp_path: Path, name: str, values: object, *replacements: tuple[str, str],
+                frame: pd.DataFrame | None = None) -> Path:
+    """The example spec on a CSV file whose extra column `name` is an input."""
+    data = synthesize_german_credit() if frame is None else frame
+    data[name] = values
+    data.to_csv(tmp_path / "applications.csv", index=False)
+    return variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "),
+                   ("  - telephone\n", f"  - telephone\n  - {name}\n"), *replacements)
+
+
+def test_a_unique_per_row_text_input_is_refused(bankml: Platform, tmp_path: Path) -> None:
+    """A text column with a value per row is an identifier, not a feature: refused with
+    its line, the count and the rule, before anything is fitted."""
+    spec = with_column(tmp_path, "application_ref", [f"A-{i:05d}" for i in range(1000)])
+    line = spec.read_text().splitlines().index("  - application_ref") + 1
+
+    error = refused(bankml, spec, r"'application_ref' has 1,000 distinct values on 1,000 "
+                    r"rows \(100%\)")
+
+    assert error.rule == "data.identifier"
+    assert f"line {line}, inputs.17" in str(error)
+
+
+@pytest.mark.parametrize(("encoding", "replacement", "limit"), [
+    ("one_hot", ("encode: one_hot", "encode: one_hot"), 100),
+    ("woe", ("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n"), 50)])
+def test_categories_beyond_the_encodings_limit_are_refused(
+        bankml: Platform, tmp_path: Path, encoding: str, replacement: tuple[str, str],
+        limit: int) -> None:
+    """A text input with more categories than its encoding's limit is refused, naming the
+    encoding and the limit."""
+    spec = with_column(tmp_path, "branch", [f"b{i % (limit + 5)}" for i in range(1000)],
+                       replacement)
+
+    error = refused(bankml, spec, rf"'branch' has {limit + 5} categories; {encoding} "
+                    rf"encoding takes at most {limit}")
+
+    assert error.rule == "data.categories"
+
+
+def test_a_breach_only_warns_when_the_spec_says_so(bankml: Platform, tmp_path: Path) -> None:
+    """With `on_breach: warn` the version trains; the manifest and the model card record
+    the breach and the rule."""
+    spec = with_column(tmp_path, "branch", [f"b{i % 105}" for i in range(1000)],
+                       ("seed: 7", "data_checks:\n  categories: {on_breach: warn}\nseed: 7"))
+    said: list[str] = []
+
+    version = bankml.training.train(staff(bankml, "dev"), spec, progress=said.append)
+
+    assert version.manifest is not None
+    quality = version.manifest.data_quality
+    assert quality is not None
+    [warned] = [c for c in quality.checks if c.breached]
+    assert (warned.rule, warned.column, warned.value, warned.limit, warned.on_breach) == (
+        "data.categories", "branch", 105, 100, "warn")
+    assert any("warning" in line and "data.categories" in line for line in said)
+    card = bankml.registry.card(version.ref).markdown()
+    assert "data.categories" in card
+    assert "'branch' has 105 categories" in card
+
+
+def test_missing_rates_warn_by_default_and_refuse_on_request(bankml: Platform,
+                                                            tmp_path: Path) -> None:
+    """An input missing on 60% of rows warns under the default limit of 50%; a spec that
+    asks to refuse is refused with the share and the rule."""
+    gappy = [None if i % 5 < 3 else float(i) for i in range(1000)]
+    warned = bankml.training.train(staff(bankml, "dev"), with_column(tmp_path, "income", gappy))
+    assert warned.manifest is not None
+    assert warned.manifest.data_quality is not None
+    [check] = [c for c in warned.manifest.data_quality.checks
+               if c.rule == "data.missing_share" and c.column == "income"]
+    assert (check.value, check.limit, check.breached) == (pytest.approx(0.6), 0.5, True)
+
+    strict = tmp_path / "strict"
+    strict.mkdir()
+    spec = with_column(strict, "income", gappy, (
+        "seed: 7", "data_checks:\n  missing: {max_share: 0.5, on_breach: refuse}\nseed: 7"))
+    with pytest.raises(SpecError, match=r"'income' has no value on 600 of 1,000 rows \(60%\); "
+                       r"the limit is 50%") as caught:
+        bankml.training.train(staff(bankml, "dev"), spec)
+    assert caught.value.rule == "data.missing_share"
+
+
+def test_label_error_names_the_values_and_their_rows(bankml: Platform, tmp_path: Path) -> None:
+    """A label that is not 0/1 is refused with each wrong value, its row count, and the
+    rows without a label."""
+    frame = synthesize_german_credit()
+    frame["default"] = frame["default"].astype(object)
+    frame.loc[:13, "default"] = 2
+    frame.loc[14:16, "default"] = "yes"
+    frame.loc[17:21, "default"] = None
+
+    error = refused(bankml, on_csv(tmp_path, frame), r"'default' must hold 0 and 1 only, "
+                    r"without gaps: found '2' on 14 rows, 'yes' on 3 rows; no value on 5 rows")
+
+    assert error.rule == "pipeline.label_binary"
+
+
 def test_a_misspelt_protected_attribute_is_refused_at_training(bankml: Platform,
                                                                tmp_path: Path) -> None:
-    """A protected attribute the source lacks is refused with its line, at training, not
-    found out at validation."""
-    spec = variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "),
-                   ("protected_attributes: [age_years, sex,",
-                    "protected_attributes: [age_years, gender,"))
-    synthesize_german_credit().to_csv(tmp_path / "applications.csv", index=False)
+    """A protected attribute the source does not have is refused before anything is
+    registered, not found missing at validation."""
+    spec = variant(tmp_path, ("{name: age_years, bands",
+                              "{name: age_yaers, bands"))
 
-    error = refused(bankml, spec, r"model.protected_attributes.1: 'gender' is not in the "
-                    "source")
+    error = refused(bankml, spec, r"'age_yaers' is not in the source")
 
-    assert error.rule == "pipeline.protected_known"
+    assert error.rule == "data.protected_present"
+    assert "model.protected_attributes.0" in str(error)
 
 
 def test_missing_protected_values_are_named_with_column_and_count(bankml: Platform,
@@ -418,3 +522,56 @@ def test_missing_protected_values_are_named_with_column_and_count(bankml: Platfo
     error = refused(bankml, on_csv(tmp_path, frame), r"'sex' is missing on 3 of 1000 rows")
 
     assert error.rule == "pipeline.protected_complete"
+
+
+def test_manifest_records_label_counts_and_every_check(bankml: Platform) -> None:
+    """The example's manifest holds the label counts and one missing-rate check per input
+    (equal to pandas' own count), all within limits."""
+    version = bankml.training.train(staff(bankml, "dev"), LOGISTIC)
+    assert version.manifest is not None
+    quality = version.manifest.data_quality
+    assert quality is not None
+    frame = synthesize_german_credit()
+
+    assert quality.label_counts == {str(k): int(v) for k, v in
+                                    frame["default"].value_counts().items()}
+    missing = {c.column: c.value for c in quality.checks if c.rule == "data.missing_share"}
+    assert missing == {name: pytest.approx(frame[name].isna().mean(), abs=0)
+                       for name in version.inputs}
+    assert not any(c.breached for c in quality.checks)
+    assert "## Data checks" in bankml.registry.card(version.ref).markdown()
+
+
+# -- CSV options ---------------------------------------------------------------------------
+
+
+def test_a_semicolon_file_with_decimal_commas_reads_as_declared(bankml: Platform,
+                                                                tmp_path: Path) -> None:
+    """`csv: {separator: ';', decimal: ',', index_column: 0}` reads a regional export with a
+    row-number column into the very dataset the plain CSV gives: the same digest."""
+    frame = synthesize_german_credit()
+    frame["credit_amount"] = frame["credit_amount"] / 7  # numbers with decimals
+    plain = bankml.training.train(staff(bankml, "dev"), on_csv(tmp_path, frame))
+    regional = tmp_path / "regional"
+    regional.mkdir()
+    frame.to_csv(regional / "applications.csv", sep=";", decimal=",", index=True)
+    spec = variant(regional, ("dataset: german_credit ",
+                              "path: applications.csv\n  csv: {separator: ';', decimal: ',', "
+                              "index_column: 0}\n "))
+
+    version = bankml.training.train(staff(bankml, "dev"), spec)
+
+    assert version.dataset_sha256 == plain.dataset_sha256
+
+
+def test_a_semicolon_file_read_as_one_column_says_which_separator(bankml: Platform,
+                                                                  tmp_path: Path) -> None:
+    """A file separated by `;` read with the default `,` is refused with the separator to
+    declare, not with "column 'row_id' is not in the source"."""
+    synthesize_german_credit().to_csv(tmp_path / "applications.csv", sep=";", index=False)
+    spec = variant(tmp_path, ("dataset: german_credit ", "path: applications.csv "))
+
+    error = refused(bankml, spec, r"applications.csv reads as one column .* its header is "
+                    r"separated by ';': declare `csv: \{separator: ';'\}` under source")
+
+    assert error.rule == "pipeline.csv_format"

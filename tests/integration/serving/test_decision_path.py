@@ -23,7 +23,7 @@ from bankml.core.merkle import merkle_root
 from bankml.core.registry import ModelVersion
 from bankml.explain import adverse_reasons, explainer_for, load_catalogue, sample_background
 from support.people import service, staff
-from support.served import applications, credit_endpoint, credit_in_prod
+from support.served import SPEC, applications, credit_endpoint, credit_in_prod
 from support.trail import audit_events
 
 
@@ -282,3 +282,39 @@ def test_an_override_is_kept_beside_the_decision(
     assert platform.decisions.overrides(staff(platform, "aude"), record.decision_id) == [
         override]
     assert audit_events(platform)[-1].action == "decision.overridden"
+
+
+def test_a_woe_scorecard_declines_with_reasons_checked_by_hand(tmp_path: Path) -> None:
+    """A WoE scorecard in prod explains its declines: each input's log-odds contribution is
+    coef_j (woe_j(x) - background mean of woe_j), and the reasons are the catalogue's top
+    ones by those contributions."""
+    spec = tmp_path / "woe.yaml"
+    text = SPEC.read_text()
+    spec.write_text(text.replace("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n"))
+    with Platform.open(tmp_path / "home") as platform:
+        version = credit_in_prod(platform, spec)
+        credit_endpoint(platform)
+
+        records = decide(platform, applications(version, 80, start=100))
+
+        declined = [r for r in records if r.outcome == Outcome.DECLINE]
+        assert declined, "the sample should hold a decline"
+        assert version.manifest is not None
+        snapshot = pd.read_parquet(platform.artifacts.location(
+            str(version.manifest.dataset_snapshot_sha256)))
+        background = sample_background(snapshot[version.inputs], rows=200, seed=0).frame
+        model = platform.registry.load(version)
+        coef = model.estimator.coef_[0]
+        mean = model.preprocess.transform(background).mean(axis=0)
+        catalogue = load_catalogue(credit_endpoint_catalogue(platform), inputs=version.inputs)
+        for record in declined:
+            row = pd.DataFrame([json.loads(record.inputs_json)], columns=version.inputs)
+            by_hand = dict(zip(version.inputs,
+                               (coef * (model.preprocess.transform(row)[0] - mean)).tolist(),
+                               strict=True))
+            directions = {n: "high" if float(row[n].iloc[0]) > float(background[n].mean())
+                          else "low" for n in version.inputs
+                          if pd.api.types.is_numeric_dtype(snapshot[n])}
+            expected = adverse_reasons(by_hand, catalogue, directions=directions)
+            assert [c["code"] for c in json.loads(record.reasons_json)["codes"]] == \
+                [r.code for r in expected]

@@ -15,9 +15,12 @@ from bankml import Platform
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion, Stage
-from bankml.core.validation import Opinion
+from bankml.core.validation import Opinion, SelectionFairness, Verdict
 from bankml.datasets import load_german_credit
+from bankml.explain import sample_background
 from bankml.reports.validation import to_html, to_pdf
+from bankml.training.pipeline import split_dataset
+from bankml.training.spec import load_spec
 from support.people import person, staff
 from support.trail import audit_events
 
@@ -326,3 +329,110 @@ def test_a_moved_source_is_named_with_data(platform: Platform, tmp_path: Path) -
     assert platform.validation.result(run).reproduce.command.endswith(f"--data {moved}")
     assert reproduced.is_identical
     assert reproduced.differences == []
+
+
+def test_woe_scorecard_report_ranks_its_inputs_by_shap(platform: Platform,
+                                                       tmp_path: Path) -> None:
+    """The shipped German example with `woe_binning` is explained: the stored global
+    importance of each input is mean |coef_j (woe_j(x) - background mean woe_j)| over the
+    explained rows, and the report shows it rather than "Not computed"."""
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text()
+    spec = tmp_path / "woe.yaml"
+    spec.write_text(text.replace("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n"))
+    version = platform.training.train(staff(platform, "dana"), spec)
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+    explained = result.out_of_time.charts["explanations"]
+    rows, _ = out_of_time(platform, version)
+    assert version.manifest is not None
+    snapshot = pd.read_parquet(platform.artifacts.location(
+        str(version.manifest.dataset_snapshot_sha256)))
+    train = split_dataset(load_spec(spec), snapshot)["train"][version.inputs]
+    background = sample_background(train.reset_index(drop=True), rows=200, seed=0).frame
+    model = platform.registry.load(version)
+    explained_rows = rows[version.inputs].sample(n=min(500, len(rows)), random_state=0)
+    contributions = model.estimator.coef_[0] * (
+        model.preprocess.transform(explained_rows)
+        - model.preprocess.transform(background).mean(axis=0))
+    by_hand = dict(zip(version.inputs, np.abs(contributions).mean(axis=0), strict=True))
+
+    [test] = [t for t in result.tests if t.test == "soundness.explainable"]
+    assert test.verdict == Verdict.GREEN
+    stored = {i["feature"]: i["mean_abs_contribution"] for i in explained["importance"]}
+    assert stored == pytest.approx(by_hand, abs=1e-9)
+    page = to_html(result, [])
+    assert "Not computed" not in page
+    assert f"Method linear ({explained['explainer_version']})" in page
+
+
+def test_another_banks_columns_are_read_as_its_spec_declares(platform: Platform,
+                                                             tmp_path: Path) -> None:
+    """Coded `SEX` (1/2) is named by the spec's labels against its declared reference, and
+    selection rates equal fairlearn's on the named groups; `AGE`, numeric and not banded
+    by the spec, is cut at the policy's default bands with a warning on the record, not
+    tested as one group per year; without declared directions the record says that
+    monotonicity was not tested."""
+    frame = load_german_credit(None).frame.rename(columns={"age_years": "AGE"})
+    frame["SEX"] = frame["sex"].map({"male": 1, "female": 2})
+    frame.drop(columns=["sex"]).to_csv(tmp_path / "applications.csv", index=False)
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text()
+    start, end = text.index("  protected_attributes:"), text.index("\nsource:")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        text[:start] + "  protected_attributes:\n    - AGE\n"
+        "    - {name: SEX, labels: {1: male, 2: female}, reference: female}\n"
+        + text[end:].replace("dataset: german_credit ", "path: applications.csv "))
+    version = platform.training.train(staff(platform, "dana"), spec)
+
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+
+    fairness = {f.attribute: f for f in result.out_of_time.fairness}
+    assert isinstance(fairness["SEX"], SelectionFairness)
+    assert fairness["SEX"].reference == "SEX=female"
+    rows, scores = out_of_time(platform, version)
+    labels = rows["default"].to_numpy()
+    reference = MetricFrame(metrics=selection_rate, y_true=1 - labels,
+                            y_pred=(scores < 0.45).astype(int),
+                            sensitive_features=rows["sex"].to_numpy()).by_group
+    stored = {g.group: g.selection_rate for g in fairness["SEX"].groups}
+    assert stored == {f"SEX={k}": pytest.approx(v, abs=1e-12) for k, v in reference.items()}
+    assert {g.group for g in fairness["AGE"].groups} <= {
+        "AGE=<25", "AGE=25-35", "AGE=35-50", "AGE=50-65", "AGE=>=65"}
+    notes = result.out_of_time.charts["declarations"]
+    assert notes["sources"]["bands[AGE]"] == "policy default"
+    assert any("AGE is numeric and its spec declares no bands" in w for w in notes["warnings"])
+    assert any("monotonicity is not tested" in w for w in notes["warnings"])
+    assert "soundness.monotonicity" not in {t.test for t in result.tests}
+
+
+@pytest.mark.parametrize("split", ["{test_share: 0.3}", "{test_share: 0.3, group_by: branch}"])
+def test_data_without_dates_splits_at_random_and_the_report_says_it_is_weaker(
+        platform: Platform, tmp_path: Path, split: str) -> None:
+    """No date column: a seeded random (or grouped) test set; the stored AUC equals
+    scikit-learn's on the test rows, and the report says this is weaker evidence."""
+    frame = load_german_credit(None).frame.drop(columns=["application_date"])
+    frame["branch"] = frame["row_id"] % 40
+    frame.to_csv(tmp_path / "applications.csv", index=False)
+    text = (EXAMPLES / "german_credit_pd.yaml").read_text()
+    text = text.replace("dataset: german_credit ", "path: applications.csv ").replace(
+        "  event_timestamp: application_date\n", "")
+    start, end = text.index("  out_of_time:"), text.index("  holdout:")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:start] + f"  random: {split}\n" + text[end:])
+    version = platform.training.train(staff(platform, "dana"), spec)
+    result = platform.validation.result(platform.validation.run(validator(platform),
+                                                                version.ref))
+    assert version.manifest is not None
+    snapshot = pd.read_parquet(platform.artifacts.location(
+        str(version.manifest.dataset_snapshot_sha256)))
+    sets = split_dataset(load_spec(spec), snapshot)
+    test = sets["test"]
+    scores = platform.registry.load(version).predict_proba(test[version.inputs])[:, 1]
+
+    auc = next(t for t in result.tests if t.test == "discrimination.auc").value
+    assert auc == pytest.approx(roc_auc_score(test["default"], scores), abs=1e-12)
+    assert len(test) == pytest.approx(0.3 * len(frame), abs=0.05 * len(frame))
+    if "group_by" in split:
+        assert not set(test["branch"]) & set(sets["train"]["branch"])
+    assert "weaker evidence than an out-of-time test" in to_html(result, [])

@@ -13,6 +13,8 @@ from bankml.core.errors import InvalidInputError
 from bankml.core.manifest import (
     MANIFEST_SCHEMA_VERSION,
     CodeVersion,
+    DataCheck,
+    DataQuality,
     DataSource,
     Environment,
     Manifest,
@@ -62,6 +64,33 @@ def test_manifest_round_trips_through_json() -> None:
 
     assert manifest_from_json(written) == manifest()
     assert json.loads(written)["schema_version"] == MANIFEST_SCHEMA_VERSION
+
+
+def test_manifest_keeps_its_data_checks() -> None:
+    """Label counts and every data check, warned breaches included, read back equal; a
+    manifest stored before training checked its data reads as having none."""
+    quality = DataQuality(label_counts={"0": 700, "1": 300}, checks=(
+        DataCheck(rule="data.categories", column="branch", value=105.0, limit=100.0,
+                  breached=True, on_breach="warn", detail="'branch' has 105 categories"),
+        DataCheck(rule="data.missing_share", column="income", value=0.0, limit=0.5,
+                  breached=False, on_breach="warn", detail="'income' has no value on 0")))
+    written = manifest_to_json(manifest(data_quality=quality))
+
+    assert manifest_from_json(written) == manifest(data_quality=quality)
+    assert "data_quality" not in manifest_to_plain(manifest())
+    assert manifest_from_json(manifest_to_json(manifest())) == manifest()
+
+
+def test_a_data_check_of_the_wrong_kind_is_refused_with_its_path() -> None:
+    """A stored check whose `breached` is not true or false names its path."""
+    plain = manifest_to_plain(manifest(data_quality=DataQuality(label_counts={}, checks=(
+        DataCheck(rule="data.identifier", column="ref", value=1.0, limit=0.5, breached=True,
+                  on_breach="refuse", detail="x"),))))
+    plain["data_quality"]["checks"][0]["breached"] = "yes"  # type: ignore[index]
+
+    with pytest.raises(InvalidInputError, match=r"manifest\.data_quality\.checks\[0\]"
+                       r"\.breached: is the text .yes., not true or false"):
+        manifest_from_plain(plain)
 
 
 def test_version_1_manifest_reads_through_the_typed_fields() -> None:

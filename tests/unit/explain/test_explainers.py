@@ -12,15 +12,16 @@ import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from bankml.core.errors import InvalidInputError
+from bankml.datasets import german_credit
 from bankml.explain import Method, explainer_for, sample_background
 from bankml.training.preprocessing import build_preprocessing
-from bankml.training.spec import NumericPreprocessing, Preprocessing
+from bankml.training.spec import NumericPreprocessing, Preprocessing, WoeBinning
 
 from .conftest import Credit
 
@@ -203,3 +204,23 @@ def test_an_all_numeric_model_as_training_builds_it_is_attributed() -> None:
 
     assert explanation.features == ("a", "b")
     np.testing.assert_allclose(explanation.predictions, model.predict(frame), atol=1e-9)
+
+
+def test_woe_scorecard_contributions_are_weight_times_woe_distance(credit: Credit) -> None:
+    """On a logistic model over WoE columns, each input's log-odds contribution is
+    coef_j (woe_j(x) - mean over the background of woe_j), checked by hand."""
+    inputs = credit.trained.inputs
+    frame = german_credit.synthesize_german_credit()
+    prepare = build_preprocessing(Preprocessing(woe_binning=WoeBinning(bins=4)),
+                                  frame[inputs])
+    model = Pipeline([("prepare", prepare), ("model", LogisticRegression(max_iter=1000))])
+    model.fit(frame[inputs], frame[german_credit.TARGET])
+    woe, coef = prepare.transform(credit.rows), model.named_steps["model"].coef_[0]
+    expected = coef * (woe - prepare.transform(credit.background.frame).mean(axis=0))
+
+    explanation = explainer_for(model, credit.background).explain(credit.rows)
+
+    assert explanation.features == tuple(inputs)
+    np.testing.assert_allclose(explanation.values, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(explanation.predictions, model.decision_function(credit.rows),
+                               rtol=0, atol=1e-6)

@@ -186,3 +186,73 @@ def test_every_problem_is_listed_at_once() -> None:
     with pytest.raises(SpecError) as caught:
         parse(text)
     assert len(caught.value.problems) == 2
+
+
+def test_a_misspelt_key_of_a_protected_attribute_is_named() -> None:
+    """`band:` for `bands:` is an error with its line, not a declaration skipped."""
+    text = BASE.replace("{name: age_years, bands:", "{name: age_years, band:")
+
+    with pytest.raises(SpecError, match=rf"line {line_of(text, 'band:')}, "
+                       r"model.protected_attributes.0.band: is not a field here") as caught:
+        parse(text)
+    assert caught.value.rule == "pipeline.spec"
+
+
+def test_a_monotone_direction_for_no_input_is_refused() -> None:
+    """A direction declared for a column the model does not take names the column."""
+    text = BASE.replace("monotone: {duration_months: 1}", "monotone: {duration_month: 1}")
+
+    with pytest.raises(SpecError, match=r"model.monotone.duration_month: 'duration_month' is "
+                       r"not an input of the model") as caught:
+        parse(text)
+    assert caught.value.rule == "pipeline.column_known"
+
+
+@pytest.mark.parametrize(("declaration", "message"), [
+    ("{name: age_years, bands: [35, 25]}", r"bands \[35.0, 25.0\] must increase strictly"),
+    ("{name: sex, labels: {1: male, 2: female}, reference: man}",
+     r"reference 'man' is none of the labels \['female', 'male'\]"),
+    ("{name: sex, labels: {1: male}, bands: [1]}", r"not both"),
+    ("{name: sex, refrence: male}", r"refrence: is not a field here")])
+def test_a_protected_attribute_declaration_is_checked(declaration: str, message: str) -> None:
+    """Bands increase, a reference is one of the labels, bands and labels exclude each
+    other, and unknown keys are refused."""
+    text = BASE.replace("{name: age_years, bands: [25, 35, 50, 65]}", declaration)
+
+    with pytest.raises(SpecError, match=message):
+        parse(text)
+
+
+def test_direction_of_an_effect_is_plus_or_minus_one() -> None:
+    """A direction of 2 is refused: +1 raises the score, -1 lowers it."""
+    with pytest.raises(SpecError, match=r"model.monotone.duration_months"):
+        parse(BASE.replace("monotone: {duration_months: 1}", "monotone: {duration_months: 2}"))
+
+
+def test_labels_declared_with_number_keys_read_as_text() -> None:
+    """`{1: male, 2: female}` matches stored values 1 and 2 as text."""
+    text = BASE.replace("{name: sex, reference: male}",
+                        "{name: sex, labels: {1: male, 2: female}, reference: male}")
+    [_, sex, *_] = parse(text).spec.model.protected  # type: ignore[attr-defined]
+
+    assert sex.labels == {"1": "male", "2": "female"}
+
+
+def test_woe_edges_for_no_input_are_refused() -> None:
+    """Cut points set by hand name an input of the model."""
+    text = BASE.replace("preprocessing:\n", "preprocessing:\n  woe_binning: "
+                        "{edges: {duration_month: [12, 24]}}\n")
+
+    with pytest.raises(SpecError, match=r"preprocessing.woe_binning.edges.duration_month: "
+                       r"'duration_month' is not an input") as caught:
+        parse(text)
+    assert caught.value.rule == "pipeline.column_known"
+
+
+def test_a_woe_spec_with_the_defaults_keeps_its_digest() -> None:
+    """`woe_binning: {bins: 4}` digests as it did before methods and edges existed."""
+    text = BASE.replace("preprocessing:\n", "preprocessing:\n  woe_binning: {bins: 4}\n")
+
+    described = parse(text).spec.described()  # type: ignore[attr-defined]
+
+    assert described["preprocessing"]["woe_binning"] == {"bins": 4}

@@ -97,8 +97,10 @@ def test_fairness_threshold_applies_to_each_attribute() -> None:
     (("green: 0.70", "green: 0.50", 1), r"thresholds\.discrimination\.auc: .*green 0\.5 is "
                                         r"beyond amber 0\.6"),
     (("domain: credit", "domain: mortgages", 1), r"domain: Input should be"),
-    (("monotone: {duration_months: 1}", "monotone: {duration_months: 2}", 1),
+    (("  max_intersection:", "  monotone: {duration_months: 2}\n  max_intersection:", 1),
      r"parameters\.monotone"),
+    (("default_bands: [25, 35, 50, 65]", "default_bands: [25, 50, 35]", 1),
+     r"parameters\.default_bands: \[25\.0, 50\.0, 35\.0\] must increase strictly"),
 ])
 def test_bad_policy_file_names_file_and_field(tmp_path: Path, change: tuple[str, str, int],
                                               message: str) -> None:
