@@ -58,8 +58,10 @@ def stage_challenger(platform: Platform, folder: Path) -> str:
     spec = folder / "challenger.yaml"
     spec.write_text(yaml.safe_dump(_spec(SHAPE, model=f"{ENDPOINT}-pd", seed=8)))
     version = platform.training.train(platform.identity.user("dana"), spec)
-    platform.oversight.record_validation(platform.identity.user("vera"), version.ref,
-                                         passed=True, fairness_passed=True, summary="bench")
+    vera = platform.identity.user("vera")
+    run = platform.validation.run(vera, version.ref)
+    platform.oversight.record_validation(vera, version.ref, passed=True, run_id=run.run_id,
+                                         summary="bench")
     with platform.metadata.transaction() as tx:
         move(tx, version.ref, Stage.STAGING, actor="bench",
              moment=utc_timestamp(datetime.now(UTC)), reason="benchmark setup")

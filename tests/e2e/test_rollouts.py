@@ -21,6 +21,7 @@ import pytest
 from bankml import Platform
 from bankml.core.registry import Stage
 from bankml.rollouts.controller import LEASE
+from support.evidence import signed_off
 from support.lifecycle import move_to
 from support.people import admins, staff
 from support.served import EXAMPLES, SPEC, applications, credit_in_prod
@@ -38,8 +39,7 @@ pytestmark = pytest.mark.slow
 def challenger(platform: Platform) -> str:
     """The example spec trained again, validated independently (fairness too) and staged."""
     version = platform.training.train(staff(platform, "dana"), SPEC)
-    platform.oversight.record_validation(staff(platform, "vera"), version.ref, passed=True,
-                                         fairness_passed=True, summary="sound")
+    signed_off(platform, staff(platform, "vera"), version.ref, summary="sound")
     move_to(platform, version.ref, Stage.STAGING)
     return version.ref
 

@@ -9,6 +9,7 @@ from bankml import Platform
 from bankml.core.identity import Role
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
+from support.evidence import signed_off
 from support.models import register_tiny
 from support.people import person, staff
 from support.served import applications, credit_endpoint, credit_in_prod
@@ -56,8 +57,7 @@ def request_prod(platform: Platform, name: str, requester: str) -> int:
     one model_risk approval."""
     by = platform.identity.user(requester)
     version = register_tiny(platform, by, name, tier=2)
-    platform.oversight.record_validation(staff(platform, "vera"), version.ref, passed=True,
-                                         fairness_passed=True, summary="fit for use")
+    signed_off(platform, staff(platform, "vera"), version.ref, summary="fit for use")
     platform.oversight.request_transition(by, version.ref, Stage.STAGING, reason="test")
     made = platform.oversight.request_transition(by, version.ref, Stage.PROD,
                                                  reason="ready")

@@ -15,6 +15,7 @@ from bankml.core.errors import ConflictError
 from bankml.core.registry import Stage
 from bankml.core.rollouts import Rollout, RolloutStatus, plan_for
 from support import races
+from support.evidence import signed_off
 from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import staff
@@ -148,9 +149,7 @@ def test_racing_deploys_leave_one_rollout(tmp_path: Path, postgres_url: str) -> 
         refs = []
         for _ in range(RACERS):
             version = register_tiny(platform, staff(platform, "dev"))
-            platform.oversight.record_validation(staff(platform, "vera"), version.ref,
-                                                 passed=True, fairness_passed=True,
-                                                 summary="sound")
+            signed_off(platform, staff(platform, "vera"), version.ref, summary="sound")
             move_to(platform, version.ref, Stage.STAGING)
             refs.append(version.ref)
         staff(platform, "ops")

@@ -17,6 +17,7 @@ from bankml.core.identity import SYSTEM, RoleDeniedError
 from bankml.core.registry import Stage
 from bankml.core.rollouts import Plan, RolloutStatus, Route, plan_for
 from bankml.rollouts import Controller
+from support.evidence import signed_off
 from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import staff
@@ -43,8 +44,7 @@ def served(platform: Platform) -> Platform:
     """pd@1 champion behind the endpoint; pd@2 in staging, validated independently."""
     tiny_endpoint(platform)
     challenger = register_tiny(platform, staff(platform, "dev"))
-    platform.oversight.record_validation(staff(platform, "vera"), challenger.ref, passed=True,
-                                         fairness_passed=True, summary="sound")
+    signed_off(platform, staff(platform, "vera"), challenger.ref, summary="sound")
     move_to(platform, challenger.ref, Stage.STAGING)
     return platform
 
@@ -110,8 +110,7 @@ def test_a_second_rollout_on_the_endpoint_is_refused(served: Platform) -> None:
     ops = staff(served, "ops")
     served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=plan_for("shadow"))
     third = register_tiny(served, staff(served, "dev"))
-    served.oversight.record_validation(staff(served, "vera"), third.ref, passed=True,
-                                       fairness_passed=True, summary="sound")
+    signed_off(served, staff(served, "vera"), third.ref, summary="sound")
     move_to(served, third.ref, Stage.STAGING)
 
     with pytest.raises(ConflictError) as refused:
