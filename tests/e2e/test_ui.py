@@ -297,7 +297,7 @@ def test_rejecting_needs_a_comment(app_client: httpx.Client, world: World) -> No
                          data={"csrf": csrf, "role": "model_risk", "comment": ""})
 
     assert answer.status_code == 422
-    assert "Rule: <code>input.valid</code>" in answer.text
+    assert "Rule: <code>governance.rejection_reason</code>" in answer.text
     with Platform.open(world.home) as platform:
         request = platform.oversight.request(platform.identity.user("mira"), world.to_forge)
     assert request.status == RequestStatus.OPEN

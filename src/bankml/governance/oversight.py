@@ -237,7 +237,11 @@ class Oversight:
 
     def reject(self, by: Principal, request_id: int, *, role: Role,
                comment: str) -> TransitionRequest:
-        """A rejection closes the request; a new request starts over."""
+        """A rejection closes the request; a new request starts over. It says why: the
+        developer acts on it and the model's history keeps it."""
+        if not comment.strip():
+            raise InvalidInputError("comment", "must say why the request is rejected",
+                                    rule="governance.rejection_reason")
         return self._decide(by, request_id, role=role, approved=False, comment=comment)
 
     def request(self, by: Principal, request_id: int) -> TransitionRequest:

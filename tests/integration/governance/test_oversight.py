@@ -312,6 +312,21 @@ def test_approving_in_a_role_not_held_is_refused(platform: Platform, people: Peo
                                    role=Role.BUSINESS_OWNER)
 
 
+def test_a_rejection_without_a_reason_is_refused_and_changes_nothing(
+        platform: Platform, people: People) -> None:
+    """A rejection must say why; a blank one leaves the request open, as it was."""
+    version = staged(platform, people, 1)
+    request = platform.oversight.request_transition(people["dana"], version.ref, Stage.PROD,
+                                                    reason="go")
+
+    with pytest.raises(InvalidInputError, match="comment: must say why") as refused:
+        platform.oversight.reject(people["mira"], request.request_id, role=Role.MODEL_RISK,
+                                  comment="  ")
+
+    assert refused.value.rule == "governance.rejection_reason"
+    assert platform.oversight.request(READER(platform), request.request_id) == request
+
+
 def test_rejection_closes_the_request(platform: Platform, people: People) -> None:
     """After a rejection no approval is taken; a new request starts over."""
     version = staged(platform, people, 1)

@@ -50,9 +50,6 @@ def _decide(request: Request, visiting: Visitor, request_id: int, role_name: str
         if approving:
             oversight.approve(by, request_id, role=role, comment=comment)
         else:
-            if not comment:  # as the API's body requires it
-                raise InvalidInputError("comment", "must say why the request is rejected",
-                                        rule="input.valid")
             oversight.reject(by, request_id, role=role, comment=comment)
     except BankmlError as refused:
         return _inbox(request, visiting, refused=refused, status=status_of(refused))
