@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from bankml.core.errors import InvalidInputError
-from bankml.datasets.german_credit import ExampleData
+from bankml.datasets.german_credit import ExampleData, real_file
 
 FOLDER, FILE = "bank_marketing", "bank-additional-full.csv.gz"
 TARGET, DATE, KEY = "subscribed", "contact_date", "client_id"
@@ -98,11 +98,7 @@ def load_bank_marketing(datasets_dir: Path | None, *, seed: int = 7) -> ExampleD
     if datasets_dir is None:
         return ExampleData(synthesize_bank_marketing(seed=seed), "synthetic",
                            f"synthetic bank marketing twin (20,000 contacts, seed {seed})")
-    path = datasets_dir / FOLDER / FILE
-    if not path.is_file():
-        raise InvalidInputError("BANKML_DATASETS", f"{datasets_dir} has no {FOLDER}/{FILE}; "
-                                "point it at the folder that holds the public datasets, or "
-                                "unset it to use the synthetic data", rule="datasets.present")
+    path = real_file(datasets_dir, FOLDER, FILE)
     raw = pd.read_csv(path, sep=";")
     needed = {*COLUMNS, LEAKS, "y"} - {KEY, DATE, TARGET, "age_band"}
     missing = sorted(needed - set(raw.columns))

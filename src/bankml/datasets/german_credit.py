@@ -95,16 +95,23 @@ class ExampleData:
     description: str
 
 
+def real_file(datasets_dir: Path, folder: str, name: str) -> Path:
+    """The public dataset's file under `datasets_dir` (BANKML_DATASETS); a clear error
+    when the setting points where it is not."""
+    path = datasets_dir / folder / name
+    if not path.is_file():
+        raise InvalidInputError("BANKML_DATASETS", f"{datasets_dir} has no {folder}/{name}; "
+                                "point it at the folder that holds the public datasets, or "
+                                "unset it to use the synthetic data", rule="datasets.present")
+    return path
+
+
 def load_german_credit(datasets_dir: Path | None, *, seed: int = 7) -> ExampleData:
     """The real file under `datasets_dir/german_credit/` if given, else the synthetic twin."""
     if datasets_dir is None:
         return ExampleData(synthesize_german_credit(seed=seed), "synthetic",
                            f"synthetic German credit twin (1,000 rows, seed {seed})")
-    path = datasets_dir / FOLDER / FILE
-    if not path.is_file():
-        raise InvalidInputError("BANKML_DATASETS", f"{datasets_dir} has no {FOLDER}/{FILE}; "
-                                "point it at the folder that holds the public datasets, or "
-                                "unset it to use the synthetic data", rule="datasets.present")
+    path = real_file(datasets_dir, FOLDER, FILE)
     frame = pd.read_csv(path)
     frame[DATE] = application_dates(len(frame), seed=seed)
     missing = sorted(set(COLUMNS) - set(frame.columns))

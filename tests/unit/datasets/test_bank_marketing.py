@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from bankml.core.errors import InvalidInputError
-from bankml.datasets import bank_marketing, load_bank_marketing, synthesize_bank_marketing
+from bankml.datasets import (
+    bank_marketing,
+    load_bank_marketing,
+    load_german_credit,
+    synthesize_bank_marketing,
+)
 from bankml.datasets.bank_marketing import CATEGORIES, COLUMNS, PERIODS, contact_dates
 
 
@@ -96,3 +102,13 @@ def test_real_file_in_its_time_order(real_datasets: Path) -> None:
     enriched = pd.read_csv(real_datasets / bank_marketing.FOLDER
                            / "bank_additional_full_enriched.csv.gz")
     assert (frame["contact_date"].dt.strftime("%Y-%m") == enriched["contact_period"]).all()
+
+
+@pytest.mark.parametrize("load", [load_bank_marketing, load_german_credit])
+def test_a_datasets_folder_without_the_file_is_named(load: Any, tmp_path: Path) -> None:
+    """BANKML_DATASETS pointing at a folder without the public file is refused by name,
+    never answered with the synthetic twin."""
+    with pytest.raises(InvalidInputError, match=r"has no .*point it at the folder") as caught:
+        load(tmp_path)
+
+    assert (caught.value.field, caught.value.rule) == ("BANKML_DATASETS", "datasets.present")
