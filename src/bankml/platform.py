@@ -11,6 +11,8 @@ from typing import Any, Self
 
 from bankml.audit import AuditTrail
 from bankml.audit.anchors import Anchoring
+from bankml.core.identity import automation
+from bankml.core.monitoring import MonitoringRun
 from bankml.core.ports import OnlineStore
 from bankml.features import FeatureStore
 from bankml.governance import Identity, Oversight
@@ -19,10 +21,12 @@ from bankml.housekeeping import ArtifactCollection
 from bankml.keys import installation_key
 from bankml.monitoring.alerts import AlertDesk
 from bankml.monitoring.labels import GroundTruth
+from bankml.monitoring.policy import MonitoringPolicy
 from bankml.monitoring.runs import Monitor
 from bankml.monitoring.webhooks import Webhooks
 from bankml.registry import Registry
 from bankml.reports.service import Reports
+from bankml.retraining import Retrainer
 from bankml.rollouts import Controller, RolloutService
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
 from bankml.settings import Settings, load_settings
@@ -104,6 +108,16 @@ class Platform:
         self.rollouts = RolloutService(
             metadata, self.registry, endpoints=self.endpoints, oversight=self.oversight,
             alerts=self.alerts, validation=self.validation, runtime=self.decisions.runtime)
+
+        self.retraining = Retrainer(
+            metadata, self.registry, training=self.training, validation=self.validation,
+            oversight=self.oversight, rollouts=self.rollouts,
+            automation=automation(settings.automation_actor), allowlist=estimators)
+        self.monitor.after_run(self._retrain_after)
+
+    def _retrain_after(self, run: MonitoringRun, policy: MonitoringPolicy,
+                       data: Path | None) -> None:
+        self.retraining.after_run(run, policy, data=data)
 
     def rollout_controller(self) -> Controller:
         """The controller `bankml serve` runs in each worker (one acts, by lease)."""

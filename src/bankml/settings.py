@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     alert_webhook_backoff_s: float = Field(
         1.0, ge=0, le=600, description="The wait before the second try of a delivery; "
         "each further wait doubles it.")
+    automation_actor: str = Field(
+        "automation", description="The name the retraining automation acts under (audit "
+        "trail, registered versions, validation self-tests): never a person's user name.")
     rollout_interval_s: float = Field(
         5.0, gt=0, le=3600, description="How often the rollout controller inside `bankml "
         "serve` evaluates running rollouts.")

@@ -235,3 +235,33 @@ def resolve_alert(home: str, url: str, alert_id: int, by: str, barrier: Barrier)
         except BankmlError as refused:
             return refused.rule
     return "resolved"
+
+
+def retrain(home: str, url: str, endpoint: str, barrier: Barrier) -> str:
+    """Close the loop after a run of `endpoint`, having read its alerts and retrainings (a
+    red score.psi alert, no retraining yet) at the same moment as the other racers;
+    returns "started" when this racer started the retraining, else "none"."""
+    from bankml.core.identity import SYSTEM  # noqa: PLC0415
+    from bankml.core.monitoring import MonitoringRun  # noqa: PLC0415
+    from bankml.monitoring.policy import DEFAULT, parse_policy  # noqa: PLC0415
+    from bankml.stores.sql.retrainings import SqlRetrainings  # noqa: PLC0415
+
+    now = utc_timestamp(datetime.now(UTC))
+    run = MonitoringRun(run_id="race", endpoint=endpoint, window_start=now, window_end=now,
+                        as_of=now, policy_id="race", policy_version="1", created_at=now,
+                        created_by=SYSTEM.name, decisions=0, greens=0, ambers=0, reds=1)
+    policy = parse_policy(DEFAULT.read_text().replace(
+        "retraining: {}", "retraining: {pd: {when: [drift]}}"), source="race policy")
+    with Platform.open(home, metadata_url=url) as platform:
+        read, waited = SqlRetrainings.all, []
+
+        def every(found_in: SqlRetrainings, *args: Any) -> Any:
+            found = read(found_in, *args)
+            if not waited:
+                waited.append(True)
+                barrier.wait(BARRIER_TIMEOUT_S)
+            return found
+
+        SqlRetrainings.all = every  # type: ignore[method-assign]  # this racer's own
+        started = platform.retraining.after_run(run, policy)
+    return "started" if started else "none"

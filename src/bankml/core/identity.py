@@ -35,6 +35,7 @@ class PrincipalKind(StrEnum):
     PERSON = "person"
     SERVICE = "service"  # an application calling decision endpoints with its own token
     SYSTEM = "system"  # bankml itself: executing approved requests, schedules, controllers
+    AUTOMATION = "automation"  # bankml retraining a model on a red alert (closing the loop)
 
 
 class Permission(StrEnum):
@@ -118,6 +119,12 @@ SERVICE_GRANTS = frozenset({Permission.DECISION_MAKE, Permission.DECISION_READ})
 SYSTEM_GRANTS = frozenset({Permission.ALERT_MANAGE, Permission.EVIDENCE_READ,
                            Permission.MONITORING_RUN, Permission.ROLLOUT_PROMOTE,
                            Permission.ROLLOUT_ROLLBACK})
+# What the retraining automation may do: build, register, run (never record) validation, ask
+# for staging, deploy in shadow. It never signs off, approves, grants exceptions or promotes:
+# its validation runs are self-tests of its own builds, and people still decide.
+AUTOMATION_GRANTS = frozenset({Permission.EVIDENCE_READ, Permission.MODEL_REGISTER,
+                               Permission.VALIDATION_RUN, Permission.TRANSITION_REQUEST,
+                               Permission.ROLLOUT_DEPLOY})
 # Roles whose grant is a control in itself: giving one needs a second admin (four eyes).
 CONTROL_ROLES = frozenset(
     role for role in Role
@@ -167,6 +174,8 @@ class Principal:
             return False
         if self.kind == PrincipalKind.SYSTEM:
             return permission in SYSTEM_GRANTS
+        if self.kind == PrincipalKind.AUTOMATION:
+            return permission in AUTOMATION_GRANTS
         if self.kind == PrincipalKind.SERVICE:
             return permission in SERVICE_GRANTS
         return bool(self.roles & GRANTS[permission])
@@ -190,6 +199,16 @@ class Principal:
 
 
 SYSTEM = Principal(name="system", display_name="bankml", kind=PrincipalKind.SYSTEM)
+
+
+def automation(name: str) -> Principal:
+    """The retraining automation acting as `name` (the setting `BANKML_AUTOMATION_ACTOR`)."""
+    if not USERNAME.fullmatch(name):
+        raise InvalidInputError("automation_actor", f"{name!r} is not a user name (lower "
+                                "case letters, digits, '.', '_' or '-', 2-63 characters)",
+                                rule="identity.username")
+    return Principal(name=name, display_name="bankml retraining",
+                     kind=PrincipalKind.AUTOMATION)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,6 +32,7 @@ from bankml.core.oversight import (
 )
 from bankml.core.refusals import RefusalCount
 from bankml.core.registry import Model, ModelVersion, Stage, StageChange
+from bankml.core.retraining import Retraining
 from bankml.core.rollouts import Lease, Rollout
 from bankml.core.validation import ValidationBaseline, ValidationRun
 
@@ -488,6 +489,25 @@ class Leases(Protocol):
     def release(self, name: str, holder: str) -> None: ...
 
 
+class Retrainings(Protocol):
+    """Retrainings started by red alerts; one per alert, held by the store."""
+
+    def claim(self, retraining: Retraining) -> Retraining:
+        """Store it (its id assigned); ConflictError `retraining.one_per_alert` if the
+        alert started one already, whoever claimed it a moment ago."""
+
+    def get(self, retraining_id: int) -> Retraining:
+        """Raises NotFoundError."""
+
+    def of_alert(self, alert_id: int) -> Retraining | None: ...
+
+    def all(self, endpoint: str | None = None) -> list[Retraining]:
+        """Oldest first."""
+
+    def save(self, retraining: Retraining, *, was: Retraining) -> Retraining:
+        """Compare-and-set on `was.revision`; ConflictError `store.changed_meanwhile`."""
+
+
 class Transaction(Protocol):
     """One unit of work: every repository in it commits or rolls back together."""
 
@@ -538,6 +558,9 @@ class Transaction(Protocol):
 
     @property
     def leases(self) -> Leases: ...
+
+    @property
+    def retrainings(self) -> Retrainings: ...
 
 
 class MetadataStore(Protocol):

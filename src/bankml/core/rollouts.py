@@ -65,7 +65,7 @@ DEFAULT_MIN_SAMPLE = 200  # decisions before a statistical guardrail is judged
 DEFAULT_MIN_DECISIONS, DEFAULT_MIN_DURATION_S = 500, 3600.0
 CANARY_SHARES = (5.0, 25.0, 50.0)
 STEP_FIELDS = frozenset({"kind", "share", "min_decisions", "min_duration_s"})
-PLAN_FIELDS = frozenset({"steps", "guardrails", "min_sample"})
+PLAN_FIELDS = frozenset({"steps", "guardrails", "min_sample", "hold"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,14 +89,21 @@ class Plan:
     steps: tuple[Step, ...]
     guardrails: dict[Guardrail, float] = field(default_factory=lambda: dict(DEFAULT_GUARDRAILS))
     min_sample: int = DEFAULT_MIN_SAMPLE
+    # Hold after the last step: the controller never promotes, and becoming champion needs
+    # the prod step's approvals too (a retraining's shadow challenger: people decide).
+    hold: bool = False
 
     def __post_init__(self) -> None:
         check_plan(self)
 
     def describe(self) -> dict[str, Any]:
-        return {"steps": [step.describe() for step in self.steps],
-                "guardrails": {str(g): v for g, v in sorted(self.guardrails.items())},
-                "min_sample": self.min_sample}
+        described: dict[str, Any] = {
+            "steps": [step.describe() for step in self.steps],
+            "guardrails": {str(g): v for g, v in sorted(self.guardrails.items())},
+            "min_sample": self.min_sample}
+        if self.hold:
+            described["hold"] = True
+        return described
 
     @classmethod
     def from_data(cls, data: object) -> Plan:
@@ -115,11 +122,15 @@ class Plan:
         if not isinstance(guardrails, dict):
             raise InvalidInputError("guardrails", "maps guardrail names to thresholds",
                                     rule="rollout.plan_shape")
+        hold = data.get("hold", False)
+        if not isinstance(hold, bool):
+            raise InvalidInputError("hold", f"{hold!r} is not true or false",
+                                    rule="rollout.plan_shape")
         return cls(steps=tuple(_step(i, s) for i, s in enumerate(steps)),
                    guardrails={_guardrail(name): _number(f"guardrails.{name}", value)
                                for name, value in guardrails.items()},
                    min_sample=_count("min_sample", data.get("min_sample",
-                                                            DEFAULT_MIN_SAMPLE)))
+                                                            DEFAULT_MIN_SAMPLE)), hold=hold)
 
 
 def plan_for(strategy: Strategy | str, **step: Any) -> Plan:
@@ -391,14 +402,14 @@ def next_move(rollout: Rollout, results: list[Result], *, decisions: int,
     if breach is not None:
         return Move.ROLL_BACK, breach
     step = rollout.current
-    if step is None:
-        return Move.PROMOTE, None
-    if decisions < step.min_decisions or elapsed_s < step.min_duration_s:
-        return Move.WAIT, None
-    if any(r.verdict == Verdict.WAITING and r.guardrail in STATISTICAL and r.value is not None
-           for r in results):
-        return Move.WAIT, None
-    return (Move.PROMOTE if rollout.step + 1 >= len(rollout.plan.steps) else Move.ADVANCE), None
+    last = step is None or rollout.step + 1 >= len(rollout.plan.steps)
+    ready = step is None or (
+        decisions >= step.min_decisions and elapsed_s >= step.min_duration_s
+        and not any(r.verdict == Verdict.WAITING and r.guardrail in STATISTICAL
+                    and r.value is not None for r in results))
+    if not ready or (last and rollout.plan.hold):
+        return Move.WAIT, None  # a held plan stays at its last step: people promote
+    return (Move.PROMOTE if last else Move.ADVANCE), None
 
 
 def check_challenger(model: str, champion: int, name: str, number: int) -> None:

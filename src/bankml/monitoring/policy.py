@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bankml.core.canonical import sha256_hex
 from bankml.core.errors import InvalidInputError
 from bankml.core.monitoring import MetricThreshold
+from bankml.core.retraining import Trigger
 from bankml.core.validation import Better, Tag
 from bankml.documents import parse_document
 
@@ -61,12 +62,35 @@ class _Parameters(_Strict):
     kpis: dict[str, _Kpis] = Field(default_factory=dict)
 
 
+class _Retraining(_Strict):
+    """A model whose red drift or performance alert starts its own pipeline on fresh data
+    (the source its spec declares, or `data`), then deploys the new version in shadow."""
+
+    when: list[Trigger] = Field(min_length=1)  # not `on`: YAML 1.1 reads it as true
+    data: str | None = Field(default=None, min_length=1)
+    shadow_share: float = Field(default=100.0, gt=0, le=100)
+    min_decisions: int = Field(default=500, ge=0)
+    min_duration_s: float = Field(default=3600.0, ge=0)
+
+
 class _PolicyFile(_Strict):
     policy: str = Field(min_length=1)
     version: str = Field(min_length=1)
     effective: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     parameters: _Parameters = Field(default_factory=_Parameters)
     thresholds: dict[str, _Threshold]
+    retraining: dict[str, _Retraining] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetrainingPolicy:
+    """What a model's red alert may start (see `_Retraining`)."""
+
+    when: frozenset[Trigger]
+    data: Path | None = None
+    shadow_share: float = 100.0
+    min_decisions: int = 500
+    min_duration_s: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +113,7 @@ class MonitoringPolicy:
     fairness_bootstrap: int = 500
     fairness_confidence: float = 0.95
     kpis: dict[str, KpiInputs] = field(default_factory=dict)
+    retraining: dict[str, RetrainingPolicy] = field(default_factory=dict)  # by model name
 
     def kpi_inputs(self, endpoint: str) -> KpiInputs:
         return self.kpis.get(endpoint, KpiInputs())
@@ -97,8 +122,9 @@ class MonitoringPolicy:
         return self.thresholds.get(metric.split("[", 1)[0])
 
 
-def parse_policy(text: str, *, source: str) -> MonitoringPolicy:
-    """A policy from YAML text; errors name `source` and each offending field."""
+def parse_policy(text: str, *, source: str, folder: Path | None = None) -> MonitoringPolicy:
+    """A policy from YAML text; errors name `source` and each offending field. A
+    retraining's relative `data` path is read from `folder` (the policy file's)."""
     parsed = parse_document(_PolicyFile, text, source=source, rule="monitoring_policy.file_valid")
     digest = sha256_hex(text)
     p = parsed.parameters
@@ -109,7 +135,11 @@ def parse_policy(text: str, *, source: str) -> MonitoringPolicy:
         fairness_confidence=p.fairness_confidence,
         kpis={name: KpiInputs(**k.model_dump()) for name, k in p.kpis.items()},
         thresholds={name: MetricThreshold(metric=name, **t.model_dump())
-                    for name, t in parsed.thresholds.items()})
+                    for name, t in parsed.thresholds.items()},
+        retraining={model: RetrainingPolicy(
+            when=frozenset(r.when), data=None if r.data is None else (folder or Path()) / r.data,
+            shadow_share=r.shadow_share, min_decisions=r.min_decisions,
+            min_duration_s=r.min_duration_s) for model, r in parsed.retraining.items()})
 
 
 def load_policy(path: Path | None = None) -> MonitoringPolicy:
@@ -118,4 +148,5 @@ def load_policy(path: Path | None = None) -> MonitoringPolicy:
     if not chosen.is_file():
         raise InvalidInputError(str(chosen), "does not exist; give a monitoring policy YAML "
                                 "file", rule="monitoring_policy.file_valid")
-    return parse_policy(chosen.read_text(encoding="utf-8"), source=str(chosen))
+    return parse_policy(chosen.read_text(encoding="utf-8"), source=str(chosen),
+                        folder=chosen.parent)

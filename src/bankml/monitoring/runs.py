@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,9 @@ from bankml.validation.calibration import brier_score
 from bankml.validation.discrimination import auc_delong, compare_with_initial_auc
 from bankml.validation.runs import Validation
 
+# after a run: (the run, the policy it was measured under, the job's fresh data if given)
+AfterRun = Callable[[MonitoringRun, MonitoringPolicy, "Path | None"], object]
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Baseline:
@@ -74,6 +78,12 @@ class Monitor:
         self._alerts, self._clock = alerts, clock
         self._policy = policy or load_policy()
         self._baselines: dict[str, _Baseline | None] = {}
+        self._after_run: list[AfterRun] = []
+
+    def after_run(self, callback: AfterRun) -> None:
+        """Call `callback(run, policy, data)` after every run of an endpoint (one measured
+        now or read back): closing the loop hooks in here, and is idempotent per alert."""
+        self._after_run.append(callback)
 
     @property
     def policy(self) -> MonitoringPolicy:
@@ -81,9 +91,11 @@ class Monitor:
 
     def run(self, by: Principal, *, endpoint: str | None = None,
             window_days: int | None = None, as_of: datetime | None = None,
-            policy: MonitoringPolicy | None = None) -> list[MonitoringRun]:
+            policy: MonitoringPolicy | None = None,
+            data: Path | None = None) -> list[MonitoringRun]:
         """Measure the window (default: the policy's days) ending at `as_of` (default: the
-        start of today, UTC) of `endpoint`, or of every endpoint."""
+        start of today, UTC) of `endpoint`, or of every endpoint; `data` is the fresh data
+        a retraining the run starts reads instead of its spec's source."""
         chosen = policy or self._policy
         require(self._metadata, by, Permission.MONITORING_RUN, f"endpoint:{endpoint or '*'}")
         end = as_of or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -92,8 +104,13 @@ class Monitor:
             names = [endpoint] if endpoint else sorted({e.name for e in tx.endpoints.all()})
             for name in names:
                 tx.endpoints.latest(name)  # NotFoundError names an unknown endpoint
-        return [self._run_one(by, name, utc_timestamp(start), utc_timestamp(end), chosen)
-                for name in names]
+        done = []
+        for name in names:
+            run = self._run_one(by, name, utc_timestamp(start), utc_timestamp(end), chosen)
+            for callback in self._after_run:
+                callback(run, chosen, data)
+            done.append(run)
+        return done
 
     def runs(self, by: Principal, endpoint: str | None = None) -> list[MonitoringRun]:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ,

@@ -225,7 +225,7 @@ class RolloutService:
 
     def _promote(self, tx: Transaction, actor: str, rollout: Rollout, *, reason: str) -> Rollout:
         challenger = tx.models.get(rollout.model, rollout.challenger)
-        self._check_gates(tx, challenger, takes_traffic=True)
+        self._check_gates(tx, challenger, takes_traffic=True, approvals=rollout.plan.hold)
         now = self._now()
         move(tx, challenger.ref, Stage.PROD, actor=actor, moment=now,
              reason=f"rollout #{rollout.rollout_id} on {rollout.endpoint}: {reason}")
@@ -258,9 +258,10 @@ class RolloutService:
         return done
 
     def _check_gates(self, tx: Transaction, challenger: ModelVersion, *,
-                     takes_traffic: bool) -> None:
-        """The tier policy's gates for the stage the rollout needs; the first that does not
-        hold refuses, named."""
+                     takes_traffic: bool, approvals: bool = False) -> None:
+        """The tier policy's gates for the stage the rollout needs (the prod approvals only
+        with `approvals`: a held plan's promotion); the first that does not hold refuses,
+        named."""
         if challenger.stage != Stage.STAGING:
             raise ConflictError(f"{challenger.ref} is {challenger.stage}; a challenger is "
                                 "rolled out from staging.", rule="rollout.challenger_staged",
@@ -268,8 +269,8 @@ class RolloutService:
         needed = [Stage.STAGING, Stage.PROD] if takes_traffic else [Stage.STAGING]
         for stage in needed:
             for gate in self._oversight.gates_in(tx, challenger, stage):
-                if gate.passed or (stage == Stage.PROD and gate.rule.startswith(
-                        "gate.approval.")):
+                if gate.passed or (stage == Stage.PROD and not approvals
+                                   and gate.rule.startswith("gate.approval.")):
                     continue
                 purpose = "take traffic" if stage == Stage.PROD else "enter shadow"
                 raise ConflictError(f"{challenger.ref} may not {purpose}: the {stage} gate "

@@ -137,12 +137,13 @@ class Trainer:
         self._allowlist = estimator_allowlist
 
     def train(self, by: Principal, spec: Path | LoadedSpec, *,
-              progress: Progress = _silent) -> ModelVersion:
-        """Run the spec and register the result as the model's next version."""
+              progress: Progress = _silent, data: Path | None = None) -> ModelVersion:
+        """Run the spec and register the result as the model's next version; `data` reads
+        the spec's source file from another path (a retraining's fresh rows)."""
         require(self._metadata, by, Permission.MODEL_REGISTER, f"spec:{spec}")
         loaded = (load_spec(spec, allowlist=self._allowlist) if isinstance(spec, Path)
                   else spec)
-        built = self.build(loaded, progress, keep_snapshot=True)
+        built = self.build(loaded, progress, keep_snapshot=True, data=data)
         progress("registering the version")
         snapshot = built.snapshot.commit() if built.snapshot is not None else None
         protected = built.protected.commit() if built.protected is not None else None

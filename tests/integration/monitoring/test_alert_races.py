@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from bankml import Platform
+from bankml.core.identity import SYSTEM
 from bankml.core.monitoring import AlertStatus
 from support import races
 from support.people import staff
 from support.served import tiny_endpoint
+from support.trail import audit_events
 
 RACERS = 4
 
@@ -76,3 +78,28 @@ def test_two_resolving_at_once_one_wins(tmp_path: Path, postgres_url: str) -> No
     assert alert.status == AlertStatus.RESOLVED
     assert alert.comment == f"by {alert.closed_by}"
     assert [e.action for e in events].count("alert.resolved") == 1
+
+
+def test_racing_runs_start_one_retraining_per_red_alert(tmp_path: Path,
+                                                        postgres_url: str) -> None:
+    """Four processes close the loop on one red drift alert at once, each having seen no
+    retraining: the alert's unique key lets one claim it, the others start nothing."""
+    home = tmp_path / "home"
+    with Platform.open(home, metadata_url=postgres_url) as platform:
+        tiny_endpoint(platform)
+        with platform.metadata.transaction() as tx:
+            alert_id = platform.alerts.raise_one(
+                tx, SYSTEM, endpoint="pd-decisions", model="pd", metric="score.psi",
+                title="score.psi is red", detail={})
+
+    counted = _race(races.retrain, [(str(home), postgres_url, "pd-decisions")] * RACERS)
+
+    assert counted == Counter({"started": 1, "none": RACERS - 1})
+    with Platform.open(home, metadata_url=postgres_url) as platform:
+        [retraining] = platform.retraining.retrainings(staff(platform, "mira"))
+        started = [e for e in audit_events(platform, subject=f"alert:{alert_id}")
+                   if e.action == "retraining.started"]
+    # pd@1 is no build of `bankml train`: the one retraining stops, saying so
+    assert (retraining.alert_id, retraining.outcome["rule"]) == (alert_id,
+                                                                 "retraining.manifest")
+    assert len(started) == 1

@@ -15,6 +15,7 @@ from bankml.core.identity import (
     Principal,
     PrincipalKind,
     Role,
+    automation,
     check_username,
     mint_token,
     parse_roles,
@@ -127,3 +128,17 @@ def test_service_accounts_decide_within_their_scopes_only() -> None:
     assert not app.may_call("fraud")
     with pytest.raises(PermissionDeniedError, match="only the endpoints credit-pd"):
         app.require_scope("fraud")
+
+
+def test_the_retraining_automation_never_signs_off_approves_or_promotes() -> None:
+    """Its grants build, self-test, request staging and deploy in shadow; every control
+    that people exercise stays theirs."""
+    bot = automation("automation")
+
+    assert {p for p in Permission if bot.can(p)} == {
+        Permission.EVIDENCE_READ, Permission.MODEL_REGISTER, Permission.VALIDATION_RUN,
+        Permission.TRANSITION_REQUEST, Permission.ROLLOUT_DEPLOY}
+    with pytest.raises(InvalidInputError) as refused:
+        automation("Not A Name")
+    assert (refused.value.field, refused.value.rule) == ("automation_actor",
+                                                         "identity.username")

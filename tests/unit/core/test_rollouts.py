@@ -234,6 +234,23 @@ def test_the_last_clean_step_promotes() -> None:
     assert next_move(rollout(step=2), _judged(0.01), decisions=10, elapsed_s=0)[0] == Move.PROMOTE
 
 
+def test_a_held_plan_waits_at_its_last_clean_step_and_still_rolls_back() -> None:
+    """A held plan (a retraining's shadow challenger) advances through its steps but never
+    promotes on its own, and a breach still rolls it back; `hold` survives its data form."""
+    held = replace(rollout(step=2), plan=Plan.from_data({**PLAN, "hold": True}))
+
+    assert next_move(replace(held, step=1), _judged(0.01), decisions=10,
+                     elapsed_s=60)[0] == Move.ADVANCE
+    assert next_move(held, _judged(0.01), decisions=10, elapsed_s=600)[0] == Move.WAIT
+    assert next_move(replace(held, step=3), _judged(0.01), decisions=10,
+                     elapsed_s=0)[0] == Move.WAIT
+    assert next_move(held, _judged(0.9), decisions=10, elapsed_s=600)[0] == Move.ROLL_BACK
+    assert Plan.from_data(held.plan.describe()) == held.plan
+    with pytest.raises(InvalidInputError) as refused:
+        Plan.from_data({**PLAN, "hold": "yes"})
+    assert (refused.value.field, refused.value.rule) == ("hold", "rollout.plan_shape")
+
+
 def test_a_paused_rollout_neither_advances_nor_rolls_back() -> None:
     paused = rollout(status=RolloutStatus.PAUSED)
 

@@ -31,6 +31,7 @@ from bankml.stores.sql.monitoring import SqlAlerts, SqlLabels, SqlMonitoring
 from bankml.stores.sql.oversight import SqlOversight
 from bankml.stores.sql.references import SqlReferences
 from bankml.stores.sql.refusals import SqlRefusalCounts
+from bankml.stores.sql.retrainings import SqlRetrainings
 from bankml.stores.sql.rollouts import SqlLeases, SqlRollouts
 from bankml.stores.sql.validation_runs import SqlValidationRuns
 
@@ -53,6 +54,7 @@ class SqlTransaction:
     alerts: SqlAlerts
     rollouts: SqlRollouts
     leases: SqlLeases
+    retrainings: SqlRetrainings
 
     @classmethod
     def on(cls, connection: Connection, clock: Callable[[], datetime],
@@ -68,7 +70,8 @@ class SqlTransaction:
                    references=SqlReferences(connection),
                    labels=SqlLabels(connection), monitoring=SqlMonitoring(connection),
                    alerts=SqlAlerts(connection), rollouts=SqlRollouts(connection),
-                   leases=SqlLeases(connection))
+                   leases=SqlLeases(connection),
+                   retrainings=SqlRetrainings(connection))
 
 
 def _utc_now() -> datetime:

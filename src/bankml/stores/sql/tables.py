@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -511,4 +512,30 @@ leases = Table(
     Column("holder", String(200), nullable=False),
     Column("expires_at", String(32), nullable=False),
     Column("revision", Integer, nullable=False),
+)
+
+# Retrainings started by red alerts (migration 0018): one per alert, held by the unique
+# key on alert_id; each step by compare-and-set on the revision.
+retrainings = Table(
+    "retrainings", metadata,
+    Column("retraining_id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.alert_id", name="fk_retrainings_alert"),
+           nullable=False),
+    Column("endpoint", String(100), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("metric", String(200), nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("started_at", String(32), nullable=False),
+    Column("started_by", String(63), nullable=False),
+    Column("champion", Integer, nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("run_id", String(32), nullable=True),
+    Column("request_id", Integer, nullable=True),
+    Column("rollout_id", Integer, nullable=True),
+    Column("updated_at", String(32), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("outcome_json", Text, nullable=False, server_default="{}"),
+    Index("ix_retrainings_endpoint", "endpoint", "retraining_id"),
+    UniqueConstraint("alert_id", name="uq_retrainings_alert"),
 )
