@@ -66,6 +66,14 @@ def list_runs(context: Context, endpoint: str | None = None) -> dict[str, Any]:
     return {"runs": [monitoring_run_view(run) for run in found]}
 
 
+@router.get("/v1/monitoring/retrainings",
+            summary="Retrainings red alerts started, oldest first; `?endpoint=` to narrow",
+            openapi_extra=calls(Permission.EVIDENCE_READ))
+def list_retrainings(context: Context, endpoint: str | None = None) -> dict[str, Any]:
+    found = context.platform.retraining.retrainings(context.principal, endpoint)
+    return {"retrainings": [r.describe() for r in found]}
+
+
 @router.get("/v1/monitoring/runs/{run_id}", summary="A monitoring run and every point it stored",
             openapi_extra=calls(Permission.EVIDENCE_READ))
 def show_run(run_id: str, context: Context) -> dict[str, Any]:

@@ -23,6 +23,9 @@ app = new_group("Production monitoring: runs per window, status with RAG and spa
 COLOURS = {Status.GREEN: "green", Status.AMBER: "yellow", Status.RED: "red",
            Status.INSUFFICIENT: "dim", Status.INFO: "blue"}
 BARS = "▁▂▃▄▅▆▇█"
+DataOption = Annotated[Path | None, typer.Option(
+    "--data", help="Fresh data (the spec's source file, now) for a retraining a red alert "
+    "starts; default the policy's, else the source the model's spec declares.")]
 
 
 @app.command("run")
@@ -32,15 +35,18 @@ def run(
     as_of: Annotated[str | None, typer.Option("--as-of", help="End of the window (ISO 8601, "
                                               "UTC); default the start of today.")] = None,
     policy: Annotated[Path | None, typer.Option(help="A monitoring policy YAML.")] = None,
+    data: DataOption = None,
     home: HomeOption = None, token: TokenOption = None,
 ) -> None:
-    """Measure the window of each endpoint; a window measured before is shown, not redone."""
+    """Measure the window of each endpoint; a window measured before is shown, not redone.
+    A red alert the policy lets retrain starts its model's pipeline (see `retrainings`)."""
     days = _days(window)
     moment = None if as_of is None else _utc(as_of)
     with open_platform(home) as platform, console.status("measuring"):
         runs = platform.monitor.run(acting_user(platform, token), endpoint=endpoint,
                                     window_days=days, as_of=moment,
-                                    policy=load_policy(policy) if policy else None)
+                                    policy=load_policy(policy) if policy else None,
+                                    data=data)
     for done in runs:
         console.print(f"{done.endpoint} {done.window_start} .. {done.window_end}: "
                       f"{done.decisions:,} decisions, [green]{done.greens} green[/], "
@@ -55,6 +61,7 @@ def schedule(
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
     window: Annotated[str, typer.Option(help="Window length in days, e.g. 7d.")] = "7d",
     policy: Annotated[Path | None, typer.Option(help="A monitoring policy YAML.")] = None,
+    data: DataOption = None,
     home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Run monitoring at every moment of CRON until SIGTERM or Ctrl-C.
@@ -71,7 +78,7 @@ def schedule(
         def job(moment: datetime) -> None:
             try:
                 runs = platform.monitor.run(by, endpoint=endpoint, window_days=days,
-                                            as_of=moment, policy=chosen)
+                                            as_of=moment, policy=chosen, data=data)
             except BankmlError as failed:
                 console.print(f"[red]{moment:%Y-%m-%dT%H:%MZ}: {failed}[/] ({failed.rule})")
                 runs = []
@@ -91,6 +98,24 @@ def schedule(
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
     console.print("Stopped.")
+
+
+@app.command("retrainings")
+def retrainings(
+    endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
+    home: HomeOption = None, token: TokenOption = None,
+) -> None:
+    """Retrainings that red alerts started: each step reached, or where it stopped and why."""
+    with open_platform(home) as platform:
+        found = platform.retraining.retrainings(acting_user(platform, token), endpoint)
+    table = Table("#", "alert", "endpoint", "metric", "status", "version", "run", "rollout",
+                  "stopped at")
+    for r in found:
+        stopped = (f"{r.outcome.get('step')}: {r.outcome.get('rule')}" if r.outcome else "")
+        table.add_row(str(r.retraining_id), str(r.alert_id), r.endpoint, escape(r.metric),
+                      str(r.status), r.ref or "", r.run_id or "",
+                      "" if r.rollout_id is None else str(r.rollout_id), escape(stopped))
+    console.print(table)
 
 
 @app.command("status")
