@@ -21,8 +21,9 @@ from bankml.housekeeping import ArtifactCollection
 from bankml.keys import installation_key
 from bankml.monitoring.alerts import AlertDesk
 from bankml.monitoring.labels import GroundTruth
-from bankml.monitoring.policy import MonitoringPolicy
+from bankml.monitoring.policy import MonitoringPolicy, load_policy
 from bankml.monitoring.runs import Monitor
+from bankml.monitoring.schedule import Cron, LeaderSchedule
 from bankml.monitoring.webhooks import Webhooks
 from bankml.registry import Registry
 from bankml.reports.service import Reports
@@ -101,7 +102,8 @@ class Platform:
         self.alerts = AlertDesk(metadata, Webhooks(
             settings.alert_webhooks, attempts=settings.alert_webhook_attempts,
             backoff_s=settings.alert_webhook_backoff_s), on_resolved=self.oversight.reconsider)
-        self.monitor = Monitor(metadata, self.registry, self.validation, self.alerts)
+        self.monitor = Monitor(metadata, self.registry, self.validation, self.alerts,
+                               policy=load_policy(settings.monitor_policy))
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
         self.artifact_gc = ArtifactCollection(metadata, artifacts)
@@ -120,10 +122,15 @@ class Platform:
         self.retraining.after_run(run, policy, data=data)
 
     def rollout_controller(self) -> Controller:
-        """The controller `bankml serve` runs in each worker (one acts, by lease)."""
+        """The controller `bankml serve` runs in each worker (one acts, by lease), with
+        monitoring's schedule when `BANKML_SERVE_MONITOR_CRON` is set."""
+        cron = self.settings.serve_monitor_cron
+        schedule = None if cron is None else LeaderSchedule(
+            self.metadata, self.monitor, Cron.parse(cron),
+            window_days=self.settings.serve_monitor_window_days)
         return Controller(self.metadata, self.rollouts,
                           interval_s=self.settings.rollout_interval_s,
-                          lease_s=self.settings.rollout_lease_s)
+                          lease_s=self.settings.rollout_lease_s, schedule=schedule)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,

@@ -121,6 +121,15 @@ class Settings(BaseSettings):
     alert_webhook_backoff_s: float = Field(
         1.0, ge=0, le=600, description="The wait before the second try of a delivery; "
         "each further wait doubles it.")
+    monitor_policy: Path | None = Field(
+        None, description="The monitoring policy YAML runs use when none is given (its "
+        "thresholds, maturity, retraining); default: the one bankml ships.")
+    serve_monitor_cron: str | None = Field(
+        None, description="Run monitoring inside `bankml serve` on this cron expression "
+        "(UTC, e.g. '0 2 * * 1'); one process among workers and replicas fires it, the "
+        "rollout controller's lease holder. Unset: no schedule inside serve.")
+    serve_monitor_window_days: int = Field(
+        7, ge=1, le=366, description="Window length of the runs the serve schedule fires.")
     automation_actor: str = Field(
         "automation", description="The name the retraining automation acts under (audit "
         "trail, registered versions, validation self-tests): never a person's user name.")

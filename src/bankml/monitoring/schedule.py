@@ -15,12 +15,19 @@ injected `wait`, so tests drive the loop without sleeping.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bankml.core.errors import InvalidInputError
+from bankml.core.canonical import utc_timestamp
+from bankml.core.errors import BankmlError, InvalidInputError
+from bankml.core.identity import SYSTEM, Principal
+from bankml.core.ports import MetadataStore
+from bankml.monitoring.runs import Monitor
+
+log = logging.getLogger(__name__)
 
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
            ("day of week", 0, 7))
@@ -147,3 +154,75 @@ class Schedule:
                     break
                 if self._wait(remaining):
                     self._stopped.set()
+
+
+class Due:
+    """The cron moments due since last asked, for a caller that looks now and then (the
+    rollout controller's leader, each round) rather than waiting in a loop of its own. The
+    first look gives the latest moment already due, as `Schedule` does on start."""
+
+    def __init__(self, cron: Cron) -> None:
+        self._cron = cron
+        self._next: datetime | None = None
+
+    def take(self, now: datetime) -> list[datetime]:
+        due: list[datetime] = []
+        if self._next is None:
+            latest = self._cron.latest_at_or_before(now)
+            due.append(latest)
+            self._next = self._cron.next_after(latest)
+        while self._next <= now:
+            due.append(self._next)
+            self._next = self._cron.next_after(self._next)
+        return due
+
+    def forget(self) -> None:
+        """Leadership lost: whoever leads next starts from the latest due moment again."""
+        self._next = None
+
+
+class LeaderSchedule:
+    """Monitoring on a cron inside `bankml serve`: the rollout controller calls `tick` each
+    round while it holds its lease, so one process among workers and replicas fires. Runs
+    go to a thread of their own (a retraining takes minutes; the lease must be renewed
+    meanwhile), one fire at a time; each is audited as `monitoring.scheduled` with the
+    lease holder and the runs it measured (a window measured before is only read back)."""
+
+    def __init__(self, metadata: MetadataStore, monitor: Monitor, cron: Cron, *,
+                 window_days: int, by: Principal = SYSTEM) -> None:
+        self._metadata, self._monitor, self._by = metadata, monitor, by
+        self._cron, self._window_days = cron, window_days
+        self._due = Due(cron)
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime, *, holder: str) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return  # the fire before is still running; its moments are not lost
+        moments = self._due.take(now)
+        if moments:
+            self._thread = threading.Thread(target=self._fire, args=(moments, holder),
+                                            name="monitor-schedule", daemon=True)
+            self._thread.start()
+
+    def lost(self) -> None:
+        self._due.forget()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _fire(self, moments: list[datetime], holder: str) -> None:
+        for moment in moments:
+            began = utc_timestamp(datetime.now(UTC))
+            try:
+                runs = self._monitor.run(self._by, window_days=self._window_days,
+                                         as_of=moment)
+            except BankmlError as failed:  # the next window is tried all the same
+                log.warning("scheduled monitoring to %s failed: %s", moment, failed)
+                continue
+            with self._metadata.transaction() as tx:
+                tx.audit.record(self._by.name, "monitoring.scheduled", "schedule:monitoring", {
+                    "cron": self._cron.text, "window_end": utc_timestamp(moment),
+                    "window_days": self._window_days, "holder": holder,
+                    "runs": [r.run_id for r in runs],
+                    "measured": [r.run_id for r in runs if r.created_at >= began]})

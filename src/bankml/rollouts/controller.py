@@ -4,7 +4,8 @@ Every worker of `bankml serve` (and every replica) runs a controller thread; eac
 it takes or renews the lease row `rollout-controller` by compare-and-set, and only the
 holder evaluates. A holder that dies stops renewing, and once its lease expired another
 takes it. All state lives in the rollouts table, so the new holder resumes each rollout at
-its recorded step.
+its recorded step. With `BANKML_SERVE_MONITOR_CRON` set, the holder also fires monitoring's
+schedule (the same lease: one leader for both).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import BankmlError
 from bankml.core.identity import SYSTEM, Principal
 from bankml.core.ports import MetadataStore
+from bankml.monitoring.schedule import LeaderSchedule
 from bankml.rollouts.service import RolloutService
 
 LEASE = "rollout-controller"
@@ -38,8 +40,11 @@ class Controller:
     def __init__(self, metadata: MetadataStore, rollouts: RolloutService, *,
                  interval_s: float, lease_s: float, holder: str | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 actor: Principal = SYSTEM) -> None:
+                 actor: Principal = SYSTEM,
+                 schedule: LeaderSchedule | None = None) -> None:
+        """`schedule`: monitoring's cron, fired by whichever process holds the lease."""
         self._metadata, self._rollouts = metadata, rollouts
+        self._schedule = schedule
         self._interval_s, self._lease_s = interval_s, lease_s
         self.holder = holder or holder_name()
         self._clock, self._actor = clock, actor
@@ -57,7 +62,11 @@ class Controller:
         """One round: if leading, evaluate every running rollout and act; the number of
         rollouts moved."""
         if not self.lead():
+            if self._schedule is not None:
+                self._schedule.lost()
             return 0
+        if self._schedule is not None:
+            self._schedule.tick(self._clock(), holder=self.holder)
         with self._metadata.reading() as tx:
             active = tx.rollouts.all_active()
         moved = 0
@@ -82,6 +91,8 @@ class Controller:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._schedule is not None:
+            self._schedule.stop()  # a run in progress finishes first
         try:
             with self._metadata.transaction() as tx:
                 tx.leases.release(LEASE, self.holder)

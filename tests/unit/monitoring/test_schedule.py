@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bankml.core.errors import InvalidInputError
-from bankml.monitoring.schedule import Cron, Schedule
+from bankml.monitoring.schedule import Cron, Due, Schedule
 
 MONDAY = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # a Monday, 01:00
 
@@ -104,3 +104,22 @@ def test_stop_ends_the_wait() -> None:
 
     assert len(fired) == 1
     assert schedule.is_stopped
+
+
+def test_due_gives_the_latest_due_moment_first_then_each_next_once() -> None:
+    """A leader looking each round: the latest moment due on its first look, nothing until
+    the next moment, every moment passed since (none skipped, none twice); a lost lease
+    starts over from the latest due moment."""
+    due = Due(Cron.parse("0 2 * * *"))
+    start = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+    first = due.take(start)
+    again = due.take(start + timedelta(hours=1))
+    later = due.take(start + timedelta(days=2))
+    due.forget()
+    restarted = due.take(start + timedelta(days=2))
+
+    assert first == [datetime(2026, 3, 4, 2, 0, tzinfo=UTC)]
+    assert again == []
+    assert later == [datetime(2026, 3, 5, 2, 0, tzinfo=UTC), datetime(2026, 3, 6, 2, 0, tzinfo=UTC)]
+    assert restarted == [datetime(2026, 3, 6, 2, 0, tzinfo=UTC)]
