@@ -33,7 +33,8 @@ def rollout_view(rollout: Rollout) -> dict[str, Any]:
             "status": str(rollout.status), "champion": rollout.champion_ref,
             "challenger": rollout.challenger_ref, "step": rollout.step,
             "plan": rollout.plan.describe(), "revision": rollout.revision,
-            "outcome": rollout.outcome, "created_by": rollout.created_by,
+            "outcome": rollout.outcome, "comparison": rollout.comparison,
+            "created_by": rollout.created_by,
             "created_at": rollout.created_at, "ended_at": rollout.ended_at}
 
 

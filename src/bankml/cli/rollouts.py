@@ -100,5 +100,41 @@ def _print(shown: Evaluation) -> None:
     routes = ", ".join(f"{route} {count}" for route, count in sorted(shown.routes.items()))
     console.print(f"this step: {shown.decisions} challenger decisions in "
                   f"{shown.elapsed_s:.0f} s; per route: {routes or 'none yet'}")
+    _print_comparison(shown)
     if r.outcome:
         console.print(f"outcome: {json.dumps(r.outcome)}")
+
+
+def _print_comparison(shown: Evaluation) -> None:
+    """Both routes side by side, then the comparison on labels and its recommendation."""
+    arms = shown.distributions
+    side = Table("", "champion", "challenger")
+    side.add_row("decisions", *(str(arms[a]["n"]) for a in ("champion", "challenger")))
+    quantiles = arms["champion"].get("score_quantiles") or arms["challenger"].get(
+        "score_quantiles") or {}
+    rows = [("score mean", "score_mean", None), *((f"score {q}", "score_quantiles", q)
+                                                  for q in quantiles)]
+    for label, key, sub in rows:
+        side.add_row(label, *(_shown(arms[a].get(key), sub) for a in ("champion", "challenger")))
+    outcomes = sorted({o for a in arms.values() for o in a.get("decision_rates", {})})
+    for outcome in outcomes:
+        side.add_row(f"{outcome} rate", *(_shown(arms[a].get("decision_rates"), outcome)
+                                          for a in ("champion", "challenger")))
+    console.print(side)
+    found = shown.comparison
+    auc = found.get("auc_difference") or {}
+    if auc.get("value") is not None:
+        console.print(f"AUC difference (challenger - champion) {auc['value']:+.4f}, DeLong p "
+                      f"{auc['p_value']:.3g}, n {auc['n']} (monitoring run {found['run_id']})")
+    for kpi, delta in found.get("kpi_differences", {}).items():
+        if delta["difference"] is not None:
+            console.print(f"  {kpi}: {delta['difference']:+.4g} against champion "
+                          f"{delta['champion']:.4g}")
+    console.print(f"recommendation: [bold]{found['recommendation']}[/] ({found['reason']})")
+    console.print(f"[dim]rule: {found['rule']}[/]")
+
+
+def _shown(value: object, key: str | None) -> str:
+    if isinstance(value, dict):
+        value = value.get(key) if key is not None else None
+    return f"{value:.4g}" if isinstance(value, int | float) else ""

@@ -282,6 +282,7 @@ class Rollout:
     revision: int = 1
     ended_at: str | None = None
     outcome: dict[str, Any] = field(default_factory=dict)  # why it ended (breach, promotion)
+    comparison: dict[str, Any] = field(default_factory=dict)  # on labels, with a recommendation
 
     @property
     def is_active(self) -> bool:

@@ -72,7 +72,11 @@ class Controller:
         moved = 0
         for rollout in active:
             try:
-                if self._rollouts.act(self._actor, self._rollouts.evaluate(rollout)):
+                evaluation = self._rollouts.evaluate(rollout)
+                recorded = self._rollouts.record_comparison(self._actor, evaluation)
+                if recorded is not None:  # the move acts on the revision just written
+                    evaluation = self._rollouts.evaluate(recorded)
+                if self._rollouts.act(self._actor, evaluation):
                     moved += 1
             except BankmlError as error:  # an operator moved it first, or a gate broke
                 log.warning("rollout %s on %s not moved: %s", rollout.rollout_id,

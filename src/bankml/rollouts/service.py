@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ from bankml.governance import Oversight
 from bankml.monitoring.alerts import AlertDesk
 from bankml.registry import Registry
 from bankml.registry.lifecycle import move
+from bankml.rollouts.comparison import latest_run, on_labels, side_by_side
 from bankml.rollouts.measures import measure, routes_of
 from bankml.serving import EndpointCatalog, Runtime
 from bankml.serving.endpoints import CHAMPION, champion_of, check_fits
@@ -62,6 +63,8 @@ class Evaluation:
     elapsed_s: float
     move: Move
     breach: Result | None
+    distributions: dict[str, Any]  # champion's and challenger's routes in this step
+    comparison: dict[str, Any]  # on matured labels, from monitoring, with a recommendation
 
     def describe(self) -> dict[str, Any]:
         r = self.rollout
@@ -74,7 +77,8 @@ class Evaluation:
                 "guardrails": [x.describe() for x in self.results],
                 "next": str(self.move), "revision": r.revision, "outcome": r.outcome,
                 "created_by": r.created_by, "created_at": r.created_at,
-                "ended_at": r.ended_at}
+                "ended_at": r.ended_at, "distributions": self.distributions,
+                "comparison": self.comparison, "recorded_comparison": r.comparison}
 
 
 class RolloutService:
@@ -161,6 +165,8 @@ class RolloutService:
             records = [r for r in tx.decisions.records(
                 endpoint=rollout.endpoint, since=rollout.step_started_at,
                 until=rollout.ended_at) if r.model_name == rollout.model]
+            run = latest_run(tx.monitoring.runs(rollout.endpoint), rollout)
+            points = [] if run is None else tx.monitoring.points(run.run_id)
         measured = measure(rollout, records, favourable=policy.outcomes[0],
                            attributes=served.monitoring_attributes,
                            baseline=self._baseline(rollout.challenger_ref))
@@ -170,7 +176,24 @@ class RolloutService:
         elapsed = (end - parse_utc_timestamp(rollout.step_started_at)).total_seconds()
         chosen, breach = next_move(rollout, results, decisions=decisions, elapsed_s=elapsed)
         return Evaluation(rollout=rollout, results=results, routes=routes_of(records),
-                          decisions=decisions, elapsed_s=elapsed, move=chosen, breach=breach)
+                          decisions=decisions, elapsed_s=elapsed, move=chosen, breach=breach,
+                          distributions=side_by_side(records),
+                          comparison=on_labels(rollout, run, points))
+
+    def record_comparison(self, by: Principal, evaluation: Evaluation) -> Rollout | None:
+        """Keep the comparison on labels in the rollout record when it changed (the
+        controller, each round); audited as `rollout.compared`. None when unchanged."""
+        rollout, found = evaluation.rollout, evaluation.comparison
+        if found == rollout.comparison:
+            return None
+        with acting(self._metadata, by, Permission.ROLLOUT_ROLLBACK,
+                    f"endpoint:{rollout.endpoint}") as tx:
+            done = tx.rollouts.save(replace(rollout, comparison=found), was=rollout)
+            tx.audit.record(by.name, "rollout.compared", f"endpoint:{rollout.endpoint}", {
+                "rollout_id": rollout.rollout_id, "challenger": rollout.challenger_ref,
+                **{k: found.get(k) for k in ("recommendation", "reason", "run_id",
+                                             "auc_difference", "kpi_differences")}})
+        return done
 
     def act(self, by: Principal, evaluation: Evaluation) -> Rollout | None:
         """Carry out the controller's move: roll back on a breach (recording guardrail,

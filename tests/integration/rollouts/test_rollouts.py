@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bankml import Platform
+from bankml.core.canonical import utc_timestamp
 from bankml.core.decisions import DecisionRecord
 from bankml.core.errors import ConflictError, InvalidInputError, NotFoundError
 from bankml.core.identity import SYSTEM, RoleDeniedError
@@ -253,3 +254,66 @@ def test_one_controller_leads_until_its_lease_expires(served: Platform) -> None:
     now[0] += timedelta(seconds=31)
     assert second.lead()
     assert not first.lead()
+
+
+def _delong_variance(scores: Any, events: Any) -> float:
+    """DeLong's variance from placement values, written out pair by pair."""
+    positives, negatives = scores[events == 1], scores[events == 0]
+    wins = (positives[:, None] > negatives[None, :]) + 0.5 * (
+        positives[:, None] == negatives[None, :])
+    return float(wins.mean(axis=1).var(ddof=1) / positives.size
+                 + wins.mean(axis=0).var(ddof=1) / negatives.size)
+
+
+def test_champion_and_challenger_are_compared_on_labels_with_a_recommendation(
+        served: Platform) -> None:
+    """During a 50 % canary, both routes' distributions show side by side; once labels
+    matured and monitoring ran, the AUC difference is scikit-learn's, its p-value the
+    two-sided z of hand-written DeLong variances, the challenger (whose customers' outcomes
+    follow its scores) is recommended for promotion, and the controller records it."""
+    import numpy as np  # noqa: PLC0415
+    from scipy import stats  # noqa: PLC0415
+    from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+
+    from bankml.monitoring.policy import DEFAULT, parse_policy  # noqa: PLC0415
+
+    ops = staff(served, "ops")
+    served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=plan(canary(50, decisions=10_000)))
+    records = decide(served, 200) + decide(served, 200, start=200)
+    before = served.rollouts.status(ops, ENDPOINT)
+    rng = np.random.default_rng(11)
+    outcome = {}
+    for r in records:  # the challenger's customers default as it scores; the champion's not
+        follows = r.route == "canary"
+        outcome[r.decision_id] = int(rng.random() < (r.score if follows else 0.3))
+    served.labels.ingest(ops, [{"decision_id": d, "outcome": o, "observed_at": utc_timestamp(
+        datetime.now(UTC) + timedelta(hours=1))} for d, o in outcome.items()], endpoint=ENDPOINT)
+    policy = parse_policy(DEFAULT.read_text().replace(
+        "maturity_days: {}", f"maturity_days: {{{ENDPOINT}: 0}}"), source="test policy")
+    served.monitor.run(staff(served, "mira"), endpoint=ENDPOINT,
+                       as_of=datetime.now(UTC) + timedelta(days=1), policy=policy)
+
+    controller = Controller(served.metadata, served.rollouts, interval_s=1, lease_s=5)
+    controller.tick()
+    after = served.rollouts.status(ops, ENDPOINT)
+
+    assert before.comparison["recommendation"] == "inconclusive"
+    assert before.distributions["champion"]["n"] + before.distributions["challenger"][
+        "n"] == 400
+    aucs, variances = {}, {}
+    for route in ("champion", "canary"):
+        mine = [r for r in records if r.route == route]
+        y = np.array([outcome[r.decision_id] for r in mine])
+        s = np.array([r.score for r in mine])
+        aucs[route], variances[route] = roc_auc_score(y, s), _delong_variance(s, y)
+    difference = aucs["canary"] - aucs["champion"]
+    p_value = 2 * stats.norm.sf(abs(difference) / np.sqrt(sum(variances.values())))
+    found = after.comparison
+    assert found["auc_difference"]["value"] == pytest.approx(difference, abs=1e-12)
+    assert found["auc_difference"]["p_value"] == pytest.approx(p_value, rel=1e-9)
+    assert p_value < 0.05 < difference
+    assert found["recommendation"] == "promote"
+    assert found["kpi_differences"]["kpi.override_rate"]["difference"] == 0.0
+    assert after.rollout.comparison == found
+    assert [e.payload["recommendation"] for e in audit_events(served)
+            if e.action == "rollout.compared"] == ["promote"]

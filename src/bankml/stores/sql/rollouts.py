@@ -114,7 +114,8 @@ def _row(rollout: Rollout) -> dict[str, Any]:
             "status": str(rollout.status), "step": rollout.step,
             "step_started_at": rollout.step_started_at, "created_at": rollout.created_at,
             "created_by": rollout.created_by, "revision": rollout.revision,
-            "ended_at": rollout.ended_at, "outcome_json": canonical_json(rollout.outcome)}
+            "ended_at": rollout.ended_at, "outcome_json": canonical_json(rollout.outcome),
+            "comparison_json": canonical_json(rollout.comparison)}
 
 
 def _rollout(row: dict[str, Any]) -> Rollout:
@@ -124,4 +125,5 @@ def _rollout(row: dict[str, Any]) -> Rollout:
                    status=RolloutStatus(row["status"]), step=row["step"],
                    step_started_at=row["step_started_at"], created_at=row["created_at"],
                    created_by=row["created_by"], revision=row["revision"],
-                   ended_at=row["ended_at"], outcome=json.loads(row["outcome_json"]))
+                   ended_at=row["ended_at"], outcome=json.loads(row["outcome_json"]),
+                   comparison=json.loads(row["comparison_json"]))

@@ -498,6 +498,8 @@ rollouts = Table(
     Column("revision", Integer, nullable=False),
     Column("ended_at", String(32), nullable=True),
     Column("outcome_json", Text, nullable=False, server_default="{}"),
+    # the champion/challenger comparison and its recommendation (migration 0019)
+    Column("comparison_json", Text, nullable=False, server_default="{}"),
     Index("ix_rollouts_endpoint", "endpoint", "rollout_id"),
     Index("ux_rollouts_active", "endpoint", unique=True,
           **_where("status IN ('running', 'paused')")),
