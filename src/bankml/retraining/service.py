@@ -81,8 +81,11 @@ class Retrainer:
                    for r in [*known, *started]):
                 continue
             claimed = self._claim(alert, trigger, run)
-            if claimed is not None:
-                started.append(self._carry(claimed, rule, data or rule.data))
+            if claimed is None:  # another process claimed it: its retraining covers the rest
+                with self._metadata.reading() as tx:
+                    known = tx.retrainings.all(run.endpoint)
+                continue
+            started.append(self._carry(claimed, rule, data or rule.data))
         return started
 
     def retrainings(self, by: Principal, endpoint: str | None = None) -> list[Retraining]:

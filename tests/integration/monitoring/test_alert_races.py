@@ -82,15 +82,17 @@ def test_two_resolving_at_once_one_wins(tmp_path: Path, postgres_url: str) -> No
 
 def test_racing_runs_start_one_retraining_per_red_alert(tmp_path: Path,
                                                         postgres_url: str) -> None:
-    """Four processes close the loop on one red drift alert at once, each having seen no
-    retraining: the alert's unique key lets one claim it, the others start nothing."""
+    """Four processes close the loop on two red drift alerts of one model at once, each
+    having seen no retraining: the first alert's unique key lets one claim it, and the
+    others, reading the winner's back, start nothing for the second either."""
     home = tmp_path / "home"
     with Platform.open(home, metadata_url=postgres_url) as platform:
         tiny_endpoint(platform)
         with platform.metadata.transaction() as tx:
-            alert_id = platform.alerts.raise_one(
-                tx, SYSTEM, endpoint="pd-decisions", model="pd", metric="score.psi",
-                title="score.psi is red", detail={})
+            alert_id, _ = (platform.alerts.raise_one(
+                tx, SYSTEM, endpoint="pd-decisions", model="pd", metric=metric,
+                title=f"{metric} is red", detail={})
+                for metric in ("score.psi", "feature.psi[x0]"))
 
     counted = _race(races.retrain, [(str(home), postgres_url, "pd-decisions")] * RACERS)
 

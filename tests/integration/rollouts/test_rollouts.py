@@ -317,3 +317,26 @@ def test_champion_and_challenger_are_compared_on_labels_with_a_recommendation(
     assert after.rollout.comparison == found
     assert [e.payload["recommendation"] for e in audit_events(served)
             if e.action == "rollout.compared"] == ["promote"]
+
+
+def test_a_held_rollout_is_promoted_only_with_the_prod_approvals(served: Platform) -> None:
+    """A held plan (a retraining's) keeps the four eyes: promoting it early is refused on
+    the first approval the tier policy asks for, nothing changed; the same challenger
+    under a plan that is not held is promoted early (approvals are governance's there)."""
+    ops = staff(served, "ops")
+    held = Plan.from_data({"steps": [SHADOW], "guardrails": {"error_rate": 0.5},
+                           "min_sample": 5, "hold": True})
+    served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=held)
+
+    with pytest.raises(ConflictError) as refused:
+        served.rollouts.promote(ops, ENDPOINT, comment="looks fine")
+    stage = served.registry.get("pd@2").stage
+    still = served.rollouts.status(ops, ENDPOINT).rollout.status
+    served.rollouts.rollback(ops, ENDPOINT, comment="deploy it again, not held")
+    served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=plan(SHADOW))
+    served.rollouts.promote(ops, ENDPOINT, comment="looks fine")
+
+    assert refused.value.rule is not None
+    assert refused.value.rule.startswith("gate.approval.")
+    assert (stage, still) == (Stage.STAGING, RolloutStatus.RUNNING)
+    assert served.registry.get("pd@2").stage == Stage.PROD
