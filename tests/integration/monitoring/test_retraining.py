@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from bankml import Platform
-from bankml.core.registry import ModelVersion, Stage
+from bankml.core.registry import Stage
 from bankml.core.retraining import RetrainingStatus, Trigger, trigger_of
 from bankml.core.rollouts import RolloutStatus
-from bankml.datasets import load_german_credit
 from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
 from support.people import staff
-from support.served import SPEC, credit_endpoint, credit_in_prod, requests_from
+from support.retraining import drifted, file_spec
+from support.served import credit_endpoint, credit_in_prod
 from support.trail import audit_events
 
 AS_OF = datetime.now(UTC) + timedelta(days=1)
@@ -36,34 +36,10 @@ def policy(data: Path | None = None) -> MonitoringPolicy:
     return parse_policy(text, source="test policy")
 
 
-def drifted(version: ModelVersion) -> list[dict[str, Any]]:
-    """Applications whose duration and amount take the development sample's largest values."""
-    requests = requests_from(load_german_credit(None).frame, version, 400, start=0,
-                             entity=("customer_id", "row_id"))
-    for name in ("duration_months", "credit_amount"):
-        high = sorted(r[name] for r in requests)[-40:]
-        for i, request in enumerate(requests):
-            request[name] = high[i % len(high)]
-    return requests
-
-
 def decide(platform: Platform, requests: list[dict[str, Any]]) -> None:
     for start in range(0, len(requests), 200):
         platform.decisions.decide(staff(platform, "ops"), "credit-pd",
                                   requests[start:start + 200])
-
-
-def file_spec(folder: Path, *, tier: int) -> tuple[Path, Path]:
-    """The example spec reading its rows from a CSV file, at `tier`; and a fresh file of
-    rows (nine in ten of them, as a later extract would hold) for the retraining."""
-    frame = load_german_credit(None).frame
-    frame.to_csv(folder / "applications.csv", index=False)
-    frame.sample(frac=0.9, random_state=3).sort_index().to_csv(folder / "fresh.csv",
-                                                              index=False)
-    text = SPEC.read_text().replace("dataset: german_credit", "path: applications.csv")
-    spec = folder / "spec.yaml"
-    spec.write_text(text.replace("risk_tier: 2", f"risk_tier: {tier}"))
-    return spec, folder / "fresh.csv"
 
 
 @pytest.fixture
