@@ -186,6 +186,7 @@ class RolloutService:
         rollout, found = evaluation.rollout, evaluation.comparison
         if found == rollout.comparison:
             return None
+        # the controller's own grant (system holds rollback and promote, nothing narrower)
         with acting(self._metadata, by, Permission.ROLLOUT_ROLLBACK,
                     f"endpoint:{rollout.endpoint}") as tx:
             done = tx.rollouts.save(replace(rollout, comparison=found), was=rollout)
