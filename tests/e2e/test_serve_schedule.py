@@ -1,6 +1,7 @@
-"""Monitoring's schedule inside a real `bankml serve` with two workers: the rollout
-controller's lease holder fires the due window once, and the rounds after it, by either
-worker, fire nothing more."""
+"""Monitoring's schedule inside a real `bankml serve`: among two workers the rollout
+controller's lease holder fires the due window once, and the rounds after it fire nothing
+more; between two replicas, the one taking over from a SIGKILLed holder re-reads that
+window, never measures it twice."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bankml.core.canonical import utc_timestamp
 from bankml.monitoring.schedule import Cron
 from bankml.rollouts.controller import LEASE
 from support.served import tiny_endpoint
-from support.server import serving
+from support.server import kill, serving
 
 CRON = "0 2 * * 1"
 ENV = {"BANKML_ROLLOUT_INTERVAL_S": "0.2", "BANKML_ROLLOUT_LEASE_S": "2",
@@ -74,3 +75,29 @@ def test_the_schedule_in_serve_fires_each_window_once_among_workers(tmp_path: Pa
     assert fired.payload["window_end"] == utc_timestamp(due)
     assert fired.payload["measured"] == [run.payload["run_id"]]
     assert run.payload["window_end"] == fired.payload["window_end"]
+
+
+def test_a_replica_taking_over_the_lease_measures_no_window_twice(tmp_path: Path) -> None:
+    """Two replicas; the lease holder fires the due window and is SIGKILLed; the other takes
+    the lease once it expired and fires the latest due window again, which it only reads
+    back: one run for the window in all."""
+    home = tmp_path / ".bankml"
+    with Platform.open(home) as platform:
+        tiny_endpoint(platform)
+
+    with serving(home, env=ENV) as first, serving(home, env=ENV) as second:
+        [fired] = until(lambda: events(home, "monitoring.scheduled"), "the leader to fire")
+        leader, survivor = ((first, second) if f":{first.process.pid}:" in fired.payload[
+            "holder"] else (second, first))
+        kill(leader.process)
+        until(lambda: f":{survivor.process.pid}:" in lease(home)[0],
+              "the other replica to take the lease")
+        scheduled = until(lambda: (found := events(home, "monitoring.scheduled"))[1:]
+                          and found, "the new leader to fire")
+        runs = events(home, "monitoring.run")
+
+    assert [e.payload["window_end"] for e in scheduled] == [fired.payload["window_end"]] * 2
+    assert f":{survivor.process.pid}:" in scheduled[1].payload["holder"]
+    assert [run.payload["run_id"] for run in runs] == fired.payload["measured"]
+    assert scheduled[1].payload["measured"] == []
+    assert scheduled[1].payload["runs"] == fired.payload["measured"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bankml import Platform
+from bankml.core.errors import BankmlError
 from bankml.core.registry import Stage
 from bankml.core.retraining import RetrainingStatus, Trigger, trigger_of
 from bankml.core.rollouts import RolloutStatus
@@ -97,9 +98,14 @@ def test_a_red_drift_alert_retrains_validates_and_deploys_in_shadow_once(
              if e.action.startswith("retraining.")]
     assert steps == ["retraining.started", "retraining.registered", "retraining.validated",
                      "retraining.requested", "retraining.deployed"]
+    with pytest.raises(BankmlError) as refused:  # its self-test is no sign-off, by anyone
+        platform.oversight.record_validation(platform.retraining.automation, version.ref,
+                                             passed=True, summary="mine", run_id=run.run_id)
+    assert refused.value.rule == "four_eyes.validator_not_developer"
     by_automation = {e.action for e in audit_events(platform) if e.actor == "automation"}
-    assert not by_automation & {"validation.signed_off", "governance.approved",
-                                "model.alias_set", "rollout.completed"}
+    assert by_automation - {a for a in by_automation if a.startswith("retraining.")} == {
+        "model.registered", "validation.run", "transition.requested", "model.transitioned",
+        "rollout.deployed", "governance.refused"}  # the sign-off it tried just now
 
 
 def test_where_staging_needs_people_the_refusal_is_recorded(tmp_path: Path) -> None:
