@@ -109,7 +109,8 @@ def status(server: Server, home: Path) -> dict[str, Any]:
 def test_a_good_challenger_goes_from_shadow_through_canary_to_champion(home: Path) -> None:
     """Deployed over HTTP: shadow scores every request unanswered, the clean step advances,
     canary customers get the challenger (recorded per decision), and after the last clean
-    step the challenger is champion, in prod, audited."""
+    step the challenger is champion, in prod, audited; its status shows both routes of the
+    step side by side."""
     plan = {"steps": [{"kind": "shadow", "min_decisions": 30, "min_duration_s": 0},
                       {"kind": "canary", "share": 50, "min_decisions": 30,
                        "min_duration_s": 0}],
@@ -135,6 +136,11 @@ def test_a_good_challenger_goes_from_shadow_through_canary_to_champion(home: Pat
         after = decide(server, home, requests(home, 5))
 
     assert done["outcome"]["champion"] == f"{MODEL}@2"
+    sides = done["distributions"]  # the canary step's decisions, route by route
+    assert (sides["champion"]["n"] + sides["challenger"]["n"], min(
+        sides["champion"]["n"], sides["challenger"]["n"]) > 0) == (120, True)
+    assert set(sides["challenger"]["decision_rates"]) <= {"approve", "refer", "decline"}
+    assert done["comparison"]["recommendation"] == "inconclusive"  # no labels yet
     assert {d["model_version"] for d in after} == {f"{MODEL}@2"}
     with Platform.open(home) as platform:
         assert platform.registry.get(f"{MODEL}@champion").number == 2
