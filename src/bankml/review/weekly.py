@@ -57,6 +57,16 @@ class WrittenReport:
     path: Path | None = None  # the file written beside the store, if any
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Writing:
+    """One `report.weekly_written` event: what the minutes cite."""
+
+    format: str
+    sha256: str
+    written_at: str
+    written_by: str
+
+
 def subject_of(week: IsoWeek) -> str:
     return f"report:weekly:{week.label}"
 
@@ -123,18 +133,23 @@ class WeeklyReviews:
                              location=self._artifacts.location(digest), content=content,
                              path=path)
 
+    def written(self, by: Principal, week: IsoWeek) -> list[Writing]:
+        """Every review of `week` written so far, oldest first, as the audit trail has it."""
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, subject_of(week)) as tx:
+            return [Writing(format=str(e.payload["format"]), sha256=str(e.payload["sha256"]),
+                            written_at=e.recorded_at, written_by=e.actor)
+                    for e in tx.audit.events(subject=subject_of(week)) if e.action == ACTION]
+
     def stored(self, by: Principal, week: IsoWeek, *, fmt: str = "html") -> WrittenReport:
-        """The latest review of `week` written in `fmt`, its bytes verified against the
+        """The latest review of `week` written in `fmt`; its bytes are verified against the
         sha256 its audit event names. Raises NotFoundError when none was written."""
         _check_format(fmt)
-        with viewing(self._metadata, by, Permission.EVIDENCE_READ, subject_of(week)) as tx:
-            written = [e.payload for e in tx.audit.events(subject=subject_of(week))
-                       if e.action == ACTION and e.payload.get("format") == fmt]
-        if not written:
+        found = [w for w in self.written(by, week) if w.format == fmt]
+        if not found:
             raise NotFoundError("weekly review", f"{week.label} ({fmt})",
                                 f"Write it: bankml report weekly --week {week.label} "
                                 f"--format {fmt}, or POST /v1/reports/weekly.")
-        digest = str(written[-1]["sha256"])
+        digest = found[-1].sha256
         return WrittenReport(week=week.label, format=fmt, sha256=digest,
                              location=self._artifacts.location(digest),
                              content=self._artifacts.get(digest))
@@ -302,4 +317,4 @@ def _decisions_needed(models: list[ModelWeek]) -> list[str]:
     return lines
 
 
-__all__ = ["ACTION", "FORMATS", "WeeklyReviews", "WrittenReport", "subject_of"]
+__all__ = ["ACTION", "FORMATS", "WeeklyReviews", "Writing", "WrittenReport", "subject_of"]
