@@ -63,8 +63,8 @@ def _summary(review: WeeklyReview) -> Part:
                str(len(m.findings_open)), "yes" if m.review_overdue else "no")
               for m in review.models]
     text = [f"Week {review.week}: {review.start[:10]} to {review.end[:10]} (exclusive), "
-            f"UTC; open items as of {review.as_of}. {len(review.models)} models in "
-            "production."]
+            f"UTC; open items as of {review.as_of}. {len(review.models)} "
+            f"{'model' if len(review.models) == 1 else 'models'} in production."]
     if not review.models:
         text.append("No model is in production.")
     return Part(title="Summary", text=text, tables=[
