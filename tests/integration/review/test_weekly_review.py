@@ -200,3 +200,16 @@ def test_a_week_not_begun_or_never_written_is_refused(reviewed: Reviewed) -> Non
         platform.weekly.write(mira, reviewed.week, fmt="docx")
     assert (refused.value.field, refused.value.rule) == ("week", "week.begun")
     assert (bad_format.value.field, bad_format.value.rule) == ("format", "report.format")
+
+
+def test_a_week_without_a_run_is_not_monitored(reviewed: Reviewed) -> None:
+    """Two weeks back nothing was measured: the model is not monitored that week, and the
+    review asks for a run."""
+    before = reviewed.week.previous().previous()
+
+    review = reviewed.platform.weekly.assemble(staff(reviewed.platform, "mira"), before)
+
+    [model] = review.models
+    assert (model.rag, model.endpoints[0].run_id) == ("not monitored", None)
+    assert f"{model.model}: not monitored this week; run bankml monitor run" in \
+        review.decisions_needed
