@@ -28,6 +28,7 @@ from bankml.monitoring.webhooks import Webhooks
 from bankml.registry import Registry
 from bankml.reports.service import Reports
 from bankml.retraining import Retrainer
+from bankml.review import WeeklyReviews
 from bankml.rollouts import Controller, RolloutService
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
 from bankml.settings import Settings, load_settings
@@ -106,6 +107,9 @@ class Platform:
                                policy=load_policy(settings.monitor_policy))
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
+        # on the wall clock, as alerts are: open items are judged on the day it is
+        self.weekly = WeeklyReviews(metadata, artifacts, self.registry, self.oversight,
+                                    folder=settings.home / "reports")
         self.artifact_gc = ArtifactCollection(metadata, artifacts)
         self.rollouts = RolloutService(
             metadata, self.registry, endpoints=self.endpoints, oversight=self.oversight,

@@ -3,6 +3,7 @@ for bad input, tokens, cards, aliases, reproduction and endpoint definitions."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -204,3 +205,19 @@ def test_a_definition_that_cannot_be_applied_changes_nothing(
     assert answered.status_code == 422, answered.text
     assert (answered.json()["field"], answered.json()["rule"]) == (field, rule)
     assert endpoints == []
+
+
+def test_a_weekly_review_written_over_http_is_served_byte_for_byte(served: Served) -> None:
+    """POST writes the week's review; GET returns those bytes with their sha256 as ETag;
+    a week that is no ISO week is a 422 naming `week` and the rule."""
+    with served.client("aude") as aude:
+        written = aude.post("/v1/reports/weekly", json={"week": "2026-W49", "format": "pdf"})
+        fetched = aude.get(written.json()["href"])
+        refused = aude.get("/v1/reports/weekly/2026-W54")
+
+    assert written.status_code == 201, written.text
+    assert fetched.content.startswith(b"%PDF")
+    assert fetched.headers["etag"] == f'"{written.json()["sha256"]}"'
+    assert hashlib.sha256(fetched.content).hexdigest() == written.json()["sha256"]
+    assert refused.status_code == 422
+    assert (refused.json()["field"], refused.json()["rule"]) == ("week", "week.exists")

@@ -32,6 +32,7 @@ from bankml.core.identity import (
 )
 from bankml.core.oversight import Severity
 from bankml.core.registry import Stage
+from bankml.core.weeks import week_of
 from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import admins
@@ -155,6 +156,11 @@ ROUTES = [
     Route("POST", "/v1/validation/runs", Permission.VALIDATION_RUN, body=fixed({"ref": "pd@1"})),
     Route("GET", f"{VERSION}/runs", None, "/v1/models/pd/versions/1/runs"),
     Route("GET", "/v1/validation/runs/{run_id}", None, "/v1/validation/runs/0000000000000000"),
+    # reports
+    Route("POST", "/v1/reports/weekly", Permission.EVIDENCE_READ,
+          body=fixed({"format": "html"})),
+    Route("GET", "/v1/reports/weekly/{week}", Permission.EVIDENCE_READ,
+          "/v1/reports/weekly/{week}"),
     # people and tokens
     Route("GET", "/v1/users", Permission.USERS_READ),
     Route("POST", "/v1/users", Permission.USERS_MANAGE,
@@ -282,6 +288,7 @@ def _prepare(platform: Platform) -> tuple[dict[str, str], dict[str, str], dict[s
         "target_token": identity.create_token(ada, TARGET, days=1).token.token_id,
         "decision": decision.decision_id,
         "run": platform.monitor.run(risk, endpoint=ENDPOINT)[0].run_id,
+        "week": platform.weekly.write(risk, week_of(datetime.now(UTC))).week,
     }
     return tokens, spare, {key: str(value) for key, value in ids.items()}
 

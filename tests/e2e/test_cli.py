@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -236,3 +237,34 @@ def test_inventory_shows_who_granted_what(demo_home: tuple[Path, str],
     [mira] = [line for line in result.stdout.splitlines() if " mira " in line]
     assert "model_risk" in mira
     assert "otto" in mira  # the second admin who confirmed it
+
+
+def test_demo_writes_the_weekly_review_and_the_cli_writes_one_too(
+        demo_home: tuple[Path, str], token_for: TokenFor, tmp_path: Path) -> None:
+    """The demo's summary names its weekly review; `bankml report weekly --out` writes the
+    file and prints its path and sha256, the digest of the bytes written."""
+    home, output = demo_home
+    named = re.search(r"Weekly review: (\S+weekly-(\d{4}-W\d\d)\.pdf)", output)
+    assert named is not None
+    assert Path(named.group(1)).read_bytes().startswith(b"%PDF")
+    out = tmp_path / "minutes" / "review.html"
+
+    result = bankml("report", "weekly", "--week", named.group(2), "--out", str(out),
+                    "--home", str(home), token=token_for(home, Role.AUDITOR))
+
+    assert result.returncode == 0, result.stderr
+    digest = re.search(r"sha256 ([0-9a-f]{64})", result.stdout)
+    assert digest is not None
+    assert str(out) in result.stdout.replace("\n", "")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == digest.group(1)
+
+
+def test_a_week_that_is_no_iso_week_is_named(demo_home: tuple[Path, str],
+                                             token_for: TokenFor) -> None:
+    """`--week 2026-49` exits 1 naming the field and the rule."""
+    result = bankml("report", "weekly", "--week", "2026-49", "--home", str(demo_home[0]),
+                    token=token_for(demo_home[0], Role.AUDITOR))
+
+    assert result.returncode == 1
+    assert "week: '2026-49' is not an ISO week" in result.stderr
+    assert "week.iso_format" in result.stderr

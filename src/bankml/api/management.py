@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bankml.api import audit, governance, monitoring, people, registry, rollouts, validation
+from bankml.api import (
+    audit,
+    governance,
+    monitoring,
+    people,
+    registry,
+    reports,
+    rollouts,
+    validation,
+)
 
 router = APIRouter()
 for part in (registry.router, governance.router, validation.router, monitoring.router,
-             people.router, audit.router, rollouts.router):
+             people.router, audit.router, rollouts.router, reports.router):
     router.include_router(part)

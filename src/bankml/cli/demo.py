@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 
 def demo(home: HomeOption = None) -> None:
     """Train, curate, validate, govern, decide, replay, explain, roll out, features,
-    monitor, audit."""
+    monitor, review the week, audit."""
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
     from bankml.cli.demo_steps import (  # noqa: PLC0415
         credit,
         features,
         governance,
         monitoring,
+        review,
         rollouts,
         validation,
     )
@@ -59,7 +60,9 @@ def demo(home: HomeOption = None) -> None:
         console.rule("[bold]10. Monitoring: weeks of traffic, drift, late outcomes, alerts")
         champion = platform.registry.get(rolled.promoted)
         watched = monitoring.watch(platform, champion, data, people, endpoint)
-        console.rule("[bold]11. The audit trail, verified by the auditor")
+        console.rule("[bold]11. The weekly production model review")
+        weekly = review.weekly(platform, people["mira"], endpoint)
+        console.rule("[bold]12. The audit trail, verified by the auditor")
         report = _audit(platform, people["aude"])
         console.print(Panel.fit(
             f"Trained and registered [bold]{version.ref}[/] on {data.source} data "
@@ -80,6 +83,7 @@ def demo(home: HomeOption = None) -> None:
             f"Artifacts:  {platform.settings.resolved_artifacts_uri}\n"
             f"Model card: {card_path}\n"
             f"Validation report: {report_path}\n"
+            f"Weekly review: {weekly.path} (sha256 {weekly.sha256[:16]})\n"
             f"Look again: bankml audit log | bankml audit verify | bankml models list | "
             f"bankml features list | bankml decisions replay {decided.declined.decision_id}\n"
             f"Done in {time.perf_counter() - started:.1f} s.",

@@ -30,6 +30,7 @@ from bankml.cli.inventory import inventory
 from bankml.cli.serve import serve
 from bankml.cli.train import train
 from bankml.cli.validate import report_app, validate
+from bankml.cli.weekly import report_weekly
 from bankml.core.errors import BankmlError
 
 app = new_group("bankml: the operating loop for a bank's production models.")
@@ -53,6 +54,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(governance.app, name="governance")
 app.add_typer(governance.findings_app, name="findings")
+report_app.command("weekly")(report_weekly)
 app.add_typer(report_app, name="report")
 app.add_typer(artifacts.app, name="artifacts")
 show_tracebacks = False

@@ -147,6 +147,28 @@ def reason_waterfall(reasons: Sequence[tuple[str, float]]) -> Figure | None:
     return _finish(figure)
 
 
+def psi_by_input(rows: Sequence[tuple[str, float | None, float | None, str]]
+                 ) -> Figure | None:
+    """The weekly review's drift chart: (metric, PSI this week, PSI last week, status) per
+    input, this week's bar coloured by its status, last week's in grey beside it."""
+    drawn = [(metric.removeprefix("feature.psi[").rstrip("]"), now, then, status)
+             for metric, now, then, status in rows if now is not None]
+    if not drawn:
+        return None
+    colour = {"green": GREEN, "amber": AMBER, "red": RED}
+    figure, axis = plt.subplots(figsize=(SIZE[0], max(2.0, 0.3 * len(drawn) + 0.9)))
+    positions = list(range(len(drawn)))
+    axis.barh([p + 0.2 for p in positions], [then or 0.0 for _, _, then, _ in drawn],
+              height=0.4, color=MUTED, label="last week")
+    axis.barh([p - 0.2 for p in positions], [now for _, now, _, _ in drawn], height=0.4,
+              color=[colour.get(status, INK) for *_, status in drawn], label="this week")
+    axis.set_yticks(positions, [name for name, *_ in drawn])
+    axis.invert_yaxis()
+    axis.set(title="PSI against the development sample", xlabel="PSI")
+    axis.legend(fontsize=7)
+    return _finish(figure)
+
+
 CHARTS: dict[str, Chart] = {"roc_cap": roc_and_cap, "calibration": calibration,
                             "scores": score_distribution, "fairness": fairness,
                             "importance": importance}

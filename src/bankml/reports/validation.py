@@ -379,7 +379,7 @@ def _list(value: JsonValue) -> list[JsonValue]:
 
 # -- HTML -----------------------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 body{font:14px/1.45 system-ui,sans-serif;color:#1f2933;max-width:1100px;margin:2em auto;
 padding:0 1em}h1{color:#1f3b57}h2{color:#1f3b57;border-bottom:1px solid #d9e2ec;
 padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.8em 0;font-size:12px}
@@ -395,7 +395,7 @@ def to_html(result: ValidationResult, findings: Sequence[Finding],
     """A self-contained page: inline CSS and inline SVG charts, no external reference."""
     details = result.out_of_time
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Validation "
-             f"report {html.escape(result.model)}</title><style>{_CSS}</style></head><body>",
+             f"report {html.escape(result.model)}</title><style>{CSS}</style></head><body>",
              f"<h1>Validation report: {html.escape(result.model)}</h1>"]
     for section in sections(result, findings, evidence):
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
@@ -404,12 +404,12 @@ def to_html(result: ValidationResult, findings: Sequence[Finding],
             figure = charts.CHARTS[name](details)
             if figure is not None:
                 parts.append(f"<div class='chart'>{charts.svg(figure)}</div>")
-        parts += [_html_table(block) for block in section.tables]
+        parts += [html_table(block) for block in section.tables]
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _html_table(block: Block) -> str:
+def html_table(block: Block) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
     body = []
     for row in block.rows:
@@ -455,14 +455,14 @@ def to_pdf(result: ValidationResult, findings: Sequence[Finding],
                                    height=width * h / w))
         for block in section.tables:
             story.append(Spacer(1, 4))
-            flowables = _pdf_table(block, cell, body, width)
+            flowables = pdf_table(block, cell, body, width)
             # short tables stay on one page; long ones split with the header repeated
             story += [KeepTogether(flowables)] if len(block.rows) < 25 else flowables
     document.build(story)
     return buffer.getvalue()
 
 
-def _pdf_table(block: Block, cell: Any, caption_style: Any, width: float) -> list[Any]:
+def pdf_table(block: Block, cell: Any, caption_style: Any, width: float) -> list[Any]:
     rows = [[Paragraph(f"<b>{html.escape(h)}</b>", cell) for h in block.header]]
     rows += [[Paragraph(html.escape(value), cell) for value in row] for row in block.rows]
     # columns share the width by their longest text, within bounds, so names stay whole

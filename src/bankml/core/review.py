@@ -1,0 +1,125 @@
+"""The weekly production model review, as data: what one report (and one meeting) covers.
+
+Gathered by `bankml.review` from the stores, laid out by `bankml.reports.weekly`. Every
+figure is a stored monitoring point (its value, status and n) next to the same metric of
+the week before; nothing here is computed again but the Gini (2 AUC - 1) and the RAG.
+
+RAG of a model on an endpoint: the worst status among the points of the week's latest
+monitoring run for the model's champion route (red, amber, green), or `not monitored`
+when the week has no run. A model's RAG is the worst of its endpoints'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bankml.core.monitoring import Alert, MetricPoint, Status
+from bankml.core.oversight import Finding, TransitionRequest
+from bankml.core.rollouts import Rollout
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    NOT_MONITORED = "not monitored"
+
+
+RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.NOT_MONITORED)  # worst first
+
+
+def rag_of(points: list[MetricPoint]) -> Rag:
+    """The worst judged status among `points`; NOT_MONITORED when none was judged."""
+    statuses = {p.status for p in points}
+    for status, rag in ((Status.RED, Rag.RED), (Status.AMBER, Rag.AMBER),
+                        (Status.GREEN, Rag.GREEN)):
+        if status in statuses:
+            return rag
+    return Rag.NOT_MONITORED
+
+
+def worst(rags: list[Rag]) -> Rag:
+    return min(rags, key=RAG_ORDER.index, default=Rag.NOT_MONITORED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekFigure:
+    """One metric this week (the latest run's point) and the week before."""
+
+    metric: str
+    value: float | None
+    status: str
+    n: int
+    previous: float | None = None
+    previous_status: str | None = None  # None: the metric was not measured the week before
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointWeek:
+    """A production model's week on one endpoint, from its monitoring runs and its log."""
+
+    endpoint: str
+    run_id: str | None  # the week's latest monitoring run; None: not monitored this week
+    window: str  # "start .. end" of that run's window
+    version: str | None  # the model version its champion points measure
+    rag: Rag
+    previous_rag: Rag
+    drift: tuple[WeekFigure, ...]  # score.psi and feature.psi[...] per input
+    performance: tuple[WeekFigure, ...]  # AUC, Gini, Brier, AUC drop on matured labels
+    kpis: tuple[WeekFigure, ...]
+    decisions: int  # decided in the week
+    overridden: int  # of those, overridden by a person
+    rollouts: tuple[Rollout, ...]  # started or ended in the week
+
+    @property
+    def rollbacks(self) -> tuple[Rollout, ...]:
+        return tuple(r for r in self.rollouts if r.status == "rolled_back")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelWeek:
+    """One production model's part of the review."""
+
+    model: str
+    domain: str
+    tier: int
+    owner: str
+    stage: str
+    production_version: str
+    rag: Rag
+    previous_rag: Rag
+    endpoints: tuple[EndpointWeek, ...]
+    alerts_opened: tuple[Alert, ...]  # in the week
+    alerts_closed: tuple[Alert, ...]  # resolved in the week
+    alerts_unresolved: tuple[Alert, ...]  # at the end of the week (or now)
+    approvals_pending: tuple[TransitionRequest, ...]
+    last_validation: str | None
+    next_review_due: str | None
+    review_overdue: bool
+    findings_open: tuple[Finding, ...]
+    findings_overdue: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeeklyReview:
+    week: str  # 2026-W49
+    start: str  # Monday 00:00 UTC
+    end: str  # the next Monday, exclusive
+    as_of: str  # the day open items are judged on: the week's last day, or today
+    models: tuple[ModelWeek, ...]
+    changes: tuple[str, ...]  # since the week before
+    decisions_needed: tuple[str, ...]
+
+    def by_rag(self) -> dict[Rag, list[str]]:
+        return {rag: [m.model for m in self.models if m.rag == rag] for rag in RAG_ORDER}
+
+
+__all__ = ["EndpointWeek", "ModelWeek", "Rag", "WeekFigure", "WeeklyReview", "rag_of",
+           "worst"]
