@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.panel import Panel
 from rich.table import Table
 
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
     from bankml.platform import Platform
 
 
-def demo(home: HomeOption = None) -> None:
+def demo(home: HomeOption = None,
+         quick: Annotated[bool, typer.Option(
+             "--quick", help="Every step on less data and fewer weeks (under a minute).")]
+         = False) -> None:
     """Train, curate, validate, govern, decide, replay, explain, roll out, features,
     monitor, audit."""
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
@@ -29,9 +33,10 @@ def demo(home: HomeOption = None) -> None:
         rollouts,
         validation,
     )
+    from bankml.cli.demo_steps.scale import scale_for  # noqa: PLC0415
     from bankml.datasets import german_credit, load_german_credit  # noqa: PLC0415
 
-    started = time.perf_counter()
+    started, scale = time.perf_counter(), scale_for(quick)
     with open_platform(home) as platform:
         console.rule("[bold]0. People: an admin adds the cast, a second admin confirms")
         people = governance.cast(platform, platform.settings.actor)
@@ -55,10 +60,11 @@ def demo(home: HomeOption = None) -> None:
         console.rule("[bold]8. Rollouts: shadow, canary, full; a bad challenger rolled back")
         rolled = rollouts.roll_out(platform, data, endpoint, people)
         console.rule("[bold]9. Card features, the same offline and online")
-        skew = features.card_features(platform, people["eli"])
+        skew = features.card_features(platform, people["eli"], scale)
         console.rule("[bold]10. Monitoring: weeks of traffic, drift, late outcomes, alerts")
         champion = platform.registry.get(rolled.promoted)
-        watched = monitoring.watch(platform, champion, data, people, endpoint)
+        watched = monitoring.watch(platform, champion, data, people, endpoint,
+                                   scale)
         console.rule("[bold]11. The audit trail, verified by the auditor")
         report = _audit(platform, people["aude"])
         console.print(Panel.fit(
@@ -82,7 +88,8 @@ def demo(home: HomeOption = None) -> None:
             f"Validation report: {report_path}\n"
             f"Look again: bankml audit log | bankml audit verify | bankml models list | "
             f"bankml features list | bankml decisions replay {decided.declined.decision_id}\n"
-            f"Done in {time.perf_counter() - started:.1f} s.",
+            f"Done in {time.perf_counter() - started:.1f} s"
+            f"{' (--quick: less data, fewer weeks)' if quick else ''}.",
             title="bankml demo: summary"))
 
 
