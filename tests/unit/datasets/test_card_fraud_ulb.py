@@ -39,3 +39,30 @@ def test_a_missing_real_file_is_named(tmp_path: Path) -> None:
         load_card_fraud_ulb(tmp_path)
 
     assert refused.value.rule == "datasets.present"
+
+
+def test_the_real_sample_loads_like_the_twin(real_datasets: Path) -> None:
+    """The real file, sorted by time, with the twin's columns and dtypes, all 492 frauds
+    and the weights its DATASET.md gives."""
+    real = load_card_fraud_ulb(real_datasets)
+    twin = synthesize_card_fraud_ulb()
+
+    assert real.source == "real"
+    assert (real.frame.dtypes == twin.dtypes).all()
+    assert real.frame["Class"].sum() == 492
+    assert real.frame["Time"].is_monotonic_increasing
+    assert real.frame.loc[real.frame["Class"] == 0, "sample_weight"].sum() == pytest.approx(
+        GENUINE_TOTAL)
+
+
+def test_a_real_file_without_a_column_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "creditcard_fraud_ulb"
+    folder.mkdir()
+    synthesize_card_fraud_ulb().drop(columns=["transaction_id", "transaction_time",
+                                               "sample_weight", "V7"]).to_csv(
+        folder / "creditcard_sample.csv.gz", index=False)
+
+    with pytest.raises(InvalidInputError, match="missing columns V7") as refused:
+        load_card_fraud_ulb(tmp_path)
+
+    assert refused.value.rule == "datasets.schema"
