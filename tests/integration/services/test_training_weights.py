@@ -36,18 +36,20 @@ def weighted_spec(tmp_path: Path, weights: list[float], *, weight: str = "weight
     return path
 
 
-@pytest.mark.parametrize(("weights", "weight", "extra_input", "message", "rule"), [
-    ([1.0, 2.0], "weight", "  - weight\n", "'weight' is an input or the label",
-     "pipeline.weight_apart"),
-    ([1.0, 2.0], "default", "", "'default' is an input or the label",
-     "pipeline.weight_apart"),
-    ([1.0, 0.0], "weight", "", "'weight' must hold positive finite numbers",
-     "pipeline.weight_valid"),
-], ids=["an-input", "the-label", "a-zero-weight"])
+CASES = {  # name: (weights, the weight column, an extra input line, message, rule)
+    "an-input": ([1.0, 2.0], "weight", "  - weight\n", "'weight' is an input or the label",
+                 "pipeline.weight_apart"),
+    "the-label": ([1.0, 2.0], "default", "", "'default' is an input or the label",
+                  "pipeline.weight_apart"),
+    "a-zero-weight": ([1.0, 0.0], "weight", "",
+                      "'weight' must hold positive finite numbers", "pipeline.weight_valid"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_a_weight_that_cannot_weigh_is_refused(bankml: Platform, tmp_path: Path,
-                                               weights: list[float], weight: str,
-                                               extra_input: str, message: str,
-                                               rule: str) -> None:
+                                               case: str) -> None:
+    weights, weight, extra_input, message, rule = CASES[case]
     spec = weighted_spec(tmp_path, weights, weight=weight, extra_input=extra_input)
     line = spec.read_text().splitlines().index(f"  weight: {weight}") + 1
     dev = staff(bankml, "dev")
