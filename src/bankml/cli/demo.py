@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def demo(home: HomeOption = None,
          quick: Annotated[bool, typer.Option(
-             "--quick", help="Every step on less data and fewer weeks (under a minute).")]
+             "--quick", help="Every step on less data and fewer weeks, without the report "
+             "files (under a minute).")]
          = False) -> None:
     """Train, curate, validate, govern, decide, replay, explain, roll out, features,
     monitor, audit."""
@@ -49,7 +50,7 @@ def demo(home: HomeOption = None,
         console.rule("[bold]3. Registry: alias, model card, reproduce")
         card_path, rebuilt = credit.curate(platform, version, people)
         console.rule("[bold]4. Independent validation: the battery and its report")
-        run, report_path = validation.validate(platform, version, people["vera"])
+        run, report_path = validation.validate(platform, version, people["vera"], scale)
         console.rule("[bold]5. Governance: sign-off on the run, four eyes, production")
         version = governance.promote(platform, version, people, run)
         console.rule("[bold]6. An endpoint decides on applicants; one decision replayed")
@@ -85,7 +86,7 @@ def demo(home: HomeOption = None,
             f"Metadata:   {platform.metadata.describe()}\n"
             f"Artifacts:  {platform.settings.resolved_artifacts_uri}\n"
             f"Model card: {card_path}\n"
-            f"Validation report: {report_path}\n"
+            f"Validation report: {report_path or f'bankml report validation {version.ref}'}\n"
             f"Look again: bankml audit log | bankml audit verify | bankml models list | "
             f"bankml features list | bankml decisions replay {decided.declined.decision_id}\n"
             f"Done in {time.perf_counter() - started:.1f} s"

@@ -1,5 +1,6 @@
 """How much the demo does: the full narrative, or `--quick`'s smaller one (for tests and a
-first look). Every step runs in both; only the amounts of data and weeks shrink."""
+first look). Every step runs in both, on less data and fewer weeks with --quick, which
+also leaves the validation report's rendering out (the command that writes it is shown)."""
 
 from __future__ import annotations
 
