@@ -20,9 +20,10 @@ TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conft
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One demo run shared by the tests that read its results."""
+    """One demo run shared by the tests that read its results (--quick: every step, on
+    less data and fewer weeks)."""
     home = tmp_path_factory.mktemp("demo") / ".bankml"
-    result = bankml("demo", "--home", str(home))
+    result = bankml("demo", "--quick", "--home", str(home))
     assert result.returncode == 0, result.stderr
     return home, result.stdout
 
@@ -179,7 +180,7 @@ def test_replay_from_the_command_line(demo_home: tuple[Path, str],
 def test_tampering_makes_verify_fail(tmp_path: Path, token_for: TokenFor) -> None:
     """An edited audit row makes `bankml audit verify` exit 1 and name the event."""
     home = tmp_path / "home"
-    assert bankml("demo", "--home", str(home)).returncode == 0
+    assert bankml("demo", "--quick", "--home", str(home)).returncode == 0
     token = token_for(home, Role.AUDITOR)
     with sqlite3.connect(home / "metadata.db") as database:
         database.execute("DROP TRIGGER audit_events_no_update")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from rich.panel import Panel
 from rich.table import Table
 
@@ -17,7 +18,11 @@ if TYPE_CHECKING:
     from bankml.platform import Platform
 
 
-def demo(home: HomeOption = None) -> None:
+def demo(home: HomeOption = None,
+         quick: Annotated[bool, typer.Option(
+             "--quick", help="Every step on less data and fewer weeks, without the report "
+             "files (under a minute).")]
+         = False) -> None:
     """Train, curate, validate, govern, decide, replay, explain, roll out, features,
     monitor, review the week, audit."""
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
@@ -30,9 +35,10 @@ def demo(home: HomeOption = None) -> None:
         rollouts,
         validation,
     )
+    from bankml.cli.demo_steps.scale import scale_for  # noqa: PLC0415
     from bankml.datasets import german_credit, load_german_credit  # noqa: PLC0415
 
-    started = time.perf_counter()
+    started, scale = time.perf_counter(), scale_for(quick)
     with open_platform(home) as platform:
         console.rule("[bold]0. People: an admin adds the cast, a second admin confirms")
         people = governance.cast(platform, platform.settings.actor)
@@ -45,7 +51,7 @@ def demo(home: HomeOption = None) -> None:
         console.rule("[bold]3. Registry: alias, model card, reproduce")
         card_path, rebuilt = credit.curate(platform, version, people)
         console.rule("[bold]4. Independent validation: the battery and its report")
-        run, report_path = validation.validate(platform, version, people["vera"])
+        run, report_path = validation.validate(platform, version, people["vera"], scale)
         console.rule("[bold]5. Governance: sign-off on the run, four eyes, production")
         version = governance.promote(platform, version, people, run)
         console.rule("[bold]6. An endpoint decides on applicants; one decision replayed")
@@ -56,10 +62,11 @@ def demo(home: HomeOption = None) -> None:
         console.rule("[bold]8. Rollouts: shadow, canary, full; a bad challenger rolled back")
         rolled = rollouts.roll_out(platform, data, endpoint, people)
         console.rule("[bold]9. Card features, the same offline and online")
-        skew = features.card_features(platform, people["eli"])
+        skew = features.card_features(platform, people["eli"], scale)
         console.rule("[bold]10. Monitoring: weeks of traffic, drift, late outcomes, alerts")
         champion = platform.registry.get(rolled.promoted)
-        watched = monitoring.watch(platform, champion, data, people, endpoint)
+        watched = monitoring.watch(platform, champion, data, people, endpoint,
+                                   scale)
         console.rule("[bold]11. The weekly production model review")
         weekly = review.weekly(platform, people["mira"], endpoint)
         console.rule("[bold]12. The audit trail, verified by the auditor")
@@ -82,11 +89,12 @@ def demo(home: HomeOption = None) -> None:
             f"Metadata:   {platform.metadata.describe()}\n"
             f"Artifacts:  {platform.settings.resolved_artifacts_uri}\n"
             f"Model card: {card_path}\n"
-            f"Validation report: {report_path}\n"
+            f"Validation report: {report_path or f'bankml report validation {version.ref}'}\n"
             f"Weekly review: {weekly.path} (sha256 {weekly.sha256[:16]})\n"
             f"Look again: bankml audit log | bankml audit verify | bankml models list | "
             f"bankml features list | bankml decisions replay {decided.declined.decision_id}\n"
-            f"Done in {time.perf_counter() - started:.1f} s.",
+            f"Done in {time.perf_counter() - started:.1f} s"
+            f"{' (--quick: less data, fewer weeks)' if quick else ''}.",
             title="bankml demo: summary"))
 
 

@@ -9,6 +9,7 @@ from bankml.core.errors import InvalidInputError
 from bankml.datasets.aml_reviews import load_aml
 from bankml.datasets.bank_marketing import load_bank_marketing
 from bankml.datasets.card_fraud import synthesize_card_fraud
+from bankml.datasets.card_fraud_ulb import load_card_fraud_ulb
 from bankml.datasets.german_credit import ExampleData, load_german_credit
 
 
@@ -24,7 +25,7 @@ def _aml(_: Path | None) -> ExampleData:
 # name -> loader given the public datasets folder (None: the synthetic twin)
 EXAMPLE_LOADERS: dict[str, Callable[[Path | None], ExampleData]] = {
     "german_credit": load_german_credit, "card_fraud": _card_fraud, "aml": _aml,
-    "bank_marketing": load_bank_marketing}
+    "bank_marketing": load_bank_marketing, "card_fraud_ulb": load_card_fraud_ulb}
 
 
 def load_example(name: str, datasets_dir: Path | None) -> ExampleData:

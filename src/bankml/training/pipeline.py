@@ -349,6 +349,7 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
         if not pd.api.types.is_numeric_dtype(frame[spec.source.value]):
             raise loaded.error(("source", "value"), f"{spec.source.value!r} must hold "
                                "numbers (the amount at stake per row)")
+    weight = _weight_column(loaded, frame, inputs)
     for index, column in enumerate(spec.input_columns):
         _require(loaded, frame, [column.name], ("inputs", index))
         if column.as_of is not None:
@@ -363,8 +364,27 @@ def _dataset(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> pd.D
     times = [c for c in (spec.source.event_timestamp, spec.date_column, group)
              if c is not None]
     columns = list(dict.fromkeys([*spec.source.entity, *times, *inputs, *extra,
-                                  spec.source.label]))
+                                  spec.source.label, *weight]))
     return frame[columns].reset_index(drop=True)
+
+
+def _weight_column(loaded: LoadedSpec, frame: pd.DataFrame, inputs: list[str]) -> list[str]:
+    """The sampling-weight column, checked: known, not an input or the label, positive
+    finite numbers (a row standing for no one, or for infinitely many, is an error)."""
+    name = loaded.spec.source.weight
+    if name is None:
+        return []
+    where = ("source", "weight")
+    _require(loaded, frame, [name], where)
+    if name in inputs or name == loaded.spec.source.label:
+        raise loaded.error(where, f"{name!r} is an input or the label; sampling weights "
+                           "only weigh the metrics", rule="pipeline.weight_apart")
+    values = frame[name]
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) \
+            or not (np.isfinite(values.to_numpy(dtype=np.float64)).all() and (values > 0).all()):
+        raise loaded.error(where, f"{name!r} must hold positive finite numbers (how many "
+                           "population rows each row stands for)", rule="pipeline.weight_valid")
+    return [name]
 
 
 def _check_rows_identified(loaded: LoadedSpec, frame: pd.DataFrame) -> None:
@@ -546,8 +566,10 @@ def _metrics(spec: PipelineSpec, model: ScoringModel,
                                             scores=scored["holdout"].tolist())
     for name, scores in scored.items():
         labels = sets[name][spec.source.label].to_numpy()
-        metrics |= evaluate(spec.metrics, labels, scores, prefix=name)
-        metrics |= outcome_shares(policy, scores, prefix=name)
+        weights = (None if spec.source.weight is None
+                   else sets[name][spec.source.weight].to_numpy(dtype=np.float64))
+        metrics |= evaluate(spec.metrics, labels, scores, prefix=name, weights=weights)
+        metrics |= outcome_shares(policy, scores, prefix=name, weights=weights)
     metrics |= {f"policy.{name}": value for name, value in policy.cutoffs().items()
                 if spec.decision_policy.top_share is not None}
     metrics |= {f"rows.{name}": float(len(rows)) for name, rows in sets.items()}

@@ -36,7 +36,7 @@ from bankml.training.allowlist import (
     check_estimator,
 )
 
-EXAMPLE_DATASETS = ("german_credit", "card_fraud", "aml", "bank_marketing")
+EXAMPLE_DATASETS = ("german_credit", "card_fraud", "aml", "bank_marketing", "card_fraud_ulb")
 METRICS = ("auc", "gini", "ks", "brier", "log_loss", "average_precision", "default_rate",
            "top_decile_lift")
 MetricName = Literal["auc", "gini", "ks", "brier", "log_loss", "average_precision",
@@ -122,7 +122,8 @@ class CsvOptions(_Block):
 
 
 class SourceBlock(_Block):
-    dataset: Literal["german_credit", "card_fraud", "aml", "bank_marketing"] | None = None
+    dataset: Literal["german_credit", "card_fraud", "aml", "bank_marketing",
+                     "card_fraud_ulb"] | None = None
     path: str | None = None
     csv: CsvOptions | None = None  # CSV files only; None: comma-separated, decimal point
     entity: list[str] = Field(min_length=1)
@@ -131,6 +132,9 @@ class SourceBlock(_Block):
     label: str
     # fraud/AML: the amount at stake per row, read by the value detection rate
     value: str | None = None
+    # a sample's weights (a case-control sample: rows per population row it stands for);
+    # the training metrics and outcome shares are weighted by it; never an input
+    weight: str | None = None
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceBlock:
@@ -370,7 +374,7 @@ class PipelineSpec(_Block):
 
     def described(self) -> dict[str, Any]:
         described = self.model_dump(mode="json", by_alias=True)
-        for name in ("value", "csv"):  # specs without these newer fields keep their digest
+        for name in ("value", "csv", "weight"):  # specs without these keep their digest
             if described["source"][name] is None:
                 del described["source"][name]
         for name in ("out_of_time", "random"):

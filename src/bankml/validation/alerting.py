@@ -46,15 +46,21 @@ def _top(scores: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.intp]:
 
 
 def alert_budget(labels: npt.ArrayLike, scores: npt.ArrayLike, *, budget: float | int,
-                 values: npt.ArrayLike | None = None) -> AlertBudgetResult:
+                 values: npt.ArrayLike | None = None,
+                 weights: npt.ArrayLike | None = None) -> AlertBudgetResult:
     """Precision, recall, alert rate and value detection rate at an alert budget.
 
     `budget` is a share of cases (0 < budget < 1) or a count of alerts (an int >= 1), the
     investigators' capacity. Value detection rate = sum of `values` (e.g. fraud amounts)
     over alerted events / sum over all events (Wolfsberg 2024 effectiveness outcomes).
+    With `weights` (a case-control sample's: population cases per row), a share budget
+    is a share of the weight and every figure is the population's (see `_weighted_budget`).
     """
     events = binary_labels("labels", labels)
     score = real_values("scores", scores, size=events.size)
+    if weights is not None:
+        return _weighted_budget(events, score, budget=budget, values=values,
+                                weights=real_values("weights", weights, size=events.size))
     if isinstance(budget, int) and not isinstance(budget, bool):
         if not 1 <= budget <= events.size:
             raise InvalidInputError("budget", f"{budget} alerts is not in 1..{events.size}",
@@ -72,6 +78,38 @@ def alert_budget(labels: npt.ArrayLike, scores: npt.ArrayLike, *, budget: float 
     return AlertBudgetResult(alerts=count, alert_rate=count / events.size,
                              precision=float(caught.mean()),
                              recall=float(caught.sum() / events.sum()),
+                             value_detection_rate=value_rate,
+                             threshold=float(score[alerted].min()))
+
+
+def _weighted_budget(events: npt.NDArray[np.bool_], score: npt.NDArray[np.float64], *,
+                     budget: float | int, values: npt.ArrayLike | None,
+                     weights: npt.NDArray[np.float64]) -> AlertBudgetResult:
+    """The highest scores alerted until their weight would pass the budget's share of the
+    total weight (at least one row); precision and recall of the weight, the alert rate
+    as the population's, value detection with each value counted by its row's weight.
+    `alerts` stays the sample's rows alerted."""
+    if isinstance(budget, int) and not isinstance(budget, bool):
+        raise InvalidInputError("budget", "a weighted sample takes a share of cases, not a "
+                                "count of rows", rule="validation.count")
+    if not (np.isfinite(weights).all() and (weights > 0).all()):
+        raise InvalidInputError("weights", "must be positive finite numbers",
+                                rule="validation.weights")
+    order = _top(score, events.size)
+    held = np.cumsum(weights[order])
+    count = max(1, int(np.searchsorted(held, share("budget", float(budget)) * held[-1],
+                                       side="right")))
+    alerted = order[:count]
+    caught = events[alerted]
+    weight_caught = float(weights[alerted][caught].sum())
+    value_rate = None
+    if values is not None:
+        amount = real_values("values", values, size=events.size) * weights
+        total = float(amount[events].sum())
+        value_rate = float(amount[alerted][caught].sum()) / total if total > 0 else float("nan")
+    return AlertBudgetResult(alerts=count, alert_rate=float(held[count - 1] / held[-1]),
+                             precision=weight_caught / float(held[count - 1]),
+                             recall=weight_caught / float(weights[events].sum()),
                              value_detection_rate=value_rate,
                              threshold=float(score[alerted].min()))
 

@@ -57,6 +57,9 @@ class Population:
     scores: FloatArray
     protected: pd.DataFrame  # joined from the data for testing only; may have no columns
     values: FloatArray | None = None  # the amount at stake per row (the spec's source.value)
+    # a case-control sample's weights (the spec's source.weight): the alert budget is read
+    # on the population they stand for
+    weights: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -270,12 +273,14 @@ def _calibration(battery: _Battery, reference: Reference) -> None:
 def _alerting(battery: _Battery) -> None:
     labels, scores = battery.population.labels, battery.population.scores
     params = battery.policy.parameters
+    weights = battery.population.weights
     budget = alerting.alert_budget(labels, scores, budget=params.alert_budget,
-                                   values=battery.population.values)
-    battery.add("alerting.precision_at_budget", budget.precision,
-                detail=f"{budget.alerts} alerts ({budget.alert_rate:.2%})")
-    battery.add("alerting.recall_at_budget", budget.recall,
-                detail=f"{budget.alerts} alerts ({budget.alert_rate:.2%})")
+                                   values=battery.population.values, weights=weights)
+    alerted = (f"{budget.alerts} alerts ({budget.alert_rate:.2%})" if weights is None else
+               f"{budget.alerts} rows alerted ({budget.alert_rate:.2%} of the population, "
+               "sampling weights)")
+    battery.add("alerting.precision_at_budget", budget.precision, detail=alerted)
+    battery.add("alerting.recall_at_budget", budget.recall, detail=alerted)
     if budget.value_detection_rate is not None and \
             "alerting.value_detection_rate" in battery.policy.thresholds:
         battery.add("alerting.value_detection_rate", budget.value_detection_rate,

@@ -352,7 +352,8 @@ def _main_battery(subject: _Subject, policy: ValidationPolicy,
     model = subject.model
     population = _population("out_of_time", subject.scorer, subject.test,
                              inputs=subject.version.inputs, label=subject.label,
-                             protected=list(model.protected_attributes), value=subject.value)
+                             protected=list(model.protected_attributes), value=subject.value,
+                             weight=subject.loaded.spec.source.weight)
     return run_battery(policy, model.domain, population, reference, model=subject.score,
                        explain_model=subject.scorer,
                        decision_cutoffs=subject.loaded.spec.decision_policy.cutoffs(),
@@ -451,12 +452,14 @@ def _inputs_for(version: ModelVersion, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _population(name: str, model: Any, rows: pd.DataFrame, *, inputs: list[str],
-                label: str, protected: list[str], value: str | None) -> Population:
+                label: str, protected: list[str], value: str | None,
+                weight: str | None = None) -> Population:
     return Population(name=name, inputs=rows[inputs].reset_index(drop=True),
                       labels=rows[label].to_numpy(dtype=np.int64),
                       scores=_score(model, rows[inputs]),
                       protected=rows[protected].reset_index(drop=True),
-                      values=None if value is None else rows[value].to_numpy(np.float64))
+                      values=None if value is None else rows[value].to_numpy(np.float64),
+                      weights=None if weight is None else rows[weight].to_numpy(np.float64))
 
 
 def _read_sample(path: Path, needed: list[str]) -> pd.DataFrame:

@@ -90,3 +90,38 @@ def test_budget_above_the_cases_is_refused() -> None:
 
     with pytest.raises(InvalidInputError, match="5000 alerts is not in 1..2000"):
         alert_budget(fraud, scores, budget=5000)
+
+
+def test_unit_weights_budget_as_the_unweighted_one() -> None:
+    """Weights of 1 stand for the rows themselves: the same alerts and figures."""
+    fraud, scores, amounts = transactions()
+
+    weighted = alert_budget(fraud, scores, budget=0.05, values=amounts,
+                            weights=np.ones(fraud.size))
+
+    assert weighted == alert_budget(fraud, scores, budget=0.05, values=amounts)
+
+
+def test_a_weighted_budget_of_a_hand_checked_sample() -> None:
+    """Five rows weighing 1, 10, 1, 20, 28 (60 in all): a 15 % budget (9) alerts only the
+    top row, whose weight fits; it is one of the two frauds (weight 1 each)."""
+    fraud, scores = np.array([1, 0, 1, 0, 0]), np.array([0.9, 0.8, 0.7, 0.2, 0.1])
+    weights, amounts = np.array([1.0, 10, 1, 20, 28]), np.array([100.0, 5, 50, 5, 5])
+
+    result = alert_budget(fraud, scores, budget=0.15, values=amounts, weights=weights)
+    wider = alert_budget(fraud, scores, budget=0.20, values=amounts, weights=weights)
+
+    assert (result.alerts, result.precision, result.recall) == (1, 1.0, 0.5)
+    assert result.alert_rate == pytest.approx(1 / 60)
+    assert result.value_detection_rate == pytest.approx(100 / 150)
+    assert (wider.alerts, wider.recall, wider.value_detection_rate) == (3, 1.0, 1.0)
+    assert wider.precision == pytest.approx(2 / 12)
+
+
+def test_a_weighted_budget_refuses_a_row_count() -> None:
+    fraud, scores, _ = transactions()
+
+    with pytest.raises(InvalidInputError) as refused:
+        alert_budget(fraud, scores, budget=10, weights=np.ones(fraud.size))
+
+    assert (refused.value.field, refused.value.rule) == ("budget", "validation.count")

@@ -8,6 +8,7 @@ import pandas as pd
 from rich.table import Table
 
 from bankml.cli.app import console
+from bankml.cli.demo_steps.scale import Scale
 from bankml.core.features import (
     Aggregation,
     AggregationFunction,
@@ -23,9 +24,9 @@ from bankml.datasets import synthesize_card_transactions
 from bankml.platform import Platform
 
 
-def card_features(platform: Platform, eli: Principal) -> int:
+def card_features(platform: Platform, eli: Principal, scale: Scale) -> int:
     """Windowed card features: applied, materialised, read both ways, skew-checked."""
-    transactions = synthesize_card_transactions(3_000, cards=200)
+    transactions = synthesize_card_transactions(scale.transactions, cards=scale.cards)
     folder = platform.settings.resolved_offline_folder / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "card_transactions.parquet"

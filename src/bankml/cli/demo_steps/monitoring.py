@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bankml.cli.app import console
 from bankml.cli.demo_steps.credit import _request, _within
+from bankml.cli.demo_steps.scale import Scale
 from bankml.cli.monitor import sparkline
 from bankml.core.canonical import utc_timestamp
 from bankml.core.decisions import DecisionRecord
@@ -23,9 +24,7 @@ from bankml.datasets import ExampleData, german_credit
 from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
 from bankml.platform import Platform
 
-WEEKS = 4
-PER_WEEK = 150
-DRIFT_FROM_WEEK = 3  # loan amounts and terms move up: a new broker channel, say
+# from the scale's drift week on, loan amounts and terms move up: a new broker channel, say
 DRIFTED = ("credit_amount", "duration_months")
 LABEL_LAG_WEEKS = 2  # outcomes of a week's decisions arrive two weeks later
 MATURITY_DAYS = 14  # the demo's, so a month shows performance; credit's own is 365
@@ -48,30 +47,32 @@ class SimulatedClock:
 
 
 def watch(platform: Platform, version: ModelVersion, data: ExampleData,
-          people: dict[str, Principal], endpoint: str) -> Watched:
+          people: dict[str, Principal], endpoint: str, scale: Scale) -> Watched:
     """The weeks before today, on a simulated clock; the runs and alerts are real."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    first = today - timedelta(weeks=WEEKS)
+    first = today - timedelta(weeks=scale.weeks)
     clock = SimulatedClock(first)
     pool = [_request(row, version) for row in data.frame.to_dict(orient="records")]
     pool = [r for r in pool if _within(r, version)]
     defaulted = dict(zip(data.frame["row_id"].astype(str),
                          data.frame[german_credit.TARGET].astype(int), strict=True))
-    console.print(f"{WEEKS} weeks of applications on a simulated clock, {PER_WEEK} a week; "
-                  f"from week {DRIFT_FROM_WEEK} loan amounts and terms move up. Outcomes "
-                  f"arrive {LABEL_LAG_WEEKS} weeks after each decision; the demo matures "
-                  f"credit labels after {MATURITY_DAYS} days (credit's own is 365).")
+    console.print(f"{scale.weeks} weeks of applications on a simulated clock, "
+                  f"{scale.per_week} a week; from week {scale.drift_from_week} loan amounts "
+                  f"and terms move up. Outcomes arrive {LABEL_LAG_WEEKS} weeks after each "
+                  f"decision; the demo matures credit labels after {MATURITY_DAYS} days "
+                  "(credit's own is 365).")
     policy = _demo_policy(endpoint)
     decided: list[list[tuple[DecisionRecord, str]]] = []
     reds_by_week: list[int] = []
     table = Table("week", "decisions", "outcomes in", "green", "amber", "red", "red metrics")
     rng = np.random.default_rng(7)
     with Platform.from_settings(platform.settings, clock=clock) as simulated:
-        for week in range(1, WEEKS + 1):
+        for week in range(1, scale.weeks + 1):
             monday = first + timedelta(weeks=week - 1)
             clock.moment = monday + timedelta(days=2, hours=10)
-            chosen = [pool[i] for i in rng.choice(len(pool), PER_WEEK, replace=False)]
-            requests = _drifted(chosen, pool) if week >= DRIFT_FROM_WEEK else chosen
+            chosen = [pool[i] for i in rng.choice(len(pool), scale.per_week,
+                                               replace=False)]
+            requests = _drifted(chosen, pool) if week >= scale.drift_from_week else chosen
             records = simulated.decisions.decide(people["eli"], endpoint, requests)
             decided.append([(record, request["customer_id"])
                             for record, request in zip(records, requests, strict=True)])

@@ -1,0 +1,85 @@
+"""`bankml demo --quick` in a fresh process, judged by what it left in the stores of its
+home (opened afterwards as the platform), not by what it printed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bankml import Platform
+from bankml.core.decisions import Outcome
+from bankml.core.registry import Stage
+from bankml.core.rollouts import RolloutStatus
+from support.cli import bankml
+
+pytestmark = pytest.mark.slow
+MODEL, ENDPOINT = "german-credit-pd", "credit-pd"
+
+
+@pytest.fixture(scope="module")
+def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    home = tmp_path_factory.mktemp("demo-quick") / "home"
+    result = bankml("demo", "--quick", "--home", str(home))
+    assert result.returncode == 0, result.stderr
+    with Platform.open(home) as platform:
+        yield platform
+
+
+def test_the_models_are_registered_and_the_rollout_promoted_one(
+        demo_platform: Platform) -> None:
+    """The first version, the good challenger that became champion and the bad one: all
+    three registered, the champion in prod and its predecessor archived."""
+    versions = {v.number: v for v in demo_platform.registry.versions(MODEL)}
+
+    assert sorted(versions) == [1, 2, 3]
+    champion = demo_platform.registry.get(f"{MODEL}@champion")
+    assert (champion.number, champion.stage) == (2, Stage.PROD)
+    assert versions[1].stage == Stage.ARCHIVED
+
+
+def test_the_bad_challenger_was_rolled_back_on_its_guardrail(demo_platform: Platform) -> None:
+    """The rollout history holds the completed rollout of @2 and the automatic rollback of
+    @3 on a breached score PSI, with the value above its threshold."""
+    auditor = demo_platform.identity.user("aude")
+    history = {r.challenger: r for r in demo_platform.rollouts.history(auditor, ENDPOINT)}
+
+    assert history[2].status == RolloutStatus.COMPLETED
+    rolled = history[3]
+    assert rolled.status == RolloutStatus.ROLLED_BACK
+    assert rolled.outcome["reason"] == "guardrail"
+    assert rolled.outcome["guardrail"] == "score_psi"
+    assert rolled.outcome["value"] > rolled.outcome["threshold"]
+
+
+def test_monitoring_raised_red_alerts_on_the_drifted_inputs(demo_platform: Platform) -> None:
+    """The weekly runs are stored and opened alerts; the drifted inputs are among the red
+    ones."""
+    mira = demo_platform.identity.user("mira")
+    alerts = demo_platform.alerts.alerts(mira, endpoint=ENDPOINT)
+
+    red = [a for a in alerts if a.severity == "red"]
+    assert red
+    assert any("credit_amount" in a.title for a in red)
+
+
+def test_a_logged_decline_replays_identically(demo_platform: Platform) -> None:
+    """Logged declines of the endpoint replay from the registry to the same score and
+    outcome."""
+    auditor = demo_platform.identity.user("aude")
+    with demo_platform.metadata.reading() as tx:
+        declines = [r for r in tx.decisions.records(endpoint=ENDPOINT)
+                    if r.outcome == Outcome.DECLINE]
+
+    assert declines
+    for record in declines[:5]:
+        replay = demo_platform.decisions.replay(auditor, record.decision_id)
+        assert replay.is_identical, record.decision_id
+
+
+def test_the_audit_chain_is_intact(demo_platform: Platform) -> None:
+    """Re-computing the chain over every event the demo wrote finds no break."""
+    report = demo_platform.audit.verify(demo_platform.identity.user("aude"))
+
+    assert report.is_intact
+    assert report.events_checked > 50
