@@ -70,12 +70,12 @@ class DecisionService:
                  features: ServiceReads, log: DecisionLogWriter, pseudonym_key: bytes,
                  code_version: str = "",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 observe: Observe = _ignore, shadow: ShadowQueue | None = None) -> None:
+                 observe: Observe = _ignore) -> None:
         self._metadata, self._registry, self._runtime = metadata, registry, runtime
         self._features, self._log, self._key = features, log, pseudonym_key
         self._sealer = Sealer(pseudonym_key)
         self._code_version, self._clock, self._observe = code_version, clock, observe
-        self._shadow = shadow or ShadowQueue()
+        self._shadow = ShadowQueue(sink=log.submit)  # shadow records reach it in bulk
 
     @property
     def shadow(self) -> ShadowQueue:
@@ -310,9 +310,9 @@ class DecisionService:
         if not positions:
             return
 
-        def job() -> None:
+        def job() -> list[DecisionRecord]:
             records = self._make(made, routing.challenger, positions, Route.SHADOW, _no_lap)
-            self._log.submit([records[i] for i in positions])
+            return [records[i] for i in positions]
 
         self._shadow.offer(job)
 

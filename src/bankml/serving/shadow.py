@@ -2,20 +2,36 @@
 
 The decision path hands the challenger's work over with `offer`, which never blocks: when
 the queue is full the work is dropped and counted, so a slow challenger can never slow
-the champion. The worker runs each job (score, build the shadow records, hand them to the
-decision log) and counts the ones that failed.
+the champion. The worker runs each job (score, build the shadow records) and counts the
+ones that failed.
+
+What a job makes is held back and handed to the sink (the decision log) in bulk, every
+`FLUSH_ITEMS` items or `FLUSH_SECONDS` after the first one waiting, so that the
+champion's own commits do not carry the shadow's records. A crash loses at most that
+much shadow work, which nobody was answered with.
+
+While the worker runs, the interpreter switches threads every `SWITCH_SECONDS` rather
+than every 5 ms: a champion thread back from a C call waits at most that long for the
+shadow worker to give up the interpreter.
 """
 
 from __future__ import annotations
 
 import queue
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 MAX_PENDING = 1_000  # shadow jobs waiting; more are dropped
+FLUSH_ITEMS = 256
+FLUSH_SECONDS = 1.0
+SWITCH_SECONDS = 0.0005
 
-Job = Callable[[], None]
+Job = Callable[[], Sequence[Any]]  # what it made, for the sink
+Sink = Callable[[list[Any]], Any]  # may return a future; `drain` waits for it
 
 
 @dataclass(slots=True)
@@ -27,13 +43,22 @@ class ShadowCounts:
     last_error: str = ""  # what the last failure was, for the operator
 
 
+def _no_sink(_items: list[Any]) -> None:
+    return None
+
+
 class ShadowQueue:
     """Runs shadow jobs on a thread of its own; `offer` drops rather than waits."""
 
-    def __init__(self, *, max_pending: int = MAX_PENDING) -> None:
+    def __init__(self, *, sink: Sink = _no_sink, max_pending: int = MAX_PENDING,
+                 flush_items: int = FLUSH_ITEMS, flush_seconds: float = FLUSH_SECONDS) -> None:
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=max_pending)
+        self._sink, self._flush_items, self._flush_seconds = sink, flush_items, flush_seconds
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._held: list[Any] = []
+        self._held_since = 0.0
+        self._last: Any = None  # what the sink returned last time
         self.counts = ShadowCounts()
 
     def offer(self, job: Job) -> bool:
@@ -48,8 +73,13 @@ class ShadowQueue:
         return True
 
     def drain(self) -> None:
-        """Wait until every queued job ran (tests and shutdown)."""
+        """Wait until every queued job ran and what it made reached the sink (and, when
+        the sink returns a future, until that resolved): tests and shutdown."""
         self._queue.join()
+        self._flush()
+        last = self._last
+        if last is not None and hasattr(last, "result"):
+            last.result()
 
     def close(self) -> None:
         with self._lock:
@@ -57,25 +87,53 @@ class ShadowQueue:
                 self._queue.put(None)
                 self._thread.join()
                 self._thread = None
+        self._flush()
 
     def _start(self) -> None:
         if self._thread is not None:
             return
         with self._lock:
             if self._thread is None:
+                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_SECONDS))
                 self._thread = threading.Thread(target=self._run, name="shadow", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
         while True:
-            job = self._queue.get()
+            try:
+                job = self._queue.get(timeout=self._wait())
+            except queue.Empty:  # nothing new: what is held has waited long enough
+                self._flush()
+                continue
             try:
                 if job is None:
                     return
-                job()
+                self._hold(job())
                 self.counts.done += 1
             except Exception as error:  # a failing challenger must not stop the worker
                 self.counts.failed += 1
                 self.counts.last_error = repr(error)
             finally:
                 self._queue.task_done()
+
+    def _wait(self) -> float | None:
+        with self._lock:
+            if not self._held:
+                return None
+            return max(0.0, self._held_since + self._flush_seconds - time.monotonic())
+
+    def _hold(self, items: Sequence[Any]) -> None:
+        with self._lock:
+            if not self._held:
+                self._held_since = time.monotonic()
+            self._held.extend(items)
+            due = (len(self._held) >= self._flush_items
+                   or time.monotonic() - self._held_since >= self._flush_seconds)
+        if due:
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            items, self._held = self._held, []
+            if items:
+                self._last = self._sink(items)

@@ -48,8 +48,10 @@ def read_only(connection: Connection) -> Iterator[None]:
     yield
 
 
-def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Engine:
-    """An engine for `url`; SQLite gets the settings that let several writers share it."""
+def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS, *,
+                           manual_checkpoints: bool = False) -> Engine:
+    """An engine for `url`; SQLite gets the settings that let several writers share it,
+    and with `manual_checkpoints` leaves WAL checkpoints to a `Checkpointer`."""
     try:
         parsed = make_url(url)
     except Exception as exc:
@@ -57,14 +59,14 @@ def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> E
                                 "(e.g. sqlite:///path/metadata.db or "
                                 "postgresql+psycopg://user@host/db)") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, timeouts)
+        return _sqlite_engine(url, timeouts, manual_checkpoints)
     if parsed.get_backend_name() == "postgresql":
         return _postgresql_engine(parsed, timeouts)
     raise InvalidInputError("BANKML_METADATA_URL", f"backend {parsed.get_backend_name()!r} "
                             "is not supported; use sqlite or postgresql")
 
 
-def _sqlite_engine(url: str, timeouts: Timeouts) -> Engine:
+def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": timeouts.lock_s})
 
     @event.listens_for(engine, "connect")
@@ -76,6 +78,8 @@ def _sqlite_engine(url: str, timeouts: Timeouts) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={timeouts.lock_ms}")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
         cursor.execute("PRAGMA foreign_keys=ON")
+        if manual_checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

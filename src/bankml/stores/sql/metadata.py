@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from bankml.core.errors import SchemaOutdatedError, StoreBusyError, StoreUnavailableError
 from bankml.stores.sql.audit import SqlAuditLog
+from bankml.stores.sql.checkpoints import Checkpointer
 from bankml.stores.sql.decisions import SqlDecisionLog
 from bankml.stores.sql.endpoints import SqlEndpoints
 from bankml.stores.sql.engine import (
@@ -95,9 +96,12 @@ class SqlMetadataStore:
                  timeouts: Timeouts = DEFAULT_TIMEOUTS,
                  clock: Callable[[], datetime] = _utc_now) -> None:
         self._url, self._migration_url = url, migration_url or url
-        self._engine = create_metadata_engine(url, timeouts)
+        self._engine = create_metadata_engine(url, timeouts, manual_checkpoints=True)
         self._clock = clock
         self._after_commit: list[Callable[[], None]] = []
+        if self._engine.dialect.name == "sqlite":
+            self._checkpoints = Checkpointer(self._engine)
+            self._after_commit.append(self._checkpoints.written)
 
     def describe(self) -> str:
         return _described(self._url)
@@ -147,6 +151,8 @@ class SqlMetadataStore:
             yield SqlTransaction.on(connection, self._clock, writable=False)
 
     def close(self) -> None:
+        if self._engine.dialect.name == "sqlite":
+            self._checkpoints.close()
         self._engine.dispose()
 
     def _connect(self) -> AbstractContextManager[Connection]:
