@@ -44,6 +44,11 @@ class Route(StrEnum):
     SHADOW = "shadow"
 
 
+# Shadow work that failed leaves no decision record; the decision service records each
+# flush's failures per rollout as this audit event, which the error-rate guardrail counts.
+SHADOW_FAILED = "rollout.shadow_failed"
+
+
 class Guardrail(StrEnum):
     ERROR_RATE = "error_rate"  # challenger's failed requests / requests
     P99_LATENCY_MS = "p99_latency_ms"  # challenger's 99th percentile decision latency
@@ -465,7 +470,8 @@ class Lease:
     revision: int
 
 
-__all__ = ["ACTIVE", "BUCKETS", "DEFAULT_GUARDRAILS", "DIRECTION", "STATISTICAL", "Guardrail",
+__all__ = ["ACTIVE", "BUCKETS", "DEFAULT_GUARDRAILS", "DIRECTION", "SHADOW_FAILED",
+           "STATISTICAL", "Guardrail",
            "Lease", "Measurement", "Move", "Plan", "Result", "Rollout", "RolloutStatus",
            "Route", "Step", "StepKind", "Strategy", "Verdict", "arm_for", "bucket_of",
            "check_challenger", "check_plan", "choose_plan", "disparate_impact", "judge",

@@ -30,18 +30,21 @@ def routes_of(records: Sequence[DecisionRecord]) -> dict[str, int]:
 
 
 def measure(rollout: Rollout, records: Sequence[DecisionRecord], *, favourable: Outcome,
-            attributes: Sequence[str], baseline: Sequence[float] | None
-            ) -> list[Measurement]:
+            attributes: Sequence[str], baseline: Sequence[float] | None,
+            shadow_failures: int = 0) -> list[Measurement]:
     """Every guardrail's value on the step's decisions: the challenger's (canary, its
-    fallbacks and shadow) against the champion's (route champion) and its own baseline."""
+    fallbacks and shadow) against the champion's (route champion) and its own baseline.
+    `shadow_failures`: requests the challenger failed in shadow (they leave no record)."""
     challenger = [r for r in records if r.route in CHALLENGER_ROUTES]
-    answered = [r for r in challenger if r.route != str(Route.SHADOW)]
     scored = [r for r in challenger if r.route != str(Route.FALLBACK)]
     champion = [r for r in records if r.route == str(Route.CHAMPION)]
     n = len(scored)
+    # what the challenger was asked (canary, fallback, shadow, failed shadow work) and
+    # failed: fallbacks answered by the champion, and failed shadow work
+    attempts = len(challenger) + shadow_failures
+    failures = len(challenger) - len(scored) + shadow_failures
     values: dict[Guardrail, float | None] = {
-        # fallbacks are the challenger's failures; shadow failures leave no record
-        Guardrail.ERROR_RATE: rate([r.route == str(Route.FALLBACK) for r in answered]),
+        Guardrail.ERROR_RATE: failures / attempts if attempts else None,
         Guardrail.P99_LATENCY_MS: percentile([r.latency_us / 1000 for r in scored], 99),
         Guardrail.SCORE_PSI: None,
         Guardrail.DECISION_RATE_CHANGE: None,
@@ -59,7 +62,7 @@ def measure(rollout: Rollout, records: Sequence[DecisionRecord], *, favourable: 
     if ratios:
         values[Guardrail.DISPARATE_IMPACT] = min(ratios)
     return [Measurement(guardrail=g, value=v,
-                        n=len(answered) if g == Guardrail.ERROR_RATE else n)
+                        n=attempts if g == Guardrail.ERROR_RATE else n)
             for g, v in values.items()]
 
 

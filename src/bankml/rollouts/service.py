@@ -28,6 +28,7 @@ from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.registry import ModelVersion, Stage
 from bankml.core.rollouts import (
+    SHADOW_FAILED,
     Move,
     Plan,
     Result,
@@ -167,9 +168,11 @@ class RolloutService:
                 until=rollout.ended_at) if r.model_name == rollout.model]
             run = latest_run(tx.monitoring.runs(rollout.endpoint), rollout)
             points = [] if run is None else tx.monitoring.points(run.run_id)
+            failed = shadow_failures(tx, rollout)
         measured = measure(rollout, records, favourable=policy.outcomes[0],
                            attributes=served.monitoring_attributes,
-                           baseline=self._baseline(rollout.challenger_ref))
+                           baseline=self._baseline(rollout.challenger_ref),
+                           shadow_failures=failed)
         results = judge(rollout.plan, measured)
         decisions = sum(1 for r in records if _is_challengers(r, rollout))
         end = parse_utc_timestamp(rollout.ended_at) if rollout.ended_at else self._clock()
@@ -332,3 +335,15 @@ def _latest(tx: Transaction, endpoint: str) -> Rollout:
         raise NotFoundError("rollout on endpoint", endpoint, "Deploy one with `bankml deploy`.",
                             field="endpoint")
     return every[-1]
+
+
+def shadow_failures(tx: Transaction, rollout: Rollout) -> int:
+    """Requests the challenger failed in shadow during the current step (or the last),
+    as the decision service recorded them (`rollout.shadow_failed`)."""
+    events = tx.audit.events(subject=f"endpoint:{rollout.endpoint}",
+                             since=parse_utc_timestamp(rollout.step_started_at),
+                             until=(parse_utc_timestamp(rollout.ended_at)
+                                    if rollout.ended_at else None))
+    return sum(int(event.payload["requests"]) for event in events
+               if event.action == SHADOW_FAILED
+               and event.payload.get("rollout_id") == rollout.rollout_id)

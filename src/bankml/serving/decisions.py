@@ -35,10 +35,10 @@ from bankml.core.decisions import (
 )
 from bankml.core.endpoints import MissingEntity, Mode
 from bankml.core.errors import BankmlError, IntegrityError, InvalidInputError, UnavailableError
-from bankml.core.identity import Permission, Principal
+from bankml.core.identity import SYSTEM, Permission, Principal
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.replay import REPLAY_TOLERANCE, Replay, reasons_of
-from bankml.core.rollouts import Route, arm_for
+from bankml.core.rollouts import SHADOW_FAILED, Route, arm_for
 from bankml.explain import adverse_reasons, directions_of
 from bankml.features.service import ServiceReads
 from bankml.registry import Registry
@@ -75,7 +75,7 @@ class DecisionService:
         self._features, self._log, self._key = features, log, pseudonym_key
         self._sealer = Sealer(pseudonym_key)
         self._code_version, self._clock, self._observe = code_version, clock, observe
-        self._shadow = ShadowQueue(sink=log.submit)  # shadow records reach it in bulk
+        self._shadow = ShadowQueue(sink=self._shadow_sink)  # records in bulk
 
     @property
     def shadow(self) -> ShadowQueue:
@@ -314,7 +314,32 @@ class DecisionService:
             records = self._make(made, routing.challenger, positions, Route.SHADOW, _no_lap)
             return [records[i] for i in positions]
 
-        self._shadow.offer(job)
+        def failed(error: Exception) -> ShadowFailure:
+            return ShadowFailure(endpoint=routing.rollout.endpoint,
+                                 rollout_id=routing.rollout.rollout_id,
+                                 challenger=routing.rollout.challenger_ref,
+                                 requests=len(positions), error=repr(error))
+
+        self._shadow.offer(job, on_error=failed)
+
+    def _shadow_sink(self, items: list[DecisionRecord | ShadowFailure]
+                     ) -> Future[list[DecisionRecord]]:
+        """Shadow records to the log; failures, per rollout, to the audit trail, where
+        the error-rate guardrail counts them."""
+        failures: dict[int, list[ShadowFailure]] = {}
+        for item in items:
+            if isinstance(item, ShadowFailure):
+                failures.setdefault(item.rollout_id, []).append(item)
+        if failures:
+            with self._metadata.transaction() as tx:
+                for rollout_id, failed in failures.items():
+                    tx.audit.record(SYSTEM.name, SHADOW_FAILED,
+                                    f"endpoint:{failed[0].endpoint}", {
+                                        "rollout_id": rollout_id,
+                                        "challenger": failed[0].challenger,
+                                        "requests": sum(f.requests for f in failed),
+                                        "last_error": failed[-1].error[:500]})
+        return self._log.submit([i for i in items if isinstance(i, DecisionRecord)])
 
     def _compare_offline(self, records: Sequence[DecisionRecord], refs: dict[str, str],
                          report: VerifyReport) -> None:
@@ -460,6 +485,17 @@ class Made:
     received_at: str
     started: float
     many: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShadowFailure:
+    """Shadow work the challenger failed: no record, but counted against it."""
+
+    endpoint: str
+    rollout_id: int
+    challenger: str
+    requests: int
+    error: str
 
 
 def _no_lap(_stage: str) -> None:

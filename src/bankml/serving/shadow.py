@@ -3,7 +3,8 @@
 The decision path hands the challenger's work over with `offer`, which never blocks: when
 the queue is full the work is dropped and counted, so a slow challenger can never slow
 the champion. The worker runs each job (score, build the shadow records) and counts the
-ones that failed.
+ones that failed; a job offered with `on_error` turns its failure into an item for the
+sink too, so that a challenger's failures are recorded where its guardrails read them.
 
 What a job makes is held back and handed to the sink (the decision log) in bulk, every
 `FLUSH_ITEMS` items or `FLUSH_SECONDS` after the first one waiting, so that the
@@ -31,6 +32,7 @@ FLUSH_SECONDS = 1.0
 SWITCH_SECONDS = 0.0005
 
 Job = Callable[[], Sequence[Any]]  # what it made, for the sink
+OnError = Callable[[Exception], Any]  # a failed job's item for the sink
 Sink = Callable[[list[Any]], Any]  # may return a future; `drain` waits for it
 
 
@@ -52,7 +54,8 @@ class ShadowQueue:
 
     def __init__(self, *, sink: Sink = _no_sink, max_pending: int = MAX_PENDING,
                  flush_items: int = FLUSH_ITEMS, flush_seconds: float = FLUSH_SECONDS) -> None:
-        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=max_pending)
+        self._queue: queue.Queue[tuple[Job, OnError | None] | None] = queue.Queue(
+            maxsize=max_pending)
         self._sink, self._flush_items, self._flush_seconds = sink, flush_items, flush_seconds
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -61,12 +64,12 @@ class ShadowQueue:
         self._last: Any = None  # what the sink returned last time
         self.counts = ShadowCounts()
 
-    def offer(self, job: Job) -> bool:
+    def offer(self, job: Job, *, on_error: OnError | None = None) -> bool:
         """Queue `job`; False (and counted) if the queue is full."""
         self._start()
         self.counts.offered += 1
         try:
-            self._queue.put_nowait(job)
+            self._queue.put_nowait((job, on_error))
         except queue.Full:
             self.counts.dropped += 1
             return False
@@ -101,20 +104,28 @@ class ShadowQueue:
     def _run(self) -> None:
         while True:
             try:
-                job = self._queue.get(timeout=self._wait())
+                offered = self._queue.get(timeout=self._wait())
             except queue.Empty:  # nothing new: what is held has waited long enough
                 self._flush()
                 continue
             try:
-                if job is None:
+                if offered is None:
                     return
-                self._hold(job())
-                self.counts.done += 1
-            except Exception as error:  # a failing challenger must not stop the worker
-                self.counts.failed += 1
-                self.counts.last_error = repr(error)
+                self._run_one(*offered)
             finally:
                 self._queue.task_done()
+
+    def _run_one(self, job: Job, on_error: OnError | None) -> None:
+        try:
+            made = job()
+        except Exception as error:  # a failing challenger must not stop the worker
+            self.counts.failed += 1
+            self.counts.last_error = repr(error)
+            if on_error is not None:
+                self._hold([on_error(error)])
+            return
+        self._hold(made)
+        self.counts.done += 1
 
     def _wait(self) -> float | None:
         with self._lock:
