@@ -592,3 +592,68 @@ def test_alerts_are_acknowledged_and_resolved_from_the_page(app_client: httpx.Cl
         moves = [e.action for e in audit_events(platform) if e.subject == f"alert:{world.alert}"]
     assert (alert.status, alert.closed_by, alert.comment) == ("resolved", "mira", "plan fixed")
     assert moves[-2:] == ["alert.acknowledged", "alert.resolved"]
+
+
+# -- RAG, evidence, customers, audit filters -----------------------------------------------
+
+
+def test_the_inventory_shows_each_models_rag(app_client: httpx.Client, world: World) -> None:
+    """The credit model is amber (amber points in its latest run, amber alerts open), with
+    the reason; a model never monitored says so; sorting by RAG puts the worst first."""
+    page = signed_in(app_client, world, "bob").get("/ui/models", params={"sort": "rag"}).text
+
+    rags = re.findall(r'<span class="rag rag-(\w+)" title="([^"]*)">', page)
+    assert rags[0][0] == "amber"
+    assert "amber point" in rags[0][1]
+    assert {status for status, _ in rags[1:]} == {"none"}
+    assert page.index(world.credit) < page.index("tiny-approve")
+
+
+def test_the_model_page_shows_fairness_and_shap_importance(app_client: httpx.Client,
+                                                           world: World) -> None:
+    """The latest run's fairness tables and global SHAP importance, as the stored result
+    holds them."""
+    page = signed_in(app_client, world, "bob").get(f"/ui/models/{world.credit}").text
+    with Platform.open(world.home) as platform:
+        result = platform.validation.result(platform.validation.get(world.run_id))
+    details = result.out_of_time
+    top = details.charts["explanations"]["importance"][0]
+    table = next(t for t in details.fairness if " & " not in t.attribute)
+    group = table.groups[0]
+
+    assert "Global SHAP importance" in page
+    assert (f'<th scope="row">{top["feature"]}</th><td class="num">'
+            f'{top["mean_abs_contribution"]:.4f}</td>') in page
+    assert f"<caption>{table.attribute}: reference {table.reference}" in page
+    assert f"{group.selection_rate:.3f}" in page
+
+
+def test_a_customers_decisions_are_found_by_their_id(app_client: httpx.Client,
+                                                     world: World) -> None:
+    """The id posted in clear is pseudonymised by the service; the page lists the
+    customer's decisions and shows the pseudonym, never the id."""
+    client = signed_in(app_client, world, "aude")
+    csrf = _csrf(client.get("/ui/decisions").text)
+
+    answer = client.post("/ui/decisions/customer",
+                         data={"csrf": csrf, "customer_id": world.customer})
+
+    assert answer.status_code == 200
+    assert f"/ui/decisions/{world.decision_id}" in answer.text
+    assert world.customer not in answer.text
+    with Platform.open(world.home) as platform:
+        record = platform.decisions.get(platform.identity.user("aude"), world.decision_id)
+    assert record.customer_pseudo_id in answer.text
+
+
+def test_the_audit_trail_filters_by_action_and_actor(app_client: httpx.Client,
+                                                     world: World) -> None:
+    """The trail narrows to an action prefix and an actor."""
+    client = signed_in(app_client, world, "aude")
+
+    page = client.get("/ui/audit", params={"action": "rollout.", "actor": "ops"}).text
+
+    shown = re.findall(r"<td>([^<]+)</td>\s*<td><code>([^<]+)</code></td>", page)
+    assert ("ops", "rollout.deployed") in shown
+    assert {actor for actor, _ in shown} == {"ops"}
+    assert all(action.startswith("rollout.") for _, action in shown)
