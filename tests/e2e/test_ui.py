@@ -543,7 +543,8 @@ def test_a_data_scientist_posting_the_rollback_form_gets_403(app_client: httpx.C
 
 def test_a_forged_rollback_form_is_refused(app_client: httpx.Client, world: World) -> None:
     """A rollback posted from an ML engineer's session without the CSRF token is refused
-    before the service is called: 403, the rollout still running."""
+    before the service is called: 403, the rollout still running, the refusal audited
+    with whose session sent it."""
     client = signed_in(app_client, world, "ops")
 
     answer = client.post(f"/ui/deployments/{world.endpoint}/rollback",
@@ -552,6 +553,10 @@ def test_a_forged_rollback_form_is_refused(app_client: httpx.Client, world: Worl
     assert answer.status_code == 403
     assert "ui.csrf_token" in answer.text
     assert _rollout_status(world) == "running"
+    with Platform.open(world.home) as platform:
+        refused = [e for e in _actions(platform, "auth.refused") if e.subject == "ui:csrf"]
+    assert refused[-1].payload["session_of"] == "ops"
+    assert refused[-1].payload["path"] == f"/ui/deployments/{world.endpoint}/rollback"
 
 
 # -- monitoring ----------------------------------------------------------------------------
