@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -108,7 +109,7 @@ def operate(request: Request, endpoint: str, verb: str, visiting: Visiting,
         return page(request, "deployments.html", visiting=visiting,
                     deployments=_deployments(visiting), notice="", refused=refused,
                     operations=OPERATIONS, status=status_of(refused))
-    return see_other(f"{PAGE}?moved={verb}&endpoint={endpoint}")
+    return see_other(f"{PAGE}?moved={verb}&endpoint={quote(endpoint, safe='')}")
 
 
 def _deployments(visiting: Visitor) -> list[Deployment]:
