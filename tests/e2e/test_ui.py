@@ -14,6 +14,7 @@ from bankml import Platform
 from bankml.core.audit import AuditEvent
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
+from bankml.monitoring.rag import model_rags
 from support.server import Server, serving
 from support.trail import audit_events
 from support.ui import World, build_world
@@ -603,15 +604,23 @@ def test_alerts_are_acknowledged_and_resolved_from_the_page(app_client: httpx.Cl
 
 
 def test_the_inventory_shows_each_models_rag(app_client: httpx.Client, world: World) -> None:
-    """The credit model is amber (amber points in its latest run, amber alerts open), with
-    the reason; a model never monitored says so; sorting by RAG puts the worst first."""
+    """The monitored credit model shows the RAG status and reason the monitoring service
+    gives it (the rule is tested in tests/unit/core/test_rag.py); models never monitored
+    say so; sorting by RAG puts the monitored one first, and filtering keeps the status
+    asked for."""
     page = signed_in(app_client, world, "bob").get("/ui/models", params={"sort": "rag"}).text
+    with Platform.open(world.home) as platform:
+        expected = model_rags(platform.identity.user("bob"), platform.monitor,
+                              platform.alerts, [world.credit])[world.credit]
 
     rags = re.findall(r'<span class="rag rag-(\w+)" title="([^"]*)">', page)
-    assert rags[0][0] == "amber"
-    assert "amber point" in rags[0][1]
+    assert expected.status is not None
+    assert rags[0] == (expected.status, expected.reason.replace("'", "&#39;"))
     assert {status for status, _ in rags[1:]} == {"none"}
     assert page.index(world.credit) < page.index("tiny-approve")
+    unmonitored = app_client.get("/ui/models", params={"rag": "none"}).text
+    assert f'href="/ui/models/{world.credit}"' not in unmonitored
+    assert 'href="/ui/models/tiny-approve"' in unmonitored
 
 
 def test_the_model_page_shows_fairness_and_shap_importance(app_client: httpx.Client,

@@ -41,10 +41,12 @@ class InventoryQuery:
     stage: str = ""
     sort: str = "model"
     descending: bool = False
+    rag: str = ""  # a status, "none" (not monitored), or "" (every one)
 
-    def keeps(self, row: InventoryRow) -> bool:
+    def keeps(self, row: InventoryRow, rag: Status | None) -> bool:
         text = self.q.lower()
         return ((not self.domain or row.domain == self.domain)
+                and (not self.rag or self.rag == (rag or "none"))
                 and (not self.stage or row.status == self.stage)
                 and (not text or text in row.model.lower() or text in row.owner.lower()
                      or text in row.developer.lower()))
@@ -54,22 +56,23 @@ class InventoryQuery:
 @router.get("/")
 @router.get("/models")
 def inventory(request: Request, visiting: Visiting, *, q: str = "", domain: str = "",
-              stage: str = "", sort: str = "model", descending: bool = False
-              ) -> HTMLResponse:
+              stage: str = "", sort: str = "model", descending: bool = False,
+              rag: str = "") -> HTMLResponse:
     platform, by = visiting.platform, visiting.principal
     query = InventoryQuery(q=q.strip(), domain=domain, stage=stage,
                            sort=sort if sort in SORTS or sort == RAG_SORT else "model",
-                           descending=descending)
+                           descending=descending, rag=rag)
     rows = build_inventory(by, platform.registry, platform.oversight,
                            platform.oversight.policies)
     rags = model_rags(by, platform.monitor, platform.alerts, [row.model for row in rows])
     key = (SORTS[query.sort] if query.sort != RAG_SORT else
            lambda row: _rag_rank(rags[row.model].status))
-    shown = sorted((row for row in rows if query.keeps(row)), key=key,
+    shown = sorted((row for row in rows if query.keeps(row, rags[row.model].status)), key=key,
                    reverse=query.descending)
     return page(request, "inventory.html", visiting=visiting, rows=shown, total=len(rows),
                 query=query, domains=[str(d) for d in Domain], rags=rags,
-                stages=[str(s) for s in Stage], sorts=[*SORTS, RAG_SORT])
+                stages=[str(s) for s in Stage], sorts=[*SORTS, RAG_SORT],
+                rag_statuses=[*map(str, RAG_ORDER), "none"])
 
 
 @router.get("/models/{name}")
