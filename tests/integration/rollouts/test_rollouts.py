@@ -242,6 +242,27 @@ def test_status_shows_steps_guardrails_and_routes(served: Platform) -> None:
     assert shown["next"] == "wait"
 
 
+def test_the_trajectory_judges_the_step_as_it_grew(served: Platform) -> None:
+    """The guardrails over time: each moment judged on the decisions logged until then,
+    samples that only grow, and the last moment as the controller judges the step now."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
+                           plan=plan(canary(50, decisions=1000)))
+    decide(served, 40)
+    logged(served)
+    auditor = staff(served, "aude")
+
+    moments = served.rollouts.trajectory(auditor, ENDPOINT, moments=4)
+    now = served.rollouts.status(auditor, ENDPOINT)
+
+    assert len(moments) == 4
+    assert [at for at, _ in moments] == sorted(at for at, _ in moments)
+    samples = [results[0].n for _, results in moments]
+    assert samples == sorted(samples)
+    assert moments[-1][1] == now.results
+    with pytest.raises(InvalidInputError, match="outside 1..50"):
+        served.rollouts.trajectory(auditor, ENDPOINT, moments=0)
+
+
 def test_one_controller_leads_until_its_lease_expires(served: Platform) -> None:
     """A second controller does nothing while the first holds the lease, and takes over
     once it lapsed (the first died without releasing it)."""
