@@ -361,10 +361,14 @@ class BankmlClient:
     # -- audit ---------------------------------------------------------------------------
 
     def audit_events(self, *, subject: str | None = None, since: datetime | None = None,
-                     until: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest `limit` events (of `subject`, in [since, until)), oldest first."""
+                     until: datetime | None = None, limit: int = 50,
+                     action: str | None = None, actor: str | None = None
+                     ) -> list[dict[str, Any]]:
+        """The newest `limit` events (of `subject`, in [since, until), of `action` (exact,
+        or a prefix ending in a dot) and `actor`), oldest first."""
         return self._listed("GET", "/v1/audit/events", "events", params=_query(
-            subject=subject, since=since, until=until, limit=limit))
+            subject=subject, since=since, until=until, limit=limit, action=action,
+            actor=actor))
 
     def verify_audit(self) -> dict[str, Any]:
         """The chain re-computed on the server: `intact`, and the first break if not."""

@@ -210,6 +210,7 @@ def test_the_exported_trail_verifies_on_its_own(served: Served,
     with served.client("aude") as aude:
         header, *lines = [json.loads(line) for line in aude.export_audit()]
         recent = aude.audit_events(subject="audit:trail", limit=1)
+        hers = aude.audit_events(action="audit.", actor="aude", limit=1000)
 
     previous = "0" * 64
     for event in lines:
@@ -219,6 +220,8 @@ def test_the_exported_trail_verifies_on_its_own(served: Served,
         previous = event["hash"]
     assert header["head_sequence"] == lines[-1]["sequence"]
     assert [e["action"] for e in recent] == ["audit.exported"]
+    assert "audit.exported" in [e["action"] for e in hers]
+    assert {(e["actor"], e["action"].split(".")[0]) for e in hers} == {("aude", "audit")}
 
 
 def test_the_api_doc_example_runs(served: Served, endpoint: dict[str, Any],

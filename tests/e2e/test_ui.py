@@ -14,6 +14,7 @@ from bankml import Platform
 from bankml.core.audit import AuditEvent
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
+from bankml.monitoring.rag import model_rags
 from support.server import Server, serving
 from support.trail import audit_events
 from support.ui import World, build_world
@@ -475,3 +476,198 @@ def test_a_path_that_is_no_page_is_a_404_page(app_client: httpx.Client) -> None:
     assert answer.headers["content-type"].startswith("text/html")
     assert "/ui/nothing-here" in answer.text
     assert app_client.get("/ui/static/ui.css").status_code == 200
+
+
+# -- deployments ---------------------------------------------------------------------------
+
+
+def _rollout_status(world: World) -> str:
+    with Platform.open(world.home) as platform:
+        rollout = platform.rollouts.status(platform.identity.user("aude"), world.endpoint)
+    return str(rollout.rollout.status)
+
+
+def test_the_deployments_page_shows_the_canary_and_its_guardrails(app_client: httpx.Client,
+                                                                  world: World) -> None:
+    """Champion, challenger, the canary's split and step, each guardrail drawn against its
+    threshold; an auditor is offered no operation."""
+    page = signed_in(app_client, world, "aude").get("/ui/deployments").text
+
+    assert f"{world.credit}@1</a>" in page
+    assert f"<dt>Challenger</dt><dd>{world.credit}@2</dd>" in page
+    assert "challenger answers 50 % (canary)" in page
+    assert "1 of 1: canary 50 %" in page
+    assert page.count("<svg") == 4  # error rate, p99 latency, score PSI, decision rate
+    assert "p99 latency ms: at most 60000" in page
+    assert f"/ui/deployments/{world.endpoint}/" not in page
+
+
+def test_an_ml_engineer_pauses_and_resumes_the_rollout(app_client: httpx.Client,
+                                                       world: World) -> None:
+    """The pause and resume forms go through the rollout service: the state changes, the
+    page says so, and each change is audited with its comment."""
+    client = signed_in(app_client, world, "ops")
+    csrf = _csrf(client.get("/ui/deployments").text)
+
+    paused = client.post(f"/ui/deployments/{world.endpoint}/pause",
+                         data={"csrf": csrf, "comment": "holding for the review"})
+    status_when_paused = _rollout_status(world)
+    resumed = client.post(f"/ui/deployments/{world.endpoint}/resume",
+                          data={"csrf": csrf, "comment": "reviewed"})
+
+    assert paused.status_code == 303
+    assert status_when_paused == "paused"
+    assert resumed.status_code == 303
+    assert _rollout_status(world) == "running"
+    shown = client.get(resumed.headers["location"]).text
+    assert f"The rollout on {world.endpoint} was resumed." in shown
+    with Platform.open(world.home) as platform:
+        [pause] = _actions(platform, "rollout.paused")[-1:]
+    assert (pause.actor, pause.payload["comment"]) == ("ops", "holding for the review")
+
+
+def test_a_data_scientist_posting_the_rollback_form_gets_403(app_client: httpx.Client,
+                                                             world: World) -> None:
+    """No rollout form is offered to a data scientist, and the one posted anyway with her
+    CSRF token is refused by the rollout service: 403, the rule shown, nothing changed."""
+    client = signed_in(app_client, world, "dana")
+    page = client.get("/ui/deployments").text
+
+    answer = client.post(f"/ui/deployments/{world.endpoint}/rollback",
+                         data={"csrf": _csrf(page), "comment": "me"})
+
+    assert "Roll back the rollout" not in page
+    assert answer.status_code == 403
+    assert "auth.role_grants" in answer.text
+    assert _rollout_status(world) == "running"
+
+
+def test_a_forged_rollback_form_is_refused(app_client: httpx.Client, world: World) -> None:
+    """A rollback posted from an ML engineer's session without the CSRF token is refused
+    before the service is called: 403, the rollout still running, the refusal audited
+    with whose session sent it."""
+    client = signed_in(app_client, world, "ops")
+
+    answer = client.post(f"/ui/deployments/{world.endpoint}/rollback",
+                         data={"comment": "forged"})
+
+    assert answer.status_code == 403
+    assert "ui.csrf_token" in answer.text
+    assert _rollout_status(world) == "running"
+    with Platform.open(world.home) as platform:
+        refused = [e for e in _actions(platform, "auth.refused") if e.subject == "ui:csrf"]
+    assert refused[-1].payload["session_of"] == "ops"
+    assert refused[-1].payload["path"] == f"/ui/deployments/{world.endpoint}/rollback"
+
+
+# -- monitoring ----------------------------------------------------------------------------
+
+
+def test_the_monitoring_page_shows_series_against_bands(app_client: httpx.Client,
+                                                        world: World) -> None:
+    """Per route: the score distribution, KPIs and PSI of every input over the windows,
+    with the policy's bands; the open alerts."""
+    page = signed_in(app_client, world, "bob").get("/ui/monitoring").text
+
+    assert f"{world.credit}@1, route champion <span class=\"help\">2 windows" in page
+    assert f"{world.credit}@2, route canary" in page
+    assert "score.psi: latest" in page
+    assert "green ≤ 0.1, amber ≤ 0.25, red beyond" in page
+    assert "<th scope=\"row\">duration_months</th>" in page
+    assert f'<tr id="alert-{world.alert}">' in page
+    assert "/acknowledge" not in page  # a business owner does not manage alerts
+
+
+def test_alerts_are_acknowledged_and_resolved_from_the_page(app_client: httpx.Client,
+                                                            world: World) -> None:
+    """Through the alerts service: a move without a comment is refused with its rule; with
+    one, the alert is acknowledged, then resolved, each audited."""
+    client = signed_in(app_client, world, "mira")
+    csrf = _csrf(client.get("/ui/monitoring").text)
+    target = f"/ui/alerts/{world.alert}"
+
+    bare = client.post(f"{target}/acknowledge", data={"csrf": csrf, "comment": " "})
+    acknowledged = client.post(f"{target}/acknowledge", data={"csrf": csrf, "comment": "seen"})
+    resolved = client.post(f"{target}/resolve", data={"csrf": csrf, "comment": "plan fixed"})
+
+    assert bare.status_code == 422
+    assert "alert.comment_given" in bare.text
+    assert (acknowledged.status_code, resolved.status_code) == (303, 303)
+    with Platform.open(world.home) as platform:
+        alert, _ = platform.alerts.alert(platform.identity.user("mira"), world.alert)
+        moves = [e.action for e in audit_events(platform) if e.subject == f"alert:{world.alert}"]
+    assert (alert.status, alert.closed_by, alert.comment) == ("resolved", "mira", "plan fixed")
+    assert moves[-2:] == ["alert.acknowledged", "alert.resolved"]
+
+
+# -- RAG, evidence, customers, audit filters -----------------------------------------------
+
+
+def test_the_inventory_shows_each_models_rag(app_client: httpx.Client, world: World) -> None:
+    """The monitored credit model shows the RAG status and reason the monitoring service
+    gives it (the rule is tested in tests/unit/core/test_rag.py); models never monitored
+    say so; sorting by RAG puts the monitored one first, and filtering keeps the status
+    asked for."""
+    page = signed_in(app_client, world, "bob").get("/ui/models", params={"sort": "rag"}).text
+    with Platform.open(world.home) as platform:
+        expected = model_rags(platform.identity.user("bob"), platform.monitor,
+                              platform.alerts, [world.credit])[world.credit]
+
+    rags = re.findall(r'<span class="rag rag-(\w+)" title="([^"]*)">', page)
+    assert expected.status is not None
+    assert rags[0] == (expected.status, expected.reason.replace("'", "&#39;"))
+    assert {status for status, _ in rags[1:]} == {"none"}
+    assert page.index(world.credit) < page.index("tiny-approve")
+    unmonitored = app_client.get("/ui/models", params={"rag": "none"}).text
+    assert f'href="/ui/models/{world.credit}"' not in unmonitored
+    assert 'href="/ui/models/tiny-approve"' in unmonitored
+
+
+def test_the_model_page_shows_fairness_and_shap_importance(app_client: httpx.Client,
+                                                           world: World) -> None:
+    """The latest run's fairness tables and global SHAP importance, as the stored result
+    holds them."""
+    page = signed_in(app_client, world, "bob").get(f"/ui/models/{world.credit}").text
+    with Platform.open(world.home) as platform:
+        result = platform.validation.result(platform.validation.get(world.run_id))
+    details = result.out_of_time
+    top = details.charts["explanations"]["importance"][0]
+    table = next(t for t in details.fairness if " & " not in t.attribute)
+    group = table.groups[0]
+
+    assert "Global SHAP importance" in page
+    assert (f'<th scope="row">{top["feature"]}</th><td class="num">'
+            f'{top["mean_abs_contribution"]:.4f}</td>') in page
+    assert f"<caption>{table.attribute}: reference {table.reference}" in page
+    assert f"{group.selection_rate:.3f}" in page
+
+
+def test_a_customers_decisions_are_found_by_their_id(app_client: httpx.Client,
+                                                     world: World) -> None:
+    """The id posted in clear is pseudonymised by the service; the page lists the
+    customer's decisions and shows the pseudonym, never the id."""
+    client = signed_in(app_client, world, "aude")
+    csrf = _csrf(client.get("/ui/decisions").text)
+
+    answer = client.post("/ui/decisions/customer",
+                         data={"csrf": csrf, "customer_id": world.customer})
+
+    assert answer.status_code == 200
+    assert f"/ui/decisions/{world.decision_id}" in answer.text
+    assert world.customer not in answer.text
+    with Platform.open(world.home) as platform:
+        record = platform.decisions.get(platform.identity.user("aude"), world.decision_id)
+    assert record.customer_pseudo_id in answer.text
+
+
+def test_the_audit_trail_filters_by_action_and_actor(app_client: httpx.Client,
+                                                     world: World) -> None:
+    """The trail narrows to an action prefix and an actor."""
+    client = signed_in(app_client, world, "aude")
+
+    page = client.get("/ui/audit", params={"action": "rollout.", "actor": "ops"}).text
+
+    shown = re.findall(r"<td>([^<]+)</td>\s*<td><code>([^<]+)</code></td>", page)
+    assert ("ops", "rollout.deployed") in shown
+    assert {actor for actor, _ in shown} == {"ops"}
+    assert all(action.startswith("rollout.") for _, action in shown)

@@ -14,6 +14,7 @@ from bankml import Platform
 from bankml.core.registry import Stage
 from support.browser import chromium, screenshot_folder
 from support.server import Server, serving
+from support.trail import audit_events
 from support.ui import World, build_world
 
 if TYPE_CHECKING:
@@ -138,3 +139,57 @@ def test_a_data_scientist_is_offered_no_approval_and_refused_anyway(
     assert "auth.role_grants" in posted.text()
     assert forged.status == 403
     assert "ui.csrf_token" in forged.text()
+
+
+def _rollout_status(world: World) -> str:
+    with Platform.open(world.home) as platform:
+        shown = platform.rollouts.status(platform.identity.user("aude"), world.endpoint)
+    return str(shown.rollout.status)
+
+
+def test_a_forged_form_without_the_csrf_token_changes_nothing(
+        browser: Browser, server: Server, world: World) -> None:
+    """A rollback form posted from an ML engineer's signed-in browser without the CSRF
+    token (what another site's forged form would send) is refused with 403, and the
+    canary runs on."""
+    page = signed_in(browser, server, world.tokens["ops"], "/ui/deployments")
+
+    forged = page.request.post(f"{server.url}/ui/deployments/{world.endpoint}/rollback",
+                               form={"comment": "forged"})
+
+    assert forged.status == 403
+    assert "ui.csrf_token" in forged.text()
+    assert _rollout_status(world) == "running"
+
+
+def test_an_ml_engineer_rolls_back_a_canary(browser: Browser, server: Server, world: World,
+                                            shots: Path) -> None:
+    """Ops reads the canary's split and guardrails, rolls it back with a comment (and
+    confirms), and every decision goes to the champion; the monitoring page shows the
+    series against their bands."""
+    from playwright.sync_api import expect  # noqa: PLC0415 - skipped without it
+
+    page = signed_in(browser, server, world.tokens["ops"], "/ui/deployments")
+    card = page.get_by_role("region", name=re.compile(f"^Endpoint {world.endpoint}"))
+    expect(card.get_by_text("challenger answers 50 % (canary)")).to_be_visible()
+    expect(card.locator("figure.chart svg")).to_have_count(4)
+    page.screenshot(path=str(shots / "deployments.png"))
+    form = card.locator(f"form[action$='/{world.endpoint}/rollback']")
+    form.get_by_label("Comment").fill("decision rates drift from the champion's")
+    page.once("dialog", lambda dialog: dialog.accept())
+    form.get_by_role("button", name=f"Roll back the rollout on {world.endpoint}").click()
+
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"The rollout on {world.endpoint} was rolled back")
+    expect(card.get_by_text("champion answers 100 % of customers")).to_be_visible()
+    assert _rollout_status(world) == "rolled_back"
+    with Platform.open(world.home) as platform:
+        [done] = [e for e in audit_events(platform) if e.action == "rollout.rolled_back"]
+    assert (done.actor, done.payload["comment"]) == (
+        "ops", "decision rates drift from the champion's")
+    page.get_by_role("link", name="Monitoring").click()
+    expect(page.get_by_role("heading", name="Open alerts")).to_be_visible()
+    # the series, below the alerts, are what the picture is for
+    page.get_by_role("heading", name=f"Endpoint {world.endpoint}").scroll_into_view_if_needed()
+    page.locator(f"#mon-{world.endpoint}").evaluate("e => e.scrollIntoView()")
+    page.screenshot(path=str(shots / "monitoring.png"))

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bankml import Platform
 from bankml.core.identity import Role
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
+from bankml.core.rollouts import Plan
 from support.evidence import signed_off
+from support.lifecycle import move_to
 from support.models import register_tiny
 from support.people import person, staff
-from support.served import applications, credit_endpoint, credit_in_prod
+from support.served import SPEC, applications, credit_endpoint, credit_in_prod
 
-CAST = ("dana", "dev", "mira", "aude", "bob")  # data scientists, model risk, auditor, owner
+# data scientists, model risk, auditor, owner, ML engineer
+CAST = ("dana", "dev", "mira", "aude", "bob", "ops")
+# a canary that holds its step: the controller of the served process neither advances it
+# (too few decisions) nor rolls it back (no statistical guardrail has its sample)
+CANARY = {"steps": [{"kind": "canary", "share": 50, "min_decisions": 1_000_000,
+                     "min_duration_s": 86_400}],
+          "guardrails": {"error_rate": 0.5, "p99_latency_ms": 60_000, "score_psi": 0.25,
+                         "decision_rate_change": 0.2},
+          "min_sample": 1_000_000}
+BEFORE, DURING = 120, 40  # decisions before the canary and while it runs
 DUAL = "dual"  # a data scientist who also holds model_risk: four eyes stop them
 
 
@@ -28,19 +40,26 @@ class World:
     to_approve: int  # requests waiting for a model_risk approval...
     to_forge: int
     own_request: int  # ...this one asked for by DUAL
+    endpoint: str  # the credit model's, with a canary of @2 running
+    customer: str  # the customer id (in clear) of decision_id
+    alert: int  # an open alert on the credit model
 
 
 def build_world(home: Path) -> World:
-    """German credit in prod behind its endpoint with forty decisions and a validation run;
+    """German credit in prod behind its endpoint with 120 decisions and a validation run,
+    then @2 in a canary that answered 40 more; two monitoring runs and an open alert;
     three tier 2 models asked for prod; the cast and DUAL with tokens."""
     with Platform.open(home) as platform:
         version = credit_in_prod(platform)
         endpoint = credit_endpoint(platform)
-        records = platform.decisions.decide(staff(platform, "ops"), endpoint.name,
-                                            applications(version, 40))
-        declined = next(r for r in records
+        ops = staff(platform, "ops")
+        asked = applications(version, BEFORE + DURING)
+        records = platform.decisions.decide(ops, endpoint.name, asked[:BEFORE])
+        declined = next(i for i, r in enumerate(records)
                         if str(r.outcome) == "decline" and '"codes"' in r.reasons_json)
         run = platform.validation.run(staff(platform, "vera"), version.ref)
+        canary_on(platform, endpoint.name, asked[BEFORE:])
+        alert = monitored(platform, endpoint.name, version.name)
         for name in CAST:
             staff(platform, name)
         person(platform, DUAL, Role.DATA_SCIENTIST, Role.MODEL_RISK)
@@ -49,7 +68,39 @@ def build_world(home: Path) -> World:
         first = platform.identity.user("ada")
         tokens = {name: platform.identity.create_token(first, name, days=1).plaintext
                   for name in (*CAST, DUAL)}
-    return World(home, tokens, version.name, declined.decision_id, run.run_id, *requests)
+    return World(home, tokens, version.name, records[declined].decision_id, run.run_id,
+                 *requests, endpoint=endpoint.name, customer=asked[declined]["customer_id"],
+                 alert=alert)
+
+
+def canary_on(platform: Platform, endpoint: str, asked: list[dict[str, object]]) -> None:
+    """The credit spec trained again, validated, staged and rolled out as a canary that
+    answers half the customers of `asked`."""
+    challenger = platform.training.train(staff(platform, "dana"), SPEC)
+    vera = staff(platform, "vera")
+    # a run of the battery, not a stored stand-in: monitoring reads its validated AUC
+    run = platform.validation.run(vera, challenger.ref)
+    platform.oversight.record_validation(vera, challenger.ref, passed=True, summary="sound",
+                                         run_id=run.run_id)
+    move_to(platform, challenger.ref, Stage.STAGING)
+    ops = staff(platform, "ops")
+    platform.rollouts.deploy(ops, endpoint, challenger.ref, plan=Plan.from_data(CANARY))
+    platform.decisions.decide(ops, endpoint, asked)
+    platform.decisions.shadow.drain()
+    platform.decision_log.write([])  # the writer has committed everything before it
+
+
+def monitored(platform: Platform, endpoint: str, model: str) -> int:
+    """Two monitoring windows over the decisions (a week to tomorrow, the last day to a
+    minute from now), and an alert opened by hand; its id."""
+    ops = staff(platform, "ops")
+    now = datetime.now(UTC)
+    tomorrow = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    platform.monitor.run(ops, endpoint=endpoint, window_days=7, as_of=tomorrow)
+    platform.monitor.run(ops, endpoint=endpoint, window_days=1,
+                         as_of=now + timedelta(minutes=1))
+    return platform.oversight.open_alert(ops, model, severity="amber",
+                                         title="approval rate below plan, look into it")
 
 
 def request_prod(platform: Platform, name: str, requester: str) -> int:

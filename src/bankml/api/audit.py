@@ -25,12 +25,15 @@ Until = Annotated[datetime | None, Query(description="Up to this time, exclusive
 
 @router.get("/v1/audit/events", summary="Audit events, the newest `limit`, oldest first",
             openapi_extra=calls(Permission.AUDIT_READ))
-def events(context: Context, subject: str | None = None, since: Since = None,
+def events(context: Context, *, subject: str | None = None, since: Since = None,
            until: Until = None,
-           limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50) -> dict[str, Any]:
+           limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50,
+           action: Annotated[str | None, Query(
+               description="Exact, or a prefix ending in a dot (`rollout.`).")] = None,
+           actor: str | None = None) -> dict[str, Any]:
     found = context.platform.audit.events(context.principal, subject=subject,
                                           since=utc(since), until=utc(until), limit=limit,
-                                          newest_first=True)
+                                          newest_first=True, action=action, actor=actor)
     return {"events": [audit_event_view(event) for event in reversed(found)]}
 
 

@@ -36,12 +36,16 @@ class AuditTrail:
 
     def events(self, by: Principal, *, subject: str | None = None,
                since: datetime | None = None, until: datetime | None = None,
-               limit: int | None = None, newest_first: bool = False) -> list[AuditEvent]:
+               limit: int | None = None, newest_first: bool = False,
+               action: str | None = None, actor: str | None = None) -> list[AuditEvent]:
+        """Events narrowed by subject, time, action (exact, or a prefix ending in a dot:
+        `rollout.`) and actor."""
         with viewing(self._metadata, by, Permission.AUDIT_READ, TRAIL) as tx:
             if limit is not None:
                 check_integer("limit", limit)
             return list(tx.audit.events(subject=subject, since=since, until=until,
-                                        limit=limit, newest_first=newest_first))
+                                        limit=limit, newest_first=newest_first,
+                                        action=action, actor=actor))
 
     def verify(self, by: Principal, *, anchors: bool = False,
                expect: Sequence[Checkpoint] = (), deep: bool = False) -> ChainReport:

@@ -223,3 +223,43 @@ class Delivery:
     http_status: int | None
     error: str
     attempted_at: str
+
+
+# -- a model's RAG status -------------------------------------------------------------------
+
+RAG_ORDER = (Status.RED, Status.AMBER, Status.GREEN, Status.INSUFFICIENT)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rag:
+    """A model's red / amber / green status and the evidence it rests on."""
+
+    status: Status | None  # None: never monitored and no alert
+    reason: str
+
+
+def rag_of(points: Sequence[MetricPoint], open_alerts: Sequence[Alert]) -> Rag:
+    """The one RAG rule of the inventory and the weekly review, over a model's points in
+    the latest monitoring run of each endpoint that serves it and its unresolved alerts:
+
+    - red: an unresolved red alert, or a red point;
+    - amber: else an unresolved amber alert (acknowledged counts: it is not resolved), or
+      an amber point;
+    - green: else at least one point judged green;
+    - insufficient: monitored, but no point had the sample to be judged;
+    - None: never monitored and no alert.
+    """
+    worst = {str(a.severity) for a in open_alerts}
+    judged = {p.status for p in points}
+    for status in (Status.RED, Status.AMBER):
+        alerts = sum(a.severity == status for a in open_alerts)
+        marked = sum(p.status == status for p in points)
+        if status in worst or status in judged:
+            parts = [f"{alerts} open {status} alert{'s' * (alerts != 1)}"] if alerts else []
+            parts += [f"{marked} {status} point{'s' * (marked != 1)}"] if marked else []
+            return Rag(status=status, reason=", ".join(parts))
+    if Status.GREEN in judged:
+        return Rag(status=Status.GREEN, reason="every judged point green, no open alert")
+    if points:
+        return Rag(status=Status.INSUFFICIENT, reason="no point had the sample to be judged")
+    return Rag(status=None, reason="not monitored")

@@ -136,8 +136,10 @@ class AuditLog(Protocol):
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,
-               newest_first: bool = False) -> Generator[AuditEvent, None, None]:
-        """Events in sequence order, streamed; close the generator if you stop early."""
+               newest_first: bool = False, action: str | None = None,
+               actor: str | None = None) -> Generator[AuditEvent, None, None]:
+        """Events in sequence order, streamed; close the generator if you stop early.
+        `action` is exact, or a prefix ending in a dot (`rollout.` is every rollout event)."""
 
     def head(self) -> ChainHead: ...
 
@@ -255,6 +257,10 @@ class DecisionLog(Protocol):
                            at_or_before: str) -> tuple[str, str] | None:
         """(decision id, decided_at) of the customer's last decision on `endpoint` at or
         before the moment (canonical UTC text)."""
+
+    def of_customer(self, customer_pseudo_id: str, *, limit: int) -> list[DecisionRecord]:
+        """The customer's newest `limit` decisions on every endpoint (shadow scores left
+        out: no customer saw them), newest first."""
 
 
 class Labels(Protocol):

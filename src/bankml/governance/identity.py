@@ -92,6 +92,16 @@ class Identity:
         """Credentials that are not a token at all (another scheme): refused, audited."""
         return self._refused("token:scheme", reason)
 
+    def refuse_form(self, path: str, reason: str, *, session_of: str | None) -> None:
+        """A web form refused for its CSRF token (a forged form, or a stale page): audited
+        as `auth.refused` on `ui:csrf` with whose session sent it, and counted like every
+        refusal once a minute has had enough (core/refusals.py), so a flood of forged
+        posts cannot flood the trail."""
+        with self._metadata.transaction() as tx:
+            record_unauthenticated(tx, SYSTEM.name, "ui:csrf", {
+                "reason": reason, "rule": "ui.csrf_token", "path": path,
+                "session_of": session_of}, moment=self._clock())
+
     # -- people and service accounts -----------------------------------------------------
 
     def bootstrap_admin(self, username: str) -> NewToken | None:

@@ -23,7 +23,7 @@ from typing import Any
 from bankml.access import acting, require, viewing
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
 from bankml.core.decisions import DecisionRecord
-from bankml.core.errors import BankmlError, ConflictError, NotFoundError
+from bankml.core.errors import BankmlError, ConflictError, InvalidInputError, NotFoundError
 from bankml.core.identity import Permission, Principal
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.registry import ModelVersion, Stage
@@ -49,6 +49,7 @@ from bankml.serving import EndpointCatalog, Runtime
 from bankml.serving.endpoints import CHAMPION, champion_of, check_fits
 from bankml.validation.runs import Validation
 
+TRAJECTORY_MOMENTS, MAX_TRAJECTORY_MOMENTS = 8, 50
 Baseline = Callable[[str], list[float] | None]  # a version's validation-baseline scores
 
 
@@ -158,22 +159,35 @@ class RolloutService:
 
     # -- the controller's part ------------------------------------------------------------
 
+    def trajectory(self, by: Principal, endpoint: str, *, moments: int = TRAJECTORY_MOMENTS
+                   ) -> list[tuple[str, list[Result]]]:
+        """The guardrails of the endpoint's rollout (active, else latest) over its current
+        step: judged at `moments` evenly spaced moments from the step's start to now (or its
+        end) on the decisions logged until each, as the controller judged them then."""
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ,
+                     f"endpoint:{endpoint}") as tx:
+            rollout = tx.rollouts.active(endpoint) or _latest(tx, endpoint)
+        if not 1 <= moments <= MAX_TRAJECTORY_MOMENTS:
+            raise InvalidInputError("moments", f"{moments} is outside "
+                                    f"1..{MAX_TRAJECTORY_MOMENTS}", rule="input.integer_range")
+        records = self._step_records(rollout)
+        start = parse_utc_timestamp(rollout.step_started_at)
+        end = parse_utc_timestamp(rollout.ended_at) if rollout.ended_at else self._clock()
+        found = []
+        for k in range(1, moments + 1):
+            cut = utc_timestamp(start + (end - start) * k / moments)
+            # the controller's view at `cut`: every decision of the step logged until then
+            seen = [r for r in records if r.decided_at <= cut]
+            found.append((cut, self._judged(rollout, seen, until=cut)))
+        return found
+
     def evaluate(self, rollout: Rollout) -> Evaluation:
         """Measure the rollout's current step (or, once ended, its last) from the log."""
-        served = self._endpoints.version(rollout.endpoint).endpoint
-        policy = served.policy("measure")
+        records = self._step_records(rollout)
+        results = self._judged(rollout, records)
         with self._metadata.reading() as tx:
-            records = [r for r in tx.decisions.records(
-                endpoint=rollout.endpoint, since=rollout.step_started_at,
-                until=rollout.ended_at) if r.model_name == rollout.model]
             run = latest_run(tx.monitoring.runs(rollout.endpoint), rollout)
             points = [] if run is None else tx.monitoring.points(run.run_id)
-            failed = shadow_failures(tx, rollout)
-        measured = measure(rollout, records, favourable=policy.outcomes[0],
-                           attributes=served.monitoring_attributes,
-                           baseline=self._baseline(rollout.challenger_ref),
-                           shadow_failures=failed)
-        results = judge(rollout.plan, measured)
         decisions = sum(1 for r in records if _is_challengers(r, rollout))
         end = parse_utc_timestamp(rollout.ended_at) if rollout.ended_at else self._clock()
         elapsed = (end - parse_utc_timestamp(rollout.step_started_at)).total_seconds()
@@ -228,6 +242,24 @@ class RolloutService:
         return done
 
     # -- internals ------------------------------------------------------------------------
+
+    def _step_records(self, rollout: Rollout) -> list[DecisionRecord]:
+        with self._metadata.reading() as tx:
+            return [r for r in tx.decisions.records(
+                endpoint=rollout.endpoint, since=rollout.step_started_at,
+                until=rollout.ended_at) if r.model_name == rollout.model]
+
+    def _judged(self, rollout: Rollout, records: list[DecisionRecord], *,
+                until: str | None = None) -> list[Result]:
+        served = self._endpoints.version(rollout.endpoint).endpoint
+        policy = served.policy("measure")
+        with self._metadata.reading() as tx:
+            failed = shadow_failures(tx, rollout, until=until or rollout.ended_at)
+        measured = measure(rollout, records, favourable=policy.outcomes[0],
+                           attributes=served.monitoring_attributes,
+                           baseline=self._baseline(rollout.challenger_ref),
+                           shadow_failures=failed)
+        return judge(rollout.plan, measured)
 
     def _roll_back_on_breach(self, tx: Transaction, by: Principal, evaluation: Evaluation,
                              raised: list[int]) -> Rollout:
@@ -337,13 +369,11 @@ def _latest(tx: Transaction, endpoint: str) -> Rollout:
     return every[-1]
 
 
-def shadow_failures(tx: Transaction, rollout: Rollout) -> int:
-    """Requests the challenger failed in shadow during the current step (or the last),
-    as the decision service recorded them (`rollout.shadow_failed`)."""
-    events = tx.audit.events(subject=f"endpoint:{rollout.endpoint}",
+def shadow_failures(tx: Transaction, rollout: Rollout, *, until: str | None) -> int:
+    """Requests the challenger failed in shadow during the current step (or the last)
+    until `until`, as the decision service recorded them (`rollout.shadow_failed`)."""
+    events = tx.audit.events(subject=f"endpoint:{rollout.endpoint}", action=SHADOW_FAILED,
                              since=parse_utc_timestamp(rollout.step_started_at),
-                             until=(parse_utc_timestamp(rollout.ended_at)
-                                    if rollout.ended_at else None))
+                             until=parse_utc_timestamp(until) if until else None)
     return sum(int(event.payload["requests"]) for event in events
-               if event.action == SHADOW_FAILED
-               and event.payload.get("rollout_id") == rollout.rollout_id)
+               if event.payload.get("rollout_id") == rollout.rollout_id)

@@ -36,6 +36,7 @@ from bankml.core.decisions import (
 from bankml.core.endpoints import MissingEntity, Mode
 from bankml.core.errors import BankmlError, IntegrityError, InvalidInputError, UnavailableError
 from bankml.core.identity import SYSTEM, Permission, Principal
+from bankml.core.limits import check_integer
 from bankml.core.ports import MetadataStore, Transaction
 from bankml.core.replay import REPLAY_TOLERANCE, Replay, reasons_of
 from bankml.core.rollouts import SHADOW_FAILED, Route, arm_for
@@ -59,6 +60,7 @@ from bankml.serving.verify import (
 )
 
 Observe = Callable[[str, str, float], None]  # endpoint, stage, seconds
+CUSTOMER_DECISIONS = 50  # newest, for a lookup by customer
 
 
 def _ignore(_endpoint: str, _stage: str, _seconds: float) -> None:
@@ -158,6 +160,24 @@ class DecisionService:
             record = tx.decisions.get(decision_id)
         self._check_scope(by, record)
         return record
+
+    def of_customer(self, by: Principal, customer_id: str, *,
+                    limit: int = CUSTOMER_DECISIONS) -> list[DecisionRecord]:
+        """A customer's newest decisions, found by the id in clear: it is pseudonymised
+        with the installation's key, as the log holds it, and never kept in clear (a
+        refusal is audited naming the pseudonym). Decisions of endpoints outside the
+        principal's scope are left out. An entity of several keys is written as the log
+        joins them: `key1|key2`."""
+        customer = customer_id.strip()
+        if not customer:
+            raise InvalidInputError("customer_id", "give the customer's id",
+                                    rule="input.required")
+        check_integer("limit", limit)
+        pseudonym = pseudonymise(customer, self._key)
+        with viewing(self._metadata, by, Permission.DECISION_READ,
+                     f"customer:{pseudonym}") as tx:
+            found = tx.decisions.of_customer(pseudonym, limit=limit)
+        return [r for r in found if r.endpoint is None or by.may_call(r.endpoint)]
 
     def overrides(self, by: Principal, decision_id: str) -> list[DecisionOverride]:
         with viewing(self._metadata, by, Permission.DECISION_READ,

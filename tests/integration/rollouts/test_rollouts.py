@@ -199,6 +199,40 @@ def test_a_breach_rolls_back_records_why_and_opens_an_alert(served: Platform) ->
     assert rolled[0].payload["guardrail"] == "p99_latency_ms"
 
 
+def test_a_challenger_failing_in_shadow_breaks_the_error_rate_and_is_rolled_back(
+        served: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed shadow work leaves no decision, but is recorded per rollout and counted by
+    the error-rate guardrail: the challenger cannot hide its failures in shadow."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2", plan=plan(
+        {"kind": "shadow", "min_decisions": 1000, "min_duration_s": 0}, error_rate=0.5))
+    decide(served, 1)  # loads the challenger
+    logged(served)
+    runtime = served.decisions.runtime
+    routing = runtime.routing(runtime.endpoint(ENDPOINT))
+    assert routing is not None
+
+    def broken(_rows: object) -> None:
+        raise RuntimeError("challenger broke")
+
+    monkeypatch.setattr(routing.challenger.scorer, "score", broken)  # a model fault
+    answered = decide(served, 12, start=1)
+    records = logged(served)
+
+    assert {r.route for r in answered} == {str(Route.CHAMPION)}  # nobody noticed
+    assert Counter(r.route for r in records) == {"champion": 13, "shadow": 1}
+    [failed] = [e for e in audit_events(served) if e.action == "rollout.shadow_failed"]
+    assert failed.payload["requests"] == 12
+    assert "challenger broke" in failed.payload["last_error"]
+    assert served.decisions.shadow.counts.failed == 1  # one job: the call of 12
+    assert controller(served).tick() == 1
+    with served.metadata.reading() as tx:
+        [ended] = tx.rollouts.of(ENDPOINT)
+    assert ended.status == RolloutStatus.ROLLED_BACK
+    assert ended.outcome["guardrail"] == "error_rate"
+    assert ended.outcome["value"] == pytest.approx(12 / 13)
+    assert ended.outcome["n"] == 13
+
+
 def test_a_paused_rollout_holds_its_step(served: Platform) -> None:
     """model_risk pauses; the controller then neither advances nor rolls back; resumed, it
     acts again."""
@@ -240,6 +274,27 @@ def test_status_shows_steps_guardrails_and_routes(served: Platform) -> None:
     assert (error_rate["guardrail"], error_rate["value"], error_rate["threshold"]) == (
         "error_rate", 0.0, 0.5)
     assert shown["next"] == "wait"
+
+
+def test_the_trajectory_judges_the_step_as_it_grew(served: Platform) -> None:
+    """The guardrails over time: each moment judged on the decisions logged until then,
+    samples that only grow, and the last moment as the controller judges the step now."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
+                           plan=plan(canary(50, decisions=1000)))
+    decide(served, 40)
+    logged(served)
+    auditor = staff(served, "aude")
+
+    moments = served.rollouts.trajectory(auditor, ENDPOINT, moments=4)
+    now = served.rollouts.status(auditor, ENDPOINT)
+
+    assert len(moments) == 4
+    assert [at for at, _ in moments] == sorted(at for at, _ in moments)
+    samples = [results[0].n for _, results in moments]
+    assert samples == sorted(samples)
+    assert moments[-1][1] == now.results
+    with pytest.raises(InvalidInputError, match="outside 1..50"):
+        served.rollouts.trajectory(auditor, ENDPOINT, moments=0)
 
 
 def test_one_controller_leads_until_its_lease_expires(served: Platform) -> None:

@@ -82,3 +82,25 @@ def test_events_keep_their_order_and_hashes_across_reads(recorded: Platform) -> 
     assert first == second
     assert [e.sequence for e in first] == list(range(1, EVENTS + 1))
     assert all(b.prev_hash == a.hash for a, b in pairwise(first))
+
+
+def test_events_narrow_by_action_and_actor(recorded: Platform) -> None:
+    """An exact action, an action prefix ending in a dot, and an actor each narrow the
+    trail; a prefix matches only at a dot, and LIKE's wildcards are taken literally."""
+    with recorded.metadata.transaction() as tx:
+        tx.audit.record("bob", "model.registered_again", "model:pd@9", {})
+        tx.audit.record("bob", "rollout.paused", "endpoint:pd", {})
+        tx.audit.record("carol", "rollout.resumed", "endpoint:pd", {})
+    audit, aude = recorded.audit, recorded.identity.user("aude")
+
+    def actions(**narrowed: str) -> list[tuple[str, str]]:
+        return [(e.actor, e.action) for e in audit.events(aude, **narrowed)]
+
+    assert actions(action="model.registered") == [("alice", "model.registered")] * EVENTS
+    assert actions(action="rollout.") == [("bob", "rollout.paused"),
+                                          ("carol", "rollout.resumed")]
+    assert actions(action="rollout") == []  # no dot: exact, and no action is "rollout"
+    assert actions(action="%.") == []
+    assert actions(actor="bob") == [("bob", "model.registered_again"),
+                                    ("bob", "rollout.paused")]
+    assert actions(actor="bob", action="rollout.") == [("bob", "rollout.paused")]

@@ -67,6 +67,27 @@ def test_a_decision_holds_what_replay_and_monitoring_need(
     assert stored.requested_by == "ops"
 
 
+def test_a_customers_decisions_are_found_by_the_id_in_clear(
+        served: tuple[Platform, ModelVersion]) -> None:
+    """The id given is pseudonymised with the installation's key: the customer's decisions
+    come back newest first, nobody else's; an empty id is refused by field, and a data
+    scientist may not look."""
+    platform, version = served
+    one, other = applications(version, 2, start=900)
+    first, _ = decide(platform, [one, other])
+    [again] = decide(platform, [one])  # later: one batch may share a moment
+    auditor = staff(platform, "aude")
+
+    found = platform.decisions.of_customer(auditor, f" {one['customer_id']} ")
+
+    assert [r.decision_id for r in found][:2] == [again.decision_id, first.decision_id]
+    assert {r.customer_pseudo_id for r in found} == {first.customer_pseudo_id}
+    with pytest.raises(InvalidInputError, match="give the customer's id"):
+        platform.decisions.of_customer(auditor, "  ")
+    with pytest.raises(PermissionDeniedError):
+        platform.decisions.of_customer(staff(platform, "dana"), one["customer_id"])
+
+
 def test_scores_and_outcomes_are_the_models_and_the_policys(
         served: tuple[Platform, ModelVersion]) -> None:
     """Each score is the champion's own probability, bit for bit; each outcome the cut-offs'."""

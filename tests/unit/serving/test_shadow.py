@@ -89,3 +89,19 @@ def test_what_is_held_reaches_the_sink_after_its_time_with_no_new_work() -> None
     assert arrived.wait(timeout=30)  # no drain: the worker's own timer handed it over
     queue.close()
     assert handed == [[1]]
+
+
+def test_a_failed_job_offered_with_on_error_hands_its_failure_to_the_sink() -> None:
+    handed: list[list[object]] = []
+    queue = ShadowQueue(sink=handed.append, flush_items=10, flush_seconds=3600)
+
+    def fail() -> list[object]:
+        raise RuntimeError("challenger broke")
+
+    queue.offer(fail, on_error=lambda error: ("failed", str(error)))
+    queue.offer(lambda: ["record"])
+    queue.drain()
+    queue.close()
+
+    assert handed == [[("failed", "challenger broke"), "record"]]
+    assert (queue.counts.failed, queue.counts.done) == (1, 1)

@@ -13,7 +13,16 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bankml.api.ui import approvals, audit, decisions, models, signin, weekly
+from bankml.api.ui import (
+    approvals,
+    audit,
+    decisions,
+    deployments,
+    models,
+    monitoring,
+    signin,
+    weekly,
+)
 from bankml.api.ui.pages import PageRoute
 from bankml.api.ui.sessions import COOKIE_PATH, Sessions
 from bankml.core.errors import NotFoundError
@@ -26,8 +35,9 @@ STATIC = Path(str(files("bankml.api.ui") / "static"))
 def install(app: FastAPI) -> None:
     # the stylesheet first: the last router answers every other path under /ui
     app.mount(f"{COOKIE_PATH}/static", StaticFiles(directory=STATIC), name="ui-static")
-    for part in (signin.router, models.router, approvals.router, decisions.router,
-                 audit.router, weekly.router, missing):
+    for part in (signin.router, models.router, approvals.router, deployments.router,
+                 monitoring.router, decisions.router, audit.router, weekly.router,
+                 missing):
         app.include_router(part)
 
 

@@ -20,16 +20,17 @@ LIMITS = (50, 200, 1000)
 
 @router.get("/audit")
 def trail(request: Request, visiting: Visiting, *, subject: str = "", since: str = "",
-          until: str = "", limit: int = 50) -> HTMLResponse:
+          until: str = "", limit: int = 50, action: str = "", actor: str = ""
+          ) -> HTMLResponse:
     return _trail(request, visiting, subject=subject, since=since, until=until,
-                  limit=limit, report=None)
+                  limit=limit, report=None, action=action, actor=actor)
 
 
 @router.get("/audit/verify")
 def verify(request: Request, visiting: Visiting) -> HTMLResponse:
     report = visiting.platform.audit.verify(visiting.principal)
     return _trail(request, visiting, subject="", since="", until="", limit=50,
-                  report=report)
+                  report=report, action="", actor="")
 
 
 @router.post("/audit/export")
@@ -43,14 +44,15 @@ def export(visiting: Visiting, form: Posted) -> StreamingResponse:
 
 
 def _trail(request: Request, visiting: Visitor, *, subject: str, since: str, until: str,
-           limit: int, report: ChainReport | None) -> HTMLResponse:
+           limit: int, report: ChainReport | None, action: str, actor: str) -> HTMLResponse:
     chosen = limit if limit in LIMITS else LIMITS[0]
     events = visiting.platform.audit.events(
         visiting.principal, subject=subject.strip() or None,
         since=_moment("since", since), until=_moment("until", until), limit=chosen,
-        newest_first=True)
+        newest_first=True, action=action.strip() or None, actor=actor.strip() or None)
     return page(request, "audit.html", visiting=visiting, events=events, report=report,
-                filters={"subject": subject, "since": since, "until": until},
+                filters={"subject": subject, "since": since, "until": until,
+                         "action": action, "actor": actor},
                 limit=chosen, limits=LIMITS)
 
 

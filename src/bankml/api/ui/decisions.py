@@ -23,7 +23,16 @@ router = APIRouter(prefix=COOKIE_PATH, route_class=PageRoute, include_in_schema=
 def lookup(request: Request, visiting: Visiting, decision_id: str = "") -> Response:
     if decision_id.strip():
         return see_other(f"{COOKIE_PATH}/decisions/{quote(decision_id.strip(), safe='')}")
-    return page(request, "lookup.html", visiting=visiting)
+    return page(request, "lookup.html", visiting=visiting, found=None)
+
+
+@router.post("/decisions/customer")
+def by_customer(request: Request, visiting: Visiting, form: Posted) -> HTMLResponse:
+    """Posted, not a query: the customer's id in clear stays out of addresses, history
+    and access logs; the service pseudonymises it with the installation's key."""
+    found = visiting.platform.decisions.of_customer(visiting.principal,
+                                                    form.get("customer_id"))
+    return page(request, "lookup.html", visiting=visiting, found=found)
 
 
 @router.get("/decisions/{decision_id}")

@@ -49,7 +49,12 @@ class SignInNeeded(Exception):  # noqa: N818 - answered by a redirect to the sig
 
 
 class FormRefused(Exception):  # noqa: N818 - answered 403 by the page route
-    """A POST without this session's CSRF token: refused before any service is called."""
+    """A POST without this session's CSRF token: refused before any service is called
+    (and audited, naming whose session sent it, if any)."""
+
+    def __init__(self, reason: str, *, session_of: str | None = None) -> None:
+        super().__init__(reason)
+        self.session_of = session_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +115,8 @@ async def posted(request: Request, visiting: Visiting) -> Form:
     """The form a signed-in visitor posted, refused unless it carries their CSRF token."""
     fields = await read_form(request)
     if not visiting.session.accepts(fields.get("csrf")):
-        raise FormRefused("The form did not carry this session's CSRF token.")
+        raise FormRefused("The form did not carry this session's CSRF token.",
+                          session_of=visiting.principal.name)
     return Form(fields)
 
 
@@ -163,6 +169,9 @@ class PageRoute(APIRoute):
                     location += "&ended=1"
                 return see_other(location)
             except FormRefused as refused:
+                platform: Platform = request.app.state.platform
+                await run_in_threadpool(platform.identity.refuse_form, request.url.path,
+                                        str(refused), session_of=refused.session_of)
                 return refusal_page(request, 403, "Form refused", str(refused),
                                     "ui.csrf_token")
             except BankmlError as error:

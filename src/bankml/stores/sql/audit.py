@@ -69,11 +69,17 @@ class SqlAuditLog:
 
     def events(self, *, subject: str | None = None, since: datetime | None = None,
                until: datetime | None = None, limit: int | None = None,
-               newest_first: bool = False) -> Generator[AuditEvent, None, None]:
+               newest_first: bool = False, action: str | None = None,
+               actor: str | None = None) -> Generator[AuditEvent, None, None]:
         self.flush()  # a transaction reads its own events
         query = select(audit_events)
         if subject is not None:
             query = query.where(audit_events.c.subject == subject)
+        if action is not None:
+            query = query.where(audit_events.c.action.startswith(action, autoescape=True)
+                                if action.endswith(".") else audit_events.c.action == action)
+        if actor is not None:
+            query = query.where(audit_events.c.actor == actor)
         if since is not None:
             query = query.where(audit_events.c.recorded_at >= utc_timestamp(since))
         if until is not None:

@@ -140,6 +140,14 @@ class SqlDecisionLog:
             .order_by(decisions.c.decided_at.desc()).limit(1)).first()
         return None if row is None else (row.decision_id, row.decided_at)
 
+    def of_customer(self, customer_pseudo_id: str, *, limit: int) -> list[DecisionRecord]:
+        rows = self._connection.execute(
+            select(decisions).where(decisions.c.customer_pseudo_id == customer_pseudo_id,
+                                    decisions.c.route != "shadow")
+            .order_by(decisions.c.decided_at.desc(), decisions.c.decision_id.desc())
+            .limit(limit))
+        return [_record(row._asdict()) for row in rows]
+
     def batches(self) -> dict[int, DecisionBatch]:
         """Every committed batch by its number."""
         return {row.batch_id: _batch(row._asdict())

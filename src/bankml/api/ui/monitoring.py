@@ -1,0 +1,165 @@
+"""Monitoring: per endpoint, each model version and route over its monitoring windows
+(score distribution, AUC/Gini, KPIs, PSI per feature) against the policy's bands, and the
+open alerts with acknowledge / resolve.
+
+Acknowledging and resolving go through the alerts service, as `POST
+/v1/alerts/{id}/acknowledge|resolve` does: it checks the role, the comment and the alert's
+state, and audits the move or the refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from matplotlib.figure import Figure
+
+from bankml.api.problems import status_of
+from bankml.api.ui.pages import PageRoute, Posted, Visiting, Visitor, page, see_other
+from bankml.api.ui.sessions import COOKIE_PATH
+from bankml.core.errors import BankmlError, NotFoundError
+from bankml.core.monitoring import Alert, MetricTrend
+from bankml.core.validation import Better
+from bankml.monitoring.policy import MonitoringPolicy
+from bankml.reports.charts import svg
+from bankml.reports.timeseries import Bands, banded_series
+
+router = APIRouter(prefix=COOKIE_PATH, route_class=PageRoute, include_in_schema=False)
+PAGE = f"{COOKIE_PATH}/monitoring"
+MOVES = {"acknowledge": "acknowledged", "resolve": "resolved"}
+# what each panel draws, in the order shown; a metric a run did not store is left out
+PANELS = (
+    ("Score distribution", ("score.psi", "score.ks", "decision.psi")),
+    ("Performance on matured labels", ("performance.auc", "performance.auc_drop",
+                                       "performance.brier")),
+)
+TOP_FEATURES = 6  # lines on the PSI chart; the table has every feature
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Panel:
+    metric: str
+    trend: MetricTrend
+    chart: Markup | None
+    bands: Bands | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arm:
+    """One model version and route of an endpoint, over its windows."""
+
+    model: str
+    route: str
+    windows: list[str]  # window ends, oldest first
+    sections: list[tuple[str, list[Panel]]]
+    features: list[MetricTrend]  # feature.psi[...] of every input, highest latest first
+    features_chart: Markup | None
+    auc: MetricTrend | None  # for the Gini row: 2 AUC - 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Monitored:
+    endpoint: str
+    arms: list[Arm]
+
+
+@router.get("/monitoring")
+def monitoring(request: Request, visiting: Visiting, *, endpoint: str = "",
+               weeks: Annotated[int, Query(ge=1, le=520)] = 8, moved: str = "",
+               alert: int | None = None) -> HTMLResponse:
+    notice = (f"Alert {alert} {MOVES[moved]}." if moved in MOVES and alert is not None
+              else "")
+    return _page(request, visiting, endpoint=endpoint, weeks=weeks, notice=notice)
+
+
+@router.post("/alerts/{alert_id}/{move}")
+def move_alert(request: Request, alert_id: int, move: str, visiting: Visiting,
+               form: Posted) -> Response:
+    if move not in MOVES:
+        raise NotFoundError("alert move", move, "acknowledge or resolve", field="move")
+    act = getattr(visiting.platform.alerts, move)
+    try:
+        act(visiting.principal, alert_id, comment=form.get("comment"))
+    except BankmlError as refused:
+        return _page(request, visiting, endpoint="", weeks=8, refused=refused,
+                     status=status_of(refused))
+    return see_other(f"{PAGE}?moved={move}&alert={alert_id}")
+
+
+def _page(request: Request, visiting: Visitor, *, endpoint: str, weeks: int,
+          notice: str = "", refused: BankmlError | None = None,
+          status: int = 200) -> HTMLResponse:
+    platform, by = visiting.platform, visiting.principal
+    names = sorted(v.name for v in platform.endpoints.latest())
+    chosen = [endpoint] if endpoint in names else names
+    since = datetime.now(UTC) - timedelta(weeks=weeks)
+    policy = platform.monitor.policy
+    shown = [Monitored(endpoint=name, arms=_arms(platform.monitor.status(by, name,
+                                                                         since=since),
+                                                 policy))
+             for name in chosen]
+    alerts: list[Alert] = platform.alerts.alerts(by, unresolved=True)
+    return page(request, "monitoring.html", visiting=visiting, status=status,
+                monitored=shown, names=names, endpoint=endpoint if endpoint in names
+                else "", weeks=weeks, alerts=list(reversed(alerts)), notice=notice,
+                refused=refused)
+
+
+def _arms(found: list[MetricTrend], policy: MonitoringPolicy) -> list[Arm]:
+    grouped: dict[tuple[str, str], dict[str, MetricTrend]] = {}
+    for trend in found:
+        grouped.setdefault((trend.latest.model, trend.latest.route), {})[
+            trend.latest.metric] = trend
+    arms = []
+    for (model, route), metrics in sorted(grouped.items()):
+        windows = sorted({w.window_end for t in metrics.values() for w in t.history})
+        sections = [(title, [_panel(metrics[m], policy) for m in wanted if m in metrics])
+                    for title, wanted in PANELS]
+        kpis = [_panel(t, policy) for m, t in sorted(metrics.items()) if m.startswith("kpi.")]
+        sections.append(("Business KPIs", kpis))
+        features = sorted((t for m, t in metrics.items() if m.startswith("feature.psi[")),
+                          key=lambda t: -(t.latest.value or 0.0))
+        top = {_feature(t.latest.metric): [(_label(w.window_end), w.value)
+                                           for w in t.history]
+               for t in features[:TOP_FEATURES]}
+        bands = _bands(policy, "feature.psi")
+        figure = banded_series(f"PSI of the {len(top)} inputs that moved most", top,
+                               bands=bands) if top else None
+        arms.append(Arm(model=model, route=route, windows=windows,
+                        sections=[(t, p) for t, p in sections if p], features=features,
+                        features_chart=_markup(figure), auc=metrics.get("performance.auc")))
+    return arms
+
+
+def _panel(trend: MetricTrend, policy: MonitoringPolicy) -> Panel:
+    metric = trend.latest.metric
+    bands = _bands(policy, metric)
+    figure = banded_series(metric, {metric: [(_label(w.window_end), w.value)
+                                             for w in trend.history]}, bands=bands)
+    return Panel(metric=metric, trend=trend, chart=_markup(figure), bands=bands)
+
+
+def _bands(policy: MonitoringPolicy, metric: str) -> Bands | None:
+    threshold = policy.threshold(metric)
+    if threshold is None:
+        return None
+    return Bands(green=threshold.green, amber=threshold.amber,
+                 lower_is_better=threshold.better == Better.LOWER)
+
+
+def _markup(figure: Figure | None) -> Markup | None:
+    if figure is None:
+        return None
+    return Markup(svg(figure))  # noqa: S704 - matplotlib's SVG, text escaped
+
+
+def _feature(metric: str) -> str:
+    return metric.partition("[")[2].rstrip("]")
+
+
+def _label(window_end: str) -> str:
+    return f"{window_end[5:10]} {window_end[11:16]}"
