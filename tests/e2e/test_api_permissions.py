@@ -142,6 +142,7 @@ ROUTES = [
     Route("GET", "/v1/monitoring/status", Permission.EVIDENCE_READ,
           f"/v1/monitoring/status?endpoint={ENDPOINT}"),
     Route("GET", "/v1/monitoring/runs", Permission.EVIDENCE_READ),
+    Route("GET", "/v1/monitoring/retrainings", Permission.EVIDENCE_READ),
     Route("GET", "/v1/monitoring/runs/{run_id}", Permission.EVIDENCE_READ,
           "/v1/monitoring/runs/{run}"),
     Route("GET", "/v1/alerts", Permission.EVIDENCE_READ, "/v1/alerts?unresolved=true"),

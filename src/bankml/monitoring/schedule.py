@@ -20,12 +20,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import BankmlError, InvalidInputError
 from bankml.core.identity import SYSTEM, Principal
 from bankml.core.ports import MetadataStore
-from bankml.monitoring.runs import Monitor
+
+if TYPE_CHECKING:  # the runs load pandas: `bankml --help` must not
+    from bankml.monitoring.runs import Monitor
 
 log = logging.getLogger(__name__)
 
