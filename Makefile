@@ -28,7 +28,7 @@ lint: install  ## ruff, mypy --strict, import-linter
 check: lint test  ## what CI runs
 
 screenshots: install  ## the web UI's pages photographed by the browser tests, into docs/ui/
-	UI_SCREENSHOTS=$(CURDIR)/docs/ui $(BIN)/python -m pytest -q tests/e2e/test_ui_browser.py
+	UI_SCREENSHOTS=$(CURDIR)/docs/ui $(BIN)/python -m pytest -q tests/e2e/test_ui_browser.py tests/e2e/test_ui_weekly_browser.py
 
 clean:
 	rm -rf $(VENV) .bankml .pytest_cache .mypy_cache .ruff_cache

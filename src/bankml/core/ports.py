@@ -250,6 +250,11 @@ class DecisionLog(Protocol):
         """Decision id -> the latest overriding outcome, of the endpoint's decisions made
         in [since, until) that a person overrode."""
 
+    def overrides_recorded(self, endpoint: str, since: str, until: str
+                           ) -> list[DecisionOverride]:
+        """The overrides of the endpoint's decisions recorded in [since, until), whenever
+        the decision was made; oldest first."""
+
     def brief(self, decision_ids: Sequence[str]) -> dict[str, tuple[str | None, str]]:
         """(endpoint, decided_at) of each id that is logged."""
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from bankml.core.monitoring import Alert, MetricPoint, Status
 from bankml.core.oversight import Finding, TransitionRequest
+from bankml.core.retraining import Retraining, RetrainingStatus
 from bankml.core.rollouts import Rollout
 
 
@@ -75,12 +76,38 @@ class EndpointWeek:
     performance: tuple[WeekFigure, ...]  # AUC, Gini, Brier, AUC drop on matured labels
     kpis: tuple[WeekFigure, ...]
     decisions: int  # decided in the week
-    overridden: int  # of those, overridden by a person
-    rollouts: tuple[Rollout, ...]  # started or ended in the week
+    overridden: int  # decisions a person overrode, by when the override was recorded
+    rollouts: tuple[Rollout, ...]  # under way at some time in the week
+    retrainings: tuple[Retraining, ...]  # of the model, started in the week
 
     @property
     def rollbacks(self) -> tuple[Rollout, ...]:
         return tuple(r for r in self.rollouts if r.status == "rolled_back")
+
+
+def steps_reached(retraining: Retraining) -> list[str]:
+    """Each step a retraining reached, in order, from what its row records; a stopped one
+    ends with the step that stopped it and the rule."""
+    steps = ["started" + (f" from {retraining.model}@{retraining.champion}"
+                          if retraining.champion is not None else "")]
+    if retraining.ref is not None:
+        steps.append(f"registered {retraining.ref}")
+    if retraining.run_id is not None:
+        steps.append(f"validated (run {retraining.run_id})")
+    if retraining.request_id is not None:
+        steps.append(f"staging requested (#{retraining.request_id})")
+    if retraining.rollout_id is not None:
+        steps.append(f"deployed in shadow (rollout #{retraining.rollout_id})")
+    if retraining.status == RetrainingStatus.STOPPED:
+        steps.append(f"stopped at {retraining.outcome.get('step', '?')} "
+                     f"({retraining.outcome.get('rule', '?')})")
+    return steps
+
+
+def recommendation_of(rollout: Rollout) -> str:
+    """The recommendation of the comparison kept in the rollout record; `not compared`
+    before the controller recorded one."""
+    return str(rollout.comparison.get("recommendation", "not compared"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,4 +149,4 @@ class WeeklyReview:
 
 
 __all__ = ["EndpointWeek", "ModelWeek", "Rag", "WeekFigure", "WeeklyReview", "rag_of",
-           "worst"]
+           "recommendation_of", "steps_reached", "worst"]

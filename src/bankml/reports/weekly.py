@@ -21,7 +21,16 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate
 
-from bankml.core.review import RAG_ORDER, EndpointWeek, ModelWeek, WeekFigure, WeeklyReview
+from bankml.core.review import (
+    RAG_ORDER,
+    EndpointWeek,
+    ModelWeek,
+    WeekFigure,
+    WeeklyReview,
+    recommendation_of,
+    steps_reached,
+)
+from bankml.core.rollouts import Rollout
 from bankml.reports import charts
 from bankml.reports.validation import CSS, Block, html_table, pdf_table
 
@@ -107,17 +116,23 @@ def _endpoint(e: EndpointWeek) -> list[Part]:
     if e.run_id is None:
         return [Part(title=f"Endpoint {e.endpoint}", level=3, text=[
             f"No monitoring run this week (RAG {e.rag}; last week {e.previous_rag}). "
-            f"{e.decisions:,} decisions counted, {e.overridden} overridden."])]
+            f"{e.decisions:,} decisions counted; {e.overridden} overridden by a person "
+            "(overrides recorded in the week)."])]
     text = [f"Monitoring run {e.run_id}, window {html.escape(e.window)}, "
             f"{html.escape(e.version or '')} as champion: RAG <b>{e.rag}</b> (last week "
             f"{e.previous_rag}). {e.decisions:,} decisions; {e.overridden} overridden by a "
-            "person (decisions of the week)."]
+            "person (overrides recorded in the week)."]
     rollouts = Block(header=("rollout", "challenger", "status", "step", "started", "ended",
                              "why it ended"),
                      rows=[(f"#{r.rollout_id}", r.challenger_ref, str(r.status),
                             str(r.step), r.created_at[:16], (r.ended_at or "")[:16],
                             _why(r.outcome)) for r in e.rollouts],
                      caption=f"Rollouts and rollbacks ({len(e.rollbacks)} rolled back)")
+    compared = Block(header=("rollout", "challenger", "AUC difference", "DeLong p",
+                             "champion AUC", "n", "recommendation", "why"),
+                     rows=[_comparison(r) for r in e.rollouts],
+                     caption="Champion against challenger on matured labels, as each "
+                             "rollout's record keeps it")
     return [
         Part(title=f"Endpoint {e.endpoint}: drift", level=3, text=text,
              tables=[_figure_table(e.drift, "PSI of the score and of each input against "
@@ -132,9 +147,30 @@ def _endpoint(e: EndpointWeek) -> list[Part]:
         Part(title=f"Endpoint {e.endpoint}: KPIs against last week", level=3,
              tables=[_figure_table(e.kpis, "Business KPIs")]),
         Part(title=f"Endpoint {e.endpoint}: rollouts and rollbacks", level=3,
-             tables=[rollouts] if e.rollouts else [],
-             text=[] if e.rollouts else ["No rollout started or ended this week."]),
+             tables=[rollouts, compared] if e.rollouts else [],
+             text=[] if e.rollouts else ["No rollout under way this week."]),
+        _retrainings(e),
     ]
+
+
+def _comparison(r: Rollout) -> tuple[str, ...]:
+    auc = r.comparison.get("auc_difference") or {}
+    n = auc.get("n")
+    return (f"#{r.rollout_id}", r.challenger_ref, _signed(auc.get("value")) or "n/a",
+            figure(auc.get("p_value")), figure(auc.get("champion_auc")),
+            "" if n is None else f"{n:,}", recommendation_of(r),
+            str(r.comparison.get("reason", ""))[:80])
+
+
+def _retrainings(e: EndpointWeek) -> Part:
+    title = f"Endpoint {e.endpoint}: retrainings"
+    if not e.retrainings:
+        return Part(title=title, level=3, text=["No retraining started this week."])
+    return Part(title=title, level=3, tables=[Block(
+        header=("retraining", "alert", "metric", "started", "status", "steps reached"),
+        rows=[(f"#{t.retraining_id}", f"#{t.alert_id}", t.metric, t.started_at[:16],
+               str(t.status), "; ".join(steps_reached(t))) for t in e.retrainings],
+        caption="Started by red alerts in the week, with every step each reached")])
 
 
 def _why(outcome: dict[str, Any]) -> str:

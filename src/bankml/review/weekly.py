@@ -3,7 +3,10 @@
 `assemble` reads, for every model with a production version, the week's latest monitoring
 run of each endpoint that serves it (and the week before's, to compare), the alerts opened
 and resolved in the week, rollouts started or ended in it, overrides of its decisions,
-open approval requests, open findings and the next periodic review (the inventory's).
+open approval requests, open findings and the next periodic review (the inventory's),
+the retrainings its red alerts started in the week (from the retrainings store, the steps
+each reached) and each rollout under way in the week with the champion/challenger
+comparison its record keeps. Overrides are counted by when they were recorded.
 `write` renders it (HTML or PDF, reports/weekly.py), keeps the bytes in the artifact
 store and records `report.weekly_written` naming the week, the format and the sha256,
 so the review's minutes can cite exactly what was read; `stored` gives it back.
@@ -24,6 +27,7 @@ from bankml.core.monitoring import Alert, AlertStatus, MetricPoint, MonitoringRu
 from bankml.core.oversight import RequestStatus
 from bankml.core.ports import ArtifactStore, MetadataStore, Transaction
 from bankml.core.registry import Stage
+from bankml.core.retraining import RetrainingStatus
 from bankml.core.review import (
     EndpointWeek,
     ModelWeek,
@@ -31,6 +35,7 @@ from bankml.core.review import (
     WeekFigure,
     WeeklyReview,
     rag_of,
+    recommendation_of,
     worst,
 )
 from bankml.core.weeks import IsoWeek
@@ -199,9 +204,11 @@ class WeeklyReviews:
             if earlier else []
         figures = _figures(now, before)
         decisions = next((p.value for p in now if p.metric == "decisions"), None)
-        rollouts = tuple(r for r in tx.rollouts.of(endpoint)
-                         if start <= r.created_at < end
-                         or (r.ended_at is not None and start <= r.ended_at < end))
+        # under way at some time in the week: a canary begun last week still needs deciding
+        rollouts = tuple(r for r in tx.rollouts.of(endpoint) if r.created_at < end
+                         and (r.ended_at is None or r.ended_at >= start))
+        retrainings = tuple(r for r in tx.retrainings.all(endpoint)
+                            if r.model == model and start <= r.started_at < end)
         return EndpointWeek(
             endpoint=endpoint, run_id=latest.run_id if latest else None,
             window=f"{latest.window_start} .. {latest.window_end}" if latest else "",
@@ -213,8 +220,9 @@ class WeeklyReviews:
                               if f.metric == metric),
             kpis=tuple(f for f in figures if f.metric.startswith("kpi.")),
             decisions=int(decisions or 0),
-            overridden=len(tx.decisions.overridden(endpoint, start, end)),
-            rollouts=rollouts)
+            overridden=len({o.decision_id for o in
+                            tx.decisions.overrides_recorded(endpoint, start, end)}),
+            rollouts=rollouts, retrainings=retrainings)
 
 
 def _check_format(fmt: str) -> None:
@@ -291,6 +299,9 @@ def _changes(models: list[ModelWeek]) -> list[str]:
             for r in e.rollouts:
                 lines.append(f"{m.model} on {e.endpoint}: rollout #{r.rollout_id} of "
                              f"{r.challenger_ref} {str(r.status).replace('_', ' ')}")
+            for t in e.retrainings:
+                lines.append(f"{m.model} on {e.endpoint}: retraining #{t.retraining_id} "
+                             f"after alert #{t.alert_id} ({t.metric}) {t.status}")
         if m.alerts_opened or m.alerts_closed:
             lines.append(f"{m.model}: {len(m.alerts_opened)} alerts opened, "
                          f"{len(m.alerts_closed)} resolved")
@@ -308,6 +319,20 @@ def _decisions_needed(models: list[ModelWeek]) -> list[str]:
         if reds:
             lines.append(f"{m.model}: {len(reds)} red alerts unresolved (they block "
                          "promotions): act or accept")
+        for e in m.endpoints:
+            for r in e.rollouts:
+                if r.is_active and recommendation_of(r) == "promote":
+                    lines.append(f"{m.model} on {e.endpoint}: challenger {r.challenger_ref} "
+                                 f"recommended for promotion (rollout #{r.rollout_id}: "
+                                 f"{r.comparison.get('reason', '')}): promote it with the "
+                                 "prod approvals or keep the champion")
+            for t in e.retrainings:
+                if t.status == RetrainingStatus.STOPPED:
+                    waiting = (f"; request #{t.request_id} waits"
+                               if t.request_id is not None else "")
+                    lines.append(f"{m.model} on {e.endpoint}: retraining #{t.retraining_id} "
+                                 f"stopped at {t.outcome.get('step', '?')} "
+                                 f"({t.outcome.get('rule', '?')}){waiting}")
         if m.review_overdue:
             lines.append(f"{m.model}: periodic review overdue since {m.next_review_due}")
         if m.findings_overdue:

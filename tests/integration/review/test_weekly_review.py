@@ -4,10 +4,8 @@ the bytes in the artifact store and records their sha256 in the audit trail."""
 
 from __future__ import annotations
 
-import base64
 import re
 import sqlite3
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +21,7 @@ from bankml.core.registry import ModelVersion
 from bankml.core.weeks import IsoWeek, week_of
 from bankml.datasets import load_german_credit
 from bankml.monitoring.policy import DEFAULT, parse_policy
+from support.pdf import pdf_text
 from support.people import staff
 from support.served import credit_endpoint, credit_in_prod, requests_from
 
@@ -93,23 +92,6 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reviewed]:
                                          title="drifted inputs unexplained", owner="dana",
                                          due=(now + timedelta(days=30)).date())
         yield Reviewed(platform, database, week, version, run_ids[-1])
-
-
-def pdf_text(document: bytes) -> str:
-    """Every string a PDF's content streams show, decoded here without a PDF library."""
-    shown = []
-    for match in re.finditer(rb"<<((?:(?!<<|>>).)*)>>\s*stream\r?\n(.*?)endstream", document,
-                             re.DOTALL):
-        header, data = match.groups()
-        if b"/Subtype /Image" in header:
-            continue
-        if b"/ASCII85Decode" in header:
-            data = base64.a85decode(data.strip().removesuffix(b"~>"))
-        if b"/FlateDecode" in header:
-            data = zlib.decompress(data)
-        shown += [s.replace(rb"\(", b"(").replace(rb"\)", b")").decode("latin-1")
-                  for s in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", data)]
-    return "\n".join(shown)
 
 
 def champion_points(database: Path, run_id: str, ref: str) -> dict[str, float | None]:
@@ -213,3 +195,29 @@ def test_a_week_without_a_run_is_not_monitored(reviewed: Reviewed) -> None:
     assert (model.rag, model.endpoints[0].run_id) == ("not monitored", None)
     assert f"{model.model}: not monitored this week; run bankml monitor run" in \
         review.decisions_needed
+
+
+def test_overrides_count_in_the_week_they_were_recorded(reviewed: Reviewed) -> None:
+    """A decision of last week overridden this week counts in this week's review, not in
+    last week's: overrides are counted by when they were recorded."""
+    platform, mira = reviewed.platform, staff(reviewed.platform, "mira")
+    last = reviewed.week.previous()
+    with sqlite3.connect(reviewed.database) as connection:
+        [(decision_id,)] = connection.execute(
+            "SELECT decision_id FROM decisions WHERE decided_at >= ? AND decided_at < ? "
+            "AND outcome = 'approve' LIMIT 1",
+            (utc_timestamp(last.start), utc_timestamp(last.end))).fetchall()
+
+    def counted(week: IsoWeek) -> int:
+        return platform.weekly.assemble(mira, week).models[0].endpoints[0].overridden
+
+    before = (counted(last), counted(reviewed.week))
+    platform.decisions.override(staff(platform, "bob"), decision_id, outcome="decline",
+                                reason_code="POLICY", comment="late documents")
+    with sqlite3.connect(reviewed.database) as connection:
+        [(recorded,)] = connection.execute(
+            "SELECT overridden_at FROM decision_overrides WHERE decision_id = ?",
+            (decision_id,)).fetchall()
+
+    assert utc_timestamp(reviewed.week.start) <= recorded < utc_timestamp(reviewed.week.end)
+    assert (counted(last), counted(reviewed.week)) == (before[0], before[1] + 1)

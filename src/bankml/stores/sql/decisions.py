@@ -201,14 +201,29 @@ class SqlDecisionLog:
             .order_by(decision_overrides.c.override_id))
         return {row.decision_id: str(row.outcome) for row in rows}  # the latest wins
 
+    def overrides_recorded(self, endpoint: str, since: str, until: str
+                           ) -> list[DecisionOverride]:
+        rows = self._connection.execute(
+            select(decision_overrides)
+            .join(decisions, decisions.c.decision_id == decision_overrides.c.decision_id)
+            .where(decisions.c.endpoint == endpoint,
+                   decision_overrides.c.overridden_at >= since,
+                   decision_overrides.c.overridden_at < until)
+            .order_by(decision_overrides.c.override_id))
+        return [_override(r) for r in rows]
+
     def overrides(self, decision_id: str) -> list[DecisionOverride]:
         rows = self._connection.execute(select(decision_overrides).where(
             decision_overrides.c.decision_id == decision_id)
             .order_by(decision_overrides.c.override_id))
-        return [DecisionOverride(override_id=r.override_id, decision_id=r.decision_id,
-                                 outcome=Outcome(r.outcome), reason_code=r.reason_code,
-                                 comment=r.comment, overridden_by=r.overridden_by,
-                                 overridden_at=r.overridden_at) for r in rows]
+        return [_override(r) for r in rows]
+
+
+def _override(r: Any) -> DecisionOverride:
+    return DecisionOverride(override_id=r.override_id, decision_id=r.decision_id,
+                            outcome=Outcome(r.outcome), reason_code=r.reason_code,
+                            comment=r.comment, overridden_by=r.overridden_by,
+                            overridden_at=r.overridden_at)
 
 
 def _row(record: DecisionRecord) -> dict[str, Any]:
