@@ -202,7 +202,7 @@ def _promote(platform: Platform, people: dict[str, Principal], spec: Path
 def serve(platform: Platform, endpoints: list[str], request: dict[str, Any]) -> Served:
     """Start `bankml serve` on this home, wait until it is ready, decide once on every
     endpoint over HTTP, read its memory, stop it."""
-    from bankml.client import BankmlClient  # noqa: PLC0415 - HTTP only for this step
+    import httpx  # noqa: PLC0415 - HTTP only for this step
 
     token = _app_token(platform)
     port = _free_port()
@@ -215,9 +215,14 @@ def serve(platform: Platform, endpoints: list[str], request: dict[str, Any]) -> 
         url = f"http://127.0.0.1:{port}"
         startup_s = _ready(server, url, started)
         ready = _memory_mib(server.pid)
-        with BankmlClient(url, token) as client:
-            decided = sum(1 for endpoint in endpoints
-                          if client.decide(endpoint, request)["decision_id"])
+        # as the bank's applications call it (bankml.client wraps the same requests)
+        with httpx.Client(base_url=url, timeout=60.0,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            decided = 0
+            for endpoint in endpoints:
+                answer = client.post(f"/v1/endpoints/{endpoint}/decisions", json=request)
+                answer.raise_for_status()
+                decided += bool(answer.json()["decision_id"])
         loaded = _memory_mib(server.pid)
     finally:
         server.terminate()
