@@ -18,13 +18,20 @@ if TYPE_CHECKING:
     from bankml.platform import Platform
 
 
-def demo(home: HomeOption = None,
-         quick: Annotated[bool, typer.Option(
-             "--quick", help="Every step on less data and fewer weeks, without the report "
-             "files (under a minute).")]
-         = False) -> None:
+def demo(
+    home: HomeOption = None,
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="Every step on less data and fewer weeks, without the report "
+        "files (under a minute).")] = False,
+    portfolio: Annotated[int, typer.Option(
+        "--portfolio", min=0, help="Instead: a portfolio of N segment endpoints, trained, "
+        "validated, approved, in one `bankml serve`, monitored over weeks.")] = 0,
+) -> None:
     """Train, curate, validate, govern, decide, replay, explain, roll out, features,
     monitor, review the week, audit."""
+    if portfolio:
+        _portfolio(home, portfolio)
+        return
     # The steps load pandas, scikit-learn and LightGBM: only when the demo runs.
     from bankml.cli.demo_steps import (  # noqa: PLC0415
         credit,
@@ -96,6 +103,30 @@ def demo(home: HomeOption = None,
             f"Done in {time.perf_counter() - started:.1f} s"
             f"{' (--quick: less data, fewer weeks)' if quick else ''}.",
             title="bankml demo: summary"))
+
+
+def _portfolio(home: HomeOption, count: int) -> None:
+    from bankml.cli.demo_steps import governance, portfolio  # noqa: PLC0415
+
+    started = time.perf_counter()
+    with open_platform(home) as platform:
+        console.rule("[bold]0. People: an admin adds the cast, a second admin confirms")
+        people = governance.cast(platform, platform.settings.actor)
+        found = portfolio.run(platform, people, count)
+        served, last = found.served, found.weeks[-1] if found.weeks else None
+        console.print(Panel.fit(
+            f"{len(found.endpoints)} segment endpoints, each on its own validated and "
+            f"approved model, in prod"
+            + (f"; {len(found.refused)} not signed off" if found.refused else "") + ".\n"
+            + (f"One bankml serve with all of them: ready in {served.startup_s:.1f} s, "
+               f"{served.rss_loaded_mib:.0f} MiB resident with every endpoint loaded; "
+               f"{served.decided} decisions over HTTP.\n" if served else "")
+            + (f"{len(found.weeks)} simulated weeks: {sum(w.decisions for w in found.weeks):,} "
+               f"decisions; the last weekly monitoring run measured {last.runs} endpoints in "
+               f"{last.monitoring_s:.1f} s ({last.reds} red metrics).\n" if last else "")
+            + f"\nLook again: bankml inventory | bankml alerts list | bankml serve\n"
+            f"Done in {time.perf_counter() - started:.1f} s.",
+            title=f"bankml demo --portfolio {count}: summary"))
 
 
 def _audit(platform: Platform, auditor: Principal) -> ChainReport:

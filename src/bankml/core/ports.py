@@ -223,10 +223,11 @@ class DecisionLog(Protocol):
                 until: str | None = None) -> Iterator[DecisionRecord]:
         """Records in decision order, streamed; close the iterator if you stop early."""
 
-    def monitored(self, endpoint: str, since: str, until: str
+    def monitored(self, endpoint: str, since: str, until: str, *, requests: bool = True
                   ) -> Iterator[list[MonitoredRow]]:
         """What monitoring reads of the endpoint's decisions in [since, until), in decision
-        order, streamed in chunks of rows (no record is built)."""
+        order, streamed in chunks of rows (no record is built); each request_json is "{}"
+        unless `requests`."""
 
     def policy_of(self, decision_id: str) -> str:
         """The decision's policy description (JSON text). Raises NotFoundError."""

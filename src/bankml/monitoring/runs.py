@@ -148,13 +148,17 @@ class Monitor:
                 return known  # a window is measured once
             declared = tx.endpoints.latest(endpoint).endpoint
             days = self._maturity_days(endpoint, declared.model, policy)
-            groups = accumulate(tx.decisions.monitored(endpoint, start, end),
-                                attributes=declared.monitoring_attributes)
+            attributes = declared.monitoring_attributes
+            groups = accumulate(tx.decisions.monitored(endpoint, start, end,
+                                                       requests=bool(attributes)),
+                                attributes=attributes)
             # Performance reads the cohort whose labels have matured: the same length of
-            # window, one maturity period earlier (a credit label is final after months).
+            # window, one maturity period earlier (a credit label is final after months);
+            # with no maturity it is the window itself, read once.
             cohort_start, cohort_end = _shifted(start, -days), _shifted(end, -days)
-            cohorts = accumulate(tx.decisions.monitored(endpoint, cohort_start, cohort_end),
-                                 attributes=declared.monitoring_attributes)
+            cohorts = groups if days == 0 else accumulate(
+                tx.decisions.monitored(endpoint, cohort_start, cohort_end,
+                                       requests=bool(attributes)), attributes=attributes)
             for window in [*groups.values(), *cohorts.values()]:
                 window.policy_json = tx.decisions.policy_of(window.decision_ids[0])
             labels = tx.labels.outcomes_of_window(endpoint, cohort_start, cohort_end)

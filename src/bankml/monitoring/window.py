@@ -2,9 +2,10 @@
 while the decision log streams past: no record is kept, only the values monitoring reads.
 
 A weekly run over many endpoints must not hold every decision at once, nor one Python
-object per decision: each (version, route) keeps a list per column (scores, outcomes,
-times, ids, every model input, every monitoring attribute) and turns it into arrays when
-it is measured.
+object per decision: each (version, route) keeps its scores, outcomes, times and ids, and
+every model input and monitoring attribute as the columns of its chunks
+(`monitoring.columns`), turned into one Series when it is measured. `add` reads one row
+at a time, the reference the chunked path (`add_rows`) is tested against.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 
 from bankml.arrays import FloatArray
 from bankml.core.ports import MonitoredRow
+from bankml.monitoring.columns import ParsedChunk, parse_objects, series
 
 
 @dataclass(slots=True, eq=False)
@@ -33,15 +35,18 @@ class WindowColumns:
     decided_at: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    # rows added one at a time (`add`), after the parsed chunks (`add_rows`)
     inputs: dict[str, list[Any]] = field(default_factory=dict)
     attributes: dict[str, list[Any]] = field(default_factory=dict)
+    input_chunks: list[ParsedChunk] = field(default_factory=list)
+    attribute_chunks: list[ParsedChunk] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.scores)
 
     def add(self, row: MonitoredRow) -> None:
         decision_id, decided_at, _, _, _, score, outcome, inputs_json, request_json = row
-        index = len(self.scores)
+        index = len(self.scores) - self._chunked_rows()
         self.decision_ids.append(decision_id)
         self.decided_at.append(decided_at)
         self.scores.append(score)
@@ -52,6 +57,21 @@ class WindowColumns:
             _append(self.attributes, {name: request.get(name)
                                       for name in self.attribute_names}, index)
 
+    def add_rows(self, rows: Sequence[MonitoredRow]) -> None:
+        """A chunk of rows at once, their JSON parsed column by column."""
+        if not rows:
+            return
+        self._seal_rows()
+        ids, times, _, _, _, scores, outcomes, inputs, requests = zip(*rows, strict=True)
+        self.decision_ids += ids
+        self.decided_at += times
+        self.scores += scores
+        self.outcomes += outcomes
+        self.input_chunks.append(parse_objects(inputs))
+        self.attribute_chunks.append(parse_objects(requests, names=self.attribute_names)
+                                     if self.attribute_names
+                                     else ParsedChunk(rows=len(rows), values={}))
+
     def score_array(self) -> FloatArray:
         return np.asarray(self.scores, dtype=np.float64)
 
@@ -60,14 +80,38 @@ class WindowColumns:
 
     def column(self, name: str) -> pd.Series:
         """An input as the model saw it (None where a decision lacked it)."""
-        values = self.inputs.get(name)
-        if values is None:
+        if not self.input_chunks and name not in self.inputs:
             return pd.Series([None] * len(self), dtype=object)
-        return pd.Series(values + [None] * (len(self) - len(values)))
+        return series(self._pieces(self.input_chunks, self.inputs, name))
 
     def attribute(self, name: str) -> pd.Series:
-        values = self.attributes.get(name, [])
-        return pd.Series(values + [None] * (len(self) - len(values)), dtype=object)
+        return series(self._pieces(self.attribute_chunks, self.attributes, name), objects=True)
+
+    def _chunked_rows(self) -> int:
+        return sum(c.rows for c in self.input_chunks)
+
+    def _pieces(self, chunks: list[ParsedChunk], rows: dict[str, list[Any]], name: str
+                ) -> list[Any]:
+        pieces: list[Any] = [c.piece(name) for c in chunks]
+        added = len(self) - self._chunked_rows()
+        if added:
+            values = rows.get(name, [])
+            pieces.append(values + [None] * (added - len(values)))
+        return pieces
+
+    def _seal_rows(self) -> None:
+        """Rows added one at a time become a chunk, so that the order of rows holds."""
+        added = len(self) - self._chunked_rows()
+        if not added:
+            return
+        self.input_chunks.append(ParsedChunk(rows=added, values=_padded(self.inputs, added)))
+        self.attribute_chunks.append(ParsedChunk(rows=added,
+                                                 values=_padded(self.attributes, added)))
+        self.inputs, self.attributes = {}, {}
+
+
+def _padded(columns: dict[str, list[Any]], rows: int) -> dict[str, list[Any]]:
+    return {name: values + [None] * (rows - len(values)) for name, values in columns.items()}
 
 
 def _append(columns: dict[str, list[Any]], values: dict[str, Any], row: int) -> None:
@@ -84,18 +128,29 @@ def _append(columns: dict[str, list[Any]], values: dict[str, Any], row: int) -> 
                 column.append(None)
 
 
-def accumulate(chunks: Iterable[list[MonitoredRow]], *, attributes: Sequence[str] = ()
-               ) -> dict[tuple[str, str], WindowColumns]:
+def accumulate(chunks: Iterable[list[MonitoredRow]], *, attributes: Sequence[str] = (),
+               by_row: bool = False) -> dict[tuple[str, str], WindowColumns]:
     """The window's columns per (model version, route), read in one pass over the log's
-    chunks; the caller sets each window's `policy_json`."""
-    windows: dict[tuple[str, str, int, str], WindowColumns] = {}
+    chunks, each chunk parsed at once (one row at a time with `by_row`, the reference);
+    the caller sets each window's `policy_json`."""
+    windows: dict[tuple[str, int, str], WindowColumns] = {}
     names = tuple(attributes)
+
+    def window_of(key: tuple[str, int, str]) -> WindowColumns:
+        found = windows.get(key)
+        if found is None:
+            found = windows[key] = WindowColumns(model=f"{key[0]}@{key[1]}", route=key[2],
+                                                 attribute_names=names)
+        return found
+
     for chunk in chunks:
+        if by_row:
+            for row in chunk:
+                window_of((row[2], row[3], row[4])).add(row)
+            continue
+        split: dict[tuple[str, int, str], list[MonitoredRow]] = {}
         for row in chunk:
-            key = ("", row[2], row[3], row[4])
-            window = windows.get(key)
-            if window is None:
-                window = windows[key] = WindowColumns(model=f"{row[2]}@{row[3]}", route=row[4],
-                                                      attribute_names=names)
-            window.add(row)
+            split.setdefault((row[2], row[3], row[4]), []).append(row)
+        for key, rows in split.items():
+            window_of(key).add_rows(rows)
     return {(w.model, w.route): w for w in windows.values()}
