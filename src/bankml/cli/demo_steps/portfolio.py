@@ -30,14 +30,14 @@ from rich.table import Table
 from bankml.cli.app import console
 from bankml.cli.demo_steps.credit import ENDPOINT, SPEC, _request, _within
 from bankml.cli.demo_steps.monitoring import (
-    DRIFT_FROM_WEEK,
     LABEL_LAG_WEEKS,
     MATURITY_DAYS,
-    PER_WEEK,
-    WEEKS,
     SimulatedClock,
     _drifted,
 )
+from bankml.cli.demo_steps.scale import FULL
+
+WEEKS, PER_WEEK, DRIFT_FROM_WEEK = FULL.weeks, FULL.per_week, FULL.drift_from_week
 from bankml.core.canonical import utc_timestamp
 from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion, Stage
