@@ -36,8 +36,6 @@ from bankml.cli.demo_steps.monitoring import (
     _drifted,
 )
 from bankml.cli.demo_steps.scale import FULL
-
-WEEKS, PER_WEEK, DRIFT_FROM_WEEK = FULL.weeks, FULL.per_week, FULL.drift_from_week
 from bankml.core.canonical import utc_timestamp
 from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion, Stage
@@ -47,6 +45,7 @@ from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
 from bankml.platform import Platform
 from bankml.serving.endpoint_files import load_endpoint
 
+WEEKS, PER_WEEK, DRIFT_FROM_WEEK = FULL.weeks, FULL.per_week, FULL.drift_from_week
 PRODUCTS = ("instalment", "car", "home-improvement", "education", "furniture")
 REGIONS = ("north", "south", "east", "west", "central", "capital", "coast", "mountains",
            "islands", "border")
