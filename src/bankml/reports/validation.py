@@ -32,6 +32,7 @@ from reportlab.platypus import (
 from bankml.core.canonical import JsonValue
 from bankml.core.oversight import Finding, ValidationSignoff
 from bankml.core.validation import (
+    HOLDOUT_RANDOM,
     AlertFairness,
     PopulationDetails,
     Scope,
@@ -75,8 +76,9 @@ def sections(result: ValidationResult, findings: Sequence[Finding],
     """The report's contents, in order, from a stored run, its findings and sign-offs."""
     details, evidence = result.out_of_time, evidence or Governance()
     return [_summary(result, evidence), _scope(result.scope), _tests(result.tests),
-            _discrimination(details), _stability(details), _fairness(details),
-            _explanations(details), _soundness(details), _comparison(result, details),
+            _discrimination(details), _stability(details, _rows(result.scope)),
+            _fairness(details), _explanations(details, _rows(result.scope)),
+            _soundness(details), _comparison(result, details),
             _signoffs(result, evidence), _findings(findings), _reproduce(result)]
 
 
@@ -121,11 +123,21 @@ def _summary(result: ValidationResult, evidence: Governance) -> Section:
     return Section(title="1. Executive summary", text=text, tables=tables)
 
 
+def _is_random(scope: Scope) -> bool:
+    # results stored before the test rows were named (layouts 1, 2) say so in test_from
+    return scope.test_population == HOLDOUT_RANDOM or scope.test_from.startswith("random")
+
+
+def _rows(scope: Scope) -> str:
+    """What the report calls the test rows."""
+    return "random holdout" if _is_random(scope) else "out-of-time"
+
+
 def _scope(scope: Scope) -> Section:
     rows = [(name, " to ".join(part.period) if part.period else part.path or "",
              _num(part.rows), _num(part.events), f"{part.event_rate:.2%}")
             for name, part in scope.populations()]
-    if scope.test_from.startswith("random"):
+    if _is_random(scope):
         first = (f"Test rows: a {scope.test_from}, not out of time. This is weaker evidence "
                  "than an out-of-time test: test and training rows come from the same "
                  "period, so drift and stability over time are not tested. Rebuilt from the "
@@ -173,12 +185,12 @@ def _discrimination(details: PopulationDetails) -> Section:
                    charts=["roc_cap", "calibration"])
 
 
-def _stability(details: PopulationDetails) -> Section:
+def _stability(details: PopulationDetails, rows_name: str) -> Section:
     csi = sorted(_entries(details, "csi"), key=lambda c: -float(c["value"] or 0.0))
     rows = [(str(c["feature"]), _num(c["value"]), str(c["shift"])) for c in csi]
     return Section(title="5. Stability", charts=["scores"], tables=[Block(
         header=("input", "CSI", "shift"), rows=rows,
-        caption="Characteristic stability, training vs out of time")])
+        caption=f"Characteristic stability, training vs {rows_name} rows")])
 
 
 def _fairness(details: PopulationDetails) -> Section:
@@ -228,7 +240,7 @@ def _ci(low: float | None, high: float | None) -> str:
     return "" if low is None or high is None else f" [{low:.3f}, {high:.3f}]"
 
 
-def _explanations(details: PopulationDetails) -> Section:
+def _explanations(details: PopulationDetails, rows_name: str) -> Section:
     explanations = _part(details, "explanations")
     if not explanations:  # a fresh sample's battery, or a run stored before explanations
         return Section(title="7. Explanations", text=["Not computed for this population."])
@@ -240,7 +252,7 @@ def _explanations(details: PopulationDetails) -> Section:
     importance = [i for i in _list(explanations.get("importance")) if isinstance(i, dict)]
     return Section(title="7. Explanations", text=[
         f"Method {explanations['method']} ({explanations['explainer_version']}), output in "
-        f"{explanations['space']}, {explanations['rows']} out-of-time rows, background "
+        f"{explanations['space']}, {explanations['rows']} {rows_name} rows, background "
         f"sha256 {str(explanations['background_sha256'])[:16]}, seed {explanations['seed']}."],
         charts=["importance"], tables=[Block(
             header=("rank", "input", "mean |SHAP|"),
@@ -276,7 +288,8 @@ def _comparison(result: ValidationResult, details: PopulationDetails) -> Section
     text, tables = [], []
     comparison = details.comparison
     if comparison is not None:
-        text.append(f"Against {comparison.against} on the same out-of-time rows (DeLong): "
+        text.append(f"Against {comparison.against} on the same {_rows(result.scope)} rows "
+                    "(DeLong): "
                     f"AUC {_num(comparison.auc_a)} vs {_num(comparison.auc_b)}, difference "
                     f"{_signed(comparison.difference)}, z {_num(comparison.z, 3)}, two-sided "
                     f"p {_num(comparison.p_value)}, correlation "
