@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import io
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -152,9 +154,33 @@ def _scope(scope: Scope) -> Section:
             f"{scope.snapshot_sha256}.",
             "Protected attributes (read from the data, never model inputs): "
             f"{', '.join(scope.protected_attributes) or 'none declared'}. Decision "
-            f"cut-offs: {dict(scope.decision_cutoffs)}."]
+            f"cut-offs: {_cutoffs(scope.decision_cutoffs)}."]
     return Section(title="2. Scope and data", text=text, tables=[Block(
         header=("population", "period", "rows", "events", "event rate"), rows=rows)])
+
+
+def _cutoffs(cutoffs: Mapping[str, float]) -> str:
+    """`approve_below 0.15` as a reader says it: approve below 0.15."""
+    return ", ".join(f"{name.replace('_', ' ')} {value:g}"
+                     for name, value in cutoffs.items()) or "none"
+
+
+BAND = re.compile(r"^(?:<(?P<below>-?[\d.]+)|(?P<low>-?[\d.]+)-[\d.]+|>=(?P<from>-?[\d.]+))$")
+
+
+def _group_order(group: str) -> tuple[tuple[int, float, str], ...]:
+    """A group (`age=25-35 & sex=male`) ordered by value: bands by their lower edge
+    (`<25` first), other values as text."""
+    keys = []
+    for part in group.split(" & "):
+        value = part.partition("=")[2]
+        band = BAND.match(value)
+        if band is None:
+            keys.append((1, 0.0, value))
+        else:
+            edge = band["low"] or band["from"]
+            keys.append((0, -math.inf if edge is None else float(edge), value))
+    return tuple(keys)
 
 
 def _tests(tests: Sequence[ValidationTestResult]) -> Section:
@@ -201,7 +227,7 @@ def _fairness(details: PopulationDetails) -> Section:
                 header=("group", "n", "small", "alert rate", "ratio", "precision", "ratio"),
                 rows=[(g.group, _num(g.n), _num(g.is_small), _num(g.alert_rate),
                        _num(g.alert_rate_ratio), _num(g.precision), _num(g.precision_ratio))
-                      for g in table.groups],
+                      for g in sorted(table.groups, key=lambda g: _group_order(g.group))],
                 caption=f"{table.attribute}: alert parity"))
             continue
         tables.append(Block(
@@ -212,7 +238,8 @@ def _fairness(details: PopulationDetails) -> Section:
                    _num(g.statistical_parity_difference),
                    _num(g.equal_opportunity_difference) + _ci(
                        g.equal_opportunity_difference_low, g.equal_opportunity_difference_high),
-                   _num(g.average_odds_difference), _num(g.p_value)) for g in table.groups],
+                   _num(g.average_odds_difference), _num(g.p_value))
+                  for g in sorted(table.groups, key=lambda g: _group_order(g.group))],
             caption=f"{table.attribute}: reference {table.reference} ({table.reference_rule}); "
             f"min/max ratio {_num(table.min_max_ratio)}"))
         if table.calibration:
@@ -220,7 +247,7 @@ def _fairness(details: PopulationDetails) -> Section:
                 header=("group", "n", "mean PD", "default rate", "difference", "Jeffreys p"),
                 rows=[(c.group, _num(c.n), _num(c.mean_pd), _num(c.default_rate),
                        _num(c.difference), _num(c.jeffreys_p_value))
-                      for c in table.calibration],
+                      for c in sorted(table.calibration, key=lambda c: _group_order(c.group))],
                 caption=f"{table.attribute}: calibration by group (PD-32)"))
     declared = _part(details, "declarations")
     sources = declared.get("sources")
@@ -475,13 +502,34 @@ def to_pdf(result: ValidationResult, findings: Sequence[Finding],
     return buffer.getvalue()
 
 
+CELL_PADDING = 12.0  # reportlab's default left and right padding of a table cell, together
+
+
+def pdf_column_widths(block: Block, font_size: float, width: float) -> list[float] | None:
+    """Widths that fit each column's longest word or number whole, the rest of `width`
+    shared by the columns' longest text; None when the words alone are wider."""
+    columns = list(zip(block.header, *block.rows, strict=True))
+    fits = [max(stringWidth(word, "Helvetica-Bold" if index == 0 else "Helvetica", font_size)
+                for index, text in enumerate(column) for word in text.split() or [""])
+            + CELL_PADDING for column in columns]
+    spare = width - sum(fits)
+    if spare < 0:
+        return None
+    weights = [min(max(len(v) for v in column), 40) + 6 for column in columns]
+    return [fit + spare * w / sum(weights) for fit, w in zip(fits, weights, strict=True)]
+
+
 def _pdf_table(block: Block, cell: Any, caption_style: Any, width: float) -> list[Any]:
+    # a word or number is never broken across lines: the font shrinks until each fits
+    widths, size = None, float(cell.fontSize)
+    while widths is None and size > 3:
+        widths = pdf_column_widths(block, size, width)
+        size = size if widths is not None else size - 0.5
+    cell = cell.clone("fitted", fontSize=size, leading=size * 1.25, splitLongWords=0)
     rows = [[Paragraph(f"<b>{html.escape(h)}</b>", cell) for h in block.header]]
     rows += [[Paragraph(html.escape(value), cell) for value in row] for row in block.rows]
-    # columns share the width by their longest text, within bounds, so names stay whole
-    weights = [min(max(len(v) for v in column), 40) + 6
-               for column in zip(block.header, *block.rows, strict=True)]
-    table = Table(rows, repeatRows=1, colWidths=[width * w / sum(weights) for w in weights])
+    table = Table(rows, repeatRows=1, colWidths=widths or [width / len(block.header)]
+                  * len(block.header))
     style = [("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#d9e2ec")),
              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f4f8")),
              ("VALIGN", (0, 0), (-1, -1), "TOP")]
