@@ -44,6 +44,14 @@ def version_view(version: ModelVersion, *, model: Model | None = None,
     }
 
 
+def version_row_view(version: ModelVersion, *, aliases: Iterable[str] = ()) -> JsonObject:
+    """A version as `bankml models list --format json` lists it: the table's row, whole."""
+    return {"ref": version.ref, "model": version.name, "version": version.number,
+            "stage": str(version.stage), "aliases": to_plain(sorted(aliases)),
+            "created_at": version.created_at, "created_by": version.created_by,
+            "artifact_sha256": version.artifact_sha256, "metrics": to_plain(version.metrics)}
+
+
 def lineage_view(version: ModelVersion, *, siblings: Iterable[str] = ()) -> JsonObject:
     """Where a version came from: its dataset and snapshot, feature views and spec;
     `siblings` are the other versions trained on the same dataset."""
@@ -97,6 +105,7 @@ def validation_summary_view(result: ValidationResult) -> JsonObject:
             "populations": {name: {"rows": part.rows, "events": part.events,
                                    "event_rate": to_plain(part.event_rate)}
                             for name, part in scope.populations()},
+            "test_population": scope.test_population,
             "test_from": scope.test_from, "dataset_sha256": scope.dataset_sha256,
             "snapshot_sha256": scope.snapshot_sha256,
             "protected_attributes": list(scope.protected_attributes)},

@@ -76,6 +76,32 @@ def test_card_is_written_as_markdown_and_html(trained: Path) -> None:
     assert "<table>" in (trained / "cards" / "german-credit-pd@1.html").read_text()
 
 
+def test_list_keeps_names_and_digests_whole_at_80_columns(trained: Path) -> None:
+    """On an 80-column terminal the version's NAME@V and artifact prefix are never cut
+    into an ellipsis or wrapped: both can be copied from the table as printed."""
+    result = bankml("models", "list", "--home", str(trained), env={"COLUMNS": "80"})
+    shown = json.loads(bankml("models", "list", "--format", "json", "--home",
+                              str(trained)).stdout)
+
+    assert result.returncode == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "german-credit-pd@1" in result.stdout
+    assert shown[0]["artifact_sha256"][:12] in result.stdout
+    assert "\u2026" not in result.stdout
+
+
+def test_list_as_json_gives_each_version_whole(trained: Path) -> None:
+    """`models list --format json` lists every version with its stage, digest and metrics."""
+    result = bankml("models", "list", "--format", "json", "--home", str(trained))
+
+    assert result.returncode == 0, result.stderr
+    [version] = json.loads(result.stdout)
+    assert (version["ref"], version["model"], version["version"], version["stage"]) == (
+        "german-credit-pd@1", "german-credit-pd", 1, "dev")
+    assert len(version["artifact_sha256"]) == 64
+    assert 0.5 < version["metrics"]["test.auc"] < 1
+
+
 def test_show_prints_the_version_with_its_manifest(trained: Path) -> None:
     """`models show` prints the version's JSON view: model, signature, the typed manifest."""
     result = bankml("models", "show", "german-credit-pd@1", "--home", str(trained))

@@ -170,11 +170,13 @@ def close_finding(finding_id: int, body: ClosingBody, context: Context) -> dict[
 @router.get("/v1/inventory",
             summary="The model inventory: owners, validators, reviews, findings",
             openapi_extra=calls(Permission.EVIDENCE_READ))
-def inventory(context: Context, overdue: bool = False) -> dict[str, Any]:
+def inventory(context: Context, overdue: bool = False,
+              retired: bool = False) -> dict[str, Any]:
     """One row per model, as `bankml inventory --format json` prints it; `overdue` keeps
-    only models with an overdue review or finding."""
+    only models with an overdue review or finding; `retired` adds retired models (every
+    version archived), as `bankml inventory --all` does."""
     platform = context.platform
     rows = build_inventory(context.principal, platform.registry, platform.oversight,
-                           platform.oversight.policies)
+                           platform.oversight.policies, include_retired=retired)
     return {"models": [inventory_view(row) for row in rows
                        if row.is_overdue or not overdue]}

@@ -32,6 +32,8 @@ def inventory(
     output: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.TABLE,
     access: Annotated[bool, typer.Option("--access", help="List who holds which role, granted "
                                                           "and confirmed by whom.")] = False,
+    everything: Annotated[bool, typer.Option("--all", help="Retired models too (every "
+                                                           "version archived).")] = False,
     home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Every model: owner, developer, validator, tier, status, reviews and findings."""
@@ -43,7 +45,7 @@ def inventory(
         from bankml.governance.inventory import build_inventory  # noqa: PLC0415 - not for --help
 
         rows = build_inventory(by, platform.registry, platform.oversight,
-                               platform.oversight.policies)
+                               platform.oversight.policies, include_retired=everything)
     if overdue:
         rows = [row for row in rows if row.is_overdue]
     records = [_record(row) for row in rows]

@@ -22,6 +22,7 @@ from bankml.cli import (
     monitor,
     rollouts,
     users,
+    validation,
 )
 from bankml.cli.app import console, new_group, report
 from bankml.cli.demo import demo
@@ -55,6 +56,7 @@ app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(governance.app, name="governance")
 app.add_typer(governance.findings_app, name="findings")
 report_app.command("weekly")(report_weekly)
+app.add_typer(validation.app, name="validation")
 app.add_typer(report_app, name="report")
 app.add_typer(artifacts.app, name="artifacts")
 show_tracebacks = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,15 +16,21 @@ from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platfo
 from bankml.cli.governance import print_gates, print_request
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import ModelVersion, Stage
-from bankml.presenters import lineage_view, version_view
+from bankml.presenters import lineage_view, version_row_view, version_view
 
 app = new_group("The model registry.")
 Ref = Annotated[str, typer.Argument(help="NAME@VERSION, NAME@ALIAS or NAME (the latest).")]
 
 
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
 @app.command("list")
 def list_versions(
     name: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
+    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.TABLE,
     home: HomeOption = None,
 ) -> None:
     """Every model version with its stage, aliases, artifact and headline metric."""
@@ -31,17 +38,25 @@ def list_versions(
         versions = platform.registry.versions(name)
         aliases = {model: platform.registry.aliases(model) for model in
                    {version.name for version in versions}}
+    held = {version.ref: sorted(a for a, n in aliases[version.name].items()
+                                if n == version.number) for version in versions}
+    if output == Format.JSON:
+        console.print_json(json.dumps([version_row_view(v, aliases=held[v.ref])
+                                       for v in versions]))
+        return
     table = Table(title="Model versions")
-    for column in ("model", "stage", "aliases", "created (UTC)", "by", "artifact sha256",
-                   "AUC"):
-        table.add_column(column)
+    # NAME@V is never cut or wrapped: two cut names can read the same; the rest fold
+    table.add_column("model", no_wrap=True,
+                     min_width=max((len(v.ref) for v in versions), default=5))
+    for column in ("stage", "aliases", "created (UTC)", "by"):
+        table.add_column(column, overflow="fold")
+    table.add_column("artifact", no_wrap=True, min_width=12)  # a digest prefix: kept whole
+    table.add_column("AUC", no_wrap=True)
     for version in versions:
         auc = version.metrics.get("test.auc", version.metrics.get("auc"))
-        held = ", ".join(sorted(a for a, n in aliases[version.name].items()
-                                if n == version.number))
-        table.add_row(version.ref, str(version.stage), held,
-                      version.created_at[:19].replace("T", " "), version.created_by,
-                      version.artifact_sha256[:16], f"{auc:.3f}" if auc is not None else "")
+        table.add_row(version.ref, str(version.stage), ", ".join(held[version.ref]),
+                      version.created_at[:16].replace("T", " "), version.created_by,
+                      version.artifact_sha256[:12], f"{auc:.3f}" if auc is not None else "")
     console.print(table)
 
 

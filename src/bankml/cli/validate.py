@@ -65,7 +65,8 @@ def show_run(platform: Platform, run: ValidationRun, *, limit: int | None = None
     result = platform.validation.result(run)
     table = Table(show_header=True)
     for column in ("test", "population", "statistic", "p-value", "verdict"):
-        table.add_column(column)
+        # folded, never cut with an ellipsis: two cut test names can read the same
+        table.add_column(column, overflow="fold")
     tests = result.tests if limit is None else result.key_tests(limit)
     for test in tests:
         table.add_row(escape(test.test), test.population,

@@ -10,6 +10,9 @@ layout, with its `schema_version`, and read back from any layout bankml ever sto
   `spec_folder` and may hold fields of an earlier layout (`predictions_sha256`), which
   are kept in `Manifest.legacy`.
 - version 2: the same field names, complete, with `schema_version: 2`.
+- version 3 (results): `scope.test_population` names the test rows, `out_of_time` or a
+  random split's `holdout_random`, and their scope, tests and details carry that name;
+  versions 1 and 2 read as `out_of_time`.
 
 Values follow `core.canonical.to_plain`; a field that is missing or of the wrong kind is
 an `InvalidInputError` naming its path (rule `evidence.schema`).
@@ -37,6 +40,7 @@ from bankml.core.manifest import (
 )
 from bankml.core.registry import Domain, Model
 from bankml.core.validation import (
+    OUT_OF_TIME,
     RESULT_SCHEMA_VERSION,
     TYPED_DETAILS,
     AlertFairness,
@@ -227,7 +231,10 @@ def result_to_plain(result: ValidationResult) -> JsonObject:
             "dataset_sha256": scope.dataset_sha256, "snapshot_sha256": scope.snapshot_sha256,
             "test_from": scope.test_from,
             "protected_attributes": list(scope.protected_attributes),
-            "decision_cutoffs": to_plain(scope.decision_cutoffs)},
+            "decision_cutoffs": to_plain(scope.decision_cutoffs),
+            # layouts 1 and 2 had no such field: they are written back as they were stored
+            **({"test_population": scope.test_population}
+               if result.schema_version >= 3 else {})},
         "tests": [_test_to_plain(test) for test in result.tests],
         "details": {name: _details_to_plain(part) for name, part in result.details.items()},
         "previous": None if result.previous is None else {
@@ -329,9 +336,10 @@ def _population_scope(record: _Fields) -> PopulationScope:
 
 def _scope(record: _Fields) -> Scope:
     sample = record.optional_part("sample")
+    tested = record.optional_text("test_population") or OUT_OF_TIME  # layouts 1, 2
     return Scope(
         train=_population_scope(record.part("train")),
-        out_of_time=_population_scope(record.part("out_of_time")),
+        out_of_time=_population_scope(record.part(tested)), test_population=tested,
         sample=None if sample is None else _population_scope(sample),
         dataset_sha256=record.text("dataset_sha256"),
         snapshot_sha256=record.text("snapshot_sha256"), test_from=record.text("test_from"),

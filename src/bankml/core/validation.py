@@ -92,7 +92,7 @@ class ValidationTestResult:
     """One test on one population, its numbers and its verdict under the policy."""
 
     test: str  # e.g. "discrimination.auc" or "fairness.impact_ratio[sex]"
-    population: str  # "out_of_time" or "sample"
+    population: str  # "out_of_time" (or "holdout_random") or "sample"
     value: float
     p_value: float | None
     threshold: Threshold
@@ -182,8 +182,12 @@ class ValidationBaseline:
 # it. The stored layout is read and written by `bankml.core.serialisation`.
 
 # 1: the plain dictionaries runs stored before the schema had a version;
-# 2: the same layout, with `schema_version`.
-RESULT_SCHEMA_VERSION = 2
+# 2: the same layout, with `schema_version`;
+# 3: the test rows named for how they were drawn (`scope.test_population`): a random
+#    split's are `holdout_random`, not `out_of_time`; 1 and 2 read as `out_of_time`.
+RESULT_SCHEMA_VERSION = 3
+OUT_OF_TIME = "out_of_time"  # test rows from a date on
+HOLDOUT_RANDOM = "holdout_random"  # a seeded random (or grouped) share: weaker evidence
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,10 +226,11 @@ class Scope:
     protected_attributes: tuple[str, ...]
     decision_cutoffs: Mapping[str, float]
     sample: PopulationScope | None = None
+    test_population: str = OUT_OF_TIME  # the name the test rows carry, by how they were drawn
 
     def populations(self) -> list[tuple[str, PopulationScope]]:
-        """Training, out-of-time and (when tested) sample rows, in that order."""
-        named = [("train", self.train), ("out_of_time", self.out_of_time)]
+        """Training, test (out of time or random) and (when tested) sample rows, in order."""
+        named = [("train", self.train), (self.test_population, self.out_of_time)]
         return named + ([("sample", self.sample)] if self.sample is not None else [])
 
 
@@ -446,8 +451,9 @@ class ValidationResult:
 
     @property
     def out_of_time(self) -> PopulationDetails:
-        """The details of the out-of-time rows, which every run tests."""
-        return self.details.get("out_of_time", PopulationDetails())
+        """The details of the test rows, which every run tests: out of time, or the random
+        holdout of data without dates (`scope.test_population` names which)."""
+        return self.details.get(self.scope.test_population, PopulationDetails())
 
     def verdict_counts(self) -> dict[Verdict, int]:
         """How many tests are green, amber and red."""

@@ -43,8 +43,10 @@ class InventoryRow:
 
 def build_inventory(by: Principal, registry: Registry, oversight: Oversight,
                     policies: dict[int, TierPolicy], *,
-                    today: date | None = None) -> list[InventoryRow]:
-    """One row per model, in name order.
+                    today: date | None = None,
+                    include_retired: bool = False) -> list[InventoryRow]:
+    """One row per model, in name order; a retired model (every version archived, as a
+    test model is once it has served its purpose) only with `include_retired`.
 
     The next review is due `review_months` (from the tier's policy) after the latest
     validation; a model in production that was never validated is due since it went live.
@@ -53,7 +55,8 @@ def build_inventory(by: Principal, registry: Registry, oversight: Oversight,
     rows = []
     for model in registry.models():
         versions = registry.versions(model.name)
-        if not versions:
+        retired = all(v.stage == Stage.ARCHIVED for v in versions)
+        if not versions or (retired and not include_retired):
             continue
         in_prod = next((v for v in versions if v.stage == Stage.PROD), None)
         shown = in_prod or versions[-1]

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
 from bankml.core.manifest import Manifest
+from bankml.core.oversight import TransitionRequest, ValidationSignoff
 from bankml.core.registry import Model, ModelVersion, StageChange
+from bankml.core.validation import ValidationRun, ValidationTestResult
 
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
          "padding:0 1rem;color:#222}table{border-collapse:collapse;margin:1rem 0}"
          "td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
          "code{background:#f4f4f4;padding:0 .2rem}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardEvidence:
+    """What governance holds on a version: its validation runs, the sign-offs, the fairness
+    tests of the run the sign-off in force rests on (else the latest), the requests and
+    who approved them."""
+
+    runs: tuple[ValidationRun, ...] = ()
+    signoffs: tuple[ValidationSignoff, ...] = ()
+    fairness_run: str | None = None
+    fairness: tuple[ValidationTestResult, ...] = ()
+    requests: tuple[TransitionRequest, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +40,7 @@ class ModelCard:
     version: ModelVersion
     aliases: list[str]
     history: list[StageChange]
+    evidence: CardEvidence = CardEvidence()
 
     def markdown(self) -> str:
         model, version = self.model, self.version
@@ -45,7 +62,10 @@ class ModelCard:
             "## Features", _features(version),
             "## Metrics", _metrics(version.metrics),
             "## Decision policy", _policy(version.manifest),
-            "## Fairness", _fairness(model, version),
+            "## Validation runs", _runs(self.evidence),
+            "## Sign-off", _signoffs(self.evidence),
+            "## Fairness", _fairness(model, version, self.evidence),
+            "## Approvals", _approvals(self.evidence),
             "## Reproducibility", _reproducibility(version),
             "## Lifecycle", _table(["when (UTC)", "from", "to", "by", "reason"], [
                 [c.changed_at, str(c.source or "-"), str(c.target), c.actor, c.reason]
@@ -124,13 +144,50 @@ def _policy(manifest: Manifest | None) -> str:
     return f"{policy['kind']}: {cutoffs}"
 
 
-def _fairness(model: Model, version: ModelVersion) -> str:
+def _runs(evidence: CardEvidence) -> str:
+    if not evidence.runs:
+        return "Not validated yet."
+    return _table(["run", "when (UTC)", "by", "opinion", "green/amber/red", "fairness"], [
+        [f"`{r.run_id}`", r.created_at,
+         f"{r.created_by} (developer self-test)" if r.self_test else r.created_by,
+         f"{int(r.opinion)} {r.opinion.label}", f"{r.greens}/{r.ambers}/{r.reds}",
+         "passed" if r.fairness_passed else "failed"] for r in evidence.runs])
+
+
+def _signoffs(evidence: CardEvidence) -> str:
+    if not evidence.signoffs:
+        return "No validator has signed off on this version."
+    return _table(["when (UTC)", "validator", "conclusion", "fairness", "run", "summary"], [
+        [s.recorded_at, s.validator, "passed" if s.passed else "failed",
+         "passed" if s.fairness_passed else "failed",
+         f"`{s.run_id}`" if s.run_id else "none", s.summary] for s in evidence.signoffs])
+
+
+def _fairness(model: Model, version: ModelVersion, evidence: CardEvidence) -> str:
     attributes = ", ".join(model.protected_attributes) or "none declared"
     found = {k: v for k, v in version.metrics.items() if k.startswith("fairness.")}
-    summary = (_table(["measure", "value"], [[k, f"{v:.4f}"] for k, v in sorted(found.items())])
-               if found else "No fairness test is recorded for this version yet.")
-    return (f"Protected attributes (for testing only, never inputs): {attributes}.\n\n"
-            f"{summary}")
+    parts = [f"Protected attributes (for testing only, never inputs): {attributes}."]
+    if evidence.fairness:
+        parts.append(f"Fairness tests of validation run `{evidence.fairness_run}`:")
+        parts.append(_table(["test", "population", "value", "verdict"], [
+            [t.test, t.population, "n/a" if math.isnan(t.value) else f"{t.value:.4f}",
+             str(t.verdict)] for t in evidence.fairness]))
+    if found:
+        parts.append(_table(["measure", "value"],
+                            [[k, f"{v:.4f}"] for k, v in sorted(found.items())]))
+    if not evidence.fairness and not found:
+        parts.append("No fairness test is recorded for this version yet.")
+    return "\n\n".join(parts)
+
+
+def _approvals(evidence: CardEvidence) -> str:
+    rows = [[f"#{r.request_id}", f"-> {r.target}", r.requested_by, str(r.status),
+             "; ".join(f"{a.role}: {'approved' if a.approved else 'rejected'} by "
+                       f"{a.approver} ({a.recorded_at})" for a in r.approvals) or "none"]
+            for r in evidence.requests]
+    if not rows:
+        return "No transition has been requested."
+    return _table(["request", "to", "requested by", "status", "approvals"], rows)
 
 
 def _reproducibility(version: ModelVersion) -> str:

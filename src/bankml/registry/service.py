@@ -33,7 +33,8 @@ from bankml.core.registry import (
     parse_model_ref,
     production_version_at,
 )
-from bankml.registry.card import ModelCard
+from bankml.core.serialisation import result_from_json
+from bankml.registry.card import CardEvidence, ModelCard
 from bankml.registry.flavours import SKLEARN, check_format, dump_sklearn, load_model
 
 REGISTER_ATTEMPTS = 5  # concurrent registrations of one model retry on a taken number
@@ -246,8 +247,24 @@ class Registry:
             aliases = sorted(a for a, n in tx.models.aliases(version.name).items()
                              if n == version.number)
             history = tx.models.stage_changes(version.name)
+            runs = tuple(tx.validation_runs.of(version.name, version.number))
+            signoffs = tuple(s for s in tx.oversight.signoffs(version.name)
+                             if s.version == version.number)
+            requests = tuple(r for r in tx.oversight.requests(model=version.name)
+                             if r.version == version.number)
+        evidence = CardEvidence(runs=runs, signoffs=signoffs, requests=requests)
+        # fairness as the gates read it: the run the latest sign-off rests on, else the
+        # latest independent run
+        rested = signoffs[-1].run_id if signoffs else None
+        independent = [r for r in runs if not r.self_test]
+        chosen = next((r for r in runs if r.run_id == rested), None) or (
+            independent[-1] if independent else None)
+        if chosen is not None:
+            result = result_from_json(self._artifacts.get(chosen.result_sha256))
+            evidence = replace(evidence, fairness_run=chosen.run_id, fairness=tuple(
+                t for t in result.tests if t.test.startswith("fairness.")))
         return ModelCard(model=self.model(version.name), version=version, aliases=aliases,
-                         history=history)
+                         history=history, evidence=evidence)
 
     # --- inside a transaction ------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import io
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -32,6 +34,7 @@ from reportlab.platypus import (
 from bankml.core.canonical import JsonValue
 from bankml.core.oversight import Finding, ValidationSignoff
 from bankml.core.validation import (
+    HOLDOUT_RANDOM,
     AlertFairness,
     PopulationDetails,
     Scope,
@@ -75,8 +78,9 @@ def sections(result: ValidationResult, findings: Sequence[Finding],
     """The report's contents, in order, from a stored run, its findings and sign-offs."""
     details, evidence = result.out_of_time, evidence or Governance()
     return [_summary(result, evidence), _scope(result.scope), _tests(result.tests),
-            _discrimination(details), _stability(details), _fairness(details),
-            _explanations(details), _soundness(details), _comparison(result, details),
+            _discrimination(details), _stability(details, _rows(result.scope)),
+            _fairness(details), _explanations(details, _rows(result.scope)),
+            _soundness(details), _comparison(result, details),
             _signoffs(result, evidence), _findings(findings), _reproduce(result)]
 
 
@@ -121,11 +125,21 @@ def _summary(result: ValidationResult, evidence: Governance) -> Section:
     return Section(title="1. Executive summary", text=text, tables=tables)
 
 
+def _is_random(scope: Scope) -> bool:
+    # results stored before the test rows were named (layouts 1, 2) say so in test_from
+    return scope.test_population == HOLDOUT_RANDOM or scope.test_from.startswith("random")
+
+
+def _rows(scope: Scope) -> str:
+    """What the report calls the test rows."""
+    return "random holdout" if _is_random(scope) else "out-of-time"
+
+
 def _scope(scope: Scope) -> Section:
     rows = [(name, " to ".join(part.period) if part.period else part.path or "",
              _num(part.rows), _num(part.events), f"{part.event_rate:.2%}")
             for name, part in scope.populations()]
-    if scope.test_from.startswith("random"):
+    if _is_random(scope):
         first = (f"Test rows: a {scope.test_from}, not out of time. This is weaker evidence "
                  "than an out-of-time test: test and training rows come from the same "
                  "period, so drift and stability over time are not tested. Rebuilt from the "
@@ -140,9 +154,33 @@ def _scope(scope: Scope) -> Section:
             f"{scope.snapshot_sha256}.",
             "Protected attributes (read from the data, never model inputs): "
             f"{', '.join(scope.protected_attributes) or 'none declared'}. Decision "
-            f"cut-offs: {dict(scope.decision_cutoffs)}."]
+            f"cut-offs: {_cutoffs(scope.decision_cutoffs)}."]
     return Section(title="2. Scope and data", text=text, tables=[Block(
         header=("population", "period", "rows", "events", "event rate"), rows=rows)])
+
+
+def _cutoffs(cutoffs: Mapping[str, float]) -> str:
+    """`approve_below 0.15` as a reader says it: approve below 0.15."""
+    return ", ".join(f"{name.replace('_', ' ')} {value:g}"
+                     for name, value in cutoffs.items()) or "none"
+
+
+BAND = re.compile(r"^(?:<(?P<below>-?[\d.]+)|(?P<low>-?[\d.]+)-[\d.]+|>=(?P<from>-?[\d.]+))$")
+
+
+def _group_order(group: str) -> tuple[tuple[int, float, str], ...]:
+    """A group (`age=25-35 & sex=male`) ordered by value: bands by their lower edge
+    (`<25` first), other values as text."""
+    keys = []
+    for part in group.split(" & "):
+        value = part.partition("=")[2]
+        band = BAND.match(value)
+        if band is None:
+            keys.append((1, 0.0, value))
+        else:
+            edge = band["low"] or band["from"]
+            keys.append((0, -math.inf if edge is None else float(edge), value))
+    return tuple(keys)
 
 
 def _tests(tests: Sequence[ValidationTestResult]) -> Section:
@@ -173,12 +211,12 @@ def _discrimination(details: PopulationDetails) -> Section:
                    charts=["roc_cap", "calibration"])
 
 
-def _stability(details: PopulationDetails) -> Section:
+def _stability(details: PopulationDetails, rows_name: str) -> Section:
     csi = sorted(_entries(details, "csi"), key=lambda c: -float(c["value"] or 0.0))
     rows = [(str(c["feature"]), _num(c["value"]), str(c["shift"])) for c in csi]
     return Section(title="5. Stability", charts=["scores"], tables=[Block(
         header=("input", "CSI", "shift"), rows=rows,
-        caption="Characteristic stability, training vs out of time")])
+        caption=f"Characteristic stability, training vs {rows_name} rows")])
 
 
 def _fairness(details: PopulationDetails) -> Section:
@@ -189,7 +227,7 @@ def _fairness(details: PopulationDetails) -> Section:
                 header=("group", "n", "small", "alert rate", "ratio", "precision", "ratio"),
                 rows=[(g.group, _num(g.n), _num(g.is_small), _num(g.alert_rate),
                        _num(g.alert_rate_ratio), _num(g.precision), _num(g.precision_ratio))
-                      for g in table.groups],
+                      for g in sorted(table.groups, key=lambda g: _group_order(g.group))],
                 caption=f"{table.attribute}: alert parity"))
             continue
         tables.append(Block(
@@ -200,7 +238,8 @@ def _fairness(details: PopulationDetails) -> Section:
                    _num(g.statistical_parity_difference),
                    _num(g.equal_opportunity_difference) + _ci(
                        g.equal_opportunity_difference_low, g.equal_opportunity_difference_high),
-                   _num(g.average_odds_difference), _num(g.p_value)) for g in table.groups],
+                   _num(g.average_odds_difference), _num(g.p_value))
+                  for g in sorted(table.groups, key=lambda g: _group_order(g.group))],
             caption=f"{table.attribute}: reference {table.reference} ({table.reference_rule}); "
             f"min/max ratio {_num(table.min_max_ratio)}"))
         if table.calibration:
@@ -208,7 +247,7 @@ def _fairness(details: PopulationDetails) -> Section:
                 header=("group", "n", "mean PD", "default rate", "difference", "Jeffreys p"),
                 rows=[(c.group, _num(c.n), _num(c.mean_pd), _num(c.default_rate),
                        _num(c.difference), _num(c.jeffreys_p_value))
-                      for c in table.calibration],
+                      for c in sorted(table.calibration, key=lambda c: _group_order(c.group))],
                 caption=f"{table.attribute}: calibration by group (PD-32)"))
     declared = _part(details, "declarations")
     sources = declared.get("sources")
@@ -228,7 +267,7 @@ def _ci(low: float | None, high: float | None) -> str:
     return "" if low is None or high is None else f" [{low:.3f}, {high:.3f}]"
 
 
-def _explanations(details: PopulationDetails) -> Section:
+def _explanations(details: PopulationDetails, rows_name: str) -> Section:
     explanations = _part(details, "explanations")
     if not explanations:  # a fresh sample's battery, or a run stored before explanations
         return Section(title="7. Explanations", text=["Not computed for this population."])
@@ -240,7 +279,7 @@ def _explanations(details: PopulationDetails) -> Section:
     importance = [i for i in _list(explanations.get("importance")) if isinstance(i, dict)]
     return Section(title="7. Explanations", text=[
         f"Method {explanations['method']} ({explanations['explainer_version']}), output in "
-        f"{explanations['space']}, {explanations['rows']} out-of-time rows, background "
+        f"{explanations['space']}, {explanations['rows']} {rows_name} rows, background "
         f"sha256 {str(explanations['background_sha256'])[:16]}, seed {explanations['seed']}."],
         charts=["importance"], tables=[Block(
             header=("rank", "input", "mean |SHAP|"),
@@ -276,7 +315,8 @@ def _comparison(result: ValidationResult, details: PopulationDetails) -> Section
     text, tables = [], []
     comparison = details.comparison
     if comparison is not None:
-        text.append(f"Against {comparison.against} on the same out-of-time rows (DeLong): "
+        text.append(f"Against {comparison.against} on the same {_rows(result.scope)} rows "
+                    "(DeLong): "
                     f"AUC {_num(comparison.auc_a)} vs {_num(comparison.auc_b)}, difference "
                     f"{_signed(comparison.difference)}, z {_num(comparison.z, 3)}, two-sided "
                     f"p {_num(comparison.p_value)}, correlation "
@@ -462,13 +502,34 @@ def to_pdf(result: ValidationResult, findings: Sequence[Finding],
     return buffer.getvalue()
 
 
+CELL_PADDING = 12.0  # reportlab's default left and right padding of a table cell, together
+
+
+def pdf_column_widths(block: Block, font_size: float, width: float) -> list[float] | None:
+    """Widths that fit each column's longest word or number whole, the rest of `width`
+    shared by the columns' longest text; None when the words alone are wider."""
+    columns = list(zip(block.header, *block.rows, strict=True))
+    fits = [max(stringWidth(word, "Helvetica-Bold" if index == 0 else "Helvetica", font_size)
+                for index, text in enumerate(column) for word in text.split() or [""])
+            + CELL_PADDING for column in columns]
+    spare = width - sum(fits)
+    if spare < 0:
+        return None
+    weights = [min(max(len(v) for v in column), 40) + 6 for column in columns]
+    return [fit + spare * w / sum(weights) for fit, w in zip(fits, weights, strict=True)]
+
+
 def pdf_table(block: Block, cell: Any, caption_style: Any, width: float) -> list[Any]:
+    # a word or number is never broken across lines: the font shrinks until each fits
+    widths, size = None, float(cell.fontSize)
+    while widths is None and size > 3:
+        widths = pdf_column_widths(block, size, width)
+        size = size if widths is not None else size - 0.5
+    cell = cell.clone("fitted", fontSize=size, leading=size * 1.25, splitLongWords=0)
     rows = [[Paragraph(f"<b>{html.escape(h)}</b>", cell) for h in block.header]]
     rows += [[Paragraph(html.escape(value), cell) for value in row] for row in block.rows]
-    # columns share the width by their longest text, within bounds, so names stay whole
-    weights = [min(max(len(v) for v in column), 40) + 6
-               for column in zip(block.header, *block.rows, strict=True)]
-    table = Table(rows, repeatRows=1, colWidths=[width * w / sum(weights) for w in weights])
+    table = Table(rows, repeatRows=1, colWidths=widths or [width / len(block.header)]
+                  * len(block.header))
     style = [("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#d9e2ec")),
              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f4f8")),
              ("VALIGN", (0, 0), (-1, -1), "TOP")]

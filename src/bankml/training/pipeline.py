@@ -196,7 +196,7 @@ class Trainer:
         dataset = _dataset(loaded, frame, inputs)
         quality = check_data(loaded, frame, dataset, inputs, progress)
         protected = protected_frame(loaded, frame)
-        progress("splitting out of time and holding out")
+        progress("splitting off the test set and holding out")
         sets = split_dataset(loaded, dataset)
         # What needs no fitted model is done during the fit, on a core the declared threads
         # leave free: hashing, pyarrow and file writes spend most of their time outside

@@ -160,7 +160,8 @@ def _discrimination(battery: _Battery, reference: Reference) -> None:
     charts = battery.charts
     auc = discrimination.auc_delong(labels, scores)
     battery.add("discrimination.auc", auc.auc, detail=(
-        f"Gini {auc.gini:.4f}, 95% CI [{auc.ci_low:.4f}, {auc.ci_high:.4f}] (DeLong)"))
+        f"Gini {auc.gini:.4f}, 95% CI [{2 * auc.ci_low - 1:.4f}, {2 * auc.ci_high - 1:.4f}] "
+        "(DeLong; Gini = 2 AUC - 1)"))
     battery.auc = _record(AucSummary, _fields(auc))
     if reference.auc_initial is not None and "discrimination.auc_vs_initial" in \
             battery.policy.thresholds:

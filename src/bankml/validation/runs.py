@@ -32,6 +32,8 @@ from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import Model, ModelVersion
 from bankml.core.serialisation import result_from_json, result_to_json
 from bankml.core.validation import (
+    HOLDOUT_RANDOM,
+    OUT_OF_TIME,
     ChangeSincePrevious,
     PolicyIdentity,
     PopulationScope,
@@ -107,7 +109,8 @@ class Validation:
         subject = self._subject(version, model, data)
         compared = self._compared(version, against)
         reference = self._reference(subject, compared)
-        batteries = {"out_of_time": _main_battery(subject, chosen, reference)}
+        batteries = {_test_population(subject.loaded.spec):
+                     _main_battery(subject, chosen, reference)}
         sample_scope = None
         if sample is not None:
             batteries["sample"], sample_scope = _sample_battery(subject, chosen, reference,
@@ -350,7 +353,8 @@ def _main_battery(subject: _Subject, policy: ValidationPolicy,
                   reference: Reference) -> BatteryResult:
     """The full battery on the out-of-time rows."""
     model = subject.model
-    population = _population("out_of_time", subject.scorer, subject.test,
+    population = _population(_test_population(subject.loaded.spec), subject.scorer,
+                             subject.test,
                              inputs=subject.version.inputs, label=subject.label,
                              protected=list(model.protected_attributes), value=subject.value,
                              weight=subject.loaded.spec.source.weight)
@@ -406,7 +410,12 @@ def _scope(subject: _Subject, sample: PopulationScope | None) -> Scope:
         sample=sample, dataset_sha256=subject.version.dataset_sha256,
         snapshot_sha256=subject.snapshot_sha256, test_from=_test_from(spec),
         protected_attributes=subject.model.protected_attributes,
-        decision_cutoffs=spec.decision_policy.cutoffs())
+        decision_cutoffs=spec.decision_policy.cutoffs(), test_population=_test_population(spec))
+
+
+def _test_population(spec: PipelineSpec) -> str:
+    """What the test rows are called: out of time, or a random holdout (weaker evidence)."""
+    return HOLDOUT_RANDOM if spec.split.random is not None else OUT_OF_TIME
 
 
 def _test_from(spec: PipelineSpec) -> str:

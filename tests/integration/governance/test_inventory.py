@@ -89,3 +89,22 @@ def test_unvalidated_production_model_is_due_since_it_went_live(
 
     assert row.next_review_due == datetime.now(UTC).date()
     assert row.review_overdue
+
+
+def test_a_retired_model_is_listed_only_when_asked(platform: Platform,
+                                                   people: dict[str, Principal]) -> None:
+    """A model whose every version is archived (a test model, retired) leaves the
+    inventory; `include_retired` (the CLI's --all) shows it; one live version keeps it."""
+    retired = register_tiny(platform, people["dana"], "try-out", tier=3)
+    move_to(platform, retired.ref, Stage.ARCHIVED)
+    kept = register_tiny(platform, people["dana"], "half-retired", tier=3)
+    move_to(platform, kept.ref, Stage.ARCHIVED)
+    register_tiny(platform, people["dana"], "half-retired", tier=3)
+
+    def listed(**options: bool) -> list[str]:
+        return [row.model for row in build_inventory(
+            people["vera"], platform.registry, platform.oversight,
+            platform.oversight.policies, **options)]
+
+    assert listed() == ["half-retired"]
+    assert listed(include_retired=True) == ["half-retired", "try-out"]

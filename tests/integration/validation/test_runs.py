@@ -435,4 +435,41 @@ def test_data_without_dates_splits_at_random_and_the_report_says_it_is_weaker(
     assert len(test) == pytest.approx(0.3 * len(frame), abs=0.05 * len(frame))
     if "group_by" in split:
         assert not set(test["branch"]) & set(sets["train"]["branch"])
-    assert "weaker evidence than an out-of-time test" in to_html(result, [])
+    report = to_html(result, [])
+    assert "weaker evidence than an out-of-time test" in report
+    assert "training vs random holdout rows" in report
+    # named for what they are, in the stored result as in the report
+    assert result.scope.test_population == "holdout_random"
+    assert {t.population for t in result.tests} == {"holdout_random"}
+    assert result.out_of_time.auc is not None
+    assert result.out_of_time.auc.auc == auc
+
+
+def test_the_model_card_shows_runs_signoff_fairness_and_approvals(
+        platform: Platform, logistic: ModelVersion) -> None:
+    """The card of a version in prod lists its validation runs (a developer's self-test
+    marked), the sign-off and its run, that run's fairness tests and who approved what."""
+    vera, dana = validator(platform), staff(platform, "dana")
+    signed = platform.validation.run(vera, logistic.ref)
+    platform.oversight.record_validation(vera, logistic.ref, passed=True,
+                                         summary="fit for use", run_id=signed.run_id)
+    platform.oversight.request_transition(dana, logistic.ref, Stage.STAGING, reason="ok")
+    request = platform.oversight.request_transition(dana, logistic.ref, Stage.PROD,
+                                                    reason="go")
+    platform.oversight.approve(staff(platform, "mira"), request.request_id,
+                               role=Role.MODEL_RISK)
+    fairness = [t for t in platform.validation.result(signed).tests
+                if t.test.startswith("fairness.")]
+
+    card = platform.registry.card(logistic.ref).markdown()
+
+    assert f"| `{signed.run_id}` | {signed.created_at} | vera |" in card
+    assert f"| vera | passed | passed | `{signed.run_id}` | fit for use |" in card
+    assert f"Fairness tests of validation run `{signed.run_id}`" in card
+    assert fairness
+    for test in fairness:
+        value = "n/a" if np.isnan(test.value) else f"{test.value:.4f}"
+        assert f"| {test.test} | {test.population} | {value} | {test.verdict} |" in card
+    assert f"| #{request.request_id} | -> prod | dana | executed | model_risk: approved by " \
+           "mira (" in card
+    assert "No fairness test is recorded" not in card

@@ -271,6 +271,26 @@ def test_result_round_trips_through_json() -> None:
     assert json.loads(written)["schema_version"] == RESULT_SCHEMA_VERSION
 
 
+def test_a_random_holdout_is_stored_under_its_own_name() -> None:
+    """Layout 3 names a random split's test rows `holdout_random` in the scope, and reads
+    them back; a layout-2 result (no `test_population`) reads as out of time."""
+    loaded = result_from_plain(RESULT_V1)
+    current = replace(loaded, schema_version=RESULT_SCHEMA_VERSION,
+                      scope=replace(loaded.scope, test_population="holdout_random"),
+                      details={"holdout_random": loaded.out_of_time})
+
+    stored = json.loads(result_to_json(current))
+    version_2 = {**RESULT_V1, "schema_version": 2}
+
+    assert stored["scope"]["test_population"] == "holdout_random"
+    assert "holdout_random" in stored["scope"]
+    assert "out_of_time" not in stored["scope"]
+    assert result_from_plain(stored) == current
+    assert result_from_plain(stored).out_of_time == loaded.out_of_time
+    assert result_from_plain(version_2).scope.test_population == "out_of_time"
+    assert result_to_plain(result_from_plain(version_2)) == version_2
+
+
 def test_test_value_not_computed_reads_as_nan() -> None:
     """A test whose value was stored as null (not computed) reads as NaN, verdict kept."""
     stored = json.loads(json.dumps(RESULT_V1))

@@ -69,3 +69,21 @@ def test_calibration_reads_pds_raised_to_the_policy_floor() -> None:
     assert (recorded["value"], recorded["tag"], recorded["rows_floored"]) == (
         0.0003, "regulation", 7)
     assert "CRR Art. 160(1)" in recorded["source"]
+
+
+def test_the_gini_detail_gives_the_ginis_interval() -> None:
+    """The AUC test's detail states the Gini with the Gini's own 95 % interval, 2 AUC - 1
+    at both DeLong bounds, not the AUC's interval next to the Gini."""
+    rng = np.random.default_rng(3)
+    labels = (rng.random(400) < 0.3).astype(np.int64)
+    scores = np.clip(0.3 + 0.2 * labels + rng.normal(0, 0.15, 400), 0.001, 0.999)
+
+    result = credit_battery(scores, labels, scores[::-1].copy())
+
+    [test] = [t for t in result.tests if t.test == "discrimination.auc"]
+    auc = result.details.auc
+    assert auc is not None
+    assert auc.ci_low is not None
+    assert auc.ci_high is not None
+    assert f"Gini {2 * test.value - 1:.4f}, 95% CI [{2 * auc.ci_low - 1:.4f}, " \
+           f"{2 * auc.ci_high - 1:.4f}]" in test.detail
