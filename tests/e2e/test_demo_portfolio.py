@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from bankml import Platform
-from bankml.cli.demo_steps.monitoring import WEEKS
-from bankml.cli.demo_steps.portfolio import APP
+from bankml.cli.demo_steps.portfolio import APP, WEEKS
 from bankml.core.registry import Stage
 from support.cli import bankml
 

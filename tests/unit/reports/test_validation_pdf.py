@@ -10,8 +10,8 @@ from bankml.reports.validation import (
     Block,
     _cutoffs,
     _group_order,
-    _pdf_table,
     pdf_column_widths,
+    pdf_table,
 )
 
 
@@ -28,7 +28,7 @@ def test_narrow_columns_keep_every_word_and_number_whole() -> None:
 
     cell = getSampleStyleSheet()["BodyText"].clone("cell", fontSize=6.5, leading=8)
 
-    [table] = _pdf_table(block, cell, None, width)
+    [table] = pdf_table(block, cell, None, width)
 
     widths = table._colWidths
     assert sum(widths) <= width + 1e-6
