@@ -12,7 +12,7 @@ import pytest
 
 from bankml import Platform
 from bankml.core.registry import Stage
-from support.browser import chromium, screenshot_folder
+from support.browser import launched_chromium, screenshot_folder
 from support.server import Server, serving
 from support.trail import audit_events
 from support.ui import World, build_world
@@ -36,14 +36,8 @@ def server(world: World) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - skipped without it
-
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, headless=True,
-                                          args=["--no-sandbox"])
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from bankml import Platform
 from bankml.core.weeks import week_of
-from support.browser import chromium, screenshot_folder
+from support.browser import launched_chromium, screenshot_folder
 from support.people import staff
 from support.server import Server, serving
 from support.ui import World, build_world
@@ -41,14 +41,8 @@ def server(world: World) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium()
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - skipped without it
-
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, headless=True,
-                                          args=["--no-sandbox"])
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def test_model_risk_reads_the_weekly_review_and_keeps_it(

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +44,16 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Headless Chromium for a module's tests (skipped, or failed under CI, without it)."""
+    executable = chromium()
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - skipped without it
+
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=executable, headless=True,
+                                          args=["--no-sandbox"])
+        yield launched
+        launched.close()
