@@ -41,6 +41,7 @@ from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion, Stage
 from bankml.core.validation import Opinion
 from bankml.datasets import german_credit, load_german_credit
+from bankml.documents import load_yaml
 from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
 from bankml.platform import Platform
 from bankml.serving.endpoint_files import load_endpoint
@@ -163,7 +164,7 @@ def build(platform: Platform, people: dict[str, Principal], names: list[str],
 
 
 def _spec(folder: Path, model: str, segment: str, index: int) -> Path:
-    spec: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    spec: dict[str, Any] = load_yaml(SPEC.read_text(encoding="utf-8"), source=str(SPEC))
     spec["model"]["name"] = model
     spec["seed"] = 7 + index  # the segment's own holdout draw
     spec["tags"] = {**spec.get("tags", {}), "segment": segment}
