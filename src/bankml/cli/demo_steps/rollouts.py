@@ -26,7 +26,7 @@ GOOD = {"steps": [{"kind": "shadow", "min_decisions": 40, "min_duration_s": 0},
         "guardrails": {"error_rate": 0.01, "score_psi": 1.0, "decision_rate_change": 0.5},
         "min_sample": 40}
 BAD = {"steps": [{"kind": "canary", "share": 50, "min_decisions": 1000, "min_duration_s": 0}],
-       "guardrails": {"score_psi": 0.25}, "min_sample": 30}
+       "guardrails": {"score_psi": 0.25}, "min_sample": 10}  # few customers: any draw
 
 
 @dataclass(frozen=True)
