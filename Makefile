@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint check screenshots benchmarks clean
+.PHONY: install demo test test-heavy lint check screenshots benchmarks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ install: $(STAMP)  ## create .venv if absent and install bankml with its needs
 demo: install  ## the end-to-end demo on embedded defaults
 	$(BIN)/bankml demo
 
-test: install  ## every test: unit, integration (SQLite, PostgreSQL), e2e
-	$(BIN)/python -m pytest
+test: install  ## every test but the heavy ones: unit, integration (SQLite, PostgreSQL), e2e
+	$(BIN)/python -m pytest -m "not heavy"
+
+test-heavy: install  ## the whole-loop tests of minutes: the onboarding guide, a portfolio
+	$(BIN)/python -m pytest -m heavy
 
 lint: install  ## ruff, mypy --strict, import-linter
 	$(BIN)/ruff check src tests benchmarks

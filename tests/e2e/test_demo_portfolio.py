@@ -12,7 +12,7 @@ from bankml.cli.demo_steps.portfolio import APP, WEEKS
 from bankml.core.registry import Stage
 from support.cli import bankml
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 COUNT = 3
 
 

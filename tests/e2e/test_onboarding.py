@@ -33,7 +33,7 @@ from bankml.core.registry import Stage
 from support.cli import bankml
 from support.server import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 GUIDE = Path(__file__).parents[2] / "docs" / "onboarding.md"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 FILE_HEADER = re.compile(r"# file: (\S+)\n")
