@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -77,11 +78,19 @@ def looped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Looped]:
         # the challenger's customers default as it scores; the champion's at random
         platform.labels.ingest(ops, [
             {"decision_id": r.decision_id, "observed_at": observed,
-             "outcome": int(rng.random() < (r.score if r.route == "canary" else 0.3))}
+             "outcome": int(rng.random() < _chance(r))}
             for r in records], endpoint=TINY)
         platform.monitor.run(mira, endpoint=TINY, as_of=as_of, policy=policy)
         Controller(platform.metadata, platform.rollouts, interval_s=1, lease_s=5).tick()
         yield Looped(platform, database, week_of(now))
+
+
+def _chance(record: Any) -> float:
+    """The challenger ranks its customers well whichever the salt sends it; the
+    champion's default at random: the DeLong test rejects on any draw."""
+    if record.route != "canary":
+        return 0.3
+    return 0.9 if record.score > 0.5 else 0.1
 
 
 def _canary() -> Plan:

@@ -340,7 +340,10 @@ def test_champion_and_challenger_are_compared_on_labels_with_a_recommendation(
     outcome = {}
     for r in records:  # the challenger's customers default as it scores; the champion's not
         follows = r.route == "canary"
-        outcome[r.decision_id] = int(rng.random() < (r.score if follows else 0.3))
+        # the challenger ranks its customers well (0.9 against 0.1 either side of 0.5),
+        # whichever of them the salt sends it: the DeLong test rejects on any draw
+        chance = (0.9 if r.score > 0.5 else 0.1) if follows else 0.3
+        outcome[r.decision_id] = int(rng.random() < chance)
     served.labels.ingest(ops, [{"decision_id": d, "outcome": o, "observed_at": utc_timestamp(
         datetime.now(UTC) + timedelta(hours=1))} for d, o in outcome.items()], endpoint=ENDPOINT)
     policy = parse_policy(DEFAULT.read_text().replace(
