@@ -239,8 +239,9 @@ class Rag:
 
 
 def rag_of(points: Sequence[MetricPoint], open_alerts: Sequence[Alert]) -> Rag:
-    """The one RAG rule of the inventory and the weekly review, over a model's points in
-    the latest monitoring run of each endpoint that serves it and its unresolved alerts:
+    """The one RAG rule, over a model's points in the latest monitoring run of each
+    endpoint that serves it and its unresolved alerts (the inventory), or over the week's
+    points alone (the weekly review, `core.review.rag_of`):
 
     - red: an unresolved red alert, or a red point;
     - amber: else an unresolved amber alert (acknowledged counts: it is not resolved), or

@@ -4,9 +4,9 @@ Gathered by `bankml.review` from the stores, laid out by `bankml.reports.weekly`
 figure is a stored monitoring point (its value, status and n) next to the same metric of
 the week before; nothing here is computed again but the Gini (2 AUC - 1) and the RAG.
 
-RAG of a model on an endpoint: the worst status among the points of the week's latest
-monitoring run for the model's champion route (red, amber, green), or `not monitored`
-when the week has no run. A model's RAG is the worst of its endpoints'.
+RAG of a model on an endpoint: the inventory's rule (`core.monitoring.rag_of`) over the
+points of the week's latest monitoring run for the model's champion route, or `not
+monitored` when the week has no run. A model's RAG is the worst of its endpoints'.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bankml.core.monitoring import Alert, MetricPoint, Status
+from bankml.core.monitoring import rag_of as monitoring_rag_of
 from bankml.core.oversight import Finding, TransitionRequest
 from bankml.core.retraining import Retraining, RetrainingStatus
 from bankml.core.rollouts import Rollout
@@ -31,13 +32,12 @@ RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.NOT_MONITORED)  # worst first
 
 
 def rag_of(points: list[MetricPoint]) -> Rag:
-    """The worst judged status among `points`; NOT_MONITORED when none was judged."""
-    statuses = {p.status for p in points}
-    for status, rag in ((Status.RED, Rag.RED), (Status.AMBER, Rag.AMBER),
-                        (Status.GREEN, Rag.GREEN)):
-        if status in statuses:
-            return rag
-    return Rag.NOT_MONITORED
+    """The inventory's rule (`core.monitoring.rag_of`) on the week's points alone (the
+    week's alerts are a section of their own); a point without the sample to be judged is
+    not monitoring."""
+    found = monitoring_rag_of(points, ()).status
+    judged = {Status.RED: Rag.RED, Status.AMBER: Rag.AMBER, Status.GREEN: Rag.GREEN}
+    return Rag.NOT_MONITORED if found is None else judged.get(found, Rag.NOT_MONITORED)
 
 
 def worst(rags: list[Rag]) -> Rag:
