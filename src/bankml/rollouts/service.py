@@ -170,7 +170,7 @@ class RolloutService:
         if not 1 <= moments <= MAX_TRAJECTORY_MOMENTS:
             raise InvalidInputError("moments", f"{moments} is outside "
                                     f"1..{MAX_TRAJECTORY_MOMENTS}", rule="input.integer_range")
-        records = self._step_records(rollout)
+        records, failures = self._step_log(rollout)
         start = parse_utc_timestamp(rollout.step_started_at)
         end = parse_utc_timestamp(rollout.ended_at) if rollout.ended_at else self._clock()
         found = []
@@ -178,13 +178,14 @@ class RolloutService:
             cut = utc_timestamp(start + (end - start) * k / moments)
             # the controller's view at `cut`: every decision of the step logged until then
             seen = [r for r in records if r.decided_at <= cut]
-            found.append((cut, self._judged(rollout, seen, until=cut)))
+            failed = sum(n for at, n in failures if at <= cut)
+            found.append((cut, self._judged(rollout, seen, failed)))
         return found
 
     def evaluate(self, rollout: Rollout) -> Evaluation:
         """Measure the rollout's current step (or, once ended, its last) from the log."""
-        records = self._step_records(rollout)
-        results = self._judged(rollout, records)
+        records, failures = self._step_log(rollout)
+        results = self._judged(rollout, records, sum(n for _, n in failures))
         with self._metadata.reading() as tx:
             run = latest_run(tx.monitoring.runs(rollout.endpoint), rollout)
             points = [] if run is None else tx.monitoring.points(run.run_id)
@@ -243,22 +244,23 @@ class RolloutService:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _step_records(self, rollout: Rollout) -> list[DecisionRecord]:
+    def _step_log(self, rollout: Rollout) -> tuple[list[DecisionRecord], list[tuple[str, int]]]:
+        """The step's decisions of the rollout's model, and its failed shadow work (when
+        recorded, how many requests), in one read."""
         with self._metadata.reading() as tx:
-            return [r for r in tx.decisions.records(
+            records = [r for r in tx.decisions.records(
                 endpoint=rollout.endpoint, since=rollout.step_started_at,
                 until=rollout.ended_at) if r.model_name == rollout.model]
+            return records, shadow_failures(tx, rollout)
 
-    def _judged(self, rollout: Rollout, records: list[DecisionRecord], *,
-                until: str | None = None) -> list[Result]:
+    def _judged(self, rollout: Rollout, records: list[DecisionRecord],
+                shadow_failed: int) -> list[Result]:
         served = self._endpoints.version(rollout.endpoint).endpoint
         policy = served.policy("measure")
-        with self._metadata.reading() as tx:
-            failed = shadow_failures(tx, rollout, until=until or rollout.ended_at)
         measured = measure(rollout, records, favourable=policy.outcomes[0],
                            attributes=served.monitoring_attributes,
                            baseline=self._baseline(rollout.challenger_ref),
-                           shadow_failures=failed)
+                           shadow_failures=shadow_failed)
         return judge(rollout.plan, measured)
 
     def _roll_back_on_breach(self, tx: Transaction, by: Principal, evaluation: Evaluation,
@@ -369,11 +371,12 @@ def _latest(tx: Transaction, endpoint: str) -> Rollout:
     return every[-1]
 
 
-def shadow_failures(tx: Transaction, rollout: Rollout, *, until: str | None) -> int:
-    """Requests the challenger failed in shadow during the current step (or the last)
-    until `until`, as the decision service recorded them (`rollout.shadow_failed`)."""
+def shadow_failures(tx: Transaction, rollout: Rollout) -> list[tuple[str, int]]:
+    """When, and for how many requests, the challenger failed in shadow during the current
+    step (or the last), as the decision service recorded it (`rollout.shadow_failed`)."""
     events = tx.audit.events(subject=f"endpoint:{rollout.endpoint}", action=SHADOW_FAILED,
                              since=parse_utc_timestamp(rollout.step_started_at),
-                             until=parse_utc_timestamp(until) if until else None)
-    return sum(int(event.payload["requests"]) for event in events
-               if event.payload.get("rollout_id") == rollout.rollout_id)
+                             until=parse_utc_timestamp(rollout.ended_at)
+                             if rollout.ended_at else None)
+    return [(event.recorded_at, int(event.payload["requests"])) for event in events
+            if event.payload.get("rollout_id") == rollout.rollout_id]
