@@ -20,7 +20,7 @@ demo: install  ## the end-to-end demo on embedded defaults
 test: install  ## every test but the heavy ones: unit, integration (SQLite, PostgreSQL), e2e
 	$(BIN)/python -m pytest -m "not heavy"
 
-test-heavy: install  ## the whole-loop tests of minutes: the onboarding guide, a portfolio
+test-heavy: install  ## the tests of minutes: the onboarding guide, a portfolio, serve's schedule
 	$(BIN)/python -m pytest -m heavy
 
 lint: install  ## ruff, mypy --strict, import-linter

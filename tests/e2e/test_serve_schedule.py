@@ -26,7 +26,7 @@ ENV = {"BANKML_ROLLOUT_INTERVAL_S": "0.2", "BANKML_ROLLOUT_LEASE_S": "2",
        "BANKML_SERVE_MONITOR_CRON": CRON, "BANKML_SERVE_MONITOR_WINDOW_DAYS": "7"}
 DEADLINE_S = 90.0
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 
 def until(check: Callable[[], Any], what: str) -> Any:
