@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bankml import Platform
 from bankml.core.identity import Role
 from support.cli import bankml
+from support.people import staff
 
 TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
 
@@ -112,6 +114,28 @@ def test_audit_log_filters_by_subject(demo_home: tuple[Path, str], token_for: To
         "model.transitioned", "validation.baseline_set",
         "model.transitioned"]  # archived when the demo's rollout made @2 champion
     assert events[0]["sequence"] > 1  # after the people and model.defined
+
+
+@pytest.mark.slow
+def test_audit_log_filters_by_action_and_actor(tmp_path: Path, token_for: TokenFor) -> None:
+    """`audit log --action PREFIX. --actor NAME` lists only that actor's events under the
+    prefix: the ones the audit service gives for the same filter."""
+    home = tmp_path / "home"
+    token = token_for(home, Role.AUDITOR)
+    with Platform.open(home) as platform:
+        staff(platform, "ops")
+        expected = [e.sequence for e in platform.audit.events(
+            staff(platform, "aude"), action="user.", actor="ada")]
+
+    result = bankml("audit", "log", "--home", str(home), "--action", "user.",
+                    "--actor", "ada", "--json", token=token)
+
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["sequence"] for e in events] == expected
+    assert {e["action"] for e in events} == {"user.created", "user.granted"}
+    # the first admin's own creation is the system's, and tokens are not user events
+    assert {e["actor"] for e in events} == {"ada"}
 
 
 def test_demo_features_agree(demo_home: tuple[Path, str]) -> None:

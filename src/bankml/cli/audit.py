@@ -23,6 +23,10 @@ app = new_group("Read and verify the audit trail.")
 def log(
     home: HomeOption = None,
     subject: Annotated[str | None, typer.Option(help="Only events about this subject.")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="Only this action, or every action under a prefix that ends in a dot "
+             "(rollout.).")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only events by this actor.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many, newest.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     token: TokenOption = None,
@@ -30,13 +34,16 @@ def log(
     """List audit events, newest last (auditor, model_risk or admin)."""
     with open_platform(home) as platform:
         events = platform.audit.events(acting_user(platform, token), subject=subject,
-                                       limit=limit, newest_first=True)
+                                       action=action, actor=actor, limit=limit,
+                                       newest_first=True)
     events.reverse()
     if as_json:
         for event in events:
             console.print_json(json.dumps(audit_event_view(event)), indent=None)
         return
-    table = Table(title=f"Audit trail{f' of {subject}' if subject else ''}")
+    narrowed = [f"{label} {value}" for label, value in
+                (("of", subject), ("action", action), ("by", actor)) if value]
+    table = Table(title=" ".join(["Audit trail", *narrowed]))
     for column in ("#", "recorded at (UTC)", "actor", "action", "subject", "hash"):
         table.add_column(column)
     for event in events:
