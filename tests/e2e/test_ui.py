@@ -17,14 +17,14 @@ from bankml.core.registry import Stage
 from bankml.monitoring.rag import model_rags
 from support.server import Server, serving
 from support.trail import audit_events
-from support.ui import World, build_world
+from support.ui import World, shared_world
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("ui") / "home")
+    return shared_world(tmp_path_factory, "ui")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,16 @@ def app_client(server: Server) -> Iterator[httpx.Client]:
     """A browser of its own: its own cookies, no redirect followed."""
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=60) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def monitoring_page(server: Server, world: World) -> str:
+    """The monitoring page as the business owner reads it, before any alert is moved:
+    one render (its charts take seconds) for the tests that only read it."""
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=60) as client:
+        answer = signed_in(client, world, "bob").get("/ui/monitoring")
+    assert answer.status_code == 200, answer.text
+    return answer.text
 
 
 def sign_in(client: httpx.Client, token: str) -> None:
@@ -507,7 +517,7 @@ def test_an_ml_engineer_pauses_and_resumes_the_rollout(app_client: httpx.Client,
     """The pause and resume forms go through the rollout service: the state changes, the
     page says so, and each change is audited with its comment."""
     client = signed_in(app_client, world, "ops")
-    csrf = _csrf(client.get("/ui/deployments").text)
+    csrf = _csrf(client.get("/ui/approvals").text)  # the session's, on a page quick to draw
 
     paused = client.post(f"/ui/deployments/{world.endpoint}/pause",
                          data={"csrf": csrf, "comment": "holding for the review"})
@@ -563,11 +573,11 @@ def test_a_forged_rollback_form_is_refused(app_client: httpx.Client, world: Worl
 # -- monitoring ----------------------------------------------------------------------------
 
 
-def test_the_monitoring_page_shows_series_against_bands(app_client: httpx.Client,
+def test_the_monitoring_page_shows_series_against_bands(monitoring_page: str,
                                                         world: World) -> None:
     """Per route: the score distribution, KPIs and PSI of every input over the windows,
     with the policy's bands; the open alerts."""
-    page = signed_in(app_client, world, "bob").get("/ui/monitoring").text
+    page = monitoring_page
 
     assert f"{world.credit}@1, route champion <span class=\"help\">2 windows" in page
     assert f"{world.credit}@2, route canary" in page
@@ -578,12 +588,44 @@ def test_the_monitoring_page_shows_series_against_bands(app_client: httpx.Client
     assert "/acknowledge" not in page  # a business owner does not manage alerts
 
 
+def test_the_monitoring_page_shows_the_auc_and_gini_the_store_keeps(
+        monitoring_page: str, world: World) -> None:
+    """Each route's AUC per window on matured labels, and its Gini (2 AUC - 1), are the
+    monitoring store's performance.auc points."""
+    page = monitoring_page
+    with Platform.open(world.home) as platform:
+        stored = [t for t in platform.monitor.status(platform.identity.user("bob"),
+                                                     world.endpoint)
+                  if t.latest.metric == "performance.auc"]
+
+    assert {t.latest.route for t in stored} == {"champion", "canary"}
+    for trend in stored:
+        arm = _arm(page, trend.latest.model, trend.latest.route)
+        aucs = [w.value for w in trend.history]
+        assert None not in aucs
+        assert _row(arm, "AUC") == [f"{auc:.4f}" for auc in aucs]
+        assert _row(arm, "Gini") == [f"{2 * auc - 1:.4f}" for auc in aucs]
+
+
+def _arm(page: str, model: str, route: str) -> str:
+    """The part of the monitoring page about one model version and route."""
+    start = page.index(f"<h3>{model}, route {route} ")
+    end = page.find("<h3>", start + 1)
+    return page[start:end if end > 0 else len(page)]
+
+
+def _row(html: str, header: str) -> list[str]:
+    found = re.search(rf'<th scope="row">{header}</th>(.*?)</tr>', html, re.DOTALL)
+    assert found is not None, f"no row {header}"
+    return re.findall(r'<td class="num">([^<]+)</td>', found.group(1))
+
+
 def test_alerts_are_acknowledged_and_resolved_from_the_page(app_client: httpx.Client,
                                                             world: World) -> None:
     """Through the alerts service: a move without a comment is refused with its rule; with
     one, the alert is acknowledged, then resolved, each audited."""
     client = signed_in(app_client, world, "mira")
-    csrf = _csrf(client.get("/ui/monitoring").text)
+    csrf = _csrf(client.get("/ui/approvals").text)  # the session's, on a page quick to draw
     target = f"/ui/alerts/{world.alert}"
 
     bare = client.post(f"{target}/acknowledge", data={"csrf": csrf, "comment": " "})
@@ -671,3 +713,4 @@ def test_the_audit_trail_filters_by_action_and_actor(app_client: httpx.Client,
     assert ("ops", "rollout.deployed") in shown
     assert {actor for actor, _ in shown} == {"ops"}
     assert all(action.startswith("rollout.") for _, action in shown)
+

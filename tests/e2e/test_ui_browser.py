@@ -15,7 +15,7 @@ from bankml.core.registry import Stage
 from support.browser import launched_chromium, screenshot_folder
 from support.server import Server, serving
 from support.trail import audit_events
-from support.ui import World, build_world
+from support.ui import World, shared_world
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -25,7 +25,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("browser") / "home")
+    return shared_world(tmp_path_factory, "browser")
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bankml import Platform
 from bankml.core.weeks import week_of
-from support.people import staff
 from support.server import serving
-from support.ui import World, build_world
+from support.ui import World, shared_world
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 DIGEST = re.compile(r'<code class="digest">([0-9a-f]{64})</code>')
@@ -24,11 +22,9 @@ DIGEST = re.compile(r'<code class="digest">([0-9a-f]{64})</code>')
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    built = build_world(tmp_path_factory.mktemp("ui-weekly") / "home")
-    with Platform.open(built.home) as platform:
-        platform.monitor.run(staff(platform, "mira"), endpoint="credit-pd",
-                             as_of=datetime.now(UTC))
-    return built
+    """The UI's world: its monitoring runs are this week's (the week's figures), their
+    labels matured."""
+    return shared_world(tmp_path_factory, "ui-weekly")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +41,8 @@ def client(world: World) -> Iterator[httpx.Client]:
 
 
 def test_the_page_shows_this_weeks_review(client: httpx.Client, world: World) -> None:
-    """The current week's summary and the production model's drift chart, on a page."""
+    """The current week's summary, the production model judged on the week's monitoring
+    and its drift chart, on a page."""
     week = week_of(datetime.now(UTC)).label
 
     answer = client.get("/ui/reports/weekly")
@@ -53,6 +50,7 @@ def test_the_page_shows_this_weeks_review(client: httpx.Client, world: World) ->
     assert answer.status_code == 200, answer.text
     assert f"Weekly production model review {week}" in answer.text
     assert world.credit in answer.text
+    assert re.search(r"RAG <b>(red|amber|green)</b>", answer.text)  # monitored this week
     assert "<svg" in answer.text
     assert 'href="/ui/reports/weekly"' in answer.text  # in the navigation
 

@@ -16,7 +16,7 @@ from bankml.core.weeks import week_of
 from support.browser import launched_chromium, screenshot_folder
 from support.people import staff
 from support.server import Server, serving
-from support.ui import World, build_world
+from support.ui import World, shared_world
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -26,11 +26,9 @@ VIEWPORT = {"width": 1280, "height": 800}
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    built = build_world(tmp_path_factory.mktemp("weekly-browser") / "home")
-    with Platform.open(built.home) as platform:  # the week's figures, for the review
-        platform.monitor.run(staff(platform, "mira"), endpoint="credit-pd",
-                             as_of=datetime.now(UTC))
-    return built
+    """The UI's world: its monitoring runs are this week's (the week's figures), their
+    labels matured."""
+    return shared_world(tmp_path_factory, "weekly-browser")
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +67,8 @@ def test_model_risk_reads_the_weekly_review_and_keeps_it(
     expect(page.get_by_role("heading", name=re.compile(rf"^1\. {world.credit}$"))
            ).to_be_visible()
     expect(page.locator("article.report svg").first).to_be_visible()
+    # the week was monitored: the picture shows a judged model, not "not monitored"
+    assert re.search(r"RAG <b>(red|amber|green)</b>", page.content())
     page.get_by_label("Keep for the minutes as").select_option("pdf")
     page.get_by_role("button", name="Write and keep").click()
 

@@ -1,16 +1,31 @@
-"""A platform with something on every page of the web UI, for its HTTP and browser tests."""
+"""A platform with something on every page of the web UI, for its HTTP and browser tests.
+
+The world is built once per test run (`shared_world`: once per xdist worker group, under
+a lock on the run's shared temporary folder) and each module works on a copy of its home:
+the home names no path of its own, so a copy is the same platform.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fcntl
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bankml import Platform
+from bankml.core.decisions import DecisionRecord
 from bankml.core.identity import Role
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
 from bankml.core.rollouts import Plan
+from bankml.datasets import load_german_credit
+from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
 from support.evidence import signed_off
 from support.lifecycle import move_to
 from support.models import register_tiny
@@ -45,10 +60,35 @@ class World:
     alert: int  # an open alert on the credit model
 
 
+def shared_world(factory: pytest.TempPathFactory, name: str) -> World:
+    """A copy of the run's one world, in a folder of its own for the module `name`."""
+    template = _template(factory)
+    home = factory.mktemp(name) / "home"
+    shutil.copytree(template.home, home)
+    return replace(template, home=home)
+
+
+def _template(factory: pytest.TempPathFactory) -> World:
+    """The world, built by the first module of the run that asks (xdist workers share
+    the run's folder: the others wait for it) and read back by the rest."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, described = root / "ui-world", root / "ui-world.json"
+    with (root / "ui-world.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not described.is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed half way
+            built = build_world(folder / "home")
+            described.write_text(json.dumps({**asdict(built), "home": str(built.home)}))
+    found: dict[str, Any] = json.loads(described.read_text())
+    return World(**{**found, "home": Path(found["home"])})
+
+
 def build_world(home: Path) -> World:
     """German credit in prod behind its endpoint with 120 decisions and a validation run,
-    then @2 in a canary that answered 40 more; two monitoring runs and an open alert;
-    three tier 2 models asked for prod; the cast and DUAL with tokens."""
+    then @2 in a canary that answered 40 more; every decision's outcome known; two
+    monitoring windows and an open alert; three tier 2 models asked for prod; the cast and
+    DUAL with tokens."""
     with Platform.open(home) as platform:
         version = credit_in_prod(platform)
         endpoint = credit_endpoint(platform)
@@ -58,7 +98,8 @@ def build_world(home: Path) -> World:
         declined = next(i for i, r in enumerate(records)
                         if str(r.outcome) == "decline" and '"codes"' in r.reasons_json)
         run = platform.validation.run(staff(platform, "vera"), version.ref)
-        canary_on(platform, endpoint.name, asked[BEFORE:])
+        records += canary_on(platform, endpoint.name, asked[BEFORE:])
+        outcomes_known(platform, endpoint.name, records, asked)
         alert = monitored(platform, endpoint.name, version.name)
         for name in CAST:
             staff(platform, name)
@@ -73,9 +114,10 @@ def build_world(home: Path) -> World:
                  alert=alert)
 
 
-def canary_on(platform: Platform, endpoint: str, asked: list[dict[str, object]]) -> None:
+def canary_on(platform: Platform, endpoint: str, asked: list[dict[str, object]]
+              ) -> list[DecisionRecord]:
     """The credit spec trained again, validated, staged and rolled out as a canary that
-    answers half the customers of `asked`."""
+    answers half the customers of `asked`; the decisions."""
     challenger = platform.training.train(staff(platform, "dana"), SPEC)
     vera = staff(platform, "vera")
     # a run of the battery, not a stored stand-in: monitoring reads its validated AUC
@@ -85,20 +127,44 @@ def canary_on(platform: Platform, endpoint: str, asked: list[dict[str, object]])
     move_to(platform, challenger.ref, Stage.STAGING)
     ops = staff(platform, "ops")
     platform.rollouts.deploy(ops, endpoint, challenger.ref, plan=Plan.from_data(CANARY))
-    platform.decisions.decide(ops, endpoint, asked)
+    records = platform.decisions.decide(ops, endpoint, asked)
     platform.decisions.shadow.drain()
     platform.decision_log.write([])  # the writer has committed everything before it
+    return records
+
+
+def outcomes_known(platform: Platform, endpoint: str, records: list[DecisionRecord],
+                   asked: list[dict[str, object]]) -> None:
+    """Each decision's outcome, the German credit file's `default` of its applicant,
+    observed now."""
+    defaults = load_german_credit(None).frame.set_index("row_id")["default"]
+    now = datetime.now(UTC).isoformat()
+    platform.labels.ingest(staff(platform, "ops"), [
+        {"decision_id": record.decision_id, "observed_at": now,
+         "outcome": int(defaults[int(str(request["customer_id"]).removeprefix("id-"))])}
+        for record, request in zip(records, asked, strict=True)], endpoint=endpoint)
+
+
+def matured_now(endpoint: str) -> MonitoringPolicy:
+    """The shipped policy with no label maturity on `endpoint` (its own version, by its
+    digest): a credit outcome is final after a year, and the world cannot wait one."""
+    shipped = DEFAULT.read_text(encoding="utf-8")
+    changed = shipped.replace("maturity_days: {}", f"maturity_days: {{{endpoint}: 0}}")
+    assert changed != shipped, "the shipped policy no longer reads `maturity_days: {}`"
+    return parse_policy(changed, source=f"{DEFAULT.name}, {endpoint} matured at once")
 
 
 def monitored(platform: Platform, endpoint: str, model: str) -> int:
     """Two monitoring windows over the decisions (a week to tomorrow, the last day to a
-    minute from now), and an alert opened by hand; its id."""
+    minute from now), their labels matured, and an alert opened by hand; its id."""
     ops = staff(platform, "ops")
     now = datetime.now(UTC)
     tomorrow = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    platform.monitor.run(ops, endpoint=endpoint, window_days=7, as_of=tomorrow)
+    policy = matured_now(endpoint)
+    platform.monitor.run(ops, endpoint=endpoint, window_days=7, as_of=tomorrow,
+                         policy=policy)
     platform.monitor.run(ops, endpoint=endpoint, window_days=1,
-                         as_of=now + timedelta(minutes=1))
+                         as_of=now + timedelta(minutes=1), policy=policy)
     return platform.oversight.open_alert(ops, model, severity="amber",
                                          title="approval rate below plan, look into it")
 
