@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
 import pytest
 
 from bankml import Platform
@@ -607,6 +608,39 @@ def test_the_monitoring_page_shows_the_auc_and_gini_the_store_keeps(
         assert _row(arm, "Gini") == [f"{2 * auc - 1:.4f}" for auc in aucs]
 
 
+def test_the_monitoring_page_shows_the_latest_windows_score_histogram(
+        monitoring_page: str, world: World) -> None:
+    """Per route, the latest window's share of decisions per score bin of 0.1 beside the
+    development sample's: an image with a title and description, and the same shares in a
+    table, counted from the decision log's scores and the development sample; each route's
+    n is the decisions the run stored."""
+    page = monitoring_page
+    with Platform.open(world.home) as platform:
+        bob = platform.identity.user("bob")
+        latest = platform.monitor.runs(bob, world.endpoint)[-1]
+        stored = {(p.model, p.route): int(p.value or 0)
+                  for p in platform.monitor.points(bob, latest.run_id)
+                  if p.metric == "decisions"}
+        scores: dict[tuple[str, str], list[float]] = {}
+        with platform.metadata.reading() as tx:
+            for chunk in tx.decisions.monitored(world.endpoint, latest.window_start,
+                                                latest.window_end, requests=False):
+                for row in chunk:
+                    scores.setdefault((f"{row[2]}@{row[3]}", row[4]), []).append(row[5])
+        developed = {model: platform.validation.development_sample(model)[1]
+                     for model, _ in scores}
+
+    assert {key: len(found) for key, found in scores.items()} == stored
+    for (model, route), found in scores.items():
+        arm = _arm(page, model, route)
+        assert (f'role="img"><title>Score distribution of {model}, route {route}</title>'
+                "<desc>Share of decisions per score bin of 0.1") in arm
+        assert f"in the window {latest.window_start[:16]} to {latest.window_end[:16]} " \
+               f"(n {len(found)})" in arm
+        assert _row(arm, "window") == _shares(found)
+        assert _row(arm, "development sample") == _shares(developed[model])
+
+
 def _arm(page: str, model: str, route: str) -> str:
     """The part of the monitoring page about one model version and route."""
     start = page.index(f"<h3>{model}, route {route} ")
@@ -618,6 +652,12 @@ def _row(html: str, header: str) -> list[str]:
     found = re.search(rf'<th scope="row">{header}</th>(.*?)</tr>', html, re.DOTALL)
     assert found is not None, f"no row {header}"
     return re.findall(r'<td class="num">([^<]+)</td>', found.group(1))
+
+
+def _shares(scores: object) -> list[str]:
+    counted, _ = np.histogram(np.clip(np.asarray(scores, dtype=float), 0, 1),
+                              bins=np.linspace(0, 1, 11))
+    return [f"{c / counted.sum():.3f}" for c in counted]
 
 
 def test_alerts_are_acknowledged_and_resolved_from_the_page(app_client: httpx.Client,

@@ -154,6 +154,27 @@ def trends(series: Sequence[tuple[str, MetricPoint]]) -> list[MetricTrend]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScoreHistogram:
+    """One model version and route's scores in a monitoring window against the version's
+    development sample (the baseline its score PSI is measured on), counted on the same
+    bins: `edges` has one more entry than each count."""
+
+    model: str  # name@version
+    route: str
+    window_start: str
+    window_end: str
+    edges: tuple[float, ...]
+    window: tuple[int, ...]
+    baseline: tuple[int, ...] | None  # None: the version has no development sample
+
+    @staticmethod
+    def shares(counts: tuple[int, ...]) -> tuple[float, ...]:
+        """Each bin's share of the sample (samples of any size compare)."""
+        total = sum(counts)
+        return tuple(c / total if total else 0.0 for c in counts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MonitoringRun:
     run_id: str
     endpoint: str

@@ -33,6 +33,7 @@ from bankml.core.monitoring import (
     MetricPoint,
     MetricTrend,
     MonitoringRun,
+    ScoreHistogram,
     Status,
     trends,
 )
@@ -49,6 +50,7 @@ from bankml.monitoring.drift import (
 from bankml.monitoring.fairness import fairness_points
 from bankml.monitoring.kpis import Matured, kpi_points
 from bankml.monitoring.policy import MonitoringPolicy, load_policy
+from bankml.monitoring.scores import score_counts, score_edges
 from bankml.monitoring.window import WindowColumns, accumulate
 from bankml.registry import Registry
 from bankml.validation.calibration import brier_score
@@ -137,6 +139,32 @@ class Monitor:
         """Each metric's latest status and its windows since `since`: the status table of
         the CLI and the API."""
         return trends(self.series(by, endpoint, since=since))
+
+    def score_histograms(self, by: Principal, endpoint: str) -> list[ScoreHistogram]:
+        """The score distribution of each model version and route in the endpoint's latest
+        monitoring window (the window ending last), against the version's development
+        sample: the two samples score PSI compares, counted on ten bins of 0.1. Empty
+        before the first run. The runs keep no bins, so the window's scores are read
+        again from the decision log (scores only, no inputs parsed)."""
+        with viewing(self._metadata, by, Permission.EVIDENCE_READ, f"endpoint:{endpoint}") as tx:
+            runs = tx.monitoring.runs(endpoint)  # by window end, then by when measured
+            if not runs:
+                return []
+            latest = runs[-1]
+            scores: dict[tuple[str, str], list[float]] = {}
+            for chunk in tx.decisions.monitored(endpoint, latest.window_start,
+                                                latest.window_end, requests=False):
+                for row in chunk:
+                    scores.setdefault((f"{row[2]}@{row[3]}", row[4]), []).append(row[5])
+        found = []
+        for (model, route), window in sorted(scores.items()):
+            baseline = self._baseline(model)
+            found.append(ScoreHistogram(
+                model=model, route=route, window_start=latest.window_start,
+                window_end=latest.window_end, edges=score_edges(),
+                window=score_counts(window),
+                baseline=None if baseline is None else score_counts(baseline.scores.values)))
+        return found
 
     # -- internals -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import numpy as np
 from bankml.core.decisions import DecisionRecord
 from bankml.core.monitoring import MetricPoint, MonitoringRun
 from bankml.core.rollouts import Rollout, Route
+from bankml.monitoring.scores import SCORE_EDGES
 
 SIGNIFICANCE = 0.05
 RULE = ("promote when the challenger's AUC on matured labels is higher than the champion's "
@@ -22,7 +23,7 @@ RULE = ("promote when the challenger's AUC on matured labels is higher than the 
         "with p below it; inconclusive otherwise, or without matured labels of both "
         "classes on both routes. KPI differences (challenger less champion) are reported "
         "beside it; promotion itself still passes the governance gates.")
-EDGES = np.linspace(0.0, 1.0, 11)  # scores are probabilities: ten bins of 0.1
+EDGES = SCORE_EDGES  # scores are probabilities: ten bins of 0.1, as monitoring counts them
 QUANTILES = (10, 25, 50, 75, 90)
 CHALLENGER = frozenset({str(Route.CANARY), str(Route.SHADOW)})
 

@@ -1,6 +1,7 @@
 """Monitoring: per endpoint, each model version and route over its monitoring windows
-(score distribution, AUC/Gini, KPIs, PSI per feature) against the policy's bands, and the
-open alerts with acknowledge / resolve.
+(score distribution, AUC/Gini, KPIs, PSI per feature) against the policy's bands, the
+latest window's score histogram against the development sample, and the open alerts with
+acknowledge / resolve.
 
 Acknowledging and resolving go through the alerts service, as `POST
 /v1/alerts/{id}/acknowledge|resolve` does: it checks the role, the comment and the alert's
@@ -15,17 +16,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from matplotlib.figure import Figure
 
 from bankml.api.problems import status_of
 from bankml.api.ui.pages import PageRoute, Posted, Visiting, Visitor, page, see_other
 from bankml.api.ui.sessions import COOKIE_PATH
 from bankml.core.errors import BankmlError, NotFoundError
-from bankml.core.monitoring import Alert, MetricTrend
+from bankml.core.monitoring import Alert, MetricTrend, ScoreHistogram
 from bankml.core.validation import Better
 from bankml.monitoring.policy import MonitoringPolicy
 from bankml.reports.charts import svg
+from bankml.reports.histograms import shares_against_baseline
 from bankml.reports.timeseries import Bands, banded_series
 
 router = APIRouter(prefix=COOKIE_PATH, route_class=PageRoute, include_in_schema=False)
@@ -59,6 +61,8 @@ class Arm:
     features: list[MetricTrend]  # feature.psi[...] of every input, highest latest first
     features_chart: Markup | None
     auc: MetricTrend | None  # for the Gini row: 2 AUC - 1
+    histogram: ScoreHistogram | None  # the latest window's scores, when it saw this arm
+    histogram_chart: Markup | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,9 +102,9 @@ def _page(request: Request, visiting: Visitor, *, endpoint: str, weeks: int,
     chosen = [endpoint] if endpoint in names else names
     since = datetime.now(UTC) - timedelta(weeks=weeks)
     policy = platform.monitor.policy
-    shown = [Monitored(endpoint=name, arms=_arms(platform.monitor.status(by, name,
-                                                                         since=since),
-                                                 policy))
+    shown = [Monitored(endpoint=name, arms=_arms(
+        platform.monitor.status(by, name, since=since), policy,
+        {(h.model, h.route): h for h in platform.monitor.score_histograms(by, name)}))
              for name in chosen]
     alerts: list[Alert] = platform.alerts.alerts(by, unresolved=True)
     return page(request, "monitoring.html", visiting=visiting, status=status,
@@ -109,7 +113,8 @@ def _page(request: Request, visiting: Visitor, *, endpoint: str, weeks: int,
                 refused=refused)
 
 
-def _arms(found: list[MetricTrend], policy: MonitoringPolicy) -> list[Arm]:
+def _arms(found: list[MetricTrend], policy: MonitoringPolicy,
+          histograms: dict[tuple[str, str], ScoreHistogram]) -> list[Arm]:
     grouped: dict[tuple[str, str], dict[str, MetricTrend]] = {}
     for trend in found:
         grouped.setdefault((trend.latest.model, trend.latest.route), {})[
@@ -129,10 +134,34 @@ def _arms(found: list[MetricTrend], policy: MonitoringPolicy) -> list[Arm]:
         bands = _bands(policy, "feature.psi")
         figure = banded_series(f"PSI of the {len(top)} inputs that moved most", top,
                                bands=bands) if top else None
+        histogram = histograms.get((model, route))
         arms.append(Arm(model=model, route=route, windows=windows,
                         sections=[(t, p) for t, p in sections if p], features=features,
-                        features_chart=_markup(figure), auc=metrics.get("performance.auc")))
+                        features_chart=_markup(figure), auc=metrics.get("performance.auc"),
+                        histogram=histogram,
+                        histogram_chart=None if histogram is None else _histogram(histogram)))
     return arms
+
+
+def _histogram(found: ScoreHistogram) -> Markup:
+    """The histogram as an image with its own title and description, for a screen
+    reader that reads the SVG rather than the table beside it."""
+    shares = ScoreHistogram.shares(found.window)
+    baseline = None if found.baseline is None else ScoreHistogram.shares(found.baseline)
+    window = f"window to {_label(found.window_end)}"
+    figure = shares_against_baseline(
+        f"Scores of {found.model}, route {found.route}", found.edges, shares, baseline,
+        label=f"{window} (n {sum(found.window)})",
+        baseline_label=f"development sample (n {sum(found.baseline or ())})")
+    title = f"Score distribution of {found.model}, route {found.route}"
+    described = (f"Share of decisions per score bin of 0.1 in the {window}"
+                 + ("" if baseline is None else ", beside the development sample's")
+                 + "; the same figures are in the table below.")
+    drawn = svg(figure)
+    opening = drawn.index(">") + 1
+    return Markup(f'{drawn[:opening - 1]} role="img">'  # noqa: S704 - matplotlib's SVG, our text escaped
+                  f"<title>{escape(title)}</title><desc>{escape(described)}</desc>"
+                  f"{drawn[opening:]}")
 
 
 def _panel(trend: MetricTrend, policy: MonitoringPolicy) -> Panel:
