@@ -754,3 +754,46 @@ def test_the_audit_trail_filters_by_action_and_actor(app_client: httpx.Client,
     assert {actor for actor, _ in shown} == {"ops"}
     assert all(action.startswith("rollout.") for _, action in shown)
 
+
+# -- promoting (last: it ends the canary that the tests above read) ------------------------
+
+
+def test_promoting_from_the_deployments_page_makes_the_challenger_champion(
+        app_client: httpx.Client, world: World) -> None:
+    """The promote form posted by a model risk officer (who may pause, not promote) is
+    refused by the rollout service: 403, the rule shown, the champion and the canary as
+    they were. Posted by the ML engineer, who is offered it, it makes the challenger
+    champion in prod and completes the rollout, audited with the comment."""
+    target = f"/ui/deployments/{world.endpoint}/promote"
+    mira = signed_in(app_client, world, "mira")
+    page = mira.get("/ui/deployments").text
+
+    refused = mira.post(target, data={"csrf": _csrf(page), "comment": "me"})
+
+    assert f'action="{target}"' not in page
+    assert refused.status_code == 403
+    assert "auth.role_grants" in refused.text
+    assert _champion(world) == f"{world.credit}@1"
+    assert _rollout_status(world) == "running"
+    with httpx.Client(base_url=app_client.base_url, follow_redirects=False) as other:
+        ops = signed_in(other, world, "ops")
+        page = ops.get("/ui/deployments").text
+        assert f'action="{target}"' in page
+
+        promoted = ops.post(target, data={"csrf": _csrf(page), "comment": "the canary holds"})
+        shown = ops.get(promoted.headers["location"]).text
+
+    assert promoted.status_code == 303
+    assert (f"The rollout on {world.endpoint} was promoted: the challenger is "
+            "champion.") in shown
+    assert _champion(world) == f"{world.credit}@2"
+    assert _rollout_status(world) == "completed"
+    with Platform.open(world.home) as platform:
+        assert platform.registry.get(f"{world.credit}@2").stage == Stage.PROD
+        [done] = _actions(platform, "rollout.completed")
+    assert (done.actor, done.payload["reason"]) == ("ops", "the canary holds")
+
+
+def _champion(world: World) -> str:
+    with Platform.open(world.home) as platform:
+        return platform.registry.get(f"{world.credit}@champion").ref
