@@ -635,8 +635,8 @@ def test_the_monitoring_page_shows_the_latest_windows_score_histogram(
         arm = _arm(page, model, route)
         assert (f'role="img"><title>Score distribution of {model}, route {route}</title>'
                 "<desc>Share of decisions per score bin of 0.1") in arm
-        assert f"in the window {latest.window_start[:16]} to {latest.window_end[:16]} " \
-               f"(n {len(found)})" in arm
+        assert f"in the latest window, {latest.window_start[:16]} to " \
+               f"{latest.window_end[:16]} (n {len(found)})" in arm
         assert _row(arm, "window") == _shares(found)
         assert _row(arm, "development sample") == _shares(developed[model])
 

@@ -160,7 +160,7 @@ def test_an_ml_engineer_rolls_back_a_canary(browser: Browser, server: Server, wo
                                             shots: Path) -> None:
     """Ops reads the canary's split and guardrails, rolls it back with a comment (and
     confirms), and every decision goes to the champion; the monitoring page shows the
-    series against their bands."""
+    series against their bands and the latest window's score histogram."""
     from playwright.sync_api import expect  # noqa: PLC0415 - skipped without it
 
     page = signed_in(browser, server, world.tokens["ops"], "/ui/deployments")
@@ -186,4 +186,7 @@ def test_an_ml_engineer_rolls_back_a_canary(browser: Browser, server: Server, wo
     # the series, below the alerts, are what the picture is for
     page.get_by_role("heading", name=f"Endpoint {world.endpoint}").scroll_into_view_if_needed()
     page.locator(f"#mon-{world.endpoint}").evaluate("e => e.scrollIntoView()")
+    # the histogram is an image named by its SVG title, for a screen reader too
+    expect(page.get_by_role("img", name=f"Score distribution of {world.credit}@1, route "
+                                        "champion")).to_be_visible()
     page.screenshot(path=str(shots / "monitoring.png"))

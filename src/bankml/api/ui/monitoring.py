@@ -135,8 +135,11 @@ def _arms(found: list[MetricTrend], policy: MonitoringPolicy,
         figure = banded_series(f"PSI of the {len(top)} inputs that moved most", top,
                                bands=bands) if top else None
         histogram = histograms.get((model, route))
+        # the histogram is drawn in the first section, the score distribution's: kept for
+        # it even when no score metric was measured (a version without a baseline)
+        kept = [(t, p) for t, p in sections if p or (histogram and t == PANELS[0][0])]
         arms.append(Arm(model=model, route=route, windows=windows,
-                        sections=[(t, p) for t, p in sections if p], features=features,
+                        sections=kept, features=features,
                         features_chart=_markup(figure), auc=metrics.get("performance.auc"),
                         histogram=histogram,
                         histogram_chart=None if histogram is None else _histogram(histogram)))
@@ -150,7 +153,7 @@ def _histogram(found: ScoreHistogram) -> Markup:
     baseline = None if found.baseline is None else ScoreHistogram.shares(found.baseline)
     window = f"window to {_label(found.window_end)}"
     figure = shares_against_baseline(
-        f"Scores of {found.model}, route {found.route}", found.edges, shares, baseline,
+        "score distribution, latest window", found.edges, shares, baseline,
         label=f"{window} (n {sum(found.window)})",
         baseline_label=f"development sample (n {sum(found.baseline or ())})")
     title = f"Score distribution of {found.model}, route {found.route}"
