@@ -758,6 +758,7 @@ def test_the_audit_trail_filters_by_action_and_actor(app_client: httpx.Client,
 # -- promoting (last: it ends the canary that the tests above read) ------------------------
 
 
+@pytest.mark.slow
 def test_promoting_from_the_deployments_page_makes_the_challenger_champion(
         app_client: httpx.Client, world: World) -> None:
     """The promote form posted by a model risk officer (who may pause, not promote) is

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 
 from bankml.reports.charts import INK, MUTED
-from bankml.reports.timeseries import SMALL
+from bankml.reports.timeseries import SMALL, small_margins
 
 
 def shares_against_baseline(title: str, edges: Sequence[float], shares: Sequence[float],
@@ -33,7 +33,7 @@ def shares_against_baseline(title: str, edges: Sequence[float], shares: Sequence
     axis.tick_params(labelsize=6.5)
     axis.spines[["top", "right"]].set_visible(False)
     axis.legend(fontsize=6, loc="best", frameon=False)
-    figure.tight_layout()
+    small_margins(figure)
     return figure
 
 

@@ -68,8 +68,15 @@ def banded_series(title: str, lines: Mapping[str, Series], *, bands: Bands | Non
     axis.spines[["top", "right"]].set_visible(False)
     if len(lines) > 1:
         axis.legend(fontsize=6, loc="best", frameon=False)
-    figure.tight_layout()
+    small_margins(figure)
     return figure
+
+
+def small_margins(figure: Figure) -> None:
+    """Margins fixed for the SMALL size, room for a title, a label and ticks of seven
+    characters: tight_layout measured every label again and took half of each chart's
+    time, and a monitoring page draws about thirty."""
+    figure.subplots_adjust(left=0.13, right=0.98, top=0.88, bottom=0.2)
 
 
 def _draw_bands(axis: Axes, bands: Bands, bottom: float, top: float) -> None:
@@ -87,4 +94,4 @@ def _draw_bands(axis: Axes, bands: Bands, bottom: float, top: float) -> None:
              linestyle="--")
 
 
-__all__ = ["Bands", "Series", "banded_series"]
+__all__ = ["Bands", "Series", "banded_series", "small_margins"]
