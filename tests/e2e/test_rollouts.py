@@ -55,7 +55,7 @@ def home(tmp_path: Path) -> Path:
         platform.endpoints.apply(ops, EXAMPLES / "german_credit_pd_endpoint.yaml")
         challenger(platform)
         first, _ = admins(platform)
-        for name in ("ops", "aude"):
+        for name in ("ops", "aude", "dana", "mira"):
             staff(platform, name)
             (home / f"{name}.token").write_text(
                 platform.identity.create_token(first, name).plaintext)
@@ -106,11 +106,25 @@ def status(server: Server, home: Path) -> dict[str, Any]:
     return dict(answer.json())
 
 
+def approve_for_prod(server: Server, home: Path) -> None:
+    """The developer asks for prod and model risk approves (tier 2's four eyes), over HTTP;
+    the request stays open for the rollout to execute."""
+    with server.client(token(home, "dana")) as dana:
+        asked = dana.post("/v1/governance/requests", json={
+            "ref": f"{MODEL}@2", "target": "prod", "reason": "clean canary"})
+    assert asked.status_code == 201, asked.text
+    with server.client(token(home, "mira")) as model_risk:
+        approved = model_risk.post(
+            f"/v1/governance/requests/{asked.json()['request_id']}/approve",
+            json={"role": "model_risk", "comment": "four eyes"})
+    assert (approved.status_code, approved.json()["status"]) == (200, "open"), approved.text
+
+
 def test_a_good_challenger_goes_from_shadow_through_canary_to_champion(home: Path) -> None:
     """Deployed over HTTP: shadow scores every request unanswered, the clean step advances,
-    canary customers get the challenger (recorded per decision), and after the last clean
-    step the challenger is champion, in prod, audited; its status shows both routes of the
-    step side by side."""
+    canary customers get the challenger (recorded per decision); the clean last step waits
+    for four eyes on the prod move, approved over HTTP, then the challenger is champion, in
+    prod, audited; its status shows both routes of the step side by side."""
     plan = {"steps": [{"kind": "shadow", "min_decisions": 30, "min_duration_s": 0},
                       {"kind": "canary", "share": 50, "min_decisions": 30,
                        "min_duration_s": 0}],
@@ -131,10 +145,15 @@ def test_a_good_challenger_goes_from_shadow_through_canary_to_champion(home: Pat
         canaried = decide(server, home, requests(home, 120))
         routes = {(d["route"], d["model_version"]) for d in canaried}
         assert routes == {("champion", f"{MODEL}@1"), ("canary", f"{MODEL}@2")}
+        waiting = until(lambda: (s := status(server, home))["awaiting"] and s,
+                        "the clean last step to wait for the prod approvals")
+        approve_for_prod(server, home)
         done = until(lambda: (s := status(server, home))["status"] == "completed" and s,
                      "the rollout to complete")
         after = decide(server, home, requests(home, 5))
 
+    assert (waiting["status"], waiting["awaiting"]) == (
+        "running", ["gate.approval.model_risk"])
     assert done["outcome"]["champion"] == f"{MODEL}@2"
     sides = done["distributions"]  # the canary step's decisions, route by route
     assert (sides["champion"]["n"] + sides["challenger"]["n"], min(
@@ -226,6 +245,7 @@ def test_killing_the_controller_hands_the_rollout_to_another_replica(
 
     took_over = until(lambda: f":{survivor.process.pid}:" in lease_holder(home),
                       "the other replica to take the lease")
+    approve_for_prod(survivor, home)
     decide(survivor, home, requests(home, 80))
     done = until(lambda: (s := status(survivor, home))["status"] == "completed" and s,
                  "the survivor to finish the rollout")

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 
 from bankml import Platform
 from bankml.core.canonical import utc_timestamp
+from bankml.core.identity import Role
 from bankml.core.registry import ModelVersion, Stage
 from bankml.registry.lifecycle import move
+from support.people import staff
 
 
 def move_to(platform: Platform, ref: str, *stages: Stage | str, actor: str = "ops",
@@ -25,3 +27,12 @@ def move_to(platform: Platform, ref: str, *stages: Stage | str, actor: str = "op
                          reason=reason)
     assert moved is not None
     return moved
+
+
+def approved_for_prod(platform: Platform, ref: str) -> None:
+    """Four eyes on `ref`'s move to prod (a tier-1 policy's model risk and business owner):
+    a rolled-out challenger's request stays open until its rollout promotes it."""
+    request = platform.oversight.request_transition(staff(platform, "dev"), ref, Stage.PROD,
+                                                    reason="challenger approved")
+    for name, role in (("mira", Role.MODEL_RISK), ("bob", Role.BUSINESS_OWNER)):
+        platform.oversight.approve(staff(platform, name), request.request_id, role=role)

@@ -81,6 +81,9 @@ def _print(shown: Evaluation) -> None:
     r = shown.rollout
     console.print(f"rollout #{r.rollout_id} on {r.endpoint}: [bold]{r.status}[/] — "
                   f"{r.challenger_ref} against {r.champion_ref}; next: {shown.move}")
+    if shown.awaiting:
+        console.print(f"Becomes champion once approved for prod: "
+                      f"{', '.join(shown.awaiting)} (bankml governance approve).")
     steps = Table("step", "kind", "share %", "min decisions", "min duration s", "")
     for index, step in enumerate(r.plan.steps):
         here = "◀ now" if index == r.step and r.is_active else ""

@@ -25,6 +25,7 @@ class RequestStatus(StrEnum):
     EXECUTED = "executed"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"  # a prod request whose rollout was rolled back: it never moves
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -394,13 +394,14 @@ class Move(StrEnum):
 
 
 def next_move(rollout: Rollout, results: list[Result], *, decisions: int,
-              elapsed_s: float) -> tuple[Move, Result | None]:
+              elapsed_s: float, approved: bool = True) -> tuple[Move, Result | None]:
     """What the controller does with a running rollout, and the breach if it rolls back.
 
     A breach rolls back at once, whatever the step's minimums; a step advances once it has
     its minimum decisions (by the challenger) and duration and no guardrail breaches. A
     statistical guardrail still waiting at that point holds the step: a step is not clean
-    until it was judged.
+    until it was judged. A clean last step promotes once the prod move is `approved` (four
+    eyes); until then it waits, still guarded.
     """
     if rollout.status != RolloutStatus.RUNNING:
         return Move.WAIT, None
@@ -413,7 +414,7 @@ def next_move(rollout: Rollout, results: list[Result], *, decisions: int,
         decisions >= step.min_decisions and elapsed_s >= step.min_duration_s
         and not any(r.verdict == Verdict.WAITING and r.guardrail in STATISTICAL
                     and r.value is not None for r in results))
-    if not ready or (last and rollout.plan.hold):
+    if not ready or (last and (rollout.plan.hold or not approved)):
         return Move.WAIT, None  # a held plan stays at its last step: people promote
     return (Move.PROMOTE if last else Move.ADVANCE), None
 

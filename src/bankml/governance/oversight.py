@@ -213,10 +213,7 @@ class Oversight:
     def gates_in(self, tx: Transaction, version: ModelVersion, target: Stage) -> list[Gate]:
         """The gates of moving `version` to `target`, read in the caller's transaction, with
         the approvals of its open request to `target` if it has one (rollouts use this)."""
-        request = next((r for r in tx.oversight.requests(model=version.name,
-                                                         status=RequestStatus.OPEN)
-                        if r.version == version.number and r.target == target), None)
-        return self._gates(tx, version, target, request)
+        return self._gates(tx, version, target, _open_request_to(tx, version, target))
 
     def request_transition(self, by: Principal, ref: str, target: Stage, *,
                            reason: str) -> TransitionRequest:
@@ -382,14 +379,48 @@ class Oversight:
 
     def _execute_if_ready(self, tx: Transaction, request: TransitionRequest
                           ) -> TransitionRequest:
-        """Execute an open request whose gates all hold, in the caller's transaction."""
-        if request.status != RequestStatus.OPEN:
+        """Execute an open request whose gates all hold, in the caller's transaction; a
+        prod request of a challenger being rolled out waits for its rollout to promote it."""
+        if request.status != RequestStatus.OPEN or _rolling_out(tx, request):
             return request
         version = tx.models.get(request.model, request.version)
         if not all(gate.passed for gate in self._gates(tx, version, request.target, request)):
             return request
+        return self._execute(tx, request, reason=request.reason)
+
+    def promote_challenger(self, tx: Transaction, version: ModelVersion, *,
+                           reason: str) -> None:
+        """A rollout's promotion: move `version` to prod when every gate of the prod step
+        holds, its approvals (four eyes on the prod request) included, in the rollout's
+        transaction; refused naming the first gate that does not hold."""
+        request = _open_request_to(tx, version, Stage.PROD)
+        for gate in self._gates(tx, version, Stage.PROD, request):
+            if not gate.passed:
+                raise ConflictError(f"{version.ref} may not become champion: the prod gate "
+                                    f"{gate.rule} does not hold ({gate.detail}).",
+                                    rule=gate.rule, field="version")
+        if request is None:  # a policy whose prod step asks for no approval
+            move(tx, version.ref, Stage.PROD, actor=SYSTEM.name, moment=self._now(),
+                 reason=reason)
+        else:
+            self._execute(tx, request, reason=reason)
+
+    def withdraw_challenger(self, tx: Transaction, version: ModelVersion, *, by: str,
+                            reason: str) -> None:
+        """A rolled-back challenger's open prod request is withdrawn, approvals and all:
+        a later change of evidence must not move it to prod."""
+        request = _open_request_to(tx, version, Stage.PROD)
+        if request is None:
+            return
+        tx.oversight.set_request_status(request.request_id, RequestStatus.WITHDRAWN)
+        tx.audit.record(by, "transition.withdrawn", f"request:{request.request_id}",
+                        {"model": request.ref, "target": str(request.target),
+                         "reason": reason})
+
+    def _execute(self, tx: Transaction, request: TransitionRequest, *, reason: str
+                 ) -> TransitionRequest:
         move(tx, request.ref, request.target, actor=request.requested_by,
-             moment=self._now(), reason=f"request #{request.request_id}: {request.reason}")
+             moment=self._now(), reason=f"request #{request.request_id}: {reason}")
         tx.oversight.set_request_status(request.request_id, RequestStatus.EXECUTED)
         tx.audit.record(SYSTEM.name, "transition.executed", f"request:{request.request_id}",
                         {"model": request.ref, "target": str(request.target)})
@@ -455,6 +486,21 @@ def _run_of(tx: Transaction, run_id: str, version: ModelVersion,
                                 f"{by.name} signs off on a run of their own",
                                 rule="validation.run_by_validator")
     return run
+
+
+def _open_request_to(tx: Transaction, version: ModelVersion, target: Stage
+                     ) -> TransitionRequest | None:
+    return next((r for r in tx.oversight.requests(model=version.name,
+                                                  status=RequestStatus.OPEN)
+                 if r.version == version.number and r.target == target), None)
+
+
+def _rolling_out(tx: Transaction, request: TransitionRequest) -> bool:
+    """The request moves a challenger of a running or paused rollout to prod: the
+    rollout's promotion executes it, so the version becomes champion as it reaches prod."""
+    return request.target == Stage.PROD and any(
+        (r.model, r.challenger) == (request.model, request.version)
+        for r in tx.rollouts.all_active())
 
 
 def _developers(tx: Transaction, version: ModelVersion) -> frozenset[str]:

@@ -3,10 +3,12 @@ roll back; and the controller's evaluation of a running step.
 
 Governance decides what may be deployed: entering shadow needs every gate of the tier
 policy's `staging` step (the challenger is in staging, with its validation sign-off);
-taking traffic (a canary step or full) needs the `prod` step's gates too, the approvals
-excepted, which four eyes give on the move to prod itself. Becoming champion is that move:
-the challenger goes to prod (the old champion is archived, as one prod version per model
-demands) and the `champion` alias follows, audited, in the rollout's transaction.
+taking traffic (a canary step) needs the `prod` step's gates too, the approvals excepted,
+which four eyes give on the move to prod itself. Becoming champion is that move: governance
+executes the challenger's approved prod request (the old champion is archived, as one prod
+version per model demands) and the `champion` alias follows, audited, in the rollout's
+transaction. Until its approvals are in, a clean last step waits; a rollback withdraws
+the request.
 
 Every change of a rollout is a compare-and-set on its revision, so an operator and the
 controller acting at once cannot both succeed.
@@ -42,7 +44,6 @@ from bankml.core.rollouts import (
 from bankml.governance import Oversight
 from bankml.monitoring.alerts import AlertDesk
 from bankml.registry import Registry
-from bankml.registry.lifecycle import move
 from bankml.rollouts.comparison import latest_run, on_labels, side_by_side
 from bankml.rollouts.measures import measure, routes_of
 from bankml.serving import EndpointCatalog, Runtime
@@ -67,6 +68,7 @@ class Evaluation:
     breach: Result | None
     distributions: dict[str, Any]  # champion's and challenger's routes in this step
     comparison: dict[str, Any]  # on matured labels, from monitoring, with a recommendation
+    awaiting: list[str]  # the prod approval gates that do not hold yet (four eyes)
 
     def describe(self) -> dict[str, Any]:
         r = self.rollout
@@ -80,7 +82,8 @@ class Evaluation:
                 "next": str(self.move), "revision": r.revision, "outcome": r.outcome,
                 "created_by": r.created_by, "created_at": r.created_at,
                 "ended_at": r.ended_at, "distributions": self.distributions,
-                "comparison": self.comparison, "recorded_comparison": r.comparison}
+                "comparison": self.comparison, "recorded_comparison": r.comparison,
+                "awaiting": self.awaiting}
 
 
 class RolloutService:
@@ -189,14 +192,16 @@ class RolloutService:
         with self._metadata.reading() as tx:
             run = latest_run(tx.monitoring.runs(rollout.endpoint), rollout)
             points = [] if run is None else tx.monitoring.points(run.run_id)
+            awaiting = self._awaiting_approvals(tx, rollout)
         decisions = sum(1 for r in records if _is_challengers(r, rollout))
         end = parse_utc_timestamp(rollout.ended_at) if rollout.ended_at else self._clock()
         elapsed = (end - parse_utc_timestamp(rollout.step_started_at)).total_seconds()
-        chosen, breach = next_move(rollout, results, decisions=decisions, elapsed_s=elapsed)
+        chosen, breach = next_move(rollout, results, decisions=decisions, elapsed_s=elapsed,
+                                   approved=not awaiting)
         return Evaluation(rollout=rollout, results=results, routes=routes_of(records),
                           decisions=decisions, elapsed_s=elapsed, move=chosen, breach=breach,
                           distributions=side_by_side(records),
-                          comparison=on_labels(rollout, run, points))
+                          comparison=on_labels(rollout, run, points), awaiting=awaiting)
 
     def record_comparison(self, by: Principal, evaluation: Evaluation) -> Rollout | None:
         """Keep the comparison on labels in the rollout record when it changed (the
@@ -272,6 +277,7 @@ class RolloutService:
                    "step": rollout.step}
         done = tx.rollouts.save(rollout.moved_to(RolloutStatus.ROLLED_BACK, at=self._now(),
                                                  outcome=outcome), was=rollout)
+        self._withdraw(tx, by.name, rollout)
         tx.audit.record(by.name, "rollout.rolled_back", f"endpoint:{rollout.endpoint}", {
             "rollout_id": rollout.rollout_id, "challenger": rollout.challenger_ref,
             **outcome})
@@ -286,10 +292,11 @@ class RolloutService:
 
     def _promote(self, tx: Transaction, actor: str, rollout: Rollout, *, reason: str) -> Rollout:
         challenger = tx.models.get(rollout.model, rollout.challenger)
-        self._check_gates(tx, challenger, takes_traffic=True, approvals=rollout.plan.hold)
+        self._check_gates(tx, challenger, takes_traffic=False)
+        self._oversight.promote_challenger(
+            tx, challenger, reason=f"rollout #{rollout.rollout_id} on {rollout.endpoint}: "
+            f"{reason}")
         now = self._now()
-        move(tx, challenger.ref, Stage.PROD, actor=actor, moment=now,
-             reason=f"rollout #{rollout.rollout_id} on {rollout.endpoint}: {reason}")
         tx.models.set_alias(rollout.model, CHAMPION, challenger.number, set_at=now,
                             set_by=actor)
         tx.audit.record(actor, "model.alias_set", f"model:{rollout.model}", {
@@ -312,6 +319,8 @@ class RolloutService:
                        if status == RolloutStatus.ROLLED_BACK else None)
             done = tx.rollouts.save(rollout.moved_to(status, at=self._now(), outcome=outcome),
                                     was=rollout)
+            if status == RolloutStatus.ROLLED_BACK:
+                self._withdraw(tx, by.name, rollout)
             tx.audit.record(by.name, action, subject, {
                 "rollout_id": rollout.rollout_id, "step": rollout.step,
                 "challenger": rollout.challenger_ref, "comment": comment})
@@ -319,10 +328,10 @@ class RolloutService:
         return done
 
     def _check_gates(self, tx: Transaction, challenger: ModelVersion, *,
-                     takes_traffic: bool, approvals: bool = False) -> None:
-        """The tier policy's gates for the stage the rollout needs (the prod approvals only
-        with `approvals`: a held plan's promotion); the first that does not hold refuses,
-        named."""
+                     takes_traffic: bool) -> None:
+        """The tier policy's gates for the stage the rollout needs (the prod approvals are
+        the promotion's: `Oversight.promote_challenger`); the first that does not hold
+        refuses, named."""
         if challenger.stage != Stage.STAGING:
             raise ConflictError(f"{challenger.ref} is {challenger.stage}; a challenger is "
                                 "rolled out from staging.", rule="rollout.challenger_staged",
@@ -330,13 +339,26 @@ class RolloutService:
         needed = [Stage.STAGING, Stage.PROD] if takes_traffic else [Stage.STAGING]
         for stage in needed:
             for gate in self._oversight.gates_in(tx, challenger, stage):
-                if gate.passed or (stage == Stage.PROD and not approvals
-                                   and gate.rule.startswith("gate.approval.")):
+                if gate.passed or (stage == Stage.PROD and _is_approval(gate.rule)):
                     continue
                 purpose = "take traffic" if stage == Stage.PROD else "enter shadow"
                 raise ConflictError(f"{challenger.ref} may not {purpose}: the {stage} gate "
                                     f"{gate.rule} does not hold "
                                     f"({gate.detail}).", rule=gate.rule, field="version")
+
+    def _awaiting_approvals(self, tx: Transaction, rollout: Rollout) -> list[str]:
+        if not rollout.is_active:
+            return []
+        challenger = tx.models.get(rollout.model, rollout.challenger)
+        if challenger.stage != Stage.STAGING:
+            return []  # promotion refuses it, naming rollout.challenger_staged
+        return [gate.rule for gate in self._oversight.gates_in(tx, challenger, Stage.PROD)
+                if _is_approval(gate.rule) and not gate.passed]
+
+    def _withdraw(self, tx: Transaction, actor: str, rollout: Rollout) -> None:
+        self._oversight.withdraw_challenger(
+            tx, tx.models.get(rollout.model, rollout.challenger), by=actor,
+            reason=f"rollout #{rollout.rollout_id} on {rollout.endpoint} rolled back")
 
     def _baseline(self, ref: str) -> list[float] | None:
         if ref not in self._baselines:
@@ -349,6 +371,10 @@ class RolloutService:
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())
+
+
+def _is_approval(rule: str) -> bool:
+    return rule.startswith("gate.approval.")
 
 
 def _is_challengers(record: DecisionRecord, rollout: Rollout) -> bool:

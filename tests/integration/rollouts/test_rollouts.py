@@ -15,11 +15,12 @@ from bankml.core.canonical import utc_timestamp
 from bankml.core.decisions import DecisionRecord
 from bankml.core.errors import ConflictError, InvalidInputError, NotFoundError
 from bankml.core.identity import SYSTEM, RoleDeniedError
+from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
 from bankml.core.rollouts import Plan, RolloutStatus, Route, plan_for
 from bankml.rollouts import Controller
 from support.evidence import signed_off
-from support.lifecycle import move_to
+from support.lifecycle import approved_for_prod, move_to
 from support.models import register_tiny
 from support.people import staff
 from support.served import tiny_endpoint
@@ -148,8 +149,10 @@ def controller(platform: Platform, holder: str = "one", **clock: Any) -> Control
 
 
 def test_clean_steps_advance_and_the_last_promotes(served: Platform) -> None:
-    """shadow -> canary 50 % -> full: each tick after enough decisions moves one step; at
-    full the challenger is champion in prod and the old one archived, all audited."""
+    """shadow -> canary 50 % -> full: each tick after enough decisions moves one step; the
+    clean last step waits for the four eyes on the prod move, which stays open until the
+    rollout executes it; at full the challenger is champion in prod and the old one
+    archived, all audited."""
     served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2",
                            plan=plan(SHADOW, canary(50)))
     ticking = controller(served)
@@ -160,8 +163,16 @@ def test_clean_steps_advance_and_the_last_promotes(served: Platform) -> None:
     assert ticking.tick() == 1
     decide(served, 40)
     logged(served)
+    assert ticking.tick() == 0  # clean, but nobody approved the move to prod yet
+    waiting = served.rollouts.status(staff(served, "ops"), ENDPOINT)
+    approved_for_prod(served, "pd@2")
+    still = served.registry.get("pd@2").stage
     assert ticking.tick() == 1
 
+    assert waiting.awaiting == ["gate.approval.model_risk", "gate.approval.business_owner"]
+    assert still == Stage.STAGING  # governance left the move to the rollout
+    [request] = served.oversight.requests(staff(served, "aude"), model="pd")[-1:]
+    assert (request.target, request.status) == (Stage.PROD, RequestStatus.EXECUTED)
     with served.metadata.reading() as tx:
         [done] = tx.rollouts.of(ENDPOINT)
     assert done.status == RolloutStatus.COMPLETED
@@ -377,24 +388,34 @@ def test_champion_and_challenger_are_compared_on_labels_with_a_recommendation(
             if e.action == "rollout.compared"] == ["promote"]
 
 
-def test_a_held_rollout_is_promoted_only_with_the_prod_approvals(served: Platform) -> None:
-    """A held plan (a retraining's) keeps the four eyes: promoting it early is refused on
-    the first approval the tier policy asks for, nothing changed; the same challenger
-    under a plan that is not held is promoted early (approvals are governance's there)."""
+def test_promotion_needs_the_prod_approvals_and_a_rollback_withdraws_them(
+        served: Platform) -> None:
+    """Becoming champion early needs the four eyes the tier policy asks for, held plan or
+    not: refused on the first missing approval, nothing changed. Approved, the request
+    waits for the rollout; rolled back, it is withdrawn and no later evidence moves the
+    challenger to prod."""
     ops = staff(served, "ops")
     held = Plan.from_data({"steps": [SHADOW], "guardrails": {"error_rate": 0.5},
                            "min_sample": 5, "hold": True})
     served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=held)
-
     with pytest.raises(ConflictError) as refused:
         served.rollouts.promote(ops, ENDPOINT, comment="looks fine")
     stage = served.registry.get("pd@2").stage
     still = served.rollouts.status(ops, ENDPOINT).rollout.status
+    approved_for_prod(served, "pd@2")
     served.rollouts.rollback(ops, ENDPOINT, comment="deploy it again, not held")
+    [withdrawn] = served.oversight.requests(ops, model="pd")[-1:]
+    with served.metadata.transaction() as tx:
+        served.oversight.reconsider(tx, "pd")
+    after_rollback = served.registry.get("pd@2").stage
+
     served.rollouts.deploy(ops, ENDPOINT, "pd@2", plan=plan(SHADOW))
+    approved_for_prod(served, "pd@2")
     served.rollouts.promote(ops, ENDPOINT, comment="looks fine")
 
-    assert refused.value.rule is not None
-    assert refused.value.rule.startswith("gate.approval.")
+    assert refused.value.rule == "gate.approval.model_risk"
     assert (stage, still) == (Stage.STAGING, RolloutStatus.RUNNING)
+    assert withdrawn.status == RequestStatus.WITHDRAWN
+    assert after_rollback == Stage.STAGING
+    assert "transition.withdrawn" in [e.action for e in audit_events(served)]
     assert served.registry.get("pd@2").stage == Stage.PROD

@@ -14,7 +14,7 @@ import pandas as pd
 
 from bankml.cli.app import console
 from bankml.cli.demo_steps.credit import OUT_OF_TIME_FROM, SPEC, _request, _within
-from bankml.core.identity import Principal
+from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion, Stage
 from bankml.core.rollouts import Plan
 from bankml.datasets import ExampleData, german_credit
@@ -54,9 +54,20 @@ def roll_out(platform: Platform, data: ExampleData, endpoint: str,
     _decide(platform, eli, endpoint, applicants, 120)
     _show(platform, people, endpoint, "canary: half the customers, each always the same arm")
     controller.tick()
+    waiting = platform.rollouts.status(people["aude"], endpoint)
+    console.print(f"Every step was clean; the controller waits for four eyes on the move to "
+                  f"prod ({', '.join(waiting.awaiting)}): no ticket, and no model becomes "
+                  "champion unapproved.")
+    request = platform.oversight.request_transition(people["dana"], good.ref, Stage.PROD,
+                                                    reason="clean shadow and canary")
+    platform.oversight.approve(mira, request.request_id, role=Role.MODEL_RISK,
+                               comment="canary clean; approved")
+    console.print(f"$ bankml governance approve {request.request_id} --role model_risk"
+                  "   # as mira; the request waits for the rollout")
+    controller.tick()
     champion = platform.registry.get(f"{good.name}@champion")
-    console.print(f"Every step was clean: [green]{champion.ref} is champion[/] (in prod; the "
-                  "old champion archived), each move on the audit trail.")
+    console.print(f"Approved: [green]{champion.ref} is champion[/] (in prod; the old "
+                  "champion archived), each move on the audit trail.")
 
     bad = _challenger(platform, people)
     platform.rollouts.deploy(eli, endpoint, bad.ref, plan=Plan.from_data(BAD))
