@@ -13,9 +13,11 @@ import pytest
 
 from bankml import Platform
 from bankml.core.audit import AuditEvent
+from bankml.core.identity import Role
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
 from bankml.monitoring.rag import model_rags
+from support.people import staff
 from support.server import Server, serving
 from support.trail import audit_events
 from support.ui import World, shared_world
@@ -763,8 +765,10 @@ def test_promoting_from_the_deployments_page_makes_the_challenger_champion(
         app_client: httpx.Client, world: World) -> None:
     """The promote form posted by a model risk officer (who may pause, not promote) is
     refused by the rollout service: 403, the rule shown, the champion and the canary as
-    they were. Posted by the ML engineer, who is offered it, it makes the challenger
-    champion in prod and completes the rollout, audited with the comment."""
+    they were. Posted by the ML engineer, who is offered it, it is refused while the prod
+    move lacks its four eyes (409, the approval gate named); once model risk approved the
+    challenger's prod request, it makes the challenger champion in prod and completes the
+    rollout, audited with the comment."""
     target = f"/ui/deployments/{world.endpoint}/promote"
     mira = signed_in(app_client, world, "mira")
     page = mira.get("/ui/deployments").text
@@ -781,9 +785,13 @@ def test_promoting_from_the_deployments_page_makes_the_challenger_champion(
         page = ops.get("/ui/deployments").text
         assert f'action="{target}"' in page
 
+        unapproved = ops.post(target, data={"csrf": _csrf(page), "comment": "too soon"})
+        approved_for_prod(world, f"{world.credit}@2")
         promoted = ops.post(target, data={"csrf": _csrf(page), "comment": "the canary holds"})
         shown = ops.get(promoted.headers["location"]).text
 
+    assert unapproved.status_code == 409
+    assert "gate.approval.model_risk" in unapproved.text
     assert promoted.status_code == 303
     assert (f"The rollout on {world.endpoint} was promoted: the challenger is "
             "champion.") in shown
@@ -793,6 +801,16 @@ def test_promoting_from_the_deployments_page_makes_the_challenger_champion(
         assert platform.registry.get(f"{world.credit}@2").stage == Stage.PROD
         [done] = _actions(platform, "rollout.completed")
     assert (done.actor, done.payload["reason"]) == ("ops", "the canary holds")
+
+
+def approved_for_prod(world: World, ref: str) -> None:
+    """The developer asks for prod and model risk approves (tier 2's four eyes); the
+    request waits for the rollout to execute it."""
+    with Platform.open(world.home) as platform:
+        request = platform.oversight.request_transition(
+            staff(platform, "dana"), ref, Stage.PROD, reason="the canary holds")
+        platform.oversight.approve(staff(platform, "mira"), request.request_id,
+                                   role=Role.MODEL_RISK)
 
 
 def _champion(world: World) -> str:
