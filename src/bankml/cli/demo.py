@@ -31,8 +31,9 @@ def demo(
         "--portfolio", min=0, help="Instead: a portfolio of N segment endpoints, trained, "
         "validated, approved, in one `bankml serve`, monitored over weeks.")] = 0,
 ) -> None:
-    """Train, curate, validate, govern, decide, replay, explain, roll out, features,
-    monitor, review the week, audit."""
+    """Train, curate, validate, govern; champions and challengers for fraud, AML and
+    propensity through their gates and served; decide, replay, explain, roll out,
+    features, monitor, review the week, audit."""
     if portfolio:
         _portfolio(home, portfolio)
         return

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from rich.markup import escape
 
 from bankml.cli.app import console
 from bankml.cli.demo_steps import gates
@@ -230,13 +231,14 @@ def _fairness(platform: Platform, people: dict[str, Principal], version: ModelVe
            if t.test.startswith("fairness.") and t.verdict == Verdict.RED]
     if not red:
         return
-    worst = red[0]
+    # the furthest from fair: the lowest ratio where higher is better, else the highest
+    worst = min(red, key=lambda t: t.value if t.threshold.better == "higher" else -t.value)
     finding = platform.oversight.raise_finding(
         people["vera"], version.ref, severity=Severity.MEDIUM,
         title=f"{worst.test} red ({worst.value:.2f}) on the out-of-time sample",
         owner="dana", due=datetime.now(UTC).date() + timedelta(days=FINDING_DAYS))
     catches.caught(BIAS, f"validation of {version.name}",
-                   f"{version.ref}'s {worst.test} is {worst.value:.2f} against the "
+                   f"{version.ref}'s {escape(worst.test)} is {worst.value:.2f} against the "
                    f"threshold {worst.threshold.green:g} ({worst.threshold.source}); "
                    f"{len(red)} fairness test{'s' if len(red) > 1 else ''} red; vera raises "
                    f"finding #{finding.finding_id} for dana.")
@@ -254,7 +256,8 @@ def _reds(platform: Platform, run: ValidationRun) -> list[str]:
     """The red tests by name, each once, with how many of its groups or cells were red."""
     found = Counter(t.test for t in platform.validation.result(run).tests
                     if t.verdict == Verdict.RED)
-    return [test if count == 1 else f"{test} x{count}" for test, count in found.items()]
+    return [escape(test if count == 1 else f"{test} x{count}")
+            for test, count in found.items()]
 
 
 def _signed(passed: bool) -> str:
