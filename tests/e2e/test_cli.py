@@ -239,13 +239,17 @@ def test_debug_shows_the_traceback(tmp_path: Path, token_for: TokenFor) -> None:
 
 def test_inventory_lists_the_demo_model(demo_home: tuple[Path, str],
                                         token_for: TokenFor) -> None:
-    """`bankml inventory --format json` shows the model in prod, its validator, no overdue."""
+    """`bankml inventory --format json` shows the four use cases' models, the credit one in
+    prod with its validator, and none overdue."""
     token = token_for(demo_home[0], Role.MODEL_RISK)
     result = bankml("inventory", "--format", "json", "--home", str(demo_home[0]), token=token)
     overdue = bankml("inventory", "--overdue", "--format", "json", "--home", str(demo_home[0]),
                      token=token)
 
-    [row] = json.loads(result.stdout)
+    rows = {row["model"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {"german-credit-pd", "card-payment-fraud", "aml-alerts",
+                         "term-deposit-propensity"}
+    row = rows["german-credit-pd"]
     assert (row["model"], row["status"], row["validator"]) == ("german-credit-pd", "prod",
                                                                 "vera")
     assert row["production_version"] == "german-credit-pd@2"  # the demo's rollout made it so

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from bankml import Platform
+from bankml.cli.demo_steps.applicants import plain, within
 from bankml.core.registry import ModelVersion, Stage
 from bankml.serving.endpoint_files import load_endpoint
 from support.lifecycle import move_to
@@ -32,23 +33,10 @@ def requests_of(rows: pd.DataFrame, version: ModelVersion, *, key: str,
                 extra: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The rows whose values the model saw in training (serving refuses the others), and
     one request per row: the entity key, the model's inputs and `extra` fields."""
-    requests = {index: {key: f"id-{index}", **{name: _plain(row[name])
+    requests = {index: {key: f"id-{index}", **{name: plain(row[name])
                                                for name in (*version.inputs, *extra)}}
                 for index, row in rows.iterrows()}
-    kept = [index for index, request in requests.items() if _seen(request, version)]
+    kept = [index for index, request in requests.items() if within(request, version)]
     return rows.loc[kept], [requests[index] for index in kept]
 
 
-def _seen(request: dict[str, Any], version: ModelVersion) -> bool:
-    for field in version.signature.inputs:
-        value = request[field.name]
-        if field.categories is not None and value not in field.categories:
-            return False
-        if field.minimum is not None and field.maximum is not None and not (
-                field.minimum <= value <= field.maximum):
-            return False
-    return True
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

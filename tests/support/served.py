@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from bankml import Platform
+from bankml.cli.demo_steps.applicants import plain, within
 from bankml.core.decisions import PolicyKind
 from bankml.core.endpoints import Endpoint
 from bankml.core.registry import ModelVersion, Stage
@@ -72,24 +73,11 @@ def requests_from(frame: pd.DataFrame, version: ModelVersion, count: int, *, sta
     requests = []
     for row in frame.iloc[start:].to_dict(orient="records"):
         request = {key: f"id-{row[column]}",
-                   **{name: _plain(row[name]) for name in version.inputs}}
-        if _seen(request, version):
+                   **{name: plain(row[name]) for name in version.inputs}}
+        if within(request, version):
             requests.append(request)
         if len(requests) == count:
             return requests
     raise AssertionError(f"only {len(requests)} rows fit the signature of {version.ref}")
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
-def _seen(request: dict[str, Any], version: ModelVersion) -> bool:
-    for spec in version.signature.inputs:
-        value = request[spec.name]
-        if spec.categories is not None and value not in spec.categories:
-            return False
-        if spec.minimum is not None and spec.maximum is not None and not (
-                spec.minimum <= value <= spec.maximum):
-            return False
-    return True

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bankml.cli.app import console
+from bankml.cli.demo_steps.applicants import request, within
 from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome
 from bankml.core.errors import BankmlError
 from bankml.core.identity import Principal
@@ -79,7 +80,7 @@ def decide(platform: Platform, version: ModelVersion, data: ExampleData,
     decline replayed from its record."""
     recent = data.frame[data.frame[german_credit.DATE] >= OUT_OF_TIME_FROM]
     requests = [_request(row, version) for row in recent.to_dict(orient="records")]
-    fits = [r for r in requests if _within(r, version)][:APPLICANTS]
+    fits = [r for r in requests if within(r, version)][:APPLICANTS]
     records = platform.decisions.decide(people["eli"], endpoint, fits)
     outcomes = Counter(record.outcome for record in records)
     console.print(f"{len(records)} applications decided through {endpoint}, each logged "
@@ -88,7 +89,7 @@ def decide(platform: Platform, version: ModelVersion, data: ExampleData,
     for outcome in CutoffPolicy.outcomes:
         share = outcomes[outcome] / len(records)
         console.print(f"  {outcome:<8} {outcomes[outcome]:>4}  {'#' * round(share * 40)}")
-    odd = next((r for r in requests if not _within(r, version)), None)
+    odd = next((r for r in requests if not within(r, version)), None)
     if odd is not None:
         try:
             platform.decisions.decide(people["eli"], endpoint, [odd])
@@ -116,21 +117,4 @@ def explain_decline(declined: DecisionRecord) -> None:
 
 
 def _request(row: dict[Hashable, Any], version: ModelVersion) -> dict[str, Any]:
-    return {"customer_id": str(row["row_id"]),
-            **{name: _plain(row[name]) for name in version.inputs}}
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
-def _within(request: dict[str, Any], version: ModelVersion) -> bool:
-    """Whether every value is one the model saw in training (the endpoint refuses others)."""
-    for spec in version.signature.inputs:
-        value = request[spec.name]
-        if spec.categories is not None and value not in spec.categories:
-            return False
-        if spec.minimum is not None and spec.maximum is not None and not (
-                spec.minimum <= value <= spec.maximum):
-            return False
-    return True
+    return request(row, version, entity={"customer_id": str(row["row_id"])})

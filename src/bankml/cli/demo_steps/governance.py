@@ -17,6 +17,7 @@ PEOPLE = (
     ("eli", "Eli ML-Engineer", (Role.ML_ENGINEER,)),
     ("vera", "Vera Validator", (Role.VALIDATOR, Role.MODEL_RISK)),
     ("mira", "Mira Model-Risk", (Role.MODEL_RISK,)),
+    ("bea", "Bea Business-Owner", (Role.BUSINESS_OWNER,)),
     ("aude", "Aude Auditor", (Role.AUDITOR,)),
 )
 

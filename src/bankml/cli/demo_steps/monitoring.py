@@ -12,7 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from bankml.cli.app import console
-from bankml.cli.demo_steps.credit import _request, _within
+from bankml.cli.demo_steps.applicants import within
+from bankml.cli.demo_steps.credit import _request
 from bankml.cli.demo_steps.scale import Scale
 from bankml.cli.monitor import sparkline
 from bankml.core.canonical import utc_timestamp
@@ -53,7 +54,7 @@ def watch(platform: Platform, version: ModelVersion, data: ExampleData,
     first = today - timedelta(weeks=scale.weeks)
     clock = SimulatedClock(first)
     pool = [_request(row, version) for row in data.frame.to_dict(orient="records")]
-    pool = [r for r in pool if _within(r, version)]
+    pool = [r for r in pool if within(r, version)]
     defaulted = dict(zip(data.frame["row_id"].astype(str),
                          data.frame[german_credit.TARGET].astype(int), strict=True))
     console.print(f"{scale.weeks} weeks of applications on a simulated clock, "

@@ -28,7 +28,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bankml.cli.app import console
-from bankml.cli.demo_steps.credit import ENDPOINT, SPEC, _request, _within
+from bankml.cli.demo_steps import gates
+from bankml.cli.demo_steps.applicants import within
+from bankml.cli.demo_steps.credit import ENDPOINT, SPEC, _request
 from bankml.cli.demo_steps.monitoring import (
     LABEL_LAG_WEEKS,
     MATURITY_DAYS,
@@ -37,9 +39,8 @@ from bankml.cli.demo_steps.monitoring import (
 )
 from bankml.cli.demo_steps.scale import FULL
 from bankml.core.canonical import utc_timestamp
-from bankml.core.identity import Principal, Role
-from bankml.core.registry import ModelVersion, Stage
-from bankml.core.validation import Opinion
+from bankml.core.identity import Principal
+from bankml.core.registry import ModelVersion
 from bankml.datasets import german_credit, load_german_credit
 from bankml.documents import load_yaml
 from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
@@ -113,7 +114,7 @@ def run(platform: Platform, people: dict[str, Principal], count: int, *, weeks: 
     versions = [platform.registry.get(ref) for ref in found.models]
     pool = [r for r in (_request(row, versions[0])
                         for row in data.frame.to_dict(orient="records"))
-            if all(_within(r, version) for version in versions)]
+            if all(within(r, version) for version in versions)]
     console.rule(f"[bold]2. One `bankml serve` with {len(found.endpoints)} endpoints")
     found.served = serve(platform, found.endpoints, pool[0])
     console.print(f"Ready in {found.served.startup_s:.1f} s, resident "
@@ -176,27 +177,14 @@ def _spec(folder: Path, model: str, segment: str, index: int) -> Path:
 
 def _promote(platform: Platform, people: dict[str, Principal], spec: Path
              ) -> tuple[ModelVersion | None, int]:
-    """Train, validate, sign off (only an adequate opinion with fairness passed), then
-    staging and prod with four eyes; the version in prod (None when the validator does
-    not sign off) and the validation's opinion."""
-    dana, vera, mira, eli = people["dana"], people["vera"], people["mira"], people["eli"]
-    version = platform.training.train(dana, spec)
-    checked = platform.validation.run(vera, version.ref)
-    passed = checked.opinion <= Opinion.MINOR_DEFICIENCIES and checked.fairness_passed
-    oversight = platform.oversight
-    oversight.request_transition(dana, version.ref, Stage.STAGING, reason="segment model")
-    oversight.record_validation(vera, version.ref, passed=passed, run_id=checked.run_id,
-                                summary=f"Opinion {int(checked.opinion)} "
-                                        f"({checked.opinion.label}) on the out-of-time sample.")
-    if not passed:
+    """Train, validate, sign off, then staging and prod with four eyes (gates); the
+    version in prod (None when the validator does not sign off) and the opinion."""
+    version = platform.training.train(people["dana"], spec)
+    checked = platform.validation.run(people["vera"], version.ref)
+    if not gates.sign_off(platform, people, version, checked, reason="segment model"):
         return None, int(checked.opinion)
-    to_prod = oversight.request_transition(dana, version.ref, Stage.PROD,
-                                           reason="validated segment model")
-    oversight.approve(mira, to_prod.request_id, role=Role.MODEL_RISK,
-                      comment="Within appetite.")
-    platform.registry.set_alias(eli, version.name, "champion", version.number,
-                                reason="segment champion")
-    return platform.registry.get(version.ref), int(checked.opinion)
+    gated = gates.to_prod(platform, people, version, reason="validated segment model")
+    return (None if gated.held_back else gated.version), int(checked.opinion)
 
 
 def serve(platform: Platform, endpoints: list[str], request: dict[str, Any]) -> Served:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from bankml.cli.app import console
-from bankml.cli.demo_steps.credit import OUT_OF_TIME_FROM, SPEC, _request, _within
+from bankml.cli.demo_steps.applicants import within
+from bankml.cli.demo_steps.credit import OUT_OF_TIME_FROM, SPEC, _request
 from bankml.core.identity import Principal, Role
 from bankml.core.registry import ModelVersion, Stage
 from bankml.core.rollouts import Plan
@@ -101,7 +102,7 @@ def _challenger(platform: Platform, people: dict[str, Principal]) -> ModelVersio
 def _applicants(data: ExampleData, version: ModelVersion) -> list[dict[str, Any]]:
     recent = data.frame[data.frame[german_credit.DATE] >= OUT_OF_TIME_FROM]
     requests = [_request(row, version) for row in recent.to_dict(orient="records")]
-    return [r for r in requests if _within(r, version)]
+    return [r for r in requests if within(r, version)]
 
 
 def _riskiest(platform: Platform, version: ModelVersion,

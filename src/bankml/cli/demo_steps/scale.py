@@ -15,15 +15,16 @@ class Scale:
     drift_from_week: int  # the first week whose inputs drift
     transactions: int  # synthetic card transactions of the feature step
     cards: int
+    cases: int  # decided on each other use case's endpoint
 
 
 # Monitoring needs 100 rows a week for a status (the policy's min_n; 150 keep a clean week
 # clear of chance reds) and two clean weeks before the drift, so that the drift is seen
 # turning the status red.
 FULL = Scale(quick=False, weeks=4, per_week=150, drift_from_week=3,
-             transactions=3_000, cards=200)
+             transactions=3_000, cards=200, cases=20)
 QUICK = Scale(quick=True, weeks=3, per_week=150, drift_from_week=3,
-              transactions=1_000, cards=100)
+              transactions=1_000, cards=100, cases=10)
 
 
 def scale_for(quick: bool) -> Scale:
