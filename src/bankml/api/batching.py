@@ -94,11 +94,13 @@ class DecisionBatcher:
                 groups, self._groups = list(self._groups.values()), {}
                 try:
                     outcomes = await loop.run_in_executor(self._thread, self._decide, groups)
-                except BaseException as error:  # the thread is gone (server stopping)
+                except BaseException as error:  # the server is stopping: nothing decided
                     for group in groups:
                         for one in group.queued:
                             _settle_error(one, error)
-                    raise
+                    if not isinstance(error, Exception):
+                        raise
+                    continue
                 for queued, logged in outcomes:
                     if isinstance(logged, Exception):
                         for one in queued:
