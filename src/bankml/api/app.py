@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from bankml import __version__
 from bankml.api import decisions, endpoints, management, oip, ui
 from bankml.api.auth import Authenticator
+from bankml.api.batching import DecisionBatcher
 from bankml.api.limits import BodyLimit
 from bankml.api.metrics import Metrics
 from bankml.api.problems import install, problem
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform.decision_log.on_commit(lambda done: metrics.batch_size.observe(done.records))
         platform.decisions.observe(metrics.observe_stage)
         app.state.platform = platform
+        app.state.batcher = batcher = DecisionBatcher(platform.decisions)
         app.state.authenticator = Authenticator(platform.identity.authenticate,
                                                 platform.identity.refuse_credentials,
                                                 ttl_s=chosen.serve_token_cache_s)
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             controller.stop()
+            batcher.close()  # its last batch reaches the log before the log closes
             platform.close()
 
     app = FastAPI(title="bankml", version=__version__, description=DESCRIPTION,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bankml.api.batching import DecisionBatcher
 from bankml.api.context import Served, served
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
@@ -77,8 +78,12 @@ async def decide(name: str, request: Request) -> Response:
         raise InvalidInputError("Idempotency-Key", f"must hold 1 to {MAX_KEY} characters",
                                 rule="decision.idempotency_key")
     fields = await _fields(request)
-    [record] = await context.platform.decisions.decide_async(
-        context.principal, name, [fields], idempotency_key=key)
+    if key is None:  # decided with the requests that wait with it, in one call
+        batcher: DecisionBatcher = request.app.state.batcher
+        record = await batcher.decide(context.principal, name, fields)
+    else:  # settled against the log's keys, alone
+        [record] = await context.platform.decisions.decide_async(
+            context.principal, name, [fields], idempotency_key=key)
     context.count(record)
     return Response(json.dumps(decision_answer_view(record)), media_type="application/json")
 
