@@ -173,8 +173,9 @@ class SqlDecisionLog:
 
     def batches(self) -> dict[int, DecisionBatch]:
         """Every committed batch by its number."""
-        return {row.batch_id: _batch(row._asdict())
-                for row in self._connection.execute(select(decision_batches))}
+        result = self._connection.execute(select(decision_batches))
+        names = tuple(result.keys())  # once: Row._asdict looks them up for every row
+        return {row.batch_id: _batch(dict(zip(names, row, strict=True))) for row in result}
 
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
         """(batch number, place in batch, record) of every schema-2 record, in batch order
