@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Literal, TypeAlias, cast, overload
@@ -60,12 +60,24 @@ def canonical_json(value: object) -> str:
     Keys are sorted, separators fixed and non-finite floats refused, because a digest
     over this text must mean the same thing on every machine and in every database.
     """
-    if _is_flat_plain(value):
-        try:
-            return _CANONICAL.encode(value)
-        except ValueError:  # a non-finite float: the walk below names it
-            pass
-    return _CANONICAL.encode(_plain(value, "refuse"))
+    text = plain_canonical_json(value)
+    return _CANONICAL.encode(_plain(value, "refuse")) if text is None else text
+
+
+def plain_canonical_json(value: object) -> str | None:
+    """`canonical_json(value)` if `value` is its own plain form (dicts of text keys and
+    lists, down to exact plain scalars) holding only finite numbers; else None.
+
+    Such a value is what `to_plain` would return for it under any `non_finite`, so its
+    text is also `canonical_json(to_plain(value, ...))`: decision records, their inputs,
+    feature values and reasons, and audit payloads, written by the thousand, skip the walk.
+    """
+    if not _is_plain(value):
+        return None
+    try:
+        return _CANONICAL.encode(value)
+    except ValueError:  # a non-finite float (the encoder refuses it itself)
+        return None
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -73,15 +85,29 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 
 _FLAT_TYPES = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = frozenset({dict, list})
+_PLAIN_TYPES = _FLAT_TYPES | _CONTAINERS
 _TEXT = frozenset({str})
 
 
-def _is_flat_plain(value: object) -> bool:
-    """A dict of text keys to exact plain scalars is its own plain form (the encoder
-    refuses non-finite floats itself): decision records and audit payloads, hashed by the
-    thousand, skip the walk. Type checks by set, so the loop runs in C."""
-    return (type(value) is dict and _TEXT.issuperset(map(type, value))
-            and _FLAT_TYPES.issuperset(map(type, value.values())))
+def _is_plain(value: object) -> bool:
+    """A dict of text keys or a list, whose items are exact plain scalars or such dicts
+    and lists. Type checks by set, so the loops run in C; only containers are visited."""
+    kind = type(value)
+    if kind is dict:
+        mapping = cast(dict[object, object], value)
+        if not _TEXT.issuperset(map(type, mapping)):
+            return False
+        items: Collection[object] = mapping.values()
+    elif kind is list:
+        items = cast(list[object], value)
+    else:
+        return False
+    kinds = set(map(type, items))
+    if _FLAT_TYPES.issuperset(kinds):
+        return True
+    return _PLAIN_TYPES.issuperset(kinds) and all(
+        _is_plain(item) for item in items if type(item) in _CONTAINERS)
 
 
 def sha256_hex(data: bytes | str) -> str:

@@ -13,6 +13,9 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from json.encoder import encode_basestring
+from math import isfinite
+from operator import attrgetter, call
 from typing import Any, ClassVar, Protocol
 
 from bankml.core.canonical import canonical_json, sha256_hex
@@ -303,22 +306,64 @@ class DecisionRecord:
     @property
     def record_sha256(self) -> str:
         """Digest of the whole record; its batch's Merkle root (or, for schema 1, its own
-        audit event) holds it, so an edit is caught."""
-        fields: dict[str, object] = {
-            "decision_id": self.decision_id, "decided_at": self.decided_at,
-            "customer_pseudo_id": self.customer_pseudo_id, "model_name": self.model_name,
-            "model_version": self.model_version, "artifact_sha256": self.artifact_sha256,
-            "inputs": self.inputs_json, "score": self.score, "outcome": str(self.outcome),
-            "policy": self.policy_json,
-        }
-        if self.schema_version >= RECORD_SCHEMA:
-            fields |= {"endpoint": self.endpoint, "endpoint_version": self.endpoint_version,
-                       "route": self.route, "received_at": self.received_at,
-                       "request": self.request_json, "features": self.features_json,
-                       "reasons": self.reasons_json, "requested_by": self.requested_by,
-                       "code_version": self.code_version,
-                       "latency_us": self.latency_us, "schema_version": self.schema_version}
-        return sha256_hex(canonical_json(fields))
+        audit event) holds it, so an edit is caught.
+
+        The digest is the sha256 of `canonical_json(self.digested())`. Verification takes
+        one per logged record, so a record of the usual types writes that text directly
+        (`_canonical_text`, the same characters); any other goes through canonical_json.
+        """
+        text = _canonical_text(self) if self.schema_version >= RECORD_SCHEMA else None
+        return sha256_hex(canonical_json(self.digested()) if text is None else text)
+
+    def digested(self) -> dict[str, object]:
+        """What the digest covers: every field (schema 1: those it had), by its name in
+        the digest."""
+        names = _DIGESTED if self.schema_version >= RECORD_SCHEMA else _DIGESTED_SCHEMA_ONE
+        values: dict[str, object] = {key: getattr(self, name) for key, name in names}
+        values["outcome"] = str(self.outcome)
+        return values
+
+
+# Each digested field by its key in the digest (the record's field name, but for the JSON
+# texts, which the digest names without `_json`).
+_DIGESTED_SCHEMA_ONE = (
+    ("decision_id", "decision_id"), ("decided_at", "decided_at"),
+    ("customer_pseudo_id", "customer_pseudo_id"), ("model_name", "model_name"),
+    ("model_version", "model_version"), ("artifact_sha256", "artifact_sha256"),
+    ("inputs", "inputs_json"), ("score", "score"), ("outcome", "outcome"),
+    ("policy", "policy_json"))
+_DIGESTED = (*_DIGESTED_SCHEMA_ONE,
+    ("endpoint", "endpoint"), ("endpoint_version", "endpoint_version"), ("route", "route"),
+    ("received_at", "received_at"), ("request", "request_json"),
+    ("features", "features_json"), ("reasons", "reasons_json"),
+    ("requested_by", "requested_by"), ("code_version", "code_version"),
+    ("latency_us", "latency_us"), ("schema_version", "schema_version"))
+
+# canonical_json of a flat dict is `{"key":value,...}` in sorted key order, each text
+# escaped by the encoder's own function (`encode_basestring`: ensure_ascii is off) and each
+# int and finite float written by its repr, as json writes them. A record whose fields
+# have exactly these types (outcome an Outcome or text) takes this path; any other type (a
+# None, a bool, an int subclass) and a non-finite score go through canonical_json.
+_SORTED = sorted(_DIGESTED)
+_FIELD_VALUES = attrgetter(*(name for _, name in _SORTED))
+_TEMPLATE = "{" + ",".join(f'"{key}":%s' for key, _ in _SORTED) + "}"
+_KINDS: dict[str, type] = {"model_version": int, "endpoint_version": int, "latency_us": int,
+                           "schema_version": int, "score": float}
+_WRITERS = tuple({int: int.__repr__, float: float.__repr__}.get(_KINDS.get(name, str),
+                                                                encode_basestring)
+                 for _, name in _SORTED)
+_TYPES = {tuple(outcome if name == "outcome" else _KINDS.get(name, str)
+                for _, name in _SORTED) for outcome in (str, Outcome)}
+_SCORE = [name for _, name in _SORTED].index("score")
+
+
+def _canonical_text(record: DecisionRecord) -> str | None:
+    """`canonical_json(record.digested())` of a schema-2 record of the usual types, or
+    None."""
+    values = _FIELD_VALUES(record)
+    if tuple(map(type, values)) not in _TYPES or not isfinite(values[_SCORE]):
+        return None
+    return _TEMPLATE % tuple(map(call, _WRITERS, values))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ while the decision log streams past: no record is kept, only the values monitori
 A weekly run over many endpoints must not hold every decision at once, nor one Python
 object per decision: each (version, route) keeps its scores, outcomes, times and ids, and
 every model input and monitoring attribute as the columns of its chunks
-(`monitoring.columns`), turned into one Series when it is measured. `add` reads one row
+(`bankml.columns`), turned into one Series when it is measured. `add` reads one row
 at a time, the reference the chunked path (`add_rows`) is tested against.
 """
 
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from bankml.arrays import FloatArray
+from bankml.columns import ParsedChunk, parse_objects, series
 from bankml.core.ports import MonitoredRow
-from bankml.monitoring.columns import ParsedChunk, parse_objects, series
 
 
 @dataclass(slots=True, eq=False)

@@ -24,7 +24,12 @@ from typing import Any
 import pandas as pd
 
 from bankml.access import acting, refuse, viewing
-from bankml.core.canonical import canonical_json, to_plain, utc_timestamp
+from bankml.core.canonical import (
+    canonical_json,
+    plain_canonical_json,
+    to_plain,
+    utc_timestamp,
+)
 from bankml.core.decisions import (
     RECORD_SCHEMA,
     DecisionOverride,
@@ -533,7 +538,8 @@ def inputs_json(row: Mapping[Hashable, object]) -> str:
     decision is replayed; an infinity has no such form and is refused, rather than a
     different input recorded.
     """
-    return canonical_json(to_plain(row, non_finite="missing"))
+    text = plain_canonical_json(row)  # the usual row: plain values, every number finite
+    return canonical_json(to_plain(row, non_finite="missing")) if text is None else text
 
 
 __all__ = ["REPLAY_TOLERANCE", "DecisionService", "Replay", "reasons_of"]

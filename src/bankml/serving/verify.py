@@ -1,8 +1,10 @@
 """Checking the decision log at scale: every batch's proof (`bankml.core.proofs`), then
 every decision made again.
 
-Re-scoring: records are scored again in bulk, one frame per
-model version, from the inputs they hold, and decided again under the policy they name.
+Re-scoring: records are scored again in bulk, one frame per model version, from the
+inputs they hold (parsed by Arrow a chunk at a time, `bankml.columns`), through the
+model's own `predict_proba` (the general path, as replay), and decided again under the
+policy they name, its bands looked up for all the scores at once.
 With `recompute_features`, each record's online feature values are rebuilt from the
 offline store as of the decision time, which shows train-serve skew after the fact.
 """
@@ -18,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bankml.arrays import FloatArray
+from bankml.columns import parse_objects, series
 from bankml.core.decisions import DecisionRecord, policy_from_description
 from bankml.core.ports import Transaction
 from bankml.core.proofs import (
@@ -28,6 +32,8 @@ from bankml.core.proofs import (
     batch_subject,
 )
 from bankml.core.replay import REPLAY_TOLERANCE
+
+PARSE_CHUNK = 20_000  # records whose inputs are parsed at once
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,9 +95,8 @@ def scan(tx: Transaction, *, endpoint: str | None = None, since: str | None = No
 def check_proofs(tx: Transaction, report: VerifyReport, log: LogScan) -> None:
     """Every batch (or those holding a decision in the window) against its audit event."""
     vouched: dict[int, dict[str, Any]] = {}
-    for event in tx.audit.events():
-        if event.action == LOGGED:
-            vouched[batch_of_subject(event.subject)] = event.payload
+    for event in tx.audit.events(action=LOGGED):
+        vouched[batch_of_subject(event.subject)] = event.payload
     stored = tx.decisions.batches()
     batches = (log.batches_in_window() if log.windowed
                else set(log.members) | set(vouched) | set(stored))
@@ -122,31 +127,55 @@ def rescore(records: Iterable[DecisionRecord], *, model: Any, inputs: list[str],
     batch = list(records)
     if not batch:
         return
-    # One parse of all the inputs: a call per record costs more than the parsing itself.
-    rows = json.loads("[" + ",".join(r.inputs_json for r in batch) + "]")
-    # Column by column: a frame from a list of dicts takes a much slower path.
-    frame = pd.DataFrame({name: [row.get(name) for row in rows] for name in inputs},
-                         columns=inputs)
+    frame = inputs_frame([r.inputs_json for r in batch], inputs)
     scores = np.asarray(model.predict_proba(frame)[:, 1], dtype=np.float64)
     logged = np.fromiter((r.score for r in batch), dtype=np.float64, count=len(batch))
     report.checked += len(batch)
     report.bitwise += int(np.count_nonzero(scores == logged))
-    policies: dict[str, Any] = {}
-    for record, score in zip(batch, scores, strict=True):
-        if abs(float(score) - record.score) > REPLAY_TOLERANCE:
+    with np.errstate(invalid="ignore"):  # a NaN differs by nothing, as abs() > says
+        off = np.abs(scores - logged) > REPLAY_TOLERANCE
+    outcomes = decided_again(batch, scores)
+    otherwise = outcomes != np.array([str(r.outcome) for r in batch], dtype=object)
+    for position in np.flatnonzero(off | otherwise).tolist():  # in record order
+        record = batch[position]
+        if off[position]:
             report.mismatches.append(Mismatch(decision_id=record.decision_id, what="score",
-                                              logged=record.score, now=float(score)))
-        described = policies.get(record.policy_json)
-        if described is None:
-            parsed = json.loads(record.policy_json)
-            described = policies[record.policy_json] = (policy_from_description(parsed),
-                                                         bool(parsed.get("review")))
-        policy, review = described
-        outcome = policy.review if review else policy.decide(float(score))
-        if outcome != record.outcome:
+                                              logged=record.score,
+                                              now=float(scores[position])))
+        if otherwise[position]:
             report.mismatches.append(Mismatch(decision_id=record.decision_id,
                                               what="decision", logged=str(record.outcome),
-                                              now=str(outcome)))
+                                              now=str(outcomes[position])))
+
+
+def inputs_frame(texts: Sequence[str], inputs: list[str]) -> pd.DataFrame:
+    """The model's inputs of each record, as the frame of the rows' values would be
+    (`bankml.columns`: parsed by Arrow a chunk at a time, the same Series)."""
+    chunks = [parse_objects(texts[start:start + PARSE_CHUNK], names=inputs)
+              for start in range(0, len(texts), PARSE_CHUNK)]
+    return pd.DataFrame({name: series([chunk.piece(name) for chunk in chunks])
+                         for name in inputs}, columns=inputs)
+
+
+def decided_again(batch: Sequence[DecisionRecord], scores: FloatArray) -> Any:
+    """Each record's outcome under the policy it names, at its new score: the bands of
+    the policy (`DecisionPolicy.bands`, which `decide` looks up), a policy at a time."""
+    outcomes = np.empty(len(batch), dtype=object)
+    under: dict[str, list[int]] = {}
+    for position, record in enumerate(batch):
+        under.setdefault(record.policy_json, []).append(position)
+    for described, positions in under.items():
+        parsed = json.loads(described)
+        policy = policy_from_description(parsed)
+        if parsed.get("review"):
+            outcomes[positions] = str(policy.review)
+            continue
+        cutoffs, band_outcomes = policy.bands()
+        # side="right": a score at a cut-off falls in the band above it, as bisect_right
+        bands = np.searchsorted(np.asarray(cutoffs, dtype=np.float64), scores[positions],
+                                side="right")
+        outcomes[positions] = np.array([str(o) for o in band_outcomes], dtype=object)[bands]
+    return outcomes
 
 
 def compare_features(records: Sequence[DecisionRecord], rebuilt: pd.DataFrame,

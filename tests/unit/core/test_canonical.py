@@ -17,6 +17,7 @@ from bankml.core.canonical import (
     NonFinite,
     canonical_json,
     parse_utc_timestamp,
+    plain_canonical_json,
     sha256_hex,
     to_plain,
     utc_timestamp,
@@ -131,9 +132,12 @@ def test_canonical_json_takes_numpy_values_as_plain_ones() -> None:
     {"score": 0.1 + 0.2, "nested": {"x": 1}},  # not flat: walked
     {"when": datetime(2026, 1, 1, tzinfo=UTC)},  # not plain: converted
     {1: "a"},  # a key that is not text: made text by the walk
+    {"values": {"b": 0.5, "a": None}, "found": {"v@1": True}, "codes": [{"c": "R1"}, []]},
+    [{"z": 1, "y": [1.5, "t", None]}],  # plain all the way down: not walked
+    {"nested": {"x": np.float64(0.25)}, "tuple": (1, 2)},  # plain at the top only: walked
 ])
 def test_flat_records_hash_as_the_walk_would(value: dict[object, object]) -> None:
-    """The shortcut for flat records of plain values gives the walk's text exactly."""
+    """The shortcut for plain values (flat or nested) gives the walk's text exactly."""
     walked = json.dumps(to_plain(value), sort_keys=True, separators=(",", ":"),
                         ensure_ascii=False, allow_nan=False)
 
@@ -143,3 +147,15 @@ def test_flat_records_hash_as_the_walk_would(value: dict[object, object]) -> Non
 def test_a_flat_record_with_a_non_finite_number_is_still_refused() -> None:
     with pytest.raises(ValueError, match="no JSON form"):
         canonical_json({"score": math.nan})
+
+
+@pytest.mark.parametrize("value", [
+    {"values": {"x": math.nan}}, [math.inf], {"x": np.float64(1.0)}, {"k": (1,)}, "text"])
+def test_only_plain_values_with_finite_numbers_take_the_shortcut(value: object) -> None:
+    """A nested non-finite number, a numpy value or a tuple goes through the walk."""
+    assert plain_canonical_json(value) is None
+
+
+def test_a_nested_non_finite_number_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="no JSON form"):
+        canonical_json({"values": {"score": math.inf}})

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import (
     AlertPolicy,
     BlockPolicy,
@@ -15,6 +16,7 @@ from bankml.core.decisions import (
     DecisionRecord,
     OfferPolicy,
     Outcome,
+    _canonical_text,
     make_policy,
     policy_from_description,
     pseudonymise,
@@ -110,3 +112,34 @@ def test_a_schema_two_digest_covers_the_new_fields() -> None:
         ("requested_by", "app"), ("code_version", "2")]]
 
     assert len({record.record_sha256, *(c.record_sha256 for c in changed)}) == 9
+
+
+SCHEMA_TWO = DecisionRecord(
+    decision_id="d1", decided_at="2026-03-03T09:00:00.000000Z", customer_pseudo_id="c",
+    model_name="pd", model_version=1, artifact_sha256="a" * 64, inputs_json='{"x":1.5}',
+    score=0.2, outcome=Outcome.REFER, policy_json='{"kind":"x"}', endpoint="credit",
+    endpoint_version=3, received_at="2026-03-03T09:00:00.000000Z", schema_version=2)
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"inputs_json": 'a "quote", a \\ backslash, \x00\x1f\n\t controls'},
+    {"request_json": "é ü \u2028 \U0001f600 non-ASCII"}, {"outcome": "refer"},
+    {"endpoint": None, "endpoint_version": None, "received_at": None},
+    {"score": 0}, {"latency_us": True}, {"score": 1e-300}, {"schema_version": 3}])
+def test_a_digest_is_the_sha256_of_the_records_canonical_json(
+        changes: dict[str, object]) -> None:
+    """Whichever way the text is written, a record's digest is its canonical JSON's."""
+    record = replace(SCHEMA_TWO, **changes)
+
+    assert record.record_sha256 == sha256_hex(canonical_json(record.digested()))
+
+
+def test_a_usual_record_is_written_without_the_general_encoder() -> None:
+    """The direct text (what verification hashes by the thousand) is canonical_json's."""
+    assert _canonical_text(SCHEMA_TWO) == canonical_json(SCHEMA_TWO.digested())
+
+
+def test_a_non_finite_score_has_no_digest() -> None:
+    """As canonical JSON refuses it: a digest over NaN would mean nothing."""
+    with pytest.raises(ValueError, match="nan has no JSON form"):
+        _ = replace(SCHEMA_TWO, score=float("nan")).record_sha256

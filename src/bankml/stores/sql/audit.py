@@ -88,8 +88,9 @@ class SqlAuditLog:
         query = query.order_by(order).limit(limit)
         result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
         try:
+            names = tuple(result.keys())  # once: Row._asdict looks them up for every row
             for row in result:
-                yield AuditEvent(**row._asdict())
+                yield AuditEvent(**dict(zip(names, row, strict=True)))
         finally:  # a reader that stops early must not leave a server-side cursor open
             result.close()
 

@@ -173,8 +173,9 @@ class SqlDecisionLog:
 
     def batches(self) -> dict[int, DecisionBatch]:
         """Every committed batch by its number."""
-        return {row.batch_id: _batch(row._asdict())
-                for row in self._connection.execute(select(decision_batches))}
+        result = self._connection.execute(select(decision_batches))
+        names = tuple(result.keys())  # once: Row._asdict looks them up for every row
+        return {row.batch_id: _batch(dict(zip(names, row, strict=True))) for row in result}
 
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
         """(batch number, place in batch, record) of every schema-2 record, in batch order
@@ -186,9 +187,10 @@ class SqlDecisionLog:
                  .order_by(decisions.c.batch_id, decisions.c.batch_index))
         result = self._connection.execution_options(yield_per=STREAM_BATCH).execute(query)
         try:
-            for batch_id, batch_index, *values in result:
-                yield batch_id, batch_index, _record(dict(zip(RECORD_COLUMNS, values,
-                                                              strict=True)))
+            for rows in result.partitions():  # a list at a time: no call per row
+                for batch_id, batch_index, *values in rows:
+                    yield batch_id, batch_index, _record(dict(zip(RECORD_COLUMNS, values,
+                                                                  strict=True)))
         finally:
             result.close()
 
@@ -256,8 +258,14 @@ def _row(record: DecisionRecord) -> dict[str, Any]:
 
 
 def _record(values: dict[str, Any]) -> DecisionRecord:
-    return DecisionRecord(**{name: values[name] for name in RECORD_COLUMNS
-                             if name != "outcome"}, outcome=Outcome(values["outcome"]))
+    fields = {name: values[name] for name in RECORD_COLUMNS}
+    outcome = fields["outcome"]
+    # a dict lookup: the enum's own, Outcome(text), is several times slower per row
+    fields["outcome"] = _OUTCOMES[outcome] if outcome in _OUTCOMES else Outcome(outcome)
+    return DecisionRecord(**fields)
+
+
+_OUTCOMES = {str(outcome): outcome for outcome in Outcome}
 
 
 def _batch(values: dict[str, Any]) -> DecisionBatch:

@@ -1,12 +1,13 @@
 """A chunk of the decision log's JSON objects (inputs, requests) parsed column by column.
 
 Parsing each record's JSON in Python and appending its values one by one was most of a
-weekly run's time. Arrow's JSON reader parses a whole chunk at once into typed columns;
-`series` turns them into the very pandas Series the row-by-row path builds
-(`pd.Series(list_of_values)`), so every figure stays the same. Whatever Arrow would read
-differently is read row by row instead, for that chunk alone: a column whose type changes
-from row to row (a number here, text there), nested values, integers beyond 64 bits, NaN
-literals, or anything the reader rejects. Text that looks like a date stays text.
+weekly run's time (monitoring) and a third of re-scoring's (`decisions verify`). Arrow's
+JSON reader parses a whole chunk at once into typed columns; `series` turns them into the
+very pandas Series the row-by-row path builds (`pd.Series(list_of_values)`), so every
+figure stays the same. Whatever Arrow would read differently is read row by row instead,
+for that chunk alone: a column whose type changes from row to row (a number here, text
+there), nested values, integers beyond 64 bits, NaN literals, or anything the reader
+rejects. Text that looks like a date stays text.
 """
 
 from __future__ import annotations
