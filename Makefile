@@ -18,7 +18,7 @@ demo: install  ## the end-to-end demo on embedded defaults
 	$(BIN)/bankml demo
 
 test: install  ## every test but the heavy ones: unit, integration (SQLite, PostgreSQL), e2e
-	$(BIN)/python -m pytest -m "not heavy"
+	$(BIN)/python -m pytest -m "not heavy" -n auto --dist loadfile
 
 test-heavy: install  ## the tests of minutes: the onboarding guide, a portfolio, serve's schedule
 	$(BIN)/python -m pytest -m heavy
