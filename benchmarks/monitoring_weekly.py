@@ -20,7 +20,9 @@ monitoring runs and alerts are cleared before each measurement. Timed, for each 
 count N: `platform.monitor.run` over the first N endpoints, in a fresh process (so its peak
 RSS is the run's own), with the policy's drift, quality, performance, fairness and KPI
 metrics. Peak RSS that stays flat as N grows shows that memory is bounded by one endpoint.
-Prints each N's time, decisions per second and peak RSS, the machine's load average, and
+Prints each N's time, decisions per second, CPU time (user + system, of the run alone: a
+steadier figure than the time on a loaded machine) and peak RSS, the machine's load
+average, and
 the extrapolation of the largest N to 50 x 200,000.
 """
 
@@ -230,6 +232,7 @@ def measure(home: str, url: str | None, endpoints: int, profile: bool, answer: A
                 f"{name}: 0" for name in names) + "}"), source="benchmark")
         mira = platform.identity.user("mira")
         profiler = cProfile.Profile() if profile else None
+        used = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -238,9 +241,11 @@ def measure(home: str, url: str | None, endpoints: int, profile: bool, answer: A
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     answer.put({"endpoints": endpoints, "seconds": elapsed,
+                "cpu_seconds": (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime),
                 "decisions": sum(r.decisions for r in runs), "runs": len(runs),
                 "points": sum(r.greens + r.ambers + r.reds for r in runs),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -281,7 +286,8 @@ def main() -> None:
         rate = one["decisions"] / one["seconds"]
         print(json.dumps(one))
         print(f"weekly run: {one['runs']} endpoints, {one['decisions']:,} decisions in "
-              f"{one['seconds']:.1f} s ({rate:,.0f} decisions/s), peak RSS "
+              f"{one['seconds']:.1f} s ({rate:,.0f} decisions/s, CPU {one['cpu_seconds']:.1f} s), "
+              "peak RSS "
               f"{one['peak_rss_mb']:.0f} MB, load average "
               + " ".join(f"{x:.2f}" for x in one["load_average"]))
     largest = found[-1]

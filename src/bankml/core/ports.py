@@ -41,8 +41,9 @@ if TYPE_CHECKING:
 
 
 # (decision_id, decided_at, model_name, model_version, route, score, outcome, inputs_json,
-# request_json): one logged decision as monitoring reads it
-MonitoredRow = tuple[str, str, str, int, str, float, str, str, str]
+# request_json, label, override): one logged decision as monitoring reads it, with its
+# latest label's outcome and its latest override's outcome (None: none yet)
+MonitoredRow = tuple[str, str, str, int, str, float, str, str, str, int | None, str | None]
 
 
 class StagedArtifact(Protocol):
@@ -227,7 +228,9 @@ class DecisionLog(Protocol):
                   ) -> Iterator[list[MonitoredRow]]:
         """What monitoring reads of the endpoint's decisions in [since, until), in decision
         order, streamed in chunks of rows (no record is built); each request_json is "{}"
-        unless `requests`."""
+        unless `requests`. Each row carries its decision's latest label and override
+        (as `labels.outcomes_of_window` and `overridden` give them), read in the same pass
+        by the decision's id instead of a second read of the window."""
 
     def policy_of(self, decision_id: str) -> str:
         """The decision's policy description (JSON text). Raises NotFoundError."""

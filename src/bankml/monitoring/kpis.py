@@ -19,7 +19,7 @@ ones only (as performance does), and say on how many they rest (`n`):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +66,8 @@ class _Context:
 
 
 def kpi_points(point: Callable[..., MetricPoint], window: WindowColumns, *,
-               domain: DomainProfile, matured: Matured, overridden: Mapping[str, str],
-               inputs: KpiInputs) -> list[MetricPoint]:
+               domain: DomainProfile, matured: Matured, inputs: KpiInputs
+               ) -> list[MetricPoint]:
     """The domain's KPIs as points (reported, not judged, but the override rate)."""
     decided = np.asarray(window.outcomes, dtype=object)
     judged = np.asarray(matured.window.outcomes, dtype=object)
@@ -81,8 +81,7 @@ def kpi_points(point: Callable[..., MetricPoint], window: WindowColumns, *,
                             matured.events))
     if "override_rate" in wanted:
         n = decided.size
-        changed = np.fromiter((d in overridden for d in window.decision_ids), dtype=bool,
-                              count=n)
+        changed = window.overridden()
         points.append(point("kpi.override_rate", float(changed.mean()) if n else None, n,
                             detail=f"{int(changed.sum())} of {n} decisions overridden "
                                    "(SR 11-7 override analysis)"))

@@ -189,14 +189,11 @@ class Monitor:
                                        requests=bool(attributes)), attributes=attributes)
             for window in [*groups.values(), *cohorts.values()]:
                 window.policy_json = tx.decisions.policy_of(window.decision_ids[0])
-            labels = tx.labels.outcomes_of_window(endpoint, cohort_start, cohort_end)
-            overridden = tx.decisions.overridden(endpoint, start, end)
         points: list[MetricPoint] = []
         measured: dict[str, Measured] = {}
         for key, window in sorted(groups.items()):
-            found = self._measure(endpoint, window, cohort=cohorts.get(key), labels=labels,
-                                  overridden=overridden, maturity_days=days, as_of=end,
-                                  policy=policy)
+            found = self._measure(endpoint, window, cohort=cohorts.get(key),
+                                  maturity_days=days, as_of=end, policy=policy)
             points += found.points
             measured.setdefault(key[1], found)  # one version per route in a window, usually
         champion = measured.pop("champion", None)
@@ -232,8 +229,7 @@ class Monitor:
         return run
 
     def _measure(self, endpoint: str, window: WindowColumns, *,
-                 cohort: WindowColumns | None, labels: dict[str, int],
-                 overridden: dict[str, str], maturity_days: int, as_of: str,
+                 cohort: WindowColumns | None, maturity_days: int, as_of: str,
                  policy: MonitoringPolicy) -> Measured:
         model, route, n = window.model, window.route, len(window)
 
@@ -251,10 +247,10 @@ class Monitor:
         domain = profile(self._registry.model(model.rpartition("@")[0]).domain)
         days = maturity_days
         mature_before = _shifted(as_of, -days)
-        immature = sum(at > mature_before for at in window.decided_at)
+        immature = int(np.count_nonzero(window.decided_after(mature_before)))
         matured = _matured(cohort or WindowColumns(model=model, route=route,
                                                    attribute_names=window.attribute_names),
-                           labels, mature_before)
+                           mature_before)
         points = [
             point("decisions", float(n), n, judged=False),
             point("performance.immature", float(immature), n, judged=False,
@@ -266,7 +262,7 @@ class Monitor:
         favourable = str(policy_from_description(json.loads(window.policy_json)).outcomes[0])
         points += fairness_points(point, window, favourable=favourable, policy=policy)
         points += kpi_points(point, window, domain=domain, matured=matured,
-                             overridden=overridden, inputs=policy.kpi_inputs(endpoint))
+                             inputs=policy.kpi_inputs(endpoint))
         baseline = self._baseline(model)
         if baseline is None:
             points.append(point("baseline.missing", None, 0, judged=False,
@@ -374,13 +370,13 @@ def _feature_points(point: Callable[..., MetricPoint], drift: FeatureDrift,
     return points
 
 
-def _matured(cohort: WindowColumns, labels: dict[str, int], mature_before: str) -> Matured:
+def _matured(cohort: WindowColumns, mature_before: str) -> Matured:
     """The cohort's decisions old enough to be judged, and those of them with a label."""
-    mature = [i for i, at in enumerate(cohort.decided_at) if at <= mature_before]
-    rows = [i for i in mature if cohort.decision_ids[i] in labels]
-    return Matured(window=cohort, mature=len(mature), rows=np.asarray(rows, dtype=np.int64),
-                   events=np.asarray([labels[cohort.decision_ids[i]] for i in rows],
-                                     dtype=np.int64))
+    mature = ~cohort.decided_after(mature_before)
+    labels = cohort.label_array()
+    rows = np.flatnonzero(mature & ~np.isnan(labels)).astype(np.int64)
+    return Matured(window=cohort, mature=int(np.count_nonzero(mature)), rows=rows,
+                   events=labels[rows].astype(np.int64))
 
 
 def _shifted(moment: str, days: int) -> str:

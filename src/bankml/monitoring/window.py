@@ -2,10 +2,11 @@
 while the decision log streams past: no record is kept, only the values monitoring reads.
 
 A weekly run over many endpoints must not hold every decision at once, nor one Python
-object per decision: each (version, route) keeps its scores, outcomes, times and ids, and
-every model input and monitoring attribute as the columns of its chunks
-(`bankml.columns`), turned into one Series when it is measured. `add` reads one row
-at a time, the reference the chunked path (`add_rows`) is tested against.
+object per decision: each (version, route) keeps its scores, outcomes, times and ids, each
+decision's latest label and override (read with the row), and every model input and
+monitoring attribute as the columns of its chunks (`bankml.columns`), turned into one
+Series when it is measured. `add` reads one row at a time, the reference the chunked path
+(`add_rows`) is tested against.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from json import loads
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from bankml.arrays import FloatArray
@@ -35,6 +37,8 @@ class WindowColumns:
     decided_at: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    labels: list[int | None] = field(default_factory=list)  # the latest label's outcome
+    overrides: list[str | None] = field(default_factory=list)  # the latest override's
     # rows added one at a time (`add`), after the parsed chunks (`add_rows`)
     inputs: dict[str, list[Any]] = field(default_factory=dict)
     attributes: dict[str, list[Any]] = field(default_factory=dict)
@@ -45,12 +49,15 @@ class WindowColumns:
         return len(self.scores)
 
     def add(self, row: MonitoredRow) -> None:
-        decision_id, decided_at, _, _, _, score, outcome, inputs_json, request_json = row
+        (decision_id, decided_at, _, _, _, score, outcome, inputs_json, request_json, label,
+         override) = row
         index = len(self.scores) - self._chunked_rows()
         self.decision_ids.append(decision_id)
         self.decided_at.append(decided_at)
         self.scores.append(score)
         self.outcomes.append(outcome)
+        self.labels.append(label)
+        self.overrides.append(override)
         _append(self.inputs, loads(inputs_json), index)
         if self.attribute_names:
             request = loads(request_json)
@@ -59,24 +66,43 @@ class WindowColumns:
 
     def add_rows(self, rows: Sequence[MonitoredRow]) -> None:
         """A chunk of rows at once, their JSON parsed column by column."""
-        if not rows:
-            return
+        if rows:
+            self.add_columns(list(zip(*rows, strict=True)))
+
+    def add_columns(self, columns: list[tuple[Any, ...]]) -> None:
+        """A chunk's rows given as its columns (in `MonitoredRow`'s order)."""
         self._seal_rows()
-        ids, times, _, _, _, scores, outcomes, inputs, requests = zip(*rows, strict=True)
+        ids, times, _, _, _, scores, outcomes, inputs, requests, labels, overrides = columns
         self.decision_ids += ids
         self.decided_at += times
         self.scores += scores
         self.outcomes += outcomes
+        self.labels += labels
+        self.overrides += overrides
         self.input_chunks.append(parse_objects(inputs))
         self.attribute_chunks.append(parse_objects(requests, names=self.attribute_names)
                                      if self.attribute_names
-                                     else ParsedChunk(rows=len(rows), values={}))
+                                     else ParsedChunk(rows=len(ids), values={}))
 
     def score_array(self) -> FloatArray:
         return np.asarray(self.scores, dtype=np.float64)
 
     def outcome_series(self) -> pd.Series:
         return pd.Series(self.outcomes, dtype="string")
+
+    def decided_after(self, moment: str) -> npt.NDArray[np.bool_]:
+        """Which decisions were made after `moment` (timestamps compared as text, as the
+        log orders them)."""
+        return np.asarray(self.decided_at, dtype=str) > moment
+
+    def overridden(self) -> npt.NDArray[np.bool_]:
+        """Which decisions a person overrode."""
+        overrides = np.asarray(self.overrides, dtype=object)
+        return np.asarray(overrides != None, dtype=np.bool_)  # noqa: E711 - elementwise, in C
+
+    def label_array(self) -> FloatArray:
+        """Each decision's latest label (NaN: none yet)."""
+        return np.asarray(self.labels, dtype=np.float64)
 
     def column(self, name: str) -> pd.Series:
         """An input as the model saw it (None where a decision lacked it)."""
@@ -147,6 +173,13 @@ def accumulate(chunks: Iterable[list[MonitoredRow]], *, attributes: Sequence[str
         if by_row:
             for row in chunk:
                 window_of((row[2], row[3], row[4])).add(row)
+            continue
+        if not chunk:
+            continue
+        columns = list(zip(*chunk, strict=True))
+        models, versions, routes = (set(columns[i]) for i in (2, 3, 4))
+        if len(models) == len(versions) == len(routes) == 1:  # the usual chunk
+            window_of((models.pop(), versions.pop(), routes.pop())).add_columns(columns)
             continue
         split: dict[tuple[str, int, str], list[MonitoredRow]] = {}
         for row in chunk:

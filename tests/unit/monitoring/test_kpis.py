@@ -26,11 +26,12 @@ def _point(metric: str, value: float | None, n: int, **extra: Any) -> MetricPoin
 
 
 def _window(outcomes: list[str], scores: list[float], *, route: str = "champion",
-            **inputs: list[Any]) -> WindowColumns:
-    n = len(outcomes)
+            overridden: dict[int, str] | None = None, **inputs: list[Any]) -> WindowColumns:
+    n, changed = len(outcomes), overridden or {}
     return WindowColumns(model="m@1", route=route, decision_ids=[f"d{i}" for i in range(n)],
                          decided_at=["2026-01-01T00:00:00.000000Z"] * n, scores=scores,
-                         outcomes=outcomes, inputs=dict(inputs))
+                         outcomes=outcomes, overrides=[changed.get(i) for i in range(n)],
+                         inputs=dict(inputs))
 
 
 def _all(window: WindowColumns, events: list[int], rows: list[int] | None = None) -> Matured:
@@ -41,11 +42,10 @@ def _all(window: WindowColumns, events: list[int], rows: list[int] | None = None
 
 
 def _kpis(domain: Domain, window: WindowColumns, matured: Matured, *,
-          overridden: dict[str, str] | None = None,
           inputs: KpiInputs | None = None) -> dict[str, float | None]:
     return {p.metric: p.value for p in kpi_points(
         _point, window, domain=profile(domain), matured=matured,
-        overridden=overridden or {}, inputs=inputs or KpiInputs())}
+        inputs=inputs or KpiInputs())}
 
 
 def test_fraud_caught_value_false_positives_and_overrides() -> None:
@@ -53,9 +53,10 @@ def test_fraud_caught_value_false_positives_and_overrides() -> None:
     decision of ten overridden."""
     outcomes = ["block", "block", "challenge", "allow", "allow", "allow", "allow", "allow",
                 "block", "allow"]
-    window = _window(outcomes, [0.5] * 10, amount=[100, 50, 30, 70, 1, 1, 1, 1, 9, 1])
+    window = _window(outcomes, [0.5] * 10, overridden={3: "block"},
+                     amount=[100, 50, 30, 70, 1, 1, 1, 1, 9, 1])
     kpis = _kpis(Domain.FRAUD, window, _all(window, [1, 0, 1, 1, 0, 0, 0, 0, 0, 0]),
-                 overridden={"d3": "block"}, inputs=KpiInputs(value_field="amount"))
+                 inputs=KpiInputs(value_field="amount"))
 
     assert kpis["kpi.fraud_caught"] == 2
     assert kpis["kpi.fraud_value_caught"] == 130

@@ -20,7 +20,7 @@ def _row(i: int, inputs: dict[str, Any], request: dict[str, Any], *,
          version: int = 1, route: str = "champion") -> tuple[Any, ...]:
     return (f"d{i:05d}", f"2026-11-{1 + i % 28:02d}T00:00:00.000000Z", "credit", version,
             route, (i % 97) / 97, "approve" if i % 3 else "decline", json.dumps(inputs),
-            json.dumps(request))
+            json.dumps(request), (i % 2 if i % 3 else None), ("refer" if i % 17 == 0 else None))
 
 
 def _chunks() -> list[list[tuple[Any, ...]]]:
@@ -61,15 +61,29 @@ def _windows(*, by_row: bool) -> dict[tuple[str, str], WindowColumns]:
 
 
 def test_chunked_windows_hold_the_rows_of_the_row_path() -> None:
-    """Ids, times, scores and outcomes per version and route are the same, in order."""
+    """Ids, times, scores, outcomes, labels and overrides per version and route are the
+    same, in order."""
     chunked, by_row = _windows(by_row=False), _windows(by_row=True)
 
     assert chunked.keys() == by_row.keys()
     for key, window in chunked.items():
         reference = by_row[key]
-        assert (window.decision_ids, window.decided_at, window.scores, window.outcomes) == (
+        assert (window.decision_ids, window.decided_at, window.scores, window.outcomes,
+                window.labels, window.overrides) == (
             reference.decision_ids, reference.decided_at, reference.scores,
-            reference.outcomes)
+            reference.outcomes, reference.labels, reference.overrides)
+
+
+def test_a_chunk_of_one_version_and_route_reads_as_when_split() -> None:
+    """A chunk of one version and route, taken whole, holds what splitting it by row
+    gives."""
+    rows = [_row(i, {"amount": i, "purpose": "car"}, {}) for i in range(50)]
+    [whole] = accumulate([rows]).values()
+    [split] = accumulate([rows[:1], rows[1:]]).values()
+
+    assert (whole.decision_ids, whole.labels, whole.overrides) == (
+        split.decision_ids, split.labels, split.overrides)
+    pd.testing.assert_series_equal(whole.column("amount"), split.column("amount"))
 
 
 @pytest.mark.parametrize("name", ["amount", "rate", "limit", "purpose", "owns_home", "opened",

@@ -17,7 +17,12 @@ from bankml.core.decisions import (
 )
 from bankml.core.errors import DuplicateError, NotFoundError
 from bankml.core.ports import MonitoredRow
-from bankml.stores.sql.tables import decision_batches, decision_overrides, decisions
+from bankml.stores.sql.tables import (
+    decision_batches,
+    decision_overrides,
+    decisions,
+    labels,
+)
 
 STREAM_BATCH = 2_000
 MONITOR_CHUNK = 20_000  # rows per chunk monitoring accumulates
@@ -25,10 +30,24 @@ MONITOR_CHUNK = 20_000  # rows per chunk monitoring accumulates
 # log commits on every decision's path.
 INSERT_BATCH = insert(decision_batches).returning(decision_batches.c.batch_id)
 INSERT_RECORDS = insert(decisions)
+# Each decision's latest label and override, looked up by its id on the indexes
+# (decision_id, version) and (decision_id) while the row is read: joining them to the
+# window afterwards read every decision row of the window again, once per table.
 MONITORED_SQLITE = (
-    "SELECT decision_id, decided_at, model_name, model_version, route, score, outcome, "
-    "inputs_json, {request} FROM decisions WHERE endpoint = ? AND decided_at >= ? "
-    "AND decided_at < ? ORDER BY decided_at")
+    "SELECT d.decision_id, d.decided_at, d.model_name, d.model_version, d.route, d.score, "
+    "d.outcome, d.inputs_json, {request}, "
+    "(SELECT l.outcome FROM labels l WHERE l.decision_id = d.decision_id "
+    "ORDER BY l.version DESC LIMIT 1), "
+    "(SELECT o.outcome FROM decision_overrides o WHERE o.decision_id = d.decision_id "
+    "ORDER BY o.override_id DESC LIMIT 1) "
+    "FROM decisions d WHERE d.endpoint = ? AND d.decided_at >= ? AND d.decided_at < ? "
+    "ORDER BY d.decided_at")
+LATEST_LABEL = (select(labels.c.outcome).where(labels.c.decision_id == decisions.c.decision_id)
+                .order_by(labels.c.version.desc()).limit(1).scalar_subquery())
+LATEST_OVERRIDE = (select(decision_overrides.c.outcome)
+                   .where(decision_overrides.c.decision_id == decisions.c.decision_id)
+                   .order_by(decision_overrides.c.override_id.desc()).limit(1)
+                   .scalar_subquery())
 RECORD_COLUMNS = ("decision_id", "decided_at", "customer_pseudo_id", "model_name",
                   "model_version", "artifact_sha256", "inputs_json", "score", "outcome",
                   "policy_json", "schema_version", "endpoint", "endpoint_version", "route",
@@ -99,7 +118,8 @@ class SqlDecisionLog:
                   ) -> Iterator[list[MonitoredRow]]:
         """Only the columns monitoring reads, as plain tuples in chunks: no record, no
         mapping per row (the weekly run reads millions). Without `requests`, each request
-        reads as "{}": the largest column is left in the database."""
+        reads as "{}": the largest column is left in the database. Each row ends with its
+        latest label's outcome and latest override's outcome, or None."""
         if self._connection.dialect.name == "sqlite":
             yield from self._monitored_sqlite(endpoint, since, until, requests=requests)
             return
@@ -107,7 +127,7 @@ class SqlDecisionLog:
         query = (select(decisions.c.decision_id, decisions.c.decided_at,
                         decisions.c.model_name, decisions.c.model_version, decisions.c.route,
                         decisions.c.score, decisions.c.outcome, decisions.c.inputs_json,
-                        request)
+                        request, LATEST_LABEL, LATEST_OVERRIDE)
                  .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
                         decisions.c.decided_at < until)
                  .order_by(decisions.c.decided_at))
@@ -126,7 +146,7 @@ class SqlDecisionLog:
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(MONITORED_SQLITE.format(
-                request="request_json" if requests else "'{}'"), (endpoint, since, until))
+                request="d.request_json" if requests else "'{}'"), (endpoint, since, until))
             while chunk := cursor.fetchmany(MONITOR_CHUNK):
                 yield chunk
         finally:
