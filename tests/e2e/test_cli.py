@@ -13,7 +13,8 @@ import pytest
 
 from bankml import Platform
 from bankml.core.identity import Role
-from support.cli import bankml
+from support.cli import bankml, demo_quick
+from support.once import copy_of
 from support.people import staff
 
 TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conftest.py)
@@ -22,12 +23,10 @@ TokenFor = Callable[[Path, Role], str]  # the token_for fixture (tests/e2e/conft
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One demo run shared by the tests that read its results (--quick: every step, on
-    less data and fewer weeks)."""
-    home = tmp_path_factory.mktemp("demo") / ".bankml"
-    result = bankml("demo", "--quick", "--home", str(home))
-    assert result.returncode == 0, result.stderr
-    return home, result.stdout
+    """A copy of the run's one demo (--quick: every step, on less data and fewer weeks)
+    for the tests that read its results, and what it printed."""
+    home, printed = demo_quick(tmp_path_factory)
+    return copy_of(home, tmp_path_factory, "demo"), printed
 
 
 def test_init_says_what_is_where(tmp_path: Path) -> None:
@@ -201,10 +200,10 @@ def test_replay_from_the_command_line(demo_home: tuple[Path, str],
     assert result.stdout.startswith("Identical")
 
 
-def test_tampering_makes_verify_fail(tmp_path: Path, token_for: TokenFor) -> None:
+def test_tampering_makes_verify_fail(tmp_path_factory: pytest.TempPathFactory,
+                                     token_for: TokenFor) -> None:
     """An edited audit row makes `bankml audit verify` exit 1 and name the event."""
-    home = tmp_path / "home"
-    assert bankml("demo", "--quick", "--home", str(home)).returncode == 0
+    home = copy_of(demo_quick(tmp_path_factory)[0], tmp_path_factory, "tampered")
     token = token_for(home, Role.AUDITOR)
     with sqlite3.connect(home / "metadata.db") as database:
         database.execute("DROP TRIGGER audit_events_no_update")

@@ -11,7 +11,8 @@ from bankml import Platform
 from bankml.core.decisions import Outcome
 from bankml.core.registry import Stage
 from bankml.core.rollouts import RolloutStatus
-from support.cli import bankml
+from support.cli import demo_quick
+from support.once import copy_of
 
 pytestmark = pytest.mark.slow
 MODEL, ENDPOINT = "german-credit-pd", "credit-pd"
@@ -19,9 +20,7 @@ MODEL, ENDPOINT = "german-credit-pd", "credit-pd"
 
 @pytest.fixture(scope="module")
 def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    home = tmp_path_factory.mktemp("demo-quick") / "home"
-    result = bankml("demo", "--quick", "--home", str(home))
-    assert result.returncode == 0, result.stderr
+    home = copy_of(demo_quick(tmp_path_factory)[0], tmp_path_factory, "demo-quick")
     with Platform.open(home) as platform:
         yield platform
 

@@ -7,10 +7,6 @@ the home names no path of its own, so a copy is the same platform.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import shutil
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +25,7 @@ from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
 from support.evidence import signed_off
 from support.lifecycle import move_to
 from support.models import register_tiny
+from support.once import built_once, copy_of
 from support.people import person, staff
 from support.served import SPEC, applications, credit_endpoint, credit_in_prod
 
@@ -62,26 +59,13 @@ class World:
 
 def shared_world(factory: pytest.TempPathFactory, name: str) -> World:
     """A copy of the run's one world, in a folder of its own for the module `name`."""
-    template = _template(factory)
-    home = factory.mktemp(name) / "home"
-    shutil.copytree(template.home, home)
-    return replace(template, home=home)
+    folder, found = built_once(factory, "ui-world", _described_world)
+    template = World(**{**found, "home": folder / "home"})
+    return replace(template, home=copy_of(template.home, factory, name))
 
 
-def _template(factory: pytest.TempPathFactory) -> World:
-    """The world, built by the first module of the run that asks (xdist workers share
-    the run's folder: the others wait for it) and read back by the rest."""
-    base = factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder, described = root / "ui-world", root / "ui-world.json"
-    with (root / "ui-world.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not described.is_file():
-            shutil.rmtree(folder, ignore_errors=True)  # a build that failed half way
-            built = build_world(folder / "home")
-            described.write_text(json.dumps({**asdict(built), "home": str(built.home)}))
-    found: dict[str, Any] = json.loads(described.read_text())
-    return World(**{**found, "home": Path(found["home"])})
+def _described_world(folder: Path) -> dict[str, Any]:
+    return {**asdict(build_world(folder / "home")), "home": "home"}
 
 
 def build_world(home: Path) -> World:
