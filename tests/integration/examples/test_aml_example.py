@@ -27,11 +27,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform,
 
 
 def test_the_alert_model_trains_with_skill(served: tuple[Platform, ModelVersion]) -> None:
-    """The out-of-time reviews are ranked better than chance, and the protected attributes
-    are not among the inputs."""
+    """The out-of-time reviews are ranked well (the schemes are visible in the windowed
+    features), and the protected attributes are not among the inputs."""
     _, version = served
 
-    assert version.metrics["test.auc"] > 0.6
+    assert version.metrics["test.auc"] > 0.8
     reviews = load_aml().frame
     base_rate = reviews.loc[reviews["review_date"] >= "2024-06-01", "is_suspicious"].mean()
     assert version.metrics["test.average_precision"] > 2 * base_rate

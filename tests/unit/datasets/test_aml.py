@@ -64,6 +64,16 @@ def test_a_typology_left_out_of_the_mix_never_appears() -> None:
     assert world.manifest["patterns"]["cycle"]["patterns"] > 0
 
 
+def test_laundering_accounts_are_spread_over_the_protected_groups(world: AmlWorld) -> None:
+    """Each age band x residency cell holds its share of the laundering accounts, within
+    one account: laundering is independent of the protected attributes."""
+    accounts = world.accounts
+    cells = accounts.groupby(["age_band", "residency"])["is_sar_account"].agg(["sum", "size"])
+    expected = cells["size"] * accounts["is_sar_account"].mean()
+
+    assert ((cells["sum"] - expected).abs() < 1.5).all()
+
+
 def test_transaction_labels_agree_with_the_tags(world: AmlWorld) -> None:
     """A transaction is laundering exactly when its tag is a typology and it has a pattern."""
     tx = world.transactions
