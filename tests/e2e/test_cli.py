@@ -49,6 +49,7 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
     assert "rebuilt: identical." in output
     assert "Made 100 logged decisions and replayed one: identical." in output
     assert re.search(r"Audit trail: \d+ events, intact\.", output)
+    assert re.search(r"Web UI: bankml serve --home \S+, then http://[\d.]+:\d+/ui", output)
 
 
 def test_demo_monitors_weeks_and_the_drift_turns_red(demo_home: tuple[Path, str],
