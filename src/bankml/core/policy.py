@@ -14,6 +14,8 @@ from bankml.core.identity import CONTROL_ROLES, Role
 from bankml.core.oversight import Approval, Finding, PolicyException, Severity, ValidationSignoff
 from bankml.core.registry import Stage
 
+APPROVAL_GATE = "gate.approval."  # and the role: one gate per approval a step names
+
 
 class FairnessRule(StrEnum):
     NOT_REQUIRED = "not_required"
@@ -75,6 +77,13 @@ class Gate:
     passed: bool
     detail: str
 
+    @property
+    def approval_role(self) -> Role | None:
+        """The role whose approval this gate asks for; None when it is no approval gate."""
+        if not self.rule.startswith(APPROVAL_GATE):
+            return None
+        return Role(self.rule.removeprefix(APPROVAL_GATE))
+
 
 def evaluate(step: StepRequirements, evidence: Evidence) -> list[Gate]:
     """Every gate the step requires, each passed or not, with why."""
@@ -91,7 +100,7 @@ def evaluate(step: StepRequirements, evidence: Evidence) -> list[Gate]:
                                      f"the validator must not be a developer ({developers})"))
     for role in step.approvals:
         approval = next((a for a in evidence.approvals if a.role == role and a.approved), None)
-        gates.append(Gate(rule=f"gate.approval.{role}", passed=approval is not None,
+        gates.append(Gate(rule=f"{APPROVAL_GATE}{role}", passed=approval is not None,
                           detail=f"approved by {approval.approver} as {role}" if approval
                           else f"needs an approval by a {role}"))
     if step.fairness != FairnessRule.NOT_REQUIRED:

@@ -339,7 +339,7 @@ class RolloutService:
         needed = [Stage.STAGING, Stage.PROD] if takes_traffic else [Stage.STAGING]
         for stage in needed:
             for gate in self._oversight.gates_in(tx, challenger, stage):
-                if gate.passed or (stage == Stage.PROD and _is_approval(gate.rule)):
+                if gate.passed or (stage == Stage.PROD and gate.approval_role is not None):
                     continue
                 purpose = "take traffic" if stage == Stage.PROD else "enter shadow"
                 raise ConflictError(f"{challenger.ref} may not {purpose}: the {stage} gate "
@@ -353,7 +353,7 @@ class RolloutService:
         if challenger.stage != Stage.STAGING:
             return []  # promotion refuses it, naming rollout.challenger_staged
         return [gate.rule for gate in self._oversight.gates_in(tx, challenger, Stage.PROD)
-                if _is_approval(gate.rule) and not gate.passed]
+                if gate.approval_role is not None and not gate.passed]
 
     def _withdraw(self, tx: Transaction, actor: str, rollout: Rollout) -> None:
         self._oversight.withdraw_challenger(
@@ -371,10 +371,6 @@ class RolloutService:
 
     def _now(self) -> str:
         return utc_timestamp(self._clock())
-
-
-def _is_approval(rule: str) -> bool:
-    return rule.startswith("gate.approval.")
 
 
 def _is_challengers(record: DecisionRecord, rollout: Rollout) -> bool:

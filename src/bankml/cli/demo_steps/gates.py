@@ -12,7 +12,6 @@ from bankml.core.registry import ModelVersion, Stage
 from bankml.core.validation import Opinion, ValidationRun
 from bankml.platform import Platform
 
-APPROVAL = "gate.approval."
 APPROVERS = {Role.MODEL_RISK: "mira", Role.BUSINESS_OWNER: "bea"}  # the cast's approvers
 
 
@@ -49,14 +48,14 @@ def to_prod(platform: Platform, people: dict[str, Principal], version: ModelVers
     and the gates that do not hold are returned."""
     oversight, reader = platform.oversight, people["mira"]
     blocking = [g.rule for g in oversight.gates(reader, version.ref, Stage.PROD)
-                if not g.passed and not g.rule.startswith(APPROVAL)]
+                if not g.passed and g.approval_role is None]
     if blocking:
         return Gated(version, tuple(blocking))
     request = oversight.request_transition(people["dana"], version.ref, Stage.PROD,
                                            reason=reason)
     for gate in oversight.gates(reader, version.ref, Stage.PROD, request):
-        if gate.rule.startswith(APPROVAL) and not gate.passed:
-            role = Role(gate.rule.removeprefix(APPROVAL))
+        role = gate.approval_role
+        if role is not None and not gate.passed:
             request = oversight.approve(people[APPROVERS[role]], request.request_id,
                                         role=role, comment="Within appetite.")
     version = platform.registry.get(version.ref)
