@@ -388,11 +388,11 @@ class Oversight:
             return request
         return self._execute(tx, request, reason=request.reason)
 
-    def promote_challenger(self, tx: Transaction, version: ModelVersion, *,
+    def promote_challenger(self, tx: Transaction, version: ModelVersion, *, actor: str,
                            reason: str) -> None:
-        """A rollout's promotion: move `version` to prod when every gate of the prod step
-        holds, its approvals (four eyes on the prod request) included, in the rollout's
-        transaction; refused naming the first gate that does not hold."""
+        """A rollout's promotion by `actor`: move `version` to prod when every gate of the
+        prod step holds, its approvals (four eyes on the prod request) included, in the
+        rollout's transaction; refused naming the first gate that does not hold."""
         request = _open_request_to(tx, version, Stage.PROD)
         for gate in self._gates(tx, version, Stage.PROD, request):
             if not gate.passed:
@@ -400,8 +400,7 @@ class Oversight:
                                     f"{gate.rule} does not hold ({gate.detail}).",
                                     rule=gate.rule, field="version")
         if request is None:  # a policy whose prod step asks for no approval
-            move(tx, version.ref, Stage.PROD, actor=SYSTEM.name, moment=self._now(),
-                 reason=reason)
+            move(tx, version.ref, Stage.PROD, actor=actor, moment=self._now(), reason=reason)
         else:
             self._execute(tx, request, reason=reason)
 

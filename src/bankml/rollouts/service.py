@@ -294,8 +294,8 @@ class RolloutService:
         challenger = tx.models.get(rollout.model, rollout.challenger)
         self._check_gates(tx, challenger, takes_traffic=False)
         self._oversight.promote_challenger(
-            tx, challenger, reason=f"rollout #{rollout.rollout_id} on {rollout.endpoint}: "
-            f"{reason}")
+            tx, challenger, actor=actor,
+            reason=f"rollout #{rollout.rollout_id} on {rollout.endpoint}: {reason}")
         now = self._now()
         tx.models.set_alias(rollout.model, CHAMPION, challenger.number, set_at=now,
                             set_by=actor)

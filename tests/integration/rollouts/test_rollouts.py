@@ -4,11 +4,14 @@ advancing, promoting and rolling back, and the operations' roles."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bankml import Platform
 from bankml.core.canonical import utc_timestamp
@@ -18,6 +21,7 @@ from bankml.core.identity import SYSTEM, RoleDeniedError
 from bankml.core.oversight import RequestStatus
 from bankml.core.registry import Stage
 from bankml.core.rollouts import Plan, RolloutStatus, Route, plan_for
+from bankml.governance.policy_files import DEFAULTS
 from bankml.rollouts import Controller
 from support.evidence import signed_off
 from support.lifecycle import approved_for_prod, move_to
@@ -43,6 +47,10 @@ SHADOW = {"kind": "shadow", "min_decisions": 5, "min_duration_s": 0}
 
 @pytest.fixture
 def served(platform: Platform) -> Platform:
+    return with_challenger(platform)
+
+
+def with_challenger(platform: Platform) -> Platform:
     """pd@1 champion behind the endpoint; pd@2 in staging, validated independently."""
     tiny_endpoint(platform)
     challenger = register_tiny(platform, staff(platform, "dev"))
@@ -419,3 +427,27 @@ def test_promotion_needs_the_prod_approvals_and_a_rollback_withdraws_them(
     assert after_rollback == Stage.STAGING
     assert "transition.withdrawn" in [e.action for e in audit_events(served)]
     assert served.registry.get("pd@2").stage == Stage.PROD
+
+
+def test_a_policy_asking_no_prod_approval_lets_a_promotion_move_as_its_actor(
+        tmp_path: Path) -> None:
+    """When the bank's prod step asks for no approval, promoting needs no request, and the
+    move to prod is recorded as the promoter's, not the system's."""
+    folder = tmp_path / "policies"
+    shutil.copytree(DEFAULTS, folder)
+    for tier_file in folder.glob("tier-*.yaml"):
+        policy = yaml.safe_load(tier_file.read_text())
+        policy["steps"]["prod"].pop("approvals", None)
+        tier_file.write_text(yaml.safe_dump(policy))
+    with Platform.open(tmp_path / "home", policies=folder) as lenient:
+        with_challenger(lenient)
+        eli = staff(lenient, "eli")
+        lenient.rollouts.deploy(eli, ENDPOINT, "pd@2", plan=plan(SHADOW))
+
+        lenient.rollouts.promote(eli, ENDPOINT, comment="no approval asked")
+
+        assert lenient.registry.get("pd@2").stage == Stage.PROD
+        assert lenient.oversight.requests(staff(lenient, "aude"), model="pd") == []
+        [moved] = [e for e in audit_events(lenient) if e.action == "model.transitioned"
+                   and e.subject == "model:pd@2" and e.payload["to"] == "prod"]
+        assert moved.actor == "eli"
