@@ -21,15 +21,14 @@ import hashlib
 import io
 import json
 import re
+import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
-import skops.io as sio
 
 from bankml.core.errors import ArtifactFormatError, InvalidInputError, UntrustedArtifactError
 from bankml.registry.lightgbm_text import check_parses
@@ -74,7 +73,7 @@ class ScoringModel:
 
     def raw_scores(self, frame: pd.DataFrame, *, threads: int | None = None) -> np.ndarray:
         prepared = self.preprocess.transform(frame[self.inputs])
-        if isinstance(self.estimator, lgb.Booster):
+        if _is_booster(self.estimator):
             scores = (self.estimator.predict(prepared) if threads is None
                       else self.estimator.predict(prepared, num_threads=threads))
             return np.asarray(scores, dtype=float)
@@ -90,6 +89,8 @@ class ScoringModel:
 
 def dump_sklearn(model: Any) -> bytes:
     """skops bytes of `model`, identical for identical models."""
+    import skops.io as sio  # noqa: PLC0415 - heavy (it brings pytest): loaded when used
+
     return _stable_skops(bytes(sio.dumps(model)))
 
 
@@ -101,6 +102,8 @@ def load_sklearn(content: bytes, digest: str) -> Any:
     if untrusted:
         raise UntrustedArtifactError(digest, untrusted)
     try:
+        import skops.io as sio  # noqa: PLC0415 - heavy: loaded when used
+
         return sio.loads(content, trusted=sorted(named) or None)
     except UNREADABLE as exc:
         raise ArtifactFormatError(digest, f"skops cannot rebuild it ({_why(exc)})") from exc
@@ -121,7 +124,7 @@ def check_format(flavour: str, content: bytes, digest: str) -> None:
 
 def dump_bundle(model: ScoringModel) -> bytes:
     parts: dict[str, bytes] = {"preprocess.skops": dump_sklearn(model.preprocess)}
-    if isinstance(model.estimator, lgb.Booster):
+    if _is_booster(model.estimator):
         parts["estimator.lgbm.txt"] = model.estimator.model_to_string().encode("utf-8")
     else:
         parts["estimator.skops"] = dump_sklearn(model.estimator)
@@ -151,7 +154,10 @@ def load_bundle(content: bytes, digest: str) -> ScoringModel:
         preprocess = load_sklearn(archive.read("preprocess.skops"), digest)
         if LIGHTGBM_PART in names:
             # checked by `_bundle_header` in a child process: this parse cannot abort
-            estimator: Any = lgb.Booster(model_str=archive.read(LIGHTGBM_PART).decode("utf-8"))
+            import lightgbm  # noqa: PLC0415 - heavy: loaded with the first LightGBM model
+
+            estimator: Any = lightgbm.Booster(
+                model_str=archive.read(LIGHTGBM_PART).decode("utf-8"))
         else:
             estimator = load_sklearn(archive.read("estimator.skops"), digest)
         calibrator = (load_sklearn(archive.read("calibrator.skops"), digest)
@@ -210,6 +216,8 @@ def _bundle_header(archive: zipfile.ZipFile, digest: str) -> dict[str, Any]:
 def _types_named(content: bytes, digest: str) -> list[str]:
     """The types a skops archive names; ArtifactFormatError if it is not one."""
     try:
+        import skops.io as sio  # noqa: PLC0415 - heavy: loaded when used
+
         return list(sio.get_untrusted_types(data=content))
     except UNREADABLE as exc:
         raise ArtifactFormatError(digest, f"it is not a skops archive ({_why(exc)}); a "
@@ -288,3 +296,9 @@ def _stable_zip(parts: list[tuple[str, bytes]]) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, data, compresslevel=6)
     return buffer.getvalue()
+
+
+def _is_booster(estimator: Any) -> bool:
+    """A LightGBM booster, told without importing LightGBM: none exists before it is."""
+    lightgbm = sys.modules.get("lightgbm")
+    return lightgbm is not None and isinstance(estimator, lightgbm.Booster)
