@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -146,15 +147,22 @@ def empty_metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def platform(request: pytest.FixtureRequest, tmp_path: Path,
-             metadata_url: str) -> Iterator[Platform]:
+def platform_settings() -> dict[str, Any]:
+    """Settings the `platform` fixture opens with; a test changes them by parametrizing
+    this name."""
+    return {}
+
+
+@pytest.fixture
+def platform(request: pytest.FixtureRequest, tmp_path: Path, metadata_url: str,
+             platform_settings: dict[str, Any]) -> Iterator[Platform]:
     """A platform on each backend; on PostgreSQL it runs as a role without DDL rights, and
     the schema's owner migrates, as in production (docs/security.md)."""
     urls = {"metadata_url": metadata_url}
     if metadata_url.startswith("postgresql"):
         urls = {"metadata_url": request.getfixturevalue("runtime_url"),
                 "migration_url": metadata_url}
-    with Platform.open(tmp_path / "home", **urls) as opened:
+    with Platform.open(tmp_path / "home", **urls, **platform_settings) as opened:
         yield opened
 
 

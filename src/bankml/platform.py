@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.queues import Queue
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -31,6 +32,7 @@ from bankml.retraining import Retrainer
 from bankml.review import WeeklyReviews
 from bankml.rollouts import Controller, RolloutService
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
+from bankml.serving.shadow_process import ShadowProcess, serve_shadow
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.offline import DuckDbOfflineEngine
@@ -70,8 +72,9 @@ class Platform:
 
     def __init__(self, settings: Settings, metadata: SqlMetadataStore,
                  artifacts: FsspecArtifactStore, keys: Keys, online: OnlineStore, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
-        clock = clock or wall_clock
+                 clock: Callable[[], datetime] | None = None,
+                 shadow_process: bool = False) -> None:
+        own_clock, clock = clock is not None, clock or wall_clock
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
@@ -94,7 +97,9 @@ class Platform:
         self.decisions = DecisionService(
             metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
             features=self.features.for_services, log=self.decision_log,
-            pseudonym_key=keys.pseudonym, code_version=describe_code(), clock=clock)
+            pseudonym_key=keys.pseudonym, code_version=describe_code(), clock=clock,
+            shadow_process=ShadowProcess(shadow_child, settings)
+            if shadow_process and not own_clock else None)
         self.labels = GroundTruth(metadata, pseudonym_key=keys.pseudonym, clock=clock)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
@@ -161,8 +166,10 @@ class Platform:
             metadata.close()  # no pooled connection outlives a platform that never opened
             raise
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
+        # the shadow process opens the stores the settings name: not a store passed in
         return cls(settings, metadata, artifacts, keys,
-                   online or open_online_store(settings.resolved_online_url), clock=clock)
+                   online or open_online_store(settings.resolved_online_url), clock=clock,
+                   shadow_process=settings.shadow_worker == "process" and online is None)
 
     @classmethod
     def open(cls, home: Path | str, *, online: OnlineStore | None = None,
@@ -187,6 +194,15 @@ class Platform:
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def shadow_child(settings: Settings, work: Queue[Any], acks: Queue[Any],
+                 parent_pid: int) -> None:
+    """The shadow process: a platform of its own on the same settings, scoring what the
+    serving process hands over on its shadow thread (it starts no process of its own)."""
+    with Platform.from_settings(settings.model_copy(update={"shadow_worker": "thread"})
+                                ) as platform:
+        serve_shadow(platform.decisions, work, acks, parent_pid)
 
 
 def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:

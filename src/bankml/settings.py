@@ -11,7 +11,7 @@ import os
 import re
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     automation_actor: str = Field(
         "automation", description="The name the retraining automation acts under (audit "
         "trail, registered versions, validation self-tests): never a person's user name.")
+    shadow_worker: Literal["process", "thread"] = Field(
+        "process", description="Where a rollout's shadow scoring runs: a process of its "
+        "own beside each serving process, so the challenger never takes the champion's "
+        "interpreter, or a thread of the serving process. A platform opened with its own "
+        "clock or online store (simulations, tests) shadows on a thread.")
     rollout_interval_s: float = Field(
         5.0, gt=0, le=3600, description="How often the rollout controller inside `bankml "
         "serve` evaluates running rollouts.")

@@ -54,6 +54,7 @@ from bankml.serving.runtime import LoadedEndpoint, Routing, Runtime
 from bankml.serving.scoring import FrameScorer, Scored
 from bankml.serving.sealing import Sealer
 from bankml.serving.shadow import ShadowQueue
+from bankml.serving.shadow_process import ShadowProcess
 from bankml.serving.verify import (
     VerifyReport,
     check_proofs,
@@ -77,16 +78,20 @@ class DecisionService:
                  features: ServiceReads, log: DecisionLogWriter, pseudonym_key: bytes,
                  code_version: str = "",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 observe: Observe = _ignore) -> None:
+                 observe: Observe = _ignore,
+                 shadow_process: ShadowProcess | None = None) -> None:
         self._metadata, self._registry, self._runtime = metadata, registry, runtime
         self._features, self._log, self._key = features, log, pseudonym_key
         self._sealer = Sealer(pseudonym_key)
         self._code_version, self._clock, self._observe = code_version, clock, observe
-        self._shadow = ShadowQueue(sink=self._shadow_sink)  # records in bulk
+        self._local_shadow = ShadowQueue(sink=self._shadow_sink)  # records in bulk
+        self._shadow_process = shadow_process
+        self._challengers: dict[str, tuple[tuple[str, str], LoadedEndpoint]] = {}
 
     @property
-    def shadow(self) -> ShadowQueue:
-        return self._shadow
+    def shadow(self) -> ShadowQueue | ShadowProcess:
+        """Where shadow work runs: a process of its own, or a thread of this one."""
+        return self._shadow_process or self._local_shadow
 
     @property
     def runtime(self) -> Runtime:
@@ -334,18 +339,45 @@ class DecisionService:
                      if arm_for(p, routing.rollout.salt, share) == Route.CANARY]
         if not positions:
             return
+        work = ShadowWork(made=made, positions=tuple(positions),
+                          rollout_id=routing.rollout.rollout_id,
+                          endpoint=routing.rollout.endpoint,
+                          endpoint_version=routing.challenger.version.number,
+                          challenger=routing.rollout.challenger_ref)
+        if self._shadow_process is not None:
+            self._shadow_process.offer(work)
+        else:
+            self.shadow_locally(work, routing.challenger)
+
+    def shadow_locally(self, work: ShadowWork, challenger: LoadedEndpoint | None = None
+                       ) -> None:
+        """Queue `work` on this process's shadow thread (the shadow process's child calls
+        this too); the challenger is loaded there when not given."""
 
         def job() -> list[DecisionRecord]:
-            records = self._make(made, routing.challenger, positions, Route.SHADOW, _no_lap)
-            return [records[i] for i in positions]
+            loaded = challenger or self._challenger_for(work)
+            records = self._make(work.made, loaded, work.positions, Route.SHADOW, _no_lap)
+            return [records[i] for i in work.positions]
 
         def failed(error: Exception) -> ShadowFailure:
-            return ShadowFailure(endpoint=routing.rollout.endpoint,
-                                 rollout_id=routing.rollout.rollout_id,
-                                 challenger=routing.rollout.challenger_ref,
-                                 requests=len(positions), error=repr(error))
+            return ShadowFailure(endpoint=work.endpoint, rollout_id=work.rollout_id,
+                                 challenger=work.challenger, requests=len(work.positions),
+                                 error=repr(error))
 
-        self._shadow.offer(job, on_error=failed)
+        self._local_shadow.offer(job, on_error=failed)
+
+    def _challenger_for(self, work: ShadowWork) -> LoadedEndpoint:
+        """The challenger behind the endpoint version, loaded once per endpoint while the
+        same pair is asked for."""
+        key = (f"{work.endpoint}:{work.endpoint_version}", work.challenger)
+        known = self._challengers.get(work.endpoint)
+        if known is not None and known[0] == key:
+            return known[1]
+        with self._metadata.reading() as tx:
+            version = tx.endpoints.get(work.endpoint, work.endpoint_version)
+        loaded = self._runtime.load_version(version, self._registry.get(work.challenger))
+        self._challengers[work.endpoint] = (key, loaded)
+        return loaded
 
     def _shadow_sink(self, items: list[DecisionRecord | ShadowFailure]
                      ) -> Future[list[DecisionRecord]]:
@@ -510,6 +542,19 @@ class Made:
     received_at: str
     started: float
     many: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShadowWork:
+    """A call's requests that a rollout copies to its challenger: plain data, so that it
+    can cross to the shadow process."""
+
+    made: Made
+    positions: tuple[int, ...]
+    rollout_id: int
+    endpoint: str
+    endpoint_version: int
+    challenger: str  # NAME@VERSION
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,7 @@ advancing, promoting and rolling back, and the operations' roles."""
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from bankml.core.registry import Stage
 from bankml.core.rollouts import Plan, RolloutStatus, Route, plan_for
 from bankml.governance.policy_files import DEFAULTS
 from bankml.rollouts import Controller
+from bankml.serving.shadow_process import ShadowProcess
 from support.evidence import signed_off
 from support.lifecycle import approved_for_prod, move_to
 from support.models import register_tiny
@@ -84,6 +86,27 @@ def test_shadow_scores_every_request_and_answers_none(served: Platform) -> None:
         ("champion", "pd@1"): 20, ("shadow", "pd@2"): 20}
     shadows = {r.customer_pseudo_id for r in records if r.route == "shadow"}
     assert shadows == {r.customer_pseudo_id for r in answered}
+
+
+def test_shadow_runs_in_a_process_of_its_own_started_again_if_it_died(
+        served: Platform) -> None:
+    """The challenger scores in a child process, not on a thread of the serving one; a
+    child that died is replaced on the next offer, and only its work in flight is lost."""
+    served.rollouts.deploy(staff(served, "ops"), ENDPOINT, "pd@2", plan=plan(SHADOW))
+    shadow = served.decisions.shadow
+    assert isinstance(shadow, ShadowProcess)
+    decide(served, 5)
+    logged(served)
+    child = next(p for p in multiprocessing.active_children() if p.name == "bankml-shadow")
+    child.kill()
+    child.join()
+
+    decide(served, 5, start=5)
+    records = logged(served)
+
+    assert Counter(r.route for r in records) == {"champion": 10, "shadow": 10}
+    assert shadow.restarts == 1
+    assert (shadow.counts.offered, shadow.counts.done, shadow.counts.dropped) == (2, 1, 0)
 
 
 def test_canary_sends_its_share_and_records_the_route(served: Platform) -> None:
@@ -218,6 +241,7 @@ def test_a_breach_rolls_back_records_why_and_opens_an_alert(served: Platform) ->
     assert rolled[0].payload["guardrail"] == "p99_latency_ms"
 
 
+@pytest.mark.parametrize("platform_settings", [{"shadow_worker": "thread"}])  # to break it
 def test_a_challenger_failing_in_shadow_breaks_the_error_rate_and_is_rolled_back(
         served: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     """Failed shadow work leaves no decision, but is recorded per rollout and counted by
