@@ -237,15 +237,6 @@ class SqlDecisionLog:
             overridden_by=override.overridden_by, overridden_at=override.overridden_at))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def overridden(self, endpoint: str, since: str, until: str) -> dict[str, str]:
-        rows = self._connection.execute(
-            select(decision_overrides.c.decision_id, decision_overrides.c.outcome)
-            .join(decisions, decisions.c.decision_id == decision_overrides.c.decision_id)
-            .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
-                   decisions.c.decided_at < until)
-            .order_by(decision_overrides.c.override_id))
-        return {row.decision_id: str(row.outcome) for row in rows}  # the latest wins
-
     def overrides_recorded(self, endpoint: str, since: str, until: str
                            ) -> list[DecisionOverride]:
         rows = self._connection.execute(
