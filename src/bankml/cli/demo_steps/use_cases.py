@@ -36,9 +36,8 @@ from bankml.validation.policy import DEFAULTS
 EXAMPLES = Path(str(files("bankml") / "examples"))
 FINDING_DAYS = 90  # the developers' time to answer a red fairness test
 QUICK_ACCOUNTS, QUICK_CONTACTS = 1_000, 5_000  # --quick's AML world and campaign
-# --quick's validation: (parameter, the shipped policy's value, --quick's)
-QUICK_POLICY = (("bootstrap_samples", 1000, 200), ("soundness_rows", 500, 100),
-                ("explain_rows", 500, 100))
+# --quick's validation parameters (the shipped policies draw 1000 samples and 500 rows)
+QUICK_PARAMETERS = {"bootstrap_samples": 200, "soundness_rows": 100, "explain_rows": 100}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,15 +173,27 @@ def _policy(platform: Platform, case: UseCase, scale: Scale) -> Path | None:
     if not scale.quick:
         return None
     domain = load_spec(case.path(case.champion)).spec.model.domain
-    text = (DEFAULTS / f"{domain}.yaml").read_text(encoding="utf-8")
-    for name, full, quick in QUICK_POLICY:
-        text = text.replace(f"  {name}: {full}\n", f"  {name}: {quick}\n")
-    text = text.replace(f"policy: bankml-{domain}-default\n",
-                        f"policy: bankml-{domain}-default-quick\n")
     path = platform.settings.home / "demo" / f"validation-{domain}-quick.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(yaml.safe_dump(quick_policy(DEFAULTS / f"{domain}.yaml"),
+                                   sort_keys=False), encoding="utf-8")
     return path
+
+
+def quick_policy(shipped: Path) -> dict[str, Any]:
+    """The policy file `shipped` with --quick's parameters, named `<its name>-quick`.
+    Raises KeyError when the file lacks one of them: its shape changed, and --quick must
+    say so rather than guess."""
+    policy: dict[str, Any] = load_yaml(shipped.read_text(encoding="utf-8"), source=str(shipped))
+    for key in ("policy", "parameters"):
+        if key not in policy:
+            raise KeyError(f"{shipped} has no `{key}` for --quick to change")
+    for name, value in QUICK_PARAMETERS.items():
+        if name not in policy["parameters"]:
+            raise KeyError(f"{shipped} has no parameters.{name} for --quick to set")
+        policy["parameters"][name] = value
+    policy["policy"] = f"{policy['policy']}-quick"
+    return policy
 
 
 def _serve(platform: Platform, people: dict[str, Principal], case: UseCase,
