@@ -25,7 +25,7 @@ from bankml.cli.demo_steps.scale import Scale
 from bankml.core.identity import Principal
 from bankml.core.oversight import Severity
 from bankml.core.registry import ModelVersion
-from bankml.core.validation import ValidationRun, Verdict
+from bankml.core.validation import ValidationResult, ValidationRun, Verdict
 from bankml.datasets import aml_reviews, load_example, synthesize_aml, synthesize_bank_marketing
 from bankml.documents import load_yaml
 from bankml.platform import Platform
@@ -95,9 +95,9 @@ def _use_case(platform: Platform, people: dict[str, Principal], case: UseCase, s
     console.print(f"[bold]{case.folder}[/]")
     policy = _policy(platform, case, scale)
     specs, frame = _sources(platform, case, scale)
-    champion, run = _trained(platform, people, case, specs[0], policy=policy)
+    champion, run, result = _trained(platform, people, case, specs[0], policy=policy)
     model = platform.registry.model(champion.name)
-    _fairness(platform, people, champion, run, catches)
+    _fairness(platform, people, champion, result, catches)
     signed = gates.sign_off(platform, people, champion, run, reason="ready for validation")
     gated = gates.to_prod(platform, people, champion, reason=f"first {case.folder} champion")
     if gated.held_back:
@@ -110,8 +110,8 @@ def _use_case(platform: Platform, people: dict[str, Principal], case: UseCase, s
         console.print(f"  tier {model.risk_tier}: vera {_signed(signed)}; dana requests prod, "
                       f"approved by {approvers} (four eyes): [green]{champion.ref} in prod[/], "
                       f"{champion.name}@champion")
-    challenger, against = _trained(platform, people, case, specs[1],
-                                   against=champion.ref, policy=policy)
+    challenger, against, _ = _trained(platform, people, case, specs[1],
+                                      against=champion.ref, policy=policy)
     gates.sign_off(platform, people, challenger, against, reason="challenger")
     if gated.held_back:
         return Served(folder=case.folder, champion=gated.version, challenger=challenger,
@@ -124,11 +124,13 @@ def _use_case(platform: Platform, people: dict[str, Principal], case: UseCase, s
 
 def _trained(platform: Platform, people: dict[str, Principal], case: UseCase, path: Path, *,
              against: str | None = None, policy: Path | None = None
-             ) -> tuple[ModelVersion, ValidationRun]:
-    """Trained by the developer from the example's spec, validated by the validator."""
+             ) -> tuple[ModelVersion, ValidationRun, ValidationResult]:
+    """Trained by the developer from the example's spec, validated by the validator; the
+    run's result is read once, for what is shown here and for the fairness check."""
     version = platform.training.train(people["dana"], path)
     run = platform.validation.run(people["vera"], version.ref, against=against,
                                   policy=policy)
+    result = platform.validation.result(run)
     kind = load_spec(path).spec.estimator.kind
     shown = (f"examples/{case.folder}/{path.name}" if path.parent == EXAMPLES / case.folder
              else f"{path.relative_to(platform.settings.home)} (--quick: the example's spec "
@@ -139,8 +141,8 @@ def _trained(platform: Platform, people: dict[str, Principal], case: UseCase, pa
                   f"{f' --against {against}' if against else ''}"
                   f"{f' --policy {policy.name}' if policy else ''}   # as vera -> opinion "
                   f"{int(run.opinion)} ({run.opinion.label}); red: "
-                  f"{', '.join(_reds(platform, run)) or 'none'}")
-    return version, run
+                  f"{', '.join(_reds(result)) or 'none'}")
+    return version, run, result
 
 
 def _sources(platform: Platform, case: UseCase, scale: Scale
@@ -236,9 +238,9 @@ def _cases(case: UseCase, champion: ModelVersion, frame: pd.DataFrame,
 
 
 def _fairness(platform: Platform, people: dict[str, Principal], version: ModelVersion,
-              run: ValidationRun, catches: Catches) -> None:
+              result: ValidationResult, catches: Catches) -> None:
     """A red fairness test is named, and the validator raises a finding on it."""
-    red = [t for t in platform.validation.result(run).tests
+    red = [t for t in result.tests
            if t.test.startswith("fairness.") and t.verdict == Verdict.RED]
     if not red:
         return
@@ -263,9 +265,9 @@ def _figures(version: ModelVersion) -> str:
     return ", ".join(shown)
 
 
-def _reds(platform: Platform, run: ValidationRun) -> list[str]:
+def _reds(result: ValidationResult) -> list[str]:
     """The red tests by name, each once, with how many of its groups or cells were red."""
-    found = Counter(t.test for t in platform.validation.result(run).tests
+    found = Counter(t.test for t in result.tests
                     if t.verdict == Verdict.RED)
     return [escape(test if count == 1 else f"{test} x{count}")
             for test, count in found.items()]
