@@ -228,9 +228,9 @@ class DecisionLog(Protocol):
                   ) -> Iterator[list[MonitoredRow]]:
         """What monitoring reads of the endpoint's decisions in [since, until), in decision
         order, streamed in chunks of rows (no record is built); each request_json is "{}"
-        unless `requests`. Each row carries its decision's latest label and override
-        (as `labels.outcomes_of_window` and `overridden` give them), read in the same pass
-        by the decision's id instead of a second read of the window."""
+        unless `requests`. Each row carries its decision's latest label's outcome (the
+        highest version) and latest override's outcome (the last recorded), or None, read
+        in the same pass by the decision's id instead of a second read of the window."""
 
     def policy_of(self, decision_id: str) -> str:
         """The decision's policy description (JSON text). Raises NotFoundError."""
@@ -249,10 +249,6 @@ class DecisionLog(Protocol):
     def add_override(self, override: DecisionOverride) -> int: ...
 
     def overrides(self, decision_id: str) -> list[DecisionOverride]: ...
-
-    def overridden(self, endpoint: str, since: str, until: str) -> dict[str, str]:
-        """Decision id -> the latest overriding outcome, of the endpoint's decisions made
-        in [since, until) that a person overrode."""
 
     def overrides_recorded(self, endpoint: str, since: str, until: str
                            ) -> list[DecisionOverride]:
@@ -279,12 +275,6 @@ class Labels(Protocol):
         """Raises ConflictError (rule labels.version_unique) when a version exists."""
 
     def latest(self, decision_ids: Iterable[str]) -> dict[str, Label]: ...
-
-    def outcomes_of_window(self, endpoint: str, since: str, until: str) -> dict[str, int]:
-        """Decision id -> its latest outcome, for the endpoint's decisions in the window."""
-
-    def of_window(self, endpoint: str, since: str, until: str) -> dict[str, Label]:
-        """The latest label of each decision of `endpoint` decided in [since, until)."""
 
     def history(self, decision_id: str) -> list[Label]:
         """Every version, oldest first."""

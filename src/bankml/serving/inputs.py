@@ -75,25 +75,48 @@ def request_schema(version: ModelVersion, entity: Sequence[str],
         attributes=tuple(attributes))
 
 
+def fits_signature(request: Mapping[str, Any], version: ModelVersion) -> bool:
+    """Whether `request` gives every input of the version's signature a value serving
+    takes (None too: a gap the model's imputation was trained for). Only the values are
+    judged, not the endpoint's other demands (entity keys, no extra fields)."""
+    return all(spec.name in request and _violation(spec, request[spec.name]) is None
+               for spec in version.signature.inputs)
+
+
 def _checked(spec: InputField, value: Any, field: str) -> Any:
+    violation = _violation(spec, value)
+    if violation is not None:
+        message, rule = violation
+        raise InvalidInputError(field, message, rule=rule)
+    return value
+
+
+def _violation(spec: InputField, value: Any) -> tuple[str, str] | None:
+    """What is wrong with `value` for `spec` and the rule it breaks, or None."""
     if value is None:
         return None  # a gap the model's imputation was trained for
     if spec.categories is not None:
-        if not isinstance(value, str) or value not in spec.categories:
-            seen = ", ".join(spec.categories[:8]) + (" ..." if len(spec.categories) > 8 else "")
-            raise InvalidInputError(field, f"{value!r} is not a category the model was "
-                                    f"trained on ({seen})", rule="decision.category_known")
-        return value
+        return _category_violation(spec.categories, value)
     if spec.dtype not in NUMERIC:
-        return value  # a version registered by hand knows only its input names
+        return None  # a version registered by hand knows only its input names
+    return _number_violation(spec, value)
+
+
+def _category_violation(categories: tuple[str, ...], value: Any) -> tuple[str, str] | None:
+    if isinstance(value, str) and value in categories:
+        return None
+    seen = ", ".join(categories[:8]) + (" ..." if len(categories) > 8 else "")
+    return (f"{value!r} is not a category the model was trained on ({seen})",
+            "decision.category_known")
+
+
+def _number_violation(spec: InputField, value: Any) -> tuple[str, str] | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInputError(field, f"{value!r} is not a number ({spec.dtype})",
-                                rule="decision.field_type")
+        return f"{value!r} is not a number ({spec.dtype})", "decision.field_type"
     if not math.isfinite(value):
-        raise InvalidInputError(field, f"{value!r} is not a finite number",
-                                rule="decision.field_type")
+        return f"{value!r} is not a finite number", "decision.field_type"
     low, high = spec.minimum, spec.maximum
     if (low is not None and value < low) or (high is not None and value > high):
-        raise InvalidInputError(field, f"{value} is outside the range the model was trained "
-                                f"on [{low}, {high}]", rule="decision.value_in_range")
-    return value
+        return (f"{value} is outside the range the model was trained on [{low}, {high}]",
+                "decision.value_in_range")
+    return None

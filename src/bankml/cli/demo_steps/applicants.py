@@ -7,6 +7,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from bankml.core.registry import ModelVersion
+from bankml.serving.inputs import fits_signature
 
 
 def request(row: Mapping[Hashable, Any], version: ModelVersion, *,
@@ -24,11 +25,4 @@ def plain(value: Any) -> Any:
 
 def within(request: Mapping[str, Any], version: ModelVersion) -> bool:
     """Whether every value is one the model saw in training (the endpoint refuses others)."""
-    for spec in version.signature.inputs:
-        value = request[spec.name]
-        if spec.categories is not None and value not in spec.categories:
-            return False
-        if spec.minimum is not None and spec.maximum is not None and not (
-                spec.minimum <= value <= spec.maximum):
-            return False
-    return True
+    return fits_signature(request, version)

@@ -25,7 +25,7 @@ from bankml.cli.demo_steps.scale import Scale
 from bankml.core.identity import Principal
 from bankml.core.oversight import Severity
 from bankml.core.registry import ModelVersion
-from bankml.core.validation import ValidationRun, Verdict
+from bankml.core.validation import ValidationResult, ValidationRun, Verdict
 from bankml.datasets import aml_reviews, load_example, synthesize_aml, synthesize_bank_marketing
 from bankml.documents import load_yaml
 from bankml.platform import Platform
@@ -36,9 +36,8 @@ from bankml.validation.policy import DEFAULTS
 EXAMPLES = Path(str(files("bankml") / "examples"))
 FINDING_DAYS = 90  # the developers' time to answer a red fairness test
 QUICK_ACCOUNTS, QUICK_CONTACTS = 1_000, 5_000  # --quick's AML world and campaign
-# --quick's validation: (parameter, the shipped policy's value, --quick's)
-QUICK_POLICY = (("bootstrap_samples", 1000, 200), ("soundness_rows", 500, 100),
-                ("explain_rows", 500, 100))
+# --quick's validation parameters (the shipped policies draw 1000 samples and 500 rows)
+QUICK_PARAMETERS = {"bootstrap_samples": 200, "soundness_rows": 100, "explain_rows": 100}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,9 +95,9 @@ def _use_case(platform: Platform, people: dict[str, Principal], case: UseCase, s
     console.print(f"[bold]{case.folder}[/]")
     policy = _policy(platform, case, scale)
     specs, frame = _sources(platform, case, scale)
-    champion, run = _trained(platform, people, case, specs[0], policy=policy)
+    champion, run, result = _trained(platform, people, case, specs[0], policy=policy)
     model = platform.registry.model(champion.name)
-    _fairness(platform, people, champion, run, catches)
+    _fairness(platform, people, champion, result, catches)
     signed = gates.sign_off(platform, people, champion, run, reason="ready for validation")
     gated = gates.to_prod(platform, people, champion, reason=f"first {case.folder} champion")
     if gated.held_back:
@@ -111,8 +110,8 @@ def _use_case(platform: Platform, people: dict[str, Principal], case: UseCase, s
         console.print(f"  tier {model.risk_tier}: vera {_signed(signed)}; dana requests prod, "
                       f"approved by {approvers} (four eyes): [green]{champion.ref} in prod[/], "
                       f"{champion.name}@champion")
-    challenger, against = _trained(platform, people, case, specs[1],
-                                   against=champion.ref, policy=policy)
+    challenger, against, _ = _trained(platform, people, case, specs[1],
+                                      against=champion.ref, policy=policy)
     gates.sign_off(platform, people, challenger, against, reason="challenger")
     if gated.held_back:
         return Served(folder=case.folder, champion=gated.version, challenger=challenger,
@@ -125,11 +124,13 @@ def _use_case(platform: Platform, people: dict[str, Principal], case: UseCase, s
 
 def _trained(platform: Platform, people: dict[str, Principal], case: UseCase, path: Path, *,
              against: str | None = None, policy: Path | None = None
-             ) -> tuple[ModelVersion, ValidationRun]:
-    """Trained by the developer from the example's spec, validated by the validator."""
+             ) -> tuple[ModelVersion, ValidationRun, ValidationResult]:
+    """Trained by the developer from the example's spec, validated by the validator; the
+    run's result is read once, for what is shown here and for the fairness check."""
     version = platform.training.train(people["dana"], path)
     run = platform.validation.run(people["vera"], version.ref, against=against,
                                   policy=policy)
+    result = platform.validation.result(run)
     kind = load_spec(path).spec.estimator.kind
     shown = (f"examples/{case.folder}/{path.name}" if path.parent == EXAMPLES / case.folder
              else f"{path.relative_to(platform.settings.home)} (--quick: the example's spec "
@@ -140,8 +141,8 @@ def _trained(platform: Platform, people: dict[str, Principal], case: UseCase, pa
                   f"{f' --against {against}' if against else ''}"
                   f"{f' --policy {policy.name}' if policy else ''}   # as vera -> opinion "
                   f"{int(run.opinion)} ({run.opinion.label}); red: "
-                  f"{', '.join(_reds(platform, run)) or 'none'}")
-    return version, run
+                  f"{', '.join(_reds(result)) or 'none'}")
+    return version, run, result
 
 
 def _sources(platform: Platform, case: UseCase, scale: Scale
@@ -174,15 +175,27 @@ def _policy(platform: Platform, case: UseCase, scale: Scale) -> Path | None:
     if not scale.quick:
         return None
     domain = load_spec(case.path(case.champion)).spec.model.domain
-    text = (DEFAULTS / f"{domain}.yaml").read_text(encoding="utf-8")
-    for name, full, quick in QUICK_POLICY:
-        text = text.replace(f"  {name}: {full}\n", f"  {name}: {quick}\n")
-    text = text.replace(f"policy: bankml-{domain}-default\n",
-                        f"policy: bankml-{domain}-default-quick\n")
     path = platform.settings.home / "demo" / f"validation-{domain}-quick.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(yaml.safe_dump(quick_policy(DEFAULTS / f"{domain}.yaml"),
+                                   sort_keys=False), encoding="utf-8")
     return path
+
+
+def quick_policy(shipped: Path) -> dict[str, Any]:
+    """The policy file `shipped` with --quick's parameters, named `<its name>-quick`.
+    Raises KeyError when the file lacks one of them: its shape changed, and --quick must
+    say so rather than guess."""
+    policy: dict[str, Any] = load_yaml(shipped.read_text(encoding="utf-8"), source=str(shipped))
+    for key in ("policy", "parameters"):
+        if key not in policy:
+            raise KeyError(f"{shipped} has no `{key}` for --quick to change")
+    for name, value in QUICK_PARAMETERS.items():
+        if name not in policy["parameters"]:
+            raise KeyError(f"{shipped} has no parameters.{name} for --quick to set")
+        policy["parameters"][name] = value
+    policy["policy"] = f"{policy['policy']}-quick"
+    return policy
 
 
 def _serve(platform: Platform, people: dict[str, Principal], case: UseCase,
@@ -225,9 +238,9 @@ def _cases(case: UseCase, champion: ModelVersion, frame: pd.DataFrame,
 
 
 def _fairness(platform: Platform, people: dict[str, Principal], version: ModelVersion,
-              run: ValidationRun, catches: Catches) -> None:
+              result: ValidationResult, catches: Catches) -> None:
     """A red fairness test is named, and the validator raises a finding on it."""
-    red = [t for t in platform.validation.result(run).tests
+    red = [t for t in result.tests
            if t.test.startswith("fairness.") and t.verdict == Verdict.RED]
     if not red:
         return
@@ -252,9 +265,9 @@ def _figures(version: ModelVersion) -> str:
     return ", ".join(shown)
 
 
-def _reds(platform: Platform, run: ValidationRun) -> list[str]:
+def _reds(result: ValidationResult) -> list[str]:
     """The red tests by name, each once, with how many of its groups or cells were red."""
-    found = Counter(t.test for t in platform.validation.result(run).tests
+    found = Counter(t.test for t in result.tests
                     if t.verdict == Verdict.RED)
     return [escape(test if count == 1 else f"{test} x{count}")
             for test, count in found.items()]

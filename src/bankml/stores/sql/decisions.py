@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, String, func, insert, literal, select
+from sqlalchemy import Connection, Select, String, bindparam, func, insert, literal, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bankml.core.decisions import (
@@ -33,21 +34,32 @@ INSERT_RECORDS = insert(decisions)
 # Each decision's latest label and override, looked up by its id on the indexes
 # (decision_id, version) and (decision_id) while the row is read: joining them to the
 # window afterwards read every decision row of the window again, once per table.
-MONITORED_SQLITE = (
-    "SELECT d.decision_id, d.decided_at, d.model_name, d.model_version, d.route, d.score, "
-    "d.outcome, d.inputs_json, {request}, "
-    "(SELECT l.outcome FROM labels l WHERE l.decision_id = d.decision_id "
-    "ORDER BY l.version DESC LIMIT 1), "
-    "(SELECT o.outcome FROM decision_overrides o WHERE o.decision_id = d.decision_id "
-    "ORDER BY o.override_id DESC LIMIT 1) "
-    "FROM decisions d WHERE d.endpoint = ? AND d.decided_at >= ? AND d.decided_at < ? "
-    "ORDER BY d.decided_at")
 LATEST_LABEL = (select(labels.c.outcome).where(labels.c.decision_id == decisions.c.decision_id)
                 .order_by(labels.c.version.desc()).limit(1).scalar_subquery())
 LATEST_OVERRIDE = (select(decision_overrides.c.outcome)
                    .where(decision_overrides.c.decision_id == decisions.c.decision_id)
                    .order_by(decision_overrides.c.override_id.desc()).limit(1)
                    .scalar_subquery())
+
+
+def _monitored(*, requests: bool) -> Select[Any]:
+    request = decisions.c.request_json if requests else literal("{}", String)
+    return (select(decisions.c.decision_id, decisions.c.decided_at, decisions.c.model_name,
+                   decisions.c.model_version, decisions.c.route, decisions.c.score,
+                   decisions.c.outcome, decisions.c.inputs_json, request, LATEST_LABEL,
+                   LATEST_OVERRIDE)
+            .where(decisions.c.endpoint == bindparam("endpoint"),
+                   decisions.c.decided_at >= bindparam("since"),
+                   decisions.c.decided_at < bindparam("until"))
+            .order_by(decisions.c.decided_at))
+
+
+# By whether request_json is read. SQLite runs the same statement, compiled once for it,
+# on the driver's cursor (see _monitored_sqlite): one query for both backends.
+MONITORED = {requests: _monitored(requests=requests) for requests in (True, False)}
+MONITORED_SQLITE = {requests: query.compile(dialect=sqlite.dialect(),
+                                            compile_kwargs={"literal_binds": False})
+                    for requests, query in MONITORED.items()}
 RECORD_COLUMNS = ("decision_id", "decided_at", "customer_pseudo_id", "model_name",
                   "model_version", "artifact_sha256", "inputs_json", "score", "outcome",
                   "policy_json", "schema_version", "endpoint", "endpoint_version", "route",
@@ -120,33 +132,29 @@ class SqlDecisionLog:
         mapping per row (the weekly run reads millions). Without `requests`, each request
         reads as "{}": the largest column is left in the database. Each row ends with its
         latest label's outcome and latest override's outcome, or None."""
+        window = {"endpoint": endpoint, "since": since, "until": until}
         if self._connection.dialect.name == "sqlite":
-            yield from self._monitored_sqlite(endpoint, since, until, requests=requests)
+            yield from self._monitored_sqlite(window, requests=requests)
             return
-        request = decisions.c.request_json if requests else literal("{}", String)
-        query = (select(decisions.c.decision_id, decisions.c.decided_at,
-                        decisions.c.model_name, decisions.c.model_version, decisions.c.route,
-                        decisions.c.score, decisions.c.outcome, decisions.c.inputs_json,
-                        request, LATEST_LABEL, LATEST_OVERRIDE)
-                 .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
-                        decisions.c.decided_at < until)
-                 .order_by(decisions.c.decided_at))
-        result = self._connection.execution_options(yield_per=MONITOR_CHUNK).execute(query)
+        result = self._connection.execution_options(yield_per=MONITOR_CHUNK).execute(
+            MONITORED[requests], window)
         try:
             for chunk in result.partitions(MONITOR_CHUNK):
                 yield [tuple(row) for row in chunk]
         finally:
             result.close()
 
-    def _monitored_sqlite(self, endpoint: str, since: str, until: str, *, requests: bool
+    def _monitored_sqlite(self, window: dict[str, str], *, requests: bool
                           ) -> Iterator[list[MonitoredRow]]:
         """The same rows straight from the driver's cursor, in this transaction: SQLite
         streams them as tuples already, and building a Row for each cost a third of the
         read (PostgreSQL needs SQLAlchemy's server-side cursor to stream at all)."""
+        compiled = MONITORED_SQLITE[requests]
+        values = compiled.construct_params(window)
+        parameters = [values[name] for name in compiled.positiontup or ()]
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(MONITORED_SQLITE.format(
-                request="d.request_json" if requests else "'{}'"), (endpoint, since, until))
+            cursor.execute(compiled.string, parameters)
             while chunk := cursor.fetchmany(MONITOR_CHUNK):
                 yield chunk
         finally:
@@ -236,15 +244,6 @@ class SqlDecisionLog:
             reason_code=override.reason_code, comment=override.comment,
             overridden_by=override.overridden_by, overridden_at=override.overridden_at))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
-
-    def overridden(self, endpoint: str, since: str, until: str) -> dict[str, str]:
-        rows = self._connection.execute(
-            select(decision_overrides.c.decision_id, decision_overrides.c.outcome)
-            .join(decisions, decisions.c.decision_id == decision_overrides.c.decision_id)
-            .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
-                   decisions.c.decided_at < until)
-            .order_by(decision_overrides.c.override_id))
-        return {row.decision_id: str(row.outcome) for row in rows}  # the latest wins
 
     def overrides_recorded(self, endpoint: str, since: str, until: str
                            ) -> list[DecisionOverride]:

@@ -21,7 +21,6 @@ from bankml.core.monitoring import (
 from bankml.stores.sql.tables import (
     alert_deliveries,
     alerts,
-    decisions,
     labels,
     monitoring_metrics,
     monitoring_runs,
@@ -56,28 +55,6 @@ class SqlLabels:
                 labels.c.version == newest.c.v)))
             found |= {row.decision_id: _label(row._asdict()) for row in rows}
         return found
-
-    def outcomes_of_window(self, endpoint: str, since: str, until: str) -> dict[str, int]:
-        newest = (select(labels.c.decision_id, func.max(labels.c.version).label("v"))
-                  .join(decisions, decisions.c.decision_id == labels.c.decision_id)
-                  .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
-                         decisions.c.decided_at < until)
-                  .group_by(labels.c.decision_id).subquery())
-        rows = self._connection.execute(select(labels.c.decision_id, labels.c.outcome).join(
-            newest, and_(labels.c.decision_id == newest.c.decision_id,
-                         labels.c.version == newest.c.v)))
-        return {row.decision_id: int(row.outcome) for row in rows}
-
-    def of_window(self, endpoint: str, since: str, until: str) -> dict[str, Label]:
-        """The latest label of every decision of `endpoint` decided in [since, until)."""
-        newest = (select(labels.c.decision_id, func.max(labels.c.version).label("v"))
-                  .join(decisions, decisions.c.decision_id == labels.c.decision_id)
-                  .where(decisions.c.endpoint == endpoint, decisions.c.decided_at >= since,
-                         decisions.c.decided_at < until)
-                  .group_by(labels.c.decision_id).subquery())
-        rows = self._connection.execute(select(labels).join(newest, and_(
-            labels.c.decision_id == newest.c.decision_id, labels.c.version == newest.c.v)))
-        return {row.decision_id: _label(row._asdict()) for row in rows}
 
     def history(self, decision_id: str) -> list[Label]:
         rows = self._connection.execute(select(labels).where(
