@@ -47,7 +47,8 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
 
     assert "bankml demo: summary" in output
     assert "rebuilt: identical." in output
-    assert "Made 100 logged decisions and replayed one: identical." in output
+    assert re.search(r"Made 100 logged decisions over HTTP with bankml serve \(ready in "
+                     r"[\d.]+ s\) and replayed one: identical\.", output)
     assert re.search(r"Audit trail: \d+ events, intact\.", output)
     assert re.search(r"Web UI: bankml serve --home \S+, then http://[\d.]+:\d+/ui", output)
 

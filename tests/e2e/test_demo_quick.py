@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bankml import Platform
+from bankml.cli.demo_steps import credit
 from bankml.core.decisions import Outcome
 from bankml.core.registry import Stage
 from bankml.core.rollouts import RolloutStatus
@@ -74,6 +75,22 @@ def test_a_logged_decline_replays_identically(demo_platform: Platform) -> None:
     for record in declines[:5]:
         replay = demo_platform.decisions.replay(auditor, record.decision_id)
         assert replay.is_identical, record.decision_id
+
+
+def test_the_applicants_were_decided_over_http_by_the_lenders_application(
+        demo_platform: Platform) -> None:
+    """Step 7's decisions name the lender's service account as their caller, as the token
+    `bankml serve` authenticated (the demo's in-process decisions are the ML engineer's),
+    and the auditor replayed one of them."""
+    aude = demo_platform.identity.user("aude")
+    with demo_platform.metadata.reading() as tx:
+        by_app = {r.decision_id for r in tx.decisions.records(endpoint=ENDPOINT)
+                  if r.requested_by == credit.APP}
+    replayed = {e.subject.removeprefix("decision:") for e in demo_platform.audit.events(
+        aude, action="decision.replayed", actor="aude", limit=50)}
+
+    assert len(by_app) == credit.APPLICANTS
+    assert replayed & by_app
 
 
 def test_the_audit_chain_is_intact(demo_platform: Platform) -> None:

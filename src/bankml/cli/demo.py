@@ -79,7 +79,8 @@ def demo(
         console.rule("[bold]6. Card fraud, AML, propensity: champion and challenger each, "
                      "validated, through their tier's gates, served")
         others = use_cases.run_all(platform, people, scale, caught)
-        console.rule("[bold]7. An endpoint decides on applicants; one decision replayed")
+        console.rule("[bold]7. bankml serve decides on applicants over HTTP; the auditor "
+                     "replays one")
         endpoint = credit.serve(platform, people)
         decided = credit.decide(platform, version, data, people, endpoint)
         console.rule("[bold]8. Why it was declined")
@@ -115,8 +116,9 @@ def demo(
             f"(out-of-time AUC {version.metrics['test.auc']:.3f}); rebuilt: {rebuilt}.\n"
             f"Validated independently (opinion {int(run.opinion)}: {run.opinion.label}) "
             f"and approved with four eyes: now {version.stage}.\n"
-            f"Made {len(decided.records)} logged decisions and replayed one: "
-            f"{'identical' if decided.replay.is_identical else 'different'}.\n"
+            f"Made {len(decided.records)} logged decisions over HTTP with bankml serve "
+            f"(ready in {decided.server.startup_s:.1f} s) and replayed one: "
+            f"{'identical' if decided.replay['identical'] else 'different'}.\n"
             f"Rolled out {rolled.promoted} through shadow and canary to champion; rolled "
             f"{rolled.rolled_back} back on {rolled.breach.get('guardrail')} "
             f"({rolled.breach.get('value', 0):.2f} > {rolled.breach.get('threshold')}).\n"

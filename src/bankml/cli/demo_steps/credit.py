@@ -13,25 +13,28 @@ from typing import Any
 
 from bankml.cli.app import console
 from bankml.cli.demo_steps.applicants import request, within
+from bankml.cli.demo_steps.served import HOST, Server, app_token, served
 from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome
-from bankml.core.errors import BankmlError
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.datasets import ExampleData, german_credit
 from bankml.platform import Platform
-from bankml.serving import Replay
 
 SPEC = Path(str(files("bankml") / "examples" / "german_credit_pd.yaml"))
 APPLICANTS = 100
 OUT_OF_TIME_FROM = "2024-07-01"  # the example spec's split: later applications are unseen
 ENDPOINT = Path(str(files("bankml") / "examples" / "german_credit_pd_endpoint.yaml"))
+APP = "credit-app"  # the service account of the lender's application, calling over HTTP
+# a purpose of the Statlog code book that no application in the data has
+UNSEEN = {"purpose": "vacation"}
 
 
 @dataclass(frozen=True)
 class Decided:
-    records: list[DecisionRecord]
+    records: list[DecisionRecord]  # as logged, read back from the decision log
     declined: DecisionRecord
-    replay: Replay
+    replay: dict[str, Any]  # the auditor's replay, as bankml serve answered it
+    server: Server  # the bankml serve that decided (stopped since)
 
 
 def train(platform: Platform, dana: Principal) -> ModelVersion:
@@ -76,34 +79,60 @@ def serve(platform: Platform, people: dict[str, Principal]) -> str:
 
 def decide(platform: Platform, version: ModelVersion, data: ExampleData,
            people: dict[str, Principal], endpoint: str) -> Decided:
-    """Applicants decided through the endpoint, one refused for a value never seen, and a
-    decline replayed from its record."""
+    """Applicants decided by a real `bankml serve`, called by the lender's application with
+    a token scoped to the endpoint; one refused for a value never seen; a decline replayed
+    by the auditor over HTTP with her own token."""
+    from bankml.client import ApiError, BankmlClient  # noqa: PLC0415 - HTTP only here
+
     recent = data.frame[data.frame[german_credit.DATE] >= OUT_OF_TIME_FROM]
     requests = [_request(row, version) for row in recent.to_dict(orient="records")]
     fits = [r for r in requests if within(r, version)][:APPLICANTS]
-    records = platform.decisions.decide(people["eli"], endpoint, fits)
+    app = app_token(platform, APP, scopes=frozenset({endpoint}),
+                    display_name="The lender's loan-origination application",
+                    description="bankml demo: decides on credit applications")
+    audit_token = platform.identity.create_token(
+        people["aude"], days=1, description="bankml demo: a replay").plaintext
+    with served(platform.settings.home) as server:
+        console.print(f"$ bankml serve --home {platform.settings.home} --host {HOST} "
+                      f"--port {server.port}   # ready in {server.startup_s:.1f} s\n"
+                      f"The lender's application calls it as {APP}, a service account whose "
+                      f"token may call {endpoint} alone:")
+        with BankmlClient(server.url, app) as lender:
+            answers = lender.decide_batch(endpoint, fits)
+            records = [platform.decisions.get(people["eli"], a["decision_id"])
+                       for a in answers]
+            _show_outcomes(endpoint, records)
+            odd = {**fits[0], **UNSEEN}
+            try:
+                lender.decide(endpoint, odd)
+            except ApiError as refused:
+                console.print(f"POST /v1/endpoints/{endpoint}/decisions   the first applicant "
+                              f"again, for a {UNSEEN['purpose']} (a purpose of the data's code "
+                              f"book that no application in it has) -> {refused.status} "
+                              f"problem+json, refused, not guessed at ({refused.rule}): "
+                              f"{refused}")
+        declined = next((r for r in records if r.outcome == Outcome.DECLINE), records[0])
+        with BankmlClient(server.url, audit_token) as auditor:
+            replay = auditor.replay(declined.decision_id)
+    verdict = "[green]identical[/]" if replay["identical"] else "[red]DIFFERENT[/]"
+    console.print(f"POST /v1/decisions/{declined.decision_id}/replay   as aude (auditor), with "
+                  f"her own token: logged PD {replay['logged_score']:.6f} "
+                  f"({replay['logged_decision']}); from the registry: {replay['score']:.6f} "
+                  f"({replay['decision']}) -> {verdict} (|delta| {replay['delta']:.1e}).\n"
+                  "bankml serve stopped. The rollouts and the weeks of monitoring below run "
+                  "in this process, on the same stores (monitoring on a simulated clock).")
+    return Decided(records, declined, replay, server)
+
+
+def _show_outcomes(endpoint: str, records: list[DecisionRecord]) -> None:
     outcomes = Counter(record.outcome for record in records)
-    console.print(f"{len(records)} applications decided through {endpoint}, each logged "
-                  "durably (its batch's Merkle root on the audit trail) with the endpoint and "
-                  "model versions, the artifact digest and the exact inputs:")
+    console.print(f"POST /v1/endpoints/{endpoint}/decisions:batch   {len(records)} applications "
+                  "decided, each logged durably (its batch's Merkle root on the audit trail) "
+                  "with the endpoint and model versions, the artifact digest, the exact inputs "
+                  f"and the caller, {APP}:")
     for outcome in CutoffPolicy.outcomes:
         share = outcomes[outcome] / len(records)
         console.print(f"  {outcome:<8} {outcomes[outcome]:>4}  {'#' * round(share * 40)}")
-    odd = next((r for r in requests if not within(r, version)), None)
-    if odd is not None:
-        try:
-            platform.decisions.decide(people["eli"], endpoint, [odd])
-        except BankmlError as refused:
-            console.print(f"An application with a value the model never saw is refused, not "
-                          f"guessed at ({refused.rule}): {refused}")
-    declined = next((r for r in records if r.outcome == Outcome.DECLINE), records[0])
-    replay = platform.decisions.replay(people["aude"], declined.decision_id)
-    verdict = "[green]identical[/]" if replay.is_identical else "[red]DIFFERENT[/]"
-    console.print(f"Replaying decision {declined.decision_id} (as aude, auditor): logged PD "
-                  f"{declined.score:.6f} ({declined.outcome}); from the registry: "
-                  f"{replay.score:.6f} ({replay.outcome}) -> {verdict} "
-                  f"(|delta| {replay.delta:.1e}).")
-    return Decided(records, declined, replay)
 
 
 def explain_decline(declined: DecisionRecord) -> None:

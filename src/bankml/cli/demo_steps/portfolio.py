@@ -13,9 +13,6 @@ portfolio of models that no validator could sign off would show nothing worth co
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +35,7 @@ from bankml.cli.demo_steps.monitoring import (
     _drifted,
 )
 from bankml.cli.demo_steps.scale import FULL
+from bankml.cli.demo_steps.served import app_token, served
 from bankml.core.canonical import utc_timestamp
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
@@ -52,7 +50,6 @@ PRODUCTS = ("instalment", "car", "home-improvement", "education", "furniture")
 REGIONS = ("north", "south", "east", "west", "central", "capital", "coast", "mountains",
            "islands", "border")
 APP = "portfolio-app"  # the service account that decides over HTTP
-READY_TIMEOUT_S = 300.0
 DRIFT_EVERY = 4  # every fourth segment drifts: a new broker channel in its region
 
 
@@ -190,33 +187,19 @@ def _promote(platform: Platform, people: dict[str, Principal], spec: Path
 def serve(platform: Platform, endpoints: list[str], request: dict[str, Any]) -> Served:
     """Start `bankml serve` on this home, wait until it is ready, decide once on every
     endpoint over HTTP, read its memory, stop it."""
-    import httpx  # noqa: PLC0415 - HTTP only for this step
+    from bankml.client import BankmlClient  # noqa: PLC0415 - HTTP only for this step
 
-    token = _app_token(platform)
-    port = _free_port()
-    started = time.perf_counter()
-    server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "bankml", "serve", "--home", str(platform.settings.home),
-         "--port", str(port)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        startup_s = _ready(server, url, started)
+    token = app_token(platform, APP, scopes=frozenset({"*"}),
+                      display_name="The portfolio's applications",
+                      description="bankml demo --portfolio")
+    with served(platform.settings.home) as server:
         ready = _memory_mib(server.pid)
-        # as the bank's applications call it (bankml.client wraps the same requests)
-        with httpx.Client(base_url=url, timeout=60.0,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            decided = 0
-            for endpoint in endpoints:
-                answer = client.post(f"/v1/endpoints/{endpoint}/decisions", json=request)
-                answer.raise_for_status()
-                decided += bool(answer.json()["decision_id"])
+        with BankmlClient(server.url, token) as client:  # as the bank's applications call it
+            decided = sum(bool(client.decide(endpoint, request)["decision_id"])
+                          for endpoint in endpoints)
         loaded = _memory_mib(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return Served(startup_s=startup_s, rss_ready_mib=ready[0], rss_loaded_mib=loaded[0],
-                  peak_mib=loaded[1], decided=decided)
+    return Served(startup_s=server.startup_s, rss_ready_mib=ready[0],
+                  rss_loaded_mib=loaded[0], peak_mib=loaded[1], decided=decided)
 
 
 def watch(platform: Platform, people: dict[str, Principal], endpoints: list[str],
@@ -307,33 +290,6 @@ def _policy(endpoints: list[str]) -> MonitoringPolicy:
                         source="the shipped policy with the demo's maturity")
 
 
-def _app_token(platform: Platform) -> str:
-    """A token of the service account that decides on every endpoint."""
-    identity = platform.identity
-    admin = identity.user(platform.settings.actor.lower())
-    if APP not in {user.name for user in identity.users(admin)}:
-        identity.add_service_account(admin, APP, scopes=frozenset({"*"}),
-                                     display_name="The portfolio's applications")
-    return identity.create_token(admin, APP, days=1, description="bankml demo --portfolio"
-                                 ).plaintext
-
-
-def _ready(server: subprocess.Popen[bytes], url: str, started: float) -> float:
-    """Seconds from `started` until the server answers ready; its error if it stops."""
-    import httpx  # noqa: PLC0415
-
-    while time.perf_counter() - started < READY_TIMEOUT_S:
-        if server.poll() is not None:
-            error = server.stderr.read().decode() if server.stderr else ""
-            raise RuntimeError(f"bankml serve stopped (exit {server.returncode}): {error}")
-        try:
-            if httpx.get(f"{url}/v2/health/ready", timeout=5.0).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.TransportError:
-            time.sleep(0.05)  # not listening yet: nothing to wait on but time
-    raise RuntimeError(f"bankml serve was not ready within {READY_TIMEOUT_S:.0f} s")
-
-
 def _memory_mib(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) of `pid` in MiB, from /proc (Linux); (0, 0) elsewhere."""
     status = Path(f"/proc/{pid}/status")
@@ -345,13 +301,6 @@ def _memory_mib(pid: int) -> tuple[float, float]:
         if key in ("VmRSS", "VmHWM"):
             found[key] = int(value.split()[0]) / 1024
     return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _progress() -> Progress:
