@@ -10,8 +10,10 @@ seed) is staged and validated. Then, in interleaved rounds so that the machine's
 falls on every arm alike, one caller makes `--decisions` decisions one at a time with:
 
 - off: no rollout on the endpoint;
-- shadow: a shadow step copying 100 % of requests to the challenger, scored on the shadow
-  worker while the champion answers;
+- shadow: a shadow step copying 100 % of requests to the challenger, scored in the shadow
+  process (the default, `BANKML_SHADOW_WORKER=process`) while the champion answers;
+- shadow-thread: the same, scored on a thread of the serving process
+  (`BANKML_SHADOW_WORKER=thread`), through a second platform on the same home;
 - canary: a 5 % canary step (only the champion's 95 % are timed: the routing's cost).
 
 Each arm's latencies are pooled over the rounds; the shadow queue's drops are counted.
@@ -41,6 +43,7 @@ from bankml.core.identity import Principal, Role
 from bankml.core.registry import Stage
 from bankml.core.rollouts import Plan
 from bankml.registry.lifecycle import move
+from bankml.serving.shadow import ShadowCounts
 
 TARGET_MS = 0.2
 SHAPE = Shape(customers=2_000, applications=6_000)
@@ -96,6 +99,9 @@ def timed(platform: Platform, home: BenchHome, count: int, *, champion_only: boo
     return times
 
 
+ARMS = {"off": None, "shadow": "shadow", "shadow-thread": "shadow", "canary": "canary"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--decisions", type=int, default=2_000)
@@ -110,23 +116,39 @@ def main() -> None:
             challenger = stage_challenger(platform, folder)
             print(f"set up in {time.perf_counter() - started:.1f} s; champion "
                   f"{ENDPOINT}-pd@1, challenger {challenger}")
-            engineer = home.engineer
-            gc.freeze()
-            arms: dict[str, list[tuple[float, float]]] = {"off": [], "shadow": [],
-                                                          "canary": []}
-            timed(platform, home, 300, champion_only=False)  # warm the champion's caches
-            for _ in range(args.rounds):
-                for arm in arms:
-                    if arm != "off":
-                        platform.rollouts.deploy(engineer, ENDPOINT, challenger,
-                                                 plan=Plan.from_data(PLANS[arm]))
-                        timed(platform, home, 50, champion_only=False)  # load the challenger
-                    arms[arm] += timed(platform, home, args.decisions,
-                                       champion_only=arm == "canary")
-                    if arm != "off":
-                        platform.decisions.shadow.drain()
-                        platform.rollouts.rollback(engineer, ENDPOINT, comment="next arm")
-            counts = platform.decisions.shadow.counts
+            with Platform.open(folder / "home", shadow_worker="thread") as threaded:
+                arms, counts = measure(platform, threaded, home, challenger, args)
+    report(arms, counts, args)
+
+
+def measure(platform: Platform, threaded: Platform, home: BenchHome, challenger: str,
+            args: argparse.Namespace) -> tuple[dict[str, list[tuple[float, float]]],
+                                               dict[str, ShadowCounts]]:
+    """Each arm's latencies over interleaved rounds; the thread arm decides through a
+    second platform on the same home whose shadow runs on a thread."""
+    gc.freeze()
+    arms: dict[str, list[tuple[float, float]]] = {arm: [] for arm in ARMS}
+    for warmed in (platform, threaded):
+        timed(warmed, home, 300, champion_only=False)  # the champion's caches
+    for _ in range(args.rounds):
+        for arm, strategy in ARMS.items():
+            deciding = threaded if arm == "shadow-thread" else platform
+            if strategy is not None:
+                deciding.rollouts.deploy(home.engineer, ENDPOINT, challenger,
+                                         plan=Plan.from_data(PLANS[strategy]))
+                timed(deciding, home, 50, champion_only=False)  # load the challenger
+                deciding.decisions.shadow.drain()  # and the shadow process is up: steady
+            arms[arm] += timed(deciding, home, args.decisions,
+                               champion_only=arm == "canary")
+            if strategy is not None:
+                deciding.decisions.shadow.drain()
+                deciding.rollouts.rollback(home.engineer, ENDPOINT, comment="next arm")
+    return arms, {"process": platform.decisions.shadow.counts,
+                  "thread": threaded.decisions.shadow.counts}
+
+
+def report(arms: dict[str, list[tuple[float, float]]], counts: dict[str, ShadowCounts],
+           args: argparse.Namespace) -> None:
     print(f"\n{args.rounds} interleaved rounds of {args.decisions:,} decisions per arm, "
           "one caller, champion latency ms:")
     p99: dict[tuple[str, int], float] = {}
@@ -135,12 +157,13 @@ def main() -> None:
         for arm, values in arms.items():
             ordered = np.asarray([v[part] for v in values])
             p99[arm, part] = float(np.percentile(ordered, 99))
-            print(f"  {arm:<7} n {len(values):>6,}  p50 {np.percentile(ordered, 50):7.3f}  "
+            print(f"  {arm:<13} n {len(values):>6,}  p50 {np.percentile(ordered, 50):7.3f}  "
                   f"p90 {np.percentile(ordered, 90):7.3f}  p99 {p99[arm, part]:7.3f}")
-    print(f"shadow queue: {counts.offered:,} offered, {counts.done:,} scored, "
-          f"{counts.dropped:,} dropped, {counts.failed:,} failed (last: {counts.last_error})")
+    for where, found in counts.items():
+        print(f"shadow ({where}): {found.offered:,} offered, {found.done:,} scored, "
+              f"{found.dropped:,} dropped, {found.failed:,} failed (last: {found.last_error})")
     for part, name in enumerate(("handed to the log", "durable")):
-        for arm in ("shadow", "canary"):
+        for arm in ("shadow", "shadow-thread", "canary"):
             added = p99[arm, part] - p99["off", part]
             print(f"  {arm} adds {added:+.3f} ms to the champion's p99 {name} (target < "
                   f"{TARGET_MS} ms: {'met' if added < TARGET_MS else 'NOT met'})")
