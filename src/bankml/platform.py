@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,6 +201,9 @@ def shadow_child(settings: Settings, work: Queue[Any], acks: Queue[Any],
                  parent_pid: int) -> None:
     """The shadow process: a platform of its own on the same settings, scoring what the
     serving process hands over on its shadow thread (it starts no process of its own)."""
+    # a Ctrl-C reaches the whole process group: the serving process then closes this one
+    # in order, once what it holds is written
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with Platform.from_settings(settings.model_copy(update={"shadow_worker": "thread"})
                                 ) as platform:
         serve_shadow(platform.decisions, work, acks, parent_pid)
