@@ -1,12 +1,14 @@
 """The HTTP service: decisions, the Open Inference Protocol, management, metrics, web UI.
 
-`create_app()` opens the platform the settings name when the server starts and closes it
-(flushing the decision log) when it stops; `bankml serve` runs it on uvicorn.
+`create_app()` opens the platform the settings name when the server starts, loads every
+endpoint with its champion before it answers ready, and closes the platform (flushing the
+decision log) when it stops; `bankml serve` runs it on uvicorn.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +25,8 @@ from bankml.api.problems import install, problem
 from bankml.platform import Platform
 from bankml.serving.log import Committed
 from bankml.settings import Settings, load_settings
+
+LOG = logging.getLogger("bankml.serve")
 
 DESCRIPTION = """The decisions service of bankml: one process hosts many endpoints.
 
@@ -46,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                 platform.identity.refuse_credentials,
                                                 ttl_s=chosen.serve_token_cache_s)
         app.state.sessions = ui.open_sessions(chosen)
+        for name, why in platform.decisions.runtime.load_all().items():
+            LOG.warning("endpoint %s is not loaded: %s", name, why)
         controller = platform.rollout_controller()
         controller.start()
         # what start-up built lives as long as the server: keep it out of full collections

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bankml.core.decisions import DecisionPolicy
 from bankml.core.endpoints import Endpoint, EndpointVersion
-from bankml.core.errors import ConflictError
+from bankml.core.errors import BankmlError, ConflictError
 from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import ModelVersion
 from bankml.core.rollouts import Rollout
@@ -105,6 +105,21 @@ class Runtime:
         loaded = self._load(version, champion)
         self._entries[name] = _Entry(loaded, now)
         return loaded
+
+    def load_all(self) -> dict[str, str]:
+        """Load every endpoint now, each with its champion, so that no caller's first
+        decision waits for a model to load (`bankml serve` at start-up, before it is
+        ready). Returns the endpoints that could not load, with why: they answer that
+        error when called, as they would have anyway."""
+        with self._metadata.reading() as tx:
+            names = sorted({version.name for version in tx.endpoints.all()})
+        failed = {}
+        for name in names[:MODELS]:  # more would only push the first ones out again
+            try:
+                self.endpoint(name)
+            except BankmlError as error:
+                failed[name] = str(error)
+        return failed
 
     def forget(self, name: str) -> None:
         """Read the endpoint again at its next use (an operator changed it just now)."""

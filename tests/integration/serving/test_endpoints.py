@@ -9,13 +9,14 @@ import pytest
 
 from bankml import Platform
 from bankml.core.decisions import PolicyKind
-from bankml.core.endpoints import Reasons
+from bankml.core.endpoints import Endpoint, Reasons
 from bankml.core.errors import ConflictError, InvalidInputError, PermissionDeniedError, SpecError
 from bankml.core.registry import Stage
 from bankml.serving.endpoint_files import load_endpoint
 from support.lifecycle import move_to
+from support.models import register_tiny
 from support.people import staff
-from support.served import ENDPOINT, credit_in_prod
+from support.served import ENDPOINT, credit_in_prod, tiny_endpoint
 from support.trail import audit_events
 
 
@@ -92,3 +93,31 @@ def test_crossed_cutoffs_are_refused_at_once(tmp_path: Path) -> None:
 
     with pytest.raises(SpecError, match=r"approve_below \(0.9\) <= decline_from"):
         load_endpoint(crossed)
+
+
+def test_load_all_loads_every_endpoint_and_names_those_that_cannot(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `bankml serve` does before it is ready: afterwards a decision loads no model;
+    an endpoint whose champion left prod is named with why, and the rest still load."""
+    tiny_endpoint(platform, "pd-decisions")
+    retired = register_tiny(platform, staff(platform, "dev"), "retired")
+    move_to(platform, retired.ref, Stage.STAGING, Stage.PROD)
+    platform.registry.set_alias(staff(platform, "ops"), "retired", "champion", 1)
+    platform.endpoints.apply(staff(platform, "ops"), Endpoint(
+        name="pd-retired", model="retired", entity=("customer_id",),
+        policy_kind=PolicyKind.APPROVE_REFER_DECLINE,
+        cutoffs={"approve_below": 0.2, "decline_from": 0.8}))
+    move_to(platform, retired.ref, Stage.ARCHIVED)
+    runtime = platform.decisions.runtime
+
+    failed = runtime.load_all()
+
+    assert list(failed) == ["pd-retired"]
+
+    def no_load(*_args: object) -> None:
+        raise AssertionError("a model was loaded after start-up")
+
+    monkeypatch.setattr(platform.registry, "load", no_load)
+    [record] = platform.decisions.decide(staff(platform, "ops"), "pd-decisions",
+                                         [{"customer_id": "c1", "x0": 0.1}])
+    assert record.model_ref == "pd@1"
