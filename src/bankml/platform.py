@@ -75,7 +75,7 @@ class Platform:
                  artifacts: FsspecArtifactStore, keys: Keys, online: OnlineStore, *,
                  clock: Callable[[], datetime] | None = None,
                  shadow_process: bool = False) -> None:
-        own_clock, clock = clock is not None, clock or wall_clock
+        clock = clock or wall_clock
         self.settings = settings
         self.metadata = metadata
         self.artifacts = artifacts
@@ -99,8 +99,7 @@ class Platform:
             metadata, self.registry, runtime=Runtime(metadata, self.registry, artifacts),
             features=self.features.for_services, log=self.decision_log,
             pseudonym_key=keys.pseudonym, code_version=describe_code(), clock=clock,
-            shadow_process=ShadowProcess(shadow_child, settings)
-            if shadow_process and not own_clock else None)
+            shadow_process=ShadowProcess(shadow_child, settings) if shadow_process else None)
         self.labels = GroundTruth(metadata, pseudonym_key=keys.pseudonym, clock=clock)
         self.validation = Validation(metadata, self.registry, artifacts,
                                      datasets_dir=settings.datasets,
@@ -167,10 +166,12 @@ class Platform:
             metadata.close()  # no pooled connection outlives a platform that never opened
             raise
         artifacts = FsspecArtifactStore(settings.resolved_artifacts_uri)
-        # the shadow process opens the stores the settings name: not a store passed in
+        # the shadow process opens the stores the settings name on the wall clock: not a
+        # store or a clock passed in
         return cls(settings, metadata, artifacts, keys,
                    online or open_online_store(settings.resolved_online_url), clock=clock,
-                   shadow_process=settings.shadow_worker == "process" and online is None)
+                   shadow_process=settings.shadow_worker == "process" and online is None
+                   and clock is None)
 
     @classmethod
     def open(cls, home: Path | str, *, online: OnlineStore | None = None,

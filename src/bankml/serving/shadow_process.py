@@ -6,7 +6,9 @@ the challenger's Python work is one the champion's requests may wait for. Here t
 serving process only hands each piece of shadow work (plain data: the requests, their
 pseudonyms, the rollout and challenger it is for) to a bounded queue; a child process
 opened on the same settings scores it with its own model cache and writes the shadow
-records through its own decision log writer, in bulk, as the thread does.
+records through its own decision log writer, in bulk, as the thread does. A shadow
+record's latency counts from the champion's start as on the thread: `perf_counter` is
+the system's monotonic clock, the same in both processes.
 
 `offer` never blocks: a full queue drops the work and counts it. `drain` waits until the
 child has run everything offered before it and its records are durable, and brings back
