@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +105,8 @@ class Platform:
             settings.alert_webhooks, attempts=settings.alert_webhook_attempts,
             backoff_s=settings.alert_webhook_backoff_s), on_resolved=self.oversight.reconsider)
         self.monitor = Monitor(metadata, self.registry, self.validation, self.alerts,
-                               policy=load_policy(settings.monitor_policy))
+                               policy=load_policy(settings.monitor_policy),
+                               worker=MonitorInWorker(settings))
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
         # on the wall clock, as alerts are: open items are judged on the day it is
@@ -131,7 +133,8 @@ class Platform:
         cron = self.settings.serve_monitor_cron
         schedule = None if cron is None else LeaderSchedule(
             self.metadata, self.monitor, Cron.parse(cron),
-            window_days=self.settings.serve_monitor_window_days)
+            window_days=self.settings.serve_monitor_window_days,
+            workers=self.settings.monitor_workers)
         return Controller(self.metadata, self.rollouts,
                           interval_s=self.settings.rollout_interval_s,
                           lease_s=self.settings.rollout_lease_s, schedule=schedule)
@@ -183,6 +186,22 @@ class Platform:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorInWorker:
+    """Opens, in a monitoring worker process, the platform these settings build and gives
+    its monitor. The settings travel pickled (the environment is not read again) and the
+    parent has migrated already; the worker's platform runs on the wall clock, as every
+    platform's monitor does."""
+
+    settings: Settings
+
+    @contextmanager
+    def __call__(self) -> Iterator[Monitor]:
+        settings = self.settings.model_copy(update={"auto_migrate": False})
+        with Platform.from_settings(settings) as platform:
+            yield platform.monitor
 
 
 def wall_clock() -> datetime:
