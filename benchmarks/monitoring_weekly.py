@@ -2,6 +2,7 @@
 
     PYTHONPATH=src python benchmarks/monitoring_weekly.py [--endpoints 1,5,20,50]
         [--decisions 200000] [--labelled 0.3] [--metadata-url ...] [--fresh] [--profile]
+        [--workers N]
 
 Target (issue 14): 50 endpoints x 200,000 decisions each under 2 minutes on 2 cores, with
 bounded memory: one endpoint's window is held at a time, as columns per model version.
@@ -19,11 +20,18 @@ grown as needed, so a later run skips the set-up (`--fresh` rebuilds it); its st
 monitoring runs and alerts are cleared before each measurement. Timed, for each endpoint
 count N: `platform.monitor.run` over the first N endpoints, in a fresh process (so its peak
 RSS is the run's own), with the policy's drift, quality, performance, fairness and KPI
-metrics. Peak RSS that stays flat as N grows shows that memory is bounded by one endpoint.
-Prints each N's time, decisions per second, CPU time (user + system, of the run alone: a
-steadier figure than the time on a loaded machine) and peak RSS, the machine's load
-average, and
-the extrapolation of the largest N to 50 x 200,000.
+metrics; when N is every endpoint of the home, as one run over all of them, in `--workers`
+worker processes (above 1 only then: a run measures every endpoint or one). Peak RSS that
+stays flat as N grows shows that memory is bounded by one endpoint per process.
+Prints each N's time, decisions per second, CPU time (user + system of the run, its
+worker processes included: a steadier figure than the time on a loaded machine), peak RSS
+of the run's process and, with workers, of the largest worker (the run holds about the
+parent's plus one worker's per worker), the machine's load average, and the
+extrapolation of the largest N to 50 x 200,000.
+
+Set-up of the cached home at 50 x 200,000 takes about 14 minutes (and some 45 GB of disk
+while its WAL is folded in); build it once (`--endpoints 5` first is a quick check), then
+measure `--endpoints 50` and `--endpoints 50 --workers 2`.
 """
 
 from __future__ import annotations
@@ -222,34 +230,56 @@ def _people(platform: Platform) -> None:
                          "2026-01-01T00:00:00Z")
 
 
-def measure(home: str, url: str | None, endpoints: int, profile: bool, answer: Any) -> None:
-    """In a fresh process: the timed run over the first `endpoints` endpoints, its
-    seconds, decisions and peak RSS."""
+def measure(home: str, url: str | None, endpoints: int, profile: bool, answer: Any, *,
+            workers: int = 1) -> None:
+    """In a fresh process: the timed run over the first `endpoints` endpoints (all of them
+    in one run when that is every endpoint of the home), its seconds, decisions, CPU time
+    (this process's and its worker processes') and peak RSS (this process's, and the
+    largest of its workers')."""
     with Platform.open(home, **({"metadata_url": url} if url else {})) as platform:
-        names = sorted(e.name for e in _endpoints(platform))[:endpoints]
+        every = sorted(e.name for e in _endpoints(platform))
+        names = every[:endpoints]
+        if workers > 1 and names != every:
+            answer.put({"error": f"--workers {workers} measures every endpoint of the home "
+                                 f"({len(every)}) in one run: ask for --endpoints {len(every)}"})
+            return
         policy = parse_policy(DEFAULT.read_text().replace(
             "maturity_days: {}", "maturity_days: {" + ", ".join(
                 f"{name}: 0" for name in names) + "}"), source="benchmark")
         mira = platform.identity.user("mira")
         profiler = cProfile.Profile() if profile else None
-        used = resource.getrusage(resource.RUSAGE_SELF)
+        used = _cpu_s()
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        runs = [run for name in names for run in platform.monitor.run(
-            mira, endpoint=name, as_of=AS_OF, window_days=7, policy=policy)]
+        if names == every:
+            runs = platform.monitor.run(mira, as_of=AS_OF, window_days=7, policy=policy,
+                                        workers=workers)
+        else:
+            runs = [run for name in names for run in platform.monitor.run(
+                mira, endpoint=name, as_of=AS_OF, window_days=7, policy=policy)]
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = _cpu_s() - used  # the workers have ended (and been waited for) by now
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-    answer.put({"endpoints": endpoints, "seconds": elapsed,
-                "cpu_seconds": (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime),
+    answer.put({"endpoints": endpoints, "workers": workers, "seconds": elapsed,
+                "cpu_seconds": cpu,
                 "decisions": sum(r.decisions for r in runs), "runs": len(runs),
                 "points": sum(r.greens + r.ambers + r.reds for r in runs),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "worker_peak_rss_mb": (
+                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                    if workers > 1 else None),
                 "load_average": os.getloadavg()})
+
+
+def _cpu_s() -> float:
+    """User and system CPU seconds of this process and of its children that have ended."""
+    return sum(r.ru_utime + r.ru_stime for r in (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _endpoints(platform: Platform) -> list[Any]:
@@ -266,6 +296,9 @@ def main() -> None:
     parser.add_argument("--metadata-url", default=None)
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached home")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes of the run (above 1: every endpoint of the "
+                             "home in one run)")
     args = parser.parse_args()
     counts = sorted({int(n) for n in args.endpoints.split(",")})
     with tempfile.TemporaryDirectory() as scratch:
@@ -281,14 +314,19 @@ def main() -> None:
         build(home, args.metadata_url, counts[-1], args.decisions, args.labelled)
         print(f"set-up: {counts[-1]} endpoints x {args.decisions:,} decisions ready in "
               f"{time.perf_counter() - started:.1f} s ({home})", flush=True)
-        found = [_measured(home, args.metadata_url, n, args.profile) for n in counts]
+        found = [_measured(home, args.metadata_url, n, args.profile, args.workers)
+                 for n in counts]
     for one in found:
+        if "error" in one:
+            sys.exit(one["error"])
         rate = one["decisions"] / one["seconds"]
         print(json.dumps(one))
-        print(f"weekly run: {one['runs']} endpoints, {one['decisions']:,} decisions in "
-              f"{one['seconds']:.1f} s ({rate:,.0f} decisions/s, CPU {one['cpu_seconds']:.1f} s), "
-              "peak RSS "
-              f"{one['peak_rss_mb']:.0f} MB, load average "
+        workers = (f", largest worker {one['worker_peak_rss_mb']:.0f} MB"
+                   if one["workers"] > 1 else "")
+        print(f"weekly run: {one['runs']} endpoints, {one['workers']} worker(s), "
+              f"{one['decisions']:,} decisions in {one['seconds']:.1f} s ({rate:,.0f} "
+              f"decisions/s, CPU {one['cpu_seconds']:.1f} s), peak RSS "
+              f"{one['peak_rss_mb']:.0f} MB{workers}, load average "
               + " ".join(f"{x:.2f}" for x in one["load_average"]))
     largest = found[-1]
     full = TARGET_ENDPOINTS * TARGET_DECISIONS * largest["seconds"] / largest["decisions"]
@@ -298,11 +336,13 @@ def main() -> None:
           f"(target {TARGET_S:.0f} s: {'met' if full <= TARGET_S else 'NOT met'})")
 
 
-def _measured(home: Path, url: str | None, endpoints: int, profile: bool) -> dict[str, Any]:
+def _measured(home: Path, url: str | None, endpoints: int, profile: bool,
+              workers: int) -> dict[str, Any]:
     _forget_runs(home, url)
     context = multiprocessing.get_context("spawn")
     answer = context.Queue()
-    child = context.Process(target=measure, args=(str(home), url, endpoints, profile, answer))
+    child = context.Process(target=measure, args=(str(home), url, endpoints, profile, answer),
+                            kwargs={"workers": workers})
     child.start()
     found: dict[str, Any] = answer.get()
     child.join()

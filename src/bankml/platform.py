@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
@@ -109,7 +110,8 @@ class Platform:
             settings.alert_webhooks, attempts=settings.alert_webhook_attempts,
             backoff_s=settings.alert_webhook_backoff_s), on_resolved=self.oversight.reconsider)
         self.monitor = Monitor(metadata, self.registry, self.validation, self.alerts,
-                               policy=load_policy(settings.monitor_policy))
+                               policy=load_policy(settings.monitor_policy),
+                               worker=MonitorInWorker(settings))
         self.reports = Reports(self.validation, self.registry, self.oversight,
                                folder=settings.home / "reports")
         # on the wall clock, as alerts are: open items are judged on the day it is
@@ -136,7 +138,8 @@ class Platform:
         cron = self.settings.serve_monitor_cron
         schedule = None if cron is None else LeaderSchedule(
             self.metadata, self.monitor, Cron.parse(cron),
-            window_days=self.settings.serve_monitor_window_days)
+            window_days=self.settings.serve_monitor_window_days,
+            workers=self.settings.monitor_workers)
         return Controller(self.metadata, self.rollouts,
                           interval_s=self.settings.rollout_interval_s,
                           lease_s=self.settings.rollout_lease_s, schedule=schedule)
@@ -194,6 +197,22 @@ class Platform:
         self.close()
 
 
+@dataclass(frozen=True, slots=True)
+class MonitorInWorker:
+    """Opens, in a monitoring worker process, the platform these settings build and gives
+    its monitor. The settings travel pickled (the environment is not read again) and the
+    parent has migrated already; the worker's platform runs on the wall clock, as every
+    platform's monitor does."""
+
+    settings: Settings
+
+    @contextmanager
+    def __call__(self) -> Iterator[Monitor]:
+        settings = self.settings.model_copy(update={"auto_migrate": False})
+        with Platform.from_settings(settings) as platform:
+            yield platform.monitor
+
+
 def wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -205,8 +224,9 @@ def shadow_child(settings: Settings, work: Queue[Any], acks: Queue[Any],
     # a Ctrl-C reaches the whole process group: the serving process then closes this one
     # in order, once what it holds is written
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with Platform.from_settings(settings.model_copy(update={"shadow_worker": "thread"})
-                                ) as platform:
+    # the serving process has migrated already
+    own = settings.model_copy(update={"shadow_worker": "thread", "auto_migrate": False})
+    with Platform.from_settings(own) as platform:
         serve_shadow(platform.decisions, work, acks, parent_pid)
 
 

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     monitor_policy: Path | None = Field(
         None, description="The monitoring policy YAML runs use when none is given (its "
         "thresholds, maturity, retraining); default: the one bankml ships.")
+    monitor_workers: int = Field(
+        1, ge=1, le=64, description="How many worker processes a monitoring run measures "
+        "endpoints in at once when none is given (`bankml monitor run`, `schedule` and the "
+        "serve schedule); each holds one endpoint's window in memory. 1: in the process "
+        "itself.")
     serve_monitor_cron: str | None = Field(
         None, description="Run monitoring inside `bankml serve` on this cron expression "
         "(UTC, e.g. '0 2 * * 1'); one process among workers and replicas fires it, the "

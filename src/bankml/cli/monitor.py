@@ -6,7 +6,7 @@ import re
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,9 @@ from bankml.core.monitoring import Status
 from bankml.monitoring.policy import load_policy
 from bankml.monitoring.schedule import Cron, Schedule
 
+if TYPE_CHECKING:
+    from bankml.settings import Settings
+
 app = new_group("Production monitoring: runs per window, status with RAG and sparklines.")
 COLOURS = {Status.GREEN: "green", Status.AMBER: "yellow", Status.RED: "red",
            Status.INSUFFICIENT: "dim", Status.INFO: "blue"}
@@ -26,6 +29,9 @@ BARS = "▁▂▃▄▅▆▇█"
 DataOption = Annotated[Path | None, typer.Option(
     "--data", help="Fresh data (the spec's source file, now) for a retraining a red alert "
     "starts; default the policy's, else the source the model's spec declares.")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", help="Worker processes measuring endpoints at once (each holds one "
+    "endpoint's window in memory); default BANKML_MONITOR_WORKERS, 1.")]
 
 
 @app.command("run")
@@ -35,7 +41,7 @@ def run(
     as_of: Annotated[str | None, typer.Option("--as-of", help="End of the window (ISO 8601, "
                                               "UTC); default the start of today.")] = None,
     policy: Annotated[Path | None, typer.Option(help="A monitoring policy YAML.")] = None,
-    data: DataOption = None,
+    data: DataOption = None, workers: WorkersOption = None,
     home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Measure the window of each endpoint; a window measured before is shown, not redone.
@@ -46,7 +52,7 @@ def run(
         runs = platform.monitor.run(acting_user(platform, token), endpoint=endpoint,
                                     window_days=days, as_of=moment,
                                     policy=load_policy(policy) if policy else None,
-                                    data=data)
+                                    data=data, workers=_workers(workers, platform.settings))
     for done in runs:
         console.print(f"{done.endpoint} {done.window_start} .. {done.window_end}: "
                       f"{done.decisions:,} decisions, [green]{done.greens} green[/], "
@@ -61,7 +67,7 @@ def schedule(
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint.")] = None,
     window: Annotated[str, typer.Option(help="Window length in days, e.g. 7d.")] = "7d",
     policy: Annotated[Path | None, typer.Option(help="A monitoring policy YAML.")] = None,
-    data: DataOption = None,
+    data: DataOption = None, workers: WorkersOption = None,
     home: HomeOption = None, token: TokenOption = None,
 ) -> None:
     """Run monitoring at every moment of CRON until SIGTERM or Ctrl-C.
@@ -74,11 +80,13 @@ def schedule(
     chosen = load_policy(policy) if policy else None
     with open_platform(home) as platform:
         by = acting_user(platform, token)
+        processes = _workers(workers, platform.settings)
 
         def job(moment: datetime) -> None:
             try:
                 runs = platform.monitor.run(by, endpoint=endpoint, window_days=days,
-                                            as_of=moment, policy=chosen, data=data)
+                                            as_of=moment, policy=chosen, data=data,
+                                            workers=processes)
             except BankmlError as failed:
                 console.print(f"[red]{moment:%Y-%m-%dT%H:%MZ}: {failed}[/] ({failed.rule})")
                 runs = []
@@ -151,6 +159,11 @@ def sparkline(values: list[float | None]) -> str:
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
+
+
+def _workers(given: int | None, settings: Settings) -> int:
+    """The flag's number, else the setting's; the monitor refuses one out of range."""
+    return settings.monitor_workers if given is None else given
 
 
 def _days(window: str) -> int:

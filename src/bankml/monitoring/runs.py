@@ -8,7 +8,9 @@ period earlier: AUC against the validated figure with the ECB PD-07 test, the Br
 score); each point gets its status from the monitoring policy. The points are stored as
 one run per endpoint, window and as-of moment (a second run of the same window returns
 the first), amber and red points open or refresh alerts in the same transaction, and the
-alerts are then delivered to the webhooks.
+alerts are then delivered to the webhooks. A run over many endpoints can measure them in
+worker processes (`workers`, see monitoring/workers.py): each endpoint's run is the same;
+the deliveries and after-run hooks follow in endpoint order, in the calling process.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bankml.access import acting, require, viewing
+from bankml.access import acting, viewing
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
 from bankml.core.decisions import policy_from_description
 from bankml.core.domains import profile
-from bankml.core.errors import BankmlError, ConflictError, NotFoundError
+from bankml.core.errors import BankmlError, ConflictError, InvalidInputError, NotFoundError
 from bankml.core.identity import Permission, Principal
 from bankml.core.monitoring import (
     MetricPoint,
@@ -52,6 +54,12 @@ from bankml.monitoring.kpis import Matured, kpi_points
 from bankml.monitoring.policy import MonitoringPolicy, load_policy
 from bankml.monitoring.scores import score_counts, score_edges
 from bankml.monitoring.window import WindowColumns, accumulate
+from bankml.monitoring.workers import (
+    Stored,
+    WorkerOpener,
+    check_workers,
+    measure_in_workers,
+)
 from bankml.registry import Registry
 from bankml.validation.calibration import brier_score
 from bankml.validation.discrimination import auc_delong, compare_with_initial_auc
@@ -75,9 +83,12 @@ class Monitor:
 
     def __init__(self, metadata: MetadataStore, registry: Registry, validation: Validation,
                  alerts: AlertDesk, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 policy: MonitoringPolicy | None = None) -> None:
+                 policy: MonitoringPolicy | None = None,
+                 worker: WorkerOpener | None = None) -> None:
+        """`worker` opens this monitor again in a worker process (runs with `workers`
+        above 1); without it every run measures in this process."""
         self._metadata, self._registry, self._validation = metadata, registry, validation
-        self._alerts, self._clock = alerts, clock
+        self._alerts, self._clock, self._worker = alerts, clock, worker
         self._policy = policy or load_policy()
         self._baselines: dict[str, _Baseline | None] = {}
         self._after_run: list[AfterRun] = []
@@ -94,25 +105,56 @@ class Monitor:
     def run(self, by: Principal, *, endpoint: str | None = None,
             window_days: int | None = None, as_of: datetime | None = None,
             policy: MonitoringPolicy | None = None,
-            data: Path | None = None) -> list[MonitoringRun]:
+            data: Path | None = None, workers: int = 1) -> list[MonitoringRun]:
         """Measure the window (default: the policy's days) ending at `as_of` (default: the
         start of today, UTC) of `endpoint`, or of every endpoint; `data` is the fresh data
-        a retraining the run starts reads instead of its spec's source."""
+        a retraining the run starts reads instead of its spec's source.
+
+        With `workers` above 1 the endpoints are measured in that many worker processes at
+        once (at most one per endpoint), each run stored as this process would store it;
+        the alerts' deliveries and the after-run hooks then follow here, in endpoint order.
+        An error stops the endpoints not yet begun and is raised once the runs already
+        stored have been followed up.
+        """
         chosen = policy or self._policy
-        require(self._metadata, by, Permission.MONITORING_RUN, f"endpoint:{endpoint or '*'}")
+        # checked before long work, a bad input refused as audited; each run's own
+        # transaction checks the permission again
+        with viewing(self._metadata, by, Permission.MONITORING_RUN,
+                     f"endpoint:{endpoint or '*'}"):
+            check_workers(workers)
+            if workers > 1 and self._worker is None:
+                raise InvalidInputError("workers", "this monitor cannot open worker "
+                                        "processes (it was built without a worker "
+                                        "opener); run with 1", rule="monitoring.workers")
         end = as_of or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         start = end - timedelta(days=window_days or chosen.window_days)
         with self._metadata.reading() as tx:
             names = [endpoint] if endpoint else sorted({e.name for e in tx.endpoints.all()})
             for name in names:
                 tx.endpoints.latest(name)  # NotFoundError names an unknown endpoint
-        done = []
-        for name in names:
-            run = self._run_one(by, name, utc_timestamp(start), utc_timestamp(end), chosen)
-            for callback in self._after_run:
-                callback(run, chosen, data)
-            done.append(run)
+        first, last = utc_timestamp(start), utc_timestamp(end)
+        if workers == 1 or len(names) == 1 or self._worker is None:
+            done = []
+            for name in names:
+                run, raised = self._store_run(by, name, first, last, chosen)
+                done.append(self._follow_up(Stored(run=run, raised=raised), chosen, data))
+            return done
+        found = measure_in_workers(self._worker, by, names, start=first, end=last,
+                                   policy=chosen, workers=workers)
+        done = [self._follow_up(one, chosen, data) for one in found
+                if isinstance(one, Stored)]
+        failed = next((one for one in found if isinstance(one, Exception)), None)
+        if failed is not None:
+            raise failed
         return done
+
+    def _follow_up(self, stored: Stored, policy: MonitoringPolicy,
+                   data: Path | None) -> MonitoringRun:
+        """Deliver the alerts the run raised, then call the after-run hooks."""
+        self._alerts.deliver(stored.raised)
+        for callback in self._after_run:
+            callback(stored.run, policy, data)
+        return stored.run
 
     def runs(self, by: Principal, endpoint: str | None = None) -> list[MonitoringRun]:
         with viewing(self._metadata, by, Permission.EVIDENCE_READ,
@@ -168,12 +210,14 @@ class Monitor:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _run_one(self, by: Principal, endpoint: str, start: str, end: str,
-                 policy: MonitoringPolicy) -> MonitoringRun:
+    def _store_run(self, by: Principal, endpoint: str, start: str, end: str,
+                   policy: MonitoringPolicy) -> tuple[MonitoringRun, list[int]]:
+        """The endpoint's run of the window, measured and stored now (with the alerts it
+        opened or made red, to deliver) or as stored before (nothing to deliver)."""
         with self._metadata.reading() as tx:
             known = tx.monitoring.find_run(endpoint, start, end, end)
             if known is not None:
-                return known  # a window is measured once
+                return known, []  # a window is measured once
             declared = tx.endpoints.latest(endpoint).endpoint
             days = self._maturity_days(endpoint, declared.model, policy)
             attributes = declared.monitoring_attributes
@@ -224,9 +268,8 @@ class Monitor:
                 stored = tx.monitoring.find_run(endpoint, start, end, end)
             if stored is None:
                 raise
-            return stored
-        self._alerts.deliver(raised)
-        return run
+            return stored, []
+        return run, raised
 
     def _measure(self, endpoint: str, window: WindowColumns, *,
                  cohort: WindowColumns | None, maturity_days: int, as_of: str,

@@ -189,12 +189,13 @@ class LeaderSchedule:
     round while it holds its lease, so one process among workers and replicas fires. Runs
     go to a thread of their own (a retraining takes minutes; the lease must be renewed
     meanwhile), one fire at a time; each is audited as `monitoring.scheduled` with the
-    lease holder and the runs it measured (a window measured before is only read back)."""
+    lease holder and the runs it measured (a window measured before is only read back).
+    `workers` (BANKML_MONITOR_WORKERS) measure the endpoints of a fire at once."""
 
     def __init__(self, metadata: MetadataStore, monitor: Monitor, cron: Cron, *,
-                 window_days: int, by: Principal = SYSTEM) -> None:
+                 window_days: int, by: Principal = SYSTEM, workers: int = 1) -> None:
         self._metadata, self._monitor, self._by = metadata, monitor, by
-        self._cron, self._window_days = cron, window_days
+        self._cron, self._window_days, self._workers = cron, window_days, workers
         self._due = Due(cron)
         self._thread: threading.Thread | None = None
 
@@ -219,7 +220,7 @@ class LeaderSchedule:
             began = utc_timestamp(datetime.now(UTC))
             try:
                 runs = self._monitor.run(self._by, window_days=self._window_days,
-                                         as_of=moment)
+                                         as_of=moment, workers=self._workers)
             except BankmlError as failed:  # the next window is tried all the same
                 log.warning("scheduled monitoring to %s failed: %s", moment, failed)
                 continue
