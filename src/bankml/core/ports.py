@@ -41,9 +41,12 @@ if TYPE_CHECKING:
 
 
 # (decision_id, decided_at, model_name, model_version, route, score, outcome, inputs_json,
-# request_json, label, override): one logged decision as monitoring reads it, with its
-# latest label's outcome and its latest override's outcome (None: none yet)
-MonitoredRow = tuple[str, str, str, int, str, float, str, str, str, int | None, str | None]
+# request_json, label, override, paired_id): one logged decision as monitoring reads it,
+# with its latest label's outcome and its latest override's outcome (None: none yet), and
+# for a shadow record the id of the champion decision of the same call it shadows (None:
+# not shadow, or no single such decision)
+MonitoredRow = tuple[str, str, str, int, str, float, str, str, str, int | None, str | None,
+                     str | None]
 
 
 class StagedArtifact(Protocol):
@@ -230,7 +233,9 @@ class DecisionLog(Protocol):
         order, streamed in chunks of rows (no record is built); each request_json is "{}"
         unless `requests`. Each row carries its decision's latest label's outcome (the
         highest version) and latest override's outcome (the last recorded), or None, read
-        in the same pass by the decision's id instead of a second read of the window."""
+        in the same pass by the decision's id instead of a second read of the window, and
+        a shadow record's paired champion decision id (same endpoint, customer and
+        received_at; None when there is not exactly one), or None off the shadow route."""
 
     def policy_of(self, decision_id: str) -> str:
         """The decision's policy description (JSON text). Raises NotFoundError."""

@@ -7,6 +7,11 @@ decision's latest label and override (read with the row), and every model input 
 monitoring attribute as the columns of its chunks (`bankml.columns`), turned into one
 Series when it is measured. `add` reads one row at a time, the reference the chunked path
 (`add_rows`) is tested against.
+
+A shadow record is never answered, so no label joins it; once the window is read, each
+shadow decision takes the latest label of the champion decision it shadows (the log names
+that decision: same call, same customer) and keeps that decision's score and outcome, so
+that both models are compared on the same applicants.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import pandas as pd
 from bankml.arrays import FloatArray
 from bankml.columns import ParsedChunk, parse_objects, series
 from bankml.core.ports import MonitoredRow
+from bankml.core.rollouts import Route
 
 
 @dataclass(slots=True, eq=False)
@@ -39,6 +45,11 @@ class WindowColumns:
     outcomes: list[str] = field(default_factory=list)
     labels: list[int | None] = field(default_factory=list)  # the latest label's outcome
     overrides: list[str | None] = field(default_factory=list)  # the latest override's
+    paired_ids: list[str | None] = field(default_factory=list)  # shadow: its champion's
+    # shadow only, once paired: the champion decision's score (NaN: not in the window) and
+    # outcome on the same applicant; `labels` then hold the champion decision's labels
+    champion_scores: FloatArray | None = None
+    champion_outcomes: list[str | None] | None = None
     # rows added one at a time (`add`), after the parsed chunks (`add_rows`)
     inputs: dict[str, list[Any]] = field(default_factory=dict)
     attributes: dict[str, list[Any]] = field(default_factory=dict)
@@ -50,7 +61,7 @@ class WindowColumns:
 
     def add(self, row: MonitoredRow) -> None:
         (decision_id, decided_at, _, _, _, score, outcome, inputs_json, request_json, label,
-         override) = row
+         override, paired_id) = row
         index = len(self.scores) - self._chunked_rows()
         self.decision_ids.append(decision_id)
         self.decided_at.append(decided_at)
@@ -58,6 +69,7 @@ class WindowColumns:
         self.outcomes.append(outcome)
         self.labels.append(label)
         self.overrides.append(override)
+        self.paired_ids.append(paired_id)
         _append(self.inputs, loads(inputs_json), index)
         if self.attribute_names:
             request = loads(request_json)
@@ -72,13 +84,15 @@ class WindowColumns:
     def add_columns(self, columns: list[tuple[Any, ...]]) -> None:
         """A chunk's rows given as its columns (in `MonitoredRow`'s order)."""
         self._seal_rows()
-        ids, times, _, _, _, scores, outcomes, inputs, requests, labels, overrides = columns
+        (ids, times, _, _, _, scores, outcomes, inputs, requests, labels, overrides,
+         paired) = columns
         self.decision_ids += ids
         self.decided_at += times
         self.scores += scores
         self.outcomes += outcomes
         self.labels += labels
         self.overrides += overrides
+        self.paired_ids += paired
         self.input_chunks.append(parse_objects(inputs))
         self.attribute_chunks.append(parse_objects(requests, names=self.attribute_names)
                                      if self.attribute_names
@@ -186,4 +200,24 @@ def accumulate(chunks: Iterable[list[MonitoredRow]], *, attributes: Sequence[str
             split.setdefault((row[2], row[3], row[4]), []).append(row)
         for key, rows in split.items():
             window_of(key).add_rows(rows)
+    pair_shadows(list(windows.values()))
     return {(w.model, w.route): w for w in windows.values()}
+
+
+def pair_shadows(windows: Sequence[WindowColumns]) -> None:
+    """Give each shadow window's decisions their paired champion decision's label, score
+    and outcome, where that decision is in the window (a pair across the window's edge,
+    or a shadow record without a pair, stays unlabelled)."""
+    shadows = [w for w in windows if w.route == Route.SHADOW]
+    if not shadows:
+        return
+    found: dict[str, tuple[WindowColumns, int]] = {}
+    for window in windows:
+        if window.route == Route.CHAMPION:
+            found |= {d: (window, i) for i, d in enumerate(window.decision_ids)}
+    for shadow in shadows:
+        pairs = [found.get(d) if d is not None else None for d in shadow.paired_ids]
+        shadow.champion_scores = np.asarray(
+            [np.nan if p is None else p[0].scores[p[1]] for p in pairs], dtype=np.float64)
+        shadow.champion_outcomes = [None if p is None else p[0].outcomes[p[1]] for p in pairs]
+        shadow.labels = [None if p is None else p[0].labels[p[1]] for p in pairs]

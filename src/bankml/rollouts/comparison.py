@@ -1,8 +1,9 @@
 """Champion against challenger during a rollout: both routes' score and decision
 distributions side by side, and, once labels matured, monitoring's own comparison (the
-DeLong AUC difference and KPI deltas of `monitoring.challenger`, read from the latest run
-that measured the rollout's window, never recomputed here) with a recommendation by a
-stated rule."""
+DeLong AUC difference and KPI deltas of `monitoring.challenger`, independent samples for a
+canary and paired on the same applicants for a shadow, read from the latest run that
+measured the rollout's window, never recomputed here) with a recommendation by a stated
+rule."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ SIGNIFICANCE = 0.05
 RULE = ("promote when the challenger's AUC on matured labels is higher than the champion's "
         f"with a two-sided DeLong p below {SIGNIFICANCE}; keep_champion when it is lower "
         "with p below it; inconclusive otherwise, or without matured labels of both "
-        "classes on both routes. KPI differences (challenger less champion) are reported "
-        "beside it; promotion itself still passes the governance gates.")
+        "classes. A canary is tested as a sample of its own (DeLong, independent samples, "
+        "labels of both classes on both routes); a shadow on the same applicants (paired "
+        "DeLong, each shadow decision taking the label of the champion decision it "
+        "shadowed, those without one left out). KPI differences (challenger less champion; "
+        "for a shadow, on the same applicants) are reported beside it; promotion itself "
+        "still passes the governance gates.")
 EDGES = SCORE_EDGES  # scores are probabilities: ten bins of 0.1, as monitoring counts them
 QUANTILES = (10, 25, 50, 75, 90)
 CHALLENGER = frozenset({str(Route.CANARY), str(Route.SHADOW)})
@@ -76,7 +81,8 @@ def recommend(auc: MetricPoint | None) -> tuple[str, str]:
     if auc is None or auc.value is None or auc.p_value is None:
         return "inconclusive", (auc.detail if auc is not None and auc.detail else
                                 "no AUC difference measured on matured labels")
-    shown = f"AUC difference {auc.value:+.4f}, DeLong p {auc.p_value:.3g}"
+    test = "paired DeLong" if auc.route == str(Route.SHADOW) else "DeLong"
+    shown = f"AUC difference {auc.value:+.4f}, {test} p {auc.p_value:.3g}"
     if auc.p_value >= SIGNIFICANCE:
         return "inconclusive", f"{shown}: not significant at {SIGNIFICANCE}"
     return ("promote" if auc.value > 0 else "keep_champion"), shown

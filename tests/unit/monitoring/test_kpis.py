@@ -137,3 +137,54 @@ def test_challenger_auc_difference_and_kpi_deltas() -> None:
     assert difference.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
     assert difference.route == "challenger"
     assert found["challenger.delta[kpi.refer_rate]"].value == pytest.approx(0.15)
+
+
+def _shadow(labels: list[int | None]) -> Measured:
+    """Six shadow decisions, their paired champion's scores and outcomes (the fourth has no
+    champion decision in the window), each with its champion decision's label."""
+    window = _window(["approve", "approve", "approve", "approve", "approve", "refer"],
+                     [0.2, 0.8, 0.5, 0.5, 0.7, 0.3], route="shadow")
+    window.labels = labels
+    window.champion_scores = np.array([0.1, 0.9, 0.4, np.nan, 0.6, 0.95])
+    window.champion_outcomes = ["approve", "decline", "approve", None, "refer", "approve"]
+    rows = [i for i, label in enumerate(labels) if label is not None]
+    matured = Matured(window=window, mature=len(labels), rows=np.asarray(rows, dtype=np.int64),
+                      events=np.asarray([labels[i] for i in rows], dtype=np.int64))
+    points = [_point(m, 0.0, 6) for m in ("kpi.approve_rate", "kpi.bad_rate_approved",
+                                          "kpi.expected_loss")]
+    return Measured(window=window, matured=matured, points=points)
+
+
+def test_a_shadow_is_compared_on_the_same_applicants() -> None:
+    """By hand: on the labelled pairs (decisions 0, 1, 4, 5; events 0, 1, 1, 0) the shadow
+    ranks perfectly (AUC 1) and the champion wins half its pairs (0.9 and 0.6 above 0.1,
+    below 0.95: AUC 0.5); the approve rate over the five paired decisions is 4/5 against
+    3/5; the bad rate of those each approves of the labelled pairs is 2/3 (0, 1, 4)
+    against 0 (0, 5); a KPI a pair cannot give is not compared; the two matured shadow
+    decisions without a labelled champion decision are counted."""
+    champion = Measured(window=_window([], []), matured=_all(_window([], []), []), points=[])
+
+    found = {p.metric: p for p in challenger_points(champion, _shadow([0, 1, None, None, 1,
+                                                                       0]))}
+
+    auc = found["challenger.auc_difference"]
+    assert (auc.value, auc.baseline, auc.n, auc.route) == (0.5, 0.5, 4, "shadow")
+    assert auc.p_value is not None
+    assert "DeLong, paired" in auc.detail
+    assert "2 matured shadow decisions left out" in auc.detail
+    approve = found["challenger.delta[kpi.approve_rate]"]
+    assert (approve.value, approve.baseline, approve.n) == (pytest.approx(0.2), 0.6, 5)
+    bad = found["challenger.delta[kpi.bad_rate_approved]"]
+    assert (bad.value, bad.baseline, bad.n) == (pytest.approx(2 / 3), 0.0, 3)
+    assert "challenger.delta[kpi.expected_loss]" not in found
+
+
+def test_a_shadow_whose_labelled_pairs_are_of_one_class_is_not_compared() -> None:
+    champion = Measured(window=_window([], []), matured=_all(_window([], []), []), points=[])
+
+    [auc, *_] = challenger_points(champion, _shadow([0, 0, None, None, 0, None]))
+
+    assert (auc.metric, auc.value, auc.p_value, auc.n) == (
+        "challenger.auc_difference", None, None, 3)
+    assert auc.detail.startswith("needs matured labels of both classes")
+    assert "3 matured shadow decisions left out" in auc.detail

@@ -20,7 +20,8 @@ def _row(i: int, inputs: dict[str, Any], request: dict[str, Any], *,
          version: int = 1, route: str = "champion") -> tuple[Any, ...]:
     return (f"d{i:05d}", f"2026-11-{1 + i % 28:02d}T00:00:00.000000Z", "credit", version,
             route, (i % 97) / 97, "approve" if i % 3 else "decline", json.dumps(inputs),
-            json.dumps(request), (i % 2 if i % 3 else None), ("refer" if i % 17 == 0 else None))
+            json.dumps(request), (i % 2 if i % 3 else None), ("refer" if i % 17 == 0 else None),
+            None)
 
 
 def _chunks() -> list[list[tuple[Any, ...]]]:
@@ -69,9 +70,9 @@ def test_chunked_windows_hold_the_rows_of_the_row_path() -> None:
     for key, window in chunked.items():
         reference = by_row[key]
         assert (window.decision_ids, window.decided_at, window.scores, window.outcomes,
-                window.labels, window.overrides) == (
+                window.labels, window.overrides, window.paired_ids) == (
             reference.decision_ids, reference.decided_at, reference.scores,
-            reference.outcomes, reference.labels, reference.overrides)
+            reference.outcomes, reference.labels, reference.overrides, reference.paired_ids)
 
 
 def test_a_chunk_of_one_version_and_route_reads_as_when_split() -> None:
@@ -135,3 +136,22 @@ def test_rows_added_one_by_one_keep_their_place_before_a_chunk() -> None:
 
     for name in ("amount", "grade", "code", "purpose"):
         pd.testing.assert_series_equal(mixed.column(name), reference.column(name))
+
+
+def test_a_shadow_decision_takes_its_champion_decisions_label_score_and_outcome() -> None:
+    """Each shadow row named with its champion decision takes that decision's latest label,
+    score and outcome; one whose champion is not in the window, or that has no pair,
+    stays unlabelled with no champion score."""
+    champion = [_row(i, {}, {}) for i in range(6)]
+    shadow = [(f"s{i}", *_row(i, {}, {}, version=2, route="shadow")[1:9], None, None, paired)
+              for i, paired in enumerate(["d00001", "d00002", "d00003", "d99999", None])]
+
+    for by_row in (False, True):
+        windows = accumulate([champion[:3], [*shadow, *champion[3:]]], by_row=by_row)
+        paired = windows[("credit@2", "shadow")]
+
+        assert paired.labels == [1, 0, None, None, None]  # d00003 has none yet
+        assert paired.champion_outcomes == ["approve", "approve", "decline", None, None]
+        np.testing.assert_array_equal(paired.champion_scores,
+                                      [1 / 97, 2 / 97, 3 / 97, np.nan, np.nan])
+        assert windows[("credit@1", "champion")].champion_scores is None

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, bindparam, func, insert, literal, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +50,18 @@ LATEST_OVERRIDE = (select(decision_overrides.c.outcome)
                    .where(decision_overrides.c.decision_id == decisions.c.decision_id)
                    .order_by(decision_overrides.c.override_id.desc()).limit(1)
                    .scalar_subquery())
+# A shadow record's pair: the one champion decision of the same call (the shadow work is
+# made from it: same endpoint, customer and received_at), found on the customer's index;
+# none, or more than one (the customer twice in one call), leaves it unpaired (NULL).
+_CHAMPION = decisions.alias("champion")
+PAIRED_ID = case(
+    (decisions.c.route == "shadow",
+     select(case((func.count() == 1, func.min(_CHAMPION.c.decision_id))))
+     .where(_CHAMPION.c.customer_pseudo_id == decisions.c.customer_pseudo_id,
+            _CHAMPION.c.endpoint == decisions.c.endpoint,
+            _CHAMPION.c.received_at == decisions.c.received_at,
+            _CHAMPION.c.route == "champion")
+     .scalar_subquery()))
 
 
 def _monitored(*, requests: bool) -> Select[Any]:
@@ -47,7 +69,7 @@ def _monitored(*, requests: bool) -> Select[Any]:
     return (select(decisions.c.decision_id, decisions.c.decided_at, decisions.c.model_name,
                    decisions.c.model_version, decisions.c.route, decisions.c.score,
                    decisions.c.outcome, decisions.c.inputs_json, request, LATEST_LABEL,
-                   LATEST_OVERRIDE)
+                   LATEST_OVERRIDE, PAIRED_ID)
             .where(decisions.c.endpoint == bindparam("endpoint"),
                    decisions.c.decided_at >= bindparam("since"),
                    decisions.c.decided_at < bindparam("until"))
@@ -131,7 +153,8 @@ class SqlDecisionLog:
         """Only the columns monitoring reads, as plain tuples in chunks: no record, no
         mapping per row (the weekly run reads millions). Without `requests`, each request
         reads as "{}": the largest column is left in the database. Each row ends with its
-        latest label's outcome and latest override's outcome, or None."""
+        latest label's outcome and latest override's outcome, or None, and a shadow
+        record's paired champion decision (None on other routes, or unpaired)."""
         window = {"endpoint": endpoint, "since": since, "until": until}
         if self._connection.dialect.name == "sqlite":
             yield from self._monitored_sqlite(window, requests=requests)
