@@ -62,6 +62,7 @@ from bankml.core.validation import (
     ReproductionPack,
     Scope,
     SelectionFairness,
+    SignificanceRule,
     Tag,
     Threshold,
     ValidationResult,
@@ -348,20 +349,25 @@ def _scope(record: _Fields) -> Scope:
 
 
 def _test_to_plain(test: ValidationTestResult) -> JsonObject:
-    threshold = test.threshold
+    threshold, rule = test.threshold, test.threshold.significance
+    # a threshold without a significance rule is written as every earlier layout wrote it
+    significance: JsonObject = {} if rule is None else {"significance": {
+        "level": rule.level, "tag": str(rule.tag), "source": rule.source}}
     return {"test": test.test, "population": test.population, "value": to_plain(test.value),
             "p_value": to_plain(test.p_value), "verdict": str(test.verdict),
             "detail": test.detail,
             "threshold": {"statistic": threshold.statistic, "better": str(threshold.better),
                           "green": threshold.green, "amber": threshold.amber,
                           "tag": str(threshold.tag), "source": threshold.source,
-                          "material": threshold.material, "text": threshold.describe()}}
+                          "material": threshold.material, **significance,
+                          "text": threshold.describe()}}
 
 
 def _test(record: _Fields) -> ValidationTestResult:
     name = record.text("test")
     threshold = record.part("threshold")
     value = record.optional_number("value")
+    rule = threshold.optional_part("significance")
     return ValidationTestResult(
         test=name, population=record.text("population"),
         value=math.nan if value is None else value,  # not computed: NaN, as the verdicts read
@@ -370,7 +376,10 @@ def _test(record: _Fields) -> ValidationTestResult:
             test=name.split("[", 1)[0], statistic=threshold.text("statistic"),
             better=threshold.enum("better", Better), green=threshold.number("green"),
             amber=threshold.number("amber"), tag=threshold.enum("tag", Tag),
-            source=threshold.text("source"), material=threshold.flag("material")),
+            source=threshold.text("source"), material=threshold.flag("material"),
+            significance=None if rule is None else SignificanceRule(
+                level=rule.number("level"), tag=rule.enum("tag", Tag),
+                source=rule.text("source"))),
         verdict=record.enum("verdict", Verdict), detail=record.text("detail"))
 
 

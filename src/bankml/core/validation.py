@@ -56,12 +56,25 @@ class Opinion(IntEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignificanceRule:
+    """A red needs a significant difference too (regulatory.md FL-12: flag a ratio beyond
+    its bound only when the difference behind it is significant): a value beyond amber
+    whose p-value is not below `level` is amber, as chance could have made it."""
+
+    level: float
+    tag: Tag
+    source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Threshold:
     """Green and amber bounds of one statistic; beyond amber is red.
 
     With `better` higher: green when value >= green, amber when >= amber, else red.
     With `better` lower: green when value <= green, amber when <= amber, else red.
     A value that could not be computed (NaN) is amber: it needs a validator's look.
+    With a `significance` rule, beyond amber is red only when the test's p-value is below
+    the rule's level; a p-value that is not (or was not computed) leaves it amber.
     """
 
     test: str
@@ -72,8 +85,16 @@ class Threshold:
     tag: Tag
     source: str
     material: bool = False  # a red here weighs as a severe deficiency
+    significance: SignificanceRule | None = None
 
-    def verdict(self, value: float) -> Verdict:
+    def verdict(self, value: float, *, p_value: float | None = None) -> Verdict:
+        verdict = self.bounds_verdict(value)
+        if verdict == Verdict.RED and not self.is_significant(p_value):
+            return Verdict.AMBER
+        return verdict
+
+    def bounds_verdict(self, value: float) -> Verdict:
+        """The verdict of the bounds alone, before any significance rule."""
         if math.isnan(value):
             return Verdict.AMBER
         sign = 1.0 if self.better == Better.HIGHER else -1.0
@@ -81,10 +102,19 @@ class Threshold:
             return Verdict.GREEN
         return Verdict.AMBER if sign * value >= sign * self.amber else Verdict.RED
 
+    def is_significant(self, p_value: float | None) -> bool:
+        """Whether `p_value` meets the significance rule; always, without one."""
+        if self.significance is None:
+            return True
+        return p_value is not None and p_value < self.significance.level
+
     def describe(self) -> str:
         """`>= 0.70 green, >= 0.60 amber` style text for reports."""
         op = ">=" if self.better == Better.HIGHER else "<="
-        return f"{op} {self.green:g} green, {op} {self.amber:g} amber"
+        text = f"{op} {self.green:g} green, {op} {self.amber:g} amber"
+        if self.significance is not None:
+            text += f", red only if p < {self.significance.level:g}"
+        return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,7 @@ from bankml.core.validation import (
     ProxyScore,
     SelectionFairness,
     ValidationTestResult,
+    Verdict,
 )
 from bankml.explain import explainer_for, global_importance, sample_background
 from bankml.validation import alerting, calibration, discrimination, fairness, soundness, stability
@@ -111,7 +112,8 @@ class _Battery:
         self.tests.append(ValidationTestResult(
             test=test, population=self.population.name, value=float(value),
             p_value=None if p_value is None else float(p_value), threshold=threshold,
-            verdict=threshold.verdict(float("nan") if read is None else float(read)),
+            verdict=threshold.verdict(float("nan") if read is None else float(read),
+                                      p_value=p_value),
             detail=detail))
 
 
@@ -324,9 +326,15 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float],
                                            reference=declared.reference(columns),
                                            min_group_size=params.min_group_size)
             large = [p for p in parity if not p.is_small and math.isfinite(p.alert_rate_ratio)]
-            worst = max((p.alert_rate_ratio for p in large), default=float("nan"))
-            battery.add(f"fairness.alert_rate_ratio[{attribute}]", worst,
-                        detail=_small_note(len(large), len(parity)))
+            heaviest = max(large, key=lambda p: p.alert_rate_ratio, default=None)
+            alert_reference = fairness.alert_reference(parity,
+                                                       reference=declared.reference(columns))
+            _add_ratio(battery, f"fairness.alert_rate_ratio[{attribute}]",
+                       None if heaviest is None else (heaviest.alert_rate_ratio, _Rate(
+                           group=heaviest.group, rate=heaviest.alert_rate, n=heaviest.n)),
+                       _Rate(group=alert_reference.group, rate=alert_reference.alert_rate,
+                             n=alert_reference.n),
+                       what="alerted", note=_small_note(len(large), len(parity)))
             battery.fairness.append(AlertFairness(attribute=attribute, groups=tuple(
                 _record(GroupAlerts, _fields(p)) for p in parity)))
             continue
@@ -341,10 +349,15 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float],
             min_group_size=params.min_group_size, bootstrap_samples=params.bootstrap_samples,
             seed=params.seed)
         compared = [g for g in report.groups if not g.is_small and g.group != report.reference]
-        battery.add(f"fairness.impact_ratio[{attribute}]",
-                    min((g.impact_ratio for g in compared), default=float("nan")),
-                    detail=f"reference {report.reference}; " + _small_note(
-                        len(compared), len(report.groups) - 1))
+        lowest = min(compared, key=lambda g: g.impact_ratio, default=None)
+        selection_reference = next(g for g in report.groups if g.group == report.reference)
+        _add_ratio(battery, f"fairness.impact_ratio[{attribute}]",
+                   None if lowest is None else (lowest.impact_ratio, _Rate(
+                       group=lowest.group, rate=lowest.selection_rate, n=lowest.n)),
+                   _Rate(group=selection_reference.group, rate=selection_reference.selection_rate,
+                         n=selection_reference.n),
+                   what="not declined" if kind == Battery.CREDIT else "offered",
+                   note=_small_note(len(compared), len(report.groups) - 1))
         if "fairness.equal_opportunity" in battery.policy.thresholds:
             battery.add(f"fairness.equal_opportunity[{attribute}]",
                         max((abs(g.equal_opportunity_difference) for g in compared),
@@ -366,6 +379,45 @@ def _fairness(battery: _Battery, domain: Domain, cutoffs: dict[str, float],
             groups=tuple(_record(GroupSelection, {str(k): v for k, v in row.items()})
                          for row in report.to_frame().to_dict(orient="records")),
             calibration=calibration, proxies=proxies))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Rate:
+    """One side of a fairness ratio: a group, its rate and its rows."""
+
+    group: str
+    rate: float
+    n: int
+
+    @property
+    def events(self) -> int:
+        # every rate here is a count over n rows, so this gives the count back exactly
+        return round(self.rate * self.n)
+
+
+def _add_ratio(battery: _Battery, test: str, worst_ratio: tuple[float, _Rate] | None,
+               reference: _Rate, *, what: str, note: str) -> None:
+    """A fairness ratio test: the worst group's ratio to the reference group, with the
+    significance of its difference (FL-12), which the threshold's rule may read."""
+    if worst_ratio is None:  # no group to compare: not assessable, amber
+        battery.add(test, float("nan"), detail=f"reference {reference.group}; {note}")
+        return
+    ratio, worst = worst_ratio
+    if worst.group == reference.group:  # every other group compares better: nothing to test
+        battery.add(test, ratio, detail="; ".join(filter(None, [
+            f"no group compares worse than the reference {reference.group}", note])))
+        return
+    difference = fairness.rate_difference(worst.events, worst.n, reference.events,
+                                          reference.n)
+    p, method = difference.p_value, difference.method
+    threshold = battery.policy.threshold(test)
+    held_back = threshold is not None and threshold.bounds_verdict(ratio) == \
+        Verdict.RED and not threshold.is_significant(p)
+    judged = (f"not significant at this sample (p = {p:.3g}, {method})" if held_back else
+              f"{method} p = {p:.3g}")
+    detail = (f"worst {worst.group}: {worst.events}/{worst.n} {what}, reference "
+              f"{reference.group}: {reference.events}/{reference.n}; {judged}")
+    battery.add(test, ratio, p_value=p, detail="; ".join(filter(None, [detail, note])))
 
 
 def _small_note(compared: int, others: int) -> str:

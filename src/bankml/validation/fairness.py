@@ -14,6 +14,10 @@ group r, named in the result:
 - `SPD_g = SR_g - SR_r`, `EOD_g = TPR_g - TPR_r`, `AOD_g = ((FPR_g - FPR_r) + EOD_g) / 2`.
 - two-proportion z of SR_g against SR_r with the pooled rate, and the shortfall
   `n_g (SR_r - SR_g)` (regulatory.md FL-12).
+- `rate_difference`: whether one group's rate differs from the reference's beyond chance,
+  by the pooled two-proportion z where every expected cell of the 2x2 table holds at
+  least 5, else by Fisher's exact test (two-sided), as FL-12 asks for small cells. The
+  battery reads it for the worst group of each ratio test.
 
 Groups smaller than `min_group_size` are kept and flagged `is_small`, never dropped.
 Bootstrap intervals resample rows with replacement; because every metric here is a
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +51,10 @@ from bankml.validation.samples import (
 )
 
 FOUR_FIFTHS = 0.8
+# the usual validity rule of the normal approximation to a 2x2 table: below it, Fisher exact
+MIN_EXPECTED_CELL = 5.0
+TWO_PROPORTION_Z = "two-proportion z"
+FISHER_EXACT = "Fisher exact"
 # cell order inside a group: (outcome, decision) = (0,0), (0,1), (1,0), (1,1)
 _CELLS = 4
 
@@ -112,6 +120,16 @@ class FairnessReport:
                     row[field] = value
             rows.append(row)
         return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateDifference:
+    """Whether a group's rate differs from the reference group's beyond chance (FL-12)."""
+
+    method: str  # TWO_PROPORTION_Z or FISHER_EXACT
+    p_value: float  # two-sided
+    z: float | None  # the pooled z, when the method is the z test
+    min_expected: float  # the smallest expected cell count of the 2x2 table
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,9 +226,8 @@ def fairness_by_group(decisions: npt.ArrayLike, outcomes: npt.ArrayLike,
     ref, rule = _reference(labels, sr, large, reference, highest=True)
     air, spd, eod, aod = _comparisons(counts, ref)
     intervals = _bootstrap(counts, ref, bootstrap_samples, confidence, seed)
-    pooled = (sr * n + sr[ref] * n[ref]) / (n + n[ref])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (sr - sr[ref]) / np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n[ref]))
+    selected = counts[:, 1] + counts[:, 3]
+    z = two_proportion_z(selected, n, selected[ref], n[ref])
     z = np.where(np.arange(n.size) == ref, 0.0, np.nan_to_num(z, nan=0.0))
     rows = []
     for g, label in enumerate(labels):
@@ -237,6 +254,43 @@ def fairness_by_group(decisions: npt.ArrayLike, outcomes: npt.ArrayLike,
         max_min_difference=float(compared.max() - compared.min()),
         min_group_size=min_group_size, bootstrap_samples=bootstrap_samples,
         confidence=confidence, seed=seed)
+
+
+def two_proportion_z(events: npt.ArrayLike, n: npt.ArrayLike, reference_events: npt.ArrayLike,
+                     reference_n: npt.ArrayLike) -> FloatArray:
+    """`z = (p_g - p_r) / sqrt(p (1 - p) (1/n_g + 1/n_r))` with the pooled rate p (FL-12);
+    NaN where both rates are 0 or both 1. Elementwise over arrays."""
+    e, m = np.asarray(events, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    e_r, m_r = (np.asarray(reference_events, dtype=np.float64),
+                np.asarray(reference_n, dtype=np.float64))
+    pooled = (e + e_r) / (m + m_r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray((e / m - e_r / m_r)
+                          / np.sqrt(pooled * (1 - pooled) * (1 / m + 1 / m_r)))
+
+
+def rate_difference(events: int, n: int, reference_events: int,
+                    reference_n: int) -> RateDifference:
+    """Two-sided test of `events / n` against `reference_events / reference_n` (FL-12).
+
+    The 2x2 table is (group, reference) x (event, no event). Where every expected count
+    (row total x column total / all) is at least `MIN_EXPECTED_CELL` the pooled
+    two-proportion z is normal enough; otherwise Fisher's exact test, which a table
+    with no event at all (or only events) also takes (p = 1).
+    """
+    table = np.array([[events, n - events], [reference_events, reference_n - reference_events]])
+    if (table < 0).any() or n <= 0 or reference_n <= 0:
+        raise InvalidInputError("rate_difference", f"counts {table.tolist()} are not a table "
+                                "of events and non-events", rule="fairness.counts_valid")
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    smallest = float(expected.min())
+    if smallest >= MIN_EXPECTED_CELL:
+        z = float(two_proportion_z(events, n, reference_events, reference_n))
+        return RateDifference(method=TWO_PROPORTION_Z, p_value=float(2 * stats.norm.sf(abs(z))),
+                              z=z, min_expected=smallest)
+    fisher = stats.fisher_exact(table, alternative="two-sided")
+    return RateDifference(method=FISHER_EXACT, p_value=float(fisher.pvalue), z=None,
+                          min_expected=smallest)
 
 
 def _reference(labels: tuple[str, ...], rates: FloatArray, large: npt.NDArray[np.bool_],
@@ -360,6 +414,17 @@ def proxy_screen(features: pd.DataFrame, protected: pd.Series | npt.ArrayLike, *
         scores.append(ProxyScore(feature=str(column), auc=auc,
                                  cramers_v=cramers_v(cells, attribute)))
     return tuple(sorted(scores, key=lambda s: -s.cramers_v))
+
+
+def alert_reference(parity: Sequence[AlertParity], *,
+                    reference: str | None = None) -> AlertParity:
+    """The group `alert_parity` compared the others with: the declared one, else the
+    lowest alert rate among groups of at least the minimum size (the same rule, read
+    from its result)."""
+    labels = tuple(p.group for p in parity)
+    rates = np.array([p.alert_rate for p in parity], dtype=np.float64)
+    large = np.array([not p.is_small for p in parity])
+    return parity[_reference(labels, rates, large, reference, highest=False)[0]]
 
 
 def alert_parity(alerts: npt.ArrayLike, sar_worthy: npt.ArrayLike,

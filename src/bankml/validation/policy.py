@@ -16,7 +16,14 @@ from bankml.core.canonical import sha256_hex
 from bankml.core.domains import profile
 from bankml.core.errors import InvalidInputError
 from bankml.core.registry import Domain
-from bankml.core.validation import Better, OpinionRule, PdFloor, Tag, Threshold
+from bankml.core.validation import (
+    Better,
+    OpinionRule,
+    PdFloor,
+    SignificanceRule,
+    Tag,
+    Threshold,
+)
 from bankml.documents import parse_document
 
 DEFAULTS = Path(__file__).parent / "policies"
@@ -24,6 +31,12 @@ DEFAULTS = Path(__file__).parent / "policies"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _Significance(_Strict):
+    level: float = Field(default=0.05, gt=0, lt=1)
+    tag: Tag
+    source: str = Field(min_length=1)
 
 
 class _Threshold(_Strict):
@@ -34,6 +47,8 @@ class _Threshold(_Strict):
     tag: Tag
     source: str = Field(min_length=1)
     material: bool = False
+    # red only when the test's p-value is below the level (FL-12); for ratio tests
+    significance: _Significance | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> _Threshold:
@@ -41,6 +56,9 @@ class _Threshold(_Strict):
                 (self.green > self.amber):
             raise ValueError(f"green {self.green} is beyond amber {self.amber}: with "
                              f"better={self.better} green must be the stricter bound")
+        if self.significance is not None and self.statistic == "p_value":
+            raise ValueError("significance: the bounds already read the p-value; the rule "
+                             "is for bounds on a value")
         return self
 
 
@@ -155,7 +173,9 @@ def parse_policy(text: str, *, source: str) -> ValidationPolicy:
             alert_budget=p.alert_budget, top_k=p.top_k, seed=p.seed),
         thresholds={test: Threshold(test=test, statistic=t.statistic, better=t.better,
                                     green=t.green, amber=t.amber, tag=t.tag, source=t.source,
-                                    material=t.material)
+                                    material=t.material, significance=None
+                                    if t.significance is None else
+                                    SignificanceRule(**t.significance.model_dump()))
                     for test, t in parsed.thresholds.items()},
         opinion=OpinionRule(**parsed.opinion.model_dump()), text=text)
 

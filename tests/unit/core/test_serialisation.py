@@ -36,6 +36,7 @@ from bankml.core.validation import (
     AlertFairness,
     Opinion,
     SelectionFairness,
+    SignificanceRule,
     Tag,
     Verdict,
 )
@@ -269,6 +270,27 @@ def test_result_round_trips_through_json() -> None:
 
     assert result_from_json(written) == current
     assert json.loads(written)["schema_version"] == RESULT_SCHEMA_VERSION
+
+
+def test_a_thresholds_significance_rule_is_stored_and_read_back() -> None:
+    """A fairness ratio's significance rule (FL-12) is kept with the test's threshold; a
+    threshold without one is written as every earlier layout wrote it."""
+    loaded = result_from_plain(RESULT_V1)
+    [index] = [i for i, t in enumerate(loaded.tests) if t.test == "fairness.impact_ratio[sex]"]
+    rule = SignificanceRule(level=0.05, tag=Tag.INDUSTRY, source="FL-12")
+    test = loaded.tests[index]
+    tests = list(loaded.tests)
+    tests[index] = replace(test, threshold=replace(test.threshold, significance=rule))
+    current = replace(loaded, schema_version=RESULT_SCHEMA_VERSION, tests=tuple(tests))
+
+    stored = json.loads(result_to_json(current))
+
+    assert stored["tests"][index]["threshold"]["significance"] == {
+        "level": 0.05, "tag": "industry", "source": "FL-12"}
+    assert stored["tests"][index]["threshold"]["text"].endswith(", red only if p < 0.05")
+    assert result_from_plain(stored) == current
+    assert all("significance" not in t["threshold"] for i, t in enumerate(stored["tests"])
+               if i != index)
 
 
 def test_a_random_holdout_is_stored_under_its_own_name() -> None:

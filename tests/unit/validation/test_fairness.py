@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,12 +23,16 @@ from sklearn.metrics import roc_auc_score
 
 from bankml.core.errors import InvalidInputError
 from bankml.validation.fairness import (
+    FISHER_EXACT,
+    TWO_PROPORTION_Z,
     alert_parity,
+    alert_reference,
     cramers_v,
     fairness_by_group,
     fairness_report,
     group_calibration,
     proxy_screen,
+    rate_difference,
 )
 
 
@@ -235,3 +241,67 @@ def test_alert_parity_hand_example() -> None:
     assert b.false_positive_rate_ratio == pytest.approx((4 / 9) / (1 / 8))
     assert b.precision_ratio == pytest.approx((1 / 5) / (1 / 2))
     assert a.alert_rate_ratio == 1.0
+
+
+def test_alert_reference_is_the_group_alert_parity_compared_with() -> None:
+    """The lowest alert rate among large groups (a smaller, lower one is not it), or the
+    declared group."""
+    alerts = [1] + [0] * 19 + [0] * 5 + [1] * 4 + [0] * 16  # a: 1/20, tiny: 0/5, b: 4/20
+    groups = pd.Series(["a"] * 20 + ["tiny"] * 5 + ["b"] * 20, name="g")
+
+    parity = alert_parity(alerts, [0] * 45, groups, min_group_size=10)
+
+    assert alert_reference(parity).group == "g=a"
+    assert [p.alert_rate_ratio for p in parity] == pytest.approx([1.0, 4.0, 0.0])
+    assert alert_reference(parity, reference="g=b").group == "g=b"
+
+
+def hand_z_p_value(x: int, n: int, y: int, m: int) -> float:
+    """FL-12's pooled two-proportion z, two-sided, from its formula (erfc, not scipy)."""
+    pooled = (x + y) / (n + m)
+    z = (x / n - y / m) / math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+@pytest.mark.parametrize(("table", "method"), [
+    ((30, 300, 20, 1000), TWO_PROPORTION_Z),   # every expected cell >= 5
+    ((25, 50, 25, 50), TWO_PROPORTION_Z),
+    ((5, 50, 5, 50), TWO_PROPORTION_Z),        # expected alerted cells exactly 5: still z
+    ((5, 50, 4, 50), FISHER_EXACT),            # 4.5: Fisher
+    ((2, 40, 20, 1000), FISHER_EXACT),         # the small AML cell
+    ((3, 98, 0, 30), FISHER_EXACT),
+    ((0, 30, 0, 100), FISHER_EXACT),           # no event at all: p = 1
+])
+def test_rate_difference_is_z_with_large_cells_and_fisher_with_small(
+        table: tuple[int, int, int, int], method: str) -> None:
+    """The p-value is the hand-computed pooled z's where every expected count of the 2x2
+    table is at least 5, else SciPy's two-sided Fisher exact p."""
+    x, n, y, m = table
+
+    result = rate_difference(x, n, y, m)
+
+    expected = hand_z_p_value(x, n, y, m) if method == TWO_PROPORTION_Z else \
+        stats.fisher_exact([[x, n - x], [y, m - y]], alternative="two-sided").pvalue
+    assert result.method == method
+    assert result.p_value == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert (result.z is None) == (method == FISHER_EXACT)
+
+
+def test_rate_difference_z_is_the_one_fairness_by_group_reports() -> None:
+    """The battery's significance test reuses FL-12's z of the fairness table."""
+    data = applicants()
+    report = fairness_by_group(data.approve, data.good, data.sex, reference="sex=male",
+                               bootstrap_samples=0)
+    female, male = report.groups
+
+    result = rate_difference(round(female.selection_rate * female.n), female.n,
+                             round(male.selection_rate * male.n), male.n)
+
+    assert result.method == TWO_PROPORTION_Z
+    assert result.z == pytest.approx(female.z, rel=1e-12)
+    assert result.p_value == pytest.approx(female.p_value, rel=1e-12)
+
+
+def test_rate_difference_refuses_counts_that_are_no_table() -> None:
+    with pytest.raises(InvalidInputError, match="not a table"):
+        rate_difference(5, 3, 1, 10)

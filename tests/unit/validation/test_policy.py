@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bankml.core.validation import (
     Better,
     Opinion,
     OpinionRule,
+    SignificanceRule,
     Tag,
     Threshold,
     ValidationTestResult,
@@ -23,6 +25,11 @@ AUC = Threshold(test="discrimination.auc", statistic="value", better=Better.HIGH
                 amber=0.6, tag=Tag.BANK_POLICY, source="bank", material=True)
 PSI = Threshold(test="stability.psi_score", statistic="value", better=Better.LOWER, green=0.1,
                 amber=0.25, tag=Tag.INDUSTRY, source="Siddiqi")
+
+# the alert-rate ratio with FL-12's rule: beyond amber is red only when significant
+RATIO = Threshold(test="fairness.alert_rate_ratio", statistic="value", better=Better.LOWER,
+                  green=1.25, amber=1.5, tag=Tag.INDUSTRY, source="FL-20",
+                  significance=SignificanceRule(level=0.05, tag=Tag.INDUSTRY, source="FL-12"))
 
 
 def result(threshold: Threshold, verdict: Verdict) -> ValidationTestResult:
@@ -44,6 +51,62 @@ def test_higher_is_better_threshold_bands(value: float, verdict: Verdict) -> Non
 def test_lower_is_better_threshold_bands(value: float, verdict: Verdict) -> None:
     """A lower-is-better statistic (PSI) is green up to 0.10 and red above 0.25."""
     assert PSI.verdict(value) == verdict
+
+
+@pytest.mark.parametrize(("value", "p_value", "verdict"), [
+    (3.0, 0.001, Verdict.RED), (3.0, 0.0499, Verdict.RED),
+    (3.0, 0.05, Verdict.AMBER), (3.0, 0.21, Verdict.AMBER),  # beyond amber, not significant
+    (3.0, None, Verdict.AMBER), (3.0, float("nan"), Verdict.AMBER),  # no p-value: no red
+    (1.4, 0.001, Verdict.AMBER), (1.1, 0.001, Verdict.GREEN), (1.1, None, Verdict.GREEN),
+    (float("nan"), 0.001, Verdict.AMBER)])
+def test_significance_rule_turns_only_an_insignificant_red_amber(
+        value: float, p_value: float | None, verdict: Verdict) -> None:
+    """With a significance rule a value beyond amber is red only when its p-value is below
+    the level; green and amber come from the bounds alone, as without the rule."""
+    assert RATIO.verdict(value, p_value=p_value) == verdict
+    assert RATIO.bounds_verdict(value) == replace(RATIO, significance=None).verdict(value)
+
+
+def test_without_a_significance_rule_the_p_value_changes_nothing() -> None:
+    assert PSI.verdict(0.3, p_value=0.9) == Verdict.RED
+    assert PSI.is_significant(None)
+
+
+def test_significance_rule_is_described_with_the_bounds() -> None:
+    assert RATIO.describe() == "<= 1.25 green, <= 1.5 amber, red only if p < 0.05"
+
+
+@pytest.mark.parametrize(("domain", "test"), [
+    (Domain.CREDIT, "fairness.impact_ratio"), (Domain.PROPENSITY, "fairness.impact_ratio"),
+    (Domain.AML, "fairness.alert_rate_ratio"), (Domain.FRAUD, "fairness.alert_rate_ratio")])
+def test_shipped_fairness_ratios_need_significance_at_5_percent(domain: Domain,
+                                                                test: str) -> None:
+    """Every shipped fairness ratio carries FL-12's rule, with its provenance."""
+    rule = default_policy(domain).thresholds[test].significance
+    assert rule is not None
+    assert (rule.level, rule.tag) == (0.05, Tag.INDUSTRY)
+    assert "FL-12" in rule.source
+
+
+def test_significance_level_defaults_to_5_percent() -> None:
+    text = (DEFAULTS / "aml.yaml").read_text()
+    assert "      level: 0.05\n" in text
+    policy = parse_policy(text.replace("      level: 0.05\n", "", 1), source="a.yaml")
+    rule = policy.thresholds["fairness.alert_rate_ratio"].significance
+    assert rule is not None
+    assert rule.level == 0.05
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("      level: 0.05", "      level: 1.5"), r"significance\.level: Input should be less"),
+    (("    significance:", "    statistic: p_value\n    significance:"),
+     r"fairness\.alert_rate_ratio: .*the bounds already read the p-value"),
+])
+def test_bad_significance_rule_is_refused(change: tuple[str, str], message: str) -> None:
+    text = (DEFAULTS / "aml.yaml").read_text()
+    assert change[0] in text
+    with pytest.raises(InvalidInputError, match=message):
+        parse_policy(text.replace(*change, 1), source="a.yaml")
 
 
 @pytest.mark.parametrize(("verdicts", "opinion"), [
@@ -78,7 +141,7 @@ def test_policy_version_carries_the_text_digest() -> None:
     text = (DEFAULTS / "credit.yaml").read_text()
     before = parse_policy(text, source="a.yaml")
     after = parse_policy(text.replace("green: 0.70", "green: 0.72", 1), source="a.yaml")
-    assert before.version.startswith("2026.1+")
+    assert before.version.startswith("2026.2+")
     assert before.version != after.version
 
 
