@@ -51,6 +51,10 @@ def test_demo_ends_with_its_summary(demo_home: tuple[Path, str]) -> None:
                      r"[\d.]+ s\) and replayed one: identical\.", output)
     assert re.search(r"Audit trail: \d+ events, intact\.", output)
     assert re.search(r"Web UI: bankml serve --home \S+, then http://[\d.]+:\d+/ui", output)
+    # every failure mode of the seed is shown caught, each where the narrative shows it
+    assert "Not shown this run" not in output
+    assert "Caught: unchecked bias" in output
+    assert "registry.protected_not_input" in output
 
 
 def test_demo_monitors_weeks_and_the_drift_turns_red(demo_home: tuple[Path, str],

@@ -63,6 +63,7 @@ def demo(
                       f"{data.frame[german_credit.TARGET].mean():.1%} defaulted.")
         console.rule("[bold]2. Train from a pipeline spec")
         version = credit.train(platform, people["dana"])
+        credit.protected_input(platform, people["dana"], caught)
         console.rule("[bold]3. Registry: alias, model card, reproduce")
         card_path, rebuilt = credit.curate(platform, version, people)
         caught.caught(catches.REGISTRY, "3. registry",

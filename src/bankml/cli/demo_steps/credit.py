@@ -11,10 +11,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bankml.cli.app import console
+from bankml.cli.demo_steps import catches
 from bankml.cli.demo_steps.applicants import request, within
 from bankml.cli.demo_steps.served import HOST, Server, app_token, served
 from bankml.core.decisions import CutoffPolicy, DecisionRecord, Outcome
+from bankml.core.errors import BankmlError
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.datasets import ExampleData, german_credit
@@ -48,6 +52,28 @@ def train(platform: Platform, dana: Principal) -> ModelVersion:
                   f"{metrics['test.ks']:.3f}. Artifact sha256 {version.artifact_sha256[:16]}... "
                   f"at {platform.artifacts.location(version.artifact_sha256)}")
     return version
+
+
+def protected_input(platform: Platform, dana: Principal, caught: catches.Catches) -> None:
+    """A spec that reads a protected attribute as an input is refused before training."""
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    attribute = spec["model"]["protected_attributes"][0]
+    name = attribute["name"] if isinstance(attribute, dict) else attribute
+    spec["inputs"].append(name)
+    tried = platform.settings.home / "specs" / "german_credit_pd_with_age.yaml"
+    tried.parent.mkdir(parents=True, exist_ok=True)
+    tried.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    console.print(f"$ bankml train {tried.name}   # as dana: the same spec, {name} added to "
+                  "its inputs")
+    try:
+        platform.training.train(dana, tried)
+    except BankmlError as refused:
+        caught.caught(catches.BIAS, "2. train",
+                      f"a model may not read {name}, a protected attribute kept for fairness "
+                      f"tests only: refused before training ({refused.rule}: {refused}); "
+                      "nothing registered.")
+        return
+    console.print(f"[red]{tried.name} trained on {name}: a protected attribute was used.[/]")
 
 
 def curate(platform: Platform, version: ModelVersion,
