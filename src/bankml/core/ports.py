@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 # request_json, label, override): one logged decision as monitoring reads it, with its
 # latest label's outcome and its latest override's outcome (None: none yet)
 MonitoredRow = tuple[str, str, str, int, str, float, str, str, str, int | None, str | None]
+# (batch number, place in batch, then a decision record's fields in the order of its
+# digest's keys, `bankml.core.decisions.DIGEST_FIELDS`): one logged decision as
+# verification reads it; a record outside any batch has None for both
+LoggedRow = tuple[Any, ...]
 
 
 class StagedArtifact(Protocol):
@@ -239,6 +243,9 @@ class DecisionLog(Protocol):
 
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
         """(batch, place in batch, record) of every schema-2 record in batch order."""
+
+    def rows_in_batch_order(self, *, chunk: int = ...) -> Iterator[list[LoggedRow]]:
+        """The same records as rows (no record built), streamed in lists of up to `chunk`."""
 
     def batch_of(self, decision_id: str) -> tuple[int | None, DecisionBatch | None,
                                                   list[DecisionRecord]]:
