@@ -268,10 +268,10 @@ class DecisionService:
         window = {"endpoint": endpoint,
                   "since": utc_timestamp(since) if since else None,
                   "until": utc_timestamp(until) if until else None}
-        with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx, \
-                Rescoring(self._scoring_model, keep=recompute_features) as rescoring:
-            check_log(tx, report, Window(**window), rescoring)
-            rescoring.finish(report)
+        with Rescoring(self._scoring_model, keep=recompute_features) as rescoring:
+            with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
+                check_log(tx, report, Window(**window), rescoring)
+            rescoring.finish(report)  # outside the view: a model that fails is no refusal
         for ref, rows in (rescoring.kept or {}).items():
             refs = feature_inputs(self._registry.get(ref))
             if refs:

@@ -3,7 +3,9 @@ every decision made again.
 
 The log is read once, in batch order, as plain rows (no record is built for a row): each
 batch's proof is checked, from digests taken straight from the rows, as soon as its last
-row is read, and the rows in the window are re-scored a chunk at a time (`Rescoring`).
+row is read. Meanwhile the rows in the window are re-scored a chunk at a time on a worker
+thread (`Rescoring`): parsing the inputs (Arrow) and scoring (LightGBM) release the
+interpreter lock, so they run beside the reading and hashing instead of after them.
 
 Re-scoring: records are scored again in bulk, one frame per model version and chunk, from
 the inputs they hold (parsed by Arrow a chunk at a time, `bankml.columns`), through the
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import chain, groupby
 from operator import itemgetter
@@ -48,7 +52,8 @@ from bankml.core.replay import REPLAY_TOLERANCE
 
 PARSE_CHUNK = 20_000  # records whose inputs are parsed at once
 READ_CHUNK = 5_000  # rows fetched from the log at once
-RESCORE_CHUNK = 10_000  # rows of one model version re-scored at once
+RESCORE_CHUNK = 5_000  # rows of one model version re-scored at once
+AHEAD = 2  # chunks being re-scored or waiting to be, at most, while the log is read on
 
 
 def _position(name: str) -> int:
@@ -118,16 +123,17 @@ Resolve = Callable[[str], tuple[Any, list[str]]]
 
 
 class Rescoring:
-    """The window's rows, re-scored a chunk of one model version at a time as the log is
-    read (so the log is not all held at once); `finish` counts every chunk in, in the
-    order of the rows (model versions in the order first met, as one frame per version
-    would)."""
+    """The window's rows, re-scored a chunk of one model version at a time on one worker
+    thread while the log is read on; `finish` counts every chunk in, in the order of the
+    rows (model versions in the order first met, as one frame per version would)."""
 
     def __init__(self, resolve: Resolve, *, keep: bool = False) -> None:
         self._resolve = resolve
-        self._models: dict[str, tuple[Any, list[str]]] = {}
+        self._models: dict[str, tuple[Any, list[str]]] = {}  # the worker's alone
         self._waiting: dict[str, list[LoggedRow]] = {}
-        self._parts: dict[str, list[VerifyReport]] = {}
+        self._parts: dict[str, list[Future[VerifyReport]]] = {}
+        self._running: deque[Future[VerifyReport]] = deque()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify")
         self.kept: dict[str, list[LoggedRow]] | None = {} if keep else None
 
     def __enter__(self) -> Rescoring:
@@ -135,7 +141,7 @@ class Rescoring:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        return None
+        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
 
     def add(self, row: LoggedRow) -> None:
         ref = f"{row[_MODEL]}@{row[_VERSION]}"
@@ -154,10 +160,15 @@ class Rescoring:
             self._start(ref)
         for parts in self._parts.values():
             for part in parts:
-                report.add(part)
+                report.add(part.result())
 
     def _start(self, ref: str) -> None:
-        self._parts[ref].append(self._rescore(ref, self._waiting.pop(ref)))
+        rows = self._waiting.pop(ref)
+        while len(self._running) >= AHEAD:  # bounded: the log is not all held at once
+            wait([self._running.popleft()])  # a failure is raised by `finish`
+        part = self._pool.submit(self._rescore, ref, rows)
+        self._parts[ref].append(part)
+        self._running.append(part)
 
     def _rescore(self, ref: str, rows: list[LoggedRow]) -> VerifyReport:
         if ref not in self._models:
