@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from json.encoder import encode_basestring
@@ -357,13 +357,44 @@ _TYPES = {tuple(outcome if name == "outcome" else _KINDS.get(name, str)
 _SCORE = [name for _, name in _SORTED].index("score")
 
 
+_SCHEMA = [name for _, name in _SORTED].index("schema_version")
+
+# A record's fields in the order of its digest's keys: verification reads the log's rows in
+# this order and takes each digest from the row itself (`digest_of_fields`), building no
+# record for it.
+DIGEST_FIELDS: tuple[str, ...] = tuple(name for _, name in _SORTED)
+_OUTCOMES = {str(outcome): outcome for outcome in Outcome}
+
+
 def _canonical_text(record: DecisionRecord) -> str | None:
     """`canonical_json(record.digested())` of a schema-2 record of the usual types, or
     None."""
-    values = _FIELD_VALUES(record)
+    return _text_of(_FIELD_VALUES(record))
+
+
+def _text_of(values: Sequence[Any]) -> str | None:
+    """The canonical text of a schema-2 record's fields in `DIGEST_FIELDS` order, if they
+    are of the usual types; else None."""
     if tuple(map(type, values)) not in _TYPES or not isfinite(values[_SCORE]):
         return None
     return _TEMPLATE % tuple(map(call, _WRITERS, values))
+
+
+def digest_of_fields(values: Sequence[Any]) -> str:
+    """`record_sha256` of the record whose fields, in `DIGEST_FIELDS` order, are `values`
+    (the outcome as text or Outcome): the same digest, without the record for most rows."""
+    text = _text_of(values)
+    if text is None or values[_SCHEMA] < RECORD_SCHEMA:
+        return record_of_fields(values).record_sha256
+    return sha256_hex(text)
+
+
+def record_of_fields(values: Sequence[Any]) -> DecisionRecord:
+    """The record whose fields, in `DIGEST_FIELDS` order, are `values`; an outcome text
+    that names no Outcome stays text (its digest and its comparison see the text)."""
+    fields = dict(zip(DIGEST_FIELDS, values, strict=True))
+    fields["outcome"] = _OUTCOMES.get(fields["outcome"], fields["outcome"])
+    return DecisionRecord(**fields)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 # not shadow, or no single such decision)
 MonitoredRow = tuple[str, str, str, int, str, float, str, str, str, int | None, str | None,
                      str | None]
+# (batch number, place in batch, then a decision record's fields in the order of its
+# digest's keys, `bankml.core.decisions.DIGEST_FIELDS`): one logged decision as
+# verification reads it; a record outside any batch has None for both
+LoggedRow = tuple[Any, ...]
 
 
 class StagedArtifact(Protocol):
@@ -244,6 +248,9 @@ class DecisionLog(Protocol):
 
     def batched(self) -> Iterator[tuple[int | None, int | None, DecisionRecord]]:
         """(batch, place in batch, record) of every schema-2 record in batch order."""
+
+    def rows_in_batch_order(self, *, chunk: int = ...) -> Iterator[list[LoggedRow]]:
+        """The same records as rows (no record built), streamed in lists of up to `chunk`."""
 
     def batch_of(self, decision_id: str) -> tuple[int | None, DecisionBatch | None,
                                                   list[DecisionRecord]]:

@@ -7,7 +7,7 @@ was committed) name the record that was edited, removed or added since.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,36 +44,46 @@ def batch_problems(batch_id: int | None, records: Sequence[DecisionRecord],
                    stored: DecisionBatch | None) -> list[ProofProblem]:
     """Every problem with one batch: its `records` in batch order, the payload of the event
     that vouches for it (None: no such event) and its stored row (None: gone)."""
+    return digest_problems(batch_id, [record.decision_id for record in records],
+                           (record.record_sha256 for record in records), event, stored)
+
+
+def digest_problems(batch_id: int | None, decision_ids: Sequence[str],
+                    digests: Iterable[str], event: Mapping[str, Any] | None,
+                    stored: DecisionBatch | None) -> list[ProofProblem]:
+    """`batch_problems` of the records with these ids and digests (`record_sha256`), in
+    batch order; the digests are taken only when an event vouches for the batch."""
     if batch_id is None:
-        return [ProofProblem(batch_id=None, decision_id=record.decision_id, problem=UNBATCHED)
-                for record in records]
+        return [ProofProblem(batch_id=None, decision_id=decision_id, problem=UNBATCHED)
+                for decision_id in decision_ids]
     if event is None:
         return [ProofProblem(batch_id=batch_id, decision_id=None, whole_batch=True,
                              problem="no decisions.logged event vouches for this batch")]
-    digests = [record.record_sha256 for record in records]
-    if digests and merkle_root(digests) == event["merkle_root"]:
+    found = list(digests)
+    if found and merkle_root(found) == event["merkle_root"]:
         return []
     leaves = tuple(stored.leaves) if stored is not None else ()
     if not leaves or merkle_root(leaves) != event["merkle_root"]:
         return [ProofProblem(batch_id=batch_id, decision_id=None, whole_batch=True, problem=(
-            f"its {len(records)} records do not hash to the root the audit trail holds, and "
-            "its stored leaves do not either: which record changed cannot be told"))]
-    return _named(batch_id, records, leaves)
+            f"its {len(decision_ids)} records do not hash to the root the audit trail "
+            "holds, and its stored leaves do not either: which record changed cannot be "
+            "told"))]
+    return _named(batch_id, decision_ids, found, leaves)
 
 
-def _named(batch_id: int, records: Sequence[DecisionRecord],
+def _named(batch_id: int, decision_ids: Sequence[str], digests: Sequence[str],
            leaves: tuple[str, ...]) -> list[ProofProblem]:
     """The leaves hold: name each record that is not what was committed."""
     problems = []
-    for index, record in enumerate(records):
+    for index, (decision_id, digest) in enumerate(zip(decision_ids, digests, strict=True)):
         if index >= len(leaves):
-            problems.append(ProofProblem(batch_id=batch_id, decision_id=record.decision_id,
+            problems.append(ProofProblem(batch_id=batch_id, decision_id=decision_id,
                                          problem="added to the batch after it was committed"))
-        elif record.record_sha256 != leaves[index]:
-            problems.append(ProofProblem(batch_id=batch_id, decision_id=record.decision_id,
+        elif digest != leaves[index]:
+            problems.append(ProofProblem(batch_id=batch_id, decision_id=decision_id,
                                          problem="edited after it was committed"))
-    if len(records) < len(leaves):
+    if len(decision_ids) < len(leaves):
         problems.append(ProofProblem(
             batch_id=batch_id, decision_id=None,
-            problem=f"{len(leaves) - len(records)} committed record(s) are missing"))
+            problem=f"{len(leaves) - len(decision_ids)} committed record(s) are missing"))
     return problems

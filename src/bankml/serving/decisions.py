@@ -37,6 +37,7 @@ from bankml.core.decisions import (
     Outcome,
     policy_from_description,
     pseudonymise,
+    record_of_fields,
 )
 from bankml.core.endpoints import MissingEntity, Mode
 from bankml.core.errors import BankmlError, IntegrityError, InvalidInputError, UnavailableError
@@ -56,12 +57,12 @@ from bankml.serving.sealing import Sealer
 from bankml.serving.shadow import ShadowQueue
 from bankml.serving.shadow_process import ShadowProcess
 from bankml.serving.verify import (
+    Rescoring,
     VerifyReport,
-    check_proofs,
+    Window,
+    check_log,
     compare_features,
     record_problems,
-    rescore,
-    scan,
     timed,
 )
 
@@ -267,16 +268,15 @@ class DecisionService:
         window = {"endpoint": endpoint,
                   "since": utc_timestamp(since) if since else None,
                   "until": utc_timestamp(until) if until else None}
-        with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
-            log = scan(tx, **window)
-            check_proofs(tx, report, log)
-        for ref, records in log.in_window.items():
-            version = self._registry.get(ref)
-            rescore(records, model=self._runtime.model(version), inputs=version.inputs,
-                    report=report)
-            refs = feature_inputs(version)
-            if recompute_features and refs:
-                self._compare_offline(records, refs, report)
+        with Rescoring(self._scoring_model, keep=recompute_features) as rescoring:
+            with viewing(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
+                check_log(tx, report, Window(**window), rescoring)
+            rescoring.finish(report)  # outside the view: a model that fails is no refusal
+        for ref, rows in (rescoring.kept or {}).items():
+            refs = feature_inputs(self._registry.get(ref))
+            if refs:
+                self._compare_offline([record_of_fields(row[2:]) for row in rows], refs,
+                                      report)
         with acting(self._metadata, by, Permission.DECISION_REPLAY, subject) as tx:
             tx.audit.record(by.name, "decisions.verified", subject, {
                 **window, "checked": report.checked, "proofs_checked": report.proofs_checked,
@@ -285,6 +285,11 @@ class DecisionService:
         return timed(report, started)
 
     # -- internals -----------------------------------------------------------------------
+
+    def _scoring_model(self, ref: str) -> tuple[Any, list[str]]:
+        """The model a logged decision names, and its inputs (verify re-scores with it)."""
+        version = self._registry.get(ref)
+        return self._runtime.model(version), version.inputs
 
     def _make(self, made: Made, loaded: LoadedEndpoint, positions: Sequence[int], route: Route,
               lap: Callable[[str], None]) -> dict[int, DecisionRecord]:

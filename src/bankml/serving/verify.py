@@ -1,8 +1,14 @@
 """Checking the decision log at scale: every batch's proof (`bankml.core.proofs`), then
 every decision made again.
 
-Re-scoring: records are scored again in bulk, one frame per model version, from the
-inputs they hold (parsed by Arrow a chunk at a time, `bankml.columns`), through the
+The log is read once, in batch order, as plain rows (no record is built for a row): each
+batch's proof is checked, from digests taken straight from the rows, as soon as its last
+row is read. Meanwhile the rows in the window are re-scored a chunk at a time on a worker
+thread (`Rescoring`): parsing the inputs (Arrow) and scoring (LightGBM) release the
+interpreter lock, so they run beside the reading and hashing instead of after them.
+
+Re-scoring: records are scored again in bulk, one frame per model version and chunk, from
+the inputs they hold (parsed by Arrow a chunk at a time, `bankml.columns`), through the
 model's own `predict_proba` (the general path, as replay), and decided again under the
 policy they name, its bands looked up for all the scores at once.
 With `recompute_features`, each record's online feature values are rebuilt from the
@@ -13,8 +19,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import chain, groupby
+from operator import itemgetter
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -22,18 +33,37 @@ import pandas as pd
 
 from bankml.arrays import FloatArray
 from bankml.columns import parse_objects, series
-from bankml.core.decisions import DecisionRecord, policy_from_description
-from bankml.core.ports import Transaction
+from bankml.core.decisions import (
+    DIGEST_FIELDS,
+    DecisionRecord,
+    digest_of_fields,
+    policy_from_description,
+)
+from bankml.core.ports import LoggedRow, Transaction
 from bankml.core.proofs import (
     LOGGED,
     ProofProblem,
     batch_of_subject,
     batch_problems,
     batch_subject,
+    digest_problems,
 )
 from bankml.core.replay import REPLAY_TOLERANCE
 
 PARSE_CHUNK = 20_000  # records whose inputs are parsed at once
+READ_CHUNK = 5_000  # rows fetched from the log at once
+RESCORE_CHUNK = 5_000  # rows of one model version re-scored at once
+AHEAD = 2  # chunks being re-scored or waiting to be, at most, while the log is read on
+
+
+def _position(name: str) -> int:
+    """Where a record's field is in a `LoggedRow` (after the batch number and place)."""
+    return 2 + DIGEST_FIELDS.index(name)
+
+
+_ID, _ENDPOINT, _DECIDED_AT = map(_position, ("decision_id", "endpoint", "decided_at"))
+_MODEL, _VERSION, _INPUTS = map(_position, ("model_name", "model_version", "inputs_json"))
+_SCORE, _OUTCOME, _POLICY = map(_position, ("score", "outcome", "policy_json"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,49 +93,128 @@ class VerifyReport:
     def rate_per_s(self) -> float:
         return self.checked / self.seconds if self.seconds else 0.0
 
-
-@dataclass(slots=True)
-class LogScan:
-    """One pass over the log: every batch's records in batch order (for the proofs) and
-    the records in the window by model version (for re-scoring)."""
-
-    members: dict[int | None, list[DecisionRecord]] = field(default_factory=dict)
-    in_window: dict[str, list[DecisionRecord]] = field(default_factory=dict)
-    windowed: bool = False  # False: the window is the whole log
-
-    def batches_in_window(self) -> set[int | None]:
-        chosen = {r.decision_id for records in self.in_window.values() for r in records}
-        return {batch_id for batch_id, records in self.members.items()
-                if any(r.decision_id in chosen for r in records)}
+    def add(self, part: VerifyReport) -> None:
+        """Count a chunk's re-scoring in."""
+        self.checked += part.checked
+        self.bitwise += part.bitwise
+        self.mismatches += part.mismatches
 
 
-def scan(tx: Transaction, *, endpoint: str | None = None, since: str | None = None,
-         until: str | None = None) -> LogScan:
-    """Read the log once, in batch order; keep what is in the window apart."""
-    found = LogScan(windowed=endpoint is not None or since is not None or until is not None)
-    for batch_id, _index, record in tx.decisions.batched():
-        found.members.setdefault(batch_id, []).append(record)
-        if ((endpoint is None or record.endpoint == endpoint)
-                and (since is None or record.decided_at >= since)
-                and (until is None or record.decided_at < until)):
-            found.in_window.setdefault(record.model_ref, []).append(record)
-    return found
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """Which decisions are made again (and whose batches are checked); all by default."""
+
+    endpoint: str | None = None
+    since: str | None = None  # canonical UTC text
+    until: str | None = None
+
+    @property
+    def whole_log(self) -> bool:
+        return self.endpoint is None and self.since is None and self.until is None
+
+    def holds(self, row: LoggedRow) -> bool:
+        return ((self.endpoint is None or row[_ENDPOINT] == self.endpoint)
+                and (self.since is None or row[_DECIDED_AT] >= self.since)
+                and (self.until is None or row[_DECIDED_AT] < self.until))
 
 
-def check_proofs(tx: Transaction, report: VerifyReport, log: LogScan) -> None:
-    """Every batch (or those holding a decision in the window) against its audit event."""
+# The model and its inputs of a model ref (`NAME@VERSION`).
+Resolve = Callable[[str], tuple[Any, list[str]]]
+
+
+class Rescoring:
+    """The window's rows, re-scored a chunk of one model version at a time on one worker
+    thread while the log is read on; `finish` counts every chunk in, in the order of the
+    rows (model versions in the order first met, as one frame per version would)."""
+
+    def __init__(self, resolve: Resolve, *, keep: bool = False) -> None:
+        self._resolve = resolve
+        self._models: dict[str, tuple[Any, list[str]]] = {}  # the worker's alone
+        self._waiting: dict[str, list[LoggedRow]] = {}
+        self._parts: dict[str, list[Future[VerifyReport]]] = {}
+        self._running: deque[Future[VerifyReport]] = deque()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify")
+        self.kept: dict[str, list[LoggedRow]] | None = {} if keep else None
+
+    def __enter__(self) -> Rescoring:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+    def add(self, row: LoggedRow) -> None:
+        ref = f"{row[_MODEL]}@{row[_VERSION]}"
+        waiting = self._waiting.get(ref)
+        if waiting is None:
+            waiting = self._waiting[ref] = []
+            self._parts.setdefault(ref, [])
+        waiting.append(row)
+        if self.kept is not None:
+            self.kept.setdefault(ref, []).append(row)
+        if len(waiting) >= RESCORE_CHUNK:
+            self._start(ref)
+
+    def finish(self, report: VerifyReport) -> None:
+        for ref in list(self._waiting):
+            self._start(ref)
+        for parts in self._parts.values():
+            for part in parts:
+                report.add(part.result())
+
+    def _start(self, ref: str) -> None:
+        rows = self._waiting.pop(ref)
+        while len(self._running) >= AHEAD:  # bounded: the log is not all held at once
+            wait([self._running.popleft()])  # a failure is raised by `finish`
+        part = self._pool.submit(self._rescore, ref, rows)
+        self._parts[ref].append(part)
+        self._running.append(part)
+
+    def _rescore(self, ref: str, rows: list[LoggedRow]) -> VerifyReport:
+        if ref not in self._models:
+            self._models[ref] = self._resolve(ref)
+        model, inputs = self._models[ref]
+        part = VerifyReport()
+        rescore(rows, model=model, inputs=inputs, report=part)
+        return part
+
+
+def check_log(tx: Transaction, report: VerifyReport, window: Window,
+              rescoring: Rescoring) -> None:
+    """Read the log once, in batch order: check each batch holding a decision in the
+    window (every batch, for the whole log) against its audit event as soon as it is read,
+    and hand each decision in the window to `rescoring`."""
     vouched: dict[int, dict[str, Any]] = {}
     for event in tx.audit.events(action=LOGGED):
         vouched[batch_of_subject(event.subject)] = event.payload
     stored = tx.decisions.batches()
-    batches = (log.batches_in_window() if log.windowed
-               else set(log.members) | set(vouched) | set(stored))
-    for batch_id in sorted(batches, key=lambda b: -1 if b is None else b):
+    found: dict[int | None, list[ProofProblem]] = {}
+    for batch_id, rows in _batches(tx.decisions.rows_in_batch_order(chunk=READ_CHUNK)):
+        chosen = [row for row in rows if window.holds(row)]
+        for row in chosen:
+            rescoring.add(row)
+        if window.whole_log or chosen:
+            found[batch_id] = _problems(batch_id, rows, vouched, stored)
+    if window.whole_log:  # batches whose every record is gone
+        for batch_id in (set(vouched) | set(stored)) - set(found):
+            found[batch_id] = _problems(batch_id, [], vouched, stored)
+    for batch_id in sorted(found, key=lambda b: -1 if b is None else b):
         report.proofs_checked += batch_id is not None
-        report.proof_problems += batch_problems(
-            batch_id, log.members.get(batch_id, []),
-            None if batch_id is None else vouched.get(batch_id),
-            None if batch_id is None else stored.get(batch_id))
+        report.proof_problems += found[batch_id]
+
+
+def _batches(chunks: Iterable[list[LoggedRow]]) -> Iterator[tuple[int | None, list[LoggedRow]]]:
+    """Each batch's rows (those in no batch together, under None), across chunks."""
+    for batch_id, rows in groupby(chain.from_iterable(chunks), key=itemgetter(0)):
+        yield batch_id, list(rows)
+
+
+def _problems(batch_id: int | None, rows: Sequence[LoggedRow],
+              vouched: dict[int, dict[str, Any]], stored: dict[int, Any]) -> list[ProofProblem]:
+    return digest_problems(batch_id, [row[_ID] for row in rows],
+                           (digest_of_fields(row[2:]) for row in rows),
+                           None if batch_id is None else vouched.get(batch_id),
+                           None if batch_id is None else stored.get(batch_id))
 
 
 def record_problems(tx: Transaction, decision_id: str) -> list[ProofProblem]:
@@ -121,30 +230,29 @@ def record_problems(tx: Transaction, decision_id: str) -> list[ProofProblem]:
             if problem.whole_batch or problem.decision_id == decision_id]
 
 
-def rescore(records: Iterable[DecisionRecord], *, model: Any, inputs: list[str],
+def rescore(rows: Sequence[LoggedRow], *, model: Any, inputs: list[str],
             report: VerifyReport) -> None:
-    """Score `records` of one model version again in one frame; note every difference."""
-    batch = list(records)
-    if not batch:
+    """Score `rows` of one model version again in one frame; note every difference."""
+    if not rows:
         return
-    frame = inputs_frame([r.inputs_json for r in batch], inputs)
+    frame = inputs_frame([row[_INPUTS] for row in rows], inputs)
     scores = np.asarray(model.predict_proba(frame)[:, 1], dtype=np.float64)
-    logged = np.fromiter((r.score for r in batch), dtype=np.float64, count=len(batch))
-    report.checked += len(batch)
+    logged = np.fromiter((row[_SCORE] for row in rows), dtype=np.float64, count=len(rows))
+    report.checked += len(rows)
     report.bitwise += int(np.count_nonzero(scores == logged))
     with np.errstate(invalid="ignore"):  # a NaN differs by nothing, as abs() > says
         off = np.abs(scores - logged) > REPLAY_TOLERANCE
-    outcomes = decided_again(batch, scores)
-    otherwise = outcomes != np.array([str(r.outcome) for r in batch], dtype=object)
-    for position in np.flatnonzero(off | otherwise).tolist():  # in record order
-        record = batch[position]
+    outcomes = decided_again([row[_POLICY] for row in rows], scores)
+    otherwise = outcomes != np.array([str(row[_OUTCOME]) for row in rows], dtype=object)
+    for position in np.flatnonzero(off | otherwise).tolist():  # in row order
+        row = rows[position]
         if off[position]:
-            report.mismatches.append(Mismatch(decision_id=record.decision_id, what="score",
-                                              logged=record.score,
+            report.mismatches.append(Mismatch(decision_id=row[_ID], what="score",
+                                              logged=row[_SCORE],
                                               now=float(scores[position])))
         if otherwise[position]:
-            report.mismatches.append(Mismatch(decision_id=record.decision_id,
-                                              what="decision", logged=str(record.outcome),
+            report.mismatches.append(Mismatch(decision_id=row[_ID], what="decision",
+                                              logged=str(row[_OUTCOME]),
                                               now=str(outcomes[position])))
 
 
@@ -157,13 +265,14 @@ def inputs_frame(texts: Sequence[str], inputs: list[str]) -> pd.DataFrame:
                          for name in inputs}, columns=inputs)
 
 
-def decided_again(batch: Sequence[DecisionRecord], scores: FloatArray) -> Any:
-    """Each record's outcome under the policy it names, at its new score: the bands of
-    the policy (`DecisionPolicy.bands`, which `decide` looks up), a policy at a time."""
-    outcomes = np.empty(len(batch), dtype=object)
+def decided_again(policies: Sequence[str], scores: FloatArray) -> Any:
+    """Each outcome under the policy described (`policies`, JSON text) at its new score:
+    the bands of the policy (`DecisionPolicy.bands`, which `decide` looks up), a policy at
+    a time."""
+    outcomes = np.empty(len(policies), dtype=object)
     under: dict[str, list[int]] = {}
-    for position, record in enumerate(batch):
-        under.setdefault(record.policy_json, []).append(position)
+    for position, described in enumerate(policies):
+        under.setdefault(described, []).append(position)
     for described, positions in under.items():
         parsed = json.loads(described)
         policy = policy_from_description(parsed)

@@ -16,7 +16,7 @@ from bankml import Platform
 from bankml.core.decisions import DecisionRecord
 from bankml.core.errors import IntegrityError, StoreUnavailableError, UnavailableError
 from bankml.core.merkle import merkle_root
-from bankml.serving import DecisionLogWriter
+from bankml.serving import DecisionLogWriter, verify
 from support.people import staff
 from support.served import applications, credit_endpoint, credit_in_prod
 from support.trail import audit_events
@@ -140,6 +140,32 @@ def test_an_edited_decision_is_named(served: Platform, dba: Connection) -> None:
 
     assert [(p.decision_id, p.problem) for p in report.proof_problems] == [
         (records[3].decision_id, "edited after it was committed")]
+
+
+def test_edits_are_found_in_a_middle_and_in_the_last_chunk(
+        served: Platform, dba: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The log is read and re-scored a chunk at a time, with batches across chunk edges:
+    an edit in a batch split between two chunks and one in the log's last record are both
+    named by the proofs, and each is found again by re-scoring."""
+    monkeypatch.setattr(verify, "READ_CHUNK", 3)  # batches of 5 straddle the reads
+    monkeypatch.setattr(verify, "RESCORE_CHUNK", 4)
+    records = [r for start in range(800, 820, 5) for r in decide(served, 5, start=start)]
+    middle, last = records[7], records[-1]
+    other = "decline" if str(last.outcome) != "decline" else "approve"
+    _tamper(dba, "UPDATE decisions SET "
+            "score = CASE WHEN decision_id = :middle THEN :score ELSE score END, "
+            "outcome = CASE WHEN decision_id = :last THEN :other ELSE outcome END "
+            "WHERE decision_id IN (:middle, :last)", middle=middle.decision_id,
+            score=middle.score / 2 + 0.25, last=last.decision_id, other=other)
+
+    report = served.decisions.verify(staff(served, "aude"))
+
+    assert (report.checked, report.proofs_checked) == (20, 4)
+    assert [(p.decision_id, p.problem) for p in report.proof_problems] == [
+        (middle.decision_id, "edited after it was committed"),
+        (last.decision_id, "edited after it was committed")]
+    assert [(m.decision_id, m.what) for m in report.mismatches] == [
+        (middle.decision_id, "score"), (last.decision_id, "decision")]
 
 
 def test_a_deleted_decision_is_missed(served: Platform, dba: Connection) -> None:

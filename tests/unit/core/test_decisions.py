@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from operator import attrgetter
 
 import pytest
 
 from bankml.core.canonical import canonical_json, sha256_hex
 from bankml.core.decisions import (
+    DIGEST_FIELDS,
     AlertPolicy,
     BlockPolicy,
     ChallengePolicy,
@@ -17,9 +19,11 @@ from bankml.core.decisions import (
     OfferPolicy,
     Outcome,
     _canonical_text,
+    digest_of_fields,
     make_policy,
     policy_from_description,
     pseudonymise,
+    record_of_fields,
 )
 from bankml.core.errors import InvalidInputError
 
@@ -125,13 +129,21 @@ SCHEMA_TWO = DecisionRecord(
     {}, {"inputs_json": 'a "quote", a \\ backslash, \x00\x1f\n\t controls'},
     {"request_json": "é ü \u2028 \U0001f600 non-ASCII"}, {"outcome": "refer"},
     {"endpoint": None, "endpoint_version": None, "received_at": None},
-    {"score": 0}, {"latency_us": True}, {"score": 1e-300}, {"schema_version": 3}])
+    {"score": 0}, {"latency_us": True}, {"score": 1e-300}, {"schema_version": 3},
+    {"schema_version": 1}])
 def test_a_digest_is_the_sha256_of_the_records_canonical_json(
         changes: dict[str, object]) -> None:
-    """Whichever way the text is written, a record's digest is its canonical JSON's."""
+    """Whichever way the text is written, a record's digest is its canonical JSON's, and
+    so is the digest taken from its fields as the log's rows hold them (outcome as text),
+    without the record."""
     record = replace(SCHEMA_TWO, **changes)
+    fields = [str(value) if name == "outcome" else value
+              for name, value in zip(DIGEST_FIELDS, attrgetter(*DIGEST_FIELDS)(record),
+                                     strict=True)]
 
     assert record.record_sha256 == sha256_hex(canonical_json(record.digested()))
+    assert digest_of_fields(fields) == record.record_sha256
+    assert record_of_fields(fields) == record
 
 
 def test_a_usual_record_is_written_without_the_general_encoder() -> None:

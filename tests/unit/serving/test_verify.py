@@ -7,21 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from bankml.core.decisions import (
-    AlertPolicy,
-    CutoffPolicy,
-    DecisionRecord,
-    Outcome,
-    policy_from_description,
-)
+from bankml.core.decisions import AlertPolicy, CutoffPolicy, policy_from_description
 from bankml.serving.verify import decided_again, inputs_frame
-
-
-def record(policy_json: str) -> DecisionRecord:
-    return DecisionRecord(decision_id="d", decided_at="t", customer_pseudo_id="c",
-                          model_name="m", model_version=1, artifact_sha256="a",
-                          inputs_json="{}", score=0.0, outcome=Outcome.APPROVE,
-                          policy_json=policy_json)
 
 
 def test_bands_decide_as_the_policy_does_at_and_around_its_cutoffs() -> None:
@@ -33,15 +20,14 @@ def test_bands_decide_as_the_policy_does_at_and_around_its_cutoffs() -> None:
                  json.dumps(aml.describe() | {"kind": aml.kind}),
                  json.dumps(credit.describe() | {"kind": credit.kind, "review": True})]
     scores = np.array([0.0, 0.1, np.nextafter(0.1, 0), 0.4, 0.5, np.nextafter(0.5, 0), 1.0])
-    batch = [record(described[i % 3]) for i in range(len(scores))]
+    policies = [described[i % 3] for i in range(len(scores))]
 
-    again = decided_again(batch, scores)
+    again = decided_again(policies, scores)
 
     expected = [
-        policy_from_description(json.loads(r.policy_json)).review
-        if json.loads(r.policy_json).get("review")
-        else policy_from_description(json.loads(r.policy_json)).decide(float(s))
-        for r, s in zip(batch, scores, strict=True)]
+        policy_from_description(json.loads(p)).review if json.loads(p).get("review")
+        else policy_from_description(json.loads(p)).decide(float(s))
+        for p, s in zip(policies, scores, strict=True)]
     assert list(again) == [str(e) for e in expected]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bankml.core.decisions import (
+    DIGEST_FIELDS,
     RECORD_SCHEMA,
     DecisionBatch,
     DecisionOverride,
@@ -27,7 +28,7 @@ from bankml.core.decisions import (
     Outcome,
 )
 from bankml.core.errors import DuplicateError, NotFoundError
-from bankml.core.ports import MonitoredRow
+from bankml.core.ports import LoggedRow, MonitoredRow
 from bankml.stores.sql.tables import (
     decision_batches,
     decision_overrides,
@@ -82,6 +83,12 @@ MONITORED = {requests: _monitored(requests=requests) for requests in (True, Fals
 MONITORED_SQLITE = {requests: query.compile(dialect=sqlite.dialect(),
                                             compile_kwargs={"literal_binds": False})
                     for requests, query in MONITORED.items()}
+# Every schema-2 record in batch order, its fields in its digest's order (verification).
+IN_BATCH_ORDER = (select(decisions.c.batch_id, decisions.c.batch_index,
+                         *(decisions.c[name] for name in DIGEST_FIELDS))
+                  .where(decisions.c.schema_version >= RECORD_SCHEMA)
+                  .order_by(decisions.c.batch_id, decisions.c.batch_index))
+IN_BATCH_ORDER_SQLITE = IN_BATCH_ORDER.compile(dialect=sqlite.dialect())
 RECORD_COLUMNS = ("decision_id", "decided_at", "customer_pseudo_id", "model_name",
                   "model_version", "artifact_sha256", "inputs_json", "score", "outcome",
                   "policy_json", "schema_version", "endpoint", "endpoint_version", "route",
@@ -242,6 +249,29 @@ class SqlDecisionLog:
                 for batch_id, batch_index, *values in rows:
                     yield batch_id, batch_index, _record(dict(zip(RECORD_COLUMNS, values,
                                                                   strict=True)))
+        finally:
+            result.close()
+
+    def rows_in_batch_order(self, *, chunk: int = STREAM_BATCH) -> Iterator[list[LoggedRow]]:
+        """(batch number, place in batch, then the record's fields in `DIGEST_FIELDS`
+        order) of every schema-2 record, in batch order, as plain tuples in lists of up to
+        `chunk`: no record and no mapping is built (verification reads every row)."""
+        if self._connection.dialect.name == "sqlite":  # the driver's tuples, as monitored
+            compiled = IN_BATCH_ORDER_SQLITE
+            values = compiled.construct_params()
+            parameters = [values[name] for name in compiled.positiontup or ()]
+            cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(compiled.string, parameters)
+                while rows := cursor.fetchmany(chunk):
+                    yield rows
+            finally:
+                cursor.close()
+            return
+        result = self._connection.execution_options(yield_per=chunk).execute(IN_BATCH_ORDER)
+        try:
+            for partition in result.partitions(chunk):
+                yield [tuple(row) for row in partition]
         finally:
             result.close()
 
