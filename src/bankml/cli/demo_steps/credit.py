@@ -22,6 +22,7 @@ from bankml.core.errors import BankmlError
 from bankml.core.identity import Principal
 from bankml.core.registry import ModelVersion
 from bankml.datasets import ExampleData, german_credit
+from bankml.documents import load_yaml
 from bankml.platform import Platform
 
 SPEC = Path(str(files("bankml") / "examples" / "german_credit_pd.yaml"))
@@ -56,7 +57,7 @@ def train(platform: Platform, dana: Principal) -> ModelVersion:
 
 def protected_input(platform: Platform, dana: Principal, caught: catches.Catches) -> None:
     """A spec that reads a protected attribute as an input is refused before training."""
-    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    spec = load_yaml(SPEC.read_text(encoding="utf-8"), source=str(SPEC))
     attribute = spec["model"]["protected_attributes"][0]
     name = attribute["name"] if isinstance(attribute, dict) else attribute
     spec["inputs"].append(name)
