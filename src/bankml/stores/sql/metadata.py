@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
@@ -35,6 +36,7 @@ from bankml.stores.sql.refusals import SqlRefusalCounts
 from bankml.stores.sql.retrainings import SqlRetrainings
 from bankml.stores.sql.rollouts import SqlLeases, SqlRollouts
 from bankml.stores.sql.validation_runs import SqlValidationRuns
+from bankml.stores.sql.writer_turns import WriterTurns
 
 
 @dataclass(slots=True)
@@ -99,9 +101,14 @@ class SqlMetadataStore:
         self._engine = create_metadata_engine(url, timeouts, manual_checkpoints=True)
         self._clock = clock
         self._after_commit: list[Callable[[], None]] = []
+        self._turns: WriterTurns | None = None
         if self._engine.dialect.name == "sqlite":
             self._checkpoints = Checkpointer(self._engine)
             self._after_commit.append(self._checkpoints.written)
+            database = make_url(url).database
+            if database and database != ":memory:":
+                self._turns = WriterTurns(Path(database), timeout_s=timeouts.lock_s,
+                                          location=self.describe())
 
     def describe(self) -> str:
         return _described(self._url)
@@ -133,7 +140,7 @@ class SqlMetadataStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        with self._connect() as connection, translated_errors(self.describe()):
+        with self._turn(), self._connect() as connection, translated_errors(self.describe()):
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 tx = SqlTransaction.on(connection, self._clock, writable=True)
@@ -153,7 +160,14 @@ class SqlMetadataStore:
     def close(self) -> None:
         if self._engine.dialect.name == "sqlite":
             self._checkpoints.close()
+        if self._turns is not None:
+            self._turns.close()
         self._engine.dispose()
+
+    def _turn(self) -> AbstractContextManager[None]:
+        """A write transaction's turn among this file's writers (SQLite; none needed on
+        PostgreSQL, whose waiters are woken by the server)."""
+        return nullcontext() if self._turns is None else self._turns.turn()
 
     def _connect(self) -> AbstractContextManager[Connection]:
         return _connected(self._engine, self.describe())

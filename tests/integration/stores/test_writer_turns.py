@@ -1,0 +1,86 @@
+"""Writers of one SQLite file take turns across processes and threads: a turn held
+elsewhere makes a write wait, and past the lock timeout fail as busy with nothing
+changed; once released, the write goes on."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from bankml.core.errors import StoreBusyError
+from bankml.stores.sql import SqlMetadataStore
+from bankml.stores.sql.engine import Timeouts
+from support.turns import hold_turn
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+@pytest.fixture
+def database(tmp_path: Path, migrated_sqlite: Path) -> Path:
+    path = tmp_path / "metadata.db"
+    shutil.copyfile(migrated_sqlite, path)
+    return path
+
+
+def admins(store: SqlMetadataStore) -> int:
+    with store.reading() as tx:
+        return len(tx.users.all())
+
+
+def bootstrap(store: SqlMetadataStore) -> None:
+    from bankml.governance import Identity  # noqa: PLC0415 - the service that writes
+
+    Identity(store).bootstrap_admin("ada")
+
+
+def test_a_turn_held_by_another_process_makes_a_write_busy_until_released(
+        database: Path) -> None:
+    holding, release = SPAWN.Event(), SPAWN.Event()
+    holder = SPAWN.Process(target=hold_turn, args=(database, holding, release))
+    holder.start()
+    store = SqlMetadataStore(f"sqlite:///{database}", timeouts=Timeouts(lock_s=0.3))
+    try:
+        assert holding.wait(timeout=60)
+        with pytest.raises(StoreBusyError) as busy:
+            bootstrap(store)  # SQLite's own lock is free: only the turn is taken
+        refused_count = admins(store)
+        release.set()
+        holder.join(timeout=60)
+        bootstrap(store)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        store.close()
+
+    assert busy.value.rule == "store.busy"
+    assert refused_count == 0
+    again = SqlMetadataStore(f"sqlite:///{database}")
+    assert admins(again) == 1
+    again.close()
+
+
+def test_threads_of_one_process_take_turns_too(database: Path) -> None:
+    store = SqlMetadataStore(f"sqlite:///{database}", timeouts=Timeouts(lock_s=0.3))
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.transaction():
+            inside.set()
+            leave.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(timeout=60)
+        with pytest.raises(StoreBusyError):
+            bootstrap(store)
+    finally:
+        leave.set()
+        holder.join()
+    bootstrap(store)
+    assert admins(store) == 1
+    store.close()
