@@ -4,8 +4,8 @@
         [--repeats 3] [--duration 20] [--peers fastapi mlserver-pw0]
 
 The load is the peer harness's W4 (`bench/peers/w4_serving.py`, whose pieces this
-imports): Debian's wrk, one thread, 16 connections, one first request (bankml loads an
-endpoint on its first decision), a 3 s warm-up then 20 s, single
+imports): Debian's wrk, one thread, 16 connections, one first request (each server's
+first answer; bankml has loaded its endpoints at start-up), a 3 s warm-up then 20 s, single
 decisions cycling over 1,000 request bodies. The peers run unchanged from their pinned
 environments (`bench/peers/setup.sh`; data from `bench/data.py`): a bare FastAPI app
 calling `booster.predict` and MLServer. W4's wrk script sends no Authorization header,
