@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bankml.core.decisions import (
     DIGEST_FIELDS,
@@ -179,14 +180,19 @@ class SqlDecisionLog:
         """The same rows straight from the driver's cursor, in this transaction: SQLite
         streams them as tuples already, and building a Row for each cost a third of the
         read (PostgreSQL needs SQLAlchemy's server-side cursor to stream at all)."""
-        compiled = MONITORED_SQLITE[requests]
-        values = compiled.construct_params(window)
-        parameters = [values[name] for name in compiled.positiontup or ()]
+        yield from self._driver_rows(MONITORED_SQLITE[requests], window, MONITOR_CHUNK)
+
+    def _driver_rows(self, compiled: SQLCompiler, values: dict[str, str], chunk: int
+                     ) -> Iterator[list[Any]]:
+        """A query compiled for SQLite, run on the driver's cursor in this transaction:
+        its plain tuples in lists of up to `chunk`."""
+        bound = compiled.construct_params(values)
+        parameters = [bound[name] for name in compiled.positiontup or ()]
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.string, parameters)
-            while chunk := cursor.fetchmany(MONITOR_CHUNK):
-                yield chunk
+            while rows := cursor.fetchmany(chunk):
+                yield rows
         finally:
             cursor.close()
 
@@ -257,16 +263,7 @@ class SqlDecisionLog:
         order) of every schema-2 record, in batch order, as plain tuples in lists of up to
         `chunk`: no record and no mapping is built (verification reads every row)."""
         if self._connection.dialect.name == "sqlite":  # the driver's tuples, as monitored
-            compiled = IN_BATCH_ORDER_SQLITE
-            values = compiled.construct_params()
-            parameters = [values[name] for name in compiled.positiontup or ()]
-            cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(compiled.string, parameters)
-                while rows := cursor.fetchmany(chunk):
-                    yield rows
-            finally:
-                cursor.close()
+            yield from self._driver_rows(IN_BATCH_ORDER_SQLITE, {}, chunk)
             return
         result = self._connection.execution_options(yield_per=chunk).execute(IN_BATCH_ORDER)
         try:
