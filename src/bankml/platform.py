@@ -200,16 +200,14 @@ class Platform:
 @dataclass(frozen=True, slots=True)
 class MonitorInWorker:
     """Opens, in a monitoring worker process, the platform these settings build and gives
-    its monitor. The settings travel pickled (the environment is not read again) and the
-    parent has migrated already; the worker's platform runs on the wall clock, as every
-    platform's monitor does."""
+    its monitor; the worker's platform runs on the wall clock, as every platform's monitor
+    does."""
 
     settings: Settings
 
     @contextmanager
     def __call__(self) -> Iterator[Monitor]:
-        settings = self.settings.model_copy(update={"auto_migrate": False})
-        with Platform.from_settings(settings) as platform:
+        with _in_child(self.settings) as platform:
             yield platform.monitor
 
 
@@ -224,10 +222,16 @@ def shadow_child(settings: Settings, work: Queue[Any], acks: Queue[Any],
     # a Ctrl-C reaches the whole process group: the serving process then closes this one
     # in order, once what it holds is written
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # the serving process has migrated already
-    own = settings.model_copy(update={"shadow_worker": "thread", "auto_migrate": False})
-    with Platform.from_settings(own) as platform:
+    with _in_child(settings, shadow_worker="thread") as platform:
         serve_shadow(platform.decisions, work, acks, parent_pid)
+
+
+def _in_child(settings: Settings, **changes: Any) -> Platform:
+    """The platform of a process bankml started (a monitoring worker, the shadow process):
+    on its parent's settings, pickled (the environment is not read again), which has
+    migrated the store already."""
+    return Platform.from_settings(settings.model_copy(update={**changes,
+                                                              "auto_migrate": False}))
 
 
 def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:
