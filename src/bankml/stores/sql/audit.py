@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from bankml.core.audit import AuditEvent, ChainHead, EventDraft, chain_event, draft_event
 from bankml.core.canonical import utc_timestamp
 from bankml.core.errors import ReadOnlyError
+from bankml.stores.sql.driver import SqliteStatement, on_sqlite
 from bankml.stores.sql.tables import audit_events, audit_head
 
 STREAM_BATCH = 1_000
@@ -26,6 +27,14 @@ LOCK_HEAD = (select(audit_head.c.sequence, audit_head.c.hash)
 INSERT_EVENTS = insert(audit_events)
 MOVE_HEAD = (update(audit_head).where(audit_head.c.id == 1)
              .values(sequence=bindparam("head_sequence"), hash=bindparam("head_hash")))
+EVENT_COLUMNS = ("sequence", "recorded_at", "actor", "action", "subject", "payload_json",
+                 "prev_hash", "hash")
+# SQLite runs the append on the driver's cursor (stores/sql/driver.py): it is on every
+# decision's path.
+LOCK_HEAD_SQLITE = SqliteStatement(LOCK_HEAD)
+INSERT_EVENTS_SQLITE = SqliteStatement(INSERT_EVENTS.values(
+    {name: bindparam(name) for name in EVENT_COLUMNS}))
+MOVE_HEAD_SQLITE = SqliteStatement(MOVE_HEAD)
 
 
 class SqlAuditLog:
@@ -46,24 +55,33 @@ class SqlAuditLog:
         """Chain the events recorded so far; the transaction's commit follows."""
         if not self._pending:
             return []
+        sqlite = on_sqlite(self._connection)
         if self._locked_head is None:
             # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
             # already holds the database's single write lock. Either way the head cannot
             # move under us until commit, so later appends in this transaction reuse it.
-            row = self._connection.execute(LOCK_HEAD).one()
-            self._locked_head = ChainHead(sequence=row.sequence, hash=row.hash)
+            if sqlite:
+                cursor = LOCK_HEAD_SQLITE.execute(self._connection, {})
+                sequence, head = cursor.fetchone()
+                cursor.close()
+            else:
+                sequence, head = self._connection.execute(LOCK_HEAD).one()
+            self._locked_head = ChainHead(sequence=sequence, hash=head)
         chained = []
         moment = self._clock()
         for pending in self._pending:
             event = chain_event(self._locked_head, pending, moment=moment)
             self._locked_head = ChainHead(sequence=event.sequence, hash=event.hash)
             chained.append(event)
-        self._connection.execute(INSERT_EVENTS, [{
-            "sequence": e.sequence, "recorded_at": e.recorded_at, "actor": e.actor,
-            "action": e.action, "subject": e.subject, "payload_json": e.payload_json,
-            "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
-        self._connection.execute(MOVE_HEAD, {"head_sequence": self._locked_head.sequence,
-                                             "head_hash": self._locked_head.hash})
+        rows = [{name: getattr(event, name) for name in EVENT_COLUMNS} for event in chained]
+        moved = {"head_sequence": self._locked_head.sequence,
+                 "head_hash": self._locked_head.hash}
+        if sqlite:
+            INSERT_EVENTS_SQLITE.execute_many(self._connection, rows)
+            MOVE_HEAD_SQLITE.execute(self._connection, moved).close()
+        else:
+            self._connection.execute(INSERT_EVENTS, rows)
+            self._connection.execute(MOVE_HEAD, moved)
         self._pending.clear()
         return chained
 

@@ -16,9 +16,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from bankml.core.decisions import (
     DIGEST_FIELDS,
@@ -30,6 +28,7 @@ from bankml.core.decisions import (
 )
 from bankml.core.errors import DuplicateError, NotFoundError
 from bankml.core.ports import LoggedRow, MonitoredRow
+from bankml.stores.sql.driver import SqliteStatement, on_sqlite
 from bankml.stores.sql.tables import (
     decision_batches,
     decision_overrides,
@@ -78,23 +77,29 @@ def _monitored(*, requests: bool) -> Select[Any]:
             .order_by(decisions.c.decided_at))
 
 
-# By whether request_json is read. SQLite runs the same statement, compiled once for it,
-# on the driver's cursor (see _monitored_sqlite): one query for both backends.
+# By whether request_json is read. SQLite runs the same statement on the driver's
+# cursor (see _monitored_sqlite): one query for both backends.
 MONITORED = {requests: _monitored(requests=requests) for requests in (True, False)}
-MONITORED_SQLITE = {requests: query.compile(dialect=sqlite.dialect(),
-                                            compile_kwargs={"literal_binds": False})
-                    for requests, query in MONITORED.items()}
+MONITORED_SQLITE = {requests: SqliteStatement(query) for requests, query in MONITORED.items()}
 # Every schema-2 record in batch order, its fields in its digest's order (verification).
 IN_BATCH_ORDER = (select(decisions.c.batch_id, decisions.c.batch_index,
                          *(decisions.c[name] for name in DIGEST_FIELDS))
                   .where(decisions.c.schema_version >= RECORD_SCHEMA)
                   .order_by(decisions.c.batch_id, decisions.c.batch_index))
-IN_BATCH_ORDER_SQLITE = IN_BATCH_ORDER.compile(dialect=sqlite.dialect())
+IN_BATCH_ORDER_SQLITE = SqliteStatement(IN_BATCH_ORDER)
 RECORD_COLUMNS = ("decision_id", "decided_at", "customer_pseudo_id", "model_name",
                   "model_version", "artifact_sha256", "inputs_json", "score", "outcome",
                   "policy_json", "schema_version", "endpoint", "endpoint_version", "route",
                   "received_at", "request_json", "features_json", "reasons_json",
                   "requested_by", "code_version", "latency_us")
+BATCH_COLUMNS = ("committed_at", "records", "merkle_root", "first_decided_at",
+                 "last_decided_at", "leaves")
+# The log's commit on SQLite: the same statements on the driver's cursor.
+INSERT_BATCH_SQLITE = SqliteStatement(INSERT_BATCH.values(
+    {name: bindparam(name) for name in BATCH_COLUMNS}))
+INSERT_RECORDS_SQLITE = SqliteStatement(INSERT_RECORDS.values(
+    {name: bindparam(name) for name in (*RECORD_COLUMNS, "batch_id", "batch_index",
+                                         "idempotency_key")}))
 
 
 class SqlDecisionLog:
@@ -111,16 +116,24 @@ class SqlDecisionLog:
     def add_batch(self, batch: DecisionBatch, records: Sequence[DecisionRecord],
                   idempotency_keys: Sequence[str | None]) -> int:
         """Store a batch and its records in order; returns the batch's number."""
-        batch_id = int(self._connection.execute(INSERT_BATCH, {
-            "committed_at": batch.committed_at, "records": batch.records,
-            "merkle_root": batch.merkle_root, "first_decided_at": batch.first_decided_at,
-            "last_decided_at": batch.last_decided_at, "leaves": ",".join(batch.leaves),
-        }).scalar_one())
+        values = {"committed_at": batch.committed_at, "records": batch.records,
+                  "merkle_root": batch.merkle_root, "first_decided_at": batch.first_decided_at,
+                  "last_decided_at": batch.last_decided_at, "leaves": ",".join(batch.leaves)}
+        sqlite = on_sqlite(self._connection)  # the decision's own path: the driver's cursor
+        if sqlite:
+            cursor = INSERT_BATCH_SQLITE.execute(self._connection, values)
+            batch_id = int(cursor.fetchone()[0])
+            cursor.close()
+        else:
+            batch_id = int(self._connection.execute(INSERT_BATCH, values).scalar_one())
         rows = [{**_row(record), "batch_id": batch_id, "batch_index": index,
                  "idempotency_key": key}
                 for index, (record, key) in enumerate(zip(records, idempotency_keys,
                                                           strict=True))]
-        self._connection.execute(INSERT_RECORDS, rows)
+        if sqlite:
+            INSERT_RECORDS_SQLITE.execute_many(self._connection, rows)
+        else:
+            self._connection.execute(INSERT_RECORDS, rows)
         return batch_id
 
     def get(self, decision_id: str) -> DecisionRecord:
@@ -164,7 +177,7 @@ class SqlDecisionLog:
         latest label's outcome and latest override's outcome, or None, and a shadow
         record's paired champion decision (None on other routes, or unpaired)."""
         window = {"endpoint": endpoint, "since": since, "until": until}
-        if self._connection.dialect.name == "sqlite":
+        if on_sqlite(self._connection):
             yield from self._monitored_sqlite(window, requests=requests)
             return
         result = self._connection.execution_options(yield_per=MONITOR_CHUNK).execute(
@@ -180,21 +193,7 @@ class SqlDecisionLog:
         """The same rows straight from the driver's cursor, in this transaction: SQLite
         streams them as tuples already, and building a Row for each cost a third of the
         read (PostgreSQL needs SQLAlchemy's server-side cursor to stream at all)."""
-        yield from self._driver_rows(MONITORED_SQLITE[requests], window, MONITOR_CHUNK)
-
-    def _driver_rows(self, compiled: SQLCompiler, values: dict[str, str], chunk: int
-                     ) -> Iterator[list[Any]]:
-        """A query compiled for SQLite, run on the driver's cursor in this transaction:
-        its plain tuples in lists of up to `chunk`."""
-        bound = compiled.construct_params(values)
-        parameters = [bound[name] for name in compiled.positiontup or ()]
-        cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.string, parameters)
-            while rows := cursor.fetchmany(chunk):
-                yield rows
-        finally:
-            cursor.close()
+        yield from MONITORED_SQLITE[requests].rows(self._connection, window, MONITOR_CHUNK)
 
     def policy_of(self, decision_id: str) -> str:
         found = self._connection.execute(select(decisions.c.policy_json).where(
@@ -262,8 +261,8 @@ class SqlDecisionLog:
         """(batch number, place in batch, then the record's fields in `DIGEST_FIELDS`
         order) of every schema-2 record, in batch order, as plain tuples in lists of up to
         `chunk`: no record and no mapping is built (verification reads every row)."""
-        if self._connection.dialect.name == "sqlite":  # the driver's tuples, as monitored
-            yield from self._driver_rows(IN_BATCH_ORDER_SQLITE, {}, chunk)
+        if on_sqlite(self._connection):  # the driver's tuples, as monitored
+            yield from IN_BATCH_ORDER_SQLITE.rows(self._connection, {}, chunk)
             return
         result = self._connection.execution_options(yield_per=chunk).execute(IN_BATCH_ORDER)
         try:

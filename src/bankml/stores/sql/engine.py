@@ -16,6 +16,7 @@ from bankml.core.errors import InvalidInputError
 
 WRITE_OPTION = "bankml_write"
 READ_ONLY_OPTION = "bankml_read_only"
+QUERY_ONLY = "bankml_query_only"  # the pooled connection's flag: PRAGMA query_only is on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,11 +91,13 @@ def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool) -> En
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
         if options.get(READ_ONLY_OPTION):
             connection.exec_driver_sql("PRAGMA query_only = ON")
+            connection.connection.info[QUERY_ONLY] = True
 
     @event.listens_for(engine, "checkin")
-    def _writable_again(dbapi_connection: Any, _record: Any) -> None:
-        # query_only belongs to the pooled connection, not the transaction: reset it.
-        if dbapi_connection is not None:
+    def _writable_again(dbapi_connection: Any, record: Any) -> None:
+        # query_only belongs to the pooled connection, not the transaction: reset it
+        # (only where it was set: a write transaction's checkin runs no statement).
+        if dbapi_connection is not None and record.info.pop(QUERY_ONLY, False):
             dbapi_connection.execute("PRAGMA query_only = OFF")
 
     return engine

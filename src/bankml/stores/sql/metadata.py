@@ -98,6 +98,7 @@ class SqlMetadataStore:
                  timeouts: Timeouts = DEFAULT_TIMEOUTS,
                  clock: Callable[[], datetime] = _utc_now) -> None:
         self._url, self._migration_url = url, migration_url or url
+        self._location = _described(url)  # named by every transaction: parsed once
         self._engine = create_metadata_engine(url, timeouts, manual_checkpoints=True)
         self._clock = clock
         self._after_commit: list[Callable[[], None]] = []
@@ -111,7 +112,7 @@ class SqlMetadataStore:
                                           location=self.describe())
 
     def describe(self) -> str:
-        return _described(self._url)
+        return self._location
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after every write transaction that commits."""
@@ -140,7 +141,7 @@ class SqlMetadataStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        with self._turn(), self._connect() as connection, translated_errors(self.describe()):
+        with self._turn(), self._connect() as connection, translated_errors(self._location):
             connection.execution_options(**{WRITE_OPTION: True})
             with connection.begin():
                 tx = SqlTransaction.on(connection, self._clock, writable=True)
@@ -153,7 +154,7 @@ class SqlMetadataStore:
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
         """A read-only transaction: the database itself refuses a write through it."""
-        with self._connect() as connection, translated_errors(self.describe()), \
+        with self._connect() as connection, translated_errors(self._location), \
                 read_only(connection), connection.begin():
             yield SqlTransaction.on(connection, self._clock, writable=False)
 
@@ -170,7 +171,7 @@ class SqlMetadataStore:
         return nullcontext() if self._turns is None else self._turns.turn()
 
     def _connect(self) -> AbstractContextManager[Connection]:
-        return _connected(self._engine, self.describe())
+        return _connected(self._engine, self._location)
 
 
 @contextmanager
