@@ -14,7 +14,9 @@ all of them (0 or 1), feature i's share of the leaf value v_l is
 and, by the Beta integral of those weights, the sum equals the integral over t in [0, 1]
 of prod_{j != i} (z_j + (o_j - z_j) t): a polynomial of degree k - 1, which Gauss-Legendre
 quadrature with ceil(k / 2) nodes integrates exactly. One walk of each tree keeps the
-product at every node per quadrature node, so each leaf costs O(k x nodes).
+product at every node per quadrature node, so each leaf costs O(k x nodes). Each tree
+takes the nodes its own longest path needs, not the deepest tree's: most trees of a
+boosted model are far shallower than its deepest, and the walk's cost is in proportion.
 
 Models this does not cover (categorical or linear-tree splits, several trees per
 iteration, averaged forests) return None from `compile_booster`; their callers keep
@@ -30,7 +32,7 @@ import numpy as np
 
 from bankml.arrays import FloatArray
 
-VERSION = "1"
+VERSION = "2"
 _LEAF = -1
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 
@@ -48,8 +50,9 @@ class TreeTables:
     right: Any
     count: FloatArray  # training rows reaching the node (LightGBM's cover)
     value: FloatArray  # leaf values (shrinkage applied)
-    nodes_t: FloatArray  # quadrature nodes on [0, 1]
-    weights_t: FloatArray
+    tree_points: Any  # int64[trees]: the quadrature nodes each tree needs
+    nodes_t: FloatArray  # [n - 1, :n]: the n Gauss-Legendre nodes on [0, 1], 0 beyond
+    weights_t: FloatArray  # their weights, likewise
     max_depth: int
     inputs: int
 
@@ -62,17 +65,22 @@ def compile_booster(booster: Any) -> TreeTables | None:
     columns: dict[str, list[Any]] = {k: [] for k in
                                      ("feature", "threshold", "default_left", "missing",
                                       "left", "right", "count", "value")}
-    starts, depth, unique = [0], 0, 0
+    starts, depth, points = [0], 0, []
     for tree in model["tree_info"]:
         if tree.get("num_cat", 0):
             return None
         found = _flatten(tree["tree_structure"], columns)
         if found is None:
             return None
-        depth, unique = max(depth, found[0]), max(unique, found[1])
+        depth = max(depth, found[0])
+        # degree k - 1 for k inputs on a path: ceil(k / 2) nodes integrate it exactly
+        points.append(max(1, (found[1] + 1) // 2))
         starts.append(len(columns["feature"]))
-    # degree k - 1 for k inputs on a path: ceil(k / 2) nodes integrate it exactly
-    points, weights = np.polynomial.legendre.leggauss(max(1, (unique + 1) // 2))
+    most = max(points, default=1)
+    nodes_t, weights_t = np.zeros((most, most)), np.zeros((most, most))
+    for n in range(1, most + 1):
+        x, w = np.polynomial.legendre.leggauss(n)
+        nodes_t[n - 1, :n], weights_t[n - 1, :n] = (x + 1.0) / 2.0, w / 2.0
     return TreeTables(
         tree_start=np.asarray(starts, dtype=np.int64),
         feature=np.asarray(columns["feature"], dtype=np.int64),
@@ -83,7 +91,7 @@ def compile_booster(booster: Any) -> TreeTables | None:
         right=np.asarray(columns["right"], dtype=np.int64),
         count=np.asarray(columns["count"], dtype=np.float64),
         value=np.asarray(columns["value"], dtype=np.float64),
-        nodes_t=(points + 1.0) / 2.0, weights_t=weights / 2.0,
+        tree_points=np.asarray(points, dtype=np.int64), nodes_t=nodes_t, weights_t=weights_t,
         max_depth=depth, inputs=int(model["max_feature_idx"]) + 1)
 
 
@@ -136,7 +144,8 @@ def contributions(tables: TreeTables, rows: FloatArray) -> FloatArray:
     out = np.zeros((matrix.shape[0], tables.inputs), dtype=np.float64)
     _kernel()(matrix, out, tables.tree_start, tables.feature, tables.threshold,
               tables.default_left, tables.missing, tables.left, tables.right, tables.count,
-              tables.value, tables.nodes_t, tables.weights_t, tables.max_depth)
+              tables.value, tables.tree_points, tables.nodes_t, tables.weights_t,
+              tables.max_depth)
     return out
 
 
@@ -156,35 +165,40 @@ def _kernel() -> Any:
 def _walk(  # noqa: PLR0912, PLR0915, PLR0917
         rows: Any, out: Any, tree_start: Any, feature: Any, threshold: Any,
         default_left: Any, missing: Any, left: Any, right: Any, count: Any, value: Any,
-        nodes_t: Any, weights_t: Any, max_depth: int) -> None:  # pragma: no cover - jitted
-    quad = nodes_t.shape[0]
+        tree_points: Any, all_nodes_t: Any, all_weights_t: Any,
+        max_depth: int) -> None:  # pragma: no cover - jitted
+    most = all_nodes_t.shape[0]
     levels = max_depth + 2
     inputs = out.shape[1]
     # the path's merged (o, z) per input (1, 1: not on the path), and per depth
     # prod_j g_j(t_q) over the path's inputs
     one = np.ones(inputs)
     zero = np.ones(inputs)
-    product = np.empty((levels, quad))
+    product = np.empty((levels, most))
     # per depth: the subtree's sum_l v_l G_l(t_q), and what the edge into it replaced
-    below = np.zeros((levels, quad))
+    below = np.zeros((levels, most))
     saved_one = np.empty(levels)
     saved_zero = np.empty(levels)
-    saved_claim = np.empty((levels, quad))
+    saved_claim = np.empty((levels, most))
     # per input: sums of finished subtrees under an edge on that input, waiting for the
     # input's next edge up to take them off its own (they were attributed deeper)
-    claimed = np.zeros((inputs, quad))
+    claimed = np.zeros((inputs, most))
     stack_node = np.empty(2 * levels + 2, dtype=np.int64)
     stack_depth = np.empty(2 * levels + 2, dtype=np.int64)
     stack_hot = np.empty(2 * levels + 2, dtype=np.bool_)
     stack_exit = np.empty(2 * levels + 2, dtype=np.bool_)
     parent_of = np.empty(levels, dtype=np.int64)
-    away = 1.0 / (1.0 - nodes_t)
+    all_away = 1.0 / (1.0 - all_nodes_t)
     for r in range(rows.shape[0]):
         x = rows[r]
         for tree in range(tree_start.shape[0] - 1):
             root = tree_start[tree]
             if feature[root] < 0:  # a single leaf explains nothing
                 continue
+            quad = tree_points[tree]
+            nodes_t = all_nodes_t[quad - 1]
+            weights_t = all_weights_t[quad - 1]
+            away = all_away[quad - 1]
             for q in range(quad):
                 product[0, q] = 1.0
             top = 0
