@@ -34,7 +34,7 @@ from bankml.retraining import Retrainer
 from bankml.review import WeeklyReviews
 from bankml.rollouts import Controller, RolloutService
 from bankml.serving import DecisionLogWriter, DecisionService, EndpointCatalog, Runtime
-from bankml.serving.shadow_process import ShadowProcess, serve_shadow
+from bankml.serving.shadow_process import ShadowProcess, serve_shadow, yield_to_the_champion
 from bankml.settings import Settings, load_settings
 from bankml.stores.artifacts import FsspecArtifactStore
 from bankml.stores.offline import DuckDbOfflineEngine
@@ -147,10 +147,13 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *,
                       online: OnlineStore | None = None,
-                      clock: Callable[[], datetime] | None = None) -> Self:
+                      clock: Callable[[], datetime] | None = None,
+                      durable_commits: bool = True) -> Self:
         """Open the stores the settings name, creating the embedded home when needed.
 
         `online` replaces the online store the settings name (tests keep Redis keys apart).
+        Without `durable_commits` the metadata store's commits return before they reach the
+        disk: for the shadow process, whose records nobody is answered on.
         """
         settings = settings or load_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -158,7 +161,8 @@ class Platform:
         metadata = SqlMetadataStore(
             settings.resolved_metadata_url, migration_url=settings.migration_url,
             timeouts=Timeouts(lock_s=settings.lock_timeout_s,
-                              statement_s=settings.statement_timeout_s))
+                              statement_s=settings.statement_timeout_s),
+            durable_commits=durable_commits)
         try:
             if settings.auto_migrate:
                 metadata.migrate()
@@ -222,16 +226,22 @@ def shadow_child(settings: Settings, work: Queue[Any], acks: Queue[Any],
     # a Ctrl-C reaches the whole process group: the serving process then closes this one
     # in order, once what it holds is written
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with _in_child(settings, shadow_worker="thread") as platform:
+    yield_to_the_champion()
+    # Shadow records are answered to nobody: their commits need not wait for the disk
+    # (a power cut may lose the last of them, never a champion's decision), and so hold
+    # the file's write turn, which the champion's commits share, for far less time.
+    with _in_child(settings, durable_commits=False, shadow_worker="thread") as platform:
         serve_shadow(platform.decisions, work, acks, parent_pid)
 
 
-def _in_child(settings: Settings, **changes: Any) -> Platform:
+def _in_child(settings: Settings, *, durable_commits: bool = True, **changes: Any
+              ) -> Platform:
     """The platform of a process bankml started (a monitoring worker, the shadow process):
     on its parent's settings, pickled (the environment is not read again), which has
     migrated the store already."""
     return Platform.from_settings(settings.model_copy(update={**changes,
-                                                              "auto_migrate": False}))
+                                                              "auto_migrate": False}),
+                                  durable_commits=durable_commits)
 
 
 def open_online_store(url: str, *, prefix: str = "bankml:") -> OnlineStore:

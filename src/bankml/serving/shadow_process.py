@@ -19,6 +19,7 @@ then lost, as with the thread: shadow work that nobody was answered with.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -34,6 +35,7 @@ from bankml.serving.shadow import MAX_PENDING, ShadowCounts
 
 STOP_TIMEOUT_S = 60.0
 PARENT_CHECK_S = 1.0  # how often an idle child looks whether its parent is still there
+SHADOW_NICENESS = 10  # added to the child's niceness: the champion's process goes first
 
 
 class ShadowRunner(Protocol):
@@ -156,3 +158,11 @@ def serve_shadow(runner: ShadowRunner, work_queue: Queue[Any], acks: Queue[Any],
             acks.put((item[1], replace(runner.shadow.counts)))
             continue
         runner.shadow_locally(item)
+
+
+def yield_to_the_champion() -> None:
+    """Shadow work is best effort by definition: when the machine's cores are all busy,
+    the scheduler gives the serving process (the champion's decisions, their log) the
+    CPU first. Off Unix, or where the priority cannot be lowered, it runs as it is."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(SHADOW_NICENESS)

@@ -71,6 +71,32 @@ def test_event_and_change_commit_together(platform: Platform) -> None:
         assert tx.audit.head().sequence == 0
 
 
+def test_a_store_for_unanswered_writes_commits_without_waiting_for_the_disk(
+        metadata_url: str) -> None:
+    """The shadow process's store: SQLite's synchronous=NORMAL, PostgreSQL's
+    synchronous_commit=off; what it commits is seen by every other store at once."""
+    sqlite = metadata_url.startswith("sqlite")
+    asked = "PRAGMA synchronous" if sqlite else "SHOW synchronous_commit"
+    durable, unanswered = (SqlMetadataStore(metadata_url),
+                           SqlMetadataStore(metadata_url, durable_commits=False))
+    try:
+        durable.migrate()
+        with unanswered.transaction() as tx:
+            tx.audit.record("shadow", "test.unanswered", "thing:1", {})
+        seen = {}
+        for name, store in (("durable", durable), ("unanswered", unanswered)):
+            with store._engine.connect() as connection:
+                seen[name] = str(connection.exec_driver_sql(asked).scalar())
+        with durable.reading() as tx:
+            assert [e.action for e in tx.audit.events(subject="thing:1")] == ["test.unanswered"]
+    finally:
+        durable.close()
+        unanswered.close()
+
+    assert seen == ({"durable": "2", "unanswered": "1"} if sqlite  # FULL, NORMAL
+                    else {"durable": "on", "unanswered": "off"})
+
+
 def test_reading_view_cannot_record(platform: Platform) -> None:
     """Audit events are only written inside a write transaction."""
     with pytest.raises(ReadOnlyError), platform.metadata.reading() as tx:

@@ -50,9 +50,16 @@ def read_only(connection: Connection) -> Iterator[None]:
 
 
 def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS, *,
-                           manual_checkpoints: bool = False) -> Engine:
+                           manual_checkpoints: bool = False,
+                           durable_commits: bool = True) -> Engine:
     """An engine for `url`; SQLite gets the settings that let several writers share it,
-    and with `manual_checkpoints` leaves WAL checkpoints to a `Checkpointer`."""
+    and with `manual_checkpoints` leaves WAL checkpoints to a `Checkpointer`.
+
+    Without `durable_commits` a commit returns before it is flushed to disk (SQLite's
+    synchronous=NORMAL in WAL mode, PostgreSQL's synchronous_commit=off): a power cut may
+    lose the last such commits, never a part of one, and never a durable commit made after
+    them, since both logs are flushed in order. Only for writes nobody is answered on (the
+    shadow process's records)."""
     try:
         parsed = make_url(url)
     except Exception as exc:
@@ -60,14 +67,15 @@ def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS, *,
                                 "(e.g. sqlite:///path/metadata.db or "
                                 "postgresql+psycopg://user@host/db)") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, timeouts, manual_checkpoints)
+        return _sqlite_engine(url, timeouts, manual_checkpoints, durable_commits)
     if parsed.get_backend_name() == "postgresql":
-        return _postgresql_engine(parsed, timeouts)
+        return _postgresql_engine(parsed, timeouts, durable_commits)
     raise InvalidInputError("BANKML_METADATA_URL", f"backend {parsed.get_backend_name()!r} "
                             "is not supported; use sqlite or postgresql")
 
 
-def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool) -> Engine:
+def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool,
+                   durable_commits: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": timeouts.lock_s})
 
     @event.listens_for(engine, "connect")
@@ -81,6 +89,8 @@ def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool) -> En
         cursor.execute("PRAGMA foreign_keys=ON")
         if manual_checkpoints:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+        if not durable_commits:
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -103,10 +113,12 @@ def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool) -> En
     return engine
 
 
-def _postgresql_engine(url: URL, timeouts: Timeouts) -> Engine:
+def _postgresql_engine(url: URL, timeouts: Timeouts, durable_commits: bool) -> Engine:
     # Session settings ride on the connection's startup options, beside any the URL has,
     # so they hold from the first statement and survive every rollback.
     limits = f"-c lock_timeout={timeouts.lock_ms} -c statement_timeout={timeouts.statement_ms}"
+    if not durable_commits:
+        limits += " -c synchronous_commit=off"
     given = url.query.get("options")
     given = " ".join(given) if isinstance(given, tuple) else given
     options = f"{given} {limits}" if given else limits

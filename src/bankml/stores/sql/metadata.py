@@ -91,15 +91,18 @@ class SqlMetadataStore:
 
     `url` is what the platform runs as; on PostgreSQL a role that may read and write rows
     but owns nothing. `migration_url`, when given, is the schema owner's, used only by
-    `migrate` (docs/security.md).
+    `migrate` (docs/security.md). Without `durable_commits`, commits return before they
+    are flushed (see `create_metadata_engine`): only for writes nobody is answered on.
     """
 
     def __init__(self, url: str, *, migration_url: str | None = None,
                  timeouts: Timeouts = DEFAULT_TIMEOUTS,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = _utc_now,
+                 durable_commits: bool = True) -> None:
         self._url, self._migration_url = url, migration_url or url
         self._location = _described(url)  # named by every transaction: parsed once
-        self._engine = create_metadata_engine(url, timeouts, manual_checkpoints=True)
+        self._engine = create_metadata_engine(url, timeouts, manual_checkpoints=True,
+                                              durable_commits=durable_commits)
         self._clock = clock
         self._after_commit: list[Callable[[], None]] = []
         self._turns: WriterTurns | None = None
