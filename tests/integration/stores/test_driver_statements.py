@@ -44,6 +44,8 @@ def test_rows_come_in_chunks_with_the_statements_own_literals(connection):
     INSERT.execute_many(connection, [{"id": i, "name": f"n{i}", "kind": 7 if i % 2 else 1}
                                      for i in range(1, 11)])
     chunks = list(OF_KIND.rows(connection, {"least": 4}, chunk=2))
+    assert OF_KIND.one(connection, {"least": 6}) == (7, "n7")
+    assert OF_KIND.one(connection, {"least": 99}) is None
     assert [len(chunk) for chunk in chunks] == [2, 1]  # 5, 7, 9: the literal 7 held
     assert [row for chunk in chunks for row in chunk] == [(5, "n5"), (7, "n7"), (9, "n9")]
     assert connection.execute(select(things.c.name).where(things.c.id == 9)).scalar() == "n9"

@@ -60,12 +60,8 @@ class SqlAuditLog:
             # FOR UPDATE serialises appends on PostgreSQL; on SQLite the write transaction
             # already holds the database's single write lock. Either way the head cannot
             # move under us until commit, so later appends in this transaction reuse it.
-            if sqlite:
-                cursor = LOCK_HEAD_SQLITE.execute(self._connection, {})
-                sequence, head = cursor.fetchone()
-                cursor.close()
-            else:
-                sequence, head = self._connection.execute(LOCK_HEAD).one()
+            sequence, head = (LOCK_HEAD_SQLITE.one(self._connection, {}) if sqlite
+                              else self._connection.execute(LOCK_HEAD).one())
             self._locked_head = ChainHead(sequence=sequence, hash=head)
         chained = []
         moment = self._clock()

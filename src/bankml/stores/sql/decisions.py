@@ -120,12 +120,8 @@ class SqlDecisionLog:
                   "merkle_root": batch.merkle_root, "first_decided_at": batch.first_decided_at,
                   "last_decided_at": batch.last_decided_at, "leaves": ",".join(batch.leaves)}
         sqlite = on_sqlite(self._connection)  # the decision's own path: the driver's cursor
-        if sqlite:
-            cursor = INSERT_BATCH_SQLITE.execute(self._connection, values)
-            batch_id = int(cursor.fetchone()[0])
-            cursor.close()
-        else:
-            batch_id = int(self._connection.execute(INSERT_BATCH, values).scalar_one())
+        batch_id = int(INSERT_BATCH_SQLITE.one(self._connection, values)[0] if sqlite
+                       else self._connection.execute(INSERT_BATCH, values).scalar_one())
         rows = [{**_row(record), "batch_id": batch_id, "batch_index": index,
                  "idempotency_key": key}
                 for index, (record, key) in enumerate(zip(records, idempotency_keys,

@@ -56,6 +56,14 @@ class SqliteStatement:
         parameters = self.parameters(values)
         return self._wrapped(lambda: cursor.execute(self.sql, parameters), parameters)
 
+    def one(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """Run once; the first row (None if there is none)."""
+        cursor = self.execute(connection, values)
+        try:
+            return self._wrapped(cursor.fetchone, None)
+        finally:
+            cursor.close()
+
     def execute_many(self, connection: Connection, rows: Iterable[Mapping[str, Any]]
                      ) -> None:
         cursor = _cursor(connection)
