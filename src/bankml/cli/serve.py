@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from bankml.cli.app import console
 from bankml.cli.context import HomeOption, open_platform
+from bankml.cli.workers import balanced, serve_workers
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -40,5 +41,11 @@ def serve(
     console.print(f"bankml serve on http://{chosen_host}:{chosen_port} ({workers} "
                   f"worker{'s' if workers > 1 else ''}); API docs at /docs, metrics at "
                   "/metrics.")
-    uvicorn.run("bankml.api.app:create_app", factory=True, host=chosen_host,
-                port=chosen_port, workers=workers, log_level="warning", access_log=False)
+    options: dict[str, Any] = {"app": "bankml.api.app:create_app", "factory": True,
+                               "log_level": "warning", "access_log": False}
+    if workers > 1 and balanced():  # each worker on a socket of its own (cli/workers.py)
+        status = serve_workers(options, host=chosen_host, port=chosen_port, workers=workers)
+        if status:
+            raise typer.Exit(status)
+        return
+    uvicorn.run(**options, host=chosen_host, port=chosen_port, workers=workers)
