@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,36 @@ def test_threads_of_one_process_take_turns_too(database: Path) -> None:
     bootstrap(store)
     assert admins(store) == 1
     store.close()
+
+
+def test_a_writer_waiting_on_another_process_goes_on_when_its_turn_comes(
+        database: Path) -> None:
+    """The wait is in the kernel, not a timeout's worth of polls: released, it goes on."""
+    holding, release = SPAWN.Event(), SPAWN.Event()
+    holder = SPAWN.Process(target=hold_turn, args=(database, holding, release))
+    holder.start()
+    store = SqlMetadataStore(f"sqlite:///{database}", timeouts=Timeouts(lock_s=60))
+    writer = threading.Thread(target=bootstrap, args=(store,))
+    try:
+        assert holding.wait(timeout=60)
+        writer.start()
+        assert until(lambda: store._turns is not None and store._turns.waiting)
+        assert admins(store) == 0  # blocked at its turn
+        release.set()
+        writer.join(timeout=60)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+
+    assert not writer.is_alive()
+    assert admins(store) == 1
+    store.close()
+
+
+def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)  # watching another thread's state: nothing to wait on
+    return True

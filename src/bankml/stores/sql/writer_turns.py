@@ -6,24 +6,26 @@ again, so when two processes write to one file (two workers of `bankml serve`, a
 serving process and its shadow process) a commit of two milliseconds can make the other
 wait ten or a hundred. Here a write transaction first takes its turn: inside a process on
 a lock its threads share, across processes on an advisory lock of a file beside the
-database, polled every `POLL_S`, so the next writer goes on within a fraction of a
-millisecond of the last one's commit. A turn not had within the store's lock timeout
-fails as busy, as SQLite's own wait would. The lock only orders bankml's own writers;
-SQLite's lock still guards the file against every other.
+database. A writer that finds the file lock taken waits for it in the kernel, on a thread
+of its own (`_KernelWait`), so it goes on the moment the last writer commits: no polling,
+whose every wake of a Python thread took the interpreter lock from the threads serving
+requests. A turn not had within the store's lock timeout fails as busy, as SQLite's own
+wait would. The lock only orders bankml's own writers; SQLite's lock still guards the
+file against every other.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bankml.core.errors import StoreBusyError
-
-POLL_S = 0.0002
 
 try:
     import fcntl
@@ -39,6 +41,7 @@ class WriterTurns:
         self._timeout_s, self._location = timeout_s, location
         self._threads = threading.Lock()
         self._fd: int | None = None
+        self._waiter: _KernelWait | None = None
         self._pid = 0  # whose descriptor: a forked child opens its own, else it shares ours
 
     @contextmanager
@@ -50,15 +53,7 @@ class WriterTurns:
             if fcntl is None:
                 yield
                 return
-            fd = self._opened()
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._busy() from None
-                    time.sleep(POLL_S)
+            fd = self._take(deadline)
             try:
                 yield
             finally:
@@ -66,14 +61,43 @@ class WriterTurns:
         finally:
             self._threads.release()
 
+    @property
+    def waiting(self) -> bool:
+        """A writer of this process waits in the kernel for another process's turn."""
+        return self._waiter is not None and self._waiter.waiting
+
     def close(self) -> None:
+        if self._waiter is not None and self._pid == os.getpid():
+            self._waiter.close()
+        self._waiter = None
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
+    def _take(self, deadline: float) -> int:
+        """The file lock, on the descriptor returned; called holding the threads' lock."""
+        fd = self._opened()
+        waiter = self._waiter
+        if waiter is None or not waiter.waiting:  # nothing in flight on the descriptor
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                pass
+        if waiter is None:
+            waiter = self._waiter = _KernelWait()
+        if waiter.take(fd, deadline - time.monotonic()):
+            return fd
+        # Still blocked in the kernel: the wait keeps the old descriptor to itself and
+        # gives its lock up by closing it; the next turn opens a new one.
+        self._fd = None
+        raise self._busy()
+
     def _opened(self) -> int:
         if self._fd is None or self._pid != os.getpid():
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            if self._pid != os.getpid():
+                self._waiter = None  # a forked child has no thread of its parent's
             self._pid = os.getpid()
         return self._fd
 
@@ -81,3 +105,59 @@ class WriterTurns:
         return StoreBusyError(f"The metadata store {self._location} is busy (another "
                               f"writer held it for {self._timeout_s:g} s); nothing was "
                               "changed, try again.")
+
+
+@dataclass(slots=True)
+class _Wait:
+    fd: int
+    granted: threading.Event = field(default_factory=threading.Event)  # answered
+    held: bool = False  # the answer: the lock is the descriptor's
+    given_up: bool = False
+
+
+class _KernelWait:
+    """flock(LOCK_EX), blocked in the kernel on a thread of its own, waited for with a
+    timeout; one wait at a time, in the order asked."""
+
+    def __init__(self) -> None:
+        self._asked: queue.SimpleQueue[_Wait | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._thread = threading.Thread(target=self._run, name="writer-turn", daemon=True)
+        self._thread.start()
+
+    @property
+    def waiting(self) -> bool:
+        """A wait is in flight: its descriptor may get the lock at any moment."""
+        with self._lock:
+            return self._pending > 0
+
+    def take(self, fd: int, timeout_s: float) -> bool:
+        wait = _Wait(fd)
+        with self._lock:
+            self._pending += 1
+        self._asked.put(wait)
+        if wait.granted.wait(max(timeout_s, 0.0)):
+            return wait.held
+        with self._lock:
+            if wait.granted.is_set():  # answered as the time ran out
+                return wait.held
+            wait.given_up = True
+        return False
+
+    def close(self) -> None:
+        self._asked.put(None)
+
+    def _run(self) -> None:
+        while (wait := self._asked.get()) is not None:
+            try:
+                fcntl.flock(wait.fd, fcntl.LOCK_EX)  # the interpreter lock is let go
+                wait.held = True
+            except OSError:  # the descriptor is gone: the turn is refused as busy
+                wait.held = False
+            with self._lock:
+                self._pending -= 1
+                if wait.given_up:
+                    os.close(wait.fd)  # the lock goes with the descriptor
+                else:
+                    wait.granted.set()
