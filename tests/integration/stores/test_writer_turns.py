@@ -8,7 +8,9 @@ import multiprocessing
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import pytest
@@ -39,23 +41,30 @@ def bootstrap(store: SqlMetadataStore) -> None:
     Identity(store).bootstrap_admin("ada")
 
 
-def test_a_turn_held_by_another_process_makes_a_write_busy_until_released(
-        database: Path) -> None:
+@contextmanager
+def turn_held_elsewhere(database: Path) -> Iterator[EventType]:
+    """Another process holds the file's writer turn until the event yielded is set."""
     holding, release = SPAWN.Event(), SPAWN.Event()
     holder = SPAWN.Process(target=hold_turn, args=(database, holding, release))
     holder.start()
-    store = SqlMetadataStore(f"sqlite:///{database}", timeouts=Timeouts(lock_s=0.3))
     try:
         assert holding.wait(timeout=60)
-        with pytest.raises(StoreBusyError) as busy:
-            bootstrap(store)  # SQLite's own lock is free: only the turn is taken
-        refused_count = admins(store)
-        release.set()
-        holder.join(timeout=60)
-        bootstrap(store)
+        yield release
     finally:
         release.set()
         holder.join(timeout=60)
+
+
+def test_a_turn_held_by_another_process_makes_a_write_busy_until_released(
+        database: Path) -> None:
+    store = SqlMetadataStore(f"sqlite:///{database}", timeouts=Timeouts(lock_s=0.3))
+    try:
+        with turn_held_elsewhere(database):
+            with pytest.raises(StoreBusyError) as busy:
+                bootstrap(store)  # SQLite's own lock is free: only the turn is taken
+            refused_count = admins(store)
+        bootstrap(store)
+    finally:
         store.close()
 
     assert busy.value.rule == "store.busy"
@@ -93,21 +102,14 @@ def test_threads_of_one_process_take_turns_too(database: Path) -> None:
 def test_a_writer_waiting_on_another_process_goes_on_when_its_turn_comes(
         database: Path) -> None:
     """The wait is in the kernel, not a timeout's worth of polls: released, it goes on."""
-    holding, release = SPAWN.Event(), SPAWN.Event()
-    holder = SPAWN.Process(target=hold_turn, args=(database, holding, release))
-    holder.start()
     store = SqlMetadataStore(f"sqlite:///{database}", timeouts=Timeouts(lock_s=60))
     writer = threading.Thread(target=bootstrap, args=(store,))
-    try:
-        assert holding.wait(timeout=60)
+    with turn_held_elsewhere(database) as release:
         writer.start()
         assert until(lambda: store._turns is not None and store._turns.waiting)
         assert admins(store) == 0  # blocked at its turn
         release.set()
         writer.join(timeout=60)
-    finally:
-        release.set()
-        holder.join(timeout=60)
 
     assert not writer.is_alive()
     assert admins(store) == 1

@@ -77,16 +77,14 @@ class WriterTurns:
     def _take(self, deadline: float) -> int:
         """The file lock, on the descriptor returned; called holding the threads' lock."""
         fd = self._opened()
-        waiter = self._waiter
-        if waiter is None or not waiter.waiting:  # nothing in flight on the descriptor
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                pass
-        if waiter is None:
-            waiter = self._waiter = _KernelWait()
-        if waiter.take(fd, deadline - time.monotonic()):
+        try:  # a wait given up on is still in flight on another descriptor, never this one
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            pass
+        if self._waiter is None:
+            self._waiter = _KernelWait()
+        if self._waiter.take(fd, deadline - time.monotonic()):
             return fd
         # Still blocked in the kernel: the wait keeps the old descriptor to itself and
         # gives its lock up by closing it; the next turn opens a new one.
