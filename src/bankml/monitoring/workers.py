@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bankml.core.errors import BankmlError, InvalidInputError
+from bankml.core.errors import BankmlError, InvalidInputError, UnavailableError
 from bankml.core.identity import Principal
 from bankml.core.monitoring import MonitoringRun
 
@@ -79,10 +79,10 @@ def measure_in_workers(opener: WorkerOpener, by: Principal, names: Sequence[str]
                              mp_context=context) as pool:
         futures = [pool.submit(_measure, opener, by, name, start=start, end=end,
                                policy=policy) for name in names]
-        for future in futures:
+        for name, future in zip(names, futures, strict=True):
             if future.cancelled():
                 continue
-            outcome = _outcome(future)
+            outcome = _outcome(future, name)
             if isinstance(outcome, Exception) and not any(
                     isinstance(f, Exception) for f in found):
                 for later in futures:
@@ -91,10 +91,19 @@ def measure_in_workers(opener: WorkerOpener, by: Principal, names: Sequence[str]
     return found
 
 
-def _outcome(future: Future[Stored | _Failure]) -> Stored | Exception:
+def _outcome(future: Future[Stored | _Failure], name: str) -> Stored | Exception:
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415 - as above
+
     try:
         outcome = future.result()
-    except Exception as crashed:  # not one of ours (a bug, a worker that died): as it is
+    except BrokenProcessPool as died:  # killed, or out of memory: the pool is gone
+        error = UnavailableError(
+            f"A monitoring worker process ended abruptly (killed, or out of memory?) "
+            f"before {name} was measured; the runs already stored stand. Run again, with "
+            "fewer workers if memory is short.", rule="monitoring.worker_alive")
+        error.__cause__ = died
+        return error
+    except Exception as crashed:  # not one of ours (a bug): as it is
         return crashed
     return outcome.rebuilt() if isinstance(outcome, _Failure) else outcome
 

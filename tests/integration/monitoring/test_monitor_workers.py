@@ -14,13 +14,15 @@ from sqlalchemy import create_engine, select
 
 from bankml import Platform
 from bankml.core.canonical import parse_utc_timestamp, utc_timestamp
-from bankml.core.errors import InvalidInputError
+from bankml.core.errors import InvalidInputError, UnavailableError
+from bankml.core.identity import Principal, Role
 from bankml.core.monitoring import MonitoringRun
 from bankml.datasets import load_german_credit
 from bankml.monitoring.policy import DEFAULT, MonitoringPolicy, parse_policy
-from bankml.monitoring.workers import WorkerError
+from bankml.monitoring.workers import WorkerError, measure_in_workers
 from bankml.stores.sql.tables import alert_deliveries, alerts, decisions, monitoring_metrics
 from bankml.stores.sql.tables import monitoring_runs as runs_table
+from support.dying_workers import die_on_open
 from support.people import staff
 from support.served import credit_endpoint, credit_in_prod, requests_from
 from support.trail import audit_events
@@ -179,3 +181,15 @@ def record_unreadable_policy(platform: Platform, endpoint: str) -> None:
             **first, "decision_id": "from-a-newer-release", "decided_at": utc_timestamp(earlier),
             "policy_json": json.dumps({"kind": "lottery", "version": "1"}),
             "batch_id": None, "batch_index": None, "idempotency_key": None}))
+
+
+def test_a_worker_that_dies_is_our_error_naming_the_endpoint() -> None:
+    """Not Python's BrokenProcessPool: the rule, the endpoint, what to do."""
+    mira = Principal(name="mira", roles=frozenset({Role.MODEL_RISK}))
+    found = measure_in_workers(die_on_open, mira, ["credit-a", "credit-b"],
+                               start="2026-01-01T00:00:00Z", end="2026-01-08T00:00:00Z",
+                               policy=mature_now(), workers=2)
+
+    assert [type(one) for one in found] == [UnavailableError] * len(found)
+    assert found[0].rule == "monitoring.worker_alive"
+    assert "before credit-a was measured" in str(found[0])
