@@ -26,8 +26,14 @@ def test_the_platform_still_loads_on_first_use() -> None:
     assert "sqlalchemy" in _loaded_after("import bankml; bankml.Platform")
 
 
-def _loaded_after(run: str) -> list[str]:
-    """Which heavy libraries a fresh interpreter holds after running `run`."""
-    printed = subprocess.run([sys.executable, "-c", LOADED.format(run=run, heavy=HEAVY)],
+def _loaded_after(run: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of the `heavy` libraries a fresh interpreter holds after running `run`."""
+    printed = subprocess.run([sys.executable, "-c", LOADED.format(run=run, heavy=heavy)],
                              capture_output=True, text=True, check=True).stdout
     return printed.splitlines()[-1].split()[1:]
+
+
+def test_the_platform_loads_no_renderer_and_no_redis_client_until_used() -> None:
+    """Every command and worker imports the platform: reports (matplotlib, reportlab) load
+    when one is written, Redis when a Redis store is opened."""
+    assert _loaded_after("import bankml.platform", ("matplotlib", "reportlab", "redis")) == []

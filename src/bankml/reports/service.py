@@ -15,7 +15,6 @@ from bankml.core.identity import Principal
 from bankml.core.oversight import Finding, ValidationSignoff
 from bankml.core.validation import ValidationResult, ValidationRun
 from bankml.registry import Registry
-from bankml.reports.validation import Governance, to_html, to_pdf
 from bankml.validation.runs import Validation
 
 
@@ -72,6 +71,9 @@ class Reports:
         """Write the validation report of a run as HTML and PDF into `folder` (default:
         the reports folder of the home): `validation-NAME-V-RUN.html` and `.pdf`. Reading
         the evidence is `by`'s permission (checked as the findings are read)."""
+        # matplotlib and reportlab load when a report is written, not with the platform
+        from bankml.reports.validation import Governance, to_html, to_pdf  # noqa: PLC0415
+
         run = self.validation_run(ref, run_id=run_id)
         findings = self.validation_findings(by, run)
         evidence = Governance(self_test=run.self_test, signoffs=[

@@ -42,7 +42,6 @@ from bankml.core.weeks import IsoWeek
 from bankml.governance.inventory import InventoryRow, build_inventory
 from bankml.governance.oversight import Oversight
 from bankml.registry import Registry
-from bankml.reports import weekly as layout
 
 FORMATS = ("html", "pdf")
 ACTION = "report.weekly_written"
@@ -108,6 +107,9 @@ class WeeklyReviews:
 
     def render(self, review: WeeklyReview, fmt: str) -> bytes:
         _check_format(fmt)
+        # matplotlib and reportlab load when a review is rendered, not with the platform
+        from bankml.reports import weekly as layout  # noqa: PLC0415
+
         if fmt == "pdf":
             return layout.to_pdf(review)
         return layout.to_html(review).encode("utf-8")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import redis
-
 from bankml.core.errors import StoreUnavailableError
 
 PIPELINE_ROWS = 10_000
@@ -15,9 +13,12 @@ class RedisOnlineStore:
     """Payloads under `{prefix}{namespace}|{key}`; MGET reads many entities in one trip."""
 
     def __init__(self, url: str, *, prefix: str = "bankml:") -> None:
+        import redis  # noqa: PLC0415 - loads when a Redis store is opened, not with bankml
+
         self._url = url
         self._prefix = prefix
         self._client = redis.Redis.from_url(url, decode_responses=True)
+        self._errors: type[Exception] = redis.RedisError
 
     def describe(self) -> str:
         return f"{self._url.split('@')[-1]} (prefix {self._prefix})"
@@ -32,7 +33,7 @@ class RedisOnlineStore:
                 if written % PIPELINE_ROWS == 0:
                     pipeline.execute()
             pipeline.execute()
-        except redis.RedisError as exc:
+        except self._errors as exc:
             raise self._unavailable(exc) from exc
         return written
 
@@ -42,7 +43,7 @@ class RedisOnlineStore:
                 value = self._client.get(self._key(namespace, keys[0]))
                 return [None if value is None else str(value)]
             values = self._client.mget([self._key(namespace, key) for key in keys])
-        except redis.RedisError as exc:
+        except self._errors as exc:
             raise self._unavailable(exc) from exc
         return [None if value is None else str(value) for value in values]
 
