@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import yaml
@@ -78,11 +78,20 @@ class ReasonCatalogue:
     sha256: str
     reasons: tuple[Reason, ...]
     inputs: tuple[str, ...]  # the model inputs it was validated against
+    # each input's reasons in catalogue order: every decline looks up every input
+    _covering: dict[str, tuple[Reason, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        covering: dict[str, list[Reason]] = {}
+        for reason in self.reasons:
+            for feature in reason.features:
+                covering.setdefault(feature, []).append(reason)
+        object.__setattr__(self, "_covering", {f: tuple(r) for f, r in covering.items()})
 
     def reason_for(self, feature: str, direction: Direction | None) -> Reason:
         """The reason that covers `feature` moving in `direction`."""
-        for reason in self.reasons:
-            if feature in reason.features and reason.direction in (None, direction):
+        for reason in self._covering.get(feature, ()):
+            if reason.direction in (None, direction):
                 return reason
         if feature not in self.inputs:
             raise InvalidInputError("feature", f"{feature!r} is not an input the "
