@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from bankml.rollouts.controller import LEASE
 from support.evidence import signed_off
 from support.lifecycle import move_to
 from support.people import admins, staff
+from support.polling import until as polled
 from support.served import EXAMPLES, SPEC, applications, credit_in_prod
 from support.server import Server, kill, serving
 
@@ -81,15 +81,8 @@ def requests(home: Path, count: int, *, riskiest: bool = False) -> list[dict[str
 
 
 def until(check: Callable[[], Any], what: str) -> Any:
-    """Poll `check` until it returns something truthy (the controller runs on its own
-    schedule); fail with `what` after the deadline."""
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(POLL_S)
-    raise AssertionError(f"timed out waiting for {what}")
+    """`check`'s first truthy answer (the controller runs on its own schedule)."""
+    return polled(check, what, deadline_s=DEADLINE_S, poll_s=POLL_S)
 
 
 def decide(server: Server, home: Path, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:

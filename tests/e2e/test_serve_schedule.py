@@ -5,7 +5,6 @@ window, never measures it twice."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from bankml.core.audit import AuditEvent
 from bankml.core.canonical import utc_timestamp
 from bankml.monitoring.schedule import Cron
 from bankml.rollouts.controller import LEASE
+from support.polling import until as polled
 from support.served import tiny_endpoint
 from support.server import kill, serving
 
@@ -30,15 +30,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 
 def until(check: Callable[[], Any], what: str) -> Any:
-    """Poll `check` until it returns something truthy (the controller runs on its own
-    schedule); fail with `what` after the deadline."""
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    """`check`'s first truthy answer (the controller runs on its own schedule)."""
+    return polled(check, what, deadline_s=DEADLINE_S, poll_s=0.1)
 
 
 def events(home: Path, action: str) -> list[AuditEvent]:

@@ -8,20 +8,25 @@ import os
 import signal
 import socket
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from uvicorn.config import STARTUP_FAILURE
 
 from bankml.cli.workers import serve_workers
+from support.polling import until
 from support.server import Server, serving
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads sockets and processes from /proc")
 CONNECTIONS = 16
 LISTEN = "0A"  # /proc/net/tcp's state of a listening socket
+
+
+def two_workers_of(server: Server) -> set[int]:
+    """The two serving processes once both listen (empty until then)."""
+    found = workers_of(server)
+    return found if len(found) == 2 else set()
 
 
 def workers_of(server: Server) -> set[int]:
@@ -41,7 +46,7 @@ def owner_of(server: Server, local_port: int) -> int:
 
 def test_each_worker_listens_on_its_own_socket_and_takes_its_share(tmp_path: Path) -> None:
     with serving(tmp_path / "home", workers=2) as server:
-        workers = _until(lambda: workers_of(server), size=2)
+        workers = until(lambda: two_workers_of(server), "two workers listening")
         listening = [_sockets(pid, state=LISTEN, port=_port(server)) for pid in workers]
         opened = [socket.create_connection(("127.0.0.1", _port(server)))
                   for _ in range(CONNECTIONS)]
@@ -61,10 +66,10 @@ def test_each_worker_listens_on_its_own_socket_and_takes_its_share(tmp_path: Pat
 
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     with serving(tmp_path / "home", workers=2) as server:
-        first = _until(lambda: workers_of(server), size=2)
+        first = until(lambda: two_workers_of(server), "two workers listening")
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
-        again = _until(lambda: workers_of(server) - {victim}, size=2)
+        again = until(lambda: two_workers_of(server) - {victim}, "a worker in its place")
 
     assert len(again - first) == 1  # a new worker
     assert again & first == first - {victim}  # beside the one that went on serving
@@ -76,15 +81,6 @@ def test_a_worker_that_cannot_start_stops_the_service() -> None:
                            host="127.0.0.1", port=0, workers=2)
 
     assert status == STARTUP_FAILURE
-
-
-def _until(probe: Callable[[], set[int]], *, size: int, timeout_s: float = 60.0) -> set[int]:
-    deadline = time.monotonic() + timeout_s
-    while len(found := probe()) != size:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"found {found}, not {size} workers, in {timeout_s:g} s")
-        time.sleep(0.05)  # processes starting: nothing to wait on but /proc
-    return found
 
 
 def _port(server: Server) -> int:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from bankml.core.errors import StoreBusyError
 from bankml.stores.sql import SqlMetadataStore
 from bankml.stores.sql.engine import Timeouts
+from support.polling import until
 from support.turns import hold_turn
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -106,7 +106,8 @@ def test_a_writer_waiting_on_another_process_goes_on_when_its_turn_comes(
     writer = threading.Thread(target=bootstrap, args=(store,))
     with turn_held_elsewhere(database) as release:
         writer.start()
-        assert until(lambda: store._turns is not None and store._turns.waiting)
+        until(lambda: store._turns is not None and store._turns.waiting,
+              "the writer to wait at its turn")
         assert admins(store) == 0  # blocked at its turn
         release.set()
         writer.join(timeout=60)
@@ -115,11 +116,3 @@ def test_a_writer_waiting_on_another_process_goes_on_when_its_turn_comes(
     assert admins(store) == 1
     store.close()
 
-
-def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)  # watching another thread's state: nothing to wait on
-    return True
