@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,15 @@ def _loaded_after(run: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     return printed.splitlines()[-1].split()[1:]
 
 
-def test_the_platform_loads_no_renderer_and_no_redis_client_until_used() -> None:
-    """Every command and worker imports the platform: reports (matplotlib, reportlab) load
-    when one is written, Redis when a Redis store is opened."""
-    assert _loaded_after("import bankml.platform", ("matplotlib", "reportlab", "redis")) == []
+LOADED_WITH_THEIR_WORK = ("matplotlib", "reportlab", "redis", "scipy", "sklearn", "lightgbm",
+                          "shap")
+
+
+def test_opening_the_platform_loads_no_renderer_statistics_trainer_or_redis_client(
+        tmp_path: Path) -> None:
+    """Every command and worker opens the platform: reports (matplotlib, reportlab) load
+    when one is written, SciPy when a statistical test runs, scikit-learn and LightGBM
+    when a model is trained or loaded, Redis when a Redis store is opened."""
+    opened = f"from bankml import Platform; Platform.open({str(tmp_path / 'home')!r}).close()"
+
+    assert _loaded_after(opened, LOADED_WITH_THEIR_WORK) == []

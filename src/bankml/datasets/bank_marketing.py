@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
 from bankml.core.errors import InvalidInputError
 from bankml.datasets.german_credit import ExampleData, real_file
@@ -147,6 +146,7 @@ def _month_volumes(rows: int, volumes: np.ndarray) -> np.ndarray:
 def synthesize_bank_marketing(rows: int = 20_000, *, seed: int = 7) -> pd.DataFrame:
     """A seeded frame shaped like the loaded real file, in time order; the same seed gives
     the same frame."""
+    from scipy import optimize, special  # noqa: PLC0415 - loads on first use
     rng = np.random.default_rng(seed)
     names = list(PERIODS)
     volumes = np.array([PERIODS[p][0] for p in names], dtype=float)

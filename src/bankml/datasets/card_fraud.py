@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SECONDS = 366 * 86_400  # one year of payments, so that an out-of-time split has room
@@ -32,6 +31,7 @@ def synthesize_card_fraud(rows: int = 6_000, *, fraud_rate: float = FRAUD_RATE,
                           seed: int = 7) -> pd.DataFrame:
     """Card payments sorted by time with a 0/1 `is_fraud`; the same arguments give the same
     frame."""
+    from scipy import optimize, special  # noqa: PLC0415 - loads on first use
     rng = np.random.default_rng(seed)
     seconds = np.sort(rng.uniform(0, SECONDS, rows).round())
     times = pd.Timestamp(START) + pd.to_timedelta(seconds, unit="s")

@@ -15,15 +15,16 @@ import copy
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
 
 from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 _PLACEHOLDER = re.compile(r"^in(\d+)(?:_|$)")
 
@@ -52,6 +53,7 @@ class Preparation:
 
 def split_model(model: Any, features: Sequence[str]) -> tuple[Preparation, Any]:
     """Split `model` into the preparation of `features` and the estimator to explain."""
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415 - loads on first use
     names = tuple(features)
     if hasattr(model, "preprocess") and hasattr(model, "estimator"):
         # A registry model: its preprocessing and estimator form a pipeline. A calibration
@@ -102,6 +104,7 @@ def _dense(values: Any) -> FloatArray:
 
 def _step_sources(step: Any, width: int) -> list[int]:
     """For each output column of a fitted step, the index of the input column it came from."""
+    from sklearn.compose import ColumnTransformer  # noqa: PLC0415 - loads on first use
     if isinstance(step, ColumnTransformer):
         positions = {name: i for i, name in enumerate(step.feature_names_in_)} \
             if hasattr(step, "feature_names_in_") else {}
@@ -143,6 +146,7 @@ def _with_inputs_named(step: Any, names: list[str]) -> Any:
     Steps fitted on a frame only name outputs for their own input names, which may share
     prefixes; placeholder names make every output's source unambiguous.
     """
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415 - loads on first use
     renamed = copy.copy(step)
     if isinstance(step, Pipeline):
         (first_name, first), *rest = step.steps

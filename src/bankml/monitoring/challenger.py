@@ -24,7 +24,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from bankml.core.decisions import Outcome
 from bankml.core.monitoring import MetricPoint, Status
@@ -73,6 +72,7 @@ def challenger_points(champion: Measured, challenger: Measured) -> list[MetricPo
 
 def _auc_difference(template: MetricPoint, champion: Measured,
                     challenger: Measured) -> MetricPoint:
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     samples = [(m.matured.window.score_array()[m.matured.rows], m.matured.events)
                for m in (champion, challenger)]
     n = sum(int(y.size) for _, y in samples)

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from bankml.core.errors import InvalidInputError
 from bankml.core.monitoring import MetricPoint
@@ -59,6 +58,7 @@ class SelectionReport:
 def wilson_interval(selected: int, n: int, *, confidence: float = 0.95
                     ) -> tuple[float, float]:
     """The Wilson score interval of a proportion `selected / n`."""
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     if n <= 0:
         return (math.nan, math.nan)
     z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
@@ -72,6 +72,7 @@ def selection_by_group(selected: npt.ArrayLike, groups: Sequence[str], *, attrib
                        min_group_size: int = 30, bootstrap_samples: int = 500,
                        confidence: float = 0.95, seed: int = 0) -> SelectionReport:
     """Selection rate and AIR of every group; `selected` is 1 for a favourable decision."""
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     chosen = np.asarray(selected, dtype=np.int64)
     if chosen.size != len(groups):
         raise InvalidInputError(attribute, f"{chosen.size} decisions but {len(groups)} group "

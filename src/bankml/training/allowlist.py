@@ -22,10 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sklearn.base import ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils import all_estimators
-
 if TYPE_CHECKING:
     from bankml.training.spec import Estimator, LoadedSpec
 
@@ -38,9 +34,8 @@ PICKLE_LIKE = re.compile(r"\.(?:pkl|pickle|joblib|sav|dill|cloudpickle)\b", re.I
 MAX_NESTING = 10  # YAML anchors can make a list contain itself
 PLAIN_SCALARS = (bool, int, float, str, type(None))
 PLAIN_DATA = "numbers, strings, booleans, null, and lists or mappings of those"
-# The classes of the kinds that name no class; None is LightGBM's own `train`.
-KIND_FACTORIES: dict[str, type[Any] | None] = {"lightgbm": None,
-                                               "logistic_regression": LogisticRegression}
+# The kinds that name no class: their classes are `_kind_factory`'s.
+KINDS = ("lightgbm", "logistic_regression")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +90,8 @@ def check_estimator(loaded: LoadedSpec, allowlist: EstimatorAllowlist) -> Allowe
 
 def _factory(loaded: LoadedSpec, declared: Estimator,
              allowlist: EstimatorAllowlist) -> type[Any] | None:
-    if declared.kind in KIND_FACTORIES:
-        return KIND_FACTORIES[declared.kind]
+    if declared.kind in KINDS:
+        return _kind_factory(declared.kind)
     path, where = str(declared.class_path), ("estimator", "class")
     if not allowlist.allows(path):
         raise loaded.error(where, f"{path!r} is not on the estimator allowlist, so nothing "
@@ -108,6 +103,7 @@ def _factory(loaded: LoadedSpec, declared: Estimator,
         found = allowlist.resolve(path)
     except ImportError as exc:
         raise loaded.error(where, f"cannot import {path!r}: {exc}", rule=BUILD_RULE) from None
+    from sklearn.base import ClassifierMixin  # noqa: PLC0415 - loads on first use
     # A bank's entry is checked as strictly as the spec: a reviewed name can still be wrong.
     if not inspect.isclass(found) or not issubclass(found, ClassifierMixin):
         raise loaded.error(where, f"{path!r} is not a scikit-learn classifier class (a "
@@ -117,6 +113,15 @@ def _factory(loaded: LoadedSpec, declared: Estimator,
         raise loaded.error(where, f"{path} has no predict_proba; the pipeline needs a "
                            "probabilistic classifier", rule=ALLOWED_RULE)
     return found
+
+
+def _kind_factory(kind: str) -> type[Any] | None:
+    """The class a kind stands for; None is LightGBM's own `train`."""
+    if kind == "lightgbm":
+        return None
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - loads on first use
+    factory: type[Any] = LogisticRegression
+    return factory
 
 
 def _check_params(loaded: LoadedSpec, declared: Estimator, factory: type[Any] | None) -> None:
@@ -188,6 +193,7 @@ def _scikit_learn_classifiers() -> dict[str, type[Any]]:
 
     Built on first use: `all_estimators` imports every scikit-learn module (under a second).
     """
+    from sklearn.utils import all_estimators  # noqa: PLC0415 - loads on first use
     found: dict[str, type[Any]] = {}
     classifiers: list[tuple[str, type[Any]]] = all_estimators(type_filter="classifier")
     for name, cls in classifiers:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from bankml.core.manifest import DataCheck, DataQuality
-from bankml.training.preprocessing import numeric_columns
+from bankml.training.data import numeric_columns
 from bankml.training.spec import LoadedSpec
 
 # Below this many distinct values a text column is a category however few rows there are.

@@ -93,3 +93,9 @@ def dataset_digest(frame: pd.DataFrame) -> str:
         hasher.update(f"{column}\x1f{frame[column].dtype}\x1e".encode())
     hasher.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return hasher.hexdigest()
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns preprocessing treats as numbers: numeric dtypes, booleans excepted."""
+    return [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])]

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from threadpoolctl import threadpool_limits
 
 from bankml.access import require
@@ -46,15 +45,12 @@ from bankml.training.allowlist import (
     check_estimator,
 )
 from bankml.training.checks import check_data
-from bankml.training.data import SourceData, dataset_digest, read_source
+from bankml.training.data import SourceData, dataset_digest, numeric_columns, read_source
 from bankml.training.environment import (
     available_cores,
     code_version,
     environment,
 )
-from bankml.training.estimators import EstimatorError, fit_calibrator, fit_estimator
-from bankml.training.evaluation import evaluate, outcome_shares
-from bankml.training.preprocessing import build_preprocessing, numeric_columns
 from bankml.training.spec import (
     LoadedSpec,
     OutOfTime,
@@ -497,6 +493,7 @@ def _random_test(loaded: LoadedSpec, dataset: pd.DataFrame, labels: np.ndarray,
                  declared: RandomSplit, where: tuple[str | int, ...]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """A seeded share of the rows to test: stratified by label, or by whole groups."""
+    from sklearn.model_selection import GroupShuffleSplit  # noqa: PLC0415 - loads on first use
     spec = loaded.spec
     rows = np.arange(len(dataset))
     if declared.group_by is None:
@@ -516,6 +513,7 @@ def _random_test(loaded: LoadedSpec, dataset: pd.DataFrame, labels: np.ndarray,
 def _share(loaded: LoadedSpec, rows: np.ndarray, labels: np.ndarray, *, share: float,
            seed: int, where: tuple[str | int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """`rows` split in two, `share` of them taken out, stratified by label when possible."""
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - loads on first use
     counts = pd.Series(labels[rows]).value_counts()  # by hashing: no sort
     stratify = labels[rows] if len(counts) == 2 and counts.min() >= 2 else None
     try:
@@ -529,6 +527,13 @@ def _share(loaded: LoadedSpec, rows: np.ndarray, labels: np.ndarray, *, share: f
 
 def _fit(loaded: LoadedSpec, allowed: AllowedEstimator, inputs: list[str],
          sets: dict[str, pd.DataFrame]) -> ScoringModel:
+    # These load scikit-learn and LightGBM: here, not with the platform that every command opens.
+    from bankml.training.estimators import (  # noqa: PLC0415
+        EstimatorError,
+        fit_calibrator,
+        fit_estimator,
+    )
+    from bankml.training.preprocessing import build_preprocessing  # noqa: PLC0415
     spec = loaded.spec
     train, label = sets["train"], spec.source.label
     preprocess = build_preprocessing(spec.preprocessing, train[inputs])
@@ -555,6 +560,7 @@ def _fit(loaded: LoadedSpec, allowed: AllowedEstimator, inputs: list[str],
 
 def _metrics(spec: PipelineSpec, model: ScoringModel,
              sets: dict[str, pd.DataFrame]) -> dict[str, float]:
+    from bankml.training.evaluation import evaluate, outcome_shares  # noqa: PLC0415 - sklearn
     # Every core scores: a row's score does not depend on how many threads score the rows,
     # unlike the fit, which keeps the declared threads.
     threads = max(spec.threads, available_cores())

@@ -8,16 +8,12 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from bankml.training.data import numeric_columns
 from bankml.training.spec import Preprocessing
 from bankml.training.woe import WoeEncoder
 
 NUMERIC_FILL = {"median": ("median", None), "mean": ("mean", None), "zero": ("constant", 0)}
 CATEGORY_FILL = {"most_frequent": ("most_frequent", None), "missing": ("constant", "missing")}
-
-
-def numeric_columns(frame: pd.DataFrame) -> list[str]:
-    return [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-            and not pd.api.types.is_bool_dtype(frame[c])]
 
 
 def build_preprocessing(declared: Preprocessing, frame: pd.DataFrame) -> ColumnTransformer:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from bankml.core.errors import InvalidInputError
 from bankml.validation.samples import binary_labels, real_values, share
@@ -134,6 +133,7 @@ def productive_rate(productive: int, sampled: int, *,
     """Below-the-line productive rate with its one-sided Clopper-Pearson upper bound,
     `Beta^-1(C; k + 1, n - k)` (1 when k = n). Clopper & Pearson (1934), Biometrika 26.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     share("confidence", confidence)
     if not 0 <= productive <= sampled or sampled < 1:
         raise InvalidInputError("productive", f"{productive} of {sampled} is not a count "

@@ -13,7 +13,6 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special, stats
 
 from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
@@ -109,11 +108,13 @@ def jeffreys_p_value(pd_: float, n: int, defaults: int) -> float:
     H0: the PD is at least the true default rate. A small p-value means the PD
     underestimates risk. ECB instructions (2019) section 2.5.3.1.
     """
+    from scipy import special  # noqa: PLC0415 - SciPy loads only when a test needs it
     return float(special.betainc(defaults + 0.5, n - defaults + 0.5, pd_))
 
 
 def binomial_p_value(pd_: float, n: int, defaults: int) -> float:
     """PD-20: one-sided P(X >= D) for X ~ Bin(N, PD) (BCBS WP14, section 3.4)."""
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     return float(stats.binom.sf(defaults - 1, n, pd_))
 
 
@@ -176,6 +177,7 @@ def hosmer_lemeshow(defaults: npt.ArrayLike, pds: npt.ArrayLike, *,
     Regression, 2nd ed., section 5.2.2). Without `groups`, rows are cut into `bins` groups
     of equal size by PD rank (ties kept together).
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     events = binary_labels("defaults", defaults, both_classes=False)
     pd_values = probabilities("pds", pds, size=events.size)
     if groups is None:
@@ -203,6 +205,7 @@ def spiegelhalter(defaults: npt.ArrayLike, pds: npt.ArrayLike) -> tuple[float, f
 
     `Z = sum (y - p)(1 - 2p) / sqrt(sum (1 - 2p)^2 p (1 - p))` ~ N(0, 1) under calibration.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     events = binary_labels("defaults", defaults, both_classes=False).astype(np.float64)
     p = probabilities("pds", pds, size=events.size)
     z = float(np.sum((events - p) * (1 - 2 * p)) / np.sqrt(np.sum((1 - 2 * p) ** 2 * p * (1 - p))))
@@ -234,6 +237,7 @@ def traffic_light(exceptions: int, *, trials: int = 250,
     F = P(X <= x), X ~ Bin(trials, 1 - coverage): green F <= 0.95, yellow F <= 0.9999,
     red above. For 250 trials at 99%: green 0-4, yellow 5-9, red 10 or more.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     share("coverage", coverage)
     if not 0 <= exceptions <= trials:
         raise InvalidInputError("exceptions", f"{exceptions} is not in 0..{trials}",

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from bankml.arrays import FloatArray
 from bankml.validation.samples import binary_labels, real_values, share
@@ -93,6 +92,7 @@ def _components(events: FloatArray, non_events: FloatArray) -> tuple[FloatArray,
     midrank in the pooled sample and T_X, T_Y the midranks within events, non-events.
     V10_a equals (1/n0) sum_b u_ab with the ECB kernel u_ab (1 above, 1/2 tied, 0 below).
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     n1, n0 = events.size, non_events.size
     pooled = stats.rankdata(np.concatenate([events, non_events]))
     v10 = (pooled[:n1] - stats.rankdata(events)) / n0
@@ -116,6 +116,7 @@ def auc_delong(labels: npt.ArrayLike, scores: npt.ArrayLike, *,
     variances); DeLong, DeLong & Clarke-Pearson (1988), Biometrics 44(3). Interval:
     AUC -/+ z_{(1+c)/2} * s.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     share("confidence", confidence)
     events, non_events = _split(labels, scores)
     v10, v01 = _components(events, non_events)
@@ -137,6 +138,7 @@ def compare_auc(labels: npt.ArrayLike, scores_a: npt.ArrayLike,
     `z = (AUC_a - AUC_b) / sqrt(var_a + var_b - 2 cov_ab)`, the covariances taken from the
     placement values as in DeLong et al. (1988) eq. (4); p-value = 2 (1 - Phi(|z|)).
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     events = binary_labels("labels", labels)
     a = real_values("scores_a", scores_a, size=events.size)
     b = real_values("scores_b", scores_b, size=events.size)
@@ -164,6 +166,7 @@ def compare_with_initial_auc(labels: npt.ArrayLike, scores: npt.ArrayLike, *,
     with s the DeLong standard error of the current AUC; p-value = 1 - Phi(S). Compute it
     on the master-scale grades (pass the negative grade as score), not the continuous PD.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     share("auc_initial", auc_initial)
     current = auc_delong(labels, scores)
     statistic = _standardised(auc_initial - current.auc, current.std_error)
@@ -227,6 +230,7 @@ def ks_test(labels: npt.ArrayLike, scores: npt.ArrayLike) -> KsResult:
     Kolmogorov's distribution of D at n = round(n1 n0 / (n1 + n0)) (as SciPy's
     `ks_2samp(method="asymp")`).
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     events = binary_labels("labels", labels)
     values = real_values("scores", scores, size=events.size)
     true_pos, false_pos, thresholds = _cumulative_counts(events, values)

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from bankml.arrays import FloatArray, IntArray
 from bankml.core.errors import InvalidInputError
@@ -217,6 +216,7 @@ def fairness_by_group(decisions: npt.ArrayLike, outcomes: npt.ArrayLike,
     when None the group with the highest selection rate among those of at least
     `min_group_size` rows is used. `bootstrap_samples=0` skips the intervals.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     share("confidence", confidence)
     frame = groups.to_frame() if isinstance(groups, pd.Series) else groups
     codes, labels = group_codes("groups", frame, size=len(frame))
@@ -278,6 +278,7 @@ def rate_difference(events: int, n: int, reference_events: int,
     two-proportion z is normal enough; otherwise Fisher's exact test, which a table
     with no event at all (or only events) also takes (p = 1).
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     table = np.array([[events, n - events], [reference_events, reference_n - reference_events]])
     if (table < 0).any() or n <= 0 or reference_n <= 0:
         raise InvalidInputError("rate_difference", f"counts {table.tolist()} are not a table "

@@ -14,7 +14,6 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from bankml.arrays import FloatArray
 from bankml.core.errors import InvalidInputError
@@ -197,6 +196,7 @@ def migration_matrix(start: npt.ArrayLike, end: npt.ArrayLike, *,
     / N_i)` (for j > i with p_i,j-1), p-value Phi(z_ij). `grades` run from 1 to K as
     listed; end states outside them are exits (default, other model, terminated).
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     start_values = np.asarray(start).astype(str)
     end_values = np.asarray(end).astype(str)
     if start_values.shape != end_values.shape:
@@ -278,6 +278,7 @@ def herfindahl_test(*, initial: npt.ArrayLike, current: npt.ArrayLike) -> Concen
     Keywords only: the ECB names the initial distribution first, and a swapped positional
     call would be silently wrong.
     """
+    from scipy import stats  # noqa: PLC0415 - SciPy loads only when a test needs it
     hi_current, cv_current = herfindahl_index(current)
     hi_initial, cv_initial = herfindahl_index(initial)
     size = np.asarray(current).size
