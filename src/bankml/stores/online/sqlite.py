@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bankml.core.errors import StoreUnavailableError
+from bankml.stores.sqlite_wal import use_wal
 
 # SQLite accepts at most this many host parameters in older builds; reads chunk by it.
 MAX_PARAMETERS = 900
@@ -83,7 +84,7 @@ class SqliteOnlineStore:
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"Cannot open the online store {self._path}: {exc}. "
                                         "Check BANKML_ONLINE_URL.") from exc
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA busy_timeout=10000")
+        use_wal(connection, self._path)
+        connection.execute("PRAGMA synchronous=NORMAL")
         return connection

@@ -13,6 +13,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from bankml.core.errors import InvalidInputError
+from bankml.stores.sqlite_wal import use_wal
 
 WRITE_OPTION = "bankml_write"
 READ_ONLY_OPTION = "bankml_read_only"
@@ -77,6 +78,7 @@ def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS, *,
 def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool,
                    durable_commits: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": timeouts.lock_s})
+    database = make_url(url).database or ""
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -85,7 +87,7 @@ def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool,
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={timeouts.lock_ms}")
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        use_wal(cursor, database)  # readers never block the writer
         cursor.execute("PRAGMA foreign_keys=ON")
         if manual_checkpoints:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
