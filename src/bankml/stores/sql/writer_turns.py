@@ -155,7 +155,9 @@ class _KernelWait:
                 wait.held = False
             with self._lock:
                 self._pending -= 1
-                if wait.given_up:
-                    os.close(wait.fd)  # the lock goes with the descriptor
+                if wait.given_up and wait.held:
+                    # The lock goes with the descriptor. One that failed is not closed: it
+                    # was closed already, and its number may now be another file's.
+                    os.close(wait.fd)
                 else:
                     wait.granted.set()
