@@ -127,11 +127,11 @@ class DecisionLogWriter:
                 with self._metadata.transaction() as tx:
                     stored, committed = self._write_group(tx, group)
                 break
-            except ConflictError:
+            except ConflictError as conflict:  # mostly another process's idempotency key
                 if attempt == RETRIES:
                     self._fail(group, UnavailableError(
-                        "The decision log could not settle an idempotency key; nothing was "
-                        "decided.", rule="decision.log_writable"))
+                        f"The decision log met a conflicting write {RETRIES} times "
+                        f"({conflict}); nothing was decided.", rule="decision.log_writable"))
                     return
             except BankmlError as error:
                 self._fail(group, UnavailableError(
