@@ -16,10 +16,10 @@ from bankml.cli.app import console, new_group
 from bankml.cli.context import HomeOption, TokenOption, acting_user, open_platform
 from bankml.core.errors import BankmlError, InvalidInputError
 from bankml.core.monitoring import Status
-from bankml.monitoring.policy import load_policy
 from bankml.monitoring.schedule import Cron, Schedule
 
 if TYPE_CHECKING:
+    from bankml.monitoring.policy import MonitoringPolicy
     from bankml.settings import Settings
 
 app = new_group("Production monitoring: runs per window, status with RAG and sparklines.")
@@ -51,7 +51,7 @@ def run(
     with open_platform(home) as platform, console.status("measuring"):
         runs = platform.monitor.run(acting_user(platform, token), endpoint=endpoint,
                                     window_days=days, as_of=moment,
-                                    policy=load_policy(policy) if policy else None,
+                                    policy=_policy(policy),
                                     data=data, workers=_workers(workers, platform.settings))
     for done in runs:
         console.print(f"{done.endpoint} {done.window_start} .. {done.window_end}: "
@@ -77,7 +77,7 @@ def schedule(
     A failed run is reported and the schedule goes on.
     """
     days, plan = _days(window), Cron.parse(cron)
-    chosen = load_policy(policy) if policy else None
+    chosen = _policy(policy)
     with open_platform(home) as platform:
         by = acting_user(platform, token)
         processes = _workers(workers, platform.settings)
@@ -181,3 +181,11 @@ def _utc(text: str) -> datetime:
         raise InvalidInputError("--as-of", f"{text!r} is not an ISO 8601 time",
                                 rule="monitoring.as_of") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _policy(path: Path | None) -> MonitoringPolicy | None:
+    """The policy file's, or None for the home's own; pydantic loads only when one is read."""
+    if path is None:
+        return None
+    from bankml.monitoring.policy import load_policy  # noqa: PLC0415 - loads on first use
+    return load_policy(path)
