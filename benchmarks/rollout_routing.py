@@ -1,6 +1,7 @@
 """What routing and shadow scoring add to the champion's latency, in one run.
 
     .venv/bin/python benchmarks/rollout_routing.py [--decisions 2000] [--rounds 3]
+        [--metadata-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Target (issue 13): routing and shadow add under 0.2 ms to the champion's p99.
 
@@ -17,6 +18,10 @@ falls on every arm alike, one caller makes `--decisions` decisions one at a time
 - canary: a 5 % canary step (only the champion's 95 % are timed: the routing's cost).
 
 Each arm's latencies are pooled over the rounds; the shadow queue's drops are counted.
+
+On SQLite (the default) the shadow's records and the champion's take turns on the one
+writer of the file; with `--metadata-url` the home's metadata is a new schema of that
+PostgreSQL database, whose writers of different rows never wait for each other.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import platform as host
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +41,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from serving_home import ENDPOINT, BenchHome, Shape, _spec, build
+from serving_home import ENDPOINT, BenchHome, Shape, _spec, build, fresh_schema
 
 from bankml import Platform
 from bankml.core.canonical import utc_timestamp
@@ -106,17 +112,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--decisions", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--metadata-url", default=None)
     args = parser.parse_args()
     print(f"{host.node()}: {os.cpu_count()} cores, Python {host.python_version()}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
-        with Platform.open(folder / "home") as platform:
+        overrides = ({"metadata_url": stack.enter_context(fresh_schema(args.metadata_url))}
+                     if args.metadata_url else {})
+        with Platform.open(folder / "home", **overrides) as platform:
             started = time.perf_counter()
             home = build(platform, folder, SHAPE)
             challenger = stage_challenger(platform, folder)
-            print(f"set up in {time.perf_counter() - started:.1f} s; champion "
+            print(f"set up in {time.perf_counter() - started:.1f} s; metadata "
+                  f"{platform.settings.resolved_metadata_url.split('://')[0]}; champion "
                   f"{ENDPOINT}-pd@1, challenger {challenger}")
-            with Platform.open(folder / "home", shadow_worker="thread") as threaded:
+            with Platform.open(folder / "home", shadow_worker="thread",
+                               **overrides) as threaded:
                 arms, counts = measure(platform, threaded, home, challenger, args)
     report(arms, counts, args)
 
