@@ -8,6 +8,7 @@ import fcntl
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def online_mode(database: Path) -> str:
 
 @pytest.mark.parametrize("mode_of", [metadata_mode, online_mode], ids=["metadata", "online"])
 def test_a_connection_waits_while_another_switches_a_new_file(tmp_path: Path,
-                                                              mode_of: object) -> None:
+                                                              mode_of: Callable[[Path], str]
+                                                              ) -> None:
     database = tmp_path / "new.db"
     # Another process halfway through the switch: it has the turn and the file's write lock
     # (a new file keeps a rollback journal until the switch, so BEGIN IMMEDIATE holds it).
@@ -50,7 +52,7 @@ def test_a_connection_waits_while_another_switches_a_new_file(tmp_path: Path,
     turn = os.open(switch_lock(database), os.O_RDWR | os.O_CREAT)
     fcntl.flock(turn, fcntl.LOCK_EX)
     with ThreadPoolExecutor(1) as pool:
-        opening = pool.submit(mode_of, database)  # type: ignore[arg-type]
+        opening = pool.submit(mode_of, database)
         until(lambda: opening.done() or _waiting_on(switch_lock(database)),
               "the new connection waiting for its turn", deadline_s=30)
         assert not opening.done()  # neither refused nor switched under the other's feet
