@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# One test worker more than the cores: many tests wait on a server, a disk or a child
+# process, and the extra worker fills those waits.
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
 
 .PHONY: install demo test test-heavy lint check screenshots benchmarks clean
 
@@ -18,7 +21,7 @@ demo: install  ## the end-to-end demo on embedded defaults
 	$(BIN)/bankml demo
 
 test: install  ## every test but the heavy ones: unit, integration (SQLite, PostgreSQL), e2e
-	$(BIN)/python -m pytest -m "not heavy" -n auto --dist loadfile
+	$(BIN)/python -m pytest -m "not heavy" -n $(TEST_WORKERS) --dist loadfile
 
 test-heavy: install  ## the tests of minutes: the onboarding guide, a portfolio, serve's schedule
 	$(BIN)/python -m pytest -m heavy
