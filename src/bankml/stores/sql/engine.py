@@ -68,17 +68,17 @@ def create_metadata_engine(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS, *,
                                 "(e.g. sqlite:///path/metadata.db or "
                                 "postgresql+psycopg://user@host/db)") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, timeouts, manual_checkpoints, durable_commits)
+        return _sqlite_engine(url, parsed.database or "", timeouts, manual_checkpoints,
+                              durable_commits)
     if parsed.get_backend_name() == "postgresql":
         return _postgresql_engine(parsed, timeouts, durable_commits)
     raise InvalidInputError("BANKML_METADATA_URL", f"backend {parsed.get_backend_name()!r} "
                             "is not supported; use sqlite or postgresql")
 
 
-def _sqlite_engine(url: str, timeouts: Timeouts, manual_checkpoints: bool,
+def _sqlite_engine(url: str, database: str, timeouts: Timeouts, manual_checkpoints: bool,
                    durable_commits: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": timeouts.lock_s})
-    database = make_url(url).database or ""
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
