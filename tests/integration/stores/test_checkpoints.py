@@ -47,3 +47,22 @@ def test_a_store_that_never_wrote_starts_no_thread(tmp_path: Path) -> None:
         assert tx.audit.head() is None or tx.audit.head().sequence == 0
     store.close()
     assert store._checkpoints._thread is None
+
+
+def test_steady_writes_do_not_grow_the_wal_without_end(tmp_path: Path) -> None:
+    """Commits that never pause leave a passive checkpoint no moment to end the WAL; once
+    it passes its bound the store restarts it, so later commits overwrite its first pages."""
+    database = tmp_path / "metadata.db"
+    store = SqlMetadataStore(f"sqlite:///{database}")
+    store.migrate()
+    store._checkpoints._restart_frames, store._checkpoints._every_s = 50, 0.0
+    commits = 3_000
+    for n in range(commits):
+        with store.transaction() as tx:
+            tx.audit.record("alice", "test.done", f"thing:{n}", {"n": n})
+    wal_frames = (database.with_name("metadata.db-wal").stat().st_size - 32) // (4096 + 24)
+    store.close()
+
+    # each commit adds a page or more (the event, its indexes, the chain's head), so a
+    # WAL never started again would hold more frames than there were commits
+    assert wal_frames < commits

@@ -116,3 +116,32 @@ def test_a_writer_waiting_on_another_process_goes_on_when_its_turn_comes(
     assert admins(store) == 1
     store.close()
 
+
+
+def test_threads_have_their_turns_in_the_order_they_asked() -> None:
+    """The lock is handed to the longest waiter, never to whoever asks again first (a
+    writer in a loop kept the WAL's checkpointer from its turn)."""
+    from bankml.stores.sql.writer_turns import _FairLock  # noqa: PLC0415
+
+    lock, order = _FairLock(), []
+    assert lock.acquire(timeout=1)
+
+    def wait_then_note(name: str) -> None:
+        assert lock.acquire(timeout=60)
+        order.append(name)
+        lock.release()
+
+    first = threading.Thread(target=wait_then_note, args=("first",))
+    first.start()
+    until(lambda: len(lock._waiters) == 1, "the first waiter to queue")
+    second = threading.Thread(target=wait_then_note, args=("second",))
+    second.start()
+    until(lambda: len(lock._waiters) == 2, "the second waiter to queue")
+    assert not lock.acquire(timeout=0.01)  # a third gives up, and leaves no place behind
+    assert len(lock._waiters) == 2
+    lock.release()
+    first.join()
+    second.join()
+
+    assert order == ["first", "second"]
+    assert lock.acquire(timeout=1)  # free again once the last let go

@@ -107,12 +107,12 @@ class SqlMetadataStore:
         self._after_commit: list[Callable[[], None]] = []
         self._turns: WriterTurns | None = None
         if self._engine.dialect.name == "sqlite":
-            self._checkpoints = Checkpointer(self._engine)
-            self._after_commit.append(self._checkpoints.written)
             database = make_url(url).database
             if database and database != ":memory:":
                 self._turns = WriterTurns(Path(database), timeout_s=timeouts.lock_s,
                                           location=self.describe())
+            self._checkpoints = Checkpointer(self._engine, self._turn)
+            self._after_commit.append(self._checkpoints.written)
 
     def describe(self) -> str:
         return self._location

@@ -16,6 +16,7 @@ file against every other.
 
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import threading
@@ -39,7 +40,7 @@ class WriterTurns:
     def __init__(self, database: Path, *, timeout_s: float, location: str) -> None:
         self._path = database.with_name(f"{database.name}-writer.lock")
         self._timeout_s, self._location = timeout_s, location
-        self._threads = threading.Lock()
+        self._threads = _FairLock()
         self._fd: int | None = None
         self._waiter: _KernelWait | None = None
         self._pid = 0  # whose descriptor: a forked child opens its own, else it shares ours
@@ -103,6 +104,41 @@ class WriterTurns:
         return StoreBusyError(f"The metadata store {self._location} is busy (another "
                               f"writer held it for {self._timeout_s:g} s); nothing was "
                               "changed, try again.")
+
+
+class _FairLock:
+    """A lock handed to its waiters in the order they came. A plain lock goes to whoever
+    asks first once it is free, which is mostly the thread that just let it go: a thread
+    writing in a loop (the decision log's writer under load) would keep the others (the
+    WAL's checkpointer) from their turn for as long as the loop runs."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            handed = threading.Lock()
+            handed.acquire()
+            self._waiters.append(handed)
+        if handed.acquire(timeout=timeout):
+            return True
+        with self._guard:
+            if handed in self._waiters:
+                self._waiters.remove(handed)
+                return False
+        return True  # handed over as the time ran out: ours
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # held still, by the next in line
+            else:
+                self._held = False
 
 
 @dataclass(slots=True)
