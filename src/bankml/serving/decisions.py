@@ -505,9 +505,7 @@ class DecisionService:
             inputs_json=inputs_json(row),
             request_json=self._request_json(loaded, request),
             features_json=canonical_json(online),
-            policy_json=canonical_json({**loaded.policy.describe(),
-                                        "kind": str(loaded.policy.kind),
-                                        "review": loaded.endpoint.mode == Mode.HUMAN_REVIEW}),
+            policy_json=loaded.policy_json,
             score=float(score), outcome=Outcome(outcome),
             reasons_json=canonical_json({} if loaded.catalogue is None or explainer is None
                                         else {"codes": reasons,

@@ -17,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from bankml.core.canonical import canonical_json
 from bankml.core.decisions import DecisionPolicy
-from bankml.core.endpoints import Endpoint, EndpointVersion
+from bankml.core.endpoints import Endpoint, EndpointVersion, Mode
 from bankml.core.errors import BankmlError, ConflictError
 from bankml.core.ports import ArtifactStore, MetadataStore
 from bankml.core.registry import ModelVersion
@@ -47,6 +48,7 @@ class LoadedEndpoint:
     schema: RequestSchema
     features: dict[str, str]  # model input -> pinned ref read from the online store
     policy: DecisionPolicy
+    policy_json: str  # what every record of this version keeps of its policy, made once
     catalogue: ReasonCatalogue | None
     explainer: Explainer | None
     scorer: Scorer
@@ -168,11 +170,14 @@ class Runtime:
             catalogue = load_catalogue(endpoint.reasons.catalogue, inputs=champion.inputs)
             explainer = self._explainer(champion)
         model = self.model(champion)
+        policy = endpoint.policy(version.policy_version)
         return LoadedEndpoint(
             version=version, endpoint=endpoint, model_version=champion, model=model,
             schema=request_schema(champion, endpoint.entity,
                                   endpoint.monitoring_attributes),
-            features=feature_inputs(champion), policy=endpoint.policy(version.policy_version),
+            features=feature_inputs(champion), policy=policy,
+            policy_json=canonical_json({**policy.describe(), "kind": str(policy.kind),
+                                        "review": endpoint.mode == Mode.HUMAN_REVIEW}),
             catalogue=catalogue, explainer=explainer,
             scorer=scorer_for(model, champion.inputs, explainer))
 
