@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -19,7 +23,13 @@ from bankml.core.errors import (
 )
 from bankml.core.identity import Principal, Role
 from bankml.stores.sql import SqlMetadataStore, tables
-from bankml.stores.sql.migrations import current_revision, downgrade_to_base, head_revision
+from bankml.stores.sql.migrations import (
+    HERE,
+    _config,
+    current_revision,
+    downgrade_to_base,
+    head_revision,
+)
 from support.trail import audit_events
 
 
@@ -45,6 +55,40 @@ def test_migrations_run_down_and_up_again(platform: Platform, metadata_url: str)
     store = SqlMetadataStore(metadata_url)
     assert store.migrate() == head_revision()
     store.close()
+
+
+def test_the_head_is_the_newest_file_and_alembic_agrees() -> None:
+    """The head read from the files' names is Alembic's own, and each file holds the
+    revision its name begins with."""
+    scripts = ScriptDirectory.from_config(_config())
+    assert head_revision() == scripts.get_current_head()
+    for path in (HERE / "versions").glob("*.py"):
+        revision = scripts.get_revision(path.name.split("_", 1)[0])
+        assert revision is not None
+        assert Path(revision.path).name == path.name
+
+
+def test_a_current_schema_opens_while_a_writer_holds_the_file(tmp_path: Path,
+                                                              migrated_sqlite: Path) -> None:
+    """Opening a store whose schema is current asks for no write lock: a CLI command
+    opened beside a busy server does not make its decision log wait."""
+    database = tmp_path / "metadata.db"
+    shutil.copyfile(migrated_sqlite, database)
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    opened: list[str] = []
+    store = SqlMetadataStore(f"sqlite:///{database}")
+    opening = threading.Thread(target=lambda: opened.append(store.migrate()), daemon=True)
+    opening.start()
+    opening.join(timeout=60)  # a migration would wait up to five minutes for the writer
+    opened_beside_the_writer = not opening.is_alive()
+    writer.rollback()
+    opening.join()
+    store.check_current()
+    store.close()
+
+    assert opened_beside_the_writer
+    assert opened == [head_revision()]
 
 
 def test_reopening_is_idempotent(platform: Platform, metadata_url: str) -> None:

@@ -123,8 +123,7 @@ class SqlMetadataStore:
 
     def check_current(self) -> None:
         """SchemaOutdatedError unless the database is at the newest migration."""
-        with self._connect() as connection:
-            current = current_revision(connection)
+        current = self._revision()
         if current != head_revision():
             raise SchemaOutdatedError(
                 f"The metadata store {self.describe()} is at migration {current or 'none'}, "
@@ -133,6 +132,9 @@ class SqlMetadataStore:
     def migrate(self) -> str:
         """Bring the schema to the newest migration, as the migration URL's role, one
         process at a time; returns the revision now in force."""
+        head = head_revision()
+        if self._revision() == head:  # the usual case: no owner's engine, no write lock
+            return head
         engine = create_metadata_engine(self._migration_url, MIGRATION_TIMEOUTS)
         location = _described(self._migration_url)
         try:
@@ -167,6 +169,10 @@ class SqlMetadataStore:
         if self._turns is not None:
             self._turns.close()
         self._engine.dispose()
+
+    def _revision(self) -> str | None:
+        with self._connect() as connection:
+            return current_revision(connection)
 
     def _turn(self) -> AbstractContextManager[None]:
         """A write transaction's turn among this file's writers (SQLite; none needed on
