@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HERE = Path(__file__).parent
-VERSION_TABLE = "alembic_version"
 # Two keys of a PostgreSQL advisory lock: bankml's migrations, in the connection's schema
 # (stores in other schemas of one database migrate independently).
 LOCK_KEYS = "hashtext('bankml.migrations'), hashtext(current_schema())"
@@ -52,7 +51,7 @@ def head_revision() -> str:
 
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at; None for a database never migrated."""
-    if not inspect(connection).has_table(VERSION_TABLE):
+    if not inspect(connection).has_table("alembic_version"):
         return None
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
