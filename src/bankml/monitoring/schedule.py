@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
            ("day of week", 0, 7))
+STOP_CHECK_S = 1.0  # the longest a stop from a signal handler can go unheard
 HORIZON_DAYS = 366 * 5  # a valid expression fires within this (29 February included)
 
 
@@ -133,13 +134,19 @@ class Schedule:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  wait: Callable[[float], bool] | None = None) -> None:
         """`wait(seconds)` blocks up to `seconds` and returns True once stopped (default:
-        waiting on the stop event itself)."""
+        waiting on the stop event, in slices of `STOP_CHECK_S`)."""
         self._cron, self._job, self._clock = cron, job, clock
         self._stopped = threading.Event()
-        self._wait = wait or self._stopped.wait
+        self._wait = wait or self._wait_for_stop
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def _wait_for_stop(self, seconds: float) -> bool:
+        # In slices: `stop()` from a signal handler runs on the waiting thread itself, and
+        # if it lands between Event.wait's look at the flag and its sleep, that sleep never
+        # hears of it; the loop looks at the flag again after each slice.
+        return self._stopped.wait(min(seconds, STOP_CHECK_S))
 
     @property
     def is_stopped(self) -> bool:

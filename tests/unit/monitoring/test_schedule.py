@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bankml.core.errors import InvalidInputError
+from bankml.monitoring import schedule as schedule_module
 from bankml.monitoring.schedule import Cron, Due, Schedule
 
 MONDAY = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # a Monday, 01:00
@@ -123,3 +126,37 @@ def test_due_gives_the_latest_due_moment_first_then_each_next_once() -> None:
     assert again == []
     assert later == [datetime(2026, 3, 5, 2, 0, tzinfo=UTC), datetime(2026, 3, 6, 2, 0, tzinfo=UTC)]
     assert restarted == [datetime(2026, 3, 6, 2, 0, tzinfo=UTC)]
+
+
+class _StopLandsAfterTheLook(threading.Event):
+    """An Event whose first wait meets a stop() from a signal handler landing after the
+    wait read the flag: its sleep never hears of it and lasts its whole time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        was_set = self.is_set()
+        if not was_set and not self.slept:
+            self.set()  # the handler, between the look and the sleep
+        self.slept.append(timeout or 0.0)
+        time.sleep(timeout or 0.0)  # what a sleep that missed the wakeup does
+        return was_set
+
+
+def test_a_stop_that_lands_between_the_look_and_the_sleep_is_heard_soon(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default wait sleeps in slices, so a stop its sleep missed ends the loop after one
+    slice, not at the next window days away (a SIGTERM once hung `monitor schedule`)."""
+    monkeypatch.setattr(schedule_module, "STOP_CHECK_S", 0.01)
+    fired: list[datetime] = []
+    loop = Schedule(Cron.parse("0 2 * * 1"), fired.append)
+    loop._stopped = _StopLandsAfterTheLook()
+    running = threading.Thread(target=loop.run_forever, daemon=True)
+    running.start()
+    running.join(timeout=60)
+
+    assert not running.is_alive()
+    assert len(fired) == 1
+    assert loop._stopped.slept == [0.01]
