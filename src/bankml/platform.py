@@ -166,9 +166,8 @@ class Platform:
         try:
             if settings.auto_migrate:
                 metadata.migrate()
-            # A bank that migrates on its own schedule gets told, not surprised; and after
-            # migrating, the runtime URL must see the schema the owner's URL built.
-            metadata.check_current()
+            else:  # a bank that migrates on its own schedule gets told, not surprised
+                metadata.check_current()
         except BaseException:
             metadata.close()  # no pooled connection outlives a platform that never opened
             raise

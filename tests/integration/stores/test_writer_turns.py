@@ -17,6 +17,7 @@ import pytest
 from bankml.core.errors import StoreBusyError
 from bankml.stores.sql import SqlMetadataStore
 from bankml.stores.sql.engine import Timeouts
+from bankml.stores.sql.writer_turns import _FairLock
 from support.polling import until
 from support.turns import hold_turn
 
@@ -117,12 +118,9 @@ def test_a_writer_waiting_on_another_process_goes_on_when_its_turn_comes(
     store.close()
 
 
-
 def test_threads_have_their_turns_in_the_order_they_asked() -> None:
     """The lock is handed to the longest waiter, never to whoever asks again first (a
     writer in a loop kept the WAL's checkpointer from its turn)."""
-    from bankml.stores.sql.writer_turns import _FairLock  # noqa: PLC0415
-
     lock, order = _FairLock(), []
     assert lock.acquire(timeout=1)
 

@@ -131,7 +131,8 @@ class SqlMetadataStore:
 
     def migrate(self) -> str:
         """Bring the schema to the newest migration, as the migration URL's role, one
-        process at a time; returns the revision now in force."""
+        process at a time, and check that the runtime URL sees it (SchemaOutdatedError if
+        not); returns the revision now in force."""
         head = head_revision()
         if self._revision() == head:  # the usual case: no owner's engine, no write lock
             return head
@@ -140,9 +141,11 @@ class SqlMetadataStore:
         try:
             with _connected(engine, location) as connection, translated_errors(location):
                 connection.execution_options(**{WRITE_OPTION: True})
-                return upgrade_serialised(connection)
+                upgrade_serialised(connection)
         finally:
             engine.dispose()
+        self.check_current()  # the owner's URL built it: the runtime URL must see it too
+        return head
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
