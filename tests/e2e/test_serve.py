@@ -125,6 +125,9 @@ def test_a_standard_inference_client_decides(server: Server, home: Path) -> None
     ("missing field", 422, "decision.field_required"),
     ("malformed json", 400, "request.json"),
     ("too large", 413, "request.size"),
+    ("too large, streamed", 413, "request.size"),
+    ("not an object", 422, "decision.body_object"),
+    ("key too long", 422, "decision.idempotency_key"),
     ("no token", 401, "auth.token_valid"),
     ("wrong scope", 403, "auth.scope_grants"),
 ])
@@ -147,6 +150,15 @@ def test_bad_requests_are_problems_and_decide_nothing(server: Server, home: Path
                                                content=b"{not json"),
             "too large": lambda: app.post("/v1/endpoints/credit-pd/decisions",
                                           content=b"{" + b" " * 2_000_000 + b"}"),
+            # chunked, so no Content-Length announces it: counted as it arrives
+            "too large, streamed": lambda: app.post(
+                "/v1/endpoints/credit-pd/decisions",
+                content=iter([b"{", b" " * 1_000_000, b" " * 1_000_000, b"}"])),
+            "not an object": lambda: app.post("/v1/endpoints/credit-pd/decisions",
+                                              json=[request]),
+            "key too long": lambda: app.post("/v1/endpoints/credit-pd/decisions",
+                                             json=request,
+                                             headers={"Idempotency-Key": "k" * 201}),
             "no token": lambda: anonymous.post("/v1/endpoints/credit-pd/decisions",
                                                json=request),
             "wrong scope": lambda: cards.post("/v1/endpoints/credit-pd/decisions",
@@ -161,6 +173,10 @@ def test_bad_requests_are_problems_and_decide_nothing(server: Server, home: Path
     assert (body["status"], body["rule"]) == (status, rule)
     if call == "missing field":
         assert body["field"] == "purpose"
+    if call == "key too long":
+        assert body["field"] == "Idempotency-Key"
+    if status == 401:
+        assert answer.headers["www-authenticate"] == "Bearer"
     assert f'bankml_errors_total{{rule="{rule}",status="{status}"}}' in metrics
     assert after == before
 

@@ -14,14 +14,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bankml import __version__
 from bankml.api import decisions, endpoints, management, oip, ui
 from bankml.api.auth import Authenticator
 from bankml.api.batching import DecisionBatcher
+from bankml.api.front import DecisionFront, decision_endpoint
 from bankml.api.limits import BodyLimit
 from bankml.api.metrics import Metrics
-from bankml.api.problems import install, problem
+from bankml.api.problems import MALFORMED, install, malformed_problem
 from bankml.platform import Platform
 from bankml.serving.log import Committed
 from bankml.settings import Settings, load_settings
@@ -33,6 +35,18 @@ DESCRIPTION = """The decisions service of bankml: one process hosts many endpoin
 Every call needs `Authorization: Bearer bml_...` (the health checks excepted). Every
 error is RFC 9457 `application/problem+json` with the `rule` it enforces and, where one
 input is at fault, its `field`."""
+
+
+class BankmlApp(FastAPI):
+    """FastAPI, with single decisions handed to its `front` ahead of the stack (front.py)."""
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None and decision_endpoint(scope) is not None:
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,16 +77,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             batcher.close()  # its last batch reaches the log before the log closes
             platform.close()
 
-    app = FastAPI(title="bankml", version=__version__, description=DESCRIPTION,
+    app = BankmlApp(title="bankml", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.metrics = metrics
     install(app, count=metrics.count_error)
 
     @app.exception_handler(decisions.MalformedBody)
     async def malformed(request: Request, error: decisions.MalformedBody) -> JSONResponse:
-        metrics.count_error("request.json", 400)
-        return problem(400, f"The body is not valid JSON: {error}", rule="request.json",
-                       instance=request.url.path)
+        metrics.count_error(MALFORMED, 400)
+        return malformed_problem(str(error), instance=request.url.path)
 
     @app.get("/metrics", include_in_schema=False)
     def scrape() -> Response:
@@ -84,7 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ui.install(app)
     app.add_middleware(BodyLimit, max_bytes=chosen.serve_max_body_bytes,
                        count=metrics.count_error)
+    app.front = BodyLimit(DecisionFront(app.state, metrics.count_error),
+                          max_bytes=chosen.serve_max_body_bytes, count=metrics.count_error)
     return app
 
 
-__all__ = ["Committed", "create_app"]
+__all__ = ["BankmlApp", "Committed", "create_app"]

@@ -34,9 +34,12 @@ class Authenticator:
         self._lock = threading.Lock()
 
     async def __call__(self, request: Request) -> Principal:
-        """The caller; a token seen within `ttl_s` costs a dictionary probe, any other is
-        read from the store off the event loop."""
-        header = request.headers.get("authorization")
+        """The caller of `request`."""
+        return await self.of_header(request.headers.get("authorization"))
+
+    async def of_header(self, header: str | None) -> Principal:
+        """The caller presenting the Authorization `header`; a token seen within `ttl_s`
+        costs a dictionary probe, any other is read from the store off the event loop."""
         known = self._cached(header)
         if known is not None:
             return known

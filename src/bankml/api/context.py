@@ -20,8 +20,7 @@ class Served:
     metrics: Metrics
 
     def count(self, record: DecisionRecord) -> None:
-        self.metrics.decisions.labels(record.endpoint or "", record.model_ref,
-                                      str(record.outcome)).inc()
+        self.metrics.count_decision(record)
 
 
 async def served(request: Request) -> Served:

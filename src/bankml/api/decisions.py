@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bankml.api.batching import DecisionBatcher
 from bankml.api.context import Served, served
+from bankml.api.metrics import Metrics
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
+from bankml.platform import Platform
 from bankml.presenters import (
     decision_answer_view,
     decision_view,
@@ -38,20 +41,44 @@ class OverrideRequest(BaseModel):
     comment: str = Field(min_length=1, max_length=2_000)
 
 
-async def _fields(request: Request) -> dict[str, Any]:
+def _fields(body: bytes) -> dict[str, Any]:
     """The body as a JSON object; the endpoint's schema checks its fields."""
     try:
-        body = json.loads(await request.body())
+        fields = json.loads(body)
     except ValueError as exc:
         raise MalformedBody(str(exc)) from None
-    if not isinstance(body, dict):
+    if not isinstance(fields, dict):
         raise InvalidInputError("body", "must be a JSON object of the endpoint's fields",
                                 rule="decision.body_object")
-    return body
+    return fields
 
 
 class MalformedBody(Exception):  # noqa: N818 - answered as 400 by the app
     pass
+
+
+async def answer_decision(state: Any, name: str, *, authorization: str | None,
+                          idempotency_key: str | None,
+                          read_body: Callable[[], Awaitable[bytes]]) -> bytes:
+    """The JSON answer to one decision request on endpoint `name`, once its record is
+    durable: the app's `state` (its platform, batcher, authenticator, metrics), the
+    request's two headers and its body, read after the caller is known."""
+    principal = await state.authenticator.of_header(authorization)
+    key = idempotency_key
+    if key is not None and not 0 < len(key) <= MAX_KEY:
+        raise InvalidInputError("Idempotency-Key", f"must hold 1 to {MAX_KEY} characters",
+                                rule="decision.idempotency_key")
+    fields = _fields(await read_body())
+    if key is None:  # decided with the requests that wait with it, in one call
+        batcher: DecisionBatcher = state.batcher
+        record = await batcher.decide(principal, name, fields)
+    else:  # settled against the log's keys, alone
+        platform: Platform = state.platform
+        [record] = await platform.decisions.decide_async(principal, name, [fields],
+                                                         idempotency_key=key)
+    metrics: Metrics = state.metrics
+    metrics.count_decision(record)
+    return json.dumps(decision_answer_view(record)).encode()
 
 
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
@@ -70,22 +97,13 @@ async def decide(name: str, request: Request) -> Response:
     """Entity keys and request fields in (see GET /v1/endpoints/{name} for the schema);
     decision id, decision, score, reasons and versions out, once the record is durable.
     A retry with the same `Idempotency-Key` returns the same decision."""
-    # The service's hot path reads its header and body itself and encodes its answer once:
-    # FastAPI's parameter and response models cost more than the decision's policy.
-    context = await served(request)
-    key = request.headers.get("idempotency-key")
-    if key is not None and not 0 < len(key) <= MAX_KEY:
-        raise InvalidInputError("Idempotency-Key", f"must hold 1 to {MAX_KEY} characters",
-                                rule="decision.idempotency_key")
-    fields = await _fields(request)
-    if key is None:  # decided with the requests that wait with it, in one call
-        batcher: DecisionBatcher = request.app.state.batcher
-        record = await batcher.decide(context.principal, name, fields)
-    else:  # settled against the log's keys, alone
-        [record] = await context.platform.decisions.decide_async(
-            context.principal, name, [fields], idempotency_key=key)
-    context.count(record)
-    return Response(json.dumps(decision_answer_view(record)), media_type="application/json")
+    # `BankmlApp` answers this route ahead of FastAPI's stack (api/front.py); both call
+    # `answer_decision`, which reads the headers and body itself and encodes once.
+    answer = await answer_decision(request.app.state, name,
+                                   authorization=request.headers.get("authorization"),
+                                   idempotency_key=request.headers.get("idempotency-key"),
+                                   read_body=request.body)
+    return Response(answer, media_type="application/json")
 
 
 @router.post("/v1/endpoints/{name}/decisions:batch", summary="Decide on many applications")
@@ -122,4 +140,4 @@ def override_decision(decision_id: str, body: OverrideRequest,
         comment=body.comment))
 
 
-__all__ = ["MalformedBody", "Principal", "router"]
+__all__ = ["MalformedBody", "Principal", "answer_decision", "router"]

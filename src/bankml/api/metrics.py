@@ -19,6 +19,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from bankml.core.decisions import DecisionRecord
+
 STAGE_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                  0.1, 0.25, 1.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -50,6 +52,10 @@ class Metrics:
             child = self._stages[(endpoint, stage)] = self.stage_seconds.labels(endpoint,
                                                                                 stage)
         child.observe(seconds)
+
+    def count_decision(self, record: DecisionRecord) -> None:
+        self.decisions.labels(record.endpoint or "", record.model_ref,
+                              str(record.outcome)).inc()
 
     def count_error(self, rule: str, status: int) -> None:
         self.errors.labels(rule, str(status)).inc()

@@ -25,6 +25,7 @@ from bankml.core.errors import (
 
 MEDIA_TYPE = "application/problem+json"
 OIP_PREFIX = "/v2/"
+MALFORMED = "request.json"
 STATUS: dict[type[BankmlError], int] = {
     InvalidInputError: 422, NotFoundError: 404, ConflictError: 409,
     AuthenticationError: 401, PermissionDeniedError: 403, UnavailableError: 503,
@@ -54,6 +55,20 @@ def problem(status: int, detail: str, *, rule: str, field: str | None = None,
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def bankml_problem(error: BankmlError, *, instance: str) -> JSONResponse:
+    """The problem that answers `error`: its kind's status, its rule and field."""
+    status = status_of(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, str(error), rule=error.rule, field=error.field, instance=instance,
+                   headers=headers)
+
+
+def malformed_problem(detail: str, *, instance: str) -> JSONResponse:
+    """The problem that answers a body that is not JSON."""
+    return problem(400, f"The body is not valid JSON: {detail}", rule=MALFORMED,
+                   instance=instance)
+
+
 def install(app: FastAPI, *, count: Any = None) -> None:
     """Answer BankmlErrors, request validation and HTTP errors as problem+json; `count` is
     called with (rule, status) for every problem, for the metrics."""
@@ -65,19 +80,15 @@ def install(app: FastAPI, *, count: Any = None) -> None:
 
     @app.exception_handler(BankmlError)
     async def bankml_error(request: Request, error: BankmlError) -> JSONResponse:
-        status = status_of(error)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return counted(problem(status, str(error), rule=error.rule, field=error.field,
-                               instance=request.url.path, headers=headers), error.rule)
+        return counted(bankml_problem(error, instance=request.url.path), error.rule)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0]
         location = [str(part) for part in first.get("loc", ()) if part != "body"]
         if first.get("type") == "json_invalid":
-            return counted(problem(400, f"The body is not valid JSON: {first.get('msg')}",
-                                   rule="request.json", instance=request.url.path),
-                           "request.json")
+            return counted(malformed_problem(str(first.get("msg")),
+                                             instance=request.url.path), MALFORMED)
         field = ".".join(location) or "body"
         return counted(problem(422, f"{field}: {first.get('msg')}", rule="input.valid",
                                field=field, instance=request.url.path), "input.valid")
