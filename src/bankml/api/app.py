@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform.decision_log.on_commit(lambda done: metrics.batch_size.observe(done.records))
         platform.decisions.observe(metrics.observe_stage)
         app.state.platform = platform
-        app.state.batcher = batcher = DecisionBatcher(platform.decisions)
+        app.state.batcher = DecisionBatcher(platform.decisions)
         app.state.authenticator = Authenticator(platform.identity.authenticate,
                                                 platform.identity.refuse_credentials,
                                                 ttl_s=chosen.serve_token_cache_s)
@@ -74,8 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             controller.stop()
-            batcher.close()  # its last batch reaches the log before the log closes
-            platform.close()
+            platform.close()  # the log commits what it holds before it closes
 
     app = BankmlApp(title="bankml", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)

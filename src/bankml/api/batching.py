@@ -1,15 +1,18 @@
-"""Concurrent single decisions decided together, on a thread beside the event loop.
+"""Concurrent single decisions decided together, on the event loop.
 
 Much of a decision's cost is per call, not per request: the online store's read, the
 model's predict, the reasons' kernel, the hand-over to the log writer. So the requests
 that wait together are decided together: the first to arrive starts a flush a couple of
 loop turns later (no timer: a lone request waits for nothing), and every request of the
 same caller and endpoint that is queued by then joins its batch. The batch is decided on
-the decision thread, so the event loop goes on reading and answering requests meanwhile
-(the model, the reasons' kernel and the store's reads run there without the GIL); the
-requests that arrive while it decides form the next batch. The log commits a batch as
-one group, and each request is answered with its own record once that group is durable,
-exactly as when decided alone.
+the event loop itself, in a few milliseconds (an online store's read included: a round
+trip for Redis); the requests that arrive meanwhile wait in their sockets and form the
+next batch. Deciding on a thread beside the loop, so that the loop read requests while
+the model, the kernel and the store ran without the GIL, made fewer decisions: the
+hand-overs between the two threads and their turns at the GIL cost more than the overlap
+bought (docs/serving.md has the figures). A server uses more cores with more workers. The
+log commits a batch as one group, on its own thread, and each request is answered with
+its own record once that group is durable, exactly as when decided alone.
 
 A request the batch cannot decide (bad input, an unknown customer) must get its own
 problem, with its own field: when deciding a batch raises, each of its requests is
@@ -24,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +66,6 @@ class DecisionBatcher:
         self._decisions, self._max_batch = decisions, max_batch
         self._groups: dict[tuple[Principal, str], _Group] = {}
         self._flushing: asyncio.Task[None] | None = None  # held: the loop holds tasks weakly
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decisions")
 
     async def decide(self, by: Principal, endpoint: str, fields: Mapping[str, Any]
                      ) -> DecisionRecord:
@@ -81,38 +83,30 @@ class DecisionBatcher:
             self._flushing = loop.create_task(self._flush())
         return await queued.answer
 
-    def close(self) -> None:
-        """Wait for the batch being decided (its records reach the log), then stop."""
-        self._thread.shutdown(wait=True)
-
     async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             for _ in range(TURNS):
                 await asyncio.sleep(0)
-            while self._groups:  # what queued while the last batch was decided goes next
-                groups, self._groups = list(self._groups.values()), {}
-                try:
-                    outcomes = await loop.run_in_executor(self._thread, self._decide, groups)
-                except BaseException as error:  # the server is stopping: nothing decided
-                    for group in groups:
-                        for one in group.queued:
-                            _settle_error(one, error)
-                    if not isinstance(error, Exception):
-                        raise
-                    continue
-                for queued, logged in outcomes:
-                    if isinstance(logged, Exception):
-                        for one in queued:
-                            _settle_error(one, logged)
-                    else:
-                        asyncio.wrap_future(logged).add_done_callback(
-                            functools.partial(_settle, queued))
-        finally:
+        finally:  # nothing queues while the batch is decided: the loop is deciding it
             self._flushing = None
+        groups, self._groups = list(self._groups.values()), {}
+        try:
+            outcomes = self._decide(groups)
+        except BaseException as error:  # the server is stopping: nothing decided
+            for group in groups:
+                for one in group.queued:
+                    _settle_error(one, error)
+            raise
+        for queued, logged in outcomes:
+            if isinstance(logged, Exception):
+                for one in queued:
+                    _settle_error(one, logged)
+            else:
+                asyncio.wrap_future(logged).add_done_callback(
+                    functools.partial(_settle, queued))
 
     def _decide(self, groups: list[_Group]) -> list[_Outcome]:
-        """On the decision thread: each group in batches of at most `max_batch`."""
+        """Each group in batches of at most `max_batch`."""
         outcomes: list[_Outcome] = []
         for group in groups:
             for start in range(0, len(group.queued), self._max_batch):

@@ -38,11 +38,8 @@ def together(platform: Platform, by: Principal, requests: list[dict[str, Any]]
     """Each request sent at once, as concurrent HTTP calls reach the batcher."""
     async def send() -> list[DecisionRecord | BaseException]:
         batcher = DecisionBatcher(platform.decisions)
-        try:
-            return await asyncio.gather(*(batcher.decide(by, "credit-pd", request)
-                                          for request in requests), return_exceptions=True)
-        finally:
-            batcher.close()
+        return await asyncio.gather(*(batcher.decide(by, "credit-pd", request)
+                                      for request in requests), return_exceptions=True)
     return asyncio.run(send())
 
 
