@@ -2,10 +2,10 @@
 
 This is the route a bank's applications call thousands of times a second, and FastAPI's
 layers (its middleware, the router, a Request object, dependency solving) cost more per
-call than the decision's policy: answered here, as plain ASGI, the server makes 10 to 25 %
-more decisions a second (benchmarks/serve_http.py). `BankmlApp` (app.py) hands this one
-route to `DecisionFront` and every other request to FastAPI. The route stays declared on
-the router (decisions.py), which documents it in the OpenAPI schema; both answer through
+call than the decision's policy: answered here, as plain ASGI, the server makes 8 to 25 %
+more decisions a second (docs/serving.md). `BankmlApp` (app.py) hands this one route to
+`DecisionFront` and every other request to FastAPI. The route stays declared on the
+router (decisions.py), which documents it in the OpenAPI schema; both answer through
 `answer_decision`, and the body limit and problems are the same as FastAPI's.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.datastructures import State
+from starlette.datastructures import Headers, State
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -47,11 +47,11 @@ class DecisionFront:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]  # one that `decision_endpoint` matched (BankmlApp)
         name = path[len(PREFIX):len(path) - len(SUFFIX)]
-        headers = dict(scope["headers"])
+        headers = Headers(scope=scope)  # the first of a repeated header, as FastAPI reads it
         try:
             answer = await answer_decision(
-                self._state, name, authorization=_text(headers.get(b"authorization")),
-                idempotency_key=_text(headers.get(b"idempotency-key")),
+                self._state, name, authorization=headers.get("authorization"),
+                idempotency_key=headers.get("idempotency-key"),
                 read_body=lambda: _body(receive))
         except BankmlError as error:
             response: Response = bankml_problem(error, instance=path)
@@ -64,10 +64,6 @@ class DecisionFront:
         else:
             response = Response(answer, media_type="application/json")
         await response(scope, receive, send)
-
-
-def _text(header: bytes | None) -> str | None:
-    return None if header is None else header.decode("latin-1")
 
 
 async def _body(receive: Receive) -> bytes:
