@@ -109,7 +109,8 @@ class DecisionService:
         With `idempotency_key` (one request only), a retry returns the decision made under
         that key, never a second one.
         """
-        return self.submit(by, endpoint, requests, idempotency_key=idempotency_key).result()
+        return self._submit(by, endpoint, requests, idempotency_key=idempotency_key,
+                            log_here=True).result()
 
     async def decide_async(self, by: Principal, endpoint: str,
                            requests: Sequence[Mapping[str, Any]], *,
@@ -122,6 +123,11 @@ class DecisionService:
                idempotency_key: str | None = None) -> Future[list[DecisionRecord]]:
         """Make the decisions and hand them to the log; the future resolves (to what the log
         holds) once they are durable. Nothing may be answered before that."""
+        return self._submit(by, endpoint, requests, idempotency_key=idempotency_key,
+                            log_here=False)
+
+    def _submit(self, by: Principal, endpoint: str, requests: Sequence[Mapping[str, Any]], *,
+                idempotency_key: str | None, log_here: bool) -> Future[list[DecisionRecord]]:
         started = time.perf_counter()
         received_at = utc_timestamp(self._clock())
         self._check_caller(by, endpoint)
@@ -158,7 +164,7 @@ class DecisionService:
             records |= self._canary(made, loaded, routing, canary, lap)
         ordered = [records[i] for i in range(len(requests))]
         lap("record")
-        logged = self._log.submit(ordered, [slot] * len(ordered))
+        logged = self._log.submit(ordered, [slot] * len(ordered), here=log_here)
         if routing is not None and routing.rollout.shadows:
             self._offer_shadow(made, routing)
         logged.add_done_callback(lambda _: lap("log"))

@@ -70,6 +70,7 @@ class DecisionLogWriter:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._committing = threading.Lock()  # one commit at a time, on whichever thread
 
     def write(self, records: Sequence[DecisionRecord],
               keys: Sequence[str | None] | None = None) -> list[DecisionRecord]:
@@ -78,9 +79,21 @@ class DecisionLogWriter:
         return self.submit(records, keys).result()
 
     def submit(self, records: Sequence[DecisionRecord],
-               keys: Sequence[str | None] | None = None) -> Future[list[DecisionRecord]]:
-        """Hand `records` to the writer; the future resolves once they are durable."""
+               keys: Sequence[str | None] | None = None, *,
+               here: bool = False) -> Future[list[DecisionRecord]]:
+        """Hand `records` to the writer; the future resolves once they are durable.
+
+        With `here`, for a caller about to wait on the future anyway: if no commit is
+        under way, the caller's own thread commits them, with whatever is queued, and
+        skips the two hand-overs to the writer thread and back. Else the writer commits
+        them with the others, as without."""
         pending = _Pending(list(records), list(keys or [None] * len(records)))
+        if here and self._committing.acquire(blocking=False):
+            try:
+                self._commit(self._group(pending))
+            finally:
+                self._committing.release()
+            return pending.done
         self._start()
         self._queue.put(pending)
         return pending.done
@@ -108,18 +121,23 @@ class DecisionLogWriter:
             first = self._queue.get()
             if first is None:
                 return
-            group, size = [first], len(first.records)
-            while size < self._max_batch:  # whatever arrived while the last commit ran
-                try:
-                    following = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if following is None:
-                    self._queue.put(None)  # close after this group
-                    break
-                group.append(following)
-                size += len(following.records)
-            self._commit(group)
+            with self._committing:
+                self._commit(self._group(first))
+
+    def _group(self, first: _Pending) -> list[_Pending]:
+        """`first` and whatever arrived while the last commit ran, up to `max_batch`."""
+        group, size = [first], len(first.records)
+        while size < self._max_batch:
+            try:
+                following = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if following is None:
+                self._queue.put(None)  # close after this group
+                break
+            group.append(following)
+            size += len(following.records)
+        return group
 
     def _commit(self, group: list[_Pending]) -> None:
         for attempt in range(1, RETRIES + 1):

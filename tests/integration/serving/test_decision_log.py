@@ -76,6 +76,49 @@ def test_requests_that_wait_share_one_commit(served: Platform) -> None:
     assert [e.payload["records"] for e in batches] == [1, 1, 5]
 
 
+def test_a_caller_that_waits_commits_on_its_own_thread_when_the_log_is_idle(
+        served: Platform) -> None:
+    """`here`: no hand-over to the writer thread and back; the record is durable, under a
+    batch of its own, when submit returns."""
+    [decided] = decide(served, 1)
+    log = DecisionLogWriter(served.metadata)
+    committed_on: list[str] = []
+    log.on_commit(lambda _: committed_on.append(threading.current_thread().name))
+
+    logged = log.submit([_copy(decided, 0)], here=True)
+
+    assert logged.done()
+    assert committed_on == [threading.current_thread().name]
+    log.close()
+
+
+def test_a_caller_that_finds_a_commit_under_way_joins_the_next_group(
+        served: Platform) -> None:
+    """`here` never waits for another commit: the records queue for the writer, which
+    commits them together once the commit under way is done."""
+    [decided] = decide(served, 1)
+    made = [_copy(decided, n) for n in range(6)]
+    held = _HeldFirstCommit(served.metadata)
+    log = DecisionLogWriter(held)  # type: ignore[arg-type]
+    waiting = [log.submit([made[0]])]
+    assert held.entered.wait(30)
+    later: list[Any] = []
+    callers = threading.Thread(target=lambda: later.extend(
+        log.submit([record], here=True) for record in made[1:]))
+
+    callers.start()
+    callers.join(30)
+    assert not callers.is_alive(), "a caller waited for the commit under way"
+    assert not any(future.done() for future in later)
+    held.release.set()
+    answers = [future.result(timeout=30) for future in waiting + later]
+    log.close()
+
+    assert [a[0].decision_id for a in answers] == [r.decision_id for r in made]
+    batches = [e for e in audit_events(served) if e.action == "decisions.logged"]
+    assert [e.payload["records"] for e in batches] == [1, 1, 5]
+
+
 def _copy(record: DecisionRecord, n: int) -> DecisionRecord:
     """The n-th copy under an id of its own, never the original's: ids are random hex, and
     the fixed suffixes 00 to 05 this used matched the original's in one run in 43."""
