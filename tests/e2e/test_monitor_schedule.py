@@ -36,10 +36,12 @@ def _schedule_until_stopped(home: Path, token: str) -> tuple[int, str]:
                 break
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=TIMEOUT_S)
-    finally:
+    finally:  # a hung process is killed, and its pipe closed (else a ResourceWarning
+        # fails whichever test runs next on this worker)
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stdout.close()
     return process.returncode, "".join(seen) + rest
 
 
