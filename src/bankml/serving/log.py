@@ -4,8 +4,9 @@ A decision leaves the service only once its record is durable. Requests hand the
 to one writer thread per process and wait; the writer commits whatever has arrived since
 its last commit in one transaction (the records, the batch with its Merkle root, and one
 `decisions.logged` audit event), so concurrent requests share a commit and its fsync
-instead of queueing on the chain's head one by one. If the commit fails, every waiting
-request gets UnavailableError and no decision is answered.
+instead of queueing on the chain's head one by one. A caller about to wait anyway may
+commit on its own thread when no commit is under way (`submit(here=True)`). If the commit
+fails, every waiting request gets UnavailableError and no decision is answered.
 
 Idempotency keys are settled in the same transaction: a key the endpoint has seen returns
 the decision made under it. Two processes racing on one key meet the unique index; the
@@ -75,7 +76,9 @@ class DecisionLogWriter:
     def write(self, records: Sequence[DecisionRecord],
               keys: Sequence[str | None] | None = None) -> list[DecisionRecord]:
         """Block until `records` are durable; returns what the log holds for each (the
-        earlier decision, where an idempotency key was seen before)."""
+        earlier decision, where an idempotency key was seen before). Through the writer,
+        so everything submitted before is durable too (not `here`: the writer may hold a
+        group it has taken and not yet committed)."""
         return self.submit(records, keys).result()
 
     def submit(self, records: Sequence[DecisionRecord],
