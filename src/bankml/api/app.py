@@ -12,8 +12,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bankml import __version__
@@ -23,7 +23,7 @@ from bankml.api.batching import DecisionBatcher
 from bankml.api.front import DecisionFront, decision_endpoint
 from bankml.api.limits import BodyLimit
 from bankml.api.metrics import Metrics
-from bankml.api.problems import MALFORMED, install, malformed_problem
+from bankml.api.problems import install
 from bankml.platform import Platform
 from bankml.serving.log import Committed
 from bankml.settings import Settings, load_settings
@@ -80,11 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.metrics = metrics
     install(app, count=metrics.count_error)
-
-    @app.exception_handler(decisions.MalformedBody)
-    async def malformed(request: Request, error: decisions.MalformedBody) -> JSONResponse:
-        metrics.count_error(MALFORMED, 400)
-        return malformed_problem(str(error), instance=request.url.path)
 
     @app.get("/metrics", include_in_schema=False)
     def scrape() -> Response:

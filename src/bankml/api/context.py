@@ -8,7 +8,6 @@ from fastapi import Request
 
 from bankml.api.auth import Authenticator
 from bankml.api.metrics import Metrics
-from bankml.core.decisions import DecisionRecord
 from bankml.core.identity import Principal
 from bankml.platform import Platform
 
@@ -18,9 +17,6 @@ class Served:
     platform: Platform
     principal: Principal
     metrics: Metrics
-
-    def count(self, record: DecisionRecord) -> None:
-        self.metrics.count_decision(record)
 
 
 async def served(request: Request) -> Served:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bankml.api.batching import DecisionBatcher
 from bankml.api.context import Served, served
 from bankml.api.metrics import Metrics
+from bankml.api.problems import MalformedBody
 from bankml.core.errors import InvalidInputError
 from bankml.core.identity import Principal
 from bankml.platform import Platform
@@ -53,10 +54,6 @@ def _fields(body: bytes) -> dict[str, Any]:
     return fields
 
 
-class MalformedBody(Exception):  # noqa: N818 - answered as 400 by the app
-    pass
-
-
 async def answer_decision(state: Any, name: str, *, authorization: str | None,
                           idempotency_key: str | None,
                           read_body: Callable[[], Awaitable[bytes]]) -> bytes:
@@ -64,18 +61,17 @@ async def answer_decision(state: Any, name: str, *, authorization: str | None,
     durable: the app's `state` (its platform, batcher, authenticator, metrics), the
     request's two headers and its body, read after the caller is known."""
     principal = await state.authenticator.of_header(authorization)
-    key = idempotency_key
-    if key is not None and not 0 < len(key) <= MAX_KEY:
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
         raise InvalidInputError("Idempotency-Key", f"must hold 1 to {MAX_KEY} characters",
                                 rule="decision.idempotency_key")
     fields = _fields(await read_body())
-    if key is None:  # decided with the requests that wait with it, in one call
+    if idempotency_key is None:  # decided with the requests that wait with it, in one call
         batcher: DecisionBatcher = state.batcher
         record = await batcher.decide(principal, name, fields)
     else:  # settled against the log's keys, alone
         platform: Platform = state.platform
         [record] = await platform.decisions.decide_async(principal, name, [fields],
-                                                         idempotency_key=key)
+                                                         idempotency_key=idempotency_key)
     metrics: Metrics = state.metrics
     metrics.count_decision(record)
     return json.dumps(decision_answer_view(record)).encode()
@@ -112,7 +108,7 @@ async def decide_batch(name: str, body: BatchRequest,
     records = await context.platform.decisions.decide_async(context.principal, name,
                                                             body.requests)
     for record in records:
-        context.count(record)
+        context.metrics.count_decision(record)
     return {"decisions": [decision_answer_view(record) for record in records]}
 
 
@@ -140,4 +136,4 @@ def override_decision(decision_id: str, body: OverrideRequest,
         comment=body.comment))
 
 
-__all__ = ["MalformedBody", "Principal", "answer_decision", "router"]
+__all__ = ["Principal", "answer_decision", "router"]

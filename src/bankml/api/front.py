@@ -18,8 +18,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from bankml.api.decisions import MalformedBody, answer_decision
-from bankml.api.problems import MALFORMED, bankml_problem, malformed_problem
+from bankml.api.decisions import answer_decision
+from bankml.api.problems import MalformedBody, error_problem
 from bankml.core.errors import BankmlError
 
 PREFIX, SUFFIX = "/v1/endpoints/", "/decisions"
@@ -53,12 +53,10 @@ class DecisionFront:
                 self._state, name, authorization=headers.get("authorization"),
                 idempotency_key=headers.get("idempotency-key"),
                 read_body=lambda: _body(receive))
-        except BankmlError as error:
-            response: Response = bankml_problem(error, instance=path)
-            self._count_error(error.rule, response.status_code)
-        except MalformedBody as error:
-            response = malformed_problem(str(error), instance=path)
-            self._count_error(MALFORMED, response.status_code)
+        except (BankmlError, MalformedBody) as error:  # as FastAPI's handlers answer them
+            response: Response
+            response, rule = error_problem(error, instance=path)
+            self._count_error(rule, response.status_code)
         except ClientDisconnect:  # the caller left before its body came: nothing decided
             return
         else:

@@ -108,7 +108,7 @@ async def infer(name: str, request: Request, context: Annotated[Served, Depends(
     rows = _rows(body.inputs)
     records = await context.platform.decisions.decide_async(context.principal, name, rows)
     for record in records:
-        context.count(record)
+        context.metrics.count_decision(record)
     count = len(records)
     return {"model_name": name, "model_version": str(loaded.model_version.number),
             "id": body.id or records[0].decision_id,

@@ -55,16 +55,23 @@ def problem(status: int, detail: str, *, rule: str, field: str | None = None,
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def bankml_problem(error: BankmlError, *, instance: str) -> JSONResponse:
-    """The problem that answers `error`: its kind's status, its rule and field."""
+class MalformedBody(Exception):  # noqa: N818 - answered as 400, not a domain error
+    """A request body that is not JSON."""
+
+
+def error_problem(error: BankmlError | MalformedBody, *, instance: str
+                  ) -> tuple[JSONResponse, str]:
+    """The problem that answers `error`, and the rule it is counted under: a BankmlError's
+    kind gives the status, and its rule and field are carried."""
+    if isinstance(error, MalformedBody):
+        return _malformed(str(error), instance=instance), MALFORMED
     status = status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return problem(status, str(error), rule=error.rule, field=error.field, instance=instance,
-                   headers=headers)
+                   headers=headers), error.rule
 
 
-def malformed_problem(detail: str, *, instance: str) -> JSONResponse:
-    """The problem that answers a body that is not JSON."""
+def _malformed(detail: str, *, instance: str) -> JSONResponse:
     return problem(400, f"The body is not valid JSON: {detail}", rule=MALFORMED,
                    instance=instance)
 
@@ -80,15 +87,19 @@ def install(app: FastAPI, *, count: Any = None) -> None:
 
     @app.exception_handler(BankmlError)
     async def bankml_error(request: Request, error: BankmlError) -> JSONResponse:
-        return counted(bankml_problem(error, instance=request.url.path), error.rule)
+        return counted(*error_problem(error, instance=request.url.path))
+
+    @app.exception_handler(MalformedBody)
+    async def malformed(request: Request, error: MalformedBody) -> JSONResponse:
+        return counted(*error_problem(error, instance=request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0]
         location = [str(part) for part in first.get("loc", ()) if part != "body"]
         if first.get("type") == "json_invalid":
-            return counted(malformed_problem(str(first.get("msg")),
-                                             instance=request.url.path), MALFORMED)
+            return counted(_malformed(str(first.get("msg")), instance=request.url.path),
+                           MALFORMED)
         field = ".".join(location) or "body"
         return counted(problem(422, f"{field}: {first.get('msg')}", rule="input.valid",
                                field=field, instance=request.url.path), "input.valid")

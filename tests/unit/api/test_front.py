@@ -3,12 +3,19 @@ single-decision route, and leaves FastAPI every other one."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from starlette.datastructures import State
 from starlette.routing import Match
 
 from bankml.api import decisions
 from bankml.api.app import BankmlApp, create_app
-from bankml.api.front import decision_endpoint
+from bankml.api.auth import Authenticator
+from bankml.api.front import DecisionFront, decision_endpoint
+from bankml.core.errors import AuthenticationError
+from bankml.core.identity import Principal
 
 PATHS = ["/v1/endpoints/credit-pd/decisions", "/v1/endpoints/a/decisions",
          "/v1/endpoints/credit-pd/decisions:batch", "/v1/endpoints/decisions",
@@ -42,3 +49,26 @@ def test_the_app_has_its_front_and_lifespans_pass_it_by() -> None:
     assert isinstance(app, BankmlApp)
     assert app.front is not None
     assert decision_endpoint({"type": "lifespan"}) is None
+
+
+def test_a_caller_who_leaves_before_the_body_is_answered_nothing() -> None:
+    """The token is known, then the connection ends instead of a body: no decision is
+    made, nothing is sent, no problem is counted."""
+    caller = Principal(name="loans-app", display_name="Loans", roles=frozenset())
+    state = State({"authenticator": Authenticator(
+        lambda _token: caller, AuthenticationError, ttl_s=60.0)})
+    counted: list[tuple[str, int]] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {**_scope("POST", "/v1/endpoints/credit-pd/decisions"),
+             "headers": [(b"authorization", b"Bearer bml_token")]}
+    front = DecisionFront(state, lambda rule, status: counted.append((rule, status)))
+    asyncio.run(front(scope, receive, send))  # type: ignore[arg-type]
+
+    assert (sent, counted) == ([], [])
